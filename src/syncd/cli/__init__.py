@@ -1,0 +1,52 @@
+"""Command line entry point: `syncd validate|schema|plan|sync|status|run|emulator`.
+
+Each command lives in its own module exposing `add_arguments(parser)` and
+`run(args) -> int`; this module only dispatches.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+
+from syncd import __version__
+
+COMMANDS: dict[str, tuple[str, str]] = {
+    "validate": ("syncd.cli.validating", "check destination files; exit 1 on any error"),
+    "schema": ("syncd.cli.schema", "print the JSON Schema of a destination file"),
+    "plan": ("syncd.cli.planning", "show what a sync would do, without writing to SendGrid"),
+    "sync": ("syncd.cli.syncing", "export one destination now"),
+    "status": ("syncd.cli.status", "show the last runs per destination"),
+    "run": ("syncd.cli.running", "run the daemon: watch, schedule, serve"),
+    "emulator": ("syncd.emulator.command", "serve the local SendGrid emulator"),
+}
+
+
+def _command(name: str) -> ModuleType:
+    return importlib.import_module(COMMANDS[name][0])
+
+
+def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="syncd",
+        description="Keeps SendGrid Marketing contact lists equal to segments declared in YAML.",
+    )
+    parser.add_argument("--version", action="version", version=f"syncd {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (_, summary) in COMMANDS.items():
+        sub = commands.add_parser(name, help=summary, description=summary)
+        # Importing every command costs start-up time; only the chosen one is imported.
+        if name in argv:
+            _command(name).add_arguments(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(args_list)
+    args = parser.parse_args(args_list)
+    result: int = _command(args.command).run(args)
+    return result

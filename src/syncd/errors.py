@@ -1,0 +1,88 @@
+"""The error tree, classified by what the scheduler should do next.
+
+```
+SyncdError
+├── DefinitionError              bad destination file; parked until the file changes
+├── TemporaryError(retry_after)  retry with backoff or at the server's reset time
+│   ├── SourceUnavailable        a source could not be read right now
+│   ├── LedgerUnavailable        the state store could not be reached
+│   └── SendGridUnavailable      connection errors, timeouts, 5xx, 429
+└── PermanentError               no retry until the definition changes or a person acts
+    ├── SourceInvalid            the source is readable but wrong (bad SQL, missing column)
+    ├── SendGridRejected         401/403/404/400 ... with what to fix
+    ├── GuardTripped             max profiles, removal guard, consent missing
+    └── LedgerConflict           another process owns the ledger or the destination
+```
+
+Every message is safe to log: it never carries an API key, a DSN password or
+a raw email address.
+"""
+
+from __future__ import annotations
+
+
+class SyncdError(Exception):
+    """Base of every error syncd raises on purpose."""
+
+    outcome = "unexpected"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class DefinitionError(SyncdError):
+    """A destination file is invalid; the destination waits for the file to change."""
+
+    outcome = "permanent"
+
+
+class TemporaryError(SyncdError):
+    """Worth retrying: after `retry_after` seconds when the server said so, else with backoff."""
+
+    outcome = "temporary"
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class SourceUnavailable(TemporaryError):
+    """A source could not be read now (server down, file being replaced)."""
+
+
+class LedgerUnavailable(TemporaryError):
+    """The ledger could not be reached or was busy."""
+
+
+class SendGridUnavailable(TemporaryError):
+    """SendGrid did not answer usefully: connection error, timeout, 5xx or 429."""
+
+
+class PermanentError(SyncdError):
+    """Retrying will not help until the definition changes or a person acts."""
+
+    outcome = "permanent"
+
+
+class SourceInvalid(PermanentError):
+    """The source answered, but not with what the destination needs."""
+
+
+class SendGridRejected(PermanentError):
+    """SendGrid refused the request for a reason retrying cannot fix."""
+
+    def __init__(self, message: str, *, status: int, excerpt: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.excerpt = excerpt
+
+
+class GuardTripped(PermanentError):
+    """A safety guard stopped the run: nothing unsafe was sent."""
+
+    outcome = "guard"
+
+
+class LedgerConflict(PermanentError):
+    """Another process owns the ledger, or this process lost its claim on a destination."""

@@ -1,0 +1,149 @@
+"""Every metric syncd exports, in one place, against an injected registry.
+
+Names follow Prometheus conventions (base units, `_total` for counters). Label
+values are bounded: destination names, endpoint templates, outcomes; never emails.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
+
+from syncd import __version__
+
+OUTCOMES = ("success", "temporary", "permanent", "guard", "unexpected")
+CONTACT_ACTIONS = ("upserted", "removed", "rejected", "unchanged")
+DESTINATION_STATES = ("ready", "reconciling", "stalled", "suspended", "invalid")
+
+
+class Metrics:
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry if registry is not None else CollectorRegistry()
+        r = self.registry
+        self.build_info = Info("syncd_build", "Version of the running syncd.", registry=r)
+        self.build_info.info({"version": __version__})
+
+        self.reconcile_total = Counter(
+            "syncd_reconcile_total",
+            "Runs per destination by outcome.",
+            ["destination", "outcome"],
+            registry=r,
+        )
+        self.reconcile_duration = Histogram(
+            "syncd_reconcile_duration_seconds",
+            "Duration of a run, from reading the source to the last acknowledged job.",
+            ["destination"],
+            buckets=(0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900, 1800, 3600, 7200),
+            registry=r,
+        )
+        self.last_success = Gauge(
+            "syncd_last_success_timestamp_seconds",
+            "When the destination's list last equalled its segment (end of a successful run).",
+            ["destination"],
+            registry=r,
+        )
+        self.last_attempt = Gauge(
+            "syncd_last_attempt_timestamp_seconds",
+            "When the destination's last run ended, whatever its outcome.",
+            ["destination"],
+            registry=r,
+        )
+        self.refresh_interval = Gauge(
+            "syncd_refresh_interval_seconds",
+            "Expected seconds between two runs of the destination (its schedule's period).",
+            ["destination"],
+            registry=r,
+        )
+        self.contacts_total = Counter(
+            "syncd_contacts_total",
+            "Contacts handled by action: upserted, removed, rejected, unchanged.",
+            ["destination", "action"],
+            registry=r,
+        )
+        self.segment_profiles = Gauge(
+            "syncd_segment_profiles",
+            "Distinct profiles in the destination's segments at the last run.",
+            ["destination"],
+            registry=r,
+        )
+        self.sendgrid_requests = Counter(
+            "syncd_sendgrid_requests_total",
+            "Requests to SendGrid by endpoint and HTTP status (code 0: no response).",
+            ["endpoint", "code"],
+            registry=r,
+        )
+        self.sendgrid_request_duration = Histogram(
+            "syncd_sendgrid_request_duration_seconds",
+            "Duration of SendGrid requests by endpoint.",
+            ["endpoint"],
+            registry=r,
+        )
+        self.rate_limit_remaining = Gauge(
+            "syncd_sendgrid_rate_limit_remaining",
+            "X-RateLimit-Remaining of the last response, per endpoint.",
+            ["endpoint"],
+            registry=r,
+        )
+        self.rate_limit_wait = Counter(
+            "syncd_sendgrid_rate_limit_wait_seconds_total",
+            "Seconds spent waiting for SendGrid's rate-limit window to reset.",
+            ["endpoint"],
+            registry=r,
+        )
+        self.destinations = Gauge(
+            "syncd_destinations",
+            "Destinations by state.",
+            ["state"],
+            registry=r,
+        )
+        self.config_reloads = Counter(
+            "syncd_config_reloads_total",
+            "Scans of the destinations directory that found a change, by result.",
+            ["result"],
+            registry=r,
+        )
+        self.config_last_reload_success = Gauge(
+            "syncd_config_last_reload_success_timestamp_seconds",
+            "When the destinations directory was last loaded with every file valid.",
+            registry=r,
+        )
+        self.config_invalid_files = Gauge(
+            "syncd_config_invalid_files",
+            "Destination files currently refused.",
+            registry=r,
+        )
+        self.open_jobs = Gauge(
+            "syncd_open_jobs",
+            "SendGrid jobs submitted and not yet finished, per destination.",
+            ["destination"],
+            registry=r,
+        )
+        self.oldest_open_job_age = Gauge(
+            "syncd_oldest_open_job_age_seconds",
+            "Age of the oldest unfinished SendGrid job, per destination (0: none).",
+            ["destination"],
+            registry=r,
+        )
+        self.leader = Gauge(
+            "syncd_leader",
+            "1 when this replica holds the destination's lock (shared PostgreSQL ledger).",
+            ["destination"],
+            registry=r,
+        )
+        for state in DESTINATION_STATES:
+            self.destinations.labels(state=state).set(0)
+
+    def forget_destination(self, name: str) -> None:
+        """Drop a removed destination's series so dashboards do not show ghosts."""
+        for metric in (
+            self.last_success,
+            self.last_attempt,
+            self.refresh_interval,
+            self.segment_profiles,
+            self.open_jobs,
+            self.oldest_open_job_age,
+            self.leader,
+        ):
+            try:
+                metric.remove(name)
+            except KeyError:
+                continue
