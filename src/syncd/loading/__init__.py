@@ -1,0 +1,34 @@
+"""Strict reading of destination files into a `Catalog`.
+
+```
+directory ──files──▶ bytes (visible names, symlinks contained, size limits, no FIFOs)
+          ──yaml_reading──▶ data + positions (one document, no aliases, no duplicate keys)
+          ──validation──▶ Destination, or problems at their line
+          ──catalog──▶ Catalog (one name one file, one list one owner, digests)
+```
+
+One bad file never hides the others; loading never touches the network, reads no
+source data and resolves no secret.
+"""
+
+from syncd.loading.catalog import (
+    Catalog,
+    FileResult,
+    LoadedDestination,
+    load_directory,
+    load_paths,
+)
+from syncd.loading.files import MAX_DIRECTORY_BYTES, MAX_FILE_BYTES, MAX_FILES
+from syncd.loading.problems import Problem
+
+__all__ = [
+    "MAX_DIRECTORY_BYTES",
+    "MAX_FILES",
+    "MAX_FILE_BYTES",
+    "Catalog",
+    "FileResult",
+    "LoadedDestination",
+    "Problem",
+    "load_directory",
+    "load_paths",
+]

@@ -1,0 +1,211 @@
+"""Destination files → a `Catalog`: every file's result, the valid destinations, the problems.
+
+One bad file never hides the others: each file is read, parsed and validated on
+its own, then a catalog-level pass refuses the files that clash with another
+(two files with one `metadata.name`, or two files targeting one SendGrid list:
+one list has one owner). Loading only parses and validates destination files; it
+does not touch the network, read source data or resolve secrets.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+from syncd.destinations import Destination
+from syncd.loading.files import RawFile, read_directory, read_file
+from syncd.loading.problems import Problem, sorted_problems
+from syncd.loading.validation import validate
+from syncd.loading.yaml_reading import DataPath, NodeInfo, read_yaml
+
+_NAME_PATH: DataPath = ("metadata", "name")
+_LIST_PATH: DataPath = ("spec", "sendgrid", "listId")
+
+
+@dataclass(frozen=True)
+class LoadedDestination:
+    """A valid destination and the file it came from."""
+
+    definition: Destination
+    path: Path
+    """The visible path, not symlink-resolved: a ConfigMap's `..data` target changes on
+    every update, the visible name does not."""
+    digest: str
+    """sha256 (hex) of the file's bytes."""
+
+    @property
+    def name(self) -> str:
+        return self.definition.name
+
+    def resolve(self, relative: str) -> Path:
+        """A path written in the file (a source), relative to the file's own directory."""
+        given = Path(relative)
+        return given if given.is_absolute() else self.path.parent / given
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """What became of one file: a destination, or the problems that refused it."""
+
+    path: Path
+    digest: str | None
+    """sha256 (hex) of the bytes, None when the file could not be read safely."""
+    destination: LoadedDestination | None
+    problems: tuple[Problem, ...]
+
+    @property
+    def valid(self) -> bool:
+        return self.destination is not None
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Every destination file considered at one moment.
+
+    `files` holds every file considered, keyed by its name in the directory (by its
+    path when files and directories were named explicitly). When `problems` holds a
+    directory-level problem (unreadable, over 500 files or 1 MiB), `files` is empty:
+    the directory was refused as a whole and `complete` is False; a watcher should
+    keep what it had. `digest` changes whenever a file's name or bytes change.
+    """
+
+    directory: Path | None
+    files: Mapping[str, FileResult]
+    destinations: Mapping[str, LoadedDestination]
+    problems: tuple[Problem, ...]
+    digest: str
+    directory_problems: tuple[Problem, ...] = field(default=(), repr=False)
+
+    @property
+    def complete(self) -> bool:
+        """True when no directory-level problem kept files from being considered."""
+        return not self.directory_problems
+
+    @property
+    def invalid(self) -> tuple[str, ...]:
+        """Keys of the files that were refused."""
+        return tuple(key for key, result in self.files.items() if not result.valid)
+
+
+@dataclass
+class _Candidate:
+    raw: RawFile
+    definition: Destination | None
+    nodes: Mapping[DataPath, NodeInfo]
+    problems: list[Problem]
+
+
+def load_directory(directory: Path) -> Catalog:
+    """Load every visible `*.yaml`/`*.yml` file of a directory."""
+    listing = read_directory(directory)
+    return _catalog(directory, listing.files, listing.problems)
+
+
+def load_paths(paths: Sequence[Path]) -> Catalog:
+    """Load files and directories named explicitly (`syncd validate PATH...`).
+
+    A single directory is loaded exactly as `load_directory` would. Otherwise files
+    are keyed by path, and one-list-one-owner holds across everything named.
+    """
+    if len(paths) == 1 and paths[0].is_dir():
+        return load_directory(paths[0])
+    raws: dict[str, RawFile] = {}
+    directory_problems: list[Problem] = []
+    for path in paths:
+        if path.is_dir():
+            listing = read_directory(path, key=_path_key(path))
+            directory_problems.extend(listing.problems)
+            found: Iterable[RawFile] = listing.files
+        else:
+            found = (read_file(path, str(path)),)
+        for raw in found:
+            raws.setdefault(raw.key, raw)
+    return _catalog(None, tuple(raws.values()), tuple(directory_problems))
+
+
+def _path_key(directory: Path) -> Callable[[str], str]:
+    def key(name: str) -> str:
+        return str(directory / name)
+
+    return key
+
+
+def _catalog(
+    directory: Path | None, raws: Sequence[RawFile], directory_problems: tuple[Problem, ...]
+) -> Catalog:
+    candidates = sorted((_candidate(raw) for raw in raws), key=lambda c: c.raw.key)
+    _refuse_clashes(candidates)
+    files: dict[str, FileResult] = {}
+    destinations: dict[str, LoadedDestination] = {}
+    problems = list(directory_problems)
+    for candidate in candidates:
+        raw = candidate.raw
+        loaded = None
+        if candidate.definition is not None and not candidate.problems and raw.digest:
+            loaded = LoadedDestination(candidate.definition, raw.path, raw.digest)
+            destinations[loaded.name] = loaded
+        own = sorted_problems(candidate.problems)
+        files[raw.key] = FileResult(raw.path, raw.digest, loaded, own)
+        problems.extend(own)
+    return Catalog(
+        directory=directory,
+        files=MappingProxyType(files),
+        destinations=MappingProxyType(destinations),
+        problems=tuple(problems),
+        digest=_digest(files, directory_problems),
+        directory_problems=directory_problems,
+    )
+
+
+def _candidate(raw: RawFile) -> _Candidate:
+    if raw.text is None:
+        return _Candidate(raw, None, {}, list(raw.problems))
+    document = read_yaml(raw.text, str(raw.path))
+    definition, problems = validate(document, str(raw.path))
+    return _Candidate(raw, definition, document.nodes, list(problems))
+
+
+def _refuse_clashes(candidates: Sequence[_Candidate]) -> None:
+    """Both files are refused when two share a name or a list: neither may win silently."""
+    valid = [c for c in candidates if c.definition is not None and not c.problems]
+    by_name: defaultdict[str, list[_Candidate]] = defaultdict(list)
+    by_list: defaultdict[str, list[_Candidate]] = defaultdict(list)
+    for candidate in valid:
+        assert candidate.definition is not None
+        by_name[candidate.definition.name].append(candidate)
+        by_list[candidate.definition.spec.sendgrid.list_id.lower()].append(candidate)
+    for name, group in by_name.items():
+        for candidate, others in _each_with_others(group):
+            message = f"destination name '{name}' is also used by {others}; names must be unique"
+            _add(candidate, _NAME_PATH, f"metadata.name: {message}")
+    for list_id, group in by_list.items():
+        for candidate, others in _each_with_others(group):
+            message = f"list {list_id} is also targeted by {others}; one list has one owner"
+            _add(candidate, _LIST_PATH, f"spec.sendgrid.listId: {message}")
+
+
+def _each_with_others(group: list[_Candidate]) -> Iterable[tuple[_Candidate, str]]:
+    if len(group) < 2:
+        return
+    for candidate in group:
+        others = [other.raw.key for other in group if other is not candidate]
+        yield candidate, ", ".join(others)
+
+
+def _add(candidate: _Candidate, path: DataPath, message: str) -> None:
+    node = candidate.nodes.get(path)
+    line, column = (node.place.line, node.place.column) if node else (None, None)
+    candidate.problems.append(Problem(str(candidate.raw.path), line, column, message))
+
+
+def _digest(files: Mapping[str, FileResult], directory_problems: tuple[Problem, ...]) -> str:
+    summary = {
+        "files": sorted([key, result.digest] for key, result in files.items()),
+        "directory": [str(problem) for problem in directory_problems],
+    }
+    return hashlib.sha256(json.dumps(summary, sort_keys=True).encode()).hexdigest()

@@ -1,0 +1,77 @@
+"""A problem found in a destination file, and how keys and paths are shown in one.
+
+Messages name the file, the line and column and the rule broken. They never carry
+a value read from the file: a file linked to `/proc/self/environ` or holding an
+inline API key must not have its content printed back. Only key names are shown
+(a misspelt key is the whole point of the message), escaped, length-capped and
+masked when they look like a SendGrid key.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+_SENDGRID_KEY = re.compile(r"SG\.[\w-]+(?:\.[\w-]+)?")
+_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_MAX_KEY_CHARS = 64
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with one file (or with the directory as a whole)."""
+
+    file: str
+    line: int | None
+    column: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        return f"{where}: {self.message}"
+
+    def sort_key(self) -> tuple[int, int]:
+        """Problems without a position first (they concern the whole file), then by place."""
+        return (self.line or 0, self.column or 0)
+
+
+def mask_secrets(text: str) -> str:
+    """Defence in depth: anything shaped like a SendGrid API key becomes `SG.***`."""
+    return _SENDGRID_KEY.sub("SG.***", text)
+
+
+def describe_key(key: object) -> str:
+    """A key as shown in a message: `'listId'`, or escaped, capped and masked."""
+    if not isinstance(key, str):
+        return "a non-text key"
+    if len(key) > _MAX_KEY_CHARS:
+        return f"a key of {len(key)} characters"
+    if _SENDGRID_KEY.search(key):
+        return "a key shaped like an API key"
+    if _PLAIN_KEY.match(key):
+        return f"'{key}'"
+    return json.dumps(key)
+
+
+def format_path(path: Iterable[str | int]) -> str:
+    """`("spec", "segments", 0, "source")` → `spec.segments[0].source`."""
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif _PLAIN_KEY.match(part):
+            text += f".{part}" if text else part
+        else:
+            text += f"[{describe_key(part)}]"
+    return text or "(document)"
+
+
+def sorted_problems(problems: Iterable[Problem]) -> tuple[Problem, ...]:
+    """One file's problems in reading order; ties keep the order they were found in."""
+    return tuple(sorted(problems, key=Problem.sort_key))

@@ -1,0 +1,68 @@
+"""`syncd schema`: a valid JSON Schema, equal to the committed docs/destination.schema.json."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from syncd.cli import main
+from tests.loading.examples import VALID, changed
+
+COMMITTED = Path(__file__).resolve().parents[2] / "docs" / "destination.schema.json"
+
+
+def printed_schema(capsys: pytest.CaptureFixture[str]) -> str:
+    assert main(["schema"]) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    return out
+
+
+def test_the_committed_schema_equals_the_command_output(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert COMMITTED.read_text(encoding="utf-8") == printed_schema(capsys), (
+        "docs/destination.schema.json is stale: run `syncd schema > docs/destination.schema.json`"
+    )
+
+
+def test_the_schema_is_indented_json_describing_a_destination(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    text = printed_schema(capsys)
+
+    schema = json.loads(text)
+    assert text.startswith('{\n  "')
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert schema["required"] == ["apiVersion", "kind", "metadata", "spec"]
+
+
+def example(text: str) -> Any:
+    return yaml.safe_load(text)
+
+
+def test_the_schema_is_a_valid_json_schema_that_accepts_the_example_and_refuses_mistakes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    validator_class = jsonschema.Draft202012Validator
+    schema = json.loads(printed_schema(capsys))
+
+    validator_class.check_schema(schema)
+    validator = validator_class(schema)
+
+    assert list(validator.iter_errors(example(VALID))) == []
+    mistakes = [
+        changed("  onLeave:", "  bogus: 1\n  onLeave:"),
+        changed("apiKey: {env: SENDGRID_API_KEY}", "apiKey: SG.inline.key"),
+        changed("    email: EmailAddress\n", ""),
+        changed("onLeave: removeFromList", "onLeave: nuke"),
+        changed("listId: 7f3c2a9e-1b4d-4c8e-9a52-3e6f0b1d2c4a", "listId: my-list"),
+        changed("source: {csv: {path: ../examples/data/vip.csv}}", "source: {}"),
+    ]
+    for mistake in mistakes:
+        assert list(validator.iter_errors(example(mistake))), mistake
