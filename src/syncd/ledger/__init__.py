@@ -1,0 +1,90 @@
+"""The state store: what SendGrid acknowledged, the outbox, runs and rejections.
+
+SQLite (one process) by default; PostgreSQL (`postgresql://...`) when several
+replicas share the work. Both implement `Ledger` / `LedgerSession`. Calls are
+synchronous: the reconciler runs them in worker threads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Protocol
+
+from syncd.clock import SYSTEM_CLOCK, Clock
+from syncd.ledger.records import (
+    RETRY_BUDGET,
+    Batch,
+    BatchKind,
+    DestinationSummary,
+    OutboxItem,
+    Rejection,
+    RunRecord,
+    StagedContact,
+)
+from syncd.ledger.sqlite import SqliteLedger
+from syncd.planning import DiffCounts
+
+__all__ = [
+    "RETRY_BUDGET",
+    "Batch",
+    "BatchKind",
+    "DestinationSummary",
+    "DiffCounts",
+    "Ledger",
+    "LedgerSession",
+    "OutboxItem",
+    "Rejection",
+    "RunRecord",
+    "StagedContact",
+    "open_ledger",
+]
+
+
+class LedgerSession(Protocol):
+    destination: str
+    epoch: int
+
+    def field_generation(self, fields: Mapping[str, tuple[str, str]], *, record: bool) -> int: ...
+    def begin_run(self, trigger: str, digest: str) -> int: ...
+    def finish_run(
+        self, run_id: int, outcome: str, counts: Mapping[str, int], error: str | None
+    ) -> None: ...
+    def record_rejections(self, run_id: int, rejections: Sequence[Rejection]) -> None: ...
+    def reset_snapshot(self) -> None: ...
+    def stage(self, contacts: Sequence[tuple[str, int, bytes, int, int]]) -> int: ...
+    def diff(self, binding: int, retry_budget: int) -> DiffCounts: ...
+    def to_send(
+        self, binding: int, retry_budget: int, after: str, limit: int
+    ) -> list[StagedContact]: ...
+    def exhausted(self, binding: int, retry_budget: int) -> list[Rejection]: ...
+    def gone(self, after: str, limit: int) -> list[str]: ...
+    def forget(self, emails: Sequence[str]) -> None: ...
+    def open_batches(self) -> list[Batch]: ...
+    def prepare(
+        self, kind: BatchKind, list_id: str, items: Sequence[OutboxItem], run_id: int | None
+    ) -> Batch: ...
+    def bodies(self, batch_id: int) -> list[bytes]: ...
+    def emails(self, batch_id: int) -> list[str]: ...
+    def submitted(self, batch_id: int, job_id: str) -> None: ...
+    def reopen(self, batch_id: int) -> None: ...
+    def complete(
+        self, batch: Batch, rejected: Mapping[str, str], *, applied: bool = True
+    ) -> list[Rejection]: ...
+    def abandon(self, batch_id: int) -> None: ...
+
+
+class Ledger(Protocol):
+    def session(self, destination: str) -> AbstractContextManager[LedgerSession]: ...
+    def summaries(self) -> list[DestinationSummary]: ...
+    def runs(self, destination: str, limit: int = 20) -> list[RunRecord]: ...
+    def rejections(self, run_id: int, limit: int = 100) -> list[Rejection]: ...
+    def close(self) -> None: ...
+
+
+def open_ledger(state: str, *, writer: bool = True, clock: Clock = SYSTEM_CLOCK) -> Ledger:
+    """`state` is a SQLite file path or a postgresql:// URL."""
+    if state.startswith(("postgresql://", "postgres://")):
+        raise NotImplementedError("the PostgreSQL ledger is not available yet")
+    return SqliteLedger(Path(state), writer=writer, clock=clock)

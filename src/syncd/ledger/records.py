@@ -1,0 +1,75 @@
+"""What the ledger stores and returns, independent of the backend."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+BatchKind = Literal["upsert", "remove", "delete"]
+BatchState = Literal["prepared", "submitted"]
+
+# A contact SendGrid rejected this many times with the same payload is reported
+# as rejected instead of being sent again, until its payload changes.
+RETRY_BUDGET = 3
+
+
+@dataclass(frozen=True, slots=True)
+class StagedContact:
+    """One desired contact of this run, as staged from the sources."""
+
+    email: str
+    fingerprint: int
+    payload: bytes
+    segment: int
+    row: int
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    email: str
+    fingerprint: int = 0
+    binding: int = 0
+    body: bytes = b""
+    segment: str = ""
+    row: int = 0
+
+
+@dataclass(frozen=True)
+class Batch:
+    id: int
+    kind: BatchKind
+    state: BatchState
+    list_id: str
+    job_id: str | None
+    created_at: float
+    submitted_at: float | None
+    size: int
+
+
+@dataclass(frozen=True)
+class Rejection:
+    segment: str
+    row: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    id: int
+    destination: str
+    trigger: str
+    digest: str
+    started_at: float
+    ended_at: float | None
+    outcome: str | None
+    counts: dict[str, int] = field(default_factory=dict)
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class DestinationSummary:
+    destination: str
+    last_run: RunRecord
+    last_success_at: float | None
+    open_batches: int
+    oldest_open_batch_at: float | None

@@ -1,0 +1,180 @@
+"""The ledger's statements, written once for SQLite and PostgreSQL.
+
+Both speak `ON CONFLICT`, `RETURNING` and `FILTER`; only the placeholder and the
+name of the per-connection snapshot table differ.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+
+@dataclass(frozen=True)
+class SqlText:
+    param: str = "?"
+    snapshot: str = "temp.snapshot"
+
+    stage: str = (
+        "INSERT INTO {snapshot} (email, fingerprint, payload, segment, row)"
+        " VALUES (?, ?, ?, ?, ?) ON CONFLICT (email) DO NOTHING"
+    )
+    diff_counts: str = (
+        "SELECT count(*),"
+        " count(*) FILTER (WHERE a.email IS NULL),"
+        " count(*) FILTER (WHERE a.email IS NOT NULL"
+        "   AND (a.fingerprint <> s.fingerprint OR a.binding <> ?))"
+        " FROM {snapshot} s LEFT JOIN acked a ON a.destination = ? AND a.email = s.email"
+    )
+    count_acked: str = "SELECT count(*) FROM acked WHERE destination = ?"
+    count_held: str = (
+        "SELECT count(*) FROM {snapshot} s"
+        " JOIN outbox_items o ON o.destination = ? AND o.email = s.email"
+        " LEFT JOIN acked a ON a.destination = ? AND a.email = s.email"
+        " WHERE a.email IS NULL OR a.fingerprint <> s.fingerprint OR a.binding <> ?"
+    )
+    _exhausted_from: str = (
+        " FROM {snapshot} s"
+        " JOIN attempts t ON t.destination = ? AND t.email = s.email"
+        "   AND t.fingerprint = s.fingerprint AND t.count >= ?"
+        " LEFT JOIN acked a ON a.destination = ? AND a.email = s.email"
+        " WHERE (a.email IS NULL OR a.fingerprint <> s.fingerprint OR a.binding <> ?)"
+        "   AND NOT EXISTS (SELECT 1 FROM outbox_items o"
+        "     WHERE o.destination = ? AND o.email = s.email)"
+    )
+    count_exhausted: str = "SELECT count(*)" + _exhausted_from
+    exhausted: str = "SELECT t.segment, t.row, t.reason" + _exhausted_from + " ORDER BY s.email"
+    count_gone: str = (
+        "SELECT count(*) FROM acked a WHERE a.destination = ?"
+        " AND NOT EXISTS (SELECT 1 FROM {snapshot} s WHERE s.email = a.email)"
+    )
+    gone: str = (
+        "SELECT a.email FROM acked a WHERE a.destination = ? AND a.email > ?"
+        " AND NOT EXISTS (SELECT 1 FROM {snapshot} s WHERE s.email = a.email)"
+        " AND NOT EXISTS (SELECT 1 FROM outbox_items o"
+        "   WHERE o.destination = a.destination AND o.email = a.email)"
+        " ORDER BY a.email LIMIT ?"
+    )
+    to_send: str = (
+        "SELECT s.email, s.fingerprint, s.payload, s.segment, s.row"
+        " FROM {snapshot} s LEFT JOIN acked a ON a.destination = ? AND a.email = s.email"
+        " WHERE s.email > ?"
+        "   AND (a.email IS NULL OR a.fingerprint <> s.fingerprint OR a.binding <> ?)"
+        "   AND NOT EXISTS (SELECT 1 FROM outbox_items o"
+        "     WHERE o.destination = ? AND o.email = s.email)"
+        "   AND NOT EXISTS (SELECT 1 FROM attempts t WHERE t.destination = ?"
+        "     AND t.email = s.email AND t.fingerprint = s.fingerprint AND t.count >= ?)"
+        " ORDER BY s.email LIMIT ?"
+    )
+    forget: str = "DELETE FROM acked WHERE destination = ? AND email = ?"
+
+    ensure_destination: str = (
+        "INSERT INTO destinations (name, epoch) VALUES (?, 0) ON CONFLICT (name) DO NOTHING"
+    )
+    bump_epoch: str = "UPDATE destinations SET epoch = epoch + 1 WHERE name = ?"
+    epoch: str = "SELECT epoch FROM destinations WHERE name = ?"
+    get_fields: str = "SELECT fields, field_generation FROM destinations WHERE name = ?"
+    set_fields: str = "UPDATE destinations SET fields = ?, field_generation = ? WHERE name = ?"
+    # An UPDATE, not a SELECT: it locks the row, so a newer claim waits for this commit.
+    fence: str = "UPDATE destinations SET epoch = epoch WHERE name = ? AND epoch = ?"
+
+    open_batches: str = (
+        "SELECT b.id, b.kind, b.state, b.list_id, b.job_id, b.created_at, b.submitted_at,"
+        " (SELECT count(*) FROM outbox_items o WHERE o.batch_id = b.id)"
+        " FROM batches b WHERE b.destination = ? ORDER BY b.id"
+    )
+    insert_batch: str = (
+        "INSERT INTO batches (destination, kind, state, list_id, created_at, run_id)"
+        " VALUES (?, ?, 'prepared', ?, ?, ?) RETURNING id"
+    )
+    insert_item: str = (
+        "INSERT INTO outbox_items"
+        " (batch_id, destination, email, fingerprint, binding, body, segment, row)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    )
+    item_bodies: str = "SELECT body FROM outbox_items WHERE batch_id = ? ORDER BY email"
+    item_emails: str = "SELECT email FROM outbox_items WHERE batch_id = ? ORDER BY email"
+    mark_submitted: str = (
+        "UPDATE batches SET state = 'submitted', job_id = ?, submitted_at = ? WHERE id = ?"
+    )
+    mark_prepared: str = (
+        "UPDATE batches SET state = 'prepared', job_id = NULL, submitted_at = NULL WHERE id = ?"
+    )
+    mark_item_rejected: str = (
+        "UPDATE outbox_items SET rejected = ? WHERE batch_id = ? AND email = ?"
+    )
+    ack_items: str = (
+        "INSERT INTO acked (destination, email, fingerprint, binding, acked_at)"
+        " SELECT destination, email, fingerprint, binding, ? FROM outbox_items"
+        " WHERE batch_id = ? AND rejected IS NULL"
+        " ON CONFLICT (destination, email) DO UPDATE SET fingerprint = excluded.fingerprint,"
+        " binding = excluded.binding, acked_at = excluded.acked_at"
+    )
+    clear_attempts: str = (
+        "DELETE FROM attempts WHERE destination = ? AND email IN"
+        " (SELECT email FROM outbox_items WHERE batch_id = ? AND rejected IS NULL)"
+    )
+    count_attempts: str = (
+        "INSERT INTO attempts (destination, email, fingerprint, count, segment, row, reason)"
+        " SELECT destination, email, fingerprint, 1, segment, row, rejected FROM outbox_items"
+        " WHERE batch_id = ? AND rejected IS NOT NULL"
+        " ON CONFLICT (destination, email) DO UPDATE SET"
+        " count = CASE WHEN attempts.fingerprint = excluded.fingerprint"
+        "   THEN attempts.count + 1 ELSE 1 END,"
+        " fingerprint = excluded.fingerprint, segment = excluded.segment,"
+        " row = excluded.row, reason = excluded.reason"
+    )
+    drop_acked: str = (
+        "DELETE FROM acked WHERE destination = ? AND email IN"
+        " (SELECT email FROM outbox_items WHERE batch_id = ? AND rejected IS NULL)"
+    )
+    rejected_items: str = (
+        "SELECT segment, row, rejected FROM outbox_items"
+        " WHERE batch_id = ? AND rejected IS NOT NULL ORDER BY segment, row"
+    )
+    delete_items: str = "DELETE FROM outbox_items WHERE batch_id = ?"
+    delete_batch: str = "DELETE FROM batches WHERE id = ?"
+
+    begin_run: str = (
+        "INSERT INTO runs (destination, trigger, digest, started_at) VALUES (?, ?, ?, ?)"
+        " RETURNING id"
+    )
+    finish_run: str = (
+        "UPDATE runs SET ended_at = ?, outcome = ?, counts = ?, error = ? WHERE id = ?"
+    )
+    _keep_from: str = (
+        "(SELECT id FROM runs WHERE destination = ? ORDER BY id DESC LIMIT 1 OFFSET ?)"
+    )
+    prune_runs: str = "DELETE FROM runs WHERE destination = ? AND id <= " + _keep_from
+    prune_rejections: str = (
+        "DELETE FROM rejections WHERE destination = ? AND run_id <= " + _keep_from
+    )
+    count_rejections: str = "SELECT count(*) FROM rejections WHERE run_id = ?"
+    insert_rejection: str = (
+        "INSERT INTO rejections (run_id, destination, segment, row, reason) VALUES (?, ?, ?, ?, ?)"
+    )
+    runs: str = (
+        "SELECT id, destination, trigger, digest, started_at, ended_at, outcome, counts, error"
+        " FROM runs WHERE destination = ? ORDER BY id DESC LIMIT ?"
+    )
+    rejections: str = (
+        "SELECT segment, row, reason FROM rejections WHERE run_id = ? ORDER BY segment, row LIMIT ?"
+    )
+    summaries: str = (
+        "SELECT r.destination, r.id, r.destination, r.trigger, r.digest, r.started_at,"
+        " r.ended_at, r.outcome, r.counts, r.error,"
+        " (SELECT max(s.ended_at) FROM runs s"
+        "   WHERE s.destination = r.destination AND s.outcome = 'success'),"
+        " (SELECT count(*) FROM batches b WHERE b.destination = r.destination),"
+        " (SELECT min(b.created_at) FROM batches b WHERE b.destination = r.destination)"
+        " FROM runs r WHERE r.id IN (SELECT max(id) FROM runs GROUP BY destination)"
+        " ORDER BY r.destination"
+    )
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            if f.name in ("param", "snapshot"):
+                continue
+            text = getattr(self, f.name).replace("{snapshot}", self.snapshot)
+            if self.param != "?":
+                text = text.replace("?", self.param)
+            object.__setattr__(self, f.name, text)

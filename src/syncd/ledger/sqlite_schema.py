@@ -1,0 +1,109 @@
+"""The SQLite ledger's schema, versioned; applied at open."""
+
+from __future__ import annotations
+
+import sqlite3
+
+SCHEMA_VERSION = 1
+
+MIGRATIONS: dict[int, str] = {
+    1: """
+CREATE TABLE destinations (
+    name             TEXT PRIMARY KEY,
+    epoch            INTEGER NOT NULL DEFAULT 0,
+    -- custom field name -> [id, type] as last used; a changed id bumps the generation
+    fields           TEXT NOT NULL DEFAULT '{}',
+    field_generation INTEGER NOT NULL DEFAULT 0
+);
+-- What SendGrid acknowledged: the fingerprint of the payload last applied, and
+-- the binding (list id, custom field ids) it was encoded with.
+CREATE TABLE acked (
+    destination TEXT NOT NULL,
+    email       TEXT NOT NULL,
+    fingerprint INTEGER NOT NULL,
+    binding     INTEGER NOT NULL,
+    acked_at    REAL NOT NULL,
+    PRIMARY KEY (destination, email)
+) WITHOUT ROWID;
+-- The outbox: a batch is recorded before it is sent, its job id as soon as it is known.
+CREATE TABLE batches (
+    id           INTEGER PRIMARY KEY,
+    destination  TEXT NOT NULL,
+    kind         TEXT NOT NULL CHECK (kind IN ('upsert', 'remove', 'delete')),
+    state        TEXT NOT NULL CHECK (state IN ('prepared', 'submitted')),
+    list_id      TEXT NOT NULL,
+    job_id       TEXT,
+    created_at   REAL NOT NULL,
+    submitted_at REAL,
+    run_id       INTEGER
+);
+CREATE INDEX batches_by_destination ON batches (destination, id);
+CREATE TABLE outbox_items (
+    batch_id    INTEGER NOT NULL REFERENCES batches (id) ON DELETE CASCADE,
+    destination TEXT NOT NULL,
+    email       TEXT NOT NULL,
+    fingerprint INTEGER NOT NULL,
+    binding     INTEGER NOT NULL,
+    body        BLOB NOT NULL,
+    segment     TEXT NOT NULL,
+    row         INTEGER NOT NULL,
+    rejected    TEXT,
+    PRIMARY KEY (batch_id, email)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX outbox_items_by_contact ON outbox_items (destination, email);
+-- Contacts SendGrid rejected, counted per payload, for the retry budget.
+CREATE TABLE attempts (
+    destination TEXT NOT NULL,
+    email       TEXT NOT NULL,
+    fingerprint INTEGER NOT NULL,
+    count       INTEGER NOT NULL,
+    segment     TEXT NOT NULL,
+    row         INTEGER NOT NULL,
+    reason      TEXT NOT NULL,
+    PRIMARY KEY (destination, email)
+) WITHOUT ROWID;
+CREATE TABLE runs (
+    id          INTEGER PRIMARY KEY,
+    destination TEXT NOT NULL,
+    trigger     TEXT NOT NULL,
+    digest      TEXT NOT NULL,
+    started_at  REAL NOT NULL,
+    ended_at    REAL,
+    outcome     TEXT,
+    counts      TEXT NOT NULL DEFAULT '{}',
+    error       TEXT
+);
+CREATE INDEX runs_by_destination ON runs (destination, id);
+CREATE TABLE rejections (
+    run_id      INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    destination TEXT NOT NULL,
+    segment     TEXT NOT NULL,
+    row         INTEGER NOT NULL,
+    reason      TEXT NOT NULL
+);
+CREATE INDEX rejections_by_run ON rejections (run_id);
+""",
+}
+
+SNAPSHOT = """
+CREATE TEMP TABLE IF NOT EXISTS snapshot (
+    email       TEXT PRIMARY KEY,
+    fingerprint INTEGER NOT NULL,
+    payload     BLOB NOT NULL,
+    segment     INTEGER NOT NULL,
+    row         INTEGER NOT NULL
+) WITHOUT ROWID
+"""
+
+
+def migrate(connection: sqlite3.Connection) -> None:
+    current = connection.execute("PRAGMA user_version").fetchone()[0]
+    if current > SCHEMA_VERSION:
+        raise RuntimeError(
+            f"the ledger was written by a newer syncd (schema {current} > {SCHEMA_VERSION})"
+        )
+    for version in range(current + 1, SCHEMA_VERSION + 1):
+        with connection:
+            connection.executescript(
+                f"BEGIN;\n{MIGRATIONS[version]}\nPRAGMA user_version = {version};\nCOMMIT;"
+            )

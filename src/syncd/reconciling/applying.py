@@ -1,0 +1,193 @@
+"""The outbox, carried out: record a batch, send it, record its job, acknowledge on completion.
+
+Each step is its own ledger transaction (reliability.md §1), so a crash anywhere
+leaves a state the next run finishes: a `prepared` batch is sent again (upserts
+are idempotent), a `submitted` one is polled and never sent again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any, TypeVar
+
+from syncd import failpoints
+from syncd.contacts import Outgoing
+from syncd.errors import SendGridUnavailable
+from syncd.ledger import RETRY_BUDGET, Batch, LedgerSession, OutboxItem, Rejection
+from syncd.logs import get_logger
+from syncd.planning import RemovalAction
+from syncd.sendgrid import REMOVE_LIMIT, Job, Packer, SendGridClient, upsert_body
+
+log = get_logger("syncd.reconciling")
+PAGE = 5_000
+T = TypeVar("T")
+
+
+async def in_thread(call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    return await asyncio.to_thread(call, *args, **kwargs)
+
+
+@dataclass
+class Applied:
+    upserted: int = 0
+    removed: int = 0
+    failed_jobs: int = 0
+    rejections: list[Rejection] = field(default_factory=list)
+
+
+class Applier:
+    def __init__(
+        self,
+        session: LedgerSession,
+        client: SendGridClient,
+        *,
+        list_id: str,
+        run_id: int | None,
+        segment_names: list[str],
+        job_timeout: float,
+        poll_max_interval: float,
+        stopping: Callable[[], bool],
+    ) -> None:
+        self.session = session
+        self.client = client
+        self.list_id = list_id
+        self.run_id = run_id
+        self.segment_names = segment_names
+        self.job_timeout = job_timeout
+        self.poll_max_interval = poll_max_interval
+        self.stopping = stopping
+        self.pending: list[Batch] = []
+        self.result = Applied()
+
+    async def resume(self) -> None:
+        """Finish what earlier runs left open before computing anything new."""
+        for batch in await in_thread(self.session.open_batches):
+            if batch.state == "submitted":
+                self.pending.append(batch)
+            else:
+                await self._send(batch)
+        await self.settle()
+
+    async def send_upserts(self, outgoing: Outgoing) -> None:
+        binding = outgoing.binding
+        packer = Packer(binding.list_id)
+        items: list[OutboxItem] = []
+        after = ""
+        while page := await in_thread(
+            self.session.to_send, binding.digest, RETRY_BUDGET, after, PAGE
+        ):
+            after = page[-1].email
+            for contact in page:
+                segment = self.segment_names[contact.segment]
+                encoded = outgoing.encode(contact.payload)
+                if isinstance(encoded, str):
+                    self.result.rejections.append(Rejection(segment, contact.row, encoded))
+                    continue
+                if not packer.fits(len(encoded)):
+                    await self._open_batch("upsert", items)
+                    packer.reset()
+                    items = []
+                packer.add(len(encoded))
+                items.append(
+                    OutboxItem(
+                        contact.email,
+                        contact.fingerprint,
+                        binding.digest,
+                        encoded,
+                        segment,
+                        contact.row,
+                    )
+                )
+        if items:
+            await self._open_batch("upsert", items)
+
+    async def send_removals(self, action: RemovalAction) -> None:
+        after = ""
+        while page := await in_thread(self.session.gone, after, PAGE):
+            after = page[-1]
+            for start in range(0, len(page), REMOVE_LIMIT):
+                chunk = page[start : start + REMOVE_LIMIT]
+                await self._open_batch(
+                    "remove" if action == "remove" else "delete",
+                    [OutboxItem(email) for email in chunk],
+                )
+
+    async def _open_batch(self, kind: Any, items: list[OutboxItem]) -> None:
+        if self.stopping():
+            raise SendGridUnavailable("stopping: no new batches are started")
+        batch = await in_thread(self.session.prepare, kind, self.list_id, items, self.run_id)
+        failpoints.hit("after-outbox-commit")
+        await self._send(batch)
+
+    async def _send(self, batch: Batch) -> None:
+        if batch.kind == "upsert":
+            bodies = await in_thread(self.session.bodies, batch.id)
+            failpoints.hit("before-upsert-request")
+            job_id = await self.client.upsert(upsert_body(batch.list_id, bodies))
+        else:
+            emails = await in_thread(self.session.emails, batch.id)
+            ids = list((await self.client.search_emails(emails)).values())
+            if not ids:  # none of them exists any more: nothing left to take off the list
+                await in_thread(self.session.complete, batch, {})
+                self.result.removed += batch.size
+                return
+            if batch.kind == "remove":
+                job_id = await self.client.remove_from_list(batch.list_id, ids)
+            else:
+                job_id = await self.client.delete_contacts(ids)
+        failpoints.hit("after-202-before-job-commit")
+        await in_thread(self.session.submitted, batch.id, job_id)
+        failpoints.hit("after-job-commit")
+        self.pending.append(replace(batch, state="submitted", job_id=job_id))
+
+    async def settle(self) -> None:
+        """Wait for every submitted job and record its outcome."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.job_timeout
+        while self.pending:
+            if self.stopping():
+                raise SendGridUnavailable("stopping: open jobs are polled again after the restart")
+            batch = self.pending[0]
+            assert batch.job_id is not None
+            try:
+                failpoints.hit("while-polling")
+                async with asyncio.timeout_at(deadline):
+                    job = await self.client.wait_for(
+                        batch.job_id, max_interval=self.poll_max_interval
+                    )
+            except TimeoutError:
+                raise SendGridUnavailable(
+                    f"{len(self.pending)} SendGrid job(s) still pending after "
+                    f"{self.job_timeout:.0f}s; the next run goes on polling them"
+                ) from None
+            self.pending.pop(0)
+            if job is None:
+                log.warning("reconcile.job_unknown", batch=batch.id, kind=batch.kind)
+                await in_thread(self.session.reopen, batch.id)
+                await self._send(replace(batch, state="prepared", job_id=None))
+                continue
+            await self._record(batch, job)
+
+    async def _record(self, batch: Batch, job: Job) -> None:
+        rejected: dict[str, str] = {}
+        if job.status in ("errored", "failed") and job.errors_url and batch.kind == "upsert":
+            listed = await self.client.job_errors(job.errors_url)
+            members = set(await in_thread(self.session.emails, batch.id))
+            rejected = {email: reason for email, reason in listed.items() if email in members}
+        applied = job.status == "completed" or (job.status == "errored" and bool(rejected))
+        failpoints.hit("after-completed-before-ack")
+        if not applied and not rejected:
+            await in_thread(self.session.abandon, batch.id)
+        else:
+            reported = await in_thread(self.session.complete, batch, rejected, applied=applied)
+            self.result.rejections.extend(reported)
+        failpoints.hit("after-ack-commit")
+        if not applied:
+            self.result.failed_jobs += 1
+            log.warning("reconcile.job_failed", batch=batch.id, kind=batch.kind, job=job.id)
+        elif batch.kind == "upsert":
+            self.result.upserted += batch.size - len(rejected)
+        else:
+            self.result.removed += batch.size

@@ -1,0 +1,285 @@
+"""One run for one destination: read → plan → apply → acknowledge. Never decides *when*."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import aiohttp
+
+from syncd.clock import SYSTEM_CLOCK, Clock
+from syncd.contacts import (
+    ContactBuilder,
+    FieldBinding,
+    Outgoing,
+    UnknownCustomFieldsError,
+    bind_fields,
+)
+from syncd.credentials import read_secret
+from syncd.errors import GuardTripped, SendGridUnavailable, SourceInvalid, SyncdError
+from syncd.ledger import RETRY_BUDGET, Ledger, LedgerSession, Rejection
+from syncd.loading import LoadedDestination
+from syncd.logs import get_logger
+from syncd.metrics import Metrics
+from syncd.planning import Plan, decide, require_consent
+from syncd.reconciling.applying import Applied, Applier, in_thread
+from syncd.reconciling.staging import Staged, stage_segments
+from syncd.sendgrid import RateGates, SendGridClient, SendGridHttp
+from syncd.settings import Settings
+
+log = get_logger("syncd.reconciling")
+DEFAULT_BASE_URL = "https://api.sendgrid.com"
+
+
+@dataclass
+class RunReport:
+    destination: str
+    trigger: str
+    outcome: str = "unexpected"
+    error: str | None = None
+    duration: float = 0.0
+    plan: Plan | None = None
+    staged: Staged = field(default_factory=Staged)
+    applied: Applied = field(default_factory=Applied)
+    rejections: list[Rejection] = field(default_factory=list)
+
+    @property
+    def rejected(self) -> int:
+        return self.staged.rejected + len(self.rejections)
+
+    def counts(self) -> dict[str, int]:
+        diff = self.plan.diff if self.plan else None
+        return {
+            "rows": self.staged.rows,
+            "profiles": self.staged.profiles,
+            "new": diff.new if diff else 0,
+            "changed": diff.changed if diff else 0,
+            "unchanged": diff.unchanged if diff else 0,
+            "gone": diff.gone if diff else 0,
+            "upserted": self.applied.upserted,
+            "removed": self.applied.removed,
+            "rejected": self.rejected,
+        }
+
+
+class Reconciler:
+    def __init__(
+        self,
+        ledger: Ledger,
+        http: aiohttp.ClientSession,
+        settings: Settings,
+        metrics: Metrics,
+        *,
+        gates: RateGates | None = None,
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> None:
+        self.ledger = ledger
+        self.http = http
+        self.settings = settings
+        self.metrics = metrics
+        self.clock = clock
+        self.gates = gates or RateGates(clock, requests_per_second=settings.requests_per_second)
+
+    async def run(
+        self,
+        loaded: LoadedDestination,
+        *,
+        trigger: str = "schedule",
+        allow_removals: bool = False,
+        dry_run: bool = False,
+        stopping: Callable[[], bool] = lambda: False,
+    ) -> RunReport:
+        name = loaded.definition.name
+        report = RunReport(name, trigger)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        run_id: int | None = None
+        try:
+            require_consent(loaded.definition.spec.consent.data_privacy_acknowledged)
+            async with _session(self.ledger, name) as session:
+                if not dry_run:
+                    run_id = await in_thread(session.begin_run, trigger, loaded.digest)
+                try:
+                    await self._reconcile(
+                        loaded, session, report, run_id, allow_removals, dry_run, stopping
+                    )
+                    report.outcome = "success"
+                except SyncdError as error:
+                    report.outcome, report.error = error.outcome, error.message
+                except asyncio.CancelledError:
+                    report.outcome, report.error = "temporary", "interrupted by shutdown"
+                    raise
+                except Exception as error:
+                    log.exception("reconcile.unexpected", destination=name)
+                    report.outcome, report.error = "unexpected", f"{type(error).__name__}: {error}"
+                finally:
+                    report.duration = loop.time() - started
+                    if run_id is not None:
+                        await asyncio.shield(self._finish(session, run_id, report))
+        except SyncdError as error:  # before a run could be recorded (consent, ledger)
+            report.outcome, report.error = error.outcome, error.message
+        report.duration = loop.time() - started
+        if not dry_run:
+            self._observe(report)
+        return report
+
+    async def _reconcile(
+        self,
+        loaded: LoadedDestination,
+        session: LedgerSession,
+        report: RunReport,
+        run_id: int | None,
+        allow_removals: bool,
+        dry_run: bool,
+        stopping: Callable[[], bool],
+    ) -> None:
+        spec = loaded.definition.spec
+        builder = ContactBuilder(spec.mapping)
+        report.staged = await in_thread(
+            stage_segments, session, spec, builder, base_dir=loaded.path.parent
+        )
+        client = self._client(loaded)
+        await client.get_list(spec.sendgrid.list_id)
+        binding = await self._binding(client, loaded)
+        generation = await in_thread(session.field_generation, binding.ids(), record=not dry_run)
+        binding = replace(binding, generation=generation)
+        applier = Applier(
+            session,
+            client,
+            list_id=spec.sendgrid.list_id,
+            run_id=run_id,
+            segment_names=[s.name for s in spec.segments],
+            job_timeout=self.settings.job_timeout,
+            poll_max_interval=self.settings.job_poll_max_interval,
+            stopping=stopping,
+        )
+        if not dry_run:
+            await applier.resume()
+        diff = await in_thread(session.diff, binding.digest, RETRY_BUDGET)
+        report.plan = decide(
+            diff,
+            on_leave=spec.on_leave,
+            max_removal_fraction=spec.limits.max_removal_fraction,
+            allow_removals=allow_removals,
+            destination=loaded.definition.name,
+        )
+        outgoing = Outgoing(binding, spec.mapping)
+        if dry_run:
+            segments = [s.name for s in spec.segments]
+            report.rejections = await self._would_reject(session, outgoing, segments)
+            return
+        await applier.send_upserts(outgoing)
+        await applier.settle()
+        plan = report.plan
+        if plan.removal_action == "forget":
+            await self._forget_gone(session)
+        elif plan.removals_blocked is None and plan.diff.gone:
+            await applier.send_removals(plan.removal_action)
+            await applier.settle()
+        report.applied = applier.result
+        report.rejections = [
+            *applier.result.rejections,
+            *await in_thread(session.exhausted, binding.digest, RETRY_BUDGET),
+        ]
+        if applier.result.failed_jobs:
+            raise SendGridUnavailable(
+                f"{applier.result.failed_jobs} SendGrid job(s) failed; their contacts are sent "
+                "again on the next run"
+            )
+        if plan.removals_blocked:
+            raise GuardTripped(plan.removals_blocked)
+
+    def _client(self, loaded: LoadedDestination) -> SendGridClient:
+        sendgrid = loaded.definition.spec.sendgrid
+        ref = sendgrid.api_key
+        hint = f"env {ref.env}" if ref.env else f"file {ref.file}"
+        base_dir = loaded.path.parent
+
+        def api_key() -> str:
+            return read_secret(ref, base_dir=base_dir, what="spec.sendgrid.apiKey")
+
+        key = api_key()
+        http = SendGridHttp(
+            self.http,
+            self.settings.sendgrid_base_url or sendgrid.base_url or DEFAULT_BASE_URL,
+            api_key,
+            self.gates.for_key(hashlib.sha256(key.encode()).hexdigest()),
+            self.metrics,
+            key_hint=hint,
+            timeout=self.settings.http_timeout,
+        )
+        return SendGridClient(http)
+
+    async def _binding(self, client: SendGridClient, loaded: LoadedDestination) -> FieldBinding:
+        spec = loaded.definition.spec
+        wanted = list(spec.mapping.custom_fields)
+        if not wanted:
+            return FieldBinding(spec.sendgrid.list_id, {})
+        try:
+            return bind_fields(spec.sendgrid.list_id, wanted, await client.field_definitions())
+        except UnknownCustomFieldsError as error:
+            raise SourceInvalid(f"spec.mapping.custom_fields: {error}") from None
+
+    async def _would_reject(
+        self, session: LedgerSession, outgoing: Outgoing, segments: list[str]
+    ) -> list[Rejection]:
+        """What `send_upserts` would refuse, without preparing anything."""
+        binding = outgoing.binding
+        rejections = await in_thread(session.exhausted, binding.digest, RETRY_BUDGET)
+        after = ""
+        while page := await in_thread(session.to_send, binding.digest, RETRY_BUDGET, after, 5000):
+            after = page[-1].email
+            for contact in page:
+                reason = outgoing.encode(contact.payload)
+                if isinstance(reason, str):
+                    rejections.append(Rejection(segments[contact.segment], contact.row, reason))
+        return rejections
+
+    async def _forget_gone(self, session: LedgerSession) -> None:
+        while page := await in_thread(session.gone, "", 5000):
+            await in_thread(session.forget, page)
+
+    async def _finish(self, session: LedgerSession, run_id: int, report: RunReport) -> None:
+        await in_thread(
+            session.record_rejections, run_id, [*report.staged.rejections, *report.rejections]
+        )
+        await in_thread(session.finish_run, run_id, report.outcome, report.counts(), report.error)
+
+    def _observe(self, report: RunReport) -> None:
+        name = report.destination
+        m = self.metrics
+        m.reconcile_total.labels(destination=name, outcome=report.outcome).inc()
+        m.reconcile_duration.labels(destination=name).observe(report.duration)
+        now = self.clock.now()
+        m.last_attempt.labels(destination=name).set(now)
+        if report.outcome == "success":
+            m.last_success.labels(destination=name).set(now)
+        counts = report.counts()
+        m.segment_profiles.labels(destination=name).set(counts["profiles"])
+        for action in ("upserted", "removed", "rejected", "unchanged"):
+            if counts[action]:
+                m.contacts_total.labels(destination=name, action=action).inc(counts[action])
+        fields: dict[str, Any] = {
+            "destination": name,
+            "trigger": report.trigger,
+            "outcome": report.outcome,
+            "duration_s": round(report.duration, 3),
+            **counts,
+        }
+        if report.error:
+            fields["error"] = report.error
+        log.info("reconcile.done", **fields)
+
+
+@asynccontextmanager
+async def _session(ledger: Ledger, name: str) -> AsyncIterator[LedgerSession]:
+    manager = ledger.session(name)
+    session = await in_thread(manager.__enter__)
+    try:
+        yield session
+    finally:
+        await in_thread(manager.__exit__, None, None, None)

@@ -1,0 +1,210 @@
+"""One SendGrid request, done right: auth, pacing, retries, and errors that say what to fix.
+
+Retried: connection errors, timeouts and 5xx (capped exponential backoff with
+full jitter), 429 (after `X-RateLimit-Reset`), 401 once (the key is re-read, in
+case it was rotated). Not retried: other 4xx, which become `SendGridRejected`
+with a message naming the fix.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import orjson
+
+from syncd.errors import SendGridRejected, SendGridUnavailable
+from syncd.logs import get_logger, scrub
+from syncd.metrics import Metrics
+from syncd.sendgrid.ratelimit import RateGate
+
+log = get_logger("syncd.sendgrid")
+
+MAX_ATTEMPTS = 5
+MAX_RATE_LIMITED = 30
+BACKOFF_BASE = 0.5
+BACKOFF_CAP = 30.0
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    data: Any
+    headers: Mapping[str, str]
+    text: str
+
+
+def _excerpt(data: Any, text: str) -> str:
+    """SendGrid's error messages, without anything that could be a secret or an address."""
+    if isinstance(data, dict) and isinstance(data.get("errors"), list):
+        messages = [str(e.get("message", "")) for e in data["errors"] if isinstance(e, dict)]
+        text = "; ".join(m for m in messages if m)
+    return scrub(text.strip())[:300]
+
+
+class SendGridHttp:
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        base_url: str,
+        api_key: Callable[[], str],
+        gate: RateGate,
+        metrics: Metrics,
+        *,
+        key_hint: str,
+        timeout: float = 60.0,
+        max_attempts: int = MAX_ATTEMPTS,
+    ) -> None:
+        self.session = session
+        self.base_url = base_url.rstrip("/")
+        self._api_key = api_key
+        self._key = api_key()
+        self.key_hint = key_hint
+        self.gate = gate
+        self.metrics = metrics
+        self.timeout = aiohttp.ClientTimeout(total=timeout)
+        self.max_attempts = max_attempts
+
+    async def call(
+        self,
+        method: str,
+        endpoint: str,
+        path: str,
+        *,
+        body: bytes | None = None,
+        params: Mapping[str, str] | None = None,
+        expected: Collection[int] = (200, 201, 202, 204),
+        tolerated: Collection[int] = (),
+        url: str | None = None,
+    ) -> Reply:
+        """Send until it succeeds, fails for good, or the retries run out.
+
+        `tolerated` statuses (e.g. 404 for a lookup) are returned, not raised.
+        `url` replaces base+path for absolute links SendGrid hands out (no key sent).
+        """
+        failures = 0
+        rate_limited = 0
+        key_refreshed = False
+        while True:
+            waited = await self.gate.acquire(endpoint)
+            if waited:
+                self.metrics.rate_limit_wait.labels(endpoint=endpoint).inc(waited)
+            try:
+                reply = await self._send(
+                    method, endpoint, url or self.base_url + path, body, params
+                )
+            except (aiohttp.ClientError, TimeoutError) as error:
+                failures += 1
+                reason = type(error).__name__
+                self.metrics.sendgrid_requests.labels(endpoint=endpoint, code="0").inc()
+                if failures >= self.max_attempts:
+                    raise SendGridUnavailable(
+                        f"{endpoint}: no answer from SendGrid after {failures} attempts "
+                        f"({reason}); is {self.base_url} reachable?"
+                    ) from None
+                await self._backoff(endpoint, failures, reason)
+                continue
+            status = reply.status
+            if status in expected or status in tolerated:
+                return reply
+            if status == 429:
+                rate_limited += 1
+                reset_at = _reset_at(reply.headers)
+                self.gate.exhausted(endpoint, reset_at)
+                if rate_limited >= MAX_RATE_LIMITED:
+                    retry_after = max(0.0, (reset_at or 0) - self.gate.clock.now()) or None
+                    raise SendGridUnavailable(
+                        f"{endpoint}: still rate-limited after {rate_limited} waits",
+                        retry_after=retry_after,
+                    )
+                log.info("sendgrid.rate_limited", endpoint=endpoint, reset_at=reset_at)
+                continue
+            if status >= 500:
+                failures += 1
+                if failures >= self.max_attempts:
+                    raise SendGridUnavailable(
+                        f"{endpoint}: SendGrid answered {status} {failures} times: "
+                        f"{_excerpt(reply.data, reply.text)}"
+                    )
+                await self._backoff(endpoint, failures, f"HTTP {status}")
+                continue
+            if status == 401 and not key_refreshed and url is None:
+                key_refreshed = True
+                self._key = self._api_key()
+                continue
+            raise self._rejected(endpoint, reply)
+
+    async def _send(
+        self,
+        method: str,
+        endpoint: str,
+        url: str,
+        body: bytes | None,
+        params: Mapping[str, str] | None,
+    ) -> Reply:
+        headers = {"Accept": "application/json", "User-Agent": "syncd"}
+        if url.startswith(self.base_url):
+            headers["Authorization"] = f"Bearer {self._key}"
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        started = time.perf_counter()
+        code = "0"
+        try:
+            async with self.session.request(
+                method, url, data=body, params=params, headers=headers, timeout=self.timeout
+            ) as response:
+                raw = await response.read()
+                code = str(response.status)
+                reply_headers = dict(response.headers.items())
+                remaining = self.gate.observe(endpoint, reply_headers)
+                if remaining is not None:
+                    self.metrics.rate_limit_remaining.labels(endpoint=endpoint).set(remaining)
+                text = raw.decode("utf-8", errors="replace")
+                data: Any = None
+                if raw and "json" in response.headers.get("Content-Type", ""):
+                    try:
+                        data = orjson.loads(raw)
+                    except orjson.JSONDecodeError:
+                        data = None
+                return Reply(response.status, data, reply_headers, text)
+        finally:
+            if code != "0":
+                self.metrics.sendgrid_requests.labels(endpoint=endpoint, code=code).inc()
+            self.metrics.sendgrid_request_duration.labels(endpoint=endpoint).observe(
+                time.perf_counter() - started
+            )
+
+    async def _backoff(self, endpoint: str, failures: int, reason: str) -> None:
+        pause = random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2**failures))
+        log.info("sendgrid.retry", endpoint=endpoint, attempt=failures, reason=reason, pause=pause)
+        await asyncio.sleep(pause)
+
+    def _rejected(self, endpoint: str, reply: Reply) -> SendGridRejected:
+        detail = _excerpt(reply.data, reply.text)
+        status = reply.status
+        if status == 401:
+            message = (
+                f"SendGrid refused the API key (401 Unauthorized) on {endpoint}: the key from "
+                f"{self.key_hint} is wrong, expired or revoked; put a valid key there"
+            )
+        elif status == 403:
+            message = (
+                f"the API key from {self.key_hint} may not call {endpoint} (403 Forbidden): "
+                "give it Marketing access (marketing.read and marketing_campaigns "
+                "create/update/delete)"
+            )
+        else:
+            message = f"SendGrid rejected {endpoint} ({status}): {detail or 'no details'}"
+        return SendGridRejected(message, status=status, excerpt=detail)
+
+
+def _reset_at(headers: Mapping[str, str]) -> float | None:
+    try:
+        return float(headers["X-RateLimit-Reset"])
+    except (KeyError, ValueError):
+        return None

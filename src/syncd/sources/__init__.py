@@ -1,0 +1,36 @@
+"""Readers of segments: csv, jsonl, sqlite, postgres. Each streams rows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from syncd.credentials import read_secret
+from syncd.destinations import CsvSource, JsonlSource, PostgresSource, Segment, SqliteSource
+from syncd.sources.base import BadRow, Row, RowSource
+from syncd.sources.files import CsvFile, JsonLinesFile
+from syncd.sources.postgres import PostgresQuery
+from syncd.sources.sqlite import SqliteQuery
+
+__all__ = ["BadRow", "Row", "RowSource", "open_segment"]
+
+
+def open_segment(segment: Segment, *, base_dir: Path) -> RowSource:
+    """The reader for one segment; relative paths resolve against the destination file."""
+    options = segment.source.options
+
+    def local(path: str) -> Path:
+        candidate = Path(path)
+        return candidate if candidate.is_absolute() else base_dir / candidate
+
+    if isinstance(options, CsvSource):
+        return CsvFile(local(options.path), delimiter=options.delimiter, encoding=options.encoding)
+    if isinstance(options, JsonlSource):
+        return JsonLinesFile(local(options.path))
+    if isinstance(options, SqliteSource):
+        return SqliteQuery(local(options.path), options.query)
+    if isinstance(options, PostgresSource):
+        dsn = read_secret(options.dsn, base_dir=base_dir, what=f"segment {segment.name} dsn")
+        return PostgresQuery(
+            dsn, options.query, statement_timeout=options.statement_timeout, name=segment.name
+        )
+    raise AssertionError(f"unhandled source {type(options).__name__}")

@@ -1,0 +1,99 @@
+"""CSV and JSON Lines files, streamed."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from syncd.errors import SourceInvalid, SourceUnavailable
+from syncd.sources.base import BadRow, Row, project
+
+csv.field_size_limit(1024 * 1024)
+
+
+def _open_text(path: Path, encoding: str, what: str) -> IO[str]:
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise SourceInvalid(f"{what}: unknown encoding {encoding!r}") from None
+    if not path.is_file():
+        state = "does not exist" if not path.exists() else "is not a regular file"
+        raise SourceUnavailable(f"{what}: {path} {state}")
+    if encoding.lower().replace("_", "-") in ("utf-8", "utf8"):
+        encoding = "utf-8-sig"  # tolerate the byte-order mark spreadsheets write
+    try:
+        return path.open(encoding=encoding, errors="strict", newline="")
+    except OSError as error:
+        raise SourceUnavailable(f"{what}: cannot open {path}: {error.strerror}") from None
+
+
+class CsvFile:
+    def __init__(self, path: Path, *, delimiter: str = ",", encoding: str = "utf-8") -> None:
+        self.path = path
+        self.delimiter = delimiter
+        self.encoding = encoding
+        self.description = f"csv {path.name}"
+
+    def rows(self, columns: Sequence[str]) -> Iterator[Row]:
+        with _open_text(self.path, self.encoding, self.description) as handle:
+            reader = csv.reader(handle, delimiter=self.delimiter, strict=False)
+            try:
+                header = [name.strip() for name in next(reader, [])]
+                positions = project(header, columns, self.description)
+                last = max(positions, default=-1)
+                for record in reader:
+                    if not record:
+                        continue
+                    if len(record) > last:
+                        yield reader.line_num, [record[i] for i in positions]
+                    else:
+                        yield (
+                            reader.line_num,
+                            [record[i] if i < len(record) else None for i in positions],
+                        )
+            except UnicodeDecodeError:
+                raise SourceInvalid(
+                    f"{self.description}: line {reader.line_num + 1} is not valid "
+                    f"{self.encoding}; set source.csv.encoding (e.g. latin-1) or fix the file"
+                ) from None
+            except csv.Error as error:
+                raise SourceInvalid(
+                    f"{self.description}: line {reader.line_num}: {error}; is it a CSV file?"
+                ) from None
+
+
+class JsonLinesFile:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.description = f"jsonl {path.name}"
+
+    def rows(self, columns: Sequence[str]) -> Iterator[Row]:
+        with _open_text(self.path, "utf-8", self.description) as handle:
+            number = 0
+            try:
+                for number, line in enumerate(handle, start=1):
+                    if not line.strip():
+                        continue
+                    yield number, self._values(line, columns)
+            except UnicodeDecodeError:
+                raise SourceInvalid(
+                    f"{self.description}: line {number + 1} is not valid UTF-8"
+                ) from None
+
+    @staticmethod
+    def _values(line: str, columns: Sequence[str]) -> Sequence[Any] | BadRow:
+        try:
+            obj = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            return BadRow("not valid JSON")
+        if not isinstance(obj, dict):
+            return BadRow("not a JSON object")
+        values = [obj.get(column) for column in columns]
+        if any(isinstance(v, dict | list) for v in values):
+            return BadRow("a mapped value is an object or array, not a scalar")
+        return values

@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+from dataclasses import replace
+
+import orjson
+import pytest
+
+from syncd.contacts import (
+    Built,
+    ContactBuilder,
+    CustomField,
+    Outgoing,
+    UnknownCustomFieldsError,
+    bind_fields,
+)
+from syncd.destinations import Mapping
+
+MAPPING = Mapping.model_validate(
+    {
+        "email": "Email",
+        "first_name": "First",
+        "city": "City",
+        "custom_fields": {"loyalty_tier": "Tier", "orders": "Orders", "joined": "Joined"},
+    }
+)
+FIELDS = {
+    "loyalty_tier": CustomField("e1_T", "Text"),
+    "orders": CustomField("e2_N", "Number"),
+    "joined": CustomField("e3_D", "Date"),
+}
+
+
+def build(**values: str | None) -> Built | str:
+    builder = ContactBuilder(MAPPING)
+    row: dict[str, str | None] = {"Email": "a@example.com", "First": "Ann", "City": "Oslo"}
+    row |= {"Tier": "gold", "Orders": "3", "Joined": "2024-01-31"}
+    row |= values
+    return builder.build([row[c] for c in builder.columns])
+
+
+def test_the_email_is_trimmed_and_lower_cased() -> None:
+    built = build(Email="  Ann.Lee@Example.COM ")
+    assert isinstance(built, Built)
+    assert built.email == "ann.lee@example.com"
+    assert orjson.loads(built.payload)["email"] == "ann.lee@example.com"
+
+
+def test_each_column_is_read_once_even_when_mapped_twice() -> None:
+    mapping = Mapping.model_validate({"email": "E", "first_name": "N", "last_name": "N"})
+    assert ContactBuilder(mapping).columns == ("E", "N")
+
+
+@pytest.mark.parametrize(
+    ("values", "reason"),
+    [
+        ({"Email": ""}, "email is empty"),
+        ({"Email": None}, "email is empty"),
+        ({"Email": "no-at-sign"}, "email is not a valid address: no @"),
+        ({"Email": "a" * 250 + "@x.com"}, "email is longer than 254 characters"),
+        ({"First": "x" * 51}, "first_name is longer than 50 characters (51)"),
+        ({"City": "y" * 61}, "city is longer than 60 characters (61)"),
+    ],
+)
+def test_rows_sendgrid_would_refuse_are_rejected_with_a_reason(
+    values: dict[str, str | None], reason: str
+) -> None:
+    assert build(**values) == reason
+
+
+def test_the_fingerprint_changes_exactly_when_the_payload_changes() -> None:
+    first, same, other = build(), build(), build(City="Bergen")
+    assert isinstance(first, Built)
+    assert isinstance(same, Built)
+    assert isinstance(other, Built)
+    assert first.fingerprint == same.fingerprint
+    assert first.fingerprint != other.fingerprint
+
+
+def test_blank_values_leave_the_fingerprint_alone_but_are_sent_to_clear_the_field() -> None:
+    built, without = build(City="   ", Tier=""), build(City=None, Tier=None)
+    assert isinstance(built, Built)
+    assert isinstance(without, Built)
+    assert built.fingerprint == without.fingerprint
+    assert "city" not in orjson.loads(built.payload)
+    sent = Outgoing(bind_fields("L", list(FIELDS), FIELDS), MAPPING).encode(built.payload)
+    assert isinstance(sent, bytes)
+    decoded = orjson.loads(sent)
+    assert decoded["city"] == ""
+    assert decoded["custom_fields"]["e1_T"] == ""
+
+
+def test_outgoing_payloads_carry_custom_field_ids_and_typed_values() -> None:
+    built = build()
+    assert isinstance(built, Built)
+    encoded = Outgoing(bind_fields("L", list(FIELDS), FIELDS), MAPPING).encode(built.payload)
+    assert isinstance(encoded, bytes)
+    assert orjson.loads(encoded)["custom_fields"] == {
+        "e1_T": "gold",
+        "e2_N": 3,
+        "e3_D": "2024-01-31",
+    }
+
+
+@pytest.mark.parametrize(
+    ("values", "fragment"),
+    [
+        ({"Email": "someone@example"}, "email is not a valid address"),
+        ({"Email": "two@@example.com"}, "email is not a valid address"),
+        ({"Orders": "many"}, "custom field orders (Number): value is not a valid Number"),
+        ({"Joined": "31.01.2024"}, "custom field joined (Date): value is not a valid Date"),
+    ],
+)
+def test_contacts_about_to_be_sent_are_checked_fully(values: dict[str, str], fragment: str) -> None:
+    built = build(**values)
+    assert isinstance(built, Built)
+    reason = Outgoing(bind_fields("L", list(FIELDS), FIELDS), MAPPING).encode(built.payload)
+    assert isinstance(reason, str)
+    assert fragment in reason
+    assert values.get("Email", "\0") not in reason
+
+
+def test_custom_field_names_resolve_case_insensitively_and_unknown_ones_list_the_choices() -> None:
+    binding = bind_fields("L", ["Loyalty_Tier"], FIELDS)
+    assert binding.custom_fields["Loyalty_Tier"].id == "e1_T"
+    with pytest.raises(UnknownCustomFieldsError) as caught:
+        bind_fields("L", ["tier", "orders"], FIELDS)
+    assert caught.value.unknown == ["tier"]
+    assert "available: joined, loyalty_tier, orders" in str(caught.value)
+
+
+def test_the_binding_digest_changes_with_the_list_or_the_field_generation() -> None:
+    base = bind_fields("L1", ["orders"], FIELDS)
+    assert base.digest == bind_fields("L1", ["orders", "joined"], FIELDS).digest
+    assert base.digest != bind_fields("L2", ["orders"], FIELDS).digest
+    assert base.digest != replace(base, generation=1).digest

@@ -1,0 +1,268 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from syncd.errors import LedgerConflict
+from syncd.ledger import RETRY_BUDGET, Ledger, LedgerSession, OutboxItem
+
+BINDING = 7
+
+
+def contacts(*pairs: tuple[str, int]) -> list[tuple[str, int, bytes, int, int]]:
+    return [
+        (email, fp, b'{"email":"%s"}' % email.encode(), 0, n)
+        for n, (email, fp) in enumerate(pairs, start=2)
+    ]
+
+
+def send_all(session: LedgerSession, binding: int = BINDING) -> list[str]:
+    """Prepare, submit and complete everything the diff says to send; return the emails."""
+    page = session.to_send(binding, RETRY_BUDGET, "", 10_000)
+    if not page:
+        return []
+    items = [OutboxItem(c.email, c.fingerprint, binding, c.payload, "s", c.row) for c in page]
+    batch = session.prepare("upsert", "list", items, None)
+    session.submitted(batch.id, "job-1")
+    session.complete(batch, {})
+    return [c.email for c in page]
+
+
+def remove_all(session: LedgerSession) -> list[str]:
+    gone = session.gone("", 10_000)
+    if gone:
+        batch = session.prepare("remove", "list", [OutboxItem(e) for e in gone], None)
+        session.complete(batch, {})
+    return gone
+
+
+def test_a_first_run_sends_everyone_and_a_second_nothing(ledger: Ledger) -> None:
+    with ledger.session("d") as s:
+        s.reset_snapshot()
+        assert s.stage(contacts(("a@x.io", 1), ("b@x.io", 2))) == 2
+        d = s.diff(BINDING, RETRY_BUDGET)
+        assert (d.desired, d.new, d.changed, d.unchanged, d.gone) == (2, 2, 0, 0, 0)
+        assert send_all(s) == ["a@x.io", "b@x.io"]
+        s.reset_snapshot()
+        s.stage(contacts(("a@x.io", 1), ("b@x.io", 2)))
+        d = s.diff(BINDING, RETRY_BUDGET)
+        assert (d.new, d.changed, d.unchanged, d.to_send) == (0, 0, 2, 0)
+
+
+def test_the_first_staged_duplicate_wins(ledger: Ledger) -> None:
+    with ledger.session("d") as s:
+        s.reset_snapshot()
+        assert s.stage([("a@x.io", 1, b"first", 0, 2)]) == 1
+        assert s.stage([("a@x.io", 2, b"second", 1, 9)]) == 0
+        (only,) = s.to_send(BINDING, RETRY_BUDGET, "", 10)
+        assert (only.payload, only.segment, only.row) == (b"first", 0, 2)
+
+
+def test_changed_and_gone_contacts_are_found_and_nothing_else(ledger: Ledger) -> None:
+    with ledger.session("d") as s:
+        s.reset_snapshot()
+        s.stage(contacts(("a@x.io", 1), ("b@x.io", 2), ("c@x.io", 3)))
+        send_all(s)
+        s.reset_snapshot()
+        s.stage(contacts(("a@x.io", 1), ("b@x.io", 22), ("d@x.io", 4)))
+        d = s.diff(BINDING, RETRY_BUDGET)
+        assert (d.new, d.changed, d.unchanged, d.gone, d.acked) == (1, 1, 1, 1, 3)
+        assert [c.email for c in s.to_send(BINDING, RETRY_BUDGET, "", 10)] == ["b@x.io", "d@x.io"]
+        assert s.gone("", 10) == ["c@x.io"]
+
+
+def test_a_new_binding_resends_everyone(ledger: Ledger) -> None:
+    with ledger.session("d") as s:
+        s.reset_snapshot()
+        s.stage(contacts(("a@x.io", 1)))
+        send_all(s)
+        assert s.diff(BINDING + 1, RETRY_BUDGET).changed == 1
+
+
+def test_contacts_in_an_open_batch_are_held_back(ledger: Ledger) -> None:
+    with ledger.session("d") as s:
+        s.reset_snapshot()
+        s.stage(contacts(("a@x.io", 1), ("b@x.io", 2)))
+        (a, _) = s.to_send(BINDING, RETRY_BUDGET, "", 10)
+        batch = s.prepare("upsert", "list", [OutboxItem(a.email, a.fingerprint, BINDING)], None)
+        assert s.diff(BINDING, RETRY_BUDGET).held == 1
+        assert [c.email for c in s.to_send(BINDING, RETRY_BUDGET, "", 10)] == ["b@x.io"]
+        with pytest.raises(Exception, match=r"UNIQUE|unique|duplicate"):
+            s.prepare("upsert", "list", [OutboxItem(a.email, a.fingerprint, BINDING)], None)
+        s.abandon(batch.id)
+        assert s.diff(BINDING, RETRY_BUDGET).held == 0
+
+
+def test_open_batches_survive_the_session_with_their_state_and_job(ledger: Ledger) -> None:
+    with ledger.session("d") as s:
+        first = s.prepare("upsert", "L", [OutboxItem("a@x.io", 1, BINDING, b"{}")], None)
+        second = s.prepare("remove", "L", [OutboxItem("b@x.io")], None)
+        s.submitted(first.id, "job-a")
+    with ledger.session("d") as s:
+        batches = s.open_batches()
+        assert [(b.id, b.kind, b.state, b.job_id, b.size) for b in batches] == [
+            (first.id, "upsert", "submitted", "job-a", 1),
+            (second.id, "remove", "prepared", None, 1),
+        ]
+        assert s.bodies(first.id) == [b"{}"]
+        s.reopen(first.id)
+        assert s.open_batches()[0].state == "prepared"
+
+
+def test_sendgrid_rejections_spend_a_retry_budget_per_payload(ledger: Ledger) -> None:
+    with ledger.session("d") as s:
+        s.reset_snapshot()
+        s.stage(contacts(("a@x.io", 1), ("b@x.io", 2)))
+        for attempt in range(1, RETRY_BUDGET + 1):
+            page = s.to_send(BINDING, RETRY_BUDGET, "", 10)
+            assert len(page) == (2 if attempt == 1 else 1)
+            items = [
+                OutboxItem(c.email, c.fingerprint, BINDING, c.payload, "s", c.row) for c in page
+            ]
+            batch = s.prepare("upsert", "L", items, None)
+            reported = s.complete(batch, {"b@x.io": "invalid email"})
+            assert [r.reason for r in reported] == ["invalid email"]
+        d = s.diff(BINDING, RETRY_BUDGET)
+        assert (d.exhausted, d.to_send) == (1, 0)
+        assert [r.reason for r in s.exhausted(BINDING, RETRY_BUDGET)] == ["invalid email"]
+        s.reset_snapshot()
+        s.stage(contacts(("a@x.io", 1), ("b@x.io", 3)))  # the payload changed: try again
+        assert s.diff(BINDING, RETRY_BUDGET).to_send == 1
+
+
+def test_a_failed_job_acknowledges_nothing(ledger: Ledger) -> None:
+    with ledger.session("d") as s:
+        s.reset_snapshot()
+        s.stage(contacts(("a@x.io", 1), ("b@x.io", 2)))
+        page = s.to_send(BINDING, RETRY_BUDGET, "", 10)
+        items = [OutboxItem(c.email, c.fingerprint, BINDING, c.payload, "s", c.row) for c in page]
+        batch = s.prepare("upsert", "L", items, None)
+        s.complete(batch, {"a@x.io": "bad"}, applied=False)
+        d = s.diff(BINDING, RETRY_BUDGET)
+        assert (d.new, d.to_send, d.held) == (2, 2, 0)
+
+
+def test_completed_removals_leave_the_acked_state(ledger: Ledger) -> None:
+    with ledger.session("d") as s:
+        s.reset_snapshot()
+        s.stage(contacts(("a@x.io", 1), ("b@x.io", 2)))
+        send_all(s)
+        s.reset_snapshot()
+        s.stage(contacts(("a@x.io", 1)))
+        assert remove_all(s) == ["b@x.io"]
+        d = s.diff(BINDING, RETRY_BUDGET)
+        assert (d.acked, d.gone) == (1, 0)
+
+
+def test_destinations_do_not_see_each_other(ledger: Ledger) -> None:
+    with ledger.session("one") as s:
+        s.reset_snapshot()
+        s.stage(contacts(("a@x.io", 1)))
+        send_all(s)
+    with ledger.session("two") as s:
+        s.reset_snapshot()
+        s.stage(contacts(("a@x.io", 1)))
+        assert s.diff(BINDING, RETRY_BUDGET).new == 1
+
+
+def test_runs_are_recorded_with_counts_rejections_and_a_summary(ledger: Ledger) -> None:
+    from syncd.ledger import Rejection
+
+    with ledger.session("d") as s:
+        first = s.begin_run("schedule", "sha-1")
+        s.record_rejections(first, [Rejection("vip", 7, "email is empty")])
+        s.finish_run(first, "success", {"upserted": 3}, None)
+        second = s.begin_run("manual", "sha-2")
+        s.finish_run(second, "temporary", {"upserted": 0}, "SendGrid answered 503")
+    (summary,) = ledger.summaries()
+    assert summary.last_run.id == second
+    assert summary.last_run.error == "SendGrid answered 503"
+    assert summary.last_success_at is not None
+    runs = ledger.runs("d")
+    assert [r.outcome for r in runs] == ["temporary", "success"]
+    assert runs[1].counts == {"upserted": 3}
+    assert [(r.segment, r.row, r.reason) for r in ledger.rejections(first)] == [
+        ("vip", 7, "email is empty")
+    ]
+
+
+def test_a_newer_claim_on_a_destination_fences_off_the_older_session(ledger: Ledger) -> None:
+    with ledger.session("d") as old, ledger.session("d") as new:
+        assert new.epoch > old.epoch
+        with pytest.raises(LedgerConflict, match="claimed by another run"):
+            old.begin_run("schedule", "x")
+        new.begin_run("schedule", "x")
+
+
+emails = st.sampled_from([f"{c}@x.io" for c in "abcdefghij"])
+states = st.dictionaries(emails, st.integers(min_value=-3, max_value=3), max_size=10)
+
+
+def stage_state(session: LedgerSession, state: dict[str, int]) -> None:
+    session.reset_snapshot()
+    session.stage(contacts(*state.items()))
+
+
+def acked_after(session: LedgerSession, desired: dict[str, int]) -> Sequence[str]:
+    send_all(session)
+    remove_all(session)
+    return session.gone("", 100)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(before=states, after=states)
+def test_applying_a_plan_reaches_the_desired_state_and_replanning_is_a_no_op(
+    ledger: Ledger, before: dict[str, int], after: dict[str, int]
+) -> None:
+    with ledger.session("prop") as s:
+        stage_state(s, before)
+        send_all(s)
+        remove_all(s)
+        stage_state(s, after)
+        d = s.diff(BINDING, RETRY_BUDGET)
+        previously = set(before)
+        assert d.new == len(set(after) - previously)
+        assert d.changed == sum(1 for e in after if e in before and before[e] != after[e])
+        assert d.gone == len(previously - set(after))
+        send_all(s)
+        remove_all(s)
+        again = s.diff(BINDING, RETRY_BUDGET)
+        assert (again.to_send, again.gone, again.acked) == (0, 0, len(after))
+        # leave nothing for the next example
+        stage_state(s, {})
+        remove_all(s)
+
+
+def test_a_second_writer_is_refused_but_readers_are_welcome(
+    ledger: Ledger, tmp_path: object
+) -> None:
+    from pathlib import Path
+
+    from syncd.ledger import open_ledger
+
+    path = Path(str(tmp_path)) / "state.db"
+    with pytest.raises(LedgerConflict, match="another syncd process"):
+        open_ledger(str(path))
+    reader = open_ledger(str(path), writer=False)
+    assert reader.summaries() == []
+    reader.close()
+
+
+def test_the_field_generation_moves_only_when_a_known_field_changes_id(ledger: Ledger) -> None:
+    with ledger.session("d") as s:
+        first = s.field_generation({"tier": ("e1_T", "Text")}, record=True)
+        assert (
+            s.field_generation(
+                {"tier": ("e1_T", "Text"), "orders": ("e2_N", "Number")}, record=True
+            )
+            == first
+        )
+        assert s.field_generation({"Tier": ("e7_T", "Text")}, record=False) == first + 1
+        assert s.field_generation({"tier": ("e1_T", "Text")}, record=True) == first
+        assert s.field_generation({"tier": ("e7_T", "Text")}, record=True) == first + 1
+        assert s.field_generation({"tier": ("e7_T", "Text")}, record=True) == first + 1
