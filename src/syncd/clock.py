@@ -24,15 +24,17 @@ class SystemClock:
 
 
 class LoopClock:
-    """Epoch time anchored now, advancing with the running loop's `time()`."""
+    """Epoch time advancing with the running loop's `time()`, anchored at the first call."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
-        self._loop = loop or asyncio.get_running_loop()
-        self._anchor_wall = time.time()
-        self._anchor_loop = self._loop.time()
+    def __init__(self) -> None:
+        self._anchor: tuple[asyncio.AbstractEventLoop, float, float] | None = None
 
     def now(self) -> float:
-        return self._anchor_wall + (self._loop.time() - self._anchor_loop)
+        loop = asyncio.get_running_loop()
+        if self._anchor is None or self._anchor[0] is not loop:
+            self._anchor = (loop, time.time(), loop.time())
+        _, wall, at = self._anchor
+        return wall + (loop.time() - at)
 
 
 SYSTEM_CLOCK = SystemClock()

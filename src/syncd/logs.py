@@ -118,7 +118,8 @@ def configure(log_format: str = "auto", level: str = "info", stream: Any = None)
 
 
 def get_logger(name: str, **context: Any) -> Any:
-    return structlog.get_logger(name).bind(**context)
+    """A lazy logger: safe to create at import time, before `configure` runs."""
+    return structlog.get_logger(name, **context)
 
 
 def secrets_in(texts: Iterable[str]) -> list[str]:

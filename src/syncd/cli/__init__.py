@@ -12,7 +12,13 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
+from pydantic import ValidationError
+
 from syncd import __version__
+from syncd.errors import SyncdError
+from syncd.logs import configure as configure_logs
+from syncd.logs import scrub
+from syncd.settings import Settings
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("syncd.cli.validating", "check destination files; exit 1 on any error"),
@@ -48,5 +54,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(args_list)
     args = parser.parse_args(args_list)
-    result: int = _command(args.command).run(args)
+    try:
+        settings = Settings()
+        configure_logs(settings.log_format, settings.log_level)
+        result: int = _command(args.command).run(args)
+    except ValidationError as invalid:  # SYNCD_* settings
+        for error in invalid.errors(include_input=False, include_url=False):
+            where = "SYNCD_" + "_".join(str(part) for part in error["loc"]).upper()
+            print(f"syncd: {where}: {error['msg']}", file=sys.stderr)
+        return 1
+    except SyncdError as error:
+        print(f"syncd {args.command}: {scrub(error.message)}", file=sys.stderr)
+        return 1
     return result

@@ -22,6 +22,8 @@ class StagedContact:
     payload: bytes
     segment: int
     row: int
+    is_new: bool
+    """Not acknowledged before (an add rather than an update)."""
 
 
 @dataclass(frozen=True, slots=True)

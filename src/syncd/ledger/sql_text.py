@@ -55,7 +55,7 @@ class SqlText:
         " ORDER BY a.email LIMIT ?"
     )
     to_send: str = (
-        "SELECT s.email, s.fingerprint, s.payload, s.segment, s.row"
+        "SELECT s.email, s.fingerprint, s.payload, s.segment, s.row, a.email IS NULL"
         " FROM {snapshot} s LEFT JOIN acked a ON a.destination = ? AND a.email = s.email"
         " WHERE s.email > ?"
         "   AND (a.email IS NULL OR a.fingerprint <> s.fingerprint OR a.binding <> ?)"
@@ -122,6 +122,13 @@ class SqlText:
         "   THEN attempts.count + 1 ELSE 1 END,"
         " fingerprint = excluded.fingerprint, segment = excluded.segment,"
         " row = excluded.row, reason = excluded.reason"
+    )
+    give_up: str = (
+        "INSERT INTO attempts (destination, email, fingerprint, count, segment, row, reason)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (destination, email) DO UPDATE SET fingerprint = excluded.fingerprint,"
+        " count = excluded.count, segment = excluded.segment, row = excluded.row,"
+        " reason = excluded.reason"
     )
     drop_acked: str = (
         "DELETE FROM acked WHERE destination = ? AND email IN"

@@ -21,6 +21,7 @@ from typing import IO, Any
 from syncd.clock import SYSTEM_CLOCK, Clock
 from syncd.errors import LedgerConflict, LedgerUnavailable
 from syncd.ledger.records import (
+    RETRY_BUDGET,
     Batch,
     BatchKind,
     DestinationSummary,
@@ -283,7 +284,31 @@ class SqliteSession:
         rows = self._db.execute(
             self.sql.to_send, (d, after, binding, d, d, retry_budget, limit)
         ).fetchall()
-        return [StagedContact(*row) for row in rows]
+        return [
+            StagedContact(
+                email=row[0],
+                fingerprint=row[1],
+                payload=row[2],
+                segment=row[3],
+                row=row[4],
+                is_new=bool(row[5]),
+            )
+            for row in rows
+        ]
+
+    def give_up(self, rejected: Sequence[tuple[StagedContact, str, str]]) -> None:
+        """Contacts refused before sending (segment name, reason): not tried again until
+        their payload changes; reported as rejected meanwhile."""
+        if not rejected:
+            return
+        with self._write() as db:
+            db.executemany(
+                self.sql.give_up,
+                [
+                    (self.destination, c.email, c.fingerprint, RETRY_BUDGET, segment, c.row, reason)
+                    for c, segment, reason in rejected
+                ],
+            )
 
     def exhausted(self, binding: int, retry_budget: int) -> list[Rejection]:
         d = self.destination

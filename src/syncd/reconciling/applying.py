@@ -15,7 +15,14 @@ from typing import Any, TypeVar
 from syncd import failpoints
 from syncd.contacts import Outgoing
 from syncd.errors import SendGridUnavailable
-from syncd.ledger import RETRY_BUDGET, Batch, LedgerSession, OutboxItem, Rejection
+from syncd.ledger import (
+    RETRY_BUDGET,
+    Batch,
+    LedgerSession,
+    OutboxItem,
+    Rejection,
+    StagedContact,
+)
 from syncd.logs import get_logger
 from syncd.planning import RemovalAction
 from syncd.sendgrid import REMOVE_LIMIT, Job, Packer, SendGridClient, upsert_body
@@ -27,6 +34,14 @@ T = TypeVar("T")
 
 async def in_thread(call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     return await asyncio.to_thread(call, *args, **kwargs)
+
+
+Progress = Callable[..., None]
+"""Called as `progress(event, **counts)`; the CLI draws a progress line from it."""
+
+
+def no_progress(event: str, **counts: int) -> None:
+    del event, counts
 
 
 @dataclass
@@ -49,7 +64,9 @@ class Applier:
         job_timeout: float,
         poll_max_interval: float,
         stopping: Callable[[], bool],
+        progress: Progress = no_progress,
     ) -> None:
+        self.progress = progress
         self.session = session
         self.client = client
         self.list_id = list_id
@@ -74,6 +91,7 @@ class Applier:
         binding = outgoing.binding
         packer = Packer(binding.list_id)
         items: list[OutboxItem] = []
+        refused: list[tuple[StagedContact, str, str]] = []
         after = ""
         while page := await in_thread(
             self.session.to_send, binding.digest, RETRY_BUDGET, after, PAGE
@@ -83,7 +101,7 @@ class Applier:
                 segment = self.segment_names[contact.segment]
                 encoded = outgoing.encode(contact.payload)
                 if isinstance(encoded, str):
-                    self.result.rejections.append(Rejection(segment, contact.row, encoded))
+                    refused.append((contact, segment, encoded))
                     continue
                 if not packer.fits(len(encoded)):
                     await self._open_batch("upsert", items)
@@ -102,6 +120,7 @@ class Applier:
                 )
         if items:
             await self._open_batch("upsert", items)
+        await in_thread(self.session.give_up, refused)
 
     async def send_removals(self, action: RemovalAction) -> None:
         after = ""
@@ -141,6 +160,7 @@ class Applier:
         await in_thread(self.session.submitted, batch.id, job_id)
         failpoints.hit("after-job-commit")
         self.pending.append(replace(batch, state="submitted", job_id=job_id))
+        self.progress("submitted", batches=len(self.pending), contacts=batch.size)
 
     async def settle(self) -> None:
         """Wait for every submitted job and record its outcome."""
@@ -191,3 +211,9 @@ class Applier:
             self.result.upserted += batch.size - len(rejected)
         else:
             self.result.removed += batch.size
+        self.progress(
+            "acknowledged",
+            upserted=self.result.upserted,
+            removed=self.result.removed,
+            pending=len(self.pending),
+        )

@@ -26,13 +26,21 @@ from syncd.loading import LoadedDestination
 from syncd.logs import get_logger
 from syncd.metrics import Metrics
 from syncd.planning import Plan, decide, require_consent
-from syncd.reconciling.applying import Applied, Applier, in_thread
+from syncd.reconciling.applying import Applied, Applier, Progress, in_thread, no_progress
 from syncd.reconciling.staging import Staged, stage_segments
 from syncd.sendgrid import RateGates, SendGridClient, SendGridHttp
 from syncd.settings import Settings
 
 log = get_logger("syncd.reconciling")
 DEFAULT_BASE_URL = "https://api.sendgrid.com"
+
+
+@dataclass
+class Preview:
+    """What a dry run found it would send."""
+
+    adds: int = 0
+    updates: int = 0
 
 
 @dataclass
@@ -46,6 +54,7 @@ class RunReport:
     staged: Staged = field(default_factory=Staged)
     applied: Applied = field(default_factory=Applied)
     rejections: list[Rejection] = field(default_factory=list)
+    preview: Preview | None = None
 
     @property
     def rejected(self) -> int:
@@ -92,6 +101,7 @@ class Reconciler:
         allow_removals: bool = False,
         dry_run: bool = False,
         stopping: Callable[[], bool] = lambda: False,
+        progress: Progress = no_progress,
     ) -> RunReport:
         name = loaded.definition.name
         report = RunReport(name, trigger)
@@ -105,7 +115,14 @@ class Reconciler:
                     run_id = await in_thread(session.begin_run, trigger, loaded.digest)
                 try:
                     await self._reconcile(
-                        loaded, session, report, run_id, allow_removals, dry_run, stopping
+                        loaded,
+                        session,
+                        report,
+                        run_id,
+                        allow_removals,
+                        dry_run,
+                        stopping,
+                        progress,
                     )
                     report.outcome = "success"
                 except SyncdError as error:
@@ -136,12 +153,15 @@ class Reconciler:
         allow_removals: bool,
         dry_run: bool,
         stopping: Callable[[], bool],
+        progress: Progress,
     ) -> None:
         spec = loaded.definition.spec
         builder = ContactBuilder(spec.mapping)
+        progress("reading")
         report.staged = await in_thread(
             stage_segments, session, spec, builder, base_dir=loaded.path.parent
         )
+        progress("staged", profiles=report.staged.profiles, rows=report.staged.rows)
         client = self._client(loaded)
         await client.get_list(spec.sendgrid.list_id)
         binding = await self._binding(client, loaded)
@@ -156,6 +176,7 @@ class Reconciler:
             job_timeout=self.settings.job_timeout,
             poll_max_interval=self.settings.job_poll_max_interval,
             stopping=stopping,
+            progress=progress,
         )
         if not dry_run:
             await applier.resume()
@@ -167,10 +188,11 @@ class Reconciler:
             allow_removals=allow_removals,
             destination=loaded.definition.name,
         )
+        progress("planned", upserts=report.plan.upserts, removals=report.plan.removals)
         outgoing = Outgoing(binding, spec.mapping)
         if dry_run:
             segments = [s.name for s in spec.segments]
-            report.rejections = await self._would_reject(session, outgoing, segments)
+            await self._preview(session, outgoing, segments, report)
             return
         await applier.send_upserts(outgoing)
         await applier.settle()
@@ -181,10 +203,10 @@ class Reconciler:
             await applier.send_removals(plan.removal_action)
             await applier.settle()
         report.applied = applier.result
-        report.rejections = [
-            *applier.result.rejections,
-            *await in_thread(session.exhausted, binding.digest, RETRY_BUDGET),
-        ]
+        given_up = await in_thread(session.exhausted, binding.digest, RETRY_BUDGET)
+        seen = {(r.segment, r.row) for r in given_up}
+        retried = [r for r in applier.result.rejections if (r.segment, r.row) not in seen]
+        report.rejections = [*given_up, *retried]
         if applier.result.failed_jobs:
             raise SendGridUnavailable(
                 f"{applier.result.failed_jobs} SendGrid job(s) failed; their contacts are sent "
@@ -224,20 +246,25 @@ class Reconciler:
         except UnknownCustomFieldsError as error:
             raise SourceInvalid(f"spec.mapping.custom_fields: {error}") from None
 
-    async def _would_reject(
-        self, session: LedgerSession, outgoing: Outgoing, segments: list[str]
-    ) -> list[Rejection]:
-        """What `send_upserts` would refuse, without preparing anything."""
+    async def _preview(
+        self, session: LedgerSession, outgoing: Outgoing, segments: list[str], report: RunReport
+    ) -> None:
+        """What `send_upserts` would send and refuse, without preparing anything."""
         binding = outgoing.binding
-        rejections = await in_thread(session.exhausted, binding.digest, RETRY_BUDGET)
+        report.rejections = await in_thread(session.exhausted, binding.digest, RETRY_BUDGET)
+        report.preview = Preview()
         after = ""
         while page := await in_thread(session.to_send, binding.digest, RETRY_BUDGET, after, 5000):
             after = page[-1].email
             for contact in page:
                 reason = outgoing.encode(contact.payload)
                 if isinstance(reason, str):
-                    rejections.append(Rejection(segments[contact.segment], contact.row, reason))
-        return rejections
+                    segment = segments[contact.segment]
+                    report.rejections.append(Rejection(segment, contact.row, reason))
+                elif contact.is_new:
+                    report.preview.adds += 1
+                else:
+                    report.preview.updates += 1
 
     async def _forget_gone(self, session: LedgerSession) -> None:
         while page := await in_thread(session.gone, "", 5000):

@@ -1,0 +1,118 @@
+"""`syncd plan`, `sync` and `status` as a user runs them: real processes, the emulator over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from syncd.emulator import Emulator
+from tests.fixtures_emulator import TEST_API_KEY
+from tests.reconciling.world import World, people
+
+
+async def syncd(world: World, *args: str) -> tuple[int, str, str]:
+    env = {
+        **os.environ,
+        "SENDGRID_API_KEY": TEST_API_KEY,
+        "SYNCD_SENDGRID_BASE_URL": world.emulator.url,
+        "SYNCD_DESTINATIONS": str(world.destinations),
+        "SYNCD_STATE": str(world.root / "cli-state.db"),
+        "SYNCD_LOG_FORMAT": "json",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "syncd",
+        *args,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await process.communicate()
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+@pytest.fixture
+async def cli_world(tmp_path: Path, emulator: Emulator) -> World:
+    built = World(tmp_path, emulator)
+    built.ledger.close()
+    return built
+
+
+async def test_plan_then_sync_then_plan_again(cli_world: World) -> None:
+    w = cli_world
+    rows = people(0, 20)
+    rows[3]["EmailAddress"] = "broken-address"
+    w.destination({"vip": w.csv("vip", rows)})
+
+    code, out, _ = await syncd(w, "plan", "members")
+    assert code == 2, out
+    assert re.search(r"to add\s+19", out)
+    assert "vip row 5: email is not a valid address: no @" in out
+    assert w.emulator.write_requests() == []
+
+    code, out, err = await syncd(w, "sync", "members")
+    assert code == 0, out + err
+    assert "members: success" in out
+    assert "upserted 19" in out
+
+    code, out, _ = await syncd(w, "plan", "members")
+    assert code == 0, out
+    assert re.search(r"unchanged\s+19", out)
+
+
+async def test_a_failing_sync_exits_1_with_the_reason(cli_world: World) -> None:
+    w = cli_world
+    w.destination({"vip": w.csv("vip", people(0, 5))}, limits={"maxProfiles": 2})
+    code, out, _ = await syncd(w, "sync", "members")
+    assert code == 1
+    assert "members: guard" in out
+    assert "spec.limits.maxProfiles" in out
+
+
+async def test_an_unknown_destination_names_the_valid_ones(cli_world: World) -> None:
+    w = cli_world
+    w.destination({"vip": w.csv("vip", people(0, 2))})
+    code, _, err = await syncd(w, "sync", "nope")
+    assert code == 1
+    assert "no valid destination named 'nope'" in err
+    assert "valid: members" in err
+
+
+async def test_status_shows_the_last_runs(cli_world: World) -> None:
+    w = cli_world
+    w.destination({"vip": w.csv("vip", people(0, 3))})
+    await syncd(w, "sync", "members")
+    code, out, _ = await syncd(w, "status")
+    assert code == 0
+    assert re.search(r"members\s+\S+ \S+\s+success", out)
+    code, out, _ = await syncd(w, "status", "members", "--json")
+    assert code == 0
+    assert '"outcome": "success"' in out
+
+
+async def test_no_key_and_no_address_reaches_the_output(cli_world: World) -> None:
+    w = cli_world
+    rows = people(0, 10)
+    rows[2]["EmailAddress"] = "someone@example"
+    rows[4]["FirstName"] = "y" * 80
+    w.destination({"vip": w.csv("vip", rows)})
+    outputs = []
+    for args in (
+        ("plan", "members"),
+        ("sync", "members"),
+        ("status", "members"),
+        ("status", "members", "--rejections"),
+    ):
+        _, out, err = await syncd(w, *args)
+        outputs.append(out + err)
+    everything = "\n".join(outputs)
+    assert TEST_API_KEY not in everything
+    assert "@example.com" not in everything.lower()
+    assert "someone@example" not in everything

@@ -1,0 +1,183 @@
+"""The SendGrid client against the emulator over real HTTP, on fake loop time."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator, Callable
+
+import aiohttp
+import pytest
+
+from syncd.clock import LoopClock
+from syncd.emulator import Emulator, EmulatorConfig, FaultRule, RateBudget
+from syncd.errors import SendGridRejected, SendGridUnavailable
+from syncd.metrics import Metrics
+from syncd.sendgrid import RateGate, SendGridClient, SendGridHttp, upsert_body
+from tests.fixtures_emulator import TEST_API_KEY, TEST_LIST_ID, default_emulator_config
+
+UPSERT = "PUT /v3/marketing/contacts"
+GET_LIST = "GET /v3/marketing/lists/{id}"
+
+pytestmark = pytest.mark.looptime
+
+
+@pytest.fixture
+def clock() -> LoopClock:
+    return LoopClock()
+
+
+@pytest.fixture
+def emulator_config(clock: LoopClock) -> EmulatorConfig:
+    return default_emulator_config(
+        wall_clock=clock.now,
+        endpoint_rate_limits={GET_LIST: RateBudget(limit=2, window=30)},
+    )
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+def client_for(
+    emulator: Emulator,
+    http: aiohttp.ClientSession,
+    clock: LoopClock,
+    key: Callable[[], str] = lambda: TEST_API_KEY,
+) -> SendGridClient:
+    transport = SendGridHttp(
+        http, emulator.url, key, RateGate(clock), Metrics(), key_hint="env SENDGRID_API_KEY"
+    )
+    return SendGridClient(transport)
+
+
+def body(*emails: str) -> bytes:
+    return upsert_body(TEST_LIST_ID, [b'{"email":"%s"}' % e.encode() for e in emails])
+
+
+async def test_a_429_storm_is_waited_out_and_never_retried_before_the_reset(
+    emulator: Emulator, http: aiohttp.ClientSession, clock: LoopClock
+) -> None:
+    emulator.faults.add(FaultRule(kind="rate_limit_storm", template=UPSERT, times=3, seconds=5))
+    client = client_for(emulator, http, clock)
+
+    job = await client.upsert(body("a@example.com"))
+
+    assert job
+    puts = [r for r in emulator.requests if r.template == UPSERT]
+    assert [r.status for r in puts] == [429, 429, 429, 202]
+    gaps = [later.time - earlier.time for earlier, later in itertools.pairwise(puts)]
+    assert all(gap >= 5 for gap in gaps), gaps
+
+
+async def test_a_window_known_to_be_exhausted_holds_requests_until_it_resets(
+    emulator: Emulator, http: aiohttp.ClientSession, clock: LoopClock
+) -> None:
+    client = client_for(emulator, http, clock)
+    for _ in range(3):
+        await client.get_list(TEST_LIST_ID)
+    gets = [r for r in emulator.requests if r.template == GET_LIST]
+    assert [r.status for r in gets] == [200, 200, 200]
+    assert gets[2].time - gets[0].time >= 1  # the third waited for the next window
+
+
+async def test_server_errors_are_retried_then_reported_as_temporary(
+    emulator: Emulator, http: aiohttp.ClientSession, clock: LoopClock
+) -> None:
+    emulator.faults.add(FaultRule(kind="status", template=UPSERT, status=503))
+    client = client_for(emulator, http, clock)
+    with pytest.raises(SendGridUnavailable, match="answered 503 5 times"):
+        await client.upsert(body("a@example.com"))
+    assert emulator.count_requests(template=UPSERT) == 5
+
+
+async def test_a_few_server_errors_are_absorbed(
+    emulator: Emulator, http: aiohttp.ClientSession, clock: LoopClock
+) -> None:
+    emulator.faults.add(FaultRule(kind="status", template=UPSERT, status=500, times=2))
+    client = client_for(emulator, http, clock)
+    assert await client.upsert(body("a@example.com"))
+
+
+async def test_a_wrong_key_is_named_by_where_it_comes_from_never_by_value(
+    emulator: Emulator, http: aiohttp.ClientSession, clock: LoopClock
+) -> None:
+    wrong = "SG.wrong-key-wrong-key-w.0123456789abcdefghijklmnopqrstuvwxyzABCDEFG"
+    client = client_for(emulator, http, clock, key=lambda: wrong)
+    with pytest.raises(SendGridRejected) as caught:
+        await client.get_list(TEST_LIST_ID)
+    assert caught.value.status == 401
+    assert "env SENDGRID_API_KEY is wrong, expired or revoked" in caught.value.message
+    assert wrong not in caught.value.message
+
+
+async def test_a_rotated_key_is_read_again_after_a_401(
+    emulator: Emulator, http: aiohttp.ClientSession, clock: LoopClock
+) -> None:
+    keys = iter(["SG.old-old-old-old-old.0123456789abcdefghijklmnopqrstuvw", TEST_API_KEY])
+    client = client_for(emulator, http, clock, key=lambda: next(keys))
+    info = await client.get_list(TEST_LIST_ID)
+    assert info.id == TEST_LIST_ID
+
+
+async def test_a_key_without_the_scope_says_what_access_to_grant(
+    emulator_config: EmulatorConfig, http: aiohttp.ClientSession, clock: LoopClock
+) -> None:
+    from syncd.emulator import running_emulator
+
+    limited = emulator_config.model_copy(
+        update={"api_keys": {TEST_API_KEY: frozenset({"marketing.read"})}}
+    )
+    async with running_emulator(limited) as emulator:
+        client = client_for(emulator, http, clock)
+        with pytest.raises(SendGridRejected) as caught:
+            await client.upsert(body("a@example.com"))
+    assert caught.value.status == 403
+    assert "may not call PUT /v3/marketing/contacts" in caught.value.message
+    assert "marketing_campaigns" in caught.value.message
+
+
+async def test_a_request_applied_then_cut_off_is_sent_again_once(
+    emulator: Emulator, http: aiohttp.ClientSession, clock: LoopClock
+) -> None:
+    emulator.faults.add(FaultRule(kind="reset_after_apply", template=UPSERT, times=1))
+    client = client_for(emulator, http, clock)
+    job = await client.upsert(body("a@example.com"))
+    puts = [r for r in emulator.requests if r.template == UPSERT]
+    assert [r.status for r in puts] == [None, 202]
+    assert puts[1].job_id == job
+
+
+async def test_jobs_are_polled_to_the_end_and_their_errors_read(
+    emulator: Emulator, http: aiohttp.ClientSession, clock: LoopClock
+) -> None:
+    emulator.faults.add(
+        FaultRule(kind="job_errored", template=UPSERT, emails=["b@example.com"], times=1)
+    )
+    client = client_for(emulator, http, clock)
+    job_id = await client.upsert(body("a@example.com", "b@example.com", "c@example.com"))
+    job = await client.wait_for(job_id, max_interval=1)
+    assert job is not None
+    assert (job.status, job.errored_count) == ("errored", 1)
+    assert job.errors_url
+    assert list(await client.job_errors(job.errors_url)) == ["b@example.com"]
+
+
+async def test_an_unknown_job_is_reported_as_none(
+    emulator: Emulator, http: aiohttp.ClientSession, clock: LoopClock
+) -> None:
+    client = client_for(emulator, http, clock)
+    assert await client.job("0c9a4f0e-9a1b-4c43-8d5e-3a2b1c0d9e8f") is None
+
+
+async def test_emails_are_searched_a_hundred_at_a_time(
+    emulator: Emulator, http: aiohttp.ClientSession, clock: LoopClock
+) -> None:
+    client = client_for(emulator, http, clock)
+    everyone = [f"p{n}@example.com" for n in range(250)]
+    job = await client.upsert(body(*everyone[:200]))
+    await client.wait_for(job, max_interval=1)
+    found = await client.search_emails(everyone)
+    assert set(found) == set(everyone[:200])
+    assert emulator.count_requests(template="POST /v3/marketing/contacts/search/emails") == 3
