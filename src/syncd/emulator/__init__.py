@@ -1,0 +1,46 @@
+"""A local, stateful stand-in for the parts of SendGrid's Marketing Campaigns API syncd uses.
+
+```python
+from syncd.emulator import EmulatorConfig, FaultRule, running_emulator
+
+async with running_emulator(EmulatorConfig(job_delay=0.5)) as emulator:
+    emulator.faults.add(FaultRule(kind="status", template="PUT /v3/marketing/contacts", times=1))
+    ...  # point a SendGrid client at emulator.url
+```
+
+See docs/emulator.md. This package imports nothing from the rest of syncd.
+"""
+
+from __future__ import annotations
+
+from syncd.emulator.app import Emulator, running_emulator, serve
+from syncd.emulator.config import (
+    ContactSeed,
+    EmulatorConfig,
+    FieldSeed,
+    ListSeed,
+    RateBudget,
+    Seed,
+)
+from syncd.emulator.faults import FaultKind, FaultRule
+from syncd.emulator.recording import Exchange, RequestRecord
+from syncd.emulator.rules import ALL_SCOPES
+from syncd.emulator.validation import is_valid_email
+
+__all__ = [
+    "ALL_SCOPES",
+    "ContactSeed",
+    "Emulator",
+    "EmulatorConfig",
+    "Exchange",
+    "FaultKind",
+    "FaultRule",
+    "FieldSeed",
+    "ListSeed",
+    "RateBudget",
+    "RequestRecord",
+    "Seed",
+    "is_valid_email",
+    "running_emulator",
+    "serve",
+]

@@ -1,0 +1,145 @@
+"""The admin API under `/_emulator/`: inspect, reset, seed, inject faults, download files.
+
+It needs no SendGrid key: the emulator is for local use and binds 127.0.0.1 by default.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+from pydantic import ValidationError
+
+from syncd.emulator.config import Seed
+from syncd.emulator.faults import FaultRule
+from syncd.emulator.handlers.common import parse_json
+from syncd.emulator.responses import error_response, json_response
+from syncd.emulator.seeding import apply_seed
+from syncd.emulator.services import SERVICES, Services
+from syncd.emulator.validation import InvalidRequestError
+from syncd.emulator.views import errors_csv, export_file, export_view, field_view, job_view
+
+routes = web.RouteTableDef()
+
+
+def state_view(services: Services, base_url: str) -> dict[str, object]:
+    store = services.store
+    now = asyncio.get_running_loop().time()
+    return {
+        "contacts": [store.contact(email) for email in store.contacts],
+        "lists": [
+            {
+                "id": found.id,
+                "name": found.name,
+                "contact_count": len(found.members),
+                "members": sorted(found.members),
+            }
+            for found in store.lists.values()
+        ],
+        "custom_fields": [field_view(custom) for custom in store.custom_fields.values()],
+        "jobs": [
+            {**job_view(job, base_url), "template": job.template}
+            for job in services.jobs.jobs.values()
+        ],
+        "pending_jobs": services.jobs.pending,
+        "exports": [export_view(e, now, base_url) for e in services.exports.values()],
+        "faults": services.faults.describe(),
+    }
+
+
+@routes.get("/_emulator/state")
+async def state(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    return json_response(state_view(services, services.base_url(request)))
+
+
+@routes.get("/_emulator/requests")
+async def requests(request: web.Request) -> web.Response:
+    return json_response([record.as_json() for record in request.app[SERVICES].requests])
+
+
+@routes.post("/_emulator/reset")
+async def reset(request: web.Request) -> web.Response:
+    request.app[SERVICES].reset()
+    return json_response({"reset": True})
+
+
+@routes.post("/_emulator/settle")
+async def settle(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    services.jobs.settle()
+    return json_response({"pending_jobs": services.jobs.pending})
+
+
+@routes.post("/_emulator/seed")
+async def seed(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    try:
+        parsed = Seed.model_validate(parse_json(await request.read()))
+        apply_seed(services.store, parsed)
+    except ValidationError as invalid:
+        return _validation_error(invalid)
+    except InvalidRequestError as invalid:
+        return error_response(400, invalid.message, field=invalid.field)
+    return json_response(state_view(services, services.base_url(request)))
+
+
+@routes.get("/_emulator/faults")
+async def faults(request: web.Request) -> web.Response:
+    return json_response(request.app[SERVICES].faults.describe())
+
+
+@routes.post("/_emulator/faults")
+async def add_fault(request: web.Request) -> web.Response:
+    """One rule as a JSON object, or several as an array."""
+    book = request.app[SERVICES].faults
+    try:
+        body = parse_json(await request.read())
+        items = body if isinstance(body, list) else [body]
+        rules = [FaultRule.model_validate(item) for item in items]
+    except ValidationError as invalid:
+        return _validation_error(invalid)
+    except InvalidRequestError as invalid:
+        return error_response(400, invalid.message)
+    ids = [book.add(rule) for rule in rules]
+    added = [fault for fault in book.describe() if fault["id"] in ids]
+    return json_response(added if isinstance(body, list) else added[0], status=201)
+
+
+@routes.delete("/_emulator/faults")
+async def clear_faults(request: web.Request) -> web.Response:
+    request.app[SERVICES].faults.clear()
+    return web.Response(status=204)
+
+
+@routes.delete("/_emulator/faults/{fault_id}")
+async def remove_fault(request: web.Request) -> web.Response:
+    if not request.app[SERVICES].faults.remove(request.match_info["fault_id"]):
+        return error_response(404, "no such fault")
+    return web.Response(status=204)
+
+
+@routes.get("/_emulator/files/errors/{job_id}.csv")
+async def errors_file(request: web.Request) -> web.Response:
+    job = request.app[SERVICES].jobs.jobs.get(request.match_info["job_id"])
+    if job is None or not job.rejections:
+        return error_response(404, "no errors file for this job")
+    return web.Response(body=errors_csv(job), content_type="text/csv", charset="utf-8")
+
+
+@routes.get("/_emulator/files/exports/{export_id}.{file_type}")
+async def export_download(request: web.Request) -> web.Response:
+    export = request.app[SERVICES].exports.get(request.match_info["export_id"])
+    now = asyncio.get_running_loop().time()
+    if export is None or export.status(now) != "ready":
+        return error_response(404, "no such export file")
+    body, content_type = export_file(export)
+    return web.Response(body=body, headers={"Content-Type": content_type})
+
+
+def _validation_error(invalid: ValidationError) -> web.Response:
+    errors = [
+        {"field": ".".join(str(part) for part in error["loc"]) or None, "message": error["msg"]}
+        for error in invalid.errors()
+    ]
+    return json_response({"errors": errors}, status=400)

@@ -1,0 +1,98 @@
+"""Applying a due job to the store: per-contact checks, injected failures, counts, status."""
+
+from __future__ import annotations
+
+from syncd.emulator.jobs import DeleteWork, Job, ListRemovalWork, UpsertWork
+from syncd.emulator.store import Store
+from syncd.emulator.validation import check_contact, normalize_email
+
+
+def apply_job(job: Job, store: Store) -> None:
+    injected = job.injected
+    requested = _requested(job, store)
+    if injected is not None and injected.kind == "job_failed":
+        # An unprocessable job: nothing applied, and no contact is blamed for it.
+        _conclude(job, requested=requested)
+        job.status = "failed"
+        return
+    if isinstance(job.work, UpsertWork):
+        _apply_upsert(job, job.work, store)
+    elif isinstance(job.work, DeleteWork):
+        ids = job.work.contact_ids if job.work.contact_ids is not None else store.all_contact_ids()
+        kept = _reject_victims(job, ids, store)
+        _conclude(job, requested=requested, deleted=store.delete_contacts(kept))
+    else:
+        kept = _reject_victims(job, job.work.contact_ids, store)
+        removed = store.remove_from_list(job.work.list_id, kept)
+        _conclude(job, requested=requested, deleted=removed)
+
+
+def _requested(job: Job, store: Store) -> int:
+    work = job.work
+    if isinstance(work, UpsertWork):
+        return len(work.contacts)
+    if isinstance(work, DeleteWork) and work.contact_ids is None:
+        return len(store.contacts)
+    assert isinstance(work, DeleteWork | ListRemovalWork)
+    return len(work.contact_ids) if work.contact_ids is not None else 0
+
+
+def _apply_upsert(job: Job, work: UpsertWork, store: Store) -> None:
+    victims = _victim_emails(job)
+    victim_count = (job.injected.count or 0) if job.injected else 0
+    field_types = store.field_types()
+    created = updated = 0
+    for index, contact in enumerate(work.contacts):
+        raw_email = contact.get("email")
+        email = normalize_email(raw_email) if isinstance(raw_email, str) else ""
+        if job.injected is not None and (index < victim_count or email in victims):
+            job.rejections.append((email, job.injected.reason))
+            continue
+        checked = check_contact(contact, field_types)
+        if isinstance(checked, str):
+            job.rejections.append((email, checked))
+        elif store.upsert(checked, work.list_ids):
+            created += 1
+        else:
+            updated += 1
+    _conclude(job, requested=len(work.contacts), created=created, updated=updated)
+
+
+def _reject_victims(job: Job, contact_ids: list[str], store: Store) -> list[str]:
+    """Drops the ids an injected job_errored fault rejects, recording them; returns the rest."""
+    if job.injected is None:
+        return contact_ids
+    victims = _victim_emails(job)
+    victim_count = job.injected.count or 0
+    kept = []
+    for index, contact_id in enumerate(contact_ids):
+        found = store.by_id(contact_id)
+        email = found.email if found else ""
+        if index < victim_count or (email and email in victims):
+            job.rejections.append((email or contact_id, job.injected.reason))
+        else:
+            kept.append(contact_id)
+    return kept
+
+
+def _victim_emails(job: Job) -> set[str]:
+    return {normalize_email(email) for email in job.injected.emails} if job.injected else set()
+
+
+def _conclude(
+    job: Job, *, requested: int, created: int = 0, updated: int = 0, deleted: int = 0
+) -> None:
+    errored = len(job.rejections)
+    job.counts = {
+        "requested_count": requested,
+        "created_count": created,
+        "updated_count": updated,
+        "deleted_count": deleted,
+        "errored_count": errored,
+    }
+    if errored == 0:
+        job.status = "completed"
+    elif errored >= requested:
+        job.status = "failed"
+    else:
+        job.status = "errored"

@@ -1,0 +1,123 @@
+"""What an emulator starts with: the seeded account, keys, timing, limits and faults.
+
+The same models read the seed YAML file, the admin API's seed requests and the command
+line's flags, so all three accept and refuse the same things.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from syncd.emulator import rules
+from syncd.emulator.faults import FaultRule
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid")
+
+
+class ListSeed(BaseModel):
+    """A list to create; without an id it gets a random UUID."""
+
+    model_config = _FROZEN
+
+    name: str = Field(min_length=1, max_length=rules.MAX_LIST_NAME)
+    id: str | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _uuid(cls, list_id: str | None) -> str | None:
+        # List ids are 36-character UUIDs in the spec; clients may validate them.
+        return str(uuid.UUID(list_id)) if list_id is not None else None
+
+
+class FieldSeed(BaseModel):
+    """A custom field to define; without an id it gets the next `e{n}_{T|N|D}`."""
+
+    model_config = _FROZEN
+
+    name: str
+    field_type: rules.FieldType
+    id: str | None = None
+
+
+class ContactSeed(BaseModel):
+    """A contact present from the start. Custom fields are keyed by name or by id."""
+
+    model_config = _FROZEN
+
+    email: str
+    list_ids: list[str] = Field(default_factory=list)
+    fields: dict[str, str] = Field(default_factory=dict)
+    custom_fields: dict[str, str | int | float] = Field(default_factory=dict)
+
+    @field_validator("fields")
+    @classmethod
+    def _reserved_text_fields(cls, fields: dict[str, str]) -> dict[str, str]:
+        unknown = set(fields) - set(rules.CONTACT_TEXT_FIELDS) | ({"email"} & set(fields))
+        if unknown:
+            raise ValueError(f"not settable text fields: {sorted(unknown)}")
+        return fields
+
+
+class Seed(BaseModel):
+    """Account data: what `--seed`, `POST /_emulator/seed` and a reset put in place."""
+
+    model_config = _FROZEN
+
+    lists: list[ListSeed] = Field(default_factory=list)
+    custom_fields: list[FieldSeed] = Field(default_factory=list)
+    contacts: list[ContactSeed] = Field(default_factory=list)
+
+
+class RateBudget(BaseModel):
+    """`limit` requests per `window` seconds, per API key and endpoint, in fixed windows."""
+
+    model_config = _FROZEN
+
+    limit: int = Field(default=rules.DEFAULT_RATE_LIMIT, ge=1)
+    window: float = Field(default=rules.DEFAULT_RATE_WINDOW, gt=0)
+
+
+class EmulatorConfig(Seed):
+    """Everything an emulator starts with.
+
+    - `api_keys`: key to scopes. With no keys at all, any non-empty bearer key is accepted
+      with every scope, which is handy for local runs.
+    - `job_delay` / `export_delay`: loop-time seconds before a job / an export is processed.
+    - `rate_limit`, `endpoint_rate_limits`: the default budget and per-template overrides.
+    - `wall_clock`: epoch seconds, for timestamps and the rate-limit windows.
+    - `public_url`: the base of absolute URLs (download links, `_metadata.self`); by default
+      the origin each request was sent to.
+    - `record_exchanges`: keep every `/v3/` request and response whole, for contract checks.
+    - `random_seed`: makes probabilistic faults repeatable.
+    """
+
+    api_keys: dict[str, frozenset[str]] = Field(default_factory=dict)
+    job_delay: float = Field(default=0.0, ge=0)
+    export_delay: float = Field(default=0.0, ge=0)
+    rate_limit: RateBudget = Field(default_factory=RateBudget)
+    endpoint_rate_limits: dict[str, RateBudget] = Field(default_factory=dict)
+    wall_clock: Callable[[], float] = time.time
+    public_url: str | None = None
+    faults: list[FaultRule] = Field(default_factory=list)
+    record_exchanges: bool = False
+    random_seed: int | None = None
+
+    @field_validator("endpoint_rate_limits")
+    @classmethod
+    def _known_templates(cls, budgets: dict[str, RateBudget]) -> dict[str, RateBudget]:
+        unknown = set(budgets) - set(rules.REQUIRED_SCOPES)
+        if unknown:
+            raise ValueError(f"unknown endpoint templates: {sorted(unknown)}")
+        return budgets
+
+    @field_validator("public_url")
+    @classmethod
+    def _no_trailing_slash(cls, url: str | None) -> str | None:
+        return url.rstrip("/") if url else None
+
+    def budget_for(self, template: str) -> RateBudget:
+        return self.endpoint_rate_limits.get(template, self.rate_limit)

@@ -1,0 +1,78 @@
+"""Job status and contact exports."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from aiohttp import web
+
+from syncd.emulator import rules
+from syncd.emulator.exports import EXPORT_LIFETIME, Export
+from syncd.emulator.handlers.common import json_object, read_json, string_list
+from syncd.emulator.responses import error_response, json_response
+from syncd.emulator.services import SERVICES
+from syncd.emulator.store import iso_timestamp
+from syncd.emulator.validation import InvalidRequestError
+from syncd.emulator.views import contact_view, export_view, job_view
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/v3/marketing/contacts/imports/{id}")
+async def job_status(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    job = services.jobs.jobs.get(request.match_info["id"])
+    if job is None:
+        return error_response(404, rules.MSG_JOB_NOT_FOUND)
+    return json_response(job_view(job, services.base_url(request)))
+
+
+@routes.post("/v3/marketing/contacts/exports")
+async def create_export(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    body = json_object(await read_json(request, required=False))
+    list_ids = string_list(body.get("list_ids", []), "list_ids")
+    if string_list(body.get("segment_ids", []), "segment_ids"):
+        raise InvalidRequestError("the emulator has no segments", field="segment_ids")
+    file_type = body.get("file_type", "csv")
+    if file_type not in ("csv", "json"):
+        raise InvalidRequestError("file_type must be csv or json", field="file_type")
+    unknown = [list_id for list_id in list_ids if list_id not in services.store.lists]
+    if unknown:
+        return error_response(404, f"list ids not found: {','.join(unknown)}", field="list_ids")
+    store, base_url = services.store, services.base_url(request)
+    if list_ids:
+        emails = set().union(*(store.lists[list_id].members for list_id in list_ids))
+        chosen = [contact for email, contact in store.contacts.items() if email in emails]
+    else:
+        chosen = list(store.contacts.values())
+    loop_now, wall_now = asyncio.get_running_loop().time(), services.config.wall_clock()
+    delay = services.config.export_delay
+    failed = services.faults.take(
+        "job_failed", "POST /v3/marketing/contacts/exports", "POST", loop_now
+    )
+    export = Export(
+        id=str(uuid.uuid4()),
+        file_type="json" if file_type == "json" else "csv",
+        list_ids=list_ids,
+        rows=[contact_view(contact, store, base_url) for contact in chosen],
+        due_at=loop_now + delay,
+        created_at=iso_timestamp(wall_now),
+        completed_at=iso_timestamp(wall_now + delay),
+        expires_at=iso_timestamp(wall_now + EXPORT_LIFETIME),
+        failure=failed.rule.reason if failed else None,
+    )
+    services.exports[export.id] = export
+    self_url = f"{base_url}/v3/marketing/contacts/exports/{export.id}"
+    return json_response({"id": export.id, "_metadata": {"self": self_url}}, status=202)
+
+
+@routes.get("/v3/marketing/contacts/exports/{id}")
+async def export_status(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    export = services.exports.get(request.match_info["id"])
+    if export is None:
+        return error_response(404, rules.MSG_EXPORT_NOT_FOUND)
+    now = asyncio.get_running_loop().time()
+    return json_response(export_view(export, now, services.base_url(request)))

@@ -1,0 +1,24 @@
+"""SendGrid-shaped responses: JSON bodies and the `{"errors": [...]}` error form."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import orjson
+from aiohttp import web
+
+
+def json_response(
+    body: object, *, status: int = 200, headers: Mapping[str, str] | None = None
+) -> web.Response:
+    return web.Response(
+        body=orjson.dumps(body),
+        status=status,
+        content_type="application/json",
+        headers=headers,
+    )
+
+
+def error_response(status: int, message: str, *, field: str | None = None) -> web.Response:
+    """`{"errors": [{"field": ..., "message": ...}]}`; `field` is null when no field is to blame."""
+    return json_response({"errors": [{"field": field, "message": message}]}, status=status)

@@ -1,0 +1,53 @@
+"""The parts of one emulator that its handlers share, reachable from any request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+from syncd.emulator.config import EmulatorConfig
+from syncd.emulator.exports import Export
+from syncd.emulator.faults import FaultBook
+from syncd.emulator.jobs import JobRunner
+from syncd.emulator.ratelimit import RateLimiter
+from syncd.emulator.recording import Exchange, RequestRecord
+from syncd.emulator.seeding import apply_seed
+from syncd.emulator.store import Store
+
+
+@dataclass
+class Services:
+    config: EmulatorConfig
+    store: Store
+    jobs: JobRunner
+    faults: FaultBook
+    limiter: RateLimiter
+    api_keys: dict[str, frozenset[str]]
+    exports: dict[str, Export] = field(default_factory=dict)
+    requests: list[RequestRecord] = field(default_factory=list)
+    exchanges: list[Exchange] = field(default_factory=list)
+
+    def reset(self) -> None:
+        """Back to the state at start: the seeded account and the configured faults only."""
+        self.store.clear()
+        self.jobs.reset()
+        self.exports.clear()
+        self.faults.clear()
+        self.limiter.reset()
+        self.requests.clear()
+        self.exchanges.clear()
+        apply_seed(self.store, self.config)
+        for rule in self.config.faults:
+            self.faults.add(rule)
+
+    def base_url(self, request: web.Request) -> str:
+        """Where absolute links point: the configured public URL or the request's origin."""
+        return self.config.public_url or str(request.url.origin())
+
+
+SERVICES = web.AppKey("syncd_emulator_services", Services)
+
+# Facts a handler leaves on the request for the request log.
+CONTACT_COUNT = web.RequestKey("syncd_emulator_contact_count", int)
+JOB_ID = web.RequestKey("syncd_emulator_job_id", str)
