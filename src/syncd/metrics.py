@@ -12,7 +12,15 @@ from syncd import __version__
 
 OUTCOMES = ("success", "temporary", "permanent", "guard", "unexpected")
 CONTACT_ACTIONS = ("upserted", "removed", "rejected", "unchanged")
-DESTINATION_STATES = ("ready", "reconciling", "stalled", "suspended", "invalid")
+DESTINATION_STATES = (
+    "pending",  # never run yet
+    "ready",  # the last run succeeded
+    "reconciling",  # a run is in progress
+    "retrying",  # the last run failed temporarily; retried with backoff
+    "blocked",  # a guard held the last run back; re-checked on every refresh
+    "stalled",  # the last run failed permanently; waits for the file or a person
+    "suspended",  # spec.suspend is true
+)
 
 
 class Metrics:

@@ -181,3 +181,18 @@ async def test_emails_are_searched_a_hundred_at_a_time(
     found = await client.search_emails(everyone)
     assert set(found) == set(everyone[:200])
     assert emulator.count_requests(template="POST /v3/marketing/contacts/search/emails") == 3
+
+
+async def test_a_large_body_cut_off_after_being_applied_arrives_whole(
+    emulator: Emulator, http: aiohttp.ClientSession, clock: LoopClock
+) -> None:
+    emulator.faults.add(FaultRule(kind="reset_after_apply", template=UPSERT, times=2))
+    client = client_for(emulator, http, clock)
+    everyone = [f"someone.with.a.long.address.{n}@example.com" for n in range(30_000)]
+    sent = body(*everyone)
+    assert len(sent) > 1_000_000
+    job = await client.upsert(sent)
+    await client.wait_for(job, max_interval=1)
+    assert emulator.state.list_members(TEST_LIST_ID) == set(everyone)
+    puts = [r for r in emulator.requests if r.template == UPSERT]
+    assert [r.contact_count for r in puts] == [30_000] * len(puts)

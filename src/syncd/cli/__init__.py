@@ -55,8 +55,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser(args_list)
     args = parser.parse_args(args_list)
     try:
-        settings = Settings()
-        configure_logs(settings.log_format, settings.log_level)
+        if args.command != "emulator":  # the emulator keeps its own, plain logging
+            settings = Settings()
+            configure_logs(settings.log_format, settings.log_level)
         result: int = _command(args.command).run(args)
     except ValidationError as invalid:  # SYNCD_* settings
         for error in invalid.errors(include_input=False, include_url=False):

@@ -7,8 +7,11 @@ import asyncio
 
 from syncd.cli.common import add_common, settings_from
 from syncd.cli.local import find_destination, reconcile_once
+from syncd.cli.remote import sync_through_daemon
 from syncd.cli.reports import ProgressLine, run_text
+from syncd.errors import LedgerConflict
 from syncd.ledger import open_ledger
+from syncd.settings import Settings
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -18,13 +21,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="confirm removals the guard held back (empty segment, large shrink)",
     )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=3600.0,
+        metavar="SECONDS",
+        help="with a running daemon: how long to wait for its run (default 3600)",
+    )
     add_common(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     settings = settings_from(args)
+    try:
+        ledger = open_ledger(settings.state)
+    except LedgerConflict:  # a daemon owns the ledger: ask it to run
+        return _through_daemon(settings, args)
     loaded = find_destination(settings, args.name)
-    ledger = open_ledger(settings.state)
     progress = ProgressLine(args.name)
     try:
         report = asyncio.run(
@@ -42,3 +55,22 @@ def run(args: argparse.Namespace) -> int:
         ledger.close()
     print(run_text(report))
     return 0 if report.outcome == "success" else 1
+
+
+def _through_daemon(settings: Settings, args: argparse.Namespace) -> int:
+    print(f"{args.name}: a running daemon owns {settings.state}; asking it to sync now…")
+    status = asyncio.run(
+        sync_through_daemon(
+            settings, args.name, allow_removals=args.allow_removals, patience=args.timeout
+        )
+    )
+    last = status.get("lastRun") or {}
+    counts = last.get("counts", {})
+    print(
+        f"{args.name}: {last.get('outcome')} · upserted {counts.get('upserted', 0):,} · removed "
+        f"{counts.get('removed', 0):,} · unchanged {counts.get('unchanged', 0):,} · rejected "
+        f"{counts.get('rejected', 0):,}"
+    )
+    if last.get("error"):
+        print(f"  {last['error']}")
+    return 0 if last.get("outcome") == "success" else 1

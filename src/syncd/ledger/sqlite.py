@@ -131,6 +131,10 @@ class SqliteLedger:
             rows = connection.execute(self.sql.rejections, (run_id, limit)).fetchall()
             return [Rejection(*row) for row in rows]
 
+    def ping(self) -> None:
+        with self._connection() as connection:
+            connection.execute("SELECT 1").fetchall()
+
     def close(self) -> None:
         if self._lock_file is not None:
             self._lock_file.close()
@@ -361,9 +365,12 @@ class SqliteSession:
     def emails(self, batch_id: int) -> list[str]:
         return [r[0] for r in self._db.execute(self.sql.item_emails, (batch_id,))]
 
-    def submitted(self, batch_id: int, job_id: str) -> None:
+    def submitted(self, batch_id: int, job_id: str) -> float:
+        """Record the job id; returns when (epoch seconds)."""
+        now = self.clock.now()
         with self._write() as db:
-            db.execute(self.sql.mark_submitted, (job_id, self.clock.now(), batch_id))
+            db.execute(self.sql.mark_submitted, (job_id, now, batch_id))
+        return now
 
     def reopen(self, batch_id: int) -> None:
         """The job is unknown to SendGrid: send the batch again."""

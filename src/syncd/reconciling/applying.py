@@ -83,6 +83,7 @@ class Applier:
         for batch in await in_thread(self.session.open_batches):
             if batch.state == "submitted":
                 self.pending.append(batch)
+                self._jobs_changed()
             else:
                 await self._send(batch)
         await self.settle()
@@ -157,10 +158,13 @@ class Applier:
             else:
                 job_id = await self.client.delete_contacts(ids)
         failpoints.hit("after-202-before-job-commit")
-        await in_thread(self.session.submitted, batch.id, job_id)
+        submitted_at = await in_thread(self.session.submitted, batch.id, job_id)
         failpoints.hit("after-job-commit")
-        self.pending.append(replace(batch, state="submitted", job_id=job_id))
+        self.pending.append(
+            replace(batch, state="submitted", job_id=job_id, submitted_at=submitted_at)
+        )
         self.progress("submitted", batches=len(self.pending), contacts=batch.size)
+        self._jobs_changed()
 
     async def settle(self) -> None:
         """Wait for every submitted job and record its outcome."""
@@ -183,12 +187,17 @@ class Applier:
                     f"{self.job_timeout:.0f}s; the next run goes on polling them"
                 ) from None
             self.pending.pop(0)
+            self._jobs_changed()
             if job is None:
                 log.warning("reconcile.job_unknown", batch=batch.id, kind=batch.kind)
                 await in_thread(self.session.reopen, batch.id)
                 await self._send(replace(batch, state="prepared", job_id=None))
                 continue
             await self._record(batch, job)
+
+    def _jobs_changed(self) -> None:
+        submitted = [b.submitted_at for b in self.pending if b.submitted_at is not None]
+        self.progress("jobs", open=len(self.pending), oldest=int(min(submitted, default=0)))
 
     async def _record(self, batch: Batch, job: Job) -> None:
         rejected: dict[str, str] = {}

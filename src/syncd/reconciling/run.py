@@ -20,7 +20,13 @@ from syncd.contacts import (
     bind_fields,
 )
 from syncd.credentials import read_secret
-from syncd.errors import GuardTripped, SendGridUnavailable, SourceInvalid, SyncdError
+from syncd.errors import (
+    GuardTripped,
+    SendGridUnavailable,
+    SourceInvalid,
+    SyncdError,
+    TemporaryError,
+)
 from syncd.ledger import RETRY_BUDGET, Ledger, LedgerSession, Rejection
 from syncd.loading import LoadedDestination
 from syncd.logs import get_logger
@@ -55,6 +61,8 @@ class RunReport:
     applied: Applied = field(default_factory=Applied)
     rejections: list[Rejection] = field(default_factory=list)
     preview: Preview | None = None
+    retry_after: float | None = None
+    """For a temporary failure: when SendGrid said to come back, in seconds."""
 
     @property
     def rejected(self) -> int:
@@ -92,6 +100,7 @@ class Reconciler:
         self.metrics = metrics
         self.clock = clock
         self.gates = gates or RateGates(clock, requests_per_second=settings.requests_per_second)
+        self._oldest_job: dict[str, float] = {}
 
     async def run(
         self,
@@ -105,6 +114,8 @@ class Reconciler:
     ) -> RunReport:
         name = loaded.definition.name
         report = RunReport(name, trigger)
+        if not dry_run:
+            progress = self._tracking_jobs(name, progress)
         loop = asyncio.get_running_loop()
         started = loop.time()
         run_id: int | None = None
@@ -127,6 +138,8 @@ class Reconciler:
                     report.outcome = "success"
                 except SyncdError as error:
                     report.outcome, report.error = error.outcome, error.message
+                    if isinstance(error, TemporaryError):
+                        report.retry_after = error.retry_after
                 except asyncio.CancelledError:
                     report.outcome, report.error = "temporary", "interrupted by shutdown"
                     raise
@@ -275,6 +288,22 @@ class Reconciler:
             session.record_rejections, run_id, [*report.staged.rejections, *report.rejections]
         )
         await in_thread(session.finish_run, run_id, report.outcome, report.counts(), report.error)
+
+    def _tracking_jobs(self, name: str, progress: Progress) -> Progress:
+        """Keeps the open-jobs gauges current while a run waits on SendGrid."""
+        m = self.metrics
+        self._oldest_job.setdefault(name, 0.0)
+        m.oldest_open_job_age.labels(destination=name).set_function(
+            lambda: self.clock.now() - self._oldest_job[name] if self._oldest_job[name] else 0
+        )
+
+        def tracked(event: str, **counts: int) -> None:
+            if event == "jobs":
+                m.open_jobs.labels(destination=name).set(counts["open"])
+                self._oldest_job[name] = float(counts["oldest"])
+            progress(event, **counts)
+
+        return tracked
 
     def _observe(self, report: RunReport) -> None:
         name = report.destination

@@ -9,6 +9,7 @@ with a message naming the fix.
 from __future__ import annotations
 
 import asyncio
+import io
 import random
 import time
 from collections.abc import Callable, Collection, Mapping
@@ -155,8 +156,10 @@ class SendGridHttp:
         started = time.perf_counter()
         code = "0"
         try:
+            # A file-like body is streamed; raw bytes over 1 MB would block the loop.
+            payload = io.BytesIO(body) if body is not None else None
             async with self.session.request(
-                method, url, data=body, params=params, headers=headers, timeout=self.timeout
+                method, url, data=payload, params=params, headers=headers, timeout=self.timeout
             ) as response:
                 raw = await response.read()
                 code = str(response.status)

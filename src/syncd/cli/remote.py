@@ -1,0 +1,55 @@
+"""Asking a running daemon to sync now, and waiting for its answer (`syncd sync` with a daemon)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import aiohttp
+
+from syncd.errors import PermanentError, TemporaryError
+from syncd.settings import Settings
+
+POLL = 0.5
+
+
+def _base(settings: Settings) -> str:
+    host, _, port = settings.listen.rpartition(":")
+    if host in ("0.0.0.0", "", "::", "[::]"):  # noqa: S104 - reaching a wildcard bind locally
+        host = "127.0.0.1"
+    return f"http://{host}:{port}"
+
+
+async def sync_through_daemon(
+    settings: Settings, name: str, *, allow_removals: bool, patience: float
+) -> dict[str, Any]:
+    """Trigger a run in the daemon and return the destination's status once it is done."""
+    headers = {}
+    if settings.admin_token:
+        headers["Authorization"] = f"Bearer {settings.admin_token.get_secret_value()}"
+    base = _base(settings)
+    params = {"allowRemovals": "true" if allow_removals else "false"}
+    try:
+        async with aiohttp.ClientSession(headers=headers) as http:
+            async with http.post(f"{base}/v1/destinations/{name}/sync", params=params) as reply:
+                body = await reply.json(content_type=None)
+                if reply.status != 202:
+                    raise PermanentError(f"the daemon refused: {body.get('error', reply.status)}")
+            request = int(body["request"])
+            async with asyncio.timeout(patience):
+                while True:
+                    async with http.get(f"{base}/v1/destinations/{name}") as reply:
+                        status: dict[str, Any] = await reply.json(content_type=None)
+                    if int(status.get("lastHandledRequest", 0)) >= request:
+                        return status
+                    await asyncio.sleep(POLL)
+    except (aiohttp.ClientError, OSError) as error:
+        raise TemporaryError(
+            f"another process holds the ledger, but no daemon answers on {base} "
+            f"({type(error).__name__}); is SYNCD_LISTEN right?"
+        ) from None
+    except TimeoutError:
+        raise TemporaryError(
+            f"the daemon accepted the request but did not finish within {patience:.0f}s; "
+            f"follow it with `syncd status {name}` or GET {base}/v1/destinations/{name}"
+        ) from None

@@ -1,0 +1,150 @@
+"""The composition root: wires settings, ledger, reconciler, scheduler, watcher and server.
+
+Signals only set events: SIGTERM/SIGINT stop (a second one exits at once), SIGHUP
+rescans. Per-destination failures never reach the task group; only infrastructure
+failures (the server cannot bind, the watcher crashes) end the process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+
+import aiohttp
+
+from syncd import serving
+from syncd.clock import SYSTEM_CLOCK, Clock
+from syncd.ledger import Ledger, open_ledger
+from syncd.loading import load_directory
+from syncd.logs import get_logger
+from syncd.metrics import Metrics
+from syncd.reconciling import Reconciler, RunReport
+from syncd.scheduling import Scheduler
+from syncd.settings import Settings
+from syncd.watching import Desired, Watcher
+
+log = get_logger("syncd.daemon")
+
+
+class Signals:
+    """First SIGTERM/SIGINT: stop gracefully. Second: exit now. SIGHUP: rescan."""
+
+    def __init__(self, stop: asyncio.Event, rescan: asyncio.Event) -> None:
+        self.stop = stop
+        self.rescan = rescan
+        self.loop = asyncio.get_running_loop()
+
+    def install(self) -> None:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            self.loop.add_signal_handler(sig, self._stop, sig)
+        self.loop.add_signal_handler(signal.SIGHUP, self.rescan.set)
+
+    def uninstall(self) -> None:
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            self.loop.remove_signal_handler(sig)
+
+    def _stop(self, sig: signal.Signals) -> None:
+        if self.stop.is_set():
+            log.warning("daemon.exit_now", signal=sig.name)
+            os._exit(128 + sig.value)
+        log.info("daemon.stopping", signal=sig.name)
+        self.stop.set()
+
+
+def _ledger(settings: Settings, clock: Clock) -> Ledger:
+    return open_ledger(settings.state, clock=clock)
+
+
+async def run_daemon(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> int:
+    metrics = Metrics()
+    ledger = await asyncio.to_thread(_ledger, settings, clock)
+    stop = asyncio.Event()
+    try:
+        history = {s.destination: s for s in await asyncio.to_thread(ledger.summaries)}
+        async with aiohttp.ClientSession() as http:
+            reconciler = Reconciler(ledger, http, settings, metrics, clock=clock)
+            scheduler = Scheduler(
+                reconciler,
+                metrics,
+                clock,
+                max_concurrent_runs=settings.max_concurrent_runs,
+                backoff_max=settings.backoff_max,
+                history=history,
+            )
+
+            async def publish(desired: Desired) -> None:
+                await scheduler.apply(
+                    desired.destinations,
+                    problems=[str(p) for p in desired.problems],
+                    invalid_files=list(desired.invalid_files),
+                    stale={n: [str(p) for p in ps] for n, ps in desired.stale.items()},
+                )
+
+            watcher = Watcher(
+                settings.destinations,
+                publish,
+                metrics,
+                rescan_interval=settings.rescan_interval,
+                debounce=settings.debounce,
+                clock=clock,
+            )
+
+            async def ready() -> str | None:
+                if not watcher.loaded.is_set():
+                    return "destination files not loaded yet"
+                try:
+                    await asyncio.wait_for(asyncio.to_thread(ledger.ping), 5)
+                except Exception as error:  # any failure means "not ready", with its name
+                    return f"ledger unreachable: {type(error).__name__}"
+                return None
+
+            token = settings.admin_token.get_secret_value() if settings.admin_token else None
+            app = serving.build_app(scheduler, metrics, ready, token=token)
+            runner = await serving.serve(app, settings.listen)
+            signals = Signals(stop, watcher.wake)
+            signals.install()
+            log.info(
+                "daemon.started",
+                listen=settings.listen,
+                destinations=str(settings.destinations),
+                state=settings.state,
+            )
+            try:
+                async with asyncio.TaskGroup() as group:
+                    group.create_task(watcher.run(stop), name="watching")
+                    group.create_task(stop.wait(), name="stop")
+            finally:
+                await scheduler.shutdown(settings.shutdown_timeout)
+                signals.uninstall()
+                await runner.cleanup()
+    finally:
+        await asyncio.to_thread(ledger.close)
+    log.info("daemon.stopped")
+    return 0
+
+
+async def run_once(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> int:
+    """Reconcile every destination once (for CronJobs and CI); 1 if any failed."""
+    catalog = await asyncio.to_thread(load_directory, settings.destinations)
+    for problem in catalog.problems:
+        log.error("config.problem", problem=str(problem))
+    ledger = await asyncio.to_thread(_ledger, settings, clock)
+    slots = asyncio.Semaphore(settings.max_concurrent_runs)
+    try:
+        async with aiohttp.ClientSession() as http:
+            reconciler = Reconciler(ledger, http, settings, Metrics(), clock=clock)
+
+            async def one(name: str) -> RunReport:
+                async with slots:
+                    return await reconciler.run(catalog.destinations[name], trigger="once")
+
+            active = [n for n, d in catalog.destinations.items() if not d.definition.spec.suspend]
+            reports = await asyncio.gather(*(one(name) for name in sorted(active)))
+    finally:
+        await asyncio.to_thread(ledger.close)
+    failed = [r.destination for r in reports if r.outcome != "success"]
+    if failed or catalog.problems or not catalog.complete:
+        log.error("once.failed", destinations=failed, invalid_files=len(catalog.problems))
+        return 1
+    return 0

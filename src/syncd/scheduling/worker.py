@@ -1,0 +1,189 @@
+"""One destination's loop: wait for its time (or a trigger), run, decide when to run next.
+
+Never two runs of one destination at once: the loop is the only caller. Failures
+never escape: a temporary one is retried with backoff, a permanent one waits for
+the file to change or a person to ask, a guard waits for the next refresh.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from syncd.clock import Clock
+from syncd.loading import LoadedDestination
+from syncd.logs import get_logger
+from syncd.reconciling import Progress, RunReport
+from syncd.scheduling.status import DestinationStatus
+from syncd.scheduling.timing import backoff, next_run
+
+log = get_logger("syncd.scheduling")
+
+
+class Runner(Protocol):
+    """What the scheduler needs from the reconciler (tests pass their own)."""
+
+    async def run(
+        self,
+        loaded: LoadedDestination,
+        *,
+        trigger: str = ...,
+        allow_removals: bool = ...,
+        dry_run: bool = ...,
+        stopping: Callable[[], bool] = ...,
+        progress: Progress = ...,
+    ) -> RunReport: ...
+
+
+@dataclass
+class Request:
+    id: int
+    allow_removals: bool
+
+
+class Worker:
+    def __init__(
+        self,
+        loaded: LoadedDestination,
+        runner: Runner,
+        slots: asyncio.Semaphore,
+        clock: Clock,
+        status: DestinationStatus,
+        *,
+        stop: asyncio.Event,
+        backoff_max: float,
+        on_change: Callable[[], None],
+        last_start: float | None = None,
+        resume: bool = True,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.loaded = loaded
+        self.runner = runner
+        self.slots = slots
+        self.clock = clock
+        self.status = status
+        self.stop = stop
+        self.halt = asyncio.Event()
+        self.backoff_max = backoff_max
+        self.on_change = on_change
+        self.rng = rng or random.Random()
+        self.wake = asyncio.Event()
+        self.requests: list[Request] = []
+        self.failures = 0
+        self.last_start = last_start
+        # A new definition, or unfinished work from before a restart, runs at once;
+        # otherwise the schedule continues from the last recorded run.
+        self.due_now = resume or last_start is None
+        self.stalled = False
+
+    # -- steering from the scheduler ---------------------------------------------------
+    def update(self, loaded: LoadedDestination) -> None:
+        """A changed file: take it from the next run on, which is now."""
+        self.loaded = loaded
+        self.failures = 0
+        self.stalled = False
+        self.due_now = True
+        self.wake.set()
+
+    def trigger(self, request: Request) -> None:
+        self.requests.append(request)
+        self.stalled = False
+        self.wake.set()
+
+    def stopping(self) -> bool:
+        return self.stop.is_set() or self.halt.is_set()
+
+    # -- the loop ----------------------------------------------------------------------
+    async def run(self) -> None:
+        while not self.stopping():
+            spec = self.loaded.definition.spec
+            self.status.suspended = spec.suspend
+            if spec.suspend and not self.requests:
+                self._set_next(None, "suspended")
+            elif self.requests or self.due_now:
+                await self._run_once()
+                continue
+            elif self.stalled:
+                self._set_next(None, self.status.state)
+            elif self.status.next_run_at is None:
+                self._set_next(self._scheduled(), self.status.state)
+            await self._sleep_until(self.status.next_run_at)
+            if self.status.next_run_at is not None and self.clock.now() >= self.status.next_run_at:
+                self.due_now = True
+
+    async def _sleep_until(self, when: float | None) -> None:
+        self.wake.clear()
+        timeout = None if when is None else max(0.0, when - self.clock.now())
+        waits = [
+            asyncio.create_task(e.wait(), name=f"worker:{self.loaded.name}:wait")
+            for e in (self.wake, self.stop, self.halt)
+        ]
+        try:
+            await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waits:
+                waiter.cancel()
+            await asyncio.gather(*waits, return_exceptions=True)
+
+    async def _run_once(self) -> None:
+        requests, self.requests = self.requests, []
+        self.due_now = False
+        trigger = "manual" if requests else "schedule"
+        allow_removals = any(r.allow_removals for r in requests)
+        async with self.slots:
+            if self.stopping():
+                self.requests = requests + self.requests
+                return
+            self.last_start = self.clock.now()
+            self.status.started(trigger, self.last_start)
+            self.status.next_run_at = None
+            self.on_change()
+            report = await self.runner.run(
+                self.loaded,
+                trigger=trigger,
+                allow_removals=allow_removals,
+                stopping=self.stopping,
+            )
+        now = self.clock.now()
+        self.status.finished(report, now)
+        if requests:
+            self.status.last_handled_request = max(r.id for r in requests)
+        self._after(report, now)
+        self.on_change()
+
+    def _after(self, report: RunReport, now: float) -> None:
+        if report.outcome in ("success", "guard"):
+            self.failures = 0
+            self._set_next(self._scheduled(), self.status.state)
+        elif report.outcome == "permanent":
+            self.failures = 0
+            self.stalled = True
+            self._set_next(None, self.status.state)
+        else:
+            self.failures += 1
+            delay = backoff(
+                self.failures, retry_after=report.retry_after, cap=self.backoff_max, rng=self.rng
+            )
+            self._set_next(now + delay, self.status.state)
+            log.info(
+                "schedule.retry",
+                destination=self.loaded.name,
+                failures=self.failures,
+                delay_s=round(delay, 1),
+            )
+
+    def _scheduled(self) -> float:
+        return next_run(
+            self.loaded.definition.spec.schedule,
+            last_start=self.last_start,
+            now=self.clock.now(),
+            rng=self.rng,
+        )
+
+    def _set_next(self, when: float | None, state: str) -> None:
+        self.status.next_run_at = when
+        self.status.state = "suspended" if self.status.suspended else state
+        self.on_change()
