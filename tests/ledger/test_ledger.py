@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from syncd.errors import LedgerConflict
-from syncd.ledger import RETRY_BUDGET, Ledger, LedgerSession, OutboxItem
+from syncd.ledger import RETRY_BUDGET, Ledger, LedgerSession, OutboxItem, open_ledger
 
 BINDING = 7
 
@@ -238,21 +239,6 @@ def test_applying_a_plan_reaches_the_desired_state_and_replanning_is_a_no_op(
         remove_all(s)
 
 
-def test_a_second_writer_is_refused_but_readers_are_welcome(
-    ledger: Ledger, tmp_path: object
-) -> None:
-    from pathlib import Path
-
-    from syncd.ledger import open_ledger
-
-    path = Path(str(tmp_path)) / "state.db"
-    with pytest.raises(LedgerConflict, match="another syncd process"):
-        open_ledger(str(path))
-    reader = open_ledger(str(path), writer=False)
-    assert reader.summaries() == []
-    reader.close()
-
-
 def test_the_field_generation_moves_only_when_a_known_field_changes_id(ledger: Ledger) -> None:
     with ledger.session("d") as s:
         first = s.field_generation({"tier": ("e1_T", "Text")}, record=True)
@@ -266,3 +252,16 @@ def test_the_field_generation_moves_only_when_a_known_field_changes_id(ledger: L
         assert s.field_generation({"tier": ("e1_T", "Text")}, record=True) == first
         assert s.field_generation({"tier": ("e7_T", "Text")}, record=True) == first + 1
         assert s.field_generation({"tier": ("e7_T", "Text")}, record=True) == first + 1
+
+
+def test_a_second_sqlite_writer_is_refused_but_readers_are_welcome(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    first = open_ledger(str(path))
+    try:
+        with pytest.raises(LedgerConflict, match="another syncd process"):
+            open_ledger(str(path))
+        reader = open_ledger(str(path), writer=False)
+        assert reader.summaries() == []
+        reader.close()
+    finally:
+        first.close()

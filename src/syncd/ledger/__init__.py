@@ -90,5 +90,7 @@ class Ledger(Protocol):
 def open_ledger(state: str, *, writer: bool = True, clock: Clock = SYSTEM_CLOCK) -> Ledger:
     """`state` is a SQLite file path or a postgresql:// URL."""
     if state.startswith(("postgresql://", "postgres://")):
-        raise NotImplementedError("the PostgreSQL ledger is not available yet")
+        from syncd.ledger.postgres import PostgresLedger  # only PostgreSQL users pay the import
+
+        return PostgresLedger(state, writer=writer, clock=clock)
     return SqliteLedger(Path(state), writer=writer, clock=clock)

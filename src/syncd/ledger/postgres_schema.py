@@ -1,0 +1,126 @@
+"""The PostgreSQL ledger's schema: versioned migrations, applied at start under a lock."""
+
+from __future__ import annotations
+
+import psycopg
+
+MIGRATION_LOCK = 0x5359_4E43_4400_0001  # "SYNCD" + 1: one migrator at a time
+
+MIGRATIONS: dict[int, str] = {
+    1: """
+CREATE TABLE destinations (
+    name             text PRIMARY KEY,
+    epoch            bigint NOT NULL DEFAULT 0,
+    fields           text NOT NULL DEFAULT '{}',
+    field_generation integer NOT NULL DEFAULT 0
+);
+CREATE TABLE acked (
+    destination text NOT NULL,
+    email       text NOT NULL,
+    fingerprint bigint NOT NULL,
+    binding     bigint NOT NULL,
+    acked_at    double precision NOT NULL,
+    PRIMARY KEY (destination, email)
+);
+CREATE TABLE batches (
+    id           bigserial PRIMARY KEY,
+    destination  text NOT NULL,
+    kind         text NOT NULL CHECK (kind IN ('upsert', 'remove', 'delete')),
+    state        text NOT NULL CHECK (state IN ('prepared', 'submitted')),
+    list_id      text NOT NULL,
+    job_id       text,
+    created_at   double precision NOT NULL,
+    submitted_at double precision,
+    run_id       bigint
+);
+CREATE INDEX batches_by_destination ON batches (destination, id);
+CREATE TABLE outbox_items (
+    batch_id    bigint NOT NULL REFERENCES batches (id) ON DELETE CASCADE,
+    destination text NOT NULL,
+    email       text NOT NULL,
+    fingerprint bigint NOT NULL,
+    binding     bigint NOT NULL,
+    body        bytea NOT NULL,
+    segment     text NOT NULL,
+    row         integer NOT NULL,
+    rejected    text,
+    PRIMARY KEY (batch_id, email)
+);
+CREATE UNIQUE INDEX outbox_items_by_contact ON outbox_items (destination, email);
+CREATE TABLE attempts (
+    destination text NOT NULL,
+    email       text NOT NULL,
+    fingerprint bigint NOT NULL,
+    count       integer NOT NULL,
+    segment     text NOT NULL,
+    row         integer NOT NULL,
+    reason      text NOT NULL,
+    PRIMARY KEY (destination, email)
+);
+CREATE TABLE runs (
+    id          bigserial PRIMARY KEY,
+    destination text NOT NULL,
+    trigger     text NOT NULL,
+    digest      text NOT NULL,
+    started_at  double precision NOT NULL,
+    ended_at    double precision,
+    outcome     text,
+    counts      text NOT NULL DEFAULT '{}',
+    error       text
+);
+CREATE INDEX runs_by_destination ON runs (destination, id);
+CREATE TABLE rejections (
+    run_id      bigint NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    destination text NOT NULL,
+    segment     text NOT NULL,
+    row         integer NOT NULL,
+    reason      text NOT NULL
+);
+CREATE INDEX rejections_by_run ON rejections (run_id);
+-- Replicas sharing this ledger, for spreading destinations fairly between them.
+CREATE TABLE replicas (
+    id      text PRIMARY KEY,
+    seen_at double precision NOT NULL
+);
+""",
+}
+SCHEMA_VERSION = max(MIGRATIONS)
+
+# Per connection: the run's segment, and a landing table for COPY (which cannot
+# skip duplicates itself). UNLOGGED-like by nature: temporary tables skip the WAL.
+SNAPSHOT = """
+CREATE TEMP TABLE IF NOT EXISTS snapshot (
+    email       text PRIMARY KEY,
+    fingerprint bigint NOT NULL,
+    payload     bytea NOT NULL,
+    segment     integer NOT NULL,
+    row         integer NOT NULL
+);
+CREATE TEMP TABLE IF NOT EXISTS snapshot_in (
+    seq         bigserial,
+    email       text NOT NULL,
+    fingerprint bigint NOT NULL,
+    payload     bytea NOT NULL,
+    segment     integer NOT NULL,
+    row         integer NOT NULL
+);
+"""
+
+
+def migrate(connection: psycopg.Connection) -> None:
+    """Apply the missing migrations, one process at a time."""
+    with connection.transaction():
+        connection.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+        connection.execute(
+            "CREATE TABLE IF NOT EXISTS syncd_schema ("
+            " version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+        )
+        row = connection.execute("SELECT coalesce(max(version), 0) FROM syncd_schema").fetchone()
+        current = int(row[0]) if row else 0
+        if current > SCHEMA_VERSION:
+            raise RuntimeError(
+                f"the ledger was written by a newer syncd (schema {current} > {SCHEMA_VERSION})"
+            )
+        for version in range(current + 1, SCHEMA_VERSION + 1):
+            connection.execute(MIGRATIONS[version].encode())
+            connection.execute("INSERT INTO syncd_schema (version) VALUES (%s)", (version,))

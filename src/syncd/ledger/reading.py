@@ -1,0 +1,54 @@
+"""Ledger-wide reads (status, history), shared by the backends."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from syncd.ledger.records import DestinationSummary, Rejection, RunRecord
+from syncd.ledger.sql_text import SqlText
+
+
+def run_record(row: Sequence[Any]) -> RunRecord:
+    return RunRecord(
+        id=row[0],
+        destination=row[1],
+        trigger=row[2],
+        digest=row[3],
+        started_at=row[4],
+        ended_at=row[5],
+        outcome=row[6],
+        counts=json.loads(row[7] or "{}"),
+        error=row[8],
+    )
+
+
+class LedgerReads:
+    """Status queries over a backend's `_read(sql, params)`."""
+
+    sql: SqlText
+
+    def _read(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        raise NotImplementedError
+
+    def summaries(self) -> list[DestinationSummary]:
+        return [
+            DestinationSummary(
+                destination=row[0],
+                last_run=run_record(row[1:10]),
+                last_success_at=row[10],
+                open_batches=row[11],
+                oldest_open_batch_at=row[12],
+            )
+            for row in self._read(self.sql.summaries, ())
+        ]
+
+    def runs(self, destination: str, limit: int = 20) -> list[RunRecord]:
+        return [run_record(row) for row in self._read(self.sql.runs, (destination, limit))]
+
+    def rejections(self, run_id: int, limit: int = 100) -> list[Rejection]:
+        return [Rejection(*row) for row in self._read(self.sql.rejections, (run_id, limit))]
+
+    def ping(self) -> None:
+        self._read("SELECT 1", ())
