@@ -8,11 +8,10 @@ STAMP  := $(VENV)/.installed
 
 install: $(STAMP)
 
-# The same two pip commands run in the Dockerfile, so an image installs what the tests ran.
-$(STAMP): pyproject.toml constraints.txt
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+# The Dockerfile runs the same script (without --editable and dev), so an image installs
+# what the tests ran.
+$(STAMP): pyproject.toml constraints.txt scripts/install-venv.sh
+	PYTHON=$(PYTHON) scripts/install-venv.sh --editable $(VENV) dev
 	touch $@
 
 run: install
@@ -21,8 +20,8 @@ run: install
 test: lint types contracts pytest deploy-check
 
 lint: install
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench deploy
+	$(BIN)/ruff format --check src tests bench deploy
 
 types: install
 	$(BIN)/mypy
@@ -34,7 +33,7 @@ pytest: install
 	$(BIN)/pytest -q
 
 deploy-check: install
-	@if [ -x deploy/check.sh ]; then deploy/check.sh; else echo "deploy/check.sh not present yet"; fi
+	deploy/check.sh
 
 bench: install
 	$(BIN)/python -m bench

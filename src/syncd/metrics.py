@@ -140,6 +140,14 @@ class Metrics:
         for state in DESTINATION_STATES:
             self.destinations.labels(state=state).set(0)
 
+    def start_destination(self, name: str) -> None:
+        """Create every per-destination counter at 0, so the first increment is a visible
+        increase to `rate()`/`increase()` rather than a series appearing from nowhere."""
+        for outcome in OUTCOMES:
+            self.reconcile_total.labels(destination=name, outcome=outcome)
+        for action in CONTACT_ACTIONS:
+            self.contacts_total.labels(destination=name, action=action)
+
     def forget_destination(self, name: str) -> None:
         """Drop a removed destination's series so dashboards do not show ghosts."""
         for metric in (

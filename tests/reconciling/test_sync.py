@@ -253,3 +253,30 @@ async def test_upserts_with_faults_still_end_with_the_list_equal_to_the_segment(
     assert report.outcome == "success", report.error
     assert w.members() == emails(rows)
     assert TEST_LIST_ID
+
+
+async def test_metrics_record_runs_contacts_and_equal_attempt_and_success_times(
+    sync_world: World,
+) -> None:
+    w = sync_world
+    w.destination({"vip": w.csv("vip", people(0, 4))})
+    await w.sync()
+    registry = w.metrics.registry
+
+    def sample(name: str, **labels: str) -> float | None:
+        return registry.get_sample_value(name, {"destination": "members", **labels})
+
+    # The export-failing alert compares these two: equal after a success...
+    success = sample("syncd_last_success_timestamp_seconds")
+    assert success is not None
+    assert sample("syncd_last_attempt_timestamp_seconds") == success
+    assert sample("syncd_reconcile_total", outcome="success") == 1
+    assert sample("syncd_contacts_total", action="upserted") == 4
+    assert sample("syncd_segment_profiles") == 4
+    # ...and the attempt is later after a failure.
+    w.destination({"vip": w.csv("vip", people(0, 4))}, limits={"maxProfiles": 1})
+    await w.sync()
+    attempt = sample("syncd_last_attempt_timestamp_seconds")
+    assert attempt is not None
+    assert attempt > success
+    assert sample("syncd_reconcile_total", outcome="guard") == 1

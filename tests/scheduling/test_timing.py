@@ -48,3 +48,8 @@ def test_backoff_grows_is_capped_and_honours_the_servers_reset() -> None:
     assert max(first) <= 5 < min(fifth) * 2
     assert max(huge) <= 600
     assert backoff(1, retry_after=120, cap=600, rng=RNG) == 120
+
+
+def test_the_period_of_a_weekday_cron_is_its_weekend_gap() -> None:
+    weekdays = Schedule.model_validate({"cron": "0 9 * * 1-5"})
+    assert period(weekdays, now=epoch("2026-11-25T10:00:00")) == 3 * 86400

@@ -82,6 +82,7 @@ class Scheduler:
 
     def _start(self, loaded: LoadedDestination) -> None:
         name = loaded.name
+        self.metrics.start_destination(name)
         status = DestinationStatus(name, loaded.path.name, loaded.digest)
         past = self.history.pop(name, None)
         last_start = None
@@ -122,7 +123,10 @@ class Scheduler:
         log.info("schedule.stopped", destination=name)
 
     def _publish_interval(self, loaded: LoadedDestination) -> None:
-        seconds = period(loaded.definition.spec.schedule, now=self.clock.now())
+        """The expected gap between runs, for staleness alerts; 0 while suspended (no
+        runs are expected, so none can be late)."""
+        spec = loaded.definition.spec
+        seconds = 0.0 if spec.suspend else period(spec.schedule, now=self.clock.now())
         self.metrics.refresh_interval.labels(destination=loaded.name).set(seconds)
 
     def _count_states(self) -> None:

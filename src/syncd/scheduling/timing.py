@@ -33,16 +33,30 @@ def next_run(
     return fire.timestamp() + jitter
 
 
+PERIOD_HORIZON = 8 * 86400.0
+PERIOD_MAX_FIRINGS = 2100
+
+
 def period(schedule: Schedule, *, now: float) -> float:
-    """Seconds between two scheduled runs (for a cron, the gap after the next firing)."""
+    """The longest gap between two scheduled runs, over the next week or so.
+
+    For a cron this is the longest gap in its cycle (a weekday-only schedule's is the
+    weekend), so an alert on "no success for two periods" never fires on a quiet day.
+    """
     if schedule.interval is not None:
         return schedule.interval.total_seconds()
     assert schedule.cron is not None
     zone = ZoneInfo(schedule.timezone)
     runs = croniter(schedule.cron, datetime.fromtimestamp(now, UTC).astimezone(zone))
-    first: datetime = runs.get_next(datetime)
-    second: datetime = runs.get_next(datetime)
-    return (second - first).total_seconds()
+    previous: float = runs.get_next(datetime).timestamp()
+    longest = 0.0
+    for _ in range(PERIOD_MAX_FIRINGS):
+        fire: float = runs.get_next(datetime).timestamp()
+        longest = max(longest, fire - previous)
+        if fire - now > PERIOD_HORIZON:
+            break
+        previous = fire
+    return longest
 
 
 def backoff(failures: int, *, retry_after: float | None, cap: float, rng: random.Random) -> float:
