@@ -12,13 +12,13 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
-from psycopg.conninfo import make_conninfo
 
 DEFAULT_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 @pytest.fixture(scope="session")
 def postgres_server() -> str:
+    """A postgresql:// URL (the form `--state` takes)."""
     dsn = os.environ.get("SYNCD_TEST_POSTGRES_DSN", DEFAULT_DSN)
     try:
         with psycopg.connect(dsn, connect_timeout=3) as connection:
@@ -37,6 +37,7 @@ def postgres_dsn(postgres_server: str) -> Iterator[str]:
     schema = f"syncd_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(postgres_server, autocommit=True) as connection:
         connection.execute(f'CREATE SCHEMA "{schema}"'.encode())
-    yield make_conninfo(postgres_server, options=f"-c search_path={schema}")
+    separator = "&" if "?" in postgres_server else "?"
+    yield f"{postgres_server}{separator}options=-c%20search_path%3D{schema}"
     with psycopg.connect(postgres_server, autocommit=True) as connection:
         connection.execute(f'DROP SCHEMA "{schema}" CASCADE'.encode())
