@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Checks everything syncd deploys, without a cluster or a container engine:
-#   - kustomize renders deploy/base and deploy/overlays/example;
+#   - kustomize renders deploy/base, deploy/overlays/example and deploy/overlays/postgresql;
 #   - kubernetes-validate --strict checks every rendered object against the
 #     Kubernetes API schemas;
 #   - hadolint lints the Dockerfile;
@@ -76,8 +76,10 @@ ensure_promtool() {
 render() {
     "$BIN/kubectl" kustomize deploy/base >"$WORK/base.yaml"
     "$BIN/kubectl" kustomize deploy/overlays/example >"$WORK/example.yaml"
+    "$BIN/kubectl" kustomize deploy/overlays/postgresql >"$WORK/postgresql.yaml"
     echo "rendered $(grep -c '^kind:' "$WORK/base.yaml") objects (base)," \
-        "$(grep -c '^kind:' "$WORK/example.yaml") (example overlay)"
+        "$(grep -c '^kind:' "$WORK/example.yaml") (example overlay)," \
+        "$(grep -c '^kind:' "$WORK/postgresql.yaml") (postgresql overlay)"
 }
 
 # kubernetes-validate has schemas for Kubernetes' own kinds only: for a custom resource
@@ -87,6 +89,7 @@ render() {
 validate_manifests() {
     local out=$WORK/kubernetes-validate.txt rc=0
     "$BIN/kubernetes-validate" --strict --quiet "$WORK/base.yaml" "$WORK/example.yaml" \
+        "$WORK/postgresql.yaml" \
         >"$out" 2>&1 || rc=$?
     cat "$out"
     [ "$rc" = 0 ]
@@ -251,7 +254,7 @@ promtool_missing() {
 }
 
 started=$SECONDS
-run_step "kustomize: render deploy/base and deploy/overlays/example" render
+run_step "kustomize: render deploy/base and the example and postgresql overlays" render
 run_step "kubernetes-validate --strict: every rendered object" validate_manifests
 run_step "syncd validate: the example overlay's destination files" validate_example_destinations
 run_step "hadolint: Dockerfile" lint_dockerfile

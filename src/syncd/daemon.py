@@ -71,6 +71,8 @@ async def run_daemon(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> int:
                 max_concurrent_runs=settings.max_concurrent_runs,
                 backoff_max=settings.backoff_max,
                 history=history,
+                leases=ledger.leases(settings.replica_id, ttl=3 * settings.claim_interval),
+                claim_interval=settings.claim_interval,
             )
 
             async def publish(desired: Desired) -> None:
@@ -113,6 +115,7 @@ async def run_daemon(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> int:
             try:
                 async with asyncio.TaskGroup() as group:
                     group.create_task(watcher.run(stop), name="watching")
+                    group.create_task(scheduler.keep_claiming(stop), name="claiming")
                     group.create_task(stop.wait(), name="stop")
             finally:
                 await scheduler.shutdown(settings.shutdown_timeout)

@@ -14,6 +14,7 @@ OUTCOMES = ("success", "temporary", "permanent", "guard", "unexpected")
 CONTACT_ACTIONS = ("upserted", "removed", "rejected", "unchanged")
 DESTINATION_STATES = (
     "pending",  # never run yet
+    "standby",  # another replica owns it (shared PostgreSQL ledger)
     "ready",  # the last run succeeded
     "reconciling",  # a run is in progress
     "retrying",  # the last run failed temporarily; retried with backoff

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from pathlib import Path
 from typing import Literal
 
@@ -59,6 +61,16 @@ class Settings(BaseSettings):
     )
     backoff_max: float = Field(
         default=3600.0, gt=0, description="Longest wait before retrying a failed destination."
+    )
+    replica_id: str = Field(
+        default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}",
+        description="This replica's name in the shared ledger (default: host name and pid).",
+    )
+    claim_interval: float = Field(
+        default=5.0,
+        gt=0,
+        description="Seconds between two rounds of claiming destinations (shared ledger); "
+        "a dead replica's destinations move within about three rounds.",
     )
     log_format: Literal["auto", "json", "console"] = Field(
         default="auto", description="auto: console on a terminal, JSON otherwise."

@@ -50,6 +50,11 @@ def example() -> list[Manifest]:
     return render(DEPLOY / "overlays" / "example")
 
 
+@pytest.fixture(scope="session")
+def postgresql() -> list[Manifest]:
+    return render(DEPLOY / "overlays" / "postgresql")
+
+
 @pytest.fixture(scope="session", params=["base", "example"])
 def rendered(request: pytest.FixtureRequest) -> list[Manifest]:
     """Each kustomization in turn: what holds for the base must hold for the overlay."""

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Protocol
 
 from syncd.clock import SYSTEM_CLOCK, Clock
+from syncd.ledger.leases import Leases, LocalLeases
 from syncd.ledger.records import (
     RETRY_BUDGET,
     Batch,
@@ -33,8 +34,10 @@ __all__ = [
     "BatchKind",
     "DestinationSummary",
     "DiffCounts",
+    "Leases",
     "Ledger",
     "LedgerSession",
+    "LocalLeases",
     "OutboxItem",
     "Rejection",
     "RunRecord",
@@ -84,6 +87,10 @@ class Ledger(Protocol):
     def rejections(self, run_id: int, limit: int = 100) -> list[Rejection]: ...
     def ping(self) -> None:
         """Raises when the ledger cannot be reached."""
+
+    def leases(self, replica: str, *, ttl: float) -> Leases:
+        """Who owns which destination: everything locally, a fair share when shared."""
+        ...
 
     def close(self) -> None: ...
 

@@ -17,6 +17,7 @@ from psycopg import errors as pg_errors
 
 from syncd.clock import SYSTEM_CLOCK, Clock
 from syncd.errors import LedgerUnavailable
+from syncd.ledger.leases import PostgresLeases
 from syncd.ledger.postgres_schema import SNAPSHOT, migrate
 from syncd.ledger.reading import LedgerReads
 from syncd.ledger.session import Params, SqlSession
@@ -60,6 +61,9 @@ class PostgresLedger(LedgerReads):
     def session(self, destination: str) -> Iterator[PostgresSession]:
         with self._connection() as connection:
             yield PostgresSession(connection, destination, self.clock, writer=self.writer)
+
+    def leases(self, replica: str, *, ttl: float) -> PostgresLeases:
+        return PostgresLeases(self.dsn, replica, self.clock, ttl=ttl)
 
     def close(self) -> None:
         """Nothing held between sessions."""

@@ -19,6 +19,7 @@ from typing import IO, Any
 
 from syncd.clock import SYSTEM_CLOCK, Clock
 from syncd.errors import LedgerConflict, LedgerUnavailable
+from syncd.ledger.leases import LocalLeases
 from syncd.ledger.reading import LedgerReads
 from syncd.ledger.session import Params, SqlSession
 from syncd.ledger.sql_text import SqlText
@@ -98,6 +99,10 @@ class SqliteLedger(LedgerReads):
     def session(self, destination: str) -> Iterator[SqliteSession]:
         with self._connection() as connection:
             yield SqliteSession(connection, destination, self.clock, writer=self.writer)
+
+    def leases(self, replica: str, *, ttl: float) -> LocalLeases:
+        del replica, ttl
+        return LocalLeases()
 
     def close(self) -> None:
         if self._lock_file is not None:

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from syncd.clock import Clock
-from syncd.ledger import DestinationSummary
+from syncd.ledger import DestinationSummary, Leases, LocalLeases
 from syncd.loading import LoadedDestination
 from syncd.logs import get_logger
 from syncd.metrics import DESTINATION_STATES, Metrics
@@ -38,7 +38,12 @@ class Scheduler:
         max_concurrent_runs: int,
         backoff_max: float,
         history: Mapping[str, DestinationSummary] | None = None,
+        leases: Leases | None = None,
+        claim_interval: float = 5.0,
     ) -> None:
+        self.leases: Leases = leases or LocalLeases()
+        self.shared = not isinstance(self.leases, LocalLeases)
+        self.claim_interval = claim_interval
         self.runner = runner
         self.metrics = metrics
         self.clock = clock
@@ -78,6 +83,7 @@ class Scheduler:
                 self._publish_interval(loaded)
             for name, worker in self.workers.items():
                 worker.status.file_problems = list((stale or {}).get(name, []))
+            await self._claim_round()
             self._count_states()
 
     def _start(self, loaded: LoadedDestination) -> None:
@@ -121,6 +127,29 @@ class Scheduler:
         await asyncio.gather(task, return_exceptions=True)
         self.metrics.forget_destination(name)
         log.info("schedule.stopped", destination=name)
+
+    # -- ownership ----------------------------------------------------------------------
+    async def _claim_round(self) -> None:
+        """Take this replica's share of the destinations; hand running ones back only
+        once their run ends."""
+        busy = {n for n, w in self.workers.items() if w.status.running}
+        held = await asyncio.to_thread(self.leases.adjust, sorted(self.workers), busy)
+        for name, worker in self.workers.items():
+            owned = name in held
+            if owned != worker.owned:
+                log.info("schedule.ownership", destination=name, owned=owned)
+            worker.set_owned(owned, run_now=self.shared)
+            self.metrics.leader.labels(destination=name).set(1 if owned else 0)
+        self._count_states()
+
+    async def keep_claiming(self, stop: asyncio.Event) -> None:
+        """Claim rounds until stopped: heartbeat, take orphans, give back extras."""
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.claim_interval)
+            if not stop.is_set():
+                async with self._lock:
+                    await self._claim_round()
 
     def _publish_interval(self, loaded: LoadedDestination) -> None:
         """The expected gap between runs, for staleness alerts; 0 while suspended (no
@@ -166,12 +195,12 @@ class Scheduler:
         """No new runs; in-flight runs stop at their next safe point, or are cancelled."""
         self.stop.set()
         tasks = list(self.tasks.values())
-        if not tasks:
-            return
-        _, pending = await asyncio.wait(tasks, timeout=grace)
-        for task in pending:
-            log.warning("shutdown.cancelled", task=task.get_name())
-            task.cancel()
-        for task in pending:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=grace)
+            for task in pending:
+                log.warning("shutdown.cancelled", task=task.get_name())
+                task.cancel()
+            for task in pending:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        await asyncio.to_thread(self.leases.close)  # hand every destination to the others

@@ -59,7 +59,10 @@ class DestinationStatus:
     file: str
     digest: str
     suspended: bool = False
-    state: str = "pending"
+    owned: bool = False
+    running: bool = False
+    outcome_state: str = "pending"
+    """What the last finished run left: pending, ready, retrying, blocked or stalled."""
     next_run_at: float | None = None
     last_run: LastRun | None = None
     last_success_at: float | None = None
@@ -74,8 +77,18 @@ class DestinationStatus:
         since = current.since if current and current.status == text else now
         self.conditions[kind] = Condition(kind, text, reason, message, since)
 
+    @property
+    def state(self) -> str:
+        if not self.owned:
+            return "standby"
+        if self.running:
+            return "reconciling"
+        if self.suspended:
+            return "suspended"
+        return self.outcome_state
+
     def started(self, trigger: str, now: float) -> None:
-        self.state = "reconciling"
+        self.running = True
         self.last_run = LastRun(now, None, None, trigger)
         self.set("Reconciling", True, "Progressing", f"{trigger} run in progress", now)
 
@@ -85,22 +98,23 @@ class DestinationStatus:
         self.last_run.outcome = report.outcome
         self.last_run.counts = report.counts()
         self.last_run.error = report.error
+        self.running = False
         self.set("Reconciling", False, "Idle", "no run in progress", now)
         if report.outcome == "success":
             self.last_success_at = now
             self.consecutive_failures = 0
-            self.state = "ready"
+            self.outcome_state = "ready"
             self.set("Ready", True, "Succeeded", "the list equals the segments", now)
             self.set("Stalled", False, "Succeeded", "", now)
             return
         self.consecutive_failures += 1
         message = report.error or report.outcome
         if report.outcome == "guard":
-            self.state = "blocked"
+            self.outcome_state = "blocked"
             self.set("Ready", False, "GuardTripped", message, now)
             self.set("Stalled", False, "GuardTripped", "re-checked on every refresh", now)
         elif report.outcome == "permanent":
-            self.state = "stalled"
+            self.outcome_state = "stalled"
             self.set("Ready", False, "PermanentFailure", message, now)
             self.set(
                 "Stalled",
@@ -110,7 +124,7 @@ class DestinationStatus:
                 now,
             )
         else:
-            self.state = "retrying"
+            self.outcome_state = "retrying"
             self.set("Ready", False, "RetryingAfterFailure", message, now)
             self.set("Stalled", False, "RetryingAfterFailure", "retried with backoff", now)
 
@@ -120,6 +134,7 @@ class DestinationStatus:
             "file": self.file,
             "digest": self.digest,
             "suspended": self.suspended,
+            "owned": self.owned,
             "state": self.state,
             "conditions": [c.as_json() for c in self.conditions.values()],
             "nextRunAt": iso(self.next_run_at),

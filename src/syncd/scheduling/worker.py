@@ -78,6 +78,7 @@ class Worker:
         # otherwise the schedule continues from the last recorded run.
         self.due_now = resume or last_start is None
         self.stalled = False
+        self.owned = False  # set by the scheduler's claims; only an owner runs
 
     # -- steering from the scheduler ---------------------------------------------------
     def update(self, loaded: LoadedDestination) -> None:
@@ -94,22 +95,28 @@ class Worker:
         self.wake.set()
 
     def stopping(self) -> bool:
-        return self.stop.is_set() or self.halt.is_set()
+        return self.stop.is_set() or self.halt.is_set() or not self.owned
+
+    def set_owned(self, owned: bool, *, run_now: bool) -> None:
+        if owned and not self.owned and run_now:
+            self.due_now = True  # taken over: finish what the previous owner left open
+        self.owned = self.status.owned = owned
+        self.wake.set()
 
     # -- the loop ----------------------------------------------------------------------
     async def run(self) -> None:
-        while not self.stopping():
+        while not (self.stop.is_set() or self.halt.is_set()):
             spec = self.loaded.definition.spec
             self.status.suspended = spec.suspend
-            if spec.suspend and not self.requests:
-                self._set_next(None, "suspended")
+            if not self.owned or (spec.suspend and not self.requests):
+                self._set_next(None)
             elif self.requests or self.due_now:
                 await self._run_once()
                 continue
             elif self.stalled:
-                self._set_next(None, self.status.state)
+                self._set_next(None)
             elif self.status.next_run_at is None:
-                self._set_next(self._scheduled(), self.status.state)
+                self._set_next(self._scheduled())
             await self._sleep_until(self.status.next_run_at)
             if self.status.next_run_at is not None and self.clock.now() >= self.status.next_run_at:
                 self.due_now = True
@@ -157,17 +164,17 @@ class Worker:
     def _after(self, report: RunReport, now: float) -> None:
         if report.outcome in ("success", "guard"):
             self.failures = 0
-            self._set_next(self._scheduled(), self.status.state)
+            self._set_next(self._scheduled())
         elif report.outcome == "permanent":
             self.failures = 0
             self.stalled = True
-            self._set_next(None, self.status.state)
+            self._set_next(None)
         else:
             self.failures += 1
             delay = backoff(
                 self.failures, retry_after=report.retry_after, cap=self.backoff_max, rng=self.rng
             )
-            self._set_next(now + delay, self.status.state)
+            self._set_next(now + delay)
             log.info(
                 "schedule.retry",
                 destination=self.loaded.name,
@@ -183,7 +190,6 @@ class Worker:
             rng=self.rng,
         )
 
-    def _set_next(self, when: float | None, state: str) -> None:
+    def _set_next(self, when: float | None) -> None:
         self.status.next_run_at = when
-        self.status.state = "suspended" if self.status.suspended else state
         self.on_change()
