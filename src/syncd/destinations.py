@@ -7,7 +7,6 @@ camelCase in YAML, like Kubernetes objects.
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -16,72 +15,19 @@ from croniter import croniter
 from pydantic import (
     AfterValidator,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
-    PlainSerializer,
-    WithJsonSchema,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
+
+from syncd.durations import Duration
 
 API_VERSION = "syncd/v1"
 KIND = "SendGridDestination"
 NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 CUSTOM_FIELD_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,99}$"
 LIST_ID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
-
-_DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
-
-
-MAX_DURATION = timedelta(days=366)
-
-
-def parse_duration(value: Any) -> timedelta:
-    """`90s`, `15m`, `1h30m`, `1d` (or a number of seconds) as a timedelta."""
-    if isinstance(value, timedelta):
-        return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        if not 0 <= value <= MAX_DURATION.total_seconds():  # also refuses NaN
-            raise ValueError("expected a duration between 0s and 366d")
-        return timedelta(seconds=value)
-    if isinstance(value, str):
-        match = _DURATION.match(value.strip())
-        if match and any(match.groups()):
-            days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
-            total = ((days * 24 + hours) * 60 + minutes) * 60 + seconds
-            if total > MAX_DURATION.total_seconds():
-                raise ValueError("expected a duration between 0s and 366d")
-            return timedelta(seconds=total)
-    raise ValueError("expected a duration such as 90s, 15m, 1h30m or 1d")
-
-
-def _duration_text(value: timedelta) -> str:
-    seconds = int(value.total_seconds())
-    if seconds == 0:
-        return "0s"
-    parts = []
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        count, seconds = divmod(seconds, size)
-        if count:
-            parts.append(f"{count}{unit}")
-    return "".join(parts)
-
-
-Duration = Annotated[
-    timedelta,
-    BeforeValidator(parse_duration),
-    PlainSerializer(_duration_text, return_type=str),
-    WithJsonSchema(
-        {
-            "anyOf": [
-                {"type": "string", "pattern": r"^(\d+d)?(\d+h)?(\d+m)?(\d+s)?$"},
-                {"type": "number", "minimum": 0},
-            ],
-            "description": "A duration: 90s, 15m, 1h30m, 1d, or a number of seconds.",
-        }
-    ),
-]
 
 
 def _title_from_alias(name: str, info: Any) -> str:

@@ -1,6 +1,7 @@
 """One run for one destination: read the segments, plan, apply through the outbox, record."""
 
 from syncd.reconciling.applying import Progress, no_progress
-from syncd.reconciling.run import Reconciler, RunReport
+from syncd.reconciling.report import RunReport
+from syncd.reconciling.run import Reconciler
 
 __all__ = ["Progress", "Reconciler", "RunReport", "no_progress"]

@@ -6,8 +6,7 @@ import asyncio
 import hashlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import replace
 
 import aiohttp
 
@@ -31,56 +30,16 @@ from syncd.ledger import RETRY_BUDGET, Ledger, LedgerSession, Rejection
 from syncd.loading import LoadedDestination
 from syncd.logs import get_logger
 from syncd.metrics import Metrics
-from syncd.planning import Plan, decide, require_consent
-from syncd.reconciling.applying import Applied, Applier, Progress, in_thread, no_progress
-from syncd.reconciling.staging import Staged, stage_segments
+from syncd.planning import decide, require_consent
+from syncd.reconciling.applying import Applier, Progress, in_thread, no_progress
+from syncd.reconciling.observing import RunObserver
+from syncd.reconciling.report import Preview, RunReport
+from syncd.reconciling.staging import stage_segments
 from syncd.sendgrid import RateGates, SendGridClient, SendGridHttp
 from syncd.settings import Settings
 
 log = get_logger("syncd.reconciling")
 DEFAULT_BASE_URL = "https://api.sendgrid.com"
-
-
-@dataclass
-class Preview:
-    """What a dry run found it would send."""
-
-    adds: int = 0
-    updates: int = 0
-
-
-@dataclass
-class RunReport:
-    destination: str
-    trigger: str
-    outcome: str = "unexpected"
-    error: str | None = None
-    duration: float = 0.0
-    plan: Plan | None = None
-    staged: Staged = field(default_factory=Staged)
-    applied: Applied = field(default_factory=Applied)
-    rejections: list[Rejection] = field(default_factory=list)
-    preview: Preview | None = None
-    retry_after: float | None = None
-    """For a temporary failure: when SendGrid said to come back, in seconds."""
-
-    @property
-    def rejected(self) -> int:
-        return self.staged.rejected + len(self.rejections)
-
-    def counts(self) -> dict[str, int]:
-        diff = self.plan.diff if self.plan else None
-        return {
-            "rows": self.staged.rows,
-            "profiles": self.staged.profiles,
-            "new": diff.new if diff else 0,
-            "changed": diff.changed if diff else 0,
-            "unchanged": diff.unchanged if diff else 0,
-            "gone": diff.gone if diff else 0,
-            "upserted": self.applied.upserted,
-            "removed": self.applied.removed,
-            "rejected": self.rejected,
-        }
 
 
 class Reconciler:
@@ -100,7 +59,7 @@ class Reconciler:
         self.metrics = metrics
         self.clock = clock
         self.gates = gates or RateGates(clock, requests_per_second=settings.requests_per_second)
-        self._oldest_job: dict[str, float] = {}
+        self.observer = RunObserver(metrics, clock)
 
     async def run(
         self,
@@ -115,7 +74,7 @@ class Reconciler:
         name = loaded.definition.name
         report = RunReport(name, trigger)
         if not dry_run:
-            progress = self._tracking_jobs(name, progress)
+            progress = self.observer.tracking_jobs(name, progress)
         loop = asyncio.get_running_loop()
         started = loop.time()
         run_id: int | None = None
@@ -154,7 +113,7 @@ class Reconciler:
             report.outcome, report.error = error.outcome, error.message
         report.duration = loop.time() - started
         if not dry_run:
-            self._observe(report)
+            self.observer.finished(report)
         return report
 
     async def _reconcile(
@@ -288,47 +247,6 @@ class Reconciler:
             session.record_rejections, run_id, [*report.staged.rejections, *report.rejections]
         )
         await in_thread(session.finish_run, run_id, report.outcome, report.counts(), report.error)
-
-    def _tracking_jobs(self, name: str, progress: Progress) -> Progress:
-        """Keeps the open-jobs gauges current while a run waits on SendGrid."""
-        m = self.metrics
-        self._oldest_job.setdefault(name, 0.0)
-        m.oldest_open_job_age.labels(destination=name).set_function(
-            lambda: self.clock.now() - self._oldest_job[name] if self._oldest_job[name] else 0
-        )
-
-        def tracked(event: str, **counts: int) -> None:
-            if event == "jobs":
-                m.open_jobs.labels(destination=name).set(counts["open"])
-                self._oldest_job[name] = float(counts["oldest"])
-            progress(event, **counts)
-
-        return tracked
-
-    def _observe(self, report: RunReport) -> None:
-        name = report.destination
-        m = self.metrics
-        m.reconcile_total.labels(destination=name, outcome=report.outcome).inc()
-        m.reconcile_duration.labels(destination=name).observe(report.duration)
-        now = self.clock.now()
-        m.last_attempt.labels(destination=name).set(now)
-        if report.outcome == "success":
-            m.last_success.labels(destination=name).set(now)
-        counts = report.counts()
-        m.segment_profiles.labels(destination=name).set(counts["profiles"])
-        for action in ("upserted", "removed", "rejected", "unchanged"):
-            if counts[action]:
-                m.contacts_total.labels(destination=name, action=action).inc(counts[action])
-        fields: dict[str, Any] = {
-            "destination": name,
-            "trigger": report.trigger,
-            "outcome": report.outcome,
-            "duration_s": round(report.duration, 3),
-            **counts,
-        }
-        if report.error:
-            fields["error"] = report.error
-        log.info("reconcile.done", **fields)
 
 
 @asynccontextmanager

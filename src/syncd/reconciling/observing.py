@@ -1,0 +1,63 @@
+"""What a run tells the outside: metrics as it goes, one canonical log line at the end."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from syncd.clock import Clock
+from syncd.logs import get_logger
+from syncd.metrics import Metrics
+from syncd.reconciling.applying import Progress
+from syncd.reconciling.report import RunReport
+
+log = get_logger("syncd.reconciling")
+
+
+class RunObserver:
+    def __init__(self, metrics: Metrics, clock: Clock) -> None:
+        self.metrics = metrics
+        self.clock = clock
+        self._oldest_job: dict[str, float] = {}
+
+    def tracking_jobs(self, name: str, progress: Progress) -> Progress:
+        """Keeps the open-jobs gauges current while a run waits on SendGrid; the age is
+        computed at scrape time, so it grows while a job stays pending."""
+        m = self.metrics
+        self._oldest_job.setdefault(name, 0.0)
+        m.oldest_open_job_age.labels(destination=name).set_function(
+            lambda: self.clock.now() - self._oldest_job[name] if self._oldest_job[name] else 0
+        )
+
+        def tracked(event: str, **counts: int) -> None:
+            if event == "jobs":
+                m.open_jobs.labels(destination=name).set(counts["open"])
+                self._oldest_job[name] = float(counts["oldest"])
+            progress(event, **counts)
+
+        return tracked
+
+    def finished(self, report: RunReport) -> None:
+        name = report.destination
+        m = self.metrics
+        m.reconcile_total.labels(destination=name, outcome=report.outcome).inc()
+        m.reconcile_duration.labels(destination=name).observe(report.duration)
+        # One timestamp for both: the export-failing alert compares them.
+        now = self.clock.now()
+        m.last_attempt.labels(destination=name).set(now)
+        if report.outcome == "success":
+            m.last_success.labels(destination=name).set(now)
+        counts = report.counts()
+        m.segment_profiles.labels(destination=name).set(counts["profiles"])
+        for action in ("upserted", "removed", "rejected", "unchanged"):
+            if counts[action]:
+                m.contacts_total.labels(destination=name, action=action).inc(counts[action])
+        fields: dict[str, Any] = {
+            "destination": name,
+            "trigger": report.trigger,
+            "outcome": report.outcome,
+            "duration_s": round(report.duration, 3),
+            **counts,
+        }
+        if report.error:
+            fields["error"] = report.error
+        log.info("reconcile.done", **fields)

@@ -1,0 +1,52 @@
+"""What one run did, for the scheduler, the CLI, the ledger and the logs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from syncd.ledger import Rejection
+from syncd.planning import Plan
+from syncd.reconciling.applying import Applied
+from syncd.reconciling.staging import Staged
+
+
+@dataclass
+class Preview:
+    """What a dry run found it would send."""
+
+    adds: int = 0
+    updates: int = 0
+
+
+@dataclass
+class RunReport:
+    destination: str
+    trigger: str
+    outcome: str = "unexpected"
+    error: str | None = None
+    duration: float = 0.0
+    plan: Plan | None = None
+    staged: Staged = field(default_factory=Staged)
+    applied: Applied = field(default_factory=Applied)
+    rejections: list[Rejection] = field(default_factory=list)
+    preview: Preview | None = None
+    retry_after: float | None = None
+    """For a temporary failure: when SendGrid said to come back, in seconds."""
+
+    @property
+    def rejected(self) -> int:
+        return self.staged.rejected + len(self.rejections)
+
+    def counts(self) -> dict[str, int]:
+        diff = self.plan.diff if self.plan else None
+        return {
+            "rows": self.staged.rows,
+            "profiles": self.staged.profiles,
+            "new": diff.new if diff else 0,
+            "changed": diff.changed if diff else 0,
+            "unchanged": diff.unchanged if diff else 0,
+            "gone": diff.gone if diff else 0,
+            "upserted": self.applied.upserted,
+            "removed": self.applied.removed,
+            "rejected": self.rejected,
+        }
