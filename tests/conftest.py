@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-pytest_plugins = ["tests.fixtures_emulator", "tests.fixtures_postgres"]
+pytest_plugins = ["tests.fixtures_emulator", "tests.fixtures_postgres", "tests.fixtures_world"]
 
 
 @pytest.fixture(autouse=True)

@@ -1,3 +1,5 @@
+"""The `sync_world` fixture: segment files, a destination, a ledger and the emulator."""
+
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
