@@ -30,7 +30,12 @@ class LoopClock:
         self._anchor: tuple[asyncio.AbstractEventLoop, float, float] | None = None
 
     def now(self) -> float:
-        loop = asyncio.get_running_loop()
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # a worker thread (the ledger): follow the anchored loop
+            if self._anchor is None:
+                return time.time()
+            loop = self._anchor[0]
         if self._anchor is None or self._anchor[0] is not loop:
             self._anchor = (loop, time.time(), loop.time())
         _, wall, at = self._anchor
