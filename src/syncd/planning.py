@@ -21,22 +21,29 @@ ON_LEAVE_ACTION: dict[str, RemovalAction] = {
 
 @dataclass(frozen=True)
 class DiffCounts:
-    """Desired (this run's segment) against acked (what SendGrid confirmed)."""
+    """Desired (this run's segment) against acked (what SendGrid confirmed).
+
+    The desired contacts split exactly: desired = new + changed + unchanged + held +
+    exhausted. New and changed ones are sent; the others are not.
+    """
 
     desired: int
     acked: int
     new: int
+    """Not acknowledged before: to add."""
     changed: int
+    """Acknowledged with another payload: to update."""
     unchanged: int
     gone: int
+    """Acknowledged, no longer desired: to remove (or forget)."""
     held: int
-    """Desired contacts waiting on an open batch from an earlier run."""
+    """Differing, but waiting on an open batch from an earlier run."""
     exhausted: int
-    """Contacts SendGrid kept rejecting with this same payload (reported, not re-sent)."""
+    """Differing, but refused with this very payload: reported, not sent again."""
 
     @property
     def to_send(self) -> int:
-        return self.new + self.changed - self.held - self.exhausted
+        return self.new + self.changed
 
 
 @dataclass(frozen=True)

@@ -84,7 +84,7 @@ def test_keep_never_removes_and_never_blocks() -> None:
 
 def test_contacts_held_by_open_batches_or_out_of_retries_are_not_sent() -> None:
     result = decide(
-        diff(new=10, changed=5, unchanged=85, held=3, exhausted=2),
+        diff(new=7, changed=3, unchanged=85, held=3, exhausted=2),
         on_leave="removeFromList",
         max_removal_fraction=0.2,
         allow_removals=False,

@@ -89,7 +89,8 @@ def test_contacts_in_an_open_batch_are_held_back(ledger: Ledger) -> None:
         s.stage(contacts(("a@x.io", 1), ("b@x.io", 2)))
         (a, _) = s.to_send(BINDING, RETRY_BUDGET, "", 10)
         batch = s.prepare("upsert", "list", [OutboxItem(a.email, a.fingerprint, BINDING)], None)
-        assert s.diff(BINDING, RETRY_BUDGET).held == 1
+        held = s.diff(BINDING, RETRY_BUDGET)
+        assert (held.held, held.new, held.to_send) == (1, 1, 1)
         assert [c.email for c in s.to_send(BINDING, RETRY_BUDGET, "", 10)] == ["b@x.io"]
         with pytest.raises(Exception, match=r"UNIQUE|unique|duplicate"):
             s.prepare("upsert", "list", [OutboxItem(a.email, a.fingerprint, BINDING)], None)
@@ -127,7 +128,7 @@ def test_sendgrid_rejections_spend_a_retry_budget_per_payload(ledger: Ledger) ->
             reported = s.complete(batch, {"b@x.io": "invalid email"})
             assert [r.reason for r in reported] == ["invalid email"]
         d = s.diff(BINDING, RETRY_BUDGET)
-        assert (d.exhausted, d.to_send) == (1, 0)
+        assert (d.exhausted, d.new, d.to_send, d.unchanged) == (1, 0, 0, 1)
         assert [r.reason for r in s.exhausted(BINDING, RETRY_BUDGET)] == ["invalid email"]
         s.reset_snapshot()
         s.stage(contacts(("a@x.io", 1), ("b@x.io", 3)))  # the payload changed: try again
@@ -226,6 +227,7 @@ def test_applying_a_plan_reaches_the_desired_state_and_replanning_is_a_no_op(
         remove_all(s)
         stage_state(s, after)
         d = s.diff(BINDING, RETRY_BUDGET)
+        assert d.desired == d.new + d.changed + d.unchanged + d.held + d.exhausted
         previously = set(before)
         assert d.new == len(set(after) - previously)
         assert d.changed == sum(1 for e in after if e in before and before[e] != after[e])

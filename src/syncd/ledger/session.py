@@ -143,20 +143,20 @@ class SqlSession:
 
     def diff(self, binding: int, retry_budget: int) -> DiffCounts:
         d = self.destination
-        row = self._rows(self.sql.diff_counts, (binding, d))[0]
-        acked = self._rows(self.sql.count_acked, (d,))[0][0]
-        held = self._rows(self.sql.count_held, (d, d, binding))[0][0]
-        exhausted = self._rows(self.sql.count_exhausted, (d, retry_budget, d, binding, d))[0][0]
-        gone = self._rows(self.sql.count_gone, (d,))[0][0]
+        desired, differ_new, differ_old = self._rows(self.sql.diff_counts, (binding, d))[0]
+        held_new, held_old = self._rows(self.sql.count_held, (d, d, binding))[0]
+        spent_new, spent_old = self._rows(
+            self.sql.count_exhausted, (d, retry_budget, d, binding, d)
+        )[0]
         return DiffCounts(
-            desired=row[0],
-            acked=acked,
-            new=row[1] or 0,
-            changed=row[2] or 0,
-            unchanged=row[0] - (row[1] or 0) - (row[2] or 0),
-            gone=gone,
-            held=held,
-            exhausted=exhausted,
+            desired=desired,
+            acked=self._rows(self.sql.count_acked, (d,))[0][0],
+            new=(differ_new or 0) - held_new - spent_new,
+            changed=(differ_old or 0) - held_old - spent_old,
+            unchanged=desired - (differ_new or 0) - (differ_old or 0),
+            gone=self._rows(self.sql.count_gone, (d,))[0][0],
+            held=held_new + held_old,
+            exhausted=spent_new + spent_old,
         )
 
     def to_send(

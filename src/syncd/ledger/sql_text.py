@@ -27,7 +27,8 @@ class SqlText:
     )
     count_acked: str = "SELECT count(*) FROM acked WHERE destination = ?"
     count_held: str = (
-        "SELECT count(*) FROM {snapshot} s"
+        "SELECT count(*) FILTER (WHERE a.email IS NULL),"
+        " count(*) FILTER (WHERE a.email IS NOT NULL) FROM {snapshot} s"
         " JOIN outbox_items o ON o.destination = ? AND o.email = s.email"
         " LEFT JOIN acked a ON a.destination = ? AND a.email = s.email"
         " WHERE a.email IS NULL OR a.fingerprint <> s.fingerprint OR a.binding <> ?"
@@ -41,7 +42,10 @@ class SqlText:
         "   AND NOT EXISTS (SELECT 1 FROM outbox_items o"
         "     WHERE o.destination = ? AND o.email = s.email)"
     )
-    count_exhausted: str = "SELECT count(*)" + _exhausted_from
+    count_exhausted: str = (
+        "SELECT count(*) FILTER (WHERE a.email IS NULL),"
+        " count(*) FILTER (WHERE a.email IS NOT NULL)" + _exhausted_from
+    )
     exhausted: str = "SELECT t.segment, t.row, t.reason" + _exhausted_from + " ORDER BY s.email"
     count_gone: str = (
         "SELECT count(*) FROM acked a WHERE a.destination = ?"
