@@ -185,11 +185,18 @@ async def test_as_pid_1_sigterm_still_stops_it_gracefully(daemon_world: World) -
     )
     handle.close()
     daemon.process = process
-    await daemon.until("/readyz", lambda _: True, within=20)
-    children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
-    (pid_1,) = (int(child) for child in children)
-    # Seen from its own namespace this process is PID 1, which ignores every signal it
-    # has no handler for: only syncd's own SIGTERM handler can make this stop.
-    os.kill(pid_1, signal.SIGTERM)
-    assert await asyncio.wait_for(process.wait(), 30) == 0, daemon.output()
-    assert '"event": "daemon.stopped"' in daemon.output()
+    pid_1 = None
+    try:
+        await daemon.until("/readyz", lambda _: True, within=20)
+        children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+        (pid_1,) = (int(child) for child in children)
+        # Seen from its own namespace this process is PID 1, which ignores every signal it
+        # has no handler for: only syncd's own SIGTERM handler can make this stop.
+        os.kill(pid_1, signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), 30) == 0, daemon.output()
+        assert '"event": "daemon.stopped"' in daemon.output()
+    finally:
+        if process.returncode is None:  # never leave a namespace's PID 1 behind
+            if pid_1 is not None:
+                os.kill(pid_1, signal.SIGKILL)
+            await daemon.kill()
