@@ -19,6 +19,7 @@ from typing import Any
 import aiohttp
 import orjson
 
+from syncd import failpoints
 from syncd.errors import SendGridRejected, SendGridUnavailable
 from syncd.logs import get_logger, scrub
 from syncd.metrics import Metrics
@@ -46,6 +47,23 @@ def _excerpt(data: Any, text: str) -> str:
         messages = [str(e.get("message", "")) for e in data["errors"] if isinstance(e, dict)]
         text = "; ".join(m for m in messages if m)
     return scrub(text.strip())[:300]
+
+
+class _StreamedBody(io.BytesIO):
+    """A request body as aiohttp streams it: read in chunks, each written out before the next.
+
+    Reading past the first chunk means the request has started going out: the failpoint
+    `mid-request-body` fires there, once per attempt. A crash at that point leaves SendGrid
+    with a cut body (or, for a body of one chunk, a whole one and no answer read).
+    """
+
+    _streaming = False
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        if not self._streaming and self.tell():
+            self._streaming = True
+            failpoints.hit("mid-request-body")
+        return super().read(size)
 
 
 class SendGridHttp:
@@ -157,7 +175,7 @@ class SendGridHttp:
         code = "0"
         try:
             # A file-like body is streamed; raw bytes over 1 MB would block the loop.
-            payload = io.BytesIO(body) if body is not None else None
+            payload = _StreamedBody(body) if body is not None else None
             async with self.session.request(
                 method, url, data=payload, params=params, headers=headers, timeout=self.timeout
             ) as response:
