@@ -8,6 +8,7 @@ are idempotent), a `submitted` one is polled and never sent again.
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
@@ -29,6 +30,9 @@ from syncd.sendgrid import REMOVE_LIMIT, Job, Packer, SendGridClient, upsert_bod
 
 log = get_logger("syncd.reconciling")
 PAGE = 5_000
+STOP_CHECK = 0.25
+"""Seconds between two looks at `stopping` while waiting for a SendGrid job."""
+STOPPING = "stopping: open jobs are polled again after the restart"
 T = TypeVar("T")
 
 
@@ -172,15 +176,13 @@ class Applier:
         deadline = loop.time() + self.job_timeout
         while self.pending:
             if self.stopping():
-                raise SendGridUnavailable("stopping: open jobs are polled again after the restart")
+                raise SendGridUnavailable(STOPPING)
             batch = self.pending[0]
             assert batch.job_id is not None
             try:
                 failpoints.hit("while-polling")
                 async with asyncio.timeout_at(deadline):
-                    job = await self.client.wait_for(
-                        batch.job_id, max_interval=self.poll_max_interval
-                    )
+                    job = await self._wait(batch.job_id)
             except TimeoutError:
                 raise SendGridUnavailable(
                     f"{len(self.pending)} SendGrid job(s) still pending after "
@@ -195,6 +197,22 @@ class Applier:
                 continue
             await self._record(batch, job)
 
+    async def _wait(self, job_id: str) -> Job | None:
+        """Poll a job until it ends (None: SendGrid does not know it), pausing longer each
+        time. A stop ends the wait at once, whatever the job does: it stays `submitted` in
+        the ledger, so the next start polls it again and never sends it again."""
+        pause = 0.05
+        while True:
+            job = await self.client.job(job_id)
+            if job is None or job.finished:
+                return job
+            slices = math.ceil(pause / STOP_CHECK)
+            for _ in range(slices):
+                if self.stopping():
+                    raise SendGridUnavailable(STOPPING)
+                await asyncio.sleep(pause / slices)
+            pause = min(self.poll_max_interval, pause * 2)
+
     def _jobs_changed(self) -> None:
         submitted = [b.submitted_at for b in self.pending if b.submitted_at is not None]
         self.progress("jobs", open=len(self.pending), oldest=int(min(submitted, default=0)))
@@ -205,7 +223,12 @@ class Applier:
             listed = await self.client.job_errors(job.errors_url)
             members = set(await in_thread(self.session.emails, batch.id))
             rejected = {email: reason for email, reason in listed.items() if email in members}
-        applied = job.status == "completed" or (job.status == "errored" and bool(rejected))
+        # SendGrid ends a job `failed` when it rejected every contact in it, one by one (the
+        # errors file names them all): an outcome like `errored`, not a job that failed.
+        every_one_rejected = bool(rejected) and len(rejected) == batch.size
+        applied = job.status == "completed" or (
+            bool(rejected) and (job.status == "errored" or every_one_rejected)
+        )
         failpoints.hit("after-completed-before-ack")
         if not applied and not rejected:
             await in_thread(self.session.abandon, batch.id)
