@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
 from collections.abc import Sequence
 from types import ModuleType
@@ -50,8 +51,19 @@ def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     return parser
 
 
+def _stop_before_starting(signum: int, frame: object) -> None:
+    """SIGTERM before the daemon took over signals: nothing has started, so stop now."""
+    del signum, frame
+    raise SystemExit(0)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["run"] and "--once" not in args_list:
+        # As PID 1 (a container) a signal without a handler is dropped: a SIGTERM during the
+        # second or so of imports and start-up would leave the pod running until SIGKILL.
+        # The daemon installs its own graceful handling as soon as it can listen.
+        signal.signal(signal.SIGTERM, _stop_before_starting)
     parser = build_parser(args_list)
     args = parser.parse_args(args_list)
     try:
