@@ -30,7 +30,7 @@ async def test_sigterm_mid_run_exits_0_and_the_next_start_resumes_without_resend
     daemon = Daemon(env_for(w))
     await daemon.start()
     async with asyncio.timeout(15):
-        while w.emulator.count_requests(template=UPSERT, status=202) == 0:  # noqa: ASYNC110 - another process
+        while w.emulator.count_requests(template=UPSERT, status=202) == 0:
             await asyncio.sleep(0.05)
     started = asyncio.get_running_loop().time()
     assert await daemon.stop(signal.SIGTERM) == 0, daemon.output()

@@ -32,6 +32,22 @@ def _open_text(path: Path, encoding: str, what: str) -> IO[str]:
         raise SourceUnavailable(f"{what}: cannot open {path}: {error.strerror}") from None
 
 
+def _undecodable_line(path: Path, encoding: str) -> int | None:
+    """The first line that does not decode. The text reader decodes ahead, a chunk at a
+    time, so where it fails says little; read again, one line at a time (exact for UTF-8
+    and the single-byte encodings, whose newline byte is never part of a character)."""
+    try:
+        with path.open("rb") as handle:
+            for number, raw in enumerate(handle, start=1):
+                try:
+                    raw.decode(encoding)
+                except UnicodeDecodeError:
+                    return number
+    except (OSError, LookupError):
+        return None
+    return None
+
+
 class CsvFile:
     def __init__(self, path: Path, *, delimiter: str = ",", encoding: str = "utf-8") -> None:
         self.path = path
@@ -57,8 +73,9 @@ class CsvFile:
                             [record[i] if i < len(record) else None for i in positions],
                         )
             except UnicodeDecodeError:
+                bad = _undecodable_line(self.path, self.encoding) or reader.line_num + 1
                 raise SourceInvalid(
-                    f"{self.description}: line {reader.line_num + 1} is not valid "
+                    f"{self.description}: line {bad} is not valid "
                     f"{self.encoding}; set source.csv.encoding (e.g. latin-1) or fix the file"
                 ) from None
             except csv.Error as error:
@@ -81,9 +98,8 @@ class JsonLinesFile:
                         continue
                     yield number, self._values(line, columns)
             except UnicodeDecodeError:
-                raise SourceInvalid(
-                    f"{self.description}: line {number + 1} is not valid UTF-8"
-                ) from None
+                bad = _undecodable_line(self.path, "utf-8") or number + 1
+                raise SourceInvalid(f"{self.description}: line {bad} is not valid UTF-8") from None
 
     @staticmethod
     def _values(line: str, columns: Sequence[str]) -> Sequence[Any] | BadRow:
