@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint types contracts pytest deploy-check bench fmt clean
+.PHONY: install run test lint types contracts pytest deploy-check bench soak fmt clean
 
 install: $(STAMP)
 
@@ -37,6 +37,10 @@ deploy-check: install
 
 bench: install
 	$(BIN)/python -m bench
+
+# Longer delivery-guarantee runs than make test affords (tests/soak; see docs/guarantees.md).
+soak: install
+	$(BIN)/python -m tests.soak
 
 fmt: install
 	$(BIN)/ruff format src tests bench

@@ -134,17 +134,23 @@ async def run_once(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> int:
         log.error("config.problem", problem=str(problem))
     ledger = await asyncio.to_thread(_ledger, settings, clock)
     slots = asyncio.Semaphore(settings.max_concurrent_runs)
+    stop = asyncio.Event()
+    signals = Signals(stop, asyncio.Event())
+    signals.install()
     try:
         async with aiohttp.ClientSession() as http:
             reconciler = Reconciler(ledger, http, settings, Metrics(), clock=clock)
 
             async def one(name: str) -> RunReport:
                 async with slots:
-                    return await reconciler.run(catalog.destinations[name], trigger="once")
+                    return await reconciler.run(
+                        catalog.destinations[name], trigger="once", stopping=stop.is_set
+                    )
 
             active = [n for n, d in catalog.destinations.items() if not d.definition.spec.suspend]
             reports = await asyncio.gather(*(one(name) for name in sorted(active)))
     finally:
+        signals.uninstall()
         await asyncio.to_thread(ledger.close)
     failed = [r.destination for r in reports if r.outcome != "success"]
     if failed or catalog.problems or not catalog.complete:

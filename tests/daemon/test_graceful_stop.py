@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import sys
 
 import pytest
 
@@ -47,4 +48,33 @@ async def test_sigterm_mid_run_exits_0_and_the_next_start_resumes_without_resend
     )
     assert await again.stop() == 0
     assert w.emulator.count_requests(template=UPSERT) == puts  # the job was polled, not re-sent
+    assert w.members() == emails(rows)
+
+
+async def test_sigterm_stops_run_once_at_a_safe_point(daemon_world: World) -> None:
+    w = daemon_world
+    rows = people(0, 40)
+    w.destination({"vip": w.csv("vip", rows)}, name="members")
+    once = Daemon(env_for(w), "run", "--once")
+    handle = once.log.open("wb")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "syncd", "run", "--once", env=once.env, stdout=handle, stderr=handle
+    )
+    handle.close()
+    once.process = process
+    async with asyncio.timeout(15):
+        while w.emulator.count_requests(template=UPSERT, status=202) == 0:
+            await asyncio.sleep(0.05)
+    started = asyncio.get_running_loop().time()
+    assert await once.stop(signal.SIGTERM) == 1  # its run did not finish
+    assert asyncio.get_running_loop().time() - started < 5
+    assert "stopped" in once.output() or "stopping" in once.output()
+    again = Daemon(env_for(w), "run", "--once")
+    handle = again.log.open("wb")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "syncd", "run", "--once", env=again.env, stdout=handle, stderr=handle
+    )
+    handle.close()
+    assert await asyncio.wait_for(process.wait(), 30) == 0, again.output()
+    assert w.emulator.count_requests(template=UPSERT) == 1  # the job was polled, not re-sent
     assert w.members() == emails(rows)

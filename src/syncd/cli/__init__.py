@@ -59,7 +59,7 @@ def _stop_before_starting(signum: int, frame: object) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
-    if args_list[:1] == ["run"] and "--once" not in args_list:
+    if args_list[:1] == ["run"]:
         # As PID 1 (a container) a signal without a handler is dropped: a SIGTERM during the
         # second or so of imports and start-up would leave the pod running until SIGKILL.
         # The daemon installs its own graceful handling as soon as it can listen.
