@@ -1,10 +1,13 @@
 """From a source row to the exact SendGrid payload, and its fingerprint.
 
-Two stages, so the hot path stays cheap:
+Three stages, so the hot path stays cheap:
 
-* `ContactBuilder.build` runs for every row of every run: trim, lower-case the
-  email, enforce SendGrid's field lengths, encode the payload canonically and
-  fingerprint it. Custom fields are still keyed by *name* here.
+* `ContactBuilder.key` runs for every row of every run and does as little as it can:
+  the email as the row's key, the source values encoded, and their fingerprint
+  (`raw`). A row whose values are those SendGrid acknowledged needs nothing more.
+* `ContactBuilder.build` runs for the other rows: trim, lower-case the email, enforce
+  SendGrid's field lengths, encode the payload canonically and fingerprint it.
+  Custom fields are still keyed by *name* here.
 * `Outgoing.encode` runs only for contacts about to be sent (new or changed):
   full email syntax check, custom-field typing, names replaced by SendGrid ids.
 
@@ -83,6 +86,37 @@ class ContactBuilder:
         self._custom = tuple(
             (name, index[column]) for name, column in mapping.custom_fields.items()
         )
+        # The raw fingerprint depends on which column feeds which field, so a mapping
+        # change makes every row stale (rebuilt, and re-sent only if its payload changed).
+        described = orjson.dumps([sorted(reserved.items()), sorted(mapping.custom_fields.items())])
+        self._seed = xxhash.xxh3_64_intdigest(described)
+
+    def key(self, values: list[Any]) -> tuple[str, int, bytes] | str:
+        """(email, raw fingerprint, encoded values) for one row, or why it is refused.
+
+        The email is only trimmed and lower-cased here; `build` checks the rest."""
+        email = values[self._email]
+        if type(email) is not str:
+            email = _text(email)
+        email = email.strip().lower()
+        if not email:
+            return "email is empty"
+        encoded = orjson.dumps(values, default=str)
+        raw = xxhash.xxh3_64_intdigest(encoded, self._seed)
+        return email, raw - _WRAP if raw >= _SIGN else raw, encoded
+
+    def raw_print(self, values: list[Any]) -> int | None:
+        """`key`'s fingerprint alone (unsigned), or None for a row without an email: the
+        least a row can cost, for checking that nothing changed."""
+        email = values[self._email]
+        if email is None or not (email if type(email) is str else _text(email)).strip():
+            return None
+        return xxhash.xxh3_64_intdigest(orjson.dumps(values, default=str), self._seed)
+
+    def build_encoded(self, encoded: bytes) -> Built | str:
+        """`build` on values as `key` encoded them."""
+        values: list[Any] = orjson.loads(encoded)
+        return self.build(values)
 
     def build(self, values: Sequence[Any]) -> Built | str:
         """The contact for one row, or the reason the row is rejected."""

@@ -46,6 +46,20 @@ class DiffCounts:
         return self.new + self.changed
 
 
+def unchanged(profiles: int) -> DiffCounts:
+    """The diff of a segment found equal to what SendGrid acknowledged."""
+    return DiffCounts(
+        desired=profiles,
+        acked=profiles,
+        new=0,
+        changed=0,
+        unchanged=profiles,
+        gone=0,
+        held=0,
+        exhausted=0,
+    )
+
+
 @dataclass(frozen=True)
 class Plan:
     diff: DiffCounts

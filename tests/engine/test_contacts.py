@@ -133,3 +133,12 @@ def test_the_binding_digest_changes_with_the_list_or_the_field_generation() -> N
     assert base.digest == bind_fields("L1", ["orders", "joined"], FIELDS).digest
     assert base.digest != bind_fields("L2", ["orders"], FIELDS).digest
     assert base.digest != replace(base, generation=1).digest
+
+
+def test_the_raw_print_is_the_keys_fingerprint_unsigned() -> None:
+    builder = ContactBuilder(MAPPING)
+    values: list[str | None] = [" A@Example.com ", "Ann", "Oslo", "gold", "3", "2024-01-31"]
+    keyed = builder.key(list(values))
+    assert not isinstance(keyed, str)
+    assert builder.raw_print(list(values)) == keyed[1] & ((1 << 64) - 1)
+    assert builder.raw_print([" ", *values[1:]]) is None

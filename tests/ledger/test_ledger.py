@@ -1,31 +1,50 @@
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from syncd.contacts import ContactBuilder
+from syncd.destinations import Mapping
 from syncd.errors import LedgerConflict
 from syncd.ledger import RETRY_BUDGET, Ledger, LedgerSession, OutboxItem, open_ledger
+from syncd.reconciling.staging import Staged, build_stale
 
 BINDING = 7
+BUILDER = ContactBuilder(Mapping.model_validate({"email": "E", "first_name": "F"}))
 
 
-def contacts(*pairs: tuple[str, int]) -> list[tuple[str, int, bytes, int, int]]:
-    return [
-        (email, fp, b'{"email":"%s"}' % email.encode(), 0, n)
-        for n, (email, fp) in enumerate(pairs, start=2)
-    ]
+def load(
+    s: LedgerSession,
+    state: dict[str, int],
+    *,
+    binding: int = BINDING,
+    builder: ContactBuilder = BUILDER,
+) -> Staged:
+    """Stage one row per email (its value as first name), sort, and build what is stale."""
+    staged = Staged()
+    s.reset_snapshot()
+    rows = []
+    for row, (email, value) in enumerate(state.items(), start=2):
+        keyed = builder.key([email, f"v{value}"])
+        assert not isinstance(keyed, str)
+        rows.append((*keyed, 0, row))
+    s.stage(rows)
+    staged.profiles = s.finalize_snapshot()
+    build_stale(s, builder, staged, binding=binding, segment_names=["s", "t"], remember=True)
+    return staged
 
 
 def send_all(session: LedgerSession, binding: int = BINDING) -> list[str]:
     """Prepare, submit and complete everything the diff says to send; return the emails."""
-    page = session.to_send(binding, RETRY_BUDGET, "", 10_000)
+    page = session.to_send(RETRY_BUDGET, "", 10_000)
     if not page:
         return []
-    items = [OutboxItem(c.email, c.fingerprint, binding, c.payload, "s", c.row) for c in page]
+    items = [
+        OutboxItem(c.email, c.fingerprint, binding, c.payload, "s", c.row, c.raw) for c in page
+    ]
     batch = session.prepare("upsert", "list", items, None)
     session.submitted(batch.id, "job-1")
     session.complete(batch, {})
@@ -42,60 +61,120 @@ def remove_all(session: LedgerSession) -> list[str]:
 
 def test_a_first_run_sends_everyone_and_a_second_nothing(ledger: Ledger) -> None:
     with ledger.session("d") as s:
-        s.reset_snapshot()
-        assert s.stage(contacts(("a@x.io", 1), ("b@x.io", 2))) == 2
-        d = s.diff(BINDING, RETRY_BUDGET)
+        assert load(s, {"a@x.io": 1, "b@x.io": 2}).built == 2
+        d = s.diff(RETRY_BUDGET)
         assert (d.desired, d.new, d.changed, d.unchanged, d.gone) == (2, 2, 0, 0, 0)
         assert send_all(s) == ["a@x.io", "b@x.io"]
-        s.reset_snapshot()
-        s.stage(contacts(("a@x.io", 1), ("b@x.io", 2)))
-        d = s.diff(BINDING, RETRY_BUDGET)
+        assert load(s, {"a@x.io": 1, "b@x.io": 2}).built == 0  # nothing rebuilt
+        d = s.diff(RETRY_BUDGET)
         assert (d.new, d.changed, d.unchanged, d.to_send) == (0, 0, 2, 0)
 
 
 def test_the_first_staged_duplicate_wins(ledger: Ledger) -> None:
     with ledger.session("d") as s:
         s.reset_snapshot()
-        assert s.stage([("a@x.io", 1, b"first", 0, 2)]) == 1
-        assert s.stage([("a@x.io", 2, b"second", 1, 9)]) == 0
-        (only,) = s.to_send(BINDING, RETRY_BUDGET, "", 10)
-        assert (only.payload, only.segment, only.row) == (b"first", 0, 2)
+        first = BUILDER.key(["a@x.io", "first"])
+        second = BUILDER.key(["A@x.io ", "second"])
+        assert not isinstance(first, str)
+        assert not isinstance(second, str)
+        s.stage([(*first, 0, 2)])
+        s.stage([(*second, 1, 9)])
+        assert s.staged_distinct() == 1
+        assert s.finalize_snapshot() == 1
+        build_stale(s, BUILDER, Staged(), binding=BINDING, segment_names=["s", "t"], remember=True)
+        (only,) = s.to_send(RETRY_BUDGET, "", 10)
+        assert (only.segment, only.row) == (0, 2)
+        assert b'"first_name":"first"' in only.payload
 
 
 def test_changed_and_gone_contacts_are_found_and_nothing_else(ledger: Ledger) -> None:
     with ledger.session("d") as s:
-        s.reset_snapshot()
-        s.stage(contacts(("a@x.io", 1), ("b@x.io", 2), ("c@x.io", 3)))
+        load(s, {"a@x.io": 1, "b@x.io": 2, "c@x.io": 3})
         send_all(s)
-        s.reset_snapshot()
-        s.stage(contacts(("a@x.io", 1), ("b@x.io", 22), ("d@x.io", 4)))
-        d = s.diff(BINDING, RETRY_BUDGET)
+        load(s, {"a@x.io": 1, "b@x.io": 22, "d@x.io": 4})
+        d = s.diff(RETRY_BUDGET)
         assert (d.new, d.changed, d.unchanged, d.gone, d.acked) == (1, 1, 1, 1, 3)
-        assert [c.email for c in s.to_send(BINDING, RETRY_BUDGET, "", 10)] == ["b@x.io", "d@x.io"]
+        assert [c.email for c in s.to_send(RETRY_BUDGET, "", 10)] == ["b@x.io", "d@x.io"]
         assert s.gone("", 10) == ["c@x.io"]
 
 
 def test_a_new_binding_resends_everyone(ledger: Ledger) -> None:
     with ledger.session("d") as s:
-        s.reset_snapshot()
-        s.stage(contacts(("a@x.io", 1)))
+        load(s, {"a@x.io": 1})
         send_all(s)
-        assert s.diff(BINDING + 1, RETRY_BUDGET).changed == 1
+        load(s, {"a@x.io": 1}, binding=BINDING + 1)
+        assert s.diff(RETRY_BUDGET).changed == 1
+
+
+def test_a_mapping_change_rebuilds_every_row_but_resends_only_changed_payloads(
+    ledger: Ledger,
+) -> None:
+    with ledger.session("d") as s:
+        load(s, {"a@x.io": 1, "b@x.io": 2})
+        send_all(s)
+        # last_name now also takes the value column: every row is stale, both payloads change
+        wider = ContactBuilder(
+            Mapping.model_validate({"email": "E", "first_name": "F", "last_name": "F"})
+        )
+        staged = load(s, {"a@x.io": 1, "b@x.io": 2}, builder=wider)
+        assert staged.built == 2
+        assert s.diff(RETRY_BUDGET).changed == 2
+
+
+def test_rows_equal_after_rebuilding_are_remembered_and_not_rebuilt_again(
+    ledger: Ledger,
+) -> None:
+    with ledger.session("d") as s:
+        load(s, {"a@x.io": 1})
+        send_all(s)
+        # The same fields from the same columns, listed in another order: every row is
+        # stale (another mapping), rebuilt, found equal, and its new source print kept.
+        reordered = ContactBuilder(Mapping.model_validate({"first_name": "F", "email": "E"}))
+        staged = load(s, {"a@x.io": 1}, builder=reordered)
+        assert staged.built == 0
+        assert s.diff(RETRY_BUDGET).unchanged == 1
+        load(s, {"a@x.io": 1}, builder=reordered)
+        s.reset_snapshot()
+        keyed = reordered.key(["a@x.io", "v1"])
+        assert not isinstance(keyed, str)
+        s.stage([(*keyed, 0, 2)])
+        s.finalize_snapshot()
+        assert s.stale("", 10) == []
+
+
+def test_a_row_refused_after_it_was_sent_keeps_its_place_on_the_list(ledger: Ledger) -> None:
+    with ledger.session("d") as s:
+        load(s, {"a@x.io": 1, "b@x.io": 2})
+        send_all(s)
+        s.reset_snapshot()
+        rows = []
+        for row, values in enumerate([["a@x.io", "x" * 51], ["c@x.io", "y" * 51]], start=2):
+            keyed = BUILDER.key(values)
+            assert not isinstance(keyed, str)
+            rows.append((*keyed, 0, row))
+        s.stage(rows)
+        s.finalize_snapshot()
+        staged = Staged()
+        build_stale(s, BUILDER, staged, binding=BINDING, segment_names=["s"], remember=True)
+        assert staged.rejected == 2
+        d = s.diff(RETRY_BUDGET)
+        # a: refused but known, kept as it is in SendGrid; c: refused and new, not desired;
+        # b: gone
+        assert (d.desired, d.unchanged, d.new, d.gone) == (1, 1, 0, 1)
 
 
 def test_contacts_in_an_open_batch_are_held_back(ledger: Ledger) -> None:
     with ledger.session("d") as s:
-        s.reset_snapshot()
-        s.stage(contacts(("a@x.io", 1), ("b@x.io", 2)))
-        (a, _) = s.to_send(BINDING, RETRY_BUDGET, "", 10)
+        load(s, {"a@x.io": 1, "b@x.io": 2})
+        (a, _) = s.to_send(RETRY_BUDGET, "", 10)
         batch = s.prepare("upsert", "list", [OutboxItem(a.email, a.fingerprint, BINDING)], None)
-        held = s.diff(BINDING, RETRY_BUDGET)
+        held = s.diff(RETRY_BUDGET)
         assert (held.held, held.new, held.to_send) == (1, 1, 1)
-        assert [c.email for c in s.to_send(BINDING, RETRY_BUDGET, "", 10)] == ["b@x.io"]
+        assert [c.email for c in s.to_send(RETRY_BUDGET, "", 10)] == ["b@x.io"]
         with pytest.raises(Exception, match=r"UNIQUE|unique|duplicate"):
             s.prepare("upsert", "list", [OutboxItem(a.email, a.fingerprint, BINDING)], None)
         s.abandon(batch.id)
-        assert s.diff(BINDING, RETRY_BUDGET).held == 0
+        assert s.diff(RETRY_BUDGET).held == 0
 
 
 def test_open_batches_survive_the_session_with_their_state_and_job(ledger: Ledger) -> None:
@@ -116,58 +195,55 @@ def test_open_batches_survive_the_session_with_their_state_and_job(ledger: Ledge
 
 def test_sendgrid_rejections_spend_a_retry_budget_per_payload(ledger: Ledger) -> None:
     with ledger.session("d") as s:
-        s.reset_snapshot()
-        s.stage(contacts(("a@x.io", 1), ("b@x.io", 2)))
-        for attempt in range(1, RETRY_BUDGET + 1):
-            page = s.to_send(BINDING, RETRY_BUDGET, "", 10)
+        for attempt in range(1, RETRY_BUDGET + 1):  # one run each
+            load(s, {"a@x.io": 1, "b@x.io": 2})
+            page = s.to_send(RETRY_BUDGET, "", 10)
             assert len(page) == (2 if attempt == 1 else 1)
             items = [
-                OutboxItem(c.email, c.fingerprint, BINDING, c.payload, "s", c.row) for c in page
+                OutboxItem(c.email, c.fingerprint, BINDING, c.payload, "s", c.row, c.raw)
+                for c in page
             ]
             batch = s.prepare("upsert", "L", items, None)
             reported = s.complete(batch, {"b@x.io": "invalid email"})
             assert [r.reason for r in reported] == ["invalid email"]
-        d = s.diff(BINDING, RETRY_BUDGET)
+        load(s, {"a@x.io": 1, "b@x.io": 2})
+        d = s.diff(RETRY_BUDGET)
         assert (d.exhausted, d.new, d.to_send, d.unchanged) == (1, 0, 0, 1)
-        assert [r.reason for r in s.exhausted(BINDING, RETRY_BUDGET)] == ["invalid email"]
-        s.reset_snapshot()
-        s.stage(contacts(("a@x.io", 1), ("b@x.io", 3)))  # the payload changed: try again
-        assert s.diff(BINDING, RETRY_BUDGET).to_send == 1
+        assert [r.reason for r in s.exhausted(RETRY_BUDGET)] == ["invalid email"]
+        load(s, {"a@x.io": 1, "b@x.io": 3})  # the payload changed: try again
+        assert s.diff(RETRY_BUDGET).to_send == 1
 
 
 def test_a_failed_job_acknowledges_nothing(ledger: Ledger) -> None:
     with ledger.session("d") as s:
-        s.reset_snapshot()
-        s.stage(contacts(("a@x.io", 1), ("b@x.io", 2)))
-        page = s.to_send(BINDING, RETRY_BUDGET, "", 10)
-        items = [OutboxItem(c.email, c.fingerprint, BINDING, c.payload, "s", c.row) for c in page]
+        load(s, {"a@x.io": 1, "b@x.io": 2})
+        page = s.to_send(RETRY_BUDGET, "", 10)
+        items = [
+            OutboxItem(c.email, c.fingerprint, BINDING, c.payload, "s", c.row, c.raw) for c in page
+        ]
         batch = s.prepare("upsert", "L", items, None)
         s.complete(batch, {"a@x.io": "bad"}, applied=False)
-        d = s.diff(BINDING, RETRY_BUDGET)
+        d = s.diff(RETRY_BUDGET)
         assert (d.new, d.to_send, d.held) == (2, 2, 0)
 
 
 def test_completed_removals_leave_the_acked_state(ledger: Ledger) -> None:
     with ledger.session("d") as s:
-        s.reset_snapshot()
-        s.stage(contacts(("a@x.io", 1), ("b@x.io", 2)))
+        load(s, {"a@x.io": 1, "b@x.io": 2})
         send_all(s)
-        s.reset_snapshot()
-        s.stage(contacts(("a@x.io", 1)))
+        load(s, {"a@x.io": 1})
         assert remove_all(s) == ["b@x.io"]
-        d = s.diff(BINDING, RETRY_BUDGET)
+        d = s.diff(RETRY_BUDGET)
         assert (d.acked, d.gone) == (1, 0)
 
 
 def test_destinations_do_not_see_each_other(ledger: Ledger) -> None:
     with ledger.session("one") as s:
-        s.reset_snapshot()
-        s.stage(contacts(("a@x.io", 1)))
+        load(s, {"a@x.io": 1})
         send_all(s)
     with ledger.session("two") as s:
-        s.reset_snapshot()
-        s.stage(contacts(("a@x.io", 1)))
-        assert s.diff(BINDING, RETRY_BUDGET).new == 1
+        load(s, {"a@x.io": 1})
+        assert s.diff(RETRY_BUDGET).new == 1
 
 
 def test_runs_are_recorded_with_counts_rejections_and_a_summary(ledger: Ledger) -> None:
@@ -204,14 +280,7 @@ states = st.dictionaries(emails, st.integers(min_value=-3, max_value=3), max_siz
 
 
 def stage_state(session: LedgerSession, state: dict[str, int]) -> None:
-    session.reset_snapshot()
-    session.stage(contacts(*state.items()))
-
-
-def acked_after(session: LedgerSession, desired: dict[str, int]) -> Sequence[str]:
-    send_all(session)
-    remove_all(session)
-    return session.gone("", 100)
+    load(session, state)
 
 
 @settings(
@@ -226,7 +295,7 @@ def test_applying_a_plan_reaches_the_desired_state_and_replanning_is_a_no_op(
         send_all(s)
         remove_all(s)
         stage_state(s, after)
-        d = s.diff(BINDING, RETRY_BUDGET)
+        d = s.diff(RETRY_BUDGET)
         assert d.desired == d.new + d.changed + d.unchanged + d.held + d.exhausted
         previously = set(before)
         assert d.new == len(set(after) - previously)
@@ -234,7 +303,8 @@ def test_applying_a_plan_reaches_the_desired_state_and_replanning_is_a_no_op(
         assert d.gone == len(previously - set(after))
         send_all(s)
         remove_all(s)
-        again = s.diff(BINDING, RETRY_BUDGET)
+        stage_state(s, after)  # the next run
+        again = s.diff(RETRY_BUDGET)
         assert (again.to_send, again.gone, again.acked) == (0, 0, len(after))
         # leave nothing for the next example
         stage_state(s, {})

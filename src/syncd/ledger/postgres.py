@@ -17,14 +17,14 @@ from psycopg import errors as pg_errors
 
 from syncd.clock import SYSTEM_CLOCK, Clock
 from syncd.errors import LedgerUnavailable
-from syncd.ledger.leases import PostgresLeases
-from syncd.ledger.postgres_schema import SNAPSHOT, migrate
+from syncd.ledger.postgres_leases import PostgresLeases
+from syncd.ledger.postgres_schema import FINALIZE, SNAPSHOT, migrate
 from syncd.ledger.reading import LedgerReads
 from syncd.ledger.session import Params, SqlSession
 from syncd.ledger.sql_text import SqlText
 from syncd.logs import scrub
 
-SQL = SqlText(param="%s", snapshot="pg_temp.snapshot")
+SQL = SqlText(param="%s", snapshot="pg_temp.snapshot", finalize=FINALIZE)
 
 
 def connect(dsn: str) -> psycopg.Connection:
@@ -107,23 +107,14 @@ class PostgresSession(SqlSession):
     def reset_snapshot(self) -> None:
         self._db.execute(b"TRUNCATE pg_temp.snapshot, pg_temp.snapshot_in")
 
-    def stage(self, contacts: Sequence[tuple[str, int, bytes, int, int]]) -> int:
-        """COPY the chunk in, then keep the first of each email not staged before."""
-        with self._db.transaction():
-            with (
-                self._db.cursor() as cursor,
-                cursor.copy(
-                    b"COPY pg_temp.snapshot_in (email, fingerprint, payload, segment, row)"
-                    b" FROM STDIN"
-                ) as copy,
-            ):
-                for contact in contacts:
-                    copy.write_row(contact)
-            inserted = self._db.execute(
-                b"INSERT INTO pg_temp.snapshot (email, fingerprint, payload, segment, row)"
-                b" SELECT DISTINCT ON (email) email, fingerprint, payload, segment, row"
-                b" FROM pg_temp.snapshot_in ORDER BY email, seq"
-                b" ON CONFLICT (email) DO NOTHING"
-            ).rowcount
-            self._db.execute(b"TRUNCATE pg_temp.snapshot_in")
-        return inserted
+    def stage(self, rows: Sequence[tuple[str, int, bytes, int, int]]) -> None:
+        """COPY the rows in as they come; sorting and deduplicating wait for the end."""
+        with (
+            self._db.transaction(),
+            self._db.cursor() as cursor,
+            cursor.copy(
+                b"COPY pg_temp.snapshot_in (email, raw, vals, segment, row) FROM STDIN"
+            ) as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)

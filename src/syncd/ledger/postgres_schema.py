@@ -19,6 +19,7 @@ CREATE TABLE acked (
     email       text NOT NULL,
     fingerprint bigint NOT NULL,
     binding     bigint NOT NULL,
+    raw         bigint NOT NULL,
     acked_at    double precision NOT NULL,
     PRIMARY KEY (destination, email)
 );
@@ -40,6 +41,7 @@ CREATE TABLE outbox_items (
     email       text NOT NULL,
     fingerprint bigint NOT NULL,
     binding     bigint NOT NULL,
+    raw         bigint NOT NULL,
     body        bytea NOT NULL,
     segment     text NOT NULL,
     row         integer NOT NULL,
@@ -89,22 +91,35 @@ SCHEMA_VERSION = max(MIGRATIONS)
 # Per connection: the run's segment, and a landing table for COPY (which cannot
 # skip duplicates itself). UNLOGGED-like by nature: temporary tables skip the WAL.
 SNAPSHOT = """
+CREATE TEMP TABLE IF NOT EXISTS snapshot_in (
+    seq     bigserial,
+    email   text NOT NULL,
+    raw     bigint NOT NULL,
+    vals    bytea NOT NULL,
+    segment integer NOT NULL,
+    row     integer NOT NULL
+);
 CREATE TEMP TABLE IF NOT EXISTS snapshot (
     email       text PRIMARY KEY,
-    fingerprint bigint NOT NULL,
-    payload     bytea NOT NULL,
+    raw         bigint NOT NULL,
+    vals        bytea NOT NULL,
     segment     integer NOT NULL,
-    row         integer NOT NULL
-);
-CREATE TEMP TABLE IF NOT EXISTS snapshot_in (
-    seq         bigserial,
-    email       text NOT NULL,
-    fingerprint bigint NOT NULL,
-    payload     bytea NOT NULL,
-    segment     integer NOT NULL,
-    row         integer NOT NULL
+    row         integer NOT NULL,
+    known       boolean NOT NULL,
+    stale       boolean NOT NULL,
+    fingerprint bigint,
+    payload     bytea
 );
 """
+
+# PostgreSQL keeps the first row of each email with DISTINCT ON over the arrival order.
+FINALIZE = (
+    "INSERT INTO {snapshot} (email, raw, vals, segment, row, known, stale)"
+    " SELECT DISTINCT ON (i.email) i.email, i.raw, i.vals, i.segment, i.row,"
+    " a.email IS NOT NULL, a.email IS NULL OR a.raw IS DISTINCT FROM i.raw"
+    " FROM {snapshot}_in i LEFT JOIN acked a ON a.destination = ? AND a.email = i.email"
+    " ORDER BY i.email, i.seq"
+)
 
 
 def migrate(connection: psycopg.Connection) -> None:

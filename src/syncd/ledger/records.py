@@ -15,7 +15,7 @@ RETRY_BUDGET = 3
 
 @dataclass(frozen=True, slots=True)
 class StagedContact:
-    """One desired contact of this run, as staged from the sources."""
+    """One desired contact of this run, built and different from what SendGrid has."""
 
     email: str
     fingerprint: int
@@ -24,6 +24,22 @@ class StagedContact:
     row: int
     is_new: bool
     """Not acknowledged before (an add rather than an update)."""
+    raw: int
+    """Fingerprint of the source values it was built from."""
+
+
+@dataclass(frozen=True, slots=True)
+class StaleRow:
+    """A snapshot row whose source values are not those acknowledged: it must be built."""
+
+    email: str
+    raw: int
+    values: bytes
+    segment: int
+    row: int
+    known: bool
+    acked_fingerprint: int | None
+    acked_binding: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +50,7 @@ class OutboxItem:
     body: bytes = b""
     segment: str = ""
     row: int = 0
+    raw: int = 0
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from syncd.ledger.records import (
     OutboxItem,
     Rejection,
     StagedContact,
+    StaleRow,
 )
 from syncd.ledger.sql_text import SqlText
 from syncd.planning import DiffCounts
@@ -136,43 +137,121 @@ class SqlSession:
     def reset_snapshot(self) -> None:
         raise NotImplementedError
 
-    def stage(self, contacts: Sequence[tuple[str, int, bytes, int, int]]) -> int:
-        """Add (email, fingerprint, payload, segment, row); the first of an email wins.
-        Returns how many were new to the snapshot."""
+    def stage(self, rows: Sequence[tuple[str, int, bytes, int, int]]) -> None:
+        """Append (email, raw fingerprint, source values, segment, row) as read."""
         raise NotImplementedError
 
-    def diff(self, binding: int, retry_budget: int) -> DiffCounts:
+    def _scratch(self) -> AbstractContextManager[Tx]:
+        """A transaction touching only this connection's temporary tables (readers too)."""
+        return self._transaction()
+
+    def staged_distinct(self) -> int:
+        count: int = self._rows(self.sql.staged_distinct, ())[0][0]
+        return count
+
+    def finalize_snapshot(self) -> int:
+        """Sort what was staged into the snapshot, the first row of each email winning, and
+        mark each row known/stale against the acknowledged state; returns the profiles."""
+        with self._scratch() as tx:
+            tx.run(self.sql.finalize, (self.destination,))
+            tx.run(self.sql.clear_staged, ())
+        return self._snapshot_counts()[0]
+
+    def refresh_flags(self) -> None:
+        """Recompute known/stale after batches of an earlier run were acknowledged."""
+        with self._scratch() as tx:
+            tx.run(self.sql.refresh_flags, (self.destination, self.destination))
+
+    def mark_rebind(self, binding: int) -> None:
+        """Contacts acknowledged under another binding (list, field ids) are sent again."""
+        if self._rows(self.sql.other_binding, (self.destination, binding)):
+            with self._scratch() as tx:
+                tx.run(self.sql.mark_rebind, (self.destination, binding))
+
+    def stale(self, after: str, limit: int) -> list[StaleRow]:
+        """Rows still to build, in email order after `after`."""
+        return [
+            StaleRow(
+                email=r[0],
+                raw=r[1],
+                values=bytes(r[2]),
+                segment=r[3],
+                row=r[4],
+                known=bool(r[5]),
+                acked_fingerprint=r[6],
+                acked_binding=r[7],
+            )
+            for r in self._rows(self.sql.stale_page, (self.destination, after, limit))
+        ]
+
+    def record_builds(
+        self,
+        built: Sequence[tuple[int, bytes, str]],
+        settled: Sequence[str],
+        dropped: Sequence[str],
+        raw_refresh: Sequence[tuple[int, str]],
+    ) -> None:
+        """Built payloads (fingerprint, payload, email); rows found equal to what SendGrid
+        has, or refused but kept (settled); refused new rows (dropped); and, outside the
+        snapshot, the source fingerprints to remember for contacts whose payload did not
+        change (a mapping change): the next run then skips building them."""
+        with self._scratch() as tx:
+            tx.many(self.sql.set_built, built)
+            tx.many(self.sql.settle, [(email,) for email in settled])
+            tx.many(self.sql.drop, [(email,) for email in dropped])
+        if raw_refresh:
+            with self._write() as tx:
+                tx.many(
+                    self.sql.refresh_raw,
+                    [(raw, self.destination, email) for raw, email in raw_refresh],
+                )
+
+    def acked_digest(self, binding: int) -> tuple[int, int, int, int]:
+        """(count, low sum, high sum, rows acknowledged under another binding)."""
+        row = self._rows(self.sql.acked_digest, (binding, self.destination))[0]
+        return int(row[0]), int(row[1] or 0), int(row[2] or 0), int(row[3] or 0)
+
+    def acked_count(self) -> int:
+        count: int = self._rows(self.sql.count_acked, (self.destination,))[0][0]
+        return count
+
+    def _snapshot_counts(self) -> tuple[int, int, int, int]:
+        """(profiles, not known, stale and new, stale and known)."""
+        row = self._rows(self.sql.snapshot_counts, ())[0]
+        return int(row[0]), int(row[1] or 0), int(row[2] or 0), int(row[3] or 0)
+
+    def diff(self, retry_budget: int) -> DiffCounts:
+        """The snapshot, once built, against the acknowledged state."""
         d = self.destination
-        desired, differ_new, differ_old = self._rows(self.sql.diff_counts, (binding, d))[0]
-        held_new, held_old = self._rows(self.sql.count_held, (d, d, binding))[0]
-        spent_new, spent_old = self._rows(
-            self.sql.count_exhausted, (d, retry_budget, d, binding, d)
-        )[0]
+        desired, not_known, stale_new, stale_known = self._snapshot_counts()
+        held_new, held_known = self._rows(self.sql.count_held, (d,))[0]
+        spent_new, spent_known = self._rows(self.sql.count_exhausted, (d, retry_budget))[0]
+        acked: int = self._rows(self.sql.count_acked, (d,))[0][0]
         return DiffCounts(
             desired=desired,
-            acked=self._rows(self.sql.count_acked, (d,))[0][0],
-            new=(differ_new or 0) - held_new - spent_new,
-            changed=(differ_old or 0) - held_old - spent_old,
-            unchanged=desired - (differ_new or 0) - (differ_old or 0),
-            gone=self._rows(self.sql.count_gone, (d,))[0][0],
-            held=held_new + held_old,
-            exhausted=spent_new + spent_old,
+            acked=acked,
+            new=stale_new - held_new - spent_new,
+            changed=stale_known - held_known - spent_known,
+            unchanged=desired - stale_new - stale_known,
+            gone=acked - (desired - not_known),
+            held=held_new + held_known,
+            exhausted=spent_new + spent_known,
         )
 
-    def to_send(
-        self, binding: int, retry_budget: int, after: str, limit: int
-    ) -> list[StagedContact]:
-        """New or changed contacts, in email order after `after`, not held nor exhausted."""
+    def to_send(self, retry_budget: int, after: str, limit: int) -> list[StagedContact]:
+        """Built contacts that differ from SendGrid, in email order after `after`, not held
+        by an open batch nor out of retries."""
         d = self.destination
-        rows = self._rows(self.sql.to_send, (d, after, binding, d, d, retry_budget, limit))
+        rows = self._rows(self.sql.to_send, (after, d, d, retry_budget, limit))
         return [
             StagedContact(
                 email=row[0],
                 fingerprint=row[1],
-                payload=row[2],
+                payload=bytes(row[2]),
                 segment=row[3],
                 row=row[4],
                 is_new=bool(row[5]),
+                raw=row[6],
             )
             for row in rows
         ]
@@ -191,9 +270,9 @@ class SqlSession:
                 ],
             )
 
-    def exhausted(self, binding: int, retry_budget: int) -> list[Rejection]:
-        d = self.destination
-        rows = self._rows(self.sql.exhausted, (d, retry_budget, d, binding, d))
+    def exhausted(self, retry_budget: int) -> list[Rejection]:
+        """Differing contacts given up on with this very payload, with their reasons."""
+        rows = self._rows(self.sql.exhausted, (self.destination, retry_budget))
         return [Rejection(*row) for row in rows]
 
     def gone(self, after: str, limit: int) -> list[str]:
@@ -227,6 +306,7 @@ class SqlSession:
                         i.email,
                         i.fingerprint,
                         i.binding,
+                        i.raw,
                         i.body,
                         i.segment,
                         i.row,

@@ -1,7 +1,7 @@
 """The ledger's statements, written once for SQLite and PostgreSQL.
 
-Both speak `ON CONFLICT`, `RETURNING` and `FILTER`; only the placeholder and the
-name of the per-connection snapshot table differ.
+Both speak `ON CONFLICT`, `RETURNING` and `FILTER`; the placeholder, the name of the
+per-connection snapshot tables and the one sort-and-deduplicate statement differ.
 """
 
 from __future__ import annotations
@@ -14,43 +14,75 @@ class SqlText:
     param: str = "?"
     snapshot: str = "temp.snapshot"
 
-    stage: str = (
-        "INSERT INTO {snapshot} (email, fingerprint, payload, segment, row)"
-        " VALUES (?, ?, ?, ?, ?) ON CONFLICT (email) DO NOTHING"
+    # -- the run's snapshot ------------------------------------------------------------
+    # Rows are appended as read (no index: random-order B-tree inserts cost several times
+    # more), then sorted once into `snapshot`, where the first row of an email wins and
+    # each row learns whether it is known (acknowledged before) and stale (new, or its
+    # source values differ from those acknowledged: it must be built and compared).
+    stage: str = "INSERT INTO {snapshot}_in (email, raw, vals, segment, row) VALUES (?, ?, ?, ?, ?)"
+    staged_distinct: str = "SELECT count(DISTINCT email) FROM {snapshot}_in"
+    finalize: str = (
+        "INSERT OR IGNORE INTO {snapshot} (email, raw, vals, segment, row, known, stale)"
+        " SELECT i.email, i.raw, i.vals, i.segment, i.row, a.email IS NOT NULL,"
+        " a.email IS NULL OR a.raw IS NOT i.raw"
+        " FROM {snapshot}_in i LEFT JOIN acked a ON a.destination = ? AND a.email = i.email"
+        " ORDER BY i.email, i.rowid"
     )
-    diff_counts: str = (
-        "SELECT count(*),"
-        " count(*) FILTER (WHERE a.email IS NULL),"
-        " count(*) FILTER (WHERE a.email IS NOT NULL"
-        "   AND (a.fingerprint <> s.fingerprint OR a.binding <> ?))"
+    clear_staged: str = "DELETE FROM {snapshot}_in"
+    snapshot_counts: str = (
+        "SELECT count(*), count(*) FILTER (WHERE NOT known),"
+        " count(*) FILTER (WHERE stale AND NOT known), count(*) FILTER (WHERE stale AND known)"
+        " FROM {snapshot}"
+    )
+    refresh_flags: str = (
+        "UPDATE {snapshot} SET"
+        " known = EXISTS (SELECT 1 FROM acked a"
+        "   WHERE a.destination = ? AND a.email = {snapshot_name}.email),"
+        " stale = NOT EXISTS (SELECT 1 FROM acked a"
+        "   WHERE a.destination = ? AND a.email = {snapshot_name}.email"
+        "   AND a.raw = {snapshot_name}.raw)"
+    )
+    other_binding: str = "SELECT 1 FROM acked WHERE destination = ? AND binding <> ? LIMIT 1"
+    mark_rebind: str = (
+        "UPDATE {snapshot} SET stale = TRUE WHERE known AND email IN"
+        " (SELECT email FROM acked WHERE destination = ? AND binding <> ?)"
+    )
+    stale_page: str = (
+        "SELECT s.email, s.raw, s.vals, s.segment, s.row, a.email IS NOT NULL,"
+        " a.fingerprint, a.binding"
         " FROM {snapshot} s LEFT JOIN acked a ON a.destination = ? AND a.email = s.email"
+        " WHERE s.stale AND s.fingerprint IS NULL AND s.email > ? ORDER BY s.email LIMIT ?"
     )
+    set_built: str = "UPDATE {snapshot} SET fingerprint = ?, payload = ? WHERE email = ?"
+    settle: str = "UPDATE {snapshot} SET stale = FALSE WHERE email = ?"
+    drop: str = "DELETE FROM {snapshot} WHERE email = ?"
+    refresh_raw: str = "UPDATE acked SET raw = ? WHERE destination = ? AND email = ?"
     count_acked: str = "SELECT count(*) FROM acked WHERE destination = ?"
+    # Order-independent sums of the acknowledged source fingerprints (two 32-bit halves,
+    # so the sums cannot overflow), to tell "the source equals what SendGrid has".
+    acked_digest: str = (
+        "SELECT count(*), sum(raw & 4294967295), sum((raw >> 32) & 4294967295),"
+        " count(*) FILTER (WHERE binding <> ?) FROM acked WHERE destination = ?"
+    )
+    # Driven by the small tables (open batches, retry budgets): CROSS JOIN keeps SQLite
+    # from scanning the snapshot instead.
     count_held: str = (
-        "SELECT count(*) FILTER (WHERE a.email IS NULL),"
-        " count(*) FILTER (WHERE a.email IS NOT NULL) FROM {snapshot} s"
-        " JOIN outbox_items o ON o.destination = ? AND o.email = s.email"
-        " LEFT JOIN acked a ON a.destination = ? AND a.email = s.email"
-        " WHERE a.email IS NULL OR a.fingerprint <> s.fingerprint OR a.binding <> ?"
+        "SELECT count(*) FILTER (WHERE NOT s.known), count(*) FILTER (WHERE s.known)"
+        " FROM outbox_items o CROSS JOIN {snapshot} s"
+        " WHERE o.destination = ? AND s.email = o.email AND s.stale"
     )
     _exhausted_from: str = (
-        " FROM {snapshot} s"
-        " JOIN attempts t ON t.destination = ? AND t.email = s.email"
-        "   AND t.fingerprint = s.fingerprint AND t.count >= ?"
-        " LEFT JOIN acked a ON a.destination = ? AND a.email = s.email"
-        " WHERE (a.email IS NULL OR a.fingerprint <> s.fingerprint OR a.binding <> ?)"
+        " FROM attempts t CROSS JOIN {snapshot} s"
+        " WHERE t.destination = ? AND t.count >= ? AND s.email = t.email"
+        "   AND s.fingerprint = t.fingerprint AND s.stale"
         "   AND NOT EXISTS (SELECT 1 FROM outbox_items o"
-        "     WHERE o.destination = ? AND o.email = s.email)"
+        "     WHERE o.destination = t.destination AND o.email = t.email)"
     )
     count_exhausted: str = (
-        "SELECT count(*) FILTER (WHERE a.email IS NULL),"
-        " count(*) FILTER (WHERE a.email IS NOT NULL)" + _exhausted_from
+        "SELECT count(*) FILTER (WHERE NOT s.known), count(*) FILTER (WHERE s.known)"
+        + _exhausted_from
     )
-    exhausted: str = "SELECT t.segment, t.row, t.reason" + _exhausted_from + " ORDER BY s.email"
-    count_gone: str = (
-        "SELECT count(*) FROM acked a WHERE a.destination = ?"
-        " AND NOT EXISTS (SELECT 1 FROM {snapshot} s WHERE s.email = a.email)"
-    )
+    exhausted: str = "SELECT t.segment, t.row, t.reason" + _exhausted_from + " ORDER BY t.email"
     gone: str = (
         "SELECT a.email FROM acked a WHERE a.destination = ? AND a.email > ?"
         " AND NOT EXISTS (SELECT 1 FROM {snapshot} s WHERE s.email = a.email)"
@@ -59,10 +91,9 @@ class SqlText:
         " ORDER BY a.email LIMIT ?"
     )
     to_send: str = (
-        "SELECT s.email, s.fingerprint, s.payload, s.segment, s.row, a.email IS NULL"
-        " FROM {snapshot} s LEFT JOIN acked a ON a.destination = ? AND a.email = s.email"
-        " WHERE s.email > ?"
-        "   AND (a.email IS NULL OR a.fingerprint <> s.fingerprint OR a.binding <> ?)"
+        "SELECT s.email, s.fingerprint, s.payload, s.segment, s.row, NOT s.known, s.raw"
+        " FROM {snapshot} s"
+        " WHERE s.stale AND s.fingerprint IS NOT NULL AND s.email > ?"
         "   AND NOT EXISTS (SELECT 1 FROM outbox_items o"
         "     WHERE o.destination = ? AND o.email = s.email)"
         "   AND NOT EXISTS (SELECT 1 FROM attempts t WHERE t.destination = ?"
@@ -92,8 +123,8 @@ class SqlText:
     )
     insert_item: str = (
         "INSERT INTO outbox_items"
-        " (batch_id, destination, email, fingerprint, binding, body, segment, row)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        " (batch_id, destination, email, fingerprint, binding, raw, body, segment, row)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
     )
     item_bodies: str = "SELECT body FROM outbox_items WHERE batch_id = ? ORDER BY email"
     item_emails: str = "SELECT email FROM outbox_items WHERE batch_id = ? ORDER BY email"
@@ -107,11 +138,11 @@ class SqlText:
         "UPDATE outbox_items SET rejected = ? WHERE batch_id = ? AND email = ?"
     )
     ack_items: str = (
-        "INSERT INTO acked (destination, email, fingerprint, binding, acked_at)"
-        " SELECT destination, email, fingerprint, binding, ? FROM outbox_items"
+        "INSERT INTO acked (destination, email, fingerprint, binding, raw, acked_at)"
+        " SELECT destination, email, fingerprint, binding, raw, ? FROM outbox_items"
         " WHERE batch_id = ? AND rejected IS NULL"
         " ON CONFLICT (destination, email) DO UPDATE SET fingerprint = excluded.fingerprint,"
-        " binding = excluded.binding, acked_at = excluded.acked_at"
+        " binding = excluded.binding, raw = excluded.raw, acked_at = excluded.acked_at"
     )
     clear_attempts: str = (
         "DELETE FROM attempts WHERE destination = ? AND email IN"
@@ -186,6 +217,7 @@ class SqlText:
             if f.name in ("param", "snapshot"):
                 continue
             text = getattr(self, f.name).replace("{snapshot}", self.snapshot)
+            text = text.replace("{snapshot_name}", self.snapshot.rpartition(".")[2])
             if self.param != "?":
                 text = text.replace("?", self.param)
             object.__setattr__(self, f.name, text)

@@ -131,7 +131,7 @@ class SqliteSession(SqlSession):
         self, connection: sqlite3.Connection, destination: str, clock: Clock, *, writer: bool
     ) -> None:
         self._db = connection
-        self._db.execute(SNAPSHOT)
+        self._db.executescript(SNAPSHOT)
         super().__init__(destination, clock, SQL, writer=writer)
 
     def _rows(self, sql: str, params: Params) -> list[tuple[Any, ...]]:
@@ -150,12 +150,21 @@ class SqliteSession(SqlSession):
             self._db.execute("ROLLBACK")
             raise
 
+    @contextmanager
+    def _scratch(self) -> Iterator[_SqliteTx]:
+        # Deferred: a reader (syncd plan) may not take the main database's write lock.
+        self._db.execute("BEGIN")
+        try:
+            yield _SqliteTx(self._db)
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+
     def reset_snapshot(self) -> None:
+        self._db.execute("DELETE FROM temp.snapshot_in")
         self._db.execute("DELETE FROM temp.snapshot")
 
-    def stage(self, contacts: Sequence[tuple[str, int, bytes, int, int]]) -> int:
-        before = self._db.total_changes
-        self._db.execute("BEGIN")
-        self._db.executemany(self.sql.stage, contacts)
-        self._db.execute("COMMIT")
-        return self._db.total_changes - before
+    def stage(self, rows: Sequence[tuple[str, int, bytes, int, int]]) -> None:
+        with self._scratch() as tx:
+            tx.many(self.sql.stage, rows)

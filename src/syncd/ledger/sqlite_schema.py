@@ -15,13 +15,15 @@ CREATE TABLE destinations (
     fields           TEXT NOT NULL DEFAULT '{}',
     field_generation INTEGER NOT NULL DEFAULT 0
 );
--- What SendGrid acknowledged: the fingerprint of the payload last applied, and
--- the binding (list id, custom field ids) it was encoded with.
+-- What SendGrid acknowledged: the fingerprint of the payload last applied, the
+-- binding (list id, custom field ids) it was encoded with, and the fingerprint of the
+-- source values it was built from (`raw`: equal values need no rebuilding).
 CREATE TABLE acked (
     destination TEXT NOT NULL,
     email       TEXT NOT NULL,
     fingerprint INTEGER NOT NULL,
     binding     INTEGER NOT NULL,
+    raw         INTEGER NOT NULL,
     acked_at    REAL NOT NULL,
     PRIMARY KEY (destination, email)
 ) WITHOUT ROWID;
@@ -44,6 +46,7 @@ CREATE TABLE outbox_items (
     email       TEXT NOT NULL,
     fingerprint INTEGER NOT NULL,
     binding     INTEGER NOT NULL,
+    raw         INTEGER NOT NULL,
     body        BLOB NOT NULL,
     segment     TEXT NOT NULL,
     row         INTEGER NOT NULL,
@@ -86,13 +89,24 @@ CREATE INDEX rejections_by_run ON rejections (run_id);
 }
 
 SNAPSHOT = """
+CREATE TEMP TABLE IF NOT EXISTS snapshot_in (
+    email   TEXT NOT NULL,
+    raw     INTEGER NOT NULL,
+    vals    BLOB NOT NULL,
+    segment INTEGER NOT NULL,
+    row     INTEGER NOT NULL
+);
 CREATE TEMP TABLE IF NOT EXISTS snapshot (
     email       TEXT PRIMARY KEY,
-    fingerprint INTEGER NOT NULL,
-    payload     BLOB NOT NULL,
+    raw         INTEGER NOT NULL,
+    vals        BLOB NOT NULL,
     segment     INTEGER NOT NULL,
-    row         INTEGER NOT NULL
-) WITHOUT ROWID
+    row         INTEGER NOT NULL,
+    known       INTEGER NOT NULL,
+    stale       INTEGER NOT NULL,
+    fingerprint INTEGER,
+    payload     BLOB
+) WITHOUT ROWID;
 """
 
 

@@ -53,6 +53,8 @@ class Applied:
     upserted: int = 0
     removed: int = 0
     failed_jobs: int = 0
+    batches_done: int = 0
+    """Batches acknowledged (applied) in this run, resumed ones included."""
     rejections: list[Rejection] = field(default_factory=list)
 
 
@@ -98,9 +100,7 @@ class Applier:
         items: list[OutboxItem] = []
         refused: list[tuple[StagedContact, str, str]] = []
         after = ""
-        while page := await in_thread(
-            self.session.to_send, binding.digest, RETRY_BUDGET, after, PAGE
-        ):
+        while page := await in_thread(self.session.to_send, RETRY_BUDGET, after, PAGE):
             after = page[-1].email
             for contact in page:
                 segment = self.segment_names[contact.segment]
@@ -121,6 +121,7 @@ class Applier:
                         encoded,
                         segment,
                         contact.row,
+                        contact.raw,
                     )
                 )
         if items:
@@ -156,6 +157,7 @@ class Applier:
             if not ids:  # none of them exists any more: nothing left to take off the list
                 await in_thread(self.session.complete, batch, {})
                 self.result.removed += batch.size
+                self.result.batches_done += 1
                 return
             if batch.kind == "remove":
                 job_id = await self.client.remove_from_list(batch.list_id, ids)
@@ -241,8 +243,10 @@ class Applier:
             log.warning("reconcile.job_failed", batch=batch.id, kind=batch.kind, job=job.id)
         elif batch.kind == "upsert":
             self.result.upserted += batch.size - len(rejected)
+            self.result.batches_done += 1
         else:
             self.result.removed += batch.size
+            self.result.batches_done += 1
         self.progress(
             "acknowledged",
             upserted=self.result.upserted,

@@ -56,6 +56,7 @@ class RunObserver:
             "trigger": report.trigger,
             "outcome": report.outcome,
             "duration_s": round(report.duration, 3),
+            "verified": report.verified,
             **counts,
         }
         if report.error:

@@ -30,6 +30,8 @@ class RunReport:
     applied: Applied = field(default_factory=Applied)
     rejections: list[Rejection] = field(default_factory=list)
     preview: Preview | None = None
+    verified: bool = False
+    """The sources were found equal to what SendGrid has without staging them."""
     retry_after: float | None = None
     """For a temporary failure: when SendGrid said to come back, in seconds."""
 

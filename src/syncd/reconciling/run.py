@@ -30,11 +30,16 @@ from syncd.ledger import RETRY_BUDGET, Ledger, LedgerSession, Rejection
 from syncd.loading import LoadedDestination
 from syncd.logs import get_logger
 from syncd.metrics import Metrics
-from syncd.planning import decide, require_consent
+from syncd.planning import decide, require_consent, unchanged
 from syncd.reconciling.applying import Applier, Progress, in_thread, no_progress
 from syncd.reconciling.observing import RunObserver
 from syncd.reconciling.report import Preview, RunReport
-from syncd.reconciling.staging import stage_segments
+from syncd.reconciling.staging import (
+    build_stale,
+    rereadable,
+    stage_segments,
+    verify_segments,
+)
 from syncd.sendgrid import RateGates, SendGridClient, SendGridHttp
 from syncd.settings import Settings
 
@@ -129,16 +134,41 @@ class Reconciler:
     ) -> None:
         spec = loaded.definition.spec
         builder = ContactBuilder(spec.mapping)
+        base_dir = loaded.path.parent
         progress("reading")
-        report.staged = await in_thread(
-            stage_segments, session, spec, builder, base_dir=loaded.path.parent
-        )
+        digest = None
+        if rereadable(spec) and await in_thread(self._in_sync_before, session):
+            report.staged, digest = await in_thread(
+                verify_segments, spec, builder, base_dir=base_dir
+            )
+            if digest.count > spec.limits.max_profiles:
+                digest = None  # duplicates? only staging can count distinct profiles
+        if digest is None:
+            report.staged = await in_thread(
+                stage_segments, session, spec, builder, base_dir=base_dir
+            )
         progress("staged", profiles=report.staged.profiles, rows=report.staged.rows)
         client = self._client(loaded)
         await client.get_list(spec.sendgrid.list_id)
         binding = await self._binding(client, loaded)
         generation = await in_thread(session.field_generation, binding.ids(), record=not dry_run)
         binding = replace(binding, generation=generation)
+        if digest is not None:
+            acked = await in_thread(session.acked_digest, binding.digest)
+            if acked == (digest.count, digest.low, digest.high, 0):
+                report.plan = decide(
+                    unchanged(digest.count),
+                    on_leave=spec.on_leave,
+                    max_removal_fraction=spec.limits.max_removal_fraction,
+                    allow_removals=allow_removals,
+                    destination=loaded.definition.name,
+                )
+                report.preview = Preview() if dry_run else None
+                report.verified = True
+                return
+            report.staged = await in_thread(
+                stage_segments, session, spec, builder, base_dir=base_dir
+            )
         applier = Applier(
             session,
             client,
@@ -152,7 +182,18 @@ class Reconciler:
         )
         if not dry_run:
             await applier.resume()
-        diff = await in_thread(session.diff, binding.digest, RETRY_BUDGET)
+            if applier.result.batches_done:  # acknowledged since the snapshot was sorted
+                await in_thread(session.refresh_flags)
+        await in_thread(
+            build_stale,
+            session,
+            builder,
+            report.staged,
+            binding=binding.digest,
+            segment_names=[s.name for s in spec.segments],
+            remember=not dry_run,
+        )
+        diff = await in_thread(session.diff, RETRY_BUDGET)
         report.plan = decide(
             diff,
             on_leave=spec.on_leave,
@@ -175,7 +216,7 @@ class Reconciler:
             await applier.send_removals(plan.removal_action)
             await applier.settle()
         report.applied = applier.result
-        given_up = await in_thread(session.exhausted, binding.digest, RETRY_BUDGET)
+        given_up = await in_thread(session.exhausted, RETRY_BUDGET)
         seen = {(r.segment, r.row) for r in given_up}
         retried = [r for r in applier.result.rejections if (r.segment, r.row) not in seen]
         report.rejections = [*given_up, *retried]
@@ -186,6 +227,11 @@ class Reconciler:
             )
         if plan.removals_blocked:
             raise GuardTripped(plan.removals_blocked)
+
+    @staticmethod
+    def _in_sync_before(session: LedgerSession) -> bool:
+        """Worth verifying before staging: contacts acknowledged, no batch in flight."""
+        return session.acked_count() > 0 and not session.open_batches()
 
     def _client(self, loaded: LoadedDestination) -> SendGridClient:
         sendgrid = loaded.definition.spec.sendgrid
@@ -222,11 +268,10 @@ class Reconciler:
         self, session: LedgerSession, outgoing: Outgoing, segments: list[str], report: RunReport
     ) -> None:
         """What `send_upserts` would send and refuse, without preparing anything."""
-        binding = outgoing.binding
-        report.rejections = await in_thread(session.exhausted, binding.digest, RETRY_BUDGET)
+        report.rejections = await in_thread(session.exhausted, RETRY_BUDGET)
         report.preview = Preview()
         after = ""
-        while page := await in_thread(session.to_send, binding.digest, RETRY_BUDGET, after, 5000):
+        while page := await in_thread(session.to_send, RETRY_BUDGET, after, 5000):
             after = page[-1].email
             for contact in page:
                 reason = outgoing.encode(contact.payload)

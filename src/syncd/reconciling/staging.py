@@ -1,7 +1,21 @@
-"""Sources → contacts → the ledger's snapshot, in a worker thread, memory flat."""
+"""Sources → the ledger's snapshot → built contacts, in a worker thread, memory flat.
+
+Every row is keyed as read: its email, and a fingerprint of its source values (no
+payload is built). Then one of two paths:
+
+* **verify** (file sources, a destination already in sync): the rows are only counted
+  and their fingerprints summed; when count and sums equal those of the acknowledged
+  state, nothing changed and the run is done without writing a row anywhere. Otherwise
+  the files are read again, this time staged. Re-reading a local file costs less than
+  staging a segment that has not changed, the common case of a refresh.
+* **stage**: rows are appended to the snapshot, sorted once (the first row of an email
+  wins), and only the rows whose source values differ from those SendGrid acknowledged
+  are built.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,7 +26,9 @@ from syncd.planning import profile_limit_exceeded
 from syncd.sources import BadRow, open_segment
 
 STAGE_CHUNK = 10_000
+BUILD_PAGE = 5_000
 KEEP_REJECTIONS = 10_000
+LOW = (1 << 32) - 1
 
 
 @dataclass
@@ -20,6 +36,7 @@ class Staged:
     profiles: int = 0
     rows: int = 0
     rejected: int = 0
+    built: int = 0
     rejections: list[Rejection] = field(default_factory=list)
 
     def reject(self, segment: str, row: int, reason: str) -> None:
@@ -28,26 +45,23 @@ class Staged:
             self.rejections.append(Rejection(segment, row, reason))
 
 
-def stage_segments(
-    session: LedgerSession, spec: Spec, builder: ContactBuilder, *, base_dir: Path
-) -> Staged:
-    """Fill the snapshot with this run's desired contacts; the first segment wins a duplicate.
+@dataclass(frozen=True)
+class Digest:
+    """Count and sums of the keyed rows' source fingerprints (order does not matter)."""
 
-    Raises GuardTripped as soon as the distinct profiles exceed maxProfiles,
-    before anything is sent anywhere.
-    """
-    staged = Staged()
-    session.reset_snapshot()
-    limit = spec.limits.max_profiles
-    chunk: list[tuple[str, int, bytes, int, int]] = []
+    count: int
+    low: int
+    high: int
 
-    def flush() -> None:
-        staged.profiles += session.stage(chunk)
-        chunk.clear()
-        exceeded = profile_limit_exceeded(staged.profiles, limit)
-        if exceeded:
-            raise exceeded
 
+def rereadable(spec: Spec) -> bool:
+    """Local files: cheap to read twice, unlike a warehouse query."""
+    return all(s.source.csv or s.source.jsonl for s in spec.segments)
+
+
+def _keyed_rows(
+    spec: Spec, builder: ContactBuilder, staged: Staged, base_dir: Path
+) -> Iterator[tuple[str, int, bytes, int, int]]:
     for index, segment in enumerate(spec.segments):
         source = open_segment(segment, base_dir=base_dir)
         for number, values in source.rows(builder.columns):
@@ -55,12 +69,111 @@ def stage_segments(
             if isinstance(values, BadRow):
                 staged.reject(segment.name, number, values.reason)
                 continue
-            built = builder.build(values)
-            if isinstance(built, str):
-                staged.reject(segment.name, number, built)
+            keyed = builder.key(values if type(values) is list else list(values))
+            if isinstance(keyed, str):
+                staged.reject(segment.name, number, keyed)
                 continue
-            chunk.append((built.email, built.fingerprint, built.payload, index, number))
-            if len(chunk) >= STAGE_CHUNK:
-                flush()
-    flush()
+            yield keyed[0], keyed[1], keyed[2], index, number
+
+
+def verify_segments(
+    spec: Spec, builder: ContactBuilder, *, base_dir: Path
+) -> tuple[Staged, Digest]:
+    """Read without staging: what `Digest` needs to tell "nothing changed"."""
+    staged = Staged()
+    count = low = high = rows = 0
+    raw_print = builder.raw_print
+    for segment in spec.segments:
+        source = open_segment(segment, base_dir=base_dir)
+        for number, values in source.rows(builder.columns):
+            rows += 1
+            if isinstance(values, BadRow):
+                staged.reject(segment.name, number, values.reason)
+                continue
+            raw = raw_print(values if type(values) is list else list(values))
+            if raw is None:
+                staged.reject(segment.name, number, "email is empty")
+                continue
+            count += 1
+            low += raw & LOW  # the unsigned halves: the same as SQL's of the signed value
+            high += raw >> 32
+    staged.rows = rows
+    staged.profiles = count  # no duplicates when it matches the acknowledged state
+    return staged, Digest(count, low, high)
+
+
+def stage_segments(
+    session: LedgerSession, spec: Spec, builder: ContactBuilder, *, base_dir: Path
+) -> Staged:
+    """Fill the snapshot with this run's desired contacts; the first segment wins a duplicate.
+
+    Raises GuardTripped as soon as the distinct profiles exceed maxProfiles, before
+    anything is sent anywhere.
+    """
+    staged = Staged()
+    session.reset_snapshot()
+    limit = spec.limits.max_profiles
+    next_check = limit
+    chunk: list[tuple[str, int, bytes, int, int]] = []
+    for row in _keyed_rows(spec, builder, staged, base_dir):
+        chunk.append(row)
+        if len(chunk) >= STAGE_CHUNK:
+            session.stage(chunk)
+            chunk.clear()
+            # Duplicates make the row count an upper bound: count distinct emails only
+            # once it passes the limit, and again each time it doubles.
+            if staged.rows > next_check:
+                check_limit(session.staged_distinct(), limit)
+                next_check *= 2
+    session.stage(chunk)
+    staged.profiles = session.finalize_snapshot()
+    check_limit(staged.profiles, limit)
     return staged
+
+
+def check_limit(profiles: int, limit: int) -> None:
+    exceeded = profile_limit_exceeded(profiles, limit)
+    if exceeded:
+        raise exceeded
+
+
+def build_stale(
+    session: LedgerSession,
+    builder: ContactBuilder,
+    staged: Staged,
+    *,
+    binding: int,
+    segment_names: list[str],
+    remember: bool,
+) -> None:
+    """Build the rows whose source values are not those SendGrid has.
+
+    A row whose payload turns out equal (after a mapping change, say) is settled, and
+    with `remember` its new source fingerprint is stored so later runs skip it. A row
+    refused here keeps its acknowledged values when it has some (it is not removed from
+    the list for a bad field), and is dropped otherwise; either way it is reported.
+    """
+    session.mark_rebind(binding)
+    after = ""
+    while page := session.stale(after, BUILD_PAGE):
+        after = page[-1].email
+        built: list[tuple[int, bytes, str]] = []
+        settled: list[str] = []
+        dropped: list[str] = []
+        refresh: list[tuple[int, str]] = []
+        for row in page:
+            contact = builder.build_encoded(row.values)
+            if isinstance(contact, str):
+                staged.reject(segment_names[row.segment], row.row, contact)
+                (settled if row.known else dropped).append(row.email)
+            elif (
+                row.known
+                and contact.fingerprint == row.acked_fingerprint
+                and row.acked_binding == binding
+            ):
+                settled.append(row.email)
+                refresh.append((row.raw, row.email))
+            else:
+                built.append((contact.fingerprint, contact.payload, row.email))
+        staged.built += len(built)
+        session.record_builds(built, settled, dropped, refresh if remember else [])

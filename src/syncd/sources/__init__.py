@@ -8,7 +8,6 @@ from syncd.credentials import read_secret
 from syncd.destinations import CsvSource, JsonlSource, PostgresSource, Segment, SqliteSource
 from syncd.sources.base import BadRow, Row, RowSource
 from syncd.sources.files import CsvFile, JsonLinesFile
-from syncd.sources.postgres import PostgresQuery
 from syncd.sources.sqlite import SqliteQuery
 
 __all__ = ["BadRow", "Row", "RowSource", "open_segment"]
@@ -29,6 +28,8 @@ def open_segment(segment: Segment, *, base_dir: Path) -> RowSource:
     if isinstance(options, SqliteSource):
         return SqliteQuery(local(options.path), options.query)
     if isinstance(options, PostgresSource):
+        from syncd.sources.postgres import PostgresQuery  # psycopg only for those who use it
+
         dsn = read_secret(options.dsn, base_dir=base_dir, what=f"segment {segment.name} dsn")
         return PostgresQuery(
             dsn, options.query, statement_timeout=options.statement_timeout, name=segment.name

@@ -62,10 +62,14 @@ class CsvFile:
                 header = [name.strip() for name in next(reader, [])]
                 positions = project(header, columns, self.description)
                 last = max(positions, default=-1)
+                # The mapped columns are the file's own, in order: no projection to make.
+                whole = positions == list(range(len(header)))
                 for record in reader:
                     if not record:
                         continue
-                    if len(record) > last:
+                    if whole and len(record) == len(positions):
+                        yield reader.line_num, record
+                    elif len(record) > last:
                         yield reader.line_num, [record[i] for i in positions]
                     else:
                         yield (

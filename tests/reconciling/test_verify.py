@@ -1,0 +1,70 @@
+"""A refresh of file sources that did not change is verified without staging a row."""
+
+from __future__ import annotations
+
+from tests.reconciling.world import World, emails, people
+
+
+async def test_an_unchanged_csv_segment_is_verified_and_nothing_written(
+    sync_world: World,
+) -> None:
+    w = sync_world
+    rows = people(0, 200)
+    w.destination({"vip": w.csv("vip", rows), "more": w.jsonl("more", people(300, 20))})
+    first = await w.sync()
+    assert (first.outcome, first.verified) == ("success", False)  # nothing acknowledged yet
+    writes = len(w.emulator.write_requests())
+
+    again = await w.sync()
+
+    assert (again.outcome, again.verified) == ("success", True)
+    assert again.counts()["unchanged"] == 220
+    assert len(w.emulator.write_requests()) == writes
+    plan = await w.sync(dry_run=True)
+    assert plan.verified
+    assert plan.preview is not None
+    assert plan.preview.adds == 0
+
+
+async def test_one_changed_row_fails_verification_and_only_it_is_sent(sync_world: World) -> None:
+    w = sync_world
+    rows = people(0, 50)
+    w.destination({"vip": w.csv("vip", rows)})
+    await w.sync()
+    rows[17]["FirstName"] = "Renamed"
+    w.csv("vip", rows)
+    sent = w.sent_contacts()
+
+    report = await w.sync()
+
+    assert (report.verified, report.counts()["upserted"]) == (False, 1)
+    assert w.sent_contacts() - sent == 1
+
+
+async def test_duplicates_and_removals_are_never_mistaken_for_no_change(sync_world: World) -> None:
+    w = sync_world
+    rows = people(0, 30)
+    w.destination({"vip": w.csv("vip", rows)})
+    await w.sync()
+    # the same number of rows: one contact gone, another one twice (first row wins)
+    duplicated = [*rows[:-1], {**rows[0], "FirstName": "Second"}]
+    w.csv("vip", duplicated)
+    report = await w.sync(allow_removals=True)
+    assert (report.verified, report.counts()["removed"]) == (False, 1)
+    assert w.members() == emails(rows[:-1])
+    kept = w.emulator.state.contact(rows[0]["EmailAddress"])
+    assert kept is not None
+    assert kept["first_name"] == "First0"
+
+
+async def test_a_custom_field_recreated_in_sendgrid_fails_verification(sync_world: World) -> None:
+    w = sync_world
+    w.destination({"vip": w.csv("vip", people(0, 10))})
+    await w.sync()
+    # deleted and created again in SendGrid: the same name, another id
+    w.emulator.state.custom_fields.pop(w.emulator.state.field_id("loyalty_tier"))
+    w.emulator.state.add_custom_field("loyalty_tier", "Text")
+    sent = w.sent_contacts()
+    report = await w.sync()
+    assert (report.verified, report.counts()["upserted"]) == (False, 10)
+    assert w.sent_contacts() - sent == 10
