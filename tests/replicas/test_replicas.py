@@ -128,6 +128,14 @@ async def test_two_replicas_share_the_work_and_never_run_one_destination_twice_a
     owners = await settle(replicas, world)
     assert sorted(owners.values()).count("r1") == 2, owners  # a fair share each
     assert overlapping_runs(world.settings.state) == []
+    for replica in replicas:  # only the owner publishes a destination's timestamps
+        _, scrape = await replica.get("/metrics")
+        published = {
+            line.split('destination="')[1].split('"')[0]
+            for line in scrape.splitlines()
+            if line.startswith("syncd_last_success_timestamp_seconds{")
+        }
+        assert published == {n for n, owner in owners.items() if owner == replica.replica}
 
 
 async def test_a_killed_replicas_destinations_move_to_the_others(

@@ -138,6 +138,12 @@ class Scheduler:
             owned = name in held
             if owned != worker.owned:
                 log.info("schedule.ownership", destination=name, owned=owned)
+                if owned:
+                    self._publish_interval(worker.loaded)
+            if not owned:
+                # Only the owner speaks for a destination: a standby replica's timestamps
+                # would look stale to the alerts while another replica keeps it fresh.
+                self.metrics.forget_destination(name)
             worker.set_owned(owned, run_now=self.shared)
             self.metrics.leader.labels(destination=name).set(1 if owned else 0)
         self._count_states()
