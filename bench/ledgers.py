@@ -1,0 +1,132 @@
+"""The PostgreSQL ledger for the large refreshes, and how it is filled without a 10M export.
+
+An initial export of 10 million profiles through the emulator would take longer than
+the whole benchmark budget (≈ 350 PUTs of 6 MB, and the emulator holding 10M contacts
+in memory), and the refresh that B2 measures does not depend on how the ledger was
+filled. So the ledger is *pre-seeded*: syncd's own code (the destination loader, the
+CSV reader, `ContactBuilder`, `FieldBinding`) computes every contact's fingerprint
+exactly as a run would, and the rows go into syncd's `acked` table with COPY. Then
+`VACUUM ANALYZE acked`, which autovacuum would have done after an export that size (the
+benchmark must not depend on the server's autovacuum settings). The refresh then
+checks itself: a pre-seeded ledger that did not match what syncd computes would show
+up as contacts sent, and the run counts as failed.
+"""
+
+from __future__ import annotations
+
+import time
+import urllib.parse
+from dataclasses import dataclass
+
+import psycopg
+
+from bench.common import PG_DSN
+from bench.syncing import World
+from syncd.contacts import ContactBuilder, FieldBinding
+from syncd.ledger import open_ledger
+from syncd.loading import load_directory
+from syncd.sources import BadRow, open_segment
+
+
+def postgres_problem(dsn: str = PG_DSN) -> str | None:
+    """Why the PostgreSQL scenarios cannot run, or None."""
+    try:
+        with psycopg.connect(dsn, connect_timeout=5) as connection:
+            connection.execute("SELECT 1")
+    except psycopg.Error as error:
+        return f"no PostgreSQL at {dsn} ({str(error).strip().splitlines()[0]})"
+    return None
+
+
+def server_facts(dsn: str = PG_DSN) -> dict[str, str]:
+    """The server's version and the settings the figures depend on."""
+    names = ("server_version", "shared_buffers", "work_mem", "temp_buffers", "autovacuum")
+    facts: dict[str, str] = {}
+    with psycopg.connect(dsn, connect_timeout=5) as connection:
+        for name in names:
+            row = connection.execute(f"SHOW {name}").fetchone()
+            facts[name] = str(row[0]) if row else ""
+    return facts
+
+
+def schema_url(schema: str, dsn: str = PG_DSN) -> str:
+    """The ledger URL with `search_path` set to `schema`."""
+    options = urllib.parse.quote(f"-c search_path={schema}")
+    separator = "&" if "?" in dsn else "?"
+    return f"{dsn}{separator}options={options}"
+
+
+def reset_schema(schema: str, dsn: str = PG_DSN) -> None:
+    with psycopg.connect(dsn, autocommit=True) as connection:
+        connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        connection.execute(f'CREATE SCHEMA "{schema}"')
+
+
+def drop_schema(schema: str, dsn: str = PG_DSN) -> None:
+    with psycopg.connect(dsn, autocommit=True) as connection:
+        connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@dataclass(frozen=True)
+class Preseeded:
+    contacts: int
+    seconds: float
+
+
+ACKED_COLUMNS = ("destination", "email", "fingerprint", "binding", "raw", "acked_at")
+
+
+def preseed(world: World, schema: str, dsn: str = PG_DSN) -> Preseeded:
+    """Fill the ledger's `acked` table with what an initial export of the world's
+    segment would have acknowledged (see the module docstring).
+
+    Written against the ledger's schema: a column it does not know stops it with a
+    message, rather than filling the ledger with something syncd would not write."""
+    started = time.perf_counter()
+    open_ledger(world.state).close()  # syncd creates its schema, as on first start
+    loaded = load_directory(world.destinations).destinations[world.name]
+    spec = loaded.definition.spec
+    builder = ContactBuilder(spec.mapping)
+    key = getattr(builder, "key", None)  # the source-values fingerprint, where the ledger has one
+    binding = FieldBinding(spec.sendgrid.list_id, {}).digest  # no custom fields: generation 0
+    contacts = 0
+    with psycopg.connect(schema_url(schema, dsn)) as connection:
+        columns = [
+            str(row[0])
+            for row in connection.execute(
+                "SELECT column_name FROM information_schema.columns"
+                " WHERE table_schema = %s AND table_name = 'acked' ORDER BY ordinal_position",
+                (schema,),
+            )
+        ]
+        unknown = [c for c in columns if c not in ACKED_COLUMNS]
+        if unknown or ("raw" in columns and key is None):
+            raise RuntimeError(
+                f"the ledger's acked table has columns {columns}: bench/ledgers.py cannot "
+                "pre-seed them yet; teach preseed() how syncd fills them"
+            )
+        copy_sql = f"COPY acked ({', '.join(columns)}) FROM STDIN"
+        with connection.cursor() as cursor, cursor.copy(copy_sql) as copy:
+            for segment in spec.segments:
+                source = open_segment(segment, base_dir=loaded.path.parent)
+                for _, values in source.rows(builder.columns):
+                    if isinstance(values, BadRow):
+                        continue
+                    built = builder.build(values)
+                    if isinstance(built, str):
+                        continue
+                    record = {
+                        "destination": world.name,
+                        "email": built.email,
+                        "fingerprint": built.fingerprint,
+                        "binding": binding,
+                        "acked_at": 0.0,
+                    }
+                    if "raw" in columns:
+                        record["raw"] = key(list(values))[1] if key is not None else 0
+                    copy.write_row([record[c] for c in columns])
+                    contacts += 1
+        connection.commit()
+        connection.autocommit = True
+        connection.execute("VACUUM ANALYZE acked")
+    return Preseeded(contacts, time.perf_counter() - started)

@@ -1,0 +1,167 @@
+"""One destination as a user sets it up, and `syncd sync NAME` run as a user runs it.
+
+Each run is its own process (`python -m syncd sync NAME`), configured only through
+the environment, so its wall time and peak RSS (`wait4`'s `ru_maxrss`) are its own:
+interpreter start-up and imports included.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bench.common import API_KEY, PYTHON, REPO, WORK
+
+MAPPING = {
+    "email": "Email",
+    "first_name": "FirstName",
+    "last_name": "LastName",
+    "country": "Country",
+    "state_province_region": "State",
+    "city": "City",
+    "postal_code": "PostalCode",
+}
+MAX_PROFILES = 50_000_000
+
+
+def destination_document(
+    name: str, list_id: str, csv_path: Path, *, interval: str | None = None
+) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "sendgrid": {"apiKey": {"env": "SENDGRID_API_KEY"}, "listId": list_id},
+        "consent": {"dataPrivacyAcknowledged": True},
+        "segments": [{"name": "everyone", "source": {"csv": {"path": str(csv_path)}}}],
+        "mapping": MAPPING,
+        "limits": {"maxProfiles": MAX_PROFILES},
+    }
+    if interval:
+        spec["schedule"] = {"interval": interval}
+    return {
+        "apiVersion": "syncd/v1",
+        "kind": "SendGridDestination",
+        "metadata": {"name": name},
+        "spec": spec,
+    }
+
+
+@dataclass
+class World:
+    """A directory with one destination file, its ledger and the logs of its runs."""
+
+    name: str
+    list_id: str
+    state: str = ""  # SQLite path (default: in the directory) or a postgresql:// URL
+    runs: int = 0
+
+    @property
+    def directory(self) -> Path:
+        return WORK / self.name
+
+    @property
+    def destinations(self) -> Path:
+        return self.directory / "destinations.d"
+
+    def create(self) -> World:
+        shutil.rmtree(self.directory, ignore_errors=True)
+        self.destinations.mkdir(parents=True)
+        if not self.state:
+            self.state = str(self.directory / "state.db")
+        return self
+
+    def point_at(self, csv_path: Path) -> None:
+        """(Re)write the destination file so that its one segment is this file."""
+        document = destination_document(self.name, self.list_id, csv_path)
+        (self.destinations / f"{self.name}.yaml").write_text(
+            yaml.safe_dump(document, sort_keys=False), encoding="utf-8"
+        )
+
+    def env(self, emulator_url: str) -> dict[str, str]:
+        return {
+            **os.environ,
+            "SENDGRID_API_KEY": API_KEY,
+            "SYNCD_SENDGRID_BASE_URL": emulator_url,
+            "SYNCD_DESTINATIONS": str(self.destinations),
+            "SYNCD_STATE": self.state,
+            "SYNCD_LOG_FORMAT": "json",
+        }
+
+
+@dataclass
+class SyncRun:
+    wall_s: float
+    peak_rss_mb: float
+    cpu_s: float
+    exit_code: int
+    user_s: float = 0.0
+    sys_s: float = 0.0
+    report: dict[str, Any] = field(default_factory=dict)
+    log: Path | None = None
+
+    @property
+    def duration_s(self) -> float | None:
+        value = self.report.get("duration_s")
+        return float(value) if value is not None else None
+
+    def count(self, name: str) -> int:
+        return int(self.report.get(name, 0))
+
+
+def run_sync(world: World, emulator_url: str, *, profile: Path | None = None) -> SyncRun:
+    """`python -m syncd sync NAME` in its own process, measured.
+
+    With `profile`, the process runs under `py-spy record` (raw collapsed stacks, idle
+    samples included, 100 Hz) and the figures carry py-spy's small overhead.
+    """
+    world.runs += 1
+    log = world.directory / f"run-{world.runs}.log"
+    command = [PYTHON, "-m", "syncd", "sync", world.name]
+    if profile is not None:
+        profile.parent.mkdir(parents=True, exist_ok=True)
+        pyspy = shutil.which("py-spy")
+        assert pyspy is not None, "--profile needs py-spy on PATH (pip install py-spy)"
+        command = [
+            *(pyspy, "record", "--idle", "--threads", "--format", "raw", "--rate", "100"),
+            *("--output", str(profile), "--"),
+            *command,
+        ]
+    with log.open("w", encoding="utf-8") as output:
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            command, cwd=REPO, env=world.env(emulator_url), stdout=output, stderr=output
+        )
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return SyncRun(
+        wall_s=wall,
+        peak_rss_mb=usage.ru_maxrss / 1024,
+        cpu_s=usage.ru_utime + usage.ru_stime,
+        exit_code=process.returncode,
+        user_s=usage.ru_utime,
+        sys_s=usage.ru_stime,
+        report=_last_report(log),
+        log=log,
+    )
+
+
+def _last_report(log: Path) -> dict[str, Any]:
+    """The fields of the run's `reconcile.done` line (the canonical line per run)."""
+    found: dict[str, Any] = {}
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        if '"reconcile.done"' not in line:
+            continue
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(event, dict) and event.get("event") == "reconcile.done":
+            found = event
+    return found
