@@ -4,6 +4,9 @@ from dataclasses import replace
 
 import orjson
 import pytest
+from email_validator import validate_email
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from syncd.contacts import (
     Built,
@@ -12,6 +15,7 @@ from syncd.contacts import (
     Outgoing,
     UnknownCustomFieldsError,
     bind_fields,
+    plainly_valid,
 )
 from syncd.destinations import Mapping
 
@@ -142,3 +146,51 @@ def test_the_raw_print_is_the_keys_fingerprint_unsigned() -> None:
     assert not isinstance(keyed, str)
     assert builder.raw_print(list(values)) == keyed[1] & ((1 << 64) - 1)
     assert builder.raw_print([" ", *values[1:]]) is None
+
+
+ADDRESS_PARTS = st.sampled_from(
+    [
+        "a",
+        "b",
+        "z9",
+        "0",
+        ".",
+        "..",
+        "-",
+        "_",
+        "+",
+        "@",
+        "xn--",
+        "co",
+        "com",
+        "test",
+        "localhost",
+        "x",
+        "é",
+        " ",
+        '"',
+        "1",
+        "io",
+    ]
+)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(ADDRESS_PARTS, min_size=1, max_size=12).map("".join))
+def test_the_plain_address_shortcut_never_accepts_what_email_validator_refuses(
+    address: str,
+) -> None:
+    if plainly_valid(address):
+        validate_email(
+            address,
+            check_deliverability=False,
+            allow_smtputf8=False,
+            allow_quoted_local=False,
+            allow_domain_literal=False,
+        )
+
+
+def test_ordinary_addresses_take_the_shortcut() -> None:
+    assert plainly_valid("jane.doe+news@mail.example.com")
+    assert not plainly_valid("jane@host.test")  # reserved: the full check refuses it
+    assert not plainly_valid("jane@xn--bcher-kva.ch")  # IDN: the full check decides

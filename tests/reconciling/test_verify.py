@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
+from syncd.emulator import FaultRule
+from syncd.reconciling import reading
 from tests.reconciling.world import World, emails, people
 
 
@@ -68,3 +72,62 @@ async def test_a_custom_field_recreated_in_sendgrid_fails_verification(sync_worl
     report = await w.sync()
     assert (report.verified, report.counts()["upserted"]) == (False, 10)
     assert w.sent_contacts() - sent == 10
+
+
+async def test_files_known_in_sync_are_not_even_parsed(
+    sync_world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    w = sync_world
+    w.destination({"vip": w.csv("vip", people(0, 40))})
+    await w.sync()
+    await w.sync()  # verified: records that SendGrid equals these bytes
+
+    def no_parsing(*args: object, **kwargs: object) -> object:
+        raise AssertionError("the files were parsed")
+
+    monkeypatch.setattr(reading, "verify_segments", no_parsing)
+    monkeypatch.setattr(reading, "stage_segments", no_parsing)
+    report = await w.sync()
+    assert (report.outcome, report.verified) == ("success", True)
+    assert (report.counts()["unchanged"], report.staged.rows) == (40, 40)
+
+
+async def test_new_bytes_or_a_new_binding_mean_reading_again(sync_world: World) -> None:
+    w = sync_world
+    rows = people(0, 20)
+    w.destination({"vip": w.csv("vip", rows)})
+    await w.sync()
+    await w.sync()
+    rows[3]["LastName"] = "Changed"
+    w.csv("vip", rows)
+    changed = await w.sync()
+    assert (changed.verified, changed.counts()["upserted"]) == (False, 1)
+    await w.sync()  # recorded again
+    w.emulator.state.custom_fields.pop(w.emulator.state.field_id("loyalty_tier"))
+    w.emulator.state.add_custom_field("loyalty_tier", "Text")
+    rebound = await w.sync()
+    assert (rebound.verified, rebound.counts()["upserted"]) == (False, 20)
+
+
+async def test_a_run_that_may_change_sendgrid_forgets_the_record_first(sync_world: World) -> None:
+    w = sync_world
+    rows = people(0, 10)
+    w.destination({"vip": w.csv("vip", rows)})
+    await w.sync()
+    await w.sync()
+    with w.ledger.session("members") as session:
+        assert session.in_sync() is not None
+    original = (w.data / "vip.csv").read_bytes()
+    rows[0]["LastName"] = "Changed"
+    w.csv("vip", rows)
+    w.emulator.faults.add(FaultRule(kind="job_failed", template="PUT /v3/marketing/contacts"))
+    failed = await w.sync()
+    assert failed.outcome == "temporary"
+    with w.ledger.session("members") as session:
+        assert session.in_sync() is None
+    w.emulator.faults.clear()
+    (w.data / "vip.csv").write_bytes(original)  # back to the bytes once known in sync
+    back = await w.sync()
+    assert back.outcome == "success"
+    assert not back.verified or back.counts()["upserted"] == 0
+    assert w.members() == emails(rows)

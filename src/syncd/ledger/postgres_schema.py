@@ -12,7 +12,8 @@ CREATE TABLE destinations (
     name             text PRIMARY KEY,
     epoch            bigint NOT NULL DEFAULT 0,
     fields           text NOT NULL DEFAULT '{}',
-    field_generation integer NOT NULL DEFAULT 0
+    field_generation integer NOT NULL DEFAULT 0,
+    in_sync          text
 );
 CREATE TABLE acked (
     destination text NOT NULL,

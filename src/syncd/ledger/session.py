@@ -99,6 +99,16 @@ class SqlSession:
                 )
         return generation
 
+    def in_sync(self) -> str | None:
+        """What the sources were when SendGrid was last known equal to them, if it still is."""
+        rows = self._rows(self.sql.get_in_sync, (self.destination,))
+        value: str | None = rows[0][0] if rows else None
+        return value
+
+    def mark_in_sync(self, value: str | None) -> None:
+        with self._write() as tx:
+            tx.run(self.sql.set_in_sync, (value, self.destination))
+
     # -- runs ---------------------------------------------------------------------
     def begin_run(self, trigger: str, digest: str) -> int:
         with self._write() as tx:

@@ -109,6 +109,8 @@ class SqlText:
     epoch: str = "SELECT epoch FROM destinations WHERE name = ?"
     get_fields: str = "SELECT fields, field_generation FROM destinations WHERE name = ?"
     set_fields: str = "UPDATE destinations SET fields = ?, field_generation = ? WHERE name = ?"
+    get_in_sync: str = "SELECT in_sync FROM destinations WHERE name = ?"
+    set_in_sync: str = "UPDATE destinations SET in_sync = ? WHERE name = ?"
     # An UPDATE, not a SELECT: it locks the row, so a newer claim waits for this commit.
     fence: str = "UPDATE destinations SET epoch = epoch WHERE name = ? AND epoch = ?"
 

@@ -13,7 +13,10 @@ CREATE TABLE destinations (
     epoch            INTEGER NOT NULL DEFAULT 0,
     -- custom field name -> [id, type] as last used; a changed id bumps the generation
     fields           TEXT NOT NULL DEFAULT '{}',
-    field_generation INTEGER NOT NULL DEFAULT 0
+    field_generation INTEGER NOT NULL DEFAULT 0,
+    -- what the sources were (file contents, definition, binding) when SendGrid was last
+    -- found or left equal to them; cleared before any run that may change SendGrid
+    in_sync          TEXT
 );
 -- What SendGrid acknowledged: the fingerprint of the payload last applied, the
 -- binding (list id, custom field ids) it was encoded with, and the fingerprint of the

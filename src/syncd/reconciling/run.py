@@ -33,13 +33,9 @@ from syncd.metrics import Metrics
 from syncd.planning import decide, require_consent, unchanged
 from syncd.reconciling.applying import Applier, Progress, in_thread, no_progress
 from syncd.reconciling.observing import RunObserver
+from syncd.reconciling.reading import SegmentReader
 from syncd.reconciling.report import Preview, RunReport
-from syncd.reconciling.staging import (
-    build_stale,
-    rereadable,
-    stage_segments,
-    verify_segments,
-)
+from syncd.reconciling.staging import build_stale
 from syncd.sendgrid import RateGates, SendGridClient, SendGridHttp
 from syncd.settings import Settings
 
@@ -134,41 +130,32 @@ class Reconciler:
     ) -> None:
         spec = loaded.definition.spec
         builder = ContactBuilder(spec.mapping)
-        base_dir = loaded.path.parent
         progress("reading")
-        digest = None
-        if rereadable(spec) and await in_thread(self._in_sync_before, session):
-            report.staged, digest = await in_thread(
-                verify_segments, spec, builder, base_dir=base_dir
-            )
-            if digest.count > spec.limits.max_profiles:
-                digest = None  # duplicates? only staging can count distinct profiles
-        if digest is None:
-            report.staged = await in_thread(
-                stage_segments, session, spec, builder, base_dir=base_dir
-            )
+        reader = SegmentReader(session, loaded, builder)
+        report.staged = await reader.read()
         progress("staged", profiles=report.staged.profiles, rows=report.staged.rows)
         client = self._client(loaded)
         await client.get_list(spec.sendgrid.list_id)
         binding = await self._binding(client, loaded)
         generation = await in_thread(session.field_generation, binding.ids(), record=not dry_run)
         binding = replace(binding, generation=generation)
-        if digest is not None:
-            acked = await in_thread(session.acked_digest, binding.digest)
-            if acked == (digest.count, digest.low, digest.high, 0):
-                report.plan = decide(
-                    unchanged(digest.count),
-                    on_leave=spec.on_leave,
-                    max_removal_fraction=spec.limits.max_removal_fraction,
-                    allow_removals=allow_removals,
-                    destination=loaded.definition.name,
-                )
-                report.preview = Preview() if dry_run else None
-                report.verified = True
-                return
-            report.staged = await in_thread(
-                stage_segments, session, spec, builder, base_dir=base_dir
+        if await reader.unchanged(binding.digest):
+            report.staged = reader.staged
+            report.plan = decide(
+                unchanged(report.staged.profiles),
+                on_leave=spec.on_leave,
+                max_removal_fraction=spec.limits.max_removal_fraction,
+                allow_removals=allow_removals,
+                destination=loaded.definition.name,
             )
+            report.preview = Preview() if dry_run else None
+            report.verified = True
+            if not dry_run and report.rejected == 0:
+                await self._record_in_sync(session, reader, binding.digest)
+            return
+        report.staged = reader.staged
+        if not dry_run:  # from here SendGrid may change: forget it was known equal
+            await in_thread(session.mark_in_sync, None)
         applier = Applier(
             session,
             client,
@@ -227,11 +214,15 @@ class Reconciler:
             )
         if plan.removals_blocked:
             raise GuardTripped(plan.removals_blocked)
+        if report.rejected == 0 and not plan.diff.held:
+            await self._record_in_sync(session, reader, binding.digest)
 
     @staticmethod
-    def _in_sync_before(session: LedgerSession) -> bool:
-        """Worth verifying before staging: contacts acknowledged, no batch in flight."""
-        return session.acked_count() > 0 and not session.open_batches()
+    async def _record_in_sync(session: LedgerSession, reader: SegmentReader, binding: int) -> None:
+        """SendGrid now equals these sources: the next run can tell from their bytes."""
+        record = await reader.in_sync_record(binding)
+        if record is not None:
+            await in_thread(session.mark_in_sync, record)
 
     def _client(self, loaded: LoadedDestination) -> SendGridClient:
         sendgrid = loaded.definition.spec.sendgrid

@@ -7,10 +7,26 @@ from pathlib import Path
 from syncd.credentials import read_secret
 from syncd.destinations import CsvSource, JsonlSource, PostgresSource, Segment, SqliteSource
 from syncd.sources.base import BadRow, Row, RowSource
-from syncd.sources.files import CsvFile, JsonLinesFile
+from syncd.sources.files import CsvFile, JsonLinesFile, content_print
 from syncd.sources.sqlite import SqliteQuery
 
-__all__ = ["BadRow", "Row", "RowSource", "open_segment"]
+__all__ = ["BadRow", "Row", "RowSource", "files_print", "open_segment"]
+
+
+def files_print(segments: list[Segment], *, base_dir: Path) -> str | None:
+    """The fingerprints of every segment's file, or None when a segment is not a regular
+    file (reading it then says what is wrong)."""
+    prints = []
+    for segment in segments:
+        options = segment.source.options
+        if not isinstance(options, CsvSource | JsonlSource):
+            return None
+        path = Path(options.path)
+        path = path if path.is_absolute() else base_dir / path
+        if not path.is_file():  # never open a FIFO: it would block
+            return None
+        prints.append(f"{content_print(path):016x}")
+    return "-".join(prints)
 
 
 def open_segment(segment: Segment, *, base_dir: Path) -> RowSource:

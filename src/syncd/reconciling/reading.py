@@ -1,0 +1,107 @@
+"""Reading a destination's segments, the cheapest way that is still exact.
+
+Three ways, tried in order:
+
+1. **Known in sync.** File sources whose bytes, definition and binding are those SendGrid
+   was last known to equal (`in_sync` in the ledger, recorded only after a clean run):
+   nothing is parsed at all.
+2. **Verified.** File sources, a destination in sync before: rows are only keyed and
+   their fingerprints summed; equal to the acknowledged state's sums, nothing changed.
+3. **Staged.** Rows go to the ledger's snapshot and the stale ones are built.
+
+Everything before the preflight is local: a segment over maxProfiles fails before any
+request. A failed check costs a second read of local files, never of a warehouse.
+"""
+
+from __future__ import annotations
+
+from syncd.contacts import ContactBuilder
+from syncd.ledger import LedgerSession
+from syncd.loading import LoadedDestination
+from syncd.reconciling.applying import in_thread
+from syncd.reconciling.staging import (
+    Digest,
+    Staged,
+    rereadable,
+    stage_segments,
+    verify_segments,
+)
+from syncd.sources import files_print
+
+
+class SegmentReader:
+    def __init__(
+        self, session: LedgerSession, loaded: LoadedDestination, builder: ContactBuilder
+    ) -> None:
+        self.session = session
+        self.loaded = loaded
+        self.spec = loaded.definition.spec
+        self.builder = builder
+        self.base_dir = loaded.path.parent
+        self._prints: str | None = None
+        self._known: tuple[str, int] | None = None  # (binding, profiles) from `in_sync`
+        self._digest: Digest | None = None
+        self.staged = Staged()
+
+    async def read(self) -> Staged:
+        """Everything that needs no request: the in-sync record, or a read."""
+        if rereadable(self.spec):
+            self._prints = await in_thread(files_print, self.spec.segments, base_dir=self.base_dir)
+            known = await in_thread(self.session.in_sync)
+            prefix = f"{self.loaded.digest}:{self._prints}:"
+            if known and known.startswith(prefix):
+                binding, profiles, rows = known[len(prefix) :].split(":")
+                self._known = (binding, int(profiles))
+                self.staged = Staged(profiles=int(profiles), rows=int(rows))
+                return self.staged
+            if await in_thread(self._worth_verifying):
+                self.staged, digest = await in_thread(
+                    verify_segments, self.spec, self.builder, base_dir=self.base_dir
+                )
+                if digest.count <= self.spec.limits.max_profiles:
+                    self._digest = digest
+                    return self.staged
+                # over the limit, or duplicates: only staging counts distinct profiles
+        return await self._stage()
+
+    def _worth_verifying(self) -> bool:
+        return self.session.acked_count() > 0 and not self.session.open_batches()
+
+    async def _stage(self) -> Staged:
+        self._known = self._digest = None
+        self.staged = await in_thread(
+            stage_segments, self.session, self.spec, self.builder, base_dir=self.base_dir
+        )
+        return self.staged
+
+    async def unchanged(self, binding: int) -> bool:
+        """After the preflight: does SendGrid already equal the segments? If it cannot be
+        told without staging, stage now (the snapshot is then ready for the diff)."""
+        if self._known is not None:
+            if self._known[0] == str(binding):
+                return True
+            self._known = None
+            if not await in_thread(self._worth_verifying):
+                await self._stage()
+                return False
+            self.staged, self._digest = await in_thread(
+                verify_segments, self.spec, self.builder, base_dir=self.base_dir
+            )
+        if self._digest is not None:
+            acked = await in_thread(self.session.acked_digest, binding)
+            digest = self._digest
+            if acked == (digest.count, digest.low, digest.high, 0):
+                return True
+            await self._stage()
+        return False
+
+    async def in_sync_record(self, binding: int) -> str | None:
+        """What to record once SendGrid equals these sources: None when they are not
+        files, or changed while being read."""
+        if self._prints is None:
+            return None
+        now = await in_thread(files_print, self.spec.segments, base_dir=self.base_dir)
+        if now != self._prints:
+            return None
+        staged = self.staged
+        return f"{self.loaded.digest}:{self._prints}:{binding}:{staged.profiles}:{staged.rows}"
