@@ -4,8 +4,12 @@ Each destination has its own CSV file and its own list in one emulator process. 
 daemon is sampled from /proc once a second (CPU time, RSS); its log's
 `reconcile.done` lines say when each run started and ended. Reported:
 
-- warm-up: until every destination had its first run (the initial exports);
-- after warm-up, the CPU share of one core overall (the refresh runs included) and
+- warm-up: until every destination had its first run (the initial exports); then every
+  destination is triggered at once (`POST /v1/destinations/NAME/sync`), so that their
+  refreshes fall together every interval as after a restart, instead of wherever each
+  initial export happened to end (a warm-up longer than the interval would otherwise
+  leave no second without a run, on a slow machine);
+- after that, the CPU share of one core overall (the refresh runs included) and
   *between runs* (the seconds in which no run was in flight: timers, the watcher's
   rescans, the admin server);
 - peak and median RSS, and the write requests after warm-up (there must be none:
@@ -29,7 +33,9 @@ import socket
 import statistics
 import subprocess
 import time
+import urllib.request
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -44,6 +50,7 @@ from bench.syncing import destination_document
 
 TARGET_CPU_SHARE = 0.05
 TARGET_RSS_MB = 200.0
+WARMUP_LIMIT_S = 600.0
 _NAMESPACE = uuid.UUID("6f9d2c1e-4b7a-4e0f-9c3d-2a1b0e8f7d6c")
 
 
@@ -140,23 +147,31 @@ def measure(
         }
         samples: list[tuple[float, float, float]] = []  # (epoch, cpu seconds, rss MB)
         emulator_cpu: list[tuple[float, float]] = []
+        aligned = 0.0
         with log.open("w", encoding="utf-8") as output:
+            started = time.time()
             daemon = subprocess.Popen(
                 [PYTHON, "-m", "syncd", "run"], cwd=REPO, env=env, stdout=output, stderr=output
             )
             try:
-                deadline = time.monotonic() + minutes * 60
-                tick = time.monotonic()
-                next_report = tick + 60
-                while time.monotonic() < deadline and daemon.poll() is None:
+
+                def sample() -> None:
                     now = time.time()
                     samples.append((now, proc_cpu_seconds(daemon.pid), proc_rss_mb(daemon.pid)))
                     emulator_cpu.append((now, emulator.cpu_seconds()))
-                    if time.monotonic() >= next_report:
-                        next_report += 60
-                        say(f"  {len(samples) // 60} min: RSS {samples[-1][2]:.0f} MB")
-                    tick += 1.0
-                    time.sleep(max(0.0, tick - time.monotonic()))
+
+                admin = env["SYNCD_LISTEN"]
+                warm = _sample_until(
+                    sample, lambda: _all_succeeded(admin, destinations), WARMUP_LIMIT_S, daemon
+                )
+                if warm is None:
+                    figures.notes.append(f"not every destination succeeded in {WARMUP_LIMIT_S}s")
+                else:
+                    figures.warmup_s = warm - started
+                    aligned = time.time()
+                    for name in lists.values():
+                        _trigger(admin, name)
+                    _sample_until(sample, lambda: False, minutes * 60, daemon, report=True)
                 if daemon.poll() is not None:
                     figures.notes.append(f"the daemon exited early ({daemon.returncode})")
                 else:
@@ -170,12 +185,54 @@ def measure(
                         daemon.kill()
                         daemon.wait()
         requests = emulator.requests()
-    _analyse(figures, samples, emulator_cpu, _runs(log), requests)
+    if aligned:
+        _analyse(figures, aligned, samples, emulator_cpu, _runs(log), requests)
     return figures
+
+
+def _sample_until(
+    sample: Callable[[], None],
+    done: Callable[[], bool],
+    limit_s: float,
+    daemon: subprocess.Popen[bytes],
+    *,
+    report: bool = False,
+) -> float | None:
+    """Sample once a second until `done()` (its time) or `limit_s` (None)."""
+    deadline = time.monotonic() + limit_s
+    tick = time.monotonic()
+    minutes = 0
+    while time.monotonic() < deadline and daemon.poll() is None:
+        sample()
+        if done():
+            return time.time()
+        if report and tick - (deadline - limit_s) >= 60 * (minutes + 1):
+            minutes += 1
+            say(f"  {minutes} min")
+        tick += 1.0
+        time.sleep(max(0.0, tick - time.monotonic()))
+    return None
+
+
+def _all_succeeded(admin: str, destinations: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://{admin}/v1/destinations", timeout=5) as response:
+            items = json.loads(response.read())
+    except OSError:
+        return False  # not listening yet
+    succeeded = sum(1 for item in items["destinations"] if item.get("lastSuccessAt"))
+    return succeeded >= destinations
+
+
+def _trigger(admin: str, name: str) -> None:
+    request = urllib.request.Request(f"http://{admin}/v1/destinations/{name}/sync", method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        response.read()
 
 
 def _analyse(
     figures: Figures,
+    warm: float,
     samples: list[tuple[float, float, float]],
     emulator_cpu: list[tuple[float, float]],
     runs: list[tuple[str, float, float, str]],
@@ -184,19 +241,6 @@ def _analyse(
     if len(samples) < 3:
         figures.notes.append("too few samples")
         return
-    started = samples[0][0]
-    first_success: dict[str, float] = {}
-    for name, _, end, outcome in sorted(runs, key=lambda run: run[2]):
-        if outcome == "success":
-            first_success.setdefault(name, end)
-    if len(first_success) < figures.destinations:
-        figures.notes.append(
-            f"only {len(first_success)} of {figures.destinations} destinations ever succeeded"
-        )
-        warm = samples[len(samples) // 2][0]
-    else:
-        warm = max(first_success.values())
-        figures.warmup_s = warm - started
     window = [s for s in samples if s[0] >= warm]
     if len(window) < 3:
         figures.notes.append("the warm-up took the whole measurement")

@@ -14,18 +14,23 @@ up as contacts sent, and the run counts as failed.
 
 from __future__ import annotations
 
+import itertools
 import time
 import urllib.parse
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import psycopg
+import xxhash
 
-from bench.common import PG_DSN
+from bench.common import DATA, PG_DSN
 from bench.syncing import World
 from syncd.contacts import ContactBuilder, FieldBinding
 from syncd.ledger import open_ledger
 from syncd.loading import load_directory
-from syncd.sources import BadRow, open_segment
+from syncd.sources import BadRow, files_print, open_segment
 
 
 def postgres_problem(dsn: str = PG_DSN) -> str | None:
@@ -81,15 +86,14 @@ def preseed(world: World, schema: str, dsn: str = PG_DSN) -> Preseeded:
     segment would have acknowledged (see the module docstring).
 
     Written against the ledger's schema: a column it does not know stops it with a
-    message, rather than filling the ledger with something syncd would not write."""
+    message, rather than filling the ledger with something syncd would not write.
+
+    Computing 10M contacts takes minutes, so the table's rows are also kept in
+    bench/results/data/ and copied back on the next run, as long as the segment's bytes,
+    the columns and the first thousand contacts syncd computes are the same (a change in
+    how syncd keys contacts changes those)."""
     started = time.perf_counter()
     open_ledger(world.state).close()  # syncd creates its schema, as on first start
-    loaded = load_directory(world.destinations).destinations[world.name]
-    spec = loaded.definition.spec
-    builder = ContactBuilder(spec.mapping)
-    key = getattr(builder, "key", None)  # the source-values fingerprint, where the ledger has one
-    binding = FieldBinding(spec.sendgrid.list_id, {}).digest  # no custom fields: generation 0
-    contacts = 0
     with psycopg.connect(schema_url(schema, dsn)) as connection:
         columns = [
             str(row[0])
@@ -99,34 +103,81 @@ def preseed(world: World, schema: str, dsn: str = PG_DSN) -> Preseeded:
                 (schema,),
             )
         ]
-        unknown = [c for c in columns if c not in ACKED_COLUMNS]
-        if unknown or ("raw" in columns and key is None):
-            raise RuntimeError(
-                f"the ledger's acked table has columns {columns}: bench/ledgers.py cannot "
-                "pre-seed them yet; teach preseed() how syncd fills them"
-            )
-        copy_sql = f"COPY acked ({', '.join(columns)}) FROM STDIN"
-        with connection.cursor() as cursor, cursor.copy(copy_sql) as copy:
-            for segment in spec.segments:
-                source = open_segment(segment, base_dir=loaded.path.parent)
-                for _, values in source.rows(builder.columns):
-                    if isinstance(values, BadRow):
-                        continue
-                    built = builder.build(values)
-                    if isinstance(built, str):
-                        continue
-                    record = {
-                        "destination": world.name,
-                        "email": built.email,
-                        "fingerprint": built.fingerprint,
-                        "binding": binding,
-                        "acked_at": 0.0,
-                    }
-                    if "raw" in columns:
-                        record["raw"] = key(list(values))[1] if key is not None else 0
-                    copy.write_row([record[c] for c in columns])
-                    contacts += 1
+        records = _acked_records(world, columns)
+        head = list(itertools.islice(records, CACHE_CHECK_ROWS))
+        cached = _cache_path(world, columns, head)
+        copy_in = f"COPY acked ({', '.join(columns)}) FROM STDIN"
+        with connection.cursor() as cursor:
+            if cached.exists():
+                contacts = int(cached.stem.rpartition("-")[2])
+                with cursor.copy(copy_in) as copy, cached.open("rb") as rows:
+                    while block := rows.read(1 << 20):
+                        copy.write(block)
+            else:
+                contacts = 0
+                with cursor.copy(copy_in) as copy:
+                    for record in itertools.chain(head, records):
+                        copy.write_row(record)
+                        contacts += 1
+        if not cached.exists():
+            _keep(connection, columns, cached, contacts)
         connection.commit()
         connection.autocommit = True
         connection.execute("VACUUM ANALYZE acked")
     return Preseeded(contacts, time.perf_counter() - started)
+
+
+CACHE_CHECK_ROWS = 1000
+
+
+def _acked_records(world: World, columns: list[str]) -> Iterator[list[Any]]:
+    """The `acked` rows an initial export would write, computed by syncd's own code."""
+    loaded = load_directory(world.destinations).destinations[world.name]
+    spec = loaded.definition.spec
+    builder = ContactBuilder(spec.mapping)
+    key = getattr(builder, "key", None)  # the source-values fingerprint, where the ledger has one
+    binding = FieldBinding(spec.sendgrid.list_id, {}).digest  # no custom fields: generation 0
+    unknown = [c for c in columns if c not in ACKED_COLUMNS]
+    if unknown or ("raw" in columns and key is None):
+        raise RuntimeError(
+            f"the ledger's acked table has columns {columns}: bench/ledgers.py cannot "
+            "pre-seed them yet; teach preseed() how syncd fills them"
+        )
+    for segment in spec.segments:
+        source = open_segment(segment, base_dir=loaded.path.parent)
+        for _, values in source.rows(builder.columns):
+            if isinstance(values, BadRow):
+                continue
+            built = builder.build(values)
+            if isinstance(built, str):
+                continue
+            record = {
+                "destination": world.name,
+                "email": built.email,
+                "fingerprint": built.fingerprint,
+                "binding": binding,
+                "acked_at": 0.0,
+            }
+            if "raw" in columns:
+                record["raw"] = key(list(values))[1] if key is not None else 0
+            yield [record[c] for c in columns]
+
+
+def _cache_path(world: World, columns: list[str], head: list[list[Any]]) -> Path:
+    loaded = load_directory(world.destinations).destinations[world.name]
+    prints = files_print(loaded.definition.spec.segments, base_dir=loaded.path.parent)
+    digest = xxhash.xxh3_64(repr((prints, columns, head)).encode()).hexdigest()
+    matches = sorted(DATA.glob(f"acked-{world.name}-{digest}-*.copy"))
+    return matches[0] if matches else DATA / f"acked-{world.name}-{digest}-pending.copy"
+
+
+def _keep(connection: psycopg.Connection, columns: list[str], cached: Path, contacts: int) -> None:
+    """Dump the freshly computed rows for the next run (written aside, then renamed)."""
+    for stale in DATA.glob(f"{cached.name.rsplit('-', 2)[0]}-*.copy"):
+        stale.unlink()
+    partial = cached.with_suffix(".partial")
+    dump = f"COPY acked ({', '.join(columns)}) TO STDOUT"
+    with connection.cursor() as cursor, partial.open("wb") as out, cursor.copy(dump) as copy:
+        for block in copy:
+            out.write(block)
+    partial.rename(cached.with_name(cached.name.replace("-pending.copy", f"-{contacts}.copy")))

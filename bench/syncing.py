@@ -1,8 +1,8 @@
 """One destination as a user sets it up, and `syncd sync NAME` run as a user runs it.
 
 Each run is its own process (`python -m syncd sync NAME`), configured only through
-the environment, so its wall time and peak RSS (`wait4`'s `ru_maxrss`) are its own:
-interpreter start-up and imports included.
+the environment, so its wall time and peak RSS (`wait4`'s `ru_maxrss`, taken by a small
+launcher: see bench/launcher.py) are its own: interpreter start-up and imports included.
 """
 
 from __future__ import annotations
@@ -14,11 +14,13 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import yaml
 
 from bench.common import API_KEY, PYTHON, REPO, WORK
+
+LAUNCHER = Path(__file__).with_name("launcher.py")
 
 MAPPING = {
     "email": "Email",
@@ -134,22 +136,51 @@ def run_sync(world: World, emulator_url: str, *, profile: Path | None = None) ->
         ]
     with log.open("w", encoding="utf-8") as output:
         started = time.perf_counter()
-        process = subprocess.Popen(
-            command, cwd=REPO, env=world.env(emulator_url), stdout=output, stderr=output
+        exit_code, (maxrss_kb, user_s, sys_s) = launch(
+            command, env=world.env(emulator_url), output=output
         )
-        _, status, usage = os.wait4(process.pid, 0)
         wall = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
     return SyncRun(
         wall_s=wall,
-        peak_rss_mb=usage.ru_maxrss / 1024,
-        cpu_s=usage.ru_utime + usage.ru_stime,
-        exit_code=process.returncode,
-        user_s=usage.ru_utime,
-        sys_s=usage.ru_stime,
+        peak_rss_mb=maxrss_kb / 1024,
+        cpu_s=user_s + sys_s,
+        exit_code=exit_code,
+        user_s=user_s,
+        sys_s=sys_s,
         report=_last_report(log),
         log=log,
     )
+
+
+def launch(
+    command: list[str], *, env: dict[str, str], output: IO[str]
+) -> tuple[int, tuple[float, float, float]]:
+    """Run `command` through bench/launcher.py: its exit code, and its own peak RSS (KB)
+    and CPU seconds (user, system)."""
+    read_end, write_end = os.pipe()
+    try:
+        process = subprocess.Popen(
+            [PYTHON, "-I", "-S", str(LAUNCHER), str(write_end), *command],
+            cwd=REPO,
+            env=env,
+            stdout=output,
+            stderr=output,
+            pass_fds=(write_end,),
+        )
+        os.close(write_end)
+        write_end = -1
+        with os.fdopen(read_end, "rb") as report:
+            read_end = -1
+            figures = report.read().split()
+        exit_code = process.wait()
+    finally:
+        for fd in (read_end, write_end):
+            if fd >= 0:
+                os.close(fd)
+    if len(figures) != 3:
+        raise RuntimeError(f"the launcher reported nothing for {command[:4]} (exit {exit_code})")
+    maxrss_kb, user_s, sys_s = (float(f) for f in figures)
+    return exit_code, (maxrss_kb, user_s, sys_s)
 
 
 def _last_report(log: Path) -> dict[str, Any]:
