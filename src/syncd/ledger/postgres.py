@@ -18,13 +18,20 @@ from psycopg import errors as pg_errors
 from syncd.clock import SYSTEM_CLOCK, Clock
 from syncd.errors import LedgerUnavailable
 from syncd.ledger.postgres_leases import PostgresLeases
-from syncd.ledger.postgres_schema import FINALIZE, SNAPSHOT, migrate
+from syncd.ledger.postgres_schema import FINALIZE, SNAPSHOT, STALE_PAGE, migrate
 from syncd.ledger.reading import LedgerReads
 from syncd.ledger.session import Params, SqlSession
 from syncd.ledger.sql_text import SqlText
 from syncd.logs import scrub
 
-SQL = SqlText(param="%s", snapshot="pg_temp.snapshot", finalize=FINALIZE)
+SQL = SqlText(
+    param="%s",
+    snapshot="pg_temp.snapshot",
+    finalize=FINALIZE,
+    stale_page=STALE_PAGE,
+    clear_staged="",
+    release_staged="TRUNCATE pg_temp.snapshot_in",
+)
 
 
 def connect(dsn: str) -> psycopg.Connection:

@@ -93,7 +93,7 @@ SCHEMA_VERSION = max(MIGRATIONS)
 # skip duplicates itself). UNLOGGED-like by nature: temporary tables skip the WAL.
 SNAPSHOT = """
 CREATE TEMP TABLE IF NOT EXISTS snapshot_in (
-    seq     bigserial,
+    seq     bigserial PRIMARY KEY,
     email   text NOT NULL,
     raw     bigint NOT NULL,
     vals    bytea NOT NULL,
@@ -103,7 +103,7 @@ CREATE TEMP TABLE IF NOT EXISTS snapshot_in (
 CREATE TEMP TABLE IF NOT EXISTS snapshot (
     email       text PRIMARY KEY,
     raw         bigint NOT NULL,
-    vals        bytea NOT NULL,
+    seq         bigint NOT NULL,
     segment     integer NOT NULL,
     row         integer NOT NULL,
     known       boolean NOT NULL,
@@ -114,12 +114,22 @@ CREATE TEMP TABLE IF NOT EXISTS snapshot (
 """
 
 # PostgreSQL keeps the first row of each email with DISTINCT ON over the arrival order.
+# The sort carries keys only: a row's source values stay in `snapshot_in`, found by
+# `seq` for the few rows that are stale (carrying them made the sort of a 10M segment
+# several times wider). The staged rows are therefore kept until the build is done.
 FINALIZE = (
-    "INSERT INTO {snapshot} (email, raw, vals, segment, row, known, stale)"
-    " SELECT DISTINCT ON (i.email) i.email, i.raw, i.vals, i.segment, i.row,"
+    "INSERT INTO {snapshot} (email, raw, seq, segment, row, known, stale)"
+    " SELECT DISTINCT ON (i.email) i.email, i.raw, i.seq, i.segment, i.row,"
     " a.email IS NOT NULL, a.email IS NULL OR a.raw IS DISTINCT FROM i.raw"
     " FROM {snapshot}_in i LEFT JOIN acked a ON a.destination = ? AND a.email = i.email"
     " ORDER BY i.email, i.seq"
+)
+STALE_PAGE = (
+    "SELECT s.email, s.raw, i.vals, s.segment, s.row, a.email IS NOT NULL,"
+    " a.fingerprint, a.binding"
+    " FROM {snapshot} s JOIN {snapshot}_in i ON i.seq = s.seq"
+    " LEFT JOIN acked a ON a.destination = ? AND a.email = s.email"
+    " WHERE s.stale AND s.fingerprint IS NULL AND s.email > ? ORDER BY s.email LIMIT ?"
 )
 
 

@@ -164,8 +164,15 @@ class SqlSession:
         mark each row known/stale against the acknowledged state; returns the profiles."""
         with self._scratch() as tx:
             tx.run(self.sql.finalize, (self.destination,))
-            tx.run(self.sql.clear_staged, ())
+            if self.sql.clear_staged:
+                tx.run(self.sql.clear_staged, ())
         return self._snapshot_counts()[0]
+
+    def release_staged(self) -> None:
+        """Every stale row is built: the staged source values are no longer needed."""
+        if self.sql.release_staged:
+            with self._scratch() as tx:
+                tx.run(self.sql.release_staged, ())
 
     def refresh_flags(self) -> None:
         """Recompute known/stale after batches of an earlier run were acknowledged."""

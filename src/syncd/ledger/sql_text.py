@@ -28,7 +28,8 @@ class SqlText:
         " FROM {snapshot}_in i LEFT JOIN acked a ON a.destination = ? AND a.email = i.email"
         " ORDER BY i.email, i.rowid"
     )
-    clear_staged: str = "DELETE FROM {snapshot}_in"
+    clear_staged: str = "DELETE FROM {snapshot}_in"  # at finalize: the snapshot has the values
+    release_staged: str = ""  # after the build, where the snapshot has keys only
     snapshot_counts: str = (
         "SELECT count(*), count(*) FILTER (WHERE NOT known),"
         " count(*) FILTER (WHERE stale AND NOT known), count(*) FILTER (WHERE stale AND known)"

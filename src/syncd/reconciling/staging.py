@@ -177,3 +177,4 @@ def build_stale(
                 built.append((contact.fingerprint, contact.payload, row.email))
         staged.built += len(built)
         session.record_builds(built, settled, dropped, refresh if remember else [])
+    session.release_staged()
