@@ -316,6 +316,13 @@ def drop_postgres_worlds(bench: Bench) -> None:
 # -- the scenarios ----------------------------------------------------------------------------
 
 
+READ_PATHS = {
+    "known": "known in sync: nothing parsed",
+    "verified": "verified, nothing staged",
+    "staged": "staged",
+}
+
+
 def refresh(bench: Bench, world: World, dataset: Dataset, backend: str) -> Result:
     """B2: the segment did not change; nothing may be written."""
     started = time.perf_counter()
@@ -338,8 +345,7 @@ def refresh(bench: Bench, world: World, dataset: Dataset, backend: str) -> Resul
     else:
         target, met = "0 writes", not problems
     per_profile = 1e6 * run.wall_s / dataset.profiles
-    verified = run.report.get("verified")
-    path = "" if verified is None else "verified, nothing staged" if verified else "staged"
+    path = READ_PATHS.get(str(run.report.get("read")), "")
     note = (
         f"{per_profile:.1f} µs/profile{f' ({path})' if path else ''}; syncd CPU {run.cpu_s:.1f}s "
         f"(the rest: {'PostgreSQL' if backend != 'SQLite' else 'I/O'} and waits)"

@@ -16,18 +16,23 @@ async def test_an_unchanged_csv_segment_is_verified_and_nothing_written(
     rows = people(0, 200)
     w.destination({"vip": w.csv("vip", rows), "more": w.jsonl("more", people(300, 20))})
     first = await w.sync()
-    assert (first.outcome, first.verified) == ("success", False)  # nothing acknowledged yet
+    assert (first.outcome, first.verified, first.read) == ("success", False, "staged")
     writes = len(w.emulator.write_requests())
 
     again = await w.sync()
 
-    assert (again.outcome, again.verified) == ("success", True)
+    assert (again.outcome, again.verified, again.read) == ("success", True, "known")
     assert again.counts()["unchanged"] == 220
     assert len(w.emulator.write_requests()) == writes
     plan = await w.sync(dry_run=True)
     assert plan.verified
     assert plan.preview is not None
     assert plan.preview.adds == 0
+    with w.ledger.session("members") as session:
+        session.mark_in_sync(None)  # as after a run that failed: the rows are read again
+    verified = await w.sync()
+    assert (verified.read, verified.counts()["unchanged"]) == ("verified", 220)
+    assert len(w.emulator.write_requests()) == writes
 
 
 async def test_one_changed_row_fails_verification_and_only_it_is_sent(sync_world: World) -> None:
@@ -88,7 +93,7 @@ async def test_files_known_in_sync_are_not_even_parsed(
     monkeypatch.setattr(reading, "verify_segments", no_parsing)
     monkeypatch.setattr(reading, "stage_segments", no_parsing)
     report = await w.sync()
-    assert (report.outcome, report.verified) == ("success", True)
+    assert (report.outcome, report.verified, report.read) == ("success", True, "known")
     assert (report.counts()["unchanged"], report.staged.rows) == (40, 40)
 
 
@@ -130,4 +135,5 @@ async def test_a_run_that_may_change_sendgrid_forgets_the_record_first(sync_worl
     back = await w.sync()
     assert back.outcome == "success"
     assert not back.verified or back.counts()["upserted"] == 0
+    assert back.read != "known"  # the record was forgotten: the rows were read
     assert w.members() == emails(rows)

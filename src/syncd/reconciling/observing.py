@@ -57,6 +57,7 @@ class RunObserver:
             "outcome": report.outcome,
             "duration_s": round(report.duration, 3),
             "verified": report.verified,
+            "read": report.read,
             **counts,
         }
         if report.error:

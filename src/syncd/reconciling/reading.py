@@ -42,6 +42,7 @@ class SegmentReader:
         self._known: tuple[str, int] | None = None  # (binding, profiles) from `in_sync`
         self._digest: Digest | None = None
         self.staged = Staged()
+        self.how = ""  # "known" (in sync, nothing parsed), "verified" or "staged"
 
     async def read(self) -> Staged:
         """Everything that needs no request: the in-sync record, or a read."""
@@ -53,6 +54,7 @@ class SegmentReader:
                 binding, profiles, rows = known[len(prefix) :].split(":")
                 self._known = (binding, int(profiles))
                 self.staged = Staged(profiles=int(profiles), rows=int(rows))
+                self.how = "known"
                 return self.staged
             if await in_thread(self._worth_verifying):
                 self.staged, digest = await in_thread(
@@ -60,6 +62,7 @@ class SegmentReader:
                 )
                 if digest.count <= self.spec.limits.max_profiles:
                     self._digest = digest
+                    self.how = "verified"
                     return self.staged
                 # over the limit, or duplicates: only staging counts distinct profiles
         return await self._stage()
@@ -69,6 +72,7 @@ class SegmentReader:
 
     async def _stage(self) -> Staged:
         self._known = self._digest = None
+        self.how = "staged"
         self.staged = await in_thread(
             stage_segments, self.session, self.spec, self.builder, base_dir=self.base_dir
         )
@@ -87,6 +91,7 @@ class SegmentReader:
             self.staged, self._digest = await in_thread(
                 verify_segments, self.spec, self.builder, base_dir=self.base_dir
             )
+            self.how = "verified"
         if self._digest is not None:
             acked = await in_thread(self.session.acked_digest, binding)
             digest = self._digest

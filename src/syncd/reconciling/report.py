@@ -32,6 +32,9 @@ class RunReport:
     preview: Preview | None = None
     verified: bool = False
     """The sources were found equal to what SendGrid has without staging them."""
+    read: str = ""
+    """How the segments were read: known (in sync by their bytes, nothing parsed),
+    verified (rows fingerprinted and summed) or staged (the full diff)."""
     retry_after: float | None = None
     """For a temporary failure: when SendGrid said to come back, in seconds."""
 

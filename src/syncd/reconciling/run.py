@@ -150,10 +150,12 @@ class Reconciler:
             )
             report.preview = Preview() if dry_run else None
             report.verified = True
+            report.read = reader.how
             if not dry_run and report.rejected == 0:
                 await self._record_in_sync(session, reader, binding.digest)
             return
         report.staged = reader.staged
+        report.read = reader.how
         if not dry_run:  # from here SendGrid may change: forget it was known equal
             await in_thread(session.mark_in_sync, None)
         applier = Applier(
