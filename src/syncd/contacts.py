@@ -102,7 +102,7 @@ class ContactBuilder:
         email = email.strip().lower()
         if not email:
             return "email is empty"
-        encoded = orjson.dumps(values, default=str)
+        encoded = _compact(orjson.dumps(values, default=str))
         raw = xxhash.xxh3_64_intdigest(encoded, self._seed)
         return email, raw - _WRAP if raw >= _SIGN else raw, encoded
 
@@ -140,8 +140,15 @@ class ContactBuilder:
             custom = {name: value for name, i in self._custom if (value := _text(values[i]))}
             if custom:
                 payload["custom_fields"] = custom
-        encoded = orjson.dumps(payload)
+        encoded = _compact(orjson.dumps(payload))
         return Built(email, encoded, fingerprint(encoded))
+
+
+def _compact(encoded: bytes) -> bytes:
+    """A copy of exactly its length. An `orjson.dumps` result keeps a ≈ 4 KB allocation
+    however short it is, and these are held by the ten thousand (a staging chunk, a
+    batch of 30,000): 118 MB instead of 6 MB for a batch."""
+    return bytes(memoryview(encoded))
 
 
 def _text(value: Any) -> str:
@@ -278,4 +285,4 @@ class Outgoing:
                 except ValueError:
                     return f"custom field {name} ({field.type}): value is not a valid {field.type}"
             contact["custom_fields"] = by_id
-        return orjson.dumps(contact)
+        return _compact(orjson.dumps(contact))
