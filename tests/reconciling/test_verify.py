@@ -137,3 +137,27 @@ async def test_a_run_that_may_change_sendgrid_forgets_the_record_first(sync_worl
     assert not back.verified or back.counts()["upserted"] == 0
     assert back.read != "known"  # the record was forgotten: the rows were read
     assert w.members() == emails(rows)
+
+
+async def test_new_bytes_go_straight_to_staging_and_equal_rows_send_nothing(
+    sync_world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    w = sync_world
+    rows = people(0, 30)
+    w.destination({"vip": w.csv("vip", rows)})
+    await w.sync()
+    writes = len(w.emulator.write_requests())
+
+    def no_verifying(*args: object, **kwargs: object) -> object:
+        raise AssertionError("the files were verified before being staged")
+
+    monkeypatch.setattr(reading, "verify_segments", no_verifying)
+    w.csv("vip", list(reversed(rows)))  # other bytes, the same rows
+    rewritten = await w.sync()
+    assert (rewritten.outcome, rewritten.read) == ("success", "staged")
+    assert rewritten.counts()["unchanged"] == 30
+    assert len(w.emulator.write_requests()) == writes
+    rows[7]["FirstName"] = "Changed"
+    w.csv("vip", rows)
+    changed = await w.sync()
+    assert (changed.read, changed.counts()["upserted"]) == ("staged", 1)

@@ -5,8 +5,10 @@ Three ways, tried in order:
 1. **Known in sync.** File sources whose bytes, definition and binding are those SendGrid
    was last known to equal (`in_sync` in the ledger, recorded only after a clean run):
    nothing is parsed at all.
-2. **Verified.** File sources, a destination in sync before: rows are only keyed and
-   their fingerprints summed; equal to the acknowledged state's sums, nothing changed.
+2. **Verified.** File sources, a destination in sync before but no record of the files'
+   bytes (or a record whose bytes are the same but not the definition): rows are only
+   keyed and their fingerprints summed; equal to the acknowledged state's sums, nothing
+   changed. Files whose bytes differ from the record go straight to staging.
 3. **Staged.** Rows go to the ledger's snapshot and the stale ones are built.
 
 Everything before the preflight is local: a segment over maxProfiles fails before any
@@ -56,6 +58,10 @@ class SegmentReader:
                 self.staged = Staged(profiles=int(profiles), rows=int(rows))
                 self.how = "known"
                 return self.staged
+            if _bytes_changed(known, self._prints):
+                # Rows changed, almost surely: verifying would read the files only to
+                # read them again for staging. A file rewritten with equal rows is staged.
+                return await self._stage()
             if await in_thread(self._worth_verifying):
                 self.staged, digest = await in_thread(
                     verify_segments, self.spec, self.builder, base_dir=self.base_dir
@@ -110,3 +116,10 @@ class SegmentReader:
             return None
         staged = self.staged
         return f"{self.loaded.digest}:{self._prints}:{binding}:{staged.profiles}:{staged.rows}"
+
+
+def _bytes_changed(record: str | None, prints: str | None) -> bool:
+    """Whether the files differ from those SendGrid was last known to equal."""
+    if not record or prints is None:
+        return False
+    return record.split(":")[1] != prints
