@@ -1,0 +1,244 @@
+"""The corpus of bad source data: each case's expected run outcome, and its generation."""
+
+from __future__ import annotations
+
+import os
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.corpus.common import MIB, destination_text
+
+
+@dataclass(frozen=True)
+class BadSource:
+    """One destination over a bad source, and what its run must report.
+
+    Either the run fails with `error` (every text in it), or it succeeds with exactly the
+    `rejected` (row, reason-part) pairs, `sent` contacts reaching SendGrid and `reported`
+    rejections counted (rejection rows kept: at most 10,000 a run).
+    """
+
+    name: str
+    source: dict[str, object]
+    error: tuple[str, ...] = ()
+    outcome: str = "success"
+    rejected: tuple[tuple[int, str], ...] = ()
+    sent: int = 0
+    reported: int | None = None
+    mapping: dict[str, object] = field(default_factory=lambda: {"email": "Email"})
+
+    def text(self) -> str:
+        return destination_text(
+            self.name, mapping=self.mapping, segments=[{"name": "main", "source": self.source}]
+        )
+
+
+def csv(path: str, **options: object) -> dict[str, object]:
+    return {"csv": {"path": path, **options}}
+
+
+FULL_MAPPING: dict[str, object] = {
+    "email": "Email",
+    "first_name": "FirstName",
+    "custom_fields": {"orders": "Orders"},
+}
+
+BAD_SOURCES = (
+    BadSource(
+        "missing-column",
+        csv("../sources/missing-column.csv"),
+        error=(
+            "csv missing-column.csv: column(s) Orders not found; the source has: Email, FirstName",
+        ),
+        outcome="permanent",
+        mapping=FULL_MAPPING,
+    ),
+    BadSource(
+        "latin1-as-utf8",
+        csv("../sources/latin1.csv"),
+        error=(
+            "csv latin1.csv: line 3 is not valid utf-8; set source.csv.encoding (e.g. latin-1)",
+        ),
+        outcome="permanent",
+        mapping=FULL_MAPPING,
+    ),
+    BadSource(
+        "latin1-declared",
+        csv("../sources/latin1.csv", encoding="latin-1"),
+        sent=3,
+        mapping=FULL_MAPPING,
+    ),
+    BadSource(
+        "unknown-encoding",
+        csv("../sources/latin1.csv", encoding="klingon"),
+        error=("csv latin1.csv: unknown encoding 'klingon'",),
+        outcome="permanent",
+    ),
+    BadSource(
+        "nul-byte",
+        csv("../sources/nul.csv"),
+        rejected=(
+            (
+                3,
+                "email is not a valid address: The email address contains invalid characters "
+                "before the @-sign: U+0000.",
+            ),
+        ),
+        sent=1,
+    ),
+    BadSource(
+        "binary",
+        csv("../data/binary.csv"),
+        error=("csv binary.csv: line 1 is not valid utf-8",),
+        outcome="permanent",
+    ),
+    BadSource(
+        "invalid-emails",
+        csv("../sources/invalid-emails.csv"),
+        rejected=(
+            (2, "email is empty"),
+            (3, "email is not a valid address: no @"),
+            (
+                4,
+                "email is not a valid address: The part after the @-sign contains invalid "
+                "characters: '@'.",
+            ),
+            (
+                5,
+                "email is not a valid address: The part after the @-sign is not valid. It "
+                "should have a period.",
+            ),
+            (
+                6,
+                "email is not a valid address: The email address contains invalid characters "
+                "before the @-sign: SPACE.",
+            ),
+            (7, "email is longer than 254 characters"),
+            (
+                8,
+                "email is not a valid address: Quoting the part before the @-sign is not "
+                "allowed here.",
+            ),
+            (
+                9,
+                "email is not a valid address: A bracketed IP address after the @-sign is not "
+                "allowed here.",
+            ),
+        ),
+        sent=2,
+        mapping=FULL_MAPPING,
+    ),
+    BadSource(
+        "bad-values",
+        csv("../sources/bad-values.csv"),
+        rejected=(
+            (3, "first_name is longer than 50 characters (80)"),
+            (4, "custom field orders (Number): value is not a valid Number"),
+            (5, "email is empty"),
+        ),
+        sent=2,
+        mapping=FULL_MAPPING,
+    ),
+    BadSource(
+        "huge-field",
+        csv("../data/huge-field.csv"),
+        error=(
+            "csv huge-field.csv: line 2: field larger than field limit (1048576); "
+            "is it a CSV file?",
+        ),
+        outcome="permanent",
+    ),
+    BadSource(
+        "fifo",
+        csv("../data/fifo.csv"),
+        error=("csv fifo.csv:", "is not a regular file"),
+        outcome="temporary",
+    ),
+    BadSource(
+        "directory",
+        csv("../data"),
+        error=("csv data:", "is not a regular file"),
+        outcome="temporary",
+    ),
+    BadSource(
+        "missing-file",
+        csv("../data/nowhere.csv"),
+        error=("csv nowhere.csv:", "does not exist"),
+        outcome="temporary",
+    ),
+    BadSource(
+        "bad-jsonl",
+        {"jsonl": {"path": "../sources/bad.jsonl"}},
+        rejected=(
+            (2, "not valid JSON"),
+            (3, "not a JSON object"),
+            (4, "not a JSON object"),
+            (5, "a mapped value is an object or array, not a scalar"),
+        ),
+        sent=2,
+    ),
+    BadSource(
+        "latin1-jsonl",
+        {"jsonl": {"path": "../sources/latin1.jsonl"}},
+        error=("jsonl latin1.jsonl: line 2 is not valid UTF-8",),
+        outcome="permanent",
+    ),
+    BadSource(
+        "not-a-database",
+        {"sqlite": {"path": "../sources/invalid-emails.csv", "query": "SELECT * FROM people"}},
+        error=("sqlite invalid-emails.csv: the query failed: file is not a database",),
+        outcome="permanent",
+    ),
+    BadSource(
+        "missing-table",
+        {"sqlite": {"path": "../data/people.db", "query": "SELECT * FROM nobody"}},
+        error=("sqlite people.db: the query failed: no such table: nobody",),
+        outcome="permanent",
+    ),
+    BadSource(
+        "writing-query",
+        {"sqlite": {"path": "../data/people.db", "query": "DELETE FROM people"}},
+        error=("sqlite people.db: the query failed: attempt to write a readonly database",),
+        outcome="permanent",
+    ),
+    BadSource(
+        "ten-thousand-invalid",
+        csv("../data/ten-thousand-invalid.csv"),
+        sent=50,
+        reported=10_000,
+    ),
+    BadSource(
+        "over-ten-thousand-invalid",
+        csv("../data/twelve-thousand-invalid.csv"),
+        sent=10,
+        reported=12_000,
+    ),
+)
+
+
+def source_corpus(data: Path) -> Path:
+    """The generated source files, in `data` (created)."""
+    import sqlite3
+
+    data.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(9)
+    (data / "binary.csv").write_bytes(
+        b"\x89PNG\r\n\x1a\n" + bytes(rng.randrange(256) for _ in range(2048))
+    )
+    (data / "huge-field.csv").write_text("Email\n" + "x" * (MIB + 10) + "@example.com\n")
+    os.mkfifo(data / "fifo.csv")
+    _invalid_rows(data / "ten-thousand-invalid.csv", invalid=10_000, valid=50)
+    _invalid_rows(data / "twelve-thousand-invalid.csv", invalid=12_000, valid=10)
+    with sqlite3.connect(data / "people.db") as db:
+        db.execute("CREATE TABLE people (Email TEXT)")
+        db.execute("INSERT INTO people VALUES ('corpus.sqlite@example.com')")
+    db.close()
+    return data
+
+
+def _invalid_rows(path: Path, *, invalid: int, valid: int) -> None:
+    rows = ["Email"]
+    rows += [f"not-an-address-{n}" for n in range(invalid)]
+    rows += [f"corpus.valid.{n}@example.com" for n in range(valid)]
+    path.write_text("\n".join(rows) + "\n")
