@@ -46,7 +46,7 @@ import yaml
 from bench.common import API_KEY, PYTHON, REPO, WORK, Result, exclusive, say, table
 from bench.data import Dataset
 from bench.emulator import EmulatorProcess, proc_cpu_seconds, proc_rss_mb
-from bench.syncing import destination_document
+from bench.syncing import destination_document, reconcile_events
 
 TARGET_CPU_SHARE = 0.05
 TARGET_RSS_MB = 200.0
@@ -92,13 +92,7 @@ def _epoch(timestamp: str) -> float:
 def _runs(log: Path) -> list[tuple[str, float, float, str]]:
     """(destination, start, end, outcome) of every run in the daemon's log."""
     found = []
-    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
-        if '"reconcile.done"' not in line:
-            continue
-        try:
-            event = json.loads(line)
-        except ValueError:
-            continue
+    for event in reconcile_events(log):
         end = _epoch(event["timestamp"])
         found.append(
             (event["destination"], end - float(event["duration_s"]), end, event["outcome"])

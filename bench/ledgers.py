@@ -29,7 +29,7 @@ from bench.common import DATA, PG_DSN
 from bench.syncing import World
 from syncd.contacts import ContactBuilder, FieldBinding
 from syncd.ledger import open_ledger
-from syncd.loading import load_directory
+from syncd.loading import LoadedDestination, load_directory
 from syncd.sources import BadRow, files_print, open_segment
 
 
@@ -103,9 +103,10 @@ def preseed(world: World, schema: str, dsn: str = PG_DSN) -> Preseeded:
                 (schema,),
             )
         ]
-        records = _acked_records(world, columns)
+        loaded = load_directory(world.destinations).destinations[world.name]
+        records = _acked_records(world.name, loaded, columns)
         head = list(itertools.islice(records, CACHE_CHECK_ROWS))
-        cached = _cache_path(world, columns, head)
+        cached = _cache_path(world.name, loaded, columns, head)
         copy_in = f"COPY acked ({', '.join(columns)}) FROM STDIN"
         with connection.cursor() as cursor:
             if cached.exists():
@@ -130,9 +131,8 @@ def preseed(world: World, schema: str, dsn: str = PG_DSN) -> Preseeded:
 CACHE_CHECK_ROWS = 1000
 
 
-def _acked_records(world: World, columns: list[str]) -> Iterator[list[Any]]:
+def _acked_records(name: str, loaded: LoadedDestination, columns: list[str]) -> Iterator[list[Any]]:
     """The `acked` rows an initial export would write, computed by syncd's own code."""
-    loaded = load_directory(world.destinations).destinations[world.name]
     spec = loaded.definition.spec
     builder = ContactBuilder(spec.mapping)
     key = getattr(builder, "key", None)  # the source-values fingerprint, where the ledger has one
@@ -152,7 +152,7 @@ def _acked_records(world: World, columns: list[str]) -> Iterator[list[Any]]:
             if isinstance(built, str):
                 continue
             record = {
-                "destination": world.name,
+                "destination": name,
                 "email": built.email,
                 "fingerprint": built.fingerprint,
                 "binding": binding,
@@ -163,12 +163,13 @@ def _acked_records(world: World, columns: list[str]) -> Iterator[list[Any]]:
             yield [record[c] for c in columns]
 
 
-def _cache_path(world: World, columns: list[str], head: list[list[Any]]) -> Path:
-    loaded = load_directory(world.destinations).destinations[world.name]
+def _cache_path(
+    name: str, loaded: LoadedDestination, columns: list[str], head: list[list[Any]]
+) -> Path:
     prints = files_print(loaded.definition.spec.segments, base_dir=loaded.path.parent)
     digest = xxhash.xxh3_64(repr((prints, columns, head)).encode()).hexdigest()
-    matches = sorted(DATA.glob(f"acked-{world.name}-{digest}-*.copy"))
-    return matches[0] if matches else DATA / f"acked-{world.name}-{digest}-pending.copy"
+    matches = sorted(DATA.glob(f"acked-{name}-{digest}-*.copy"))
+    return matches[0] if matches else DATA / f"acked-{name}-{digest}-pending.copy"
 
 
 def _keep(connection: psycopg.Connection, columns: list[str], cached: Path, contacts: int) -> None:

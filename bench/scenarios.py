@@ -8,310 +8,43 @@ PostgreSQL ledgers are pre-seeded (see bench/ledgers.py).
 
 from __future__ import annotations
 
-import csv
 import itertools
-import json
 import math
 import time
 import traceback
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
 
-from bench import ledgers
-from bench.b4_floor import Floor, measure_apart
-from bench.common import PROFILES, WORK, Result, say
-from bench.data import CHANGED_SLOT, COLUMNS, SLOTS, Dataset, fields
-from bench.emulator import EmulatorProcess, summarize
-from bench.profiling import breakdown
-from bench.syncing import MAPPING, SyncRun, World, run_sync
-from syncd.contacts import ContactBuilder
-from syncd.destinations import Mapping as FieldMapping
-from syncd.sendgrid import MAX_BODY_BYTES, MAX_CONTACTS, REMOVE_LIMIT, SEARCH_LIMIT, upsert_body
+from bench.common import WORK, Result, say
+from bench.data import CHANGED_SLOT, SLOTS, Dataset, fields
+from bench.emulator import EmulatorProcess
+from bench.plan import (
+    B2_TARGET_RATIO,
+    B2_TARGET_RSS_MB,
+    FLAT_TOLERANCE,
+    LINEAR_TOLERANCE,
+    SELECTABLE,
+    Bench,
+    Plan,
+    label,
+    list_id,
+    world_name,
+)
+from bench.syncing import World
+from bench.worlds import (
+    changed_bytes,
+    drop_postgres_worlds,
+    failure,
+    floor_of,
+    measured_sync,
+    postgres_world,
+    request_floor,
+    sqlite_world,
+    sync_result,
+)
+from syncd.sendgrid import REMOVE_LIMIT, SEARCH_LIMIT
 
-B1_TARGET_S = 30.0
-B2_TARGET_RATIO = 3.0
-B2_TARGET_RSS_MB = 250.0
-LINEAR_TOLERANCE = 1.25  # cost per profile may grow this much from one size to the next
-FLAT_TOLERANCE = 1.15  # peak RSS may grow this much from the smallest size to the largest
-SELECTABLE = ("B1", "B2", "B3", "B4", "SCALING", "DAEMON")
-_LIST_NAMESPACE = uuid.UUID("5b7c0e9a-3f1d-4c2b-9a8e-6d5f4c3b2a10")
-
-
-def label(size: int) -> str:
-    if size >= 1_000_000 and size % 1_000_000 == 0:
-        return f"{size // 1_000_000}M"
-    if size >= 1000 and size % 1000 == 0:
-        return f"{size // 1000}k"
-    return str(size)
-
-
-def world_name(backend: str, size: int) -> str:
-    """The destination's metadata.name: lower-case, as syncd requires."""
-    return f"{backend}-{label(size).lower()}"
-
-
-def list_id(name: str) -> str:
-    return str(uuid.uuid5(_LIST_NAMESPACE, name))
-
-
-@dataclass(frozen=True)
-class Plan:
-    """Sizes: the full run, or `--quick` (a smoke test of the harness, no targets)."""
-
-    b1: int
-    sqlite_sizes: tuple[int, ...]
-    postgres_sizes: tuple[int, ...]
-    b3: int
-    headline: int  # the B2 size the targets are stated for
-
-    @staticmethod
-    def make(*, quick: bool, skip_10m: bool) -> Plan:
-        if quick:
-            return Plan(10_000, (10_000, 100_000), (100_000,), 100_000, 100_000)
-        postgres = (1_000_000,) if skip_10m else (1_000_000, 10_000_000)
-        return Plan(100_000, (10_000, 100_000, 1_000_000), postgres, 1_000_000, 1_000_000)
-
-    def worlds(self) -> list[str]:
-        return [world_name("sqlite", n) for n in self.sqlite_sizes] + [
-            world_name("pg", n) for n in self.postgres_sizes
-        ]
-
-
-@dataclass
-class Bench:
-    plan: Plan
-    only: frozenset[str]
-    profile: bool = False
-    quick: bool = False
-    results: list[Result] = field(default_factory=list)
-    floors: dict[str, Floor] = field(default_factory=dict)
-    worlds: dict[str, World] = field(default_factory=dict)
-    phases: dict[str, float] = field(default_factory=dict)
-    emulator: EmulatorProcess | None = None
-    postgres_problem: str | None = None
-
-    def wants(self, key: str) -> bool:
-        return key in self.only
-
-    def add(self, result: Result) -> Result:
-        self.results.append(result)
-        verdict = {True: "met", False: "MISSED", None: ""}[result.met]
-        wall = f"{result.wall_s:.2f}s" if result.wall_s is not None else ""
-        say(f"  {result.scenario}: {wall} {verdict} {result.note}".rstrip())
-        return result
-
-    def phase(self, name: str, started: float) -> None:
-        self.phases[name] = round(self.phases.get(name, 0.0) + time.perf_counter() - started, 2)
-
-    @property
-    def url(self) -> str:
-        assert self.emulator is not None
-        return self.emulator.url
-
-
-# -- measuring --------------------------------------------------------------------------------
-
-
-def floor_of(bench: Bench, dataset: Dataset) -> Floor:
-    """B4 for this file, measured once per bench run (best of 3 up to 1M rows)."""
-    if dataset.name not in bench.floors:
-        started = time.perf_counter()
-        dataset.ensure()
-        bench.floors[dataset.name] = measure_apart(
-            dataset.path, repeat=3 if dataset.size <= 1_000_000 else 1
-        )
-        bench.phase("B4 floors", started)
-    return bench.floors[dataset.name]
-
-
-def contact_bytes(dataset: Dataset) -> int:
-    """Bytes of every contact as sent (syncd's own encoding), cached next to the file.
-
-    The generated rows have no blank mapped field and no custom field, so what
-    `Outgoing.encode` sends has exactly the length of the staged payload."""
-    cache = dataset.path.with_suffix(".bytes.json")
-    if cache.exists():
-        cached: dict[str, int] = json.loads(cache.read_text(encoding="utf-8"))
-        if cached.get("mtime_ns") == dataset.path.stat().st_mtime_ns:
-            return cached["bytes"]
-    builder = ContactBuilder(FieldMapping.model_validate(MAPPING))
-    total = 0
-    with dataset.path.open(encoding="utf-8", newline="") as handle:
-        reader = csv.reader(handle)
-        header = next(reader)
-        positions = [header.index(column) for column in builder.columns]
-        for record in reader:
-            built = builder.build([record[i] for i in positions])
-            if not isinstance(built, str):
-                total += len(built.payload)
-    cache.write_text(
-        json.dumps({"bytes": total, "mtime_ns": dataset.path.stat().st_mtime_ns}),
-        encoding="utf-8",
-    )
-    return total
-
-
-def changed_bytes(size: int) -> int:
-    """Bytes of the B3 file's changed contacts as sent."""
-    builder = ContactBuilder(FieldMapping.model_validate(MAPPING))
-    total = 0
-    for i in range(CHANGED_SLOT, size, SLOTS):
-        row = dict(zip(COLUMNS, fields(i, "b3"), strict=True))
-        built = builder.build([row[column] for column in builder.columns])
-        if not isinstance(built, str):
-            total += len(built.payload)
-    return total
-
-
-def request_floor(contacts: int, payload_bytes: int) -> int:
-    """max(⌈contacts / 30,000⌉, ⌈bytes / 6 MB⌉): no batching can do with fewer upserts."""
-    if not contacts:
-        return 0
-    overhead = len(upsert_body("00000000-0000-0000-0000-000000000000", []))
-    body_bytes = payload_bytes + contacts - 1  # the commas between contacts
-    by_bytes = math.ceil(body_bytes / (MAX_BODY_BYTES - overhead))
-    return max(math.ceil(contacts / MAX_CONTACTS), by_bytes)
-
-
-@dataclass
-class Measured:
-    run: SyncRun
-    requests: dict[str, int]
-    emulator_cpu_s: float
-    profile: dict[str, float] | None
-
-
-def measured_sync(bench: Bench, world: World, slug: str) -> Measured:
-    emulator = bench.emulator
-    assert emulator is not None
-    before = len(emulator.requests())
-    emulator_cpu = emulator.cpu_seconds()
-    profile = PROFILES / f"{slug}.txt" if bench.profile else None
-    run = run_sync(world, emulator.url, profile=profile)
-    records = emulator.requests()[before:]
-    return Measured(
-        run=run,
-        requests=summarize(records),
-        emulator_cpu_s=emulator.cpu_seconds() - emulator_cpu,
-        profile=breakdown(profile) if profile is not None and profile.exists() else None,
-    )
-
-
-def _base_extra(measured: Measured) -> dict[str, Any]:
-    run = measured.run
-    extra: dict[str, Any] = {
-        "run_s": run.duration_s,
-        "cpu_s": round(run.cpu_s, 2),
-        "user_s": round(run.user_s, 2),
-        "sys_s": round(run.sys_s, 2),
-        "emulator_cpu_s": round(measured.emulator_cpu_s, 2),
-        "exit_code": run.exit_code,
-        "report": run.report,
-        "requests_by_kind": measured.requests,
-        "log": str(run.log),
-    }
-    if measured.profile is not None:
-        extra["profile_s"] = {k: round(v, 2) for k, v in measured.profile.items()}
-    return extra
-
-
-def _failure(run: SyncRun) -> str:
-    if run.exit_code == 0 and run.report.get("outcome") == "success":
-        return ""
-    return f"run failed (exit {run.exit_code}, {run.report.get('error') or 'see ' + str(run.log)})"
-
-
-# -- worlds -----------------------------------------------------------------------------------
-
-
-def export(bench: Bench, world: World, dataset: Dataset, scenario: str, *, b1: bool) -> Result:
-    """An initial export: the ledger is empty, every profile goes to SendGrid."""
-    started = time.perf_counter()
-    floor = floor_of(bench, dataset)
-    needed = request_floor(dataset.profiles, contact_bytes(dataset))
-    say(f"{scenario}: {dataset.profiles:,} profiles into an empty list…")
-    measured = measured_sync(bench, world, f"{world.name}-export")
-    run, requests = measured.run, measured.requests
-    assert bench.emulator is not None
-    listed = bench.emulator.list_count(world.list_id)
-    problems = [p for p in (_failure(run),) if p]
-    if listed != dataset.profiles:
-        problems.append(f"the list holds {listed:,} contacts, not {dataset.profiles:,}")
-    if requests["sent"] != dataset.profiles:
-        problems.append(f"{requests['sent']:,} contacts sent")
-    at_floor = requests["upserts"] == needed
-    if b1:
-        target = f"≤ {B1_TARGET_S:.0f} s, {needed} PUTs"
-        met = not problems and run.wall_s <= B1_TARGET_S and at_floor
-    else:
-        target, met = "list complete", not problems
-    note = (
-        f"{requests['upserts']} PUTs for a floor of {needed}; list complete: {listed:,}; "
-        f"syncd CPU {run.cpu_s:.1f}s, emulator CPU {measured.emulator_cpu_s:.1f}s"
-    )
-    extra = {**_base_extra(measured), "upsert_floor": needed, "list_count": listed}
-    bench.phase(scenario, started)
-    return bench.add(
-        Result(
-            scenario=scenario,
-            profiles=dataset.profiles,
-            wall_s=run.wall_s,
-            floor_s=floor.seconds,
-            peak_rss_mb=run.peak_rss_mb,
-            requests=requests["requests"],
-            writes=requests["writes"],
-            sent=requests["sent"],
-            target=target,
-            met=met,
-            note="; ".join([*problems, note]),
-            extra=extra,
-        )
-    )
-
-
-def sqlite_world(bench: Bench, size: int) -> World:
-    """The SQLite world of this size, its initial export done (B1 for the B1 size)."""
-    name = world_name("sqlite", size)
-    if name not in bench.worlds:
-        world = World(name, list_id(name)).create()
-        dataset = Dataset(size)
-        world.point_at(dataset.ensure())
-        is_b1 = size == bench.plan.b1 and bench.wants("B1")
-        scenario = "B1 initial export" if is_b1 else f"export {label(size)} (setup)"
-        export(bench, world, dataset, scenario, b1=is_b1)
-        bench.worlds[name] = world
-    return bench.worlds[name]
-
-
-def postgres_world(bench: Bench, size: int) -> World | None:
-    """The PostgreSQL world of this size, its ledger pre-seeded; None without a server."""
-    name = world_name("pg", size)
-    if bench.postgres_problem:
-        return None
-    if name not in bench.worlds:
-        started = time.perf_counter()
-        schema = f"syncd_bench_{name.removeprefix('pg-')}"
-        ledgers.reset_schema(schema)
-        world = World(name, list_id(name), state=ledgers.schema_url(schema)).create()
-        dataset = Dataset(size)
-        world.point_at(dataset.ensure())
-        say(f"pre-seeding the PostgreSQL ledger with {size:,} acknowledged contacts…")
-        seeded = ledgers.preseed(world, schema)
-        say(f"  pre-seeded {seeded.contacts:,} contacts in {seeded.seconds:.1f}s")
-        bench.worlds[name] = world
-        bench.phase(f"pre-seed {label(size)} (PostgreSQL)", started)
-    return bench.worlds[name]
-
-
-def drop_postgres_worlds(bench: Bench) -> None:
-    for name in list(bench.worlds):
-        if name.startswith("pg-"):
-            ledgers.drop_schema(f"syncd_bench_{name.removeprefix('pg-')}")
-            del bench.worlds[name]
-
+__all__ = ["SELECTABLE", "Bench", "Plan", "attempt", "run_all"]
 
 # -- the scenarios ----------------------------------------------------------------------------
 
@@ -332,7 +65,7 @@ def refresh(bench: Bench, world: World, dataset: Dataset, backend: str) -> Resul
     say(f"{scenario}: no change…")
     measured = measured_sync(bench, world, f"{world.name}-refresh")
     run, requests = measured.run, measured.requests
-    problems = [p for p in (_failure(run),) if p]
+    problems = [p for p in (failure(run),) if p]
     if requests["writes"]:
         problems.append(f"{requests['writes']} write requests")
     if run.count("unchanged") != dataset.profiles:
@@ -352,24 +85,17 @@ def refresh(bench: Bench, world: World, dataset: Dataset, backend: str) -> Resul
     )
     bench.phase(scenario, started)
     return bench.add(
-        Result(
+        sync_result(
+            measured,
+            floor,
             scenario=scenario,
             profiles=dataset.profiles,
-            wall_s=run.wall_s,
-            floor_s=floor.seconds,
-            peak_rss_mb=run.peak_rss_mb,
-            requests=requests["requests"],
-            writes=requests["writes"],
-            sent=requests["sent"],
             target=target,
             met=met,
-            note="; ".join([*problems, note]),
-            extra={
-                **_base_extra(measured),
-                "backend": backend,
-                "us_per_profile": per_profile,
-                "ok": not problems,
-            },
+            notes=[*problems, note],
+            backend=backend,
+            us_per_profile=per_profile,
+            ok=not problems,
         )
     )
 
@@ -385,7 +111,7 @@ def one_change(bench: Bench, world: World, size: int, backend: str) -> Result:
     say(f"{scenario}: the whole segment staged…")
     measured = measured_sync(bench, world, f"{world.name}-one")
     run, requests = measured.run, measured.requests
-    problems = [p for p in (_failure(run),) if p]
+    problems = [p for p in (failure(run),) if p]
     if requests["sent"] != 1 or requests["upserts"] != 1:
         problems.append(f"{requests['sent']} contacts in {requests['upserts']} upserts, not 1")
     if requests["writes"] != 1 or run.count("removed"):
@@ -399,24 +125,17 @@ def one_change(bench: Bench, world: World, size: int, backend: str) -> Result:
     )
     bench.phase(scenario, started)
     return bench.add(
-        Result(
+        sync_result(
+            measured,
+            floor,
             scenario=scenario,
             profiles=variant.profiles,
-            wall_s=run.wall_s,
-            floor_s=floor.seconds,
-            peak_rss_mb=run.peak_rss_mb,
-            requests=requests["requests"],
-            writes=requests["writes"],
-            sent=requests["sent"],
             target="send 1, staged",
             met=not problems,
-            note="; ".join([*problems, note]),
-            extra={
-                **_base_extra(measured),
-                "backend": backend,
-                "us_per_profile": per_profile,
-                "ok": not problems,
-            },
+            notes=[*problems, note],
+            backend=backend,
+            us_per_profile=per_profile,
+            ok=not problems,
         )
     )
 
@@ -439,7 +158,7 @@ def b3(bench: Bench) -> Result:
     upsert_floor = request_floor(changed, changed_bytes(size))
     removal_floor = math.ceil(gone / SEARCH_LIMIT) + math.ceil(gone / REMOVE_LIMIT)
     listed = bench.emulator.list_count(world.list_id)
-    problems = [p for p in (_failure(run),) if p]
+    problems = [p for p in (failure(run),) if p]
     if requests["sent"] != changed or run.count("upserted") != changed:
         problems.append(f"{requests['sent']:,} contacts sent, {changed:,} changed")
     if run.count("removed") != gone or requests["removed_ids"] != gone:
@@ -458,26 +177,19 @@ def b3(bench: Bench) -> Result:
     )
     bench.phase(scenario, started)
     return bench.add(
-        Result(
+        sync_result(
+            measured,
+            floor,
             scenario=scenario,
             profiles=variant.profiles,
-            wall_s=run.wall_s,
-            floor_s=floor.seconds,
-            peak_rss_mb=run.peak_rss_mb,
-            requests=requests["requests"],
-            writes=requests["writes"],
-            sent=requests["sent"],
             target=f"send {changed:,}, remove {gone:,}, min requests",
             met=not problems and at_minimum,
-            note="; ".join([*problems, note]),
-            extra={
-                **_base_extra(measured),
-                "changed": changed,
-                "gone": gone,
-                "upsert_floor": upsert_floor,
-                "removal_floor": removal_floor,
-                "list_count": listed,
-            },
+            notes=[*problems, note],
+            changed=changed,
+            gone=gone,
+            upsert_floor=upsert_floor,
+            removal_floor=removal_floor,
+            list_count=listed,
         )
     )
 

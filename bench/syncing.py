@@ -147,7 +147,7 @@ def run_sync(world: World, emulator_url: str, *, profile: Path | None = None) ->
         exit_code=exit_code,
         user_s=user_s,
         sys_s=sys_s,
-        report=_last_report(log),
+        report=(reconcile_events(log) or [{}])[-1],
         log=log,
     )
 
@@ -183,9 +183,9 @@ def launch(
     return exit_code, (maxrss_kb, user_s, sys_s)
 
 
-def _last_report(log: Path) -> dict[str, Any]:
-    """The fields of the run's `reconcile.done` line (the canonical line per run)."""
-    found: dict[str, Any] = {}
+def reconcile_events(log: Path) -> list[dict[str, Any]]:
+    """The fields of every `reconcile.done` line (the canonical line per run) in a log."""
+    found: list[dict[str, Any]] = []
     for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
         if '"reconcile.done"' not in line:
             continue
@@ -194,5 +194,5 @@ def _last_report(log: Path) -> dict[str, Any]:
         except ValueError:
             continue
         if isinstance(event, dict) and event.get("event") == "reconcile.done":
-            found = event
+            found.append(event)
     return found
