@@ -56,7 +56,10 @@ async def test_random_kills_during_churn_lose_nothing_and_never_overlap_batches(
     scene: Scene,
 ) -> None:
     s = scene
-    s.write_destination(schedule={"interval": "1s"})
+    # Churn while syncd is killed again and again can leave more than the default 20 %
+    # of the list waiting to be removed; the removal guard has its own tests, D2 is
+    # about delivery.
+    s.write_destination(schedule={"interval": "1s"}, limits={"maxRemovalFraction": 1.0})
     rng = random.Random(seed())
     done = asyncio.Event()
     doubled: list[str] = []
