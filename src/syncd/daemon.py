@@ -15,6 +15,7 @@ import aiohttp
 
 from syncd import serving
 from syncd.clock import SYSTEM_CLOCK, Clock
+from syncd.errors import SyncdError
 from syncd.ledger import Ledger, open_ledger
 from syncd.loading import load_directory
 from syncd.logs import get_logger
@@ -73,6 +74,7 @@ async def run_daemon(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> int:
                 history=history,
                 leases=ledger.leases(settings.replica_id, ttl=3 * settings.claim_interval),
                 claim_interval=settings.claim_interval,
+                stall_recheck=settings.stall_recheck,
             )
 
             async def publish(desired: Desired) -> None:
@@ -97,6 +99,8 @@ async def run_daemon(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> int:
                     return "destination files not loaded yet"
                 try:
                     await asyncio.wait_for(asyncio.to_thread(ledger.ping), 5)
+                except SyncdError as error:
+                    return error.message
                 except Exception as error:  # any failure means "not ready", with its name
                     return f"ledger unreachable: {type(error).__name__}"
                 return None

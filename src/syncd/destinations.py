@@ -73,6 +73,10 @@ class SecretRef(_Model):
             raise ValueError("give exactly one of env or file")
         return self
 
+    def describe(self) -> str:
+        """Where the secret is, for messages: `env NAME` or `file PATH`; never its value."""
+        return f"env {self.env}" if self.env is not None else f"file {self.file}"
+
 
 class SendGrid(_Model):
     api_key: SecretRef = Field(description="The SendGrid API key, by reference.")

@@ -9,10 +9,16 @@ SyncdError
 │   └── SendGridUnavailable      connection errors, timeouts, 5xx, 429
 └── PermanentError               no retry until the definition changes or a person acts
     ├── SourceInvalid            the source is readable but wrong (bad SQL, missing column)
-    ├── SendGridRejected         401/403/404/400 ... with what to fix
+    ├── SendGridRejected         401/403/404/400 ... with what to fix (re-checked slowly)
+    ├── SendGridStalled          SendGrid keeps failing work it should take (contact limit)
     ├── GuardTripped             max profiles, removal guard, consent missing
-    └── LedgerConflict           another process owns the ledger or the destination
+    ├── LedgerConflict           another process owns the ledger or the destination
+    └── LedgerCorrupt            the ledger file is damaged: restore it or start afresh
 ```
+
+A permanent error with `recheck` set is tried again on a slow schedule
+(`SYNCD_STALL_RECHECK`): its cause lies with SendGrid or the account, and may go away
+without anyone touching syncd.
 
 Every message is safe to log: it never carries an API key, a DSN password or
 a raw email address.
@@ -63,6 +69,8 @@ class PermanentError(SyncdError):
     """Retrying will not help until the definition changes or a person acts."""
 
     outcome = "permanent"
+    recheck = False
+    """True: worth trying again on a slow schedule (the cause may clear by itself)."""
 
 
 class SourceInvalid(PermanentError):
@@ -76,6 +84,15 @@ class SendGridRejected(PermanentError):
         super().__init__(message)
         self.status = status
         self.excerpt = excerpt
+        # A revoked key, a missing scope, a deleted list: fixed in SendGrid, not in syncd.
+        self.recheck = status in (401, 403, 404)
+
+
+class SendGridStalled(PermanentError):
+    """SendGrid keeps failing work it should take: a job failed as a whole (the account's
+    contact limit), or a batch it never confirms. Nothing is charged to the contacts."""
+
+    recheck = True
 
 
 class GuardTripped(PermanentError):
@@ -86,3 +103,7 @@ class GuardTripped(PermanentError):
 
 class LedgerConflict(PermanentError):
     """Another process owns the ledger, or this process lost its claim on a destination."""
+
+
+class LedgerCorrupt(PermanentError):
+    """The ledger's file is damaged; syncd cannot tell what SendGrid acknowledged."""

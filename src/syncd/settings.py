@@ -54,6 +54,31 @@ class Settings(BaseSettings):
         gt=0,
         description="How long one run waits for SendGrid jobs before leaving them to the next run.",
     )
+    unknown_job_grace: float = Field(
+        default=600.0,
+        gt=0,
+        description="How long SendGrid may answer 404 for an upsert job before its batch is "
+        "sent again (it may not have registered the job yet).",
+    )
+    max_batch_sends: int = Field(
+        default=10,
+        ge=1,
+        description="How many times one batch may go out without SendGrid confirming a job "
+        "before the destination stalls with the reason (never a hot loop).",
+    )
+    removal_window: float = Field(
+        default=3600.0,
+        gt=0,
+        description="How long a contact that left the segment but is not found by SendGrid's "
+        "search (it can lag minutes behind) is looked for again before it is reported as "
+        "not in SendGrid.",
+    )
+    stall_recheck: float = Field(
+        default=900.0,
+        gt=0,
+        description="Seconds before a destination stalled by SendGrid (revoked key, missing "
+        "scope, deleted list, contact limit) is tried again by itself.",
+    )
     requests_per_second: float | None = Field(
         default=None,
         gt=0,

@@ -52,10 +52,12 @@ def send_all(session: LedgerSession, binding: int = BINDING) -> list[str]:
 
 
 def remove_all(session: LedgerSession) -> list[str]:
+    """Send a removal for every leaver, then confirm it (as a search would)."""
     gone = session.gone("", 10_000)
     if gone:
         batch = session.prepare("remove", "list", [OutboxItem(e) for e in gone], None)
-        session.complete(batch, {})
+        session.close_removal(batch, sent=True)
+        session.removed(gone)
     return gone
 
 
@@ -227,7 +229,7 @@ def test_a_failed_job_acknowledges_nothing(ledger: Ledger) -> None:
         assert (d.new, d.to_send, d.held) == (2, 2, 0)
 
 
-def test_completed_removals_leave_the_acked_state(ledger: Ledger) -> None:
+def test_confirmed_removals_leave_the_acked_state(ledger: Ledger) -> None:
     with ledger.session("d") as s:
         load(s, {"a@x.io": 1, "b@x.io": 2})
         send_all(s)
@@ -235,6 +237,63 @@ def test_completed_removals_leave_the_acked_state(ledger: Ledger) -> None:
         assert remove_all(s) == ["b@x.io"]
         d = s.diff(RETRY_BUDGET)
         assert (d.acked, d.gone) == (1, 0)
+
+
+def test_a_removal_sendgrid_accepted_stays_pending_until_confirmed(ledger: Ledger) -> None:
+    with ledger.session("d") as s:
+        load(s, {"a@x.io": 1, "b@x.io": 2, "c@x.io": 3})
+        send_all(s)
+        load(s, {"a@x.io": 1})
+        (b, c) = s.leavers("", 10)
+        assert (b.email, b.first_missed_at, b.sent_at, b.sends) == ("b@x.io", None, None, 0)
+        batch = s.prepare("remove", "list", [OutboxItem("b@x.io", body=b"id-b")], None)
+        assert s.close_removal(batch, sent=True) == ["b@x.io"]
+        s.missed(["c@x.io"])
+        s.missed(["c@x.io"])  # the first miss is the one remembered
+        b, c = s.leavers("", 10)
+        assert b.sent_at is not None and b.sends == 1 and b.first_missed_at is None
+        assert c.first_missed_at is not None and c.sent_at is None
+        assert s.pending_removals() == 2
+        assert s.diff(RETRY_BUDGET).gone == 2  # still acknowledged: on the list, for all we know
+        s.removed(["b@x.io"])
+        assert [leaver.email for leaver in s.leavers("", 10)] == ["c@x.io"]
+
+
+def test_a_leaver_back_in_the_segment_starts_afresh(ledger: Ledger) -> None:
+    with ledger.session("d") as s:
+        load(s, {"a@x.io": 1, "b@x.io": 2})
+        send_all(s)
+        load(s, {"a@x.io": 1})
+        s.missed(["b@x.io"])
+        load(s, {"a@x.io": 1, "b@x.io": 2})
+        s.clear_returned()
+        load(s, {"a@x.io": 1})
+        (b,) = s.leavers("", 10)
+        assert b.first_missed_at is None
+
+
+def test_a_refused_contact_leaves_its_batch_and_is_given_up(ledger: Ledger) -> None:
+    with ledger.session("d") as s:
+        load(s, {"a@x.io": 1, "b@x.io": 2, "c@x.io": 3})
+        page = s.to_send(RETRY_BUDGET, "", 10)
+        items = [
+            OutboxItem(c.email, c.fingerprint, BINDING, c.payload, "s", c.row, c.raw) for c in page
+        ]
+        batch = s.prepare("upsert", "L", items, None)
+        assert s.sending(batch.id) == 1
+        rejections, left = s.refuse(batch, {"b@x.io": "custom_fields.e1_N: not a number"})
+        assert left == 2
+        assert [(r.email, r.reason) for r in rejections] == [
+            ("b@x.io", "custom_fields.e1_N: not a number")
+        ]
+        assert [e for e, _ in s.items(batch.id)] == ["a@x.io", "c@x.io"]
+        (again,) = s.open_batches()
+        assert again.sends == 0  # a new body counts its sends afresh
+        second = s.split(again, "c@x.io")
+        assert [e for e, _ in s.items(second.id)] == ["c@x.io"]
+        assert [e for e, _ in s.items(batch.id)] == ["a@x.io"]
+        d = s.diff(RETRY_BUDGET)
+        assert (d.held, d.exhausted) == (2, 1)  # b is given up at once, not retried
 
 
 def test_destinations_do_not_see_each_other(ledger: Ledger) -> None:

@@ -83,14 +83,21 @@ async def test_an_errored_job_acknowledges_the_rest_and_retries_the_rejected_the
     assert settled.counts()["rejected"] == 3
 
 
-async def test_a_failed_job_sends_its_contacts_again_on_the_next_run(sync_world: World) -> None:
+async def test_a_job_failed_as_a_whole_stalls_and_charges_nothing_to_its_contacts(
+    sync_world: World,
+) -> None:
     w = sync_world
     rows = people(0, 10)
     w.destination({"vip": w.csv("vip", rows)})
-    w.emulator.faults.add(FaultRule(kind="job_failed", template=UPSERT, times=1))
+    w.emulator.faults.add(
+        FaultRule(
+            kind="job_failed", template=UPSERT, times=1, reason="you have hit your contact limit"
+        )
+    )
     failed = await w.sync()
-    assert failed.outcome == "temporary"
-    assert "job(s) failed" in (failed.error or "")
+    assert (failed.outcome, failed.recheck) == ("permanent", True)
+    assert "failed a job of 10 contact(s) as a whole" in (failed.error or "")
+    assert failed.rejected == 0
     assert w.members() == set()
     healed = await w.sync()
     assert healed.outcome == "success"

@@ -86,6 +86,20 @@ CREATE TABLE replicas (
     seen_at double precision NOT NULL
 );
 """,
+    # 2: see sqlite_schema.py.
+    2: """
+ALTER TABLE batches ADD COLUMN sends integer NOT NULL DEFAULT 0;
+ALTER TABLE batches ADD COLUMN unknown_since double precision;
+ALTER TABLE rejections ADD COLUMN email text NOT NULL DEFAULT '';
+CREATE TABLE removals (
+    destination     text NOT NULL,
+    email           text NOT NULL,
+    first_missed_at double precision,
+    sent_at         double precision,
+    sends           integer NOT NULL DEFAULT 0,
+    PRIMARY KEY (destination, email)
+);
+""",
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 

@@ -51,4 +51,4 @@ class LedgerReads:
         return [Rejection(*row) for row in self._read(self.sql.rejections, (run_id, limit))]
 
     def ping(self) -> None:
-        self._read("SELECT 1", ())
+        self._read(self.sql.ping, ())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 BatchKind = Literal["upsert", "remove", "delete"]
@@ -63,13 +63,38 @@ class Batch:
     created_at: float
     submitted_at: float | None
     size: int
+    sends: int = 0
+    """How many times its body went out (crashes, ambiguous answers, unknown jobs)."""
+    unknown_since: float | None = None
+    """When SendGrid first said it did not know the batch's job (404 on polling)."""
+
+    def again(self, size: int) -> Batch:
+        """The same batch, prepared to go (again) with `size` items."""
+        return replace(self, state="prepared", job_id=None, submitted_at=None, size=size)
 
 
 @dataclass(frozen=True)
 class Rejection:
+    """A contact syncd could not carry out, and why: a segment row SendGrid (or syncd)
+    refused, or a leaver that could not be taken off the list (segment "", row 0)."""
+
     segment: str
     row: int
     reason: str
+    email: str = ""
+    """The address, when known: shown only to those allowed to see personal data."""
+
+
+@dataclass(frozen=True)
+class Leaver:
+    """Where the removal of a contact that left the segment stands."""
+
+    email: str
+    first_missed_at: float | None
+    """When SendGrid's search first did not find it (it may not be searchable yet)."""
+    sent_at: float | None
+    """When a removal for it was last accepted by SendGrid (awaiting confirmation)."""
+    sends: int = 0
 
 
 @dataclass(frozen=True)

@@ -8,78 +8,24 @@ by the session's epoch, lives here, so SQLite and PostgreSQL cannot drift apart.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
-from typing import Any, Protocol
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 
-from syncd.clock import Clock
-from syncd.errors import LedgerConflict
-from syncd.ledger.records import (
-    RETRY_BUDGET,
-    Batch,
-    BatchKind,
-    OutboxItem,
-    Rejection,
-    StagedContact,
-    StaleRow,
-)
-from syncd.ledger.sql_text import SqlText
+from syncd.ledger.core import Params, SessionCore, Tx
+from syncd.ledger.leavers import LeaverState
+from syncd.ledger.outbox import OutboxState
+from syncd.ledger.records import RETRY_BUDGET, Rejection, StagedContact, StaleRow
 from syncd.planning import DiffCounts
 
 KEEP_RUNS = 500
 KEEP_REJECTION_RUNS = 20
 MAX_REJECTIONS_PER_RUN = 10_000
 
-Params = Sequence[Any]
+__all__ = ["Params", "SqlSession", "Tx"]
 
 
-class Tx(Protocol):
-    """Statements inside one open transaction."""
-
-    def run(self, sql: str, params: Params) -> int:
-        """Execute; returns the affected row count."""
-        ...
-
-    def rows(self, sql: str, params: Params) -> list[tuple[Any, ...]]: ...
-
-    def many(self, sql: str, params: Sequence[Params]) -> None: ...
-
-
-class SqlSession:
+class SqlSession(OutboxState, LeaverState, SessionCore):
     """Session logic over backend primitives; see the module docstring."""
-
-    def __init__(self, destination: str, clock: Clock, sql: SqlText, *, writer: bool) -> None:
-        self.destination = destination
-        self.clock = clock
-        self.sql = sql
-        self.epoch = self._claim() if writer else -1
-
-    # -- primitives a backend provides -------------------------------------------------
-    def _rows(self, sql: str, params: Params) -> list[tuple[Any, ...]]:
-        raise NotImplementedError
-
-    def _transaction(self) -> AbstractContextManager[Tx]:
-        raise NotImplementedError
-
-    # -- claiming and fencing ------------------------------------------------------------
-    def _claim(self) -> int:
-        with self._transaction() as tx:
-            tx.run(self.sql.ensure_destination, (self.destination,))
-            tx.run(self.sql.bump_epoch, (self.destination,))
-            epoch: int = tx.rows(self.sql.epoch, (self.destination,))[0][0]
-        return epoch
-
-    @contextmanager
-    def _write(self) -> Iterator[Tx]:
-        """One transaction, refused when another holder has claimed the destination since:
-        the fence is an UPDATE, so it also locks out a newer claim until this commits."""
-        with self._transaction() as tx:
-            if tx.run(self.sql.fence, (self.destination, self.epoch)) != 1:
-                raise LedgerConflict(
-                    f"destination {self.destination} was claimed by another run; "
-                    "this run stops without committing"
-                )
-            yield tx
 
     def field_generation(self, fields: Mapping[str, tuple[str, str]], *, record: bool) -> int:
         """A number that changes when a custom field used before got another id or type
@@ -140,7 +86,10 @@ class SqlSession:
             room = max(0, MAX_REJECTIONS_PER_RUN - already)
             tx.many(
                 self.sql.insert_rejection,
-                [(run_id, self.destination, r.segment, r.row, r.reason) for r in rejections[:room]],
+                [
+                    (run_id, self.destination, r.segment, r.row, r.reason, r.email)
+                    for r in rejections[:room]
+                ],
             )
 
     # -- the snapshot of this run's segment ------------------------------------------
@@ -300,80 +249,4 @@ class SqlSession:
         """Drop contacts from the acked state without touching SendGrid (onLeave: keep)."""
         with self._write() as tx:
             tx.many(self.sql.forget, [(self.destination, e) for e in emails])
-
-    # -- the outbox --------------------------------------------------------------------
-    def open_batches(self) -> list[Batch]:
-        rows = self._rows(self.sql.open_batches, (self.destination,))
-        return [Batch(*row) for row in rows]
-
-    def prepare(
-        self, kind: BatchKind, list_id: str, items: Sequence[OutboxItem], run_id: int | None
-    ) -> Batch:
-        now = self.clock.now()
-        with self._write() as tx:
-            batch_id: int = tx.rows(
-                self.sql.insert_batch, (self.destination, kind, list_id, now, run_id)
-            )[0][0]
-            tx.many(
-                self.sql.insert_item,
-                [
-                    (
-                        batch_id,
-                        self.destination,
-                        i.email,
-                        i.fingerprint,
-                        i.binding,
-                        i.raw,
-                        i.body,
-                        i.segment,
-                        i.row,
-                    )
-                    for i in items
-                ],
-            )
-        return Batch(batch_id, kind, "prepared", list_id, None, now, None, len(items))
-
-    def bodies(self, batch_id: int) -> list[bytes]:
-        return [bytes(r[0]) for r in self._rows(self.sql.item_bodies, (batch_id,))]
-
-    def emails(self, batch_id: int) -> list[str]:
-        return [r[0] for r in self._rows(self.sql.item_emails, (batch_id,))]
-
-    def submitted(self, batch_id: int, job_id: str) -> float:
-        """Record the job id; returns when (epoch seconds)."""
-        now = self.clock.now()
-        with self._write() as tx:
-            tx.run(self.sql.mark_submitted, (job_id, now, batch_id))
-        return now
-
-    def reopen(self, batch_id: int) -> None:
-        """The job is unknown to SendGrid: send the batch again."""
-        with self._write() as tx:
-            tx.run(self.sql.mark_prepared, (batch_id,))
-
-    def complete(
-        self, batch: Batch, rejected: Mapping[str, str], *, applied: bool = True
-    ) -> list[Rejection]:
-        """The job ended: count the rejected items against their retry budget and, when the
-        job was applied, acknowledge the others; then close the batch."""
-        now = self.clock.now()
-        with self._write() as tx:
-            tx.many(
-                self.sql.mark_item_rejected,
-                [(reason, batch.id, email) for email, reason in rejected.items()],
-            )
-            if batch.kind == "upsert":
-                if applied:
-                    tx.run(self.sql.ack_items, (now, batch.id))
-                    tx.run(self.sql.clear_attempts, (self.destination, batch.id))
-                tx.run(self.sql.count_attempts, (batch.id,))
-            elif applied:
-                tx.run(self.sql.drop_acked, (self.destination, batch.id))
-            reported = tx.rows(self.sql.rejected_items, (batch.id,))
-            tx.run(self.sql.delete_batch, (batch.id,))
-        return [Rejection(*row) for row in reported]
-
-    def abandon(self, batch_id: int) -> None:
-        """The job failed as a whole: nothing was applied, the contacts return to the diff."""
-        with self._write() as tx:
-            tx.run(self.sql.delete_batch, (batch_id,))
+            tx.many(self.sql.forget_removal, [(self.destination, e) for e in emails])

@@ -83,7 +83,9 @@ class SqlText:
         "SELECT count(*) FILTER (WHERE NOT s.known), count(*) FILTER (WHERE s.known)"
         + _exhausted_from
     )
-    exhausted: str = "SELECT t.segment, t.row, t.reason" + _exhausted_from + " ORDER BY t.email"
+    exhausted: str = (
+        "SELECT t.segment, t.row, t.reason, t.email" + _exhausted_from + " ORDER BY t.email"
+    )
     gone: str = (
         "SELECT a.email FROM acked a WHERE a.destination = ? AND a.email > ?"
         " AND NOT EXISTS (SELECT 1 FROM {snapshot} s WHERE s.email = a.email)"
@@ -102,6 +104,38 @@ class SqlText:
         " ORDER BY s.email LIMIT ?"
     )
     forget: str = "DELETE FROM acked WHERE destination = ? AND email = ?"
+    # Touches the schema and a table page: "reachable" must also mean "readable".
+    ping: str = "SELECT count(*) FROM destinations"
+
+    # -- leavers: where each removal stands ------------------------------------------------
+    leavers: str = (
+        "SELECT a.email, r.first_missed_at, r.sent_at, coalesce(r.sends, 0)"
+        " FROM acked a LEFT JOIN removals r ON r.destination = a.destination AND r.email = a.email"
+        " WHERE a.destination = ? AND a.email > ?"
+        " AND NOT EXISTS (SELECT 1 FROM {snapshot} s WHERE s.email = a.email)"
+        " AND NOT EXISTS (SELECT 1 FROM outbox_items o"
+        "   WHERE o.destination = a.destination AND o.email = a.email)"
+        " ORDER BY a.email LIMIT ?"
+    )
+    # A leaver back in the segment starts afresh if it leaves again.
+    clear_returned: str = (
+        "DELETE FROM removals WHERE destination = ? AND email IN (SELECT email FROM {snapshot})"
+    )
+    missed: str = (
+        "INSERT INTO removals (destination, email, first_missed_at) VALUES (?, ?, ?)"
+        " ON CONFLICT (destination, email) DO UPDATE SET"
+        " first_missed_at = coalesce(removals.first_missed_at, excluded.first_missed_at)"
+    )
+    removal_sent: str = (
+        "INSERT INTO removals (destination, email, sent_at, sends) VALUES (?, ?, ?, 1)"
+        " ON CONFLICT (destination, email) DO UPDATE SET"
+        " sent_at = excluded.sent_at, sends = removals.sends + 1"
+    )
+    forget_removal: str = "DELETE FROM removals WHERE destination = ? AND email = ?"
+    pending_removals: str = (
+        "SELECT count(*) FROM acked a WHERE a.destination = ?"
+        " AND NOT EXISTS (SELECT 1 FROM {snapshot} s WHERE s.email = a.email)"
+    )
 
     ensure_destination: str = (
         "INSERT INTO destinations (name, epoch) VALUES (?, 0) ON CONFLICT (name) DO NOTHING"
@@ -117,9 +151,22 @@ class SqlText:
 
     open_batches: str = (
         "SELECT b.id, b.kind, b.state, b.list_id, b.job_id, b.created_at, b.submitted_at,"
-        " (SELECT count(*) FROM outbox_items o WHERE o.batch_id = b.id)"
+        " (SELECT count(*) FROM outbox_items o WHERE o.batch_id = b.id), b.sends,"
+        " b.unknown_since"
         " FROM batches b WHERE b.destination = ? ORDER BY b.id"
     )
+    count_send: str = "UPDATE batches SET sends = sends + 1 WHERE id = ? RETURNING sends"
+    mark_unknown: str = (
+        "UPDATE batches SET unknown_since = coalesce(unknown_since, ?) WHERE id = ?"
+        " RETURNING unknown_since"
+    )
+    item_pairs: str = "SELECT email, body FROM outbox_items WHERE batch_id = ? ORDER BY email"
+    drop_item: str = "DELETE FROM outbox_items WHERE batch_id = ? AND email = ?"
+    # A batch split in two: the items from `email` on move to the new batch.
+    move_items: str = "UPDATE outbox_items SET batch_id = ? WHERE batch_id = ? AND email >= ?"
+    batch_size: str = "SELECT count(*) FROM outbox_items WHERE batch_id = ?"
+    reset_sends: str = "UPDATE batches SET sends = 0 WHERE id = ?"
+    set_item_body: str = "UPDATE outbox_items SET body = ? WHERE batch_id = ? AND email = ?"
     insert_batch: str = (
         "INSERT INTO batches (destination, kind, state, list_id, created_at, run_id)"
         " VALUES (?, ?, 'prepared', ?, ?, ?) RETURNING id"
@@ -147,6 +194,10 @@ class SqlText:
         " ON CONFLICT (destination, email) DO UPDATE SET fingerprint = excluded.fingerprint,"
         " binding = excluded.binding, raw = excluded.raw, acked_at = excluded.acked_at"
     )
+    clear_removals: str = (
+        "DELETE FROM removals WHERE destination = ? AND email IN"
+        " (SELECT email FROM outbox_items WHERE batch_id = ? AND rejected IS NULL)"
+    )
     clear_attempts: str = (
         "DELETE FROM attempts WHERE destination = ? AND email IN"
         " (SELECT email FROM outbox_items WHERE batch_id = ? AND rejected IS NULL)"
@@ -168,12 +219,20 @@ class SqlText:
         " count = excluded.count, segment = excluded.segment, row = excluded.row,"
         " reason = excluded.reason"
     )
+    give_up_items: str = (
+        "INSERT INTO attempts (destination, email, fingerprint, count, segment, row, reason)"
+        " SELECT destination, email, fingerprint, ?, segment, row, rejected FROM outbox_items"
+        " WHERE batch_id = ? AND rejected IS NOT NULL"
+        " ON CONFLICT (destination, email) DO UPDATE SET fingerprint = excluded.fingerprint,"
+        " count = excluded.count, segment = excluded.segment, row = excluded.row,"
+        " reason = excluded.reason"
+    )
     drop_acked: str = (
         "DELETE FROM acked WHERE destination = ? AND email IN"
         " (SELECT email FROM outbox_items WHERE batch_id = ? AND rejected IS NULL)"
     )
     rejected_items: str = (
-        "SELECT segment, row, rejected FROM outbox_items"
+        "SELECT segment, row, rejected, email FROM outbox_items"
         " WHERE batch_id = ? AND rejected IS NOT NULL ORDER BY segment, row"
     )
     delete_items: str = "DELETE FROM outbox_items WHERE batch_id = ?"
@@ -195,14 +254,16 @@ class SqlText:
     )
     count_rejections: str = "SELECT count(*) FROM rejections WHERE run_id = ?"
     insert_rejection: str = (
-        "INSERT INTO rejections (run_id, destination, segment, row, reason) VALUES (?, ?, ?, ?, ?)"
+        "INSERT INTO rejections (run_id, destination, segment, row, reason, email)"
+        " VALUES (?, ?, ?, ?, ?, ?)"
     )
     runs: str = (
         "SELECT id, destination, trigger, digest, started_at, ended_at, outcome, counts, error"
         " FROM runs WHERE destination = ? ORDER BY id DESC LIMIT ?"
     )
     rejections: str = (
-        "SELECT segment, row, reason FROM rejections WHERE run_id = ? ORDER BY segment, row LIMIT ?"
+        "SELECT segment, row, reason, email FROM rejections WHERE run_id = ?"
+        " ORDER BY segment, row LIMIT ?"
     )
     summaries: str = (
         "SELECT r.destination, r.id, r.destination, r.trigger, r.digest, r.started_at,"

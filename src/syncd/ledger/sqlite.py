@@ -12,24 +12,28 @@ from __future__ import annotations
 import fcntl
 import os
 import sqlite3
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import IO, Any
 
 from syncd.clock import SYSTEM_CLOCK, Clock
-from syncd.errors import LedgerConflict, LedgerUnavailable
+from syncd.errors import LedgerConflict, LedgerCorrupt
 from syncd.ledger.leases import LocalLeases
 from syncd.ledger.reading import LedgerReads
 from syncd.ledger.session import Params, SqlSession
 from syncd.ledger.sql_text import SqlText
+from syncd.ledger.sqlite_errors import translate, translated
 from syncd.ledger.sqlite_schema import SNAPSHOT, migrate
 
 SQL = SqlText(param="?", snapshot="temp.snapshot")
 
 
-def _connect(path: str, *, read_only: bool = False) -> sqlite3.Connection:
-    uri = f"file:{path}?mode=ro" if read_only else f"file:{path}"
+def _connect(path: str, *, mode: str = "rw") -> sqlite3.Connection:
+    """`mode` ro, rw or rwc: only the first open may create the file, so a ledger deleted
+    under a running process is not silently replaced by an empty one."""
+    read_only = mode == "ro"
+    uri = f"file:{path}?mode={mode}"
     try:
         connection = sqlite3.connect(
             uri, uri=True, isolation_level=None, check_same_thread=False, timeout=30
@@ -40,7 +44,7 @@ def _connect(path: str, *, read_only: bool = False) -> sqlite3.Connection:
         if not read_only:
             connection.execute("PRAGMA synchronous = NORMAL")
     except sqlite3.Error as error:
-        raise LedgerUnavailable(f"ledger {path}: {error}") from None
+        raise translate(error, path) from None
     return connection
 
 
@@ -53,10 +57,12 @@ class SqliteLedger(LedgerReads):
         self.clock = clock
         self.sql = SQL
         self._lock_file: IO[bytes] | None = None
+        self.damaged: str | None = None
+        """Why the file is known to be damaged (readiness fails until a restart)."""
         if writer:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._take_lock()
-            with self._connection() as connection:
+            with self._connection(create=True) as connection, self._translated():
                 connection.execute("PRAGMA journal_mode = WAL")
                 migrate(connection)
         self._readable = writer or path.exists()
@@ -77,12 +83,18 @@ class SqliteLedger(LedgerReads):
         handle.flush()
         self._lock_file = handle
 
+    def _damage(self, message: str) -> None:
+        self.damaged = message
+
+    def _translated(self) -> AbstractContextManager[None]:
+        return translated(str(self.path), self._damage)
+
     @contextmanager
-    def _connection(self) -> Iterator[sqlite3.Connection]:
+    def _connection(self, *, create: bool = False) -> Iterator[sqlite3.Connection]:
         if self.writer:
-            connection = _connect(str(self.path))
+            connection = _connect(str(self.path), mode="rwc" if create else "rw")
         elif self._readable:
-            connection = _connect(str(self.path), read_only=True)
+            connection = _connect(str(self.path), mode="ro")
         else:  # nothing recorded yet: an empty ledger
             connection = _connect(":memory:")
             migrate(connection)
@@ -92,13 +104,21 @@ class SqliteLedger(LedgerReads):
             connection.close()
 
     def _read(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-        with self._connection() as connection:
+        with self._connection() as connection, self._translated():
             return connection.execute(sql, params).fetchall()
+
+    def ping(self) -> None:
+        if self.damaged:
+            raise LedgerCorrupt(self.damaged)
+        self._read(self.sql.ping, ())
 
     @contextmanager
     def session(self, destination: str) -> Iterator[SqliteSession]:
         with self._connection() as connection:
-            yield SqliteSession(connection, destination, self.clock, writer=self.writer)
+            with self._translated():
+                session = SqliteSession(connection, destination, self.clock, writer=self.writer)
+            session.translated = self._translated
+            yield session
 
     def leases(self, replica: str, *, ttl: float) -> LocalLeases:
         del replica, ttl
@@ -125,7 +145,10 @@ class _SqliteTx:
 
 
 class SqliteSession(SqlSession):
-    """One destination's state, through one connection (one run at a time)."""
+    """One destination's state, through one connection (one run at a time). Every SQLite
+    error is translated into a syncd error that says what to do."""
+
+    translated: Callable[[], AbstractContextManager[None]] = nullcontext
 
     def __init__(
         self, connection: sqlite3.Connection, destination: str, clock: Clock, *, writer: bool
@@ -135,35 +158,34 @@ class SqliteSession(SqlSession):
         super().__init__(destination, clock, SQL, writer=writer)
 
     def _rows(self, sql: str, params: Params) -> list[tuple[Any, ...]]:
-        return self._db.execute(sql, params).fetchall()
+        with self.translated():
+            return self._db.execute(sql, params).fetchall()
 
-    @contextmanager
-    def _transaction(self) -> Iterator[_SqliteTx]:
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as error:
-            raise LedgerUnavailable(f"ledger busy: {error}") from None
-        try:
-            yield _SqliteTx(self._db)
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
+    def _transaction(self) -> AbstractContextManager[_SqliteTx]:
+        return self._begin("BEGIN IMMEDIATE")
 
-    @contextmanager
-    def _scratch(self) -> Iterator[_SqliteTx]:
+    def _scratch(self) -> AbstractContextManager[_SqliteTx]:
         # Deferred: a reader (syncd plan) may not take the main database's write lock.
-        self._db.execute("BEGIN")
-        try:
-            yield _SqliteTx(self._db)
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
+        return self._begin("BEGIN")
+
+    @contextmanager
+    def _begin(self, statement: str) -> Iterator[_SqliteTx]:
+        with self.translated():
+            self._db.execute(statement)
+            try:
+                yield _SqliteTx(self._db)
+                self._db.execute("COMMIT")
+            except BaseException:
+                # SQLite may have rolled back already (a full disk): a second ROLLBACK would
+                # replace the real error with "no transaction is active".
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
 
     def reset_snapshot(self) -> None:
-        self._db.execute("DELETE FROM temp.snapshot_in")
-        self._db.execute("DELETE FROM temp.snapshot")
+        with self.translated():
+            self._db.execute("DELETE FROM temp.snapshot_in")
+            self._db.execute("DELETE FROM temp.snapshot")
 
     def stage(self, rows: Sequence[tuple[str, int, bytes, int, int]]) -> None:
         with self._scratch() as tx:

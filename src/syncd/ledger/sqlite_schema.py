@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import sqlite3
 
-SCHEMA_VERSION = 1
-
 MIGRATIONS: dict[int, str] = {
     1: """
 CREATE TABLE destinations (
@@ -89,7 +87,24 @@ CREATE TABLE rejections (
 );
 CREATE INDEX rejections_by_run ON rejections (run_id);
 """,
+    # 2: SendGrid as it really behaves. A batch counts its sends (a cap ends hot loops) and
+    # when SendGrid first did not know its job; a leaver's removal has a state of its own
+    # (not found yet, sent and awaiting confirmation); rejections keep the address.
+    2: """
+ALTER TABLE batches ADD COLUMN sends INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE batches ADD COLUMN unknown_since REAL;
+ALTER TABLE rejections ADD COLUMN email TEXT NOT NULL DEFAULT '';
+CREATE TABLE removals (
+    destination     TEXT NOT NULL,
+    email           TEXT NOT NULL,
+    first_missed_at REAL,
+    sent_at         REAL,
+    sends           INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (destination, email)
+) WITHOUT ROWID;
+""",
 }
+SCHEMA_VERSION = max(MIGRATIONS)
 
 SNAPSHOT = """
 CREATE TEMP TABLE IF NOT EXISTS snapshot_in (

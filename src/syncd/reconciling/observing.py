@@ -7,7 +7,7 @@ from typing import Any
 from syncd.clock import Clock
 from syncd.logs import get_logger
 from syncd.metrics import Metrics
-from syncd.reconciling.applying import Progress
+from syncd.reconciling.context import Progress
 from syncd.reconciling.report import RunReport
 
 log = get_logger("syncd.reconciling")

@@ -20,7 +20,6 @@ from __future__ import annotations
 from syncd.contacts import ContactBuilder
 from syncd.ledger import LedgerSession
 from syncd.loading import LoadedDestination
-from syncd.reconciling.applying import in_thread
 from syncd.reconciling.staging import (
     Digest,
     Staged,
@@ -28,6 +27,7 @@ from syncd.reconciling.staging import (
     stage_segments,
     verify_segments,
 )
+from syncd.reconciling.threads import in_thread
 from syncd.sources import files_print
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from syncd.ledger import Rejection
 from syncd.planning import Plan
-from syncd.reconciling.applying import Applied
+from syncd.reconciling.context import Applied
 from syncd.reconciling.staging import Staged
 
 
@@ -37,6 +37,10 @@ class RunReport:
     verified (rows fingerprinted and summed) or staged (the full diff)."""
     retry_after: float | None = None
     """For a temporary failure: when SendGrid said to come back, in seconds."""
+    recheck: bool = False
+    """For a permanent failure: worth re-checking on a slow schedule (a SendGrid stall)."""
+    requeue_after: float | None = None
+    """For a success with removals still waiting on SendGrid's search: run again this soon."""
 
     @property
     def rejected(self) -> int:
@@ -54,4 +58,6 @@ class RunReport:
             "upserted": self.applied.upserted,
             "removed": self.applied.removed,
             "rejected": self.rejected,
+            "refused": self.applied.refused,
+            "pending_removals": self.applied.pending_removals,
         }

@@ -11,18 +11,12 @@ from dataclasses import replace
 import aiohttp
 
 from syncd.clock import SYSTEM_CLOCK, Clock
-from syncd.contacts import (
-    ContactBuilder,
-    FieldBinding,
-    Outgoing,
-    UnknownCustomFieldsError,
-    bind_fields,
-)
+from syncd.contacts import ContactBuilder, Outgoing
 from syncd.credentials import read_secret
 from syncd.errors import (
     GuardTripped,
+    PermanentError,
     SendGridUnavailable,
-    SourceInvalid,
     SyncdError,
     TemporaryError,
 )
@@ -31,16 +25,20 @@ from syncd.loading import LoadedDestination
 from syncd.logs import get_logger
 from syncd.metrics import Metrics
 from syncd.planning import decide, require_consent, unchanged
-from syncd.reconciling.applying import Applier, Progress, in_thread, no_progress
+from syncd.reconciling.applying import Applier, Limits, Progress, no_progress
 from syncd.reconciling.observing import RunObserver
+from syncd.reconciling.preflight import Preflight
 from syncd.reconciling.reading import SegmentReader
 from syncd.reconciling.report import Preview, RunReport
 from syncd.reconciling.staging import build_stale
+from syncd.reconciling.threads import in_thread
 from syncd.sendgrid import RateGates, SendGridClient, SendGridHttp
 from syncd.settings import Settings
 
 log = get_logger("syncd.reconciling")
 DEFAULT_BASE_URL = "https://api.sendgrid.com"
+REMOVAL_RECHECK = 60.0
+"""Seconds before the next run when removals wait on SendGrid's search."""
 
 
 class Reconciler:
@@ -61,6 +59,14 @@ class Reconciler:
         self.clock = clock
         self.gates = gates or RateGates(clock, requests_per_second=settings.requests_per_second)
         self.observer = RunObserver(metrics, clock)
+        self.preflight = Preflight(clock)
+        self.limits = Limits(
+            job_timeout=settings.job_timeout,
+            poll_max_interval=settings.job_poll_max_interval,
+            unknown_job_grace=settings.unknown_job_grace,
+            max_batch_sends=settings.max_batch_sends,
+            removal_window=settings.removal_window,
+        )
 
     async def run(
         self,
@@ -100,6 +106,8 @@ class Reconciler:
                     report.outcome, report.error = error.outcome, error.message
                     if isinstance(error, TemporaryError):
                         report.retry_after = error.retry_after
+                    elif isinstance(error, PermanentError):
+                        report.recheck = error.recheck
                 except asyncio.CancelledError:
                     report.outcome, report.error = "temporary", "interrupted by shutdown"
                     raise
@@ -134,9 +142,10 @@ class Reconciler:
         reader = SegmentReader(session, loaded, builder)
         report.staged = await reader.read()
         progress("staged", profiles=report.staged.profiles, rows=report.staged.rows)
-        client = self._client(loaded)
-        await client.get_list(spec.sendgrid.list_id)
-        binding = await self._binding(client, loaded)
+        client, key_id = self._client(loaded)
+        hint = spec.sendgrid.api_key.describe()
+        checked = await self.preflight.check(client, spec, key_id=key_id, hint=hint)
+        binding = checked.binding
         generation = await in_thread(session.field_generation, binding.ids(), record=not dry_run)
         binding = replace(binding, generation=generation)
         if await reader.unchanged(binding.digest):
@@ -161,14 +170,15 @@ class Reconciler:
         applier = Applier(
             session,
             client,
-            list_id=spec.sendgrid.list_id,
+            binding=binding,
             run_id=run_id,
             segment_names=[s.name for s in spec.segments],
-            job_timeout=self.settings.job_timeout,
-            poll_max_interval=self.settings.job_poll_max_interval,
+            limits=self.limits,
+            clock=self.clock,
             stopping=stopping,
             progress=progress,
         )
+        report.applied = applier.result
         if not dry_run:
             await applier.resume()
             if applier.result.batches_done:  # acknowledged since the snapshot was sorted
@@ -196,19 +206,25 @@ class Reconciler:
             segments = [s.name for s in spec.segments]
             await self._preview(session, outgoing, segments, report)
             return
-        await applier.send_upserts(outgoing)
-        await applier.settle()
-        plan = report.plan
-        if plan.removal_action == "forget":
-            await self._forget_gone(session)
-        elif plan.removals_blocked is None and plan.diff.gone:
-            await applier.send_removals(plan.removal_action)
+        try:
+            await applier.send_upserts(outgoing)
             await applier.settle()
-        report.applied = applier.result
-        given_up = await in_thread(session.exhausted, RETRY_BUDGET)
-        seen = {(r.segment, r.row) for r in given_up}
-        retried = [r for r in applier.result.rejections if (r.segment, r.row) not in seen]
-        report.rejections = [*given_up, *retried]
+            plan = report.plan
+            if plan.removal_action == "forget":
+                await self._forget_gone(session)
+            elif plan.removals_blocked is None and plan.diff.gone:
+                await applier.send_removals(plan.removal_action)
+                await applier.settle()
+                applier.result.pending_removals = await applier.pending_removals()
+        finally:
+            given_up = await in_thread(session.exhausted, RETRY_BUDGET)
+            seen = {(r.segment, r.row, r.email) for r in given_up}
+            retried = [
+                r for r in applier.result.rejections if (r.segment, r.row, r.email) not in seen
+            ]
+            report.rejections = [*given_up, *retried]
+        if applier.result.pending_removals:
+            report.requeue_after = REMOVAL_RECHECK
         if applier.result.failed_jobs:
             raise SendGridUnavailable(
                 f"{applier.result.failed_jobs} SendGrid job(s) failed; their contacts are sent "
@@ -216,7 +232,7 @@ class Reconciler:
             )
         if plan.removals_blocked:
             raise GuardTripped(plan.removals_blocked)
-        if report.rejected == 0 and not plan.diff.held:
+        if report.rejected == 0 and not plan.diff.held and not applier.result.pending_removals:
             await self._record_in_sync(session, reader, binding.digest)
 
     @staticmethod
@@ -226,36 +242,27 @@ class Reconciler:
         if record is not None:
             await in_thread(session.mark_in_sync, record)
 
-    def _client(self, loaded: LoadedDestination) -> SendGridClient:
+    def _client(self, loaded: LoadedDestination) -> tuple[SendGridClient, str]:
+        """The client for a destination's key, and the key's identity (a hash)."""
         sendgrid = loaded.definition.spec.sendgrid
         ref = sendgrid.api_key
-        hint = f"env {ref.env}" if ref.env else f"file {ref.file}"
+        hint = ref.describe()
         base_dir = loaded.path.parent
 
         def api_key() -> str:
             return read_secret(ref, base_dir=base_dir, what="spec.sendgrid.apiKey")
 
-        key = api_key()
+        key_id = hashlib.sha256(api_key().encode()).hexdigest()
         http = SendGridHttp(
             self.http,
             self.settings.sendgrid_base_url or sendgrid.base_url or DEFAULT_BASE_URL,
             api_key,
-            self.gates.for_key(hashlib.sha256(key.encode()).hexdigest()),
+            self.gates.for_key(key_id),
             self.metrics,
             key_hint=hint,
             timeout=self.settings.http_timeout,
         )
-        return SendGridClient(http)
-
-    async def _binding(self, client: SendGridClient, loaded: LoadedDestination) -> FieldBinding:
-        spec = loaded.definition.spec
-        wanted = list(spec.mapping.custom_fields)
-        if not wanted:
-            return FieldBinding(spec.sendgrid.list_id, {})
-        try:
-            return bind_fields(spec.sendgrid.list_id, wanted, await client.field_definitions())
-        except UnknownCustomFieldsError as error:
-            raise SourceInvalid(f"spec.mapping.custom_fields: {error}") from None
+        return SendGridClient(http), key_id
 
     async def _preview(
         self, session: LedgerSession, outgoing: Outgoing, segments: list[str], report: RunReport

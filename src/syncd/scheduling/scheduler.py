@@ -40,6 +40,7 @@ class Scheduler:
         history: Mapping[str, DestinationSummary] | None = None,
         leases: Leases | None = None,
         claim_interval: float = 5.0,
+        stall_recheck: float = 900.0,
     ) -> None:
         self.leases: Leases = leases or LocalLeases()
         self.shared = not isinstance(self.leases, LocalLeases)
@@ -49,6 +50,7 @@ class Scheduler:
         self.clock = clock
         self.slots = asyncio.Semaphore(max_concurrent_runs)
         self.backoff_max = backoff_max
+        self.stall_recheck = stall_recheck
         self.history = dict(history or {})
         self.stop = asyncio.Event()
         self.workers: dict[str, Worker] = {}
@@ -112,6 +114,7 @@ class Scheduler:
             stop=self.stop,
             backoff_max=self.backoff_max,
             on_change=self._count_states,
+            stall_recheck=self.stall_recheck,
             last_start=last_start,
             resume=resume,
         )

@@ -15,7 +15,7 @@ from typing import Protocol
 
 from syncd.clock import Clock
 from syncd.loading import LoadedDestination
-from syncd.logs import get_logger
+from syncd.logs import get_logger, scrub
 from syncd.reconciling import Progress, RunReport
 from syncd.scheduling.status import DestinationStatus
 from syncd.scheduling.timing import backoff, next_run
@@ -56,6 +56,7 @@ class Worker:
         stop: asyncio.Event,
         backoff_max: float,
         on_change: Callable[[], None],
+        stall_recheck: float = 900.0,
         last_start: float | None = None,
         resume: bool = True,
         rng: random.Random | None = None,
@@ -68,6 +69,7 @@ class Worker:
         self.stop = stop
         self.halt = asyncio.Event()
         self.backoff_max = backoff_max
+        self.stall_recheck = stall_recheck
         self.on_change = on_change
         self.rng = rng or random.Random()
         self.wake = asyncio.Event()
@@ -78,6 +80,8 @@ class Worker:
         # otherwise the schedule continues from the last recorded run.
         self.due_now = resume or last_start is None
         self.stalled = False
+        self.recheck_at: float | None = None
+        """When a stall whose cause lies with SendGrid is tried again by itself."""
         self.owned = False  # set by the scheduler's claims; only an owner runs
 
     # -- steering from the scheduler ---------------------------------------------------
@@ -114,7 +118,7 @@ class Worker:
                 await self._run_once()
                 continue
             elif self.stalled:
-                self._set_next(None)
+                self._set_next(self.recheck_at)
             elif self.status.next_run_at is None:
                 self._set_next(self._scheduled())
             await self._sleep_until(self.status.next_run_at)
@@ -148,12 +152,7 @@ class Worker:
             self.status.started(trigger, self.last_start)
             self.status.next_run_at = None
             self.on_change()
-            report = await self.runner.run(
-                self.loaded,
-                trigger=trigger,
-                allow_removals=allow_removals,
-                stopping=self.stopping,
-            )
+            report = await self._run(trigger, allow_removals)
         now = self.clock.now()
         self.status.finished(report, now)
         if requests:
@@ -161,14 +160,36 @@ class Worker:
         self._after(report, now)
         self.on_change()
 
+    async def _run(self, trigger: str, allow_removals: bool) -> RunReport:
+        """One run; whatever it raises ends as an `unexpected` outcome, never as a dead
+        worker (which would leave the destination "reconciling" for ever)."""
+        try:
+            return await self.runner.run(
+                self.loaded,
+                trigger=trigger,
+                allow_removals=allow_removals,
+                stopping=self.stopping,
+            )
+        except Exception as error:
+            log.exception("schedule.run_failed", destination=self.loaded.name)
+            report = RunReport(self.loaded.name, trigger)
+            report.outcome = "unexpected"
+            report.error = scrub(f"{type(error).__name__}: {error}")[:500]
+            return report
+
     def _after(self, report: RunReport, now: float) -> None:
+        self.stalled, self.recheck_at = False, None
         if report.outcome in ("success", "guard"):
             self.failures = 0
-            self._set_next(self._scheduled())
+            scheduled = self._scheduled()
+            if report.requeue_after is not None:  # removals waiting on SendGrid's search
+                scheduled = min(scheduled, now + report.requeue_after)
+            self._set_next(scheduled)
         elif report.outcome == "permanent":
             self.failures = 0
             self.stalled = True
-            self._set_next(None)
+            self.recheck_at = now + self.stall_recheck if report.recheck else None
+            self._set_next(self.recheck_at)
         else:
             self.failures += 1
             delay = backoff(

@@ -1,35 +1,39 @@
-"""The operations syncd needs from SendGrid's Marketing API, and nothing else."""
+"""The operations syncd needs from SendGrid's Marketing API, and nothing else.
+
+Answers are untrusted: every field read is checked for its type, and a request SendGrid
+refuses for what its body holds comes back as a `Refusal` for the caller to isolate,
+never as an exception that would leave the same body to be sent again.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import csv
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
 from syncd.contacts import CustomField
 from syncd.errors import SendGridRejected, SendGridUnavailable
+from syncd.sendgrid.errors_file import parse_errors_file
 from syncd.sendgrid.http import SendGridHttp
+from syncd.sendgrid.refusals import BODY_REFUSALS, Refusal, refusal
+from syncd.sendgrid.searching import SEARCH_LIMIT, Lookup, lookup
 
 LISTS = "/v3/marketing/lists"
 CONTACTS = "/v3/marketing/contacts"
 
+EP_SCOPES = "GET /v3/scopes"
 EP_LIST = "GET /v3/marketing/lists/{id}"
 EP_FIELDS = "GET /v3/marketing/field_definitions"
 EP_UPSERT = "PUT /v3/marketing/contacts"
 EP_JOB = "GET /v3/marketing/contacts/imports/{id}"
 EP_ERRORS = "GET errors_url"
-EP_SEARCH = "POST /v3/marketing/contacts/search/emails"
 EP_REMOVE = "DELETE /v3/marketing/lists/{id}/contacts"
 EP_DELETE = "DELETE /v3/marketing/contacts"
 
-SEARCH_LIMIT = 100
 REMOVE_LIMIT = 100
 TERMINAL = ("completed", "errored", "failed")
+
+__all__ = ["REMOVE_LIMIT", "SEARCH_LIMIT", "Job", "ListInfo", "Lookup", "SendGridClient"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,8 @@ class Job:
     status: str
     errored_count: int
     errors_url: str | None
+    message: str = ""
+    """What SendGrid said about a job that failed as a whole (e.g. the contact limit)."""
 
     @property
     def finished(self) -> bool:
@@ -54,6 +60,11 @@ class Job:
 class SendGridClient:
     def __init__(self, http: SendGridHttp) -> None:
         self.http = http
+
+    async def scopes(self) -> frozenset[str]:
+        reply = await self.http.call("GET", EP_SCOPES, "/v3/scopes")
+        scopes = _object(reply.data, EP_SCOPES).get("scopes")
+        return frozenset(str(s) for s in scopes) if isinstance(scopes, list) else frozenset()
 
     async def get_list(self, list_id: str) -> ListInfo:
         reply = await self.http.call("GET", EP_LIST, f"{LISTS}/{list_id}", tolerated=(404,))
@@ -65,26 +76,31 @@ class SendGridClient:
             )
         data = _object(reply.data, EP_LIST)
         return ListInfo(
-            str(data.get("id", list_id)),
-            str(data.get("name", "")),
-            int(data.get("contact_count", 0)),
+            str(data.get("id", list_id)), str(data.get("name", "")), _int(data, "contact_count")
         )
 
     async def field_definitions(self) -> dict[str, CustomField]:
         reply = await self.http.call("GET", EP_FIELDS, "/v3/marketing/field_definitions")
         data = _object(reply.data, EP_FIELDS)
+        fields = data.get("custom_fields")
         return {
             str(field["name"]): CustomField(str(field["id"]), str(field.get("field_type", "Text")))
-            for field in data.get("custom_fields", [])
+            for field in (fields if isinstance(fields, list) else [])
             if isinstance(field, dict) and "name" in field and "id" in field
         }
 
-    async def upsert(self, body: bytes) -> str:
-        reply = await self.http.call("PUT", EP_UPSERT, CONTACTS, body=body, expected=(202,))
+    async def upsert(self, body: bytes) -> str | Refusal:
+        """The job id, or SendGrid's refusal of this body (nothing applied)."""
+        reply = await self.http.call(
+            "PUT", EP_UPSERT, CONTACTS, body=body, expected=(202,), tolerated=BODY_REFUSALS
+        )
+        if reply.status != 202:
+            return refusal(reply.status, reply.data)
         return _job_id(reply.data, EP_UPSERT)
 
     async def job(self, job_id: str) -> Job | None:
-        """The job's state, or None when SendGrid does not know it (expired, lost)."""
+        """The job's state, or None when SendGrid does not know it (expired, lost, or a kind
+        of job it does not let be polled)."""
         reply = await self.http.call(
             "GET", EP_JOB, f"{CONTACTS}/imports/{job_id}", tolerated=(404,)
         )
@@ -93,53 +109,38 @@ class SendGridClient:
         data = _object(reply.data, EP_JOB)
         results = data.get("results") if isinstance(data.get("results"), dict) else {}
         assert isinstance(results, dict)
+        url = results.get("errors_url")
         return Job(
             id=job_id,
             status=str(data.get("status", "pending")),
-            errored_count=int(results.get("errored_count") or 0),
-            errors_url=results.get("errors_url") or None,
+            errored_count=_int(results, "errored_count"),
+            errors_url=url if isinstance(url, str) and url else None,
+            message=_job_message(data),
         )
 
-    async def wait_for(self, job_id: str, *, max_interval: float) -> Job | None:
-        """Poll with a growing pause until the job ends; None if SendGrid does not know it."""
-        pause = 0.05
-        while True:
-            job = await self.job(job_id)
-            if job is None or job.finished:
-                return job
-            await asyncio.sleep(pause)
-            pause = min(max_interval, pause * 2)
-
     async def job_errors(self, errors_url: str) -> dict[str, str]:
-        """The rejected contacts of an errored job: lower-cased email → reason."""
-        reply = await self.http.call("GET", EP_ERRORS, "", url=errors_url)
-        rejected: dict[str, str] = {}
-        for row in csv.DictReader(io.StringIO(reply.text)):
-            email = (row.get("email") or "").strip().lower()
-            if email:
-                rejected[email] = (row.get("error") or "rejected by SendGrid").strip()
-        return rejected
+        """The rejected contacts listed in a job's errors file: lower-cased email → reason.
 
-    async def search_emails(self, emails: Sequence[str]) -> dict[str, str]:
-        """Contact ids of those emails that exist (≤ 100 a call)."""
-        found: dict[str, str] = {}
-        for start in range(0, len(emails), SEARCH_LIMIT):
-            chunk = list(emails[start : start + SEARCH_LIMIT])
-            body = orjson.dumps({"emails": chunk})
-            reply = await self.http.call(
-                "POST", EP_SEARCH, f"{CONTACTS}/search/emails", body=body, tolerated=(404,)
+        A download that fails (gone, refused, unreadable) is temporary: the job stays open and
+        the next run reads it again."""
+        reply = await self.http.call(
+            "GET", EP_ERRORS, "", url=errors_url, tolerated=(401, 403, 404, 410)
+        )
+        if reply.status != 200:
+            raise SendGridUnavailable(
+                f"{EP_ERRORS}: SendGrid answered {reply.status} for a job's errors file; "
+                "the job is read again on the next run"
             )
-            if reply.status == 404:
-                continue
-            result = _object(reply.data, EP_SEARCH).get("result", {})
-            for email, entry in result.items() if isinstance(result, dict) else ():
-                contact = entry.get("contact") if isinstance(entry, dict) else None
-                if isinstance(contact, dict) and contact.get("id"):
-                    found[str(email).lower()] = str(contact["id"])
-        return found
+        return parse_errors_file(reply.raw)
 
-    async def remove_from_list(self, list_id: str, contact_ids: Sequence[str]) -> str:
-        """Take contacts off the list (they stay in the account); ≤ 100 ids a call."""
+    async def lookup(self, emails: Sequence[str]) -> Lookup:
+        """Contacts whose primary email is one of `emails` (alternate-email matches are not
+        theirs), and the addresses SendGrid's search refuses to look up."""
+        return await lookup(self.http, emails)
+
+    async def remove_from_list(self, list_id: str, contact_ids: Sequence[str]) -> str | Refusal:
+        """Take contacts off the list (they stay in the account); ≤ 100 ids a call. A 404
+        means the list or one of the ids does not exist (any of them)."""
         assert 0 < len(contact_ids) <= REMOVE_LIMIT
         reply = await self.http.call(
             "DELETE",
@@ -147,15 +148,25 @@ class SendGridClient:
             f"{LISTS}/{list_id}/contacts",
             params={"contact_ids": ",".join(contact_ids)},
             expected=(202,),
+            tolerated=(*BODY_REFUSALS, 404),
         )
+        if reply.status != 202:
+            return refusal(reply.status, reply.data)
         return _job_id(reply.data, EP_REMOVE)
 
-    async def delete_contacts(self, contact_ids: Sequence[str]) -> str:
+    async def delete_contacts(self, contact_ids: Sequence[str]) -> str | Refusal:
         """Delete contacts from the account (onLeave: deleteContact); ≤ 100 ids a call."""
         assert 0 < len(contact_ids) <= REMOVE_LIMIT
         reply = await self.http.call(
-            "DELETE", EP_DELETE, CONTACTS, params={"ids": ",".join(contact_ids)}, expected=(202,)
+            "DELETE",
+            EP_DELETE,
+            CONTACTS,
+            params={"ids": ",".join(contact_ids)},
+            expected=(202,),
+            tolerated=(*BODY_REFUSALS, 404),
         )
+        if reply.status != 202:
+            return refusal(reply.status, reply.data)
         return _job_id(reply.data, EP_DELETE)
 
 
@@ -165,8 +176,30 @@ def _object(data: Any, endpoint: str) -> dict[str, Any]:
     return data
 
 
+def _int(data: dict[str, Any], key: str) -> int:
+    value = data.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
 def _job_id(data: Any, endpoint: str) -> str:
     job_id = _object(data, endpoint).get("job_id")
-    if not isinstance(job_id, str) or not job_id:
+    if not isinstance(job_id, str) or not job_id or len(job_id) > 200:
         raise SendGridUnavailable(f"{endpoint}: SendGrid accepted the request without a job id")
     return job_id
+
+
+def _job_message(data: dict[str, Any]) -> str:
+    """Whatever a job says about why it failed: not documented, so looked for widely."""
+    texts: list[str] = []
+    for key in ("message", "error", "reason"):
+        if isinstance(data.get(key), str):
+            texts.append(data[key])
+    results = data.get("results")
+    for source in (data, results if isinstance(results, dict) else {}):
+        errors = source.get("errors")
+        for entry in errors if isinstance(errors, list) else ():
+            if isinstance(entry, dict) and isinstance(entry.get("message"), str):
+                texts.append(entry["message"])
+            elif isinstance(entry, str):
+                texts.append(entry)
+    return " ".join("; ".join(dict.fromkeys(t.strip() for t in texts if t.strip())).split())[:300]

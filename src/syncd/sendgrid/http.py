@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import math
 import random
 import time
 from collections.abc import Callable, Collection, Mapping
@@ -18,6 +19,7 @@ from typing import Any
 
 import aiohttp
 import orjson
+from multidict import CIMultiDict, CIMultiDictProxy
 
 from syncd import failpoints
 from syncd.errors import SendGridRejected, SendGridUnavailable
@@ -31,14 +33,23 @@ MAX_ATTEMPTS = 5
 MAX_RATE_LIMITED = 30
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 30.0
+# After a 429 the next request waits at least this long, doubling with each 429 in a row:
+# a reset in the past (clock skew) must not turn into a burst of immediate retries.
+RATE_LIMITED_FLOOR = 1.0
+RATE_LIMITED_FLOOR_CAP = 60.0
 
 
 @dataclass(frozen=True)
 class Reply:
     status: int
     data: Any
-    headers: Mapping[str, str]
-    text: str
+    headers: CIMultiDictProxy[str]
+    """Names are matched without regard to case: SendGrid spells `X-Ratelimit-Reset`."""
+    raw: bytes
+
+    @property
+    def text(self) -> str:
+        return self.raw.decode("utf-8", errors="replace")
 
 
 def _excerpt(data: Any, text: str) -> str:
@@ -133,15 +144,21 @@ class SendGridHttp:
                 return reply
             if status == 429:
                 rate_limited += 1
-                reset_at = _reset_at(reply.headers)
+                announced = _reset_at(reply.headers)
+                floor = min(RATE_LIMITED_FLOOR_CAP, RATE_LIMITED_FLOOR * 2 ** (rate_limited - 1))
+                reset_at = max(announced or 0.0, self.gate.clock.now() + floor)
                 self.gate.exhausted(endpoint, reset_at)
                 if rate_limited >= MAX_RATE_LIMITED:
-                    retry_after = max(0.0, (reset_at or 0) - self.gate.clock.now()) or None
                     raise SendGridUnavailable(
                         f"{endpoint}: still rate-limited after {rate_limited} waits",
-                        retry_after=retry_after,
+                        retry_after=max(0.0, reset_at - self.gate.clock.now()) or None,
                     )
-                log.info("sendgrid.rate_limited", endpoint=endpoint, reset_at=reset_at)
+                log.info(
+                    "sendgrid.rate_limited",
+                    endpoint=endpoint,
+                    reset_at=reset_at,
+                    announced_reset_at=announced,
+                )
                 continue
             if status >= 500:
                 failures += 1
@@ -181,18 +198,17 @@ class SendGridHttp:
             ) as response:
                 raw = await response.read()
                 code = str(response.status)
-                reply_headers = dict(response.headers.items())
+                reply_headers = CIMultiDictProxy(CIMultiDict(response.headers))
                 remaining = self.gate.observe(endpoint, reply_headers)
                 if remaining is not None:
                     self.metrics.rate_limit_remaining.labels(endpoint=endpoint).set(remaining)
-                text = raw.decode("utf-8", errors="replace")
                 data: Any = None
-                if raw and "json" in response.headers.get("Content-Type", ""):
+                if raw and "json" in reply_headers.get("Content-Type", ""):
                     try:
                         data = orjson.loads(raw)
                     except orjson.JSONDecodeError:
                         data = None
-                return Reply(response.status, data, reply_headers, text)
+                return Reply(response.status, data, reply_headers, raw)
         finally:
             if code != "0":
                 self.metrics.sendgrid_requests.labels(endpoint=endpoint, code=code).inc()
@@ -224,8 +240,9 @@ class SendGridHttp:
         return SendGridRejected(message, status=status, excerpt=detail)
 
 
-def _reset_at(headers: Mapping[str, str]) -> float | None:
+def _reset_at(headers: CIMultiDictProxy[str]) -> float | None:
     try:
-        return float(headers["X-RateLimit-Reset"])
+        reset = float(headers["X-RateLimit-Reset"])
     except (KeyError, ValueError):
         return None
+    return reset if math.isfinite(reset) else None

@@ -10,6 +10,7 @@ requests-per-second budget paces destinations that share one key.
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -68,11 +69,14 @@ class RateGate:
         return max(pause, 0.0)
 
     def observe(self, endpoint: str, headers: Mapping[str, str]) -> int | None:
-        """Learn from a response's headers; returns the remaining count if given."""
+        """Learn from a response's headers (a case-insensitive mapping: SendGrid spells them
+        `X-Ratelimit-*`); returns the remaining count if given."""
         try:
             remaining = int(headers["X-RateLimit-Remaining"])
             reset_at = float(headers["X-RateLimit-Reset"])
         except (KeyError, ValueError):
+            return None
+        if remaining < 0 or not math.isfinite(reset_at):
             return None
         self._windows[endpoint] = _Window(remaining, reset_at)
         return remaining

@@ -1,0 +1,91 @@
+"""Does what SendGrid holds equal what syncd sent? Field by field, on what syncd maps only.
+
+SendGrid shows a contact with its reserved fields by name and its custom fields by *name*
+(`search/emails`, exports), while syncd sends custom fields by *id*; values may come back
+in another spelling (a number as text, a date as a timestamp). Fields syncd does not map
+are never compared, and a typed field syncd left out (a blank Number or Date) neither.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+FieldTypes = Mapping[str, tuple[str, str]]
+"""Custom field id → (name, type), as bound for the list."""
+
+_US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+
+
+def differences(sent: Mapping[str, Any], held: Mapping[str, Any], fields: FieldTypes) -> list[str]:
+    """The names of the mapped fields whose value SendGrid holds differs from the one sent.
+
+    `sent` is a contact as sent (reserved fields by name, `custom_fields` by id); `held` is
+    SendGrid's view of it (reserved fields by name, `custom_fields` by name; names matched
+    without regard to case)."""
+    found: list[str] = []
+    for name, value in sent.items():
+        if name in ("email", "custom_fields", "list_ids"):
+            continue
+        if _text(value) != _text(held.get(name)):
+            found.append(name)
+    held_custom = held.get("custom_fields")
+    by_name = (
+        {str(k).lower(): v for k, v in held_custom.items()}
+        if isinstance(held_custom, Mapping)
+        else {}
+    )
+    sent_custom = sent.get("custom_fields")
+    for field_id, value in sent_custom.items() if isinstance(sent_custom, Mapping) else ():
+        name, kind = fields.get(field_id, (field_id, "Text"))
+        if not _same(value, by_name.get(name.lower()), kind):
+            found.append(name)
+    return found
+
+
+def _same(sent: Any, held: Any, kind: str) -> bool:
+    if kind == "Number":
+        x, y = _number(sent), _number(held)
+        return x is not None and y is not None and math.isclose(x, y, rel_tol=1e-12)
+    if kind == "Date":
+        day = _date(sent)
+        return day is not None and day == _date(held)
+    return _text(sent) == _text(held)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _date(value: Any) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = _text(value)
+    us = _US_DATE.match(text)
+    try:
+        if us:
+            return date(int(us[3]), int(us[1]), int(us[2]))
+        if len(text) >= 10:
+            return date.fromisoformat(text[:10])
+    except ValueError:
+        return None
+    return None

@@ -1,0 +1,66 @@
+"""The primitives every session is built on: a backend's statements and the epoch fence.
+
+A backend supplies `_rows` and `_transaction`; `_write` fences every write by the
+session's epoch, so a run that lost its claim on a destination cannot commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any, Protocol
+
+from syncd.clock import Clock
+from syncd.errors import LedgerConflict
+from syncd.ledger.sql_text import SqlText
+
+Params = Sequence[Any]
+
+
+class Tx(Protocol):
+    """Statements inside one open transaction."""
+
+    def run(self, sql: str, params: Params) -> int:
+        """Execute; returns the affected row count."""
+        ...
+
+    def rows(self, sql: str, params: Params) -> list[tuple[Any, ...]]: ...
+
+    def many(self, sql: str, params: Sequence[Params]) -> None: ...
+
+
+class SessionCore:
+    """A destination's claim on the ledger, and the statements to read and write it."""
+
+    def __init__(self, destination: str, clock: Clock, sql: SqlText, *, writer: bool) -> None:
+        self.destination = destination
+        self.clock = clock
+        self.sql = sql
+        self.epoch = self._claim() if writer else -1
+
+    # -- primitives a backend provides -------------------------------------------------
+    def _rows(self, sql: str, params: Params) -> list[tuple[Any, ...]]:
+        raise NotImplementedError
+
+    def _transaction(self) -> AbstractContextManager[Tx]:
+        raise NotImplementedError
+
+    # -- claiming and fencing ------------------------------------------------------------
+    def _claim(self) -> int:
+        with self._transaction() as tx:
+            tx.run(self.sql.ensure_destination, (self.destination,))
+            tx.run(self.sql.bump_epoch, (self.destination,))
+            epoch: int = tx.rows(self.sql.epoch, (self.destination,))[0][0]
+        return epoch
+
+    @contextmanager
+    def _write(self) -> Iterator[Tx]:
+        """One transaction, refused when another holder has claimed the destination since:
+        the fence is an UPDATE, so it also locks out a newer claim until this commits."""
+        with self._transaction() as tx:
+            if tx.run(self.sql.fence, (self.destination, self.epoch)) != 1:
+                raise LedgerConflict(
+                    f"destination {self.destination} was claimed by another run; "
+                    "this run stops without committing"
+                )
+            yield tx

@@ -1,0 +1,43 @@
+"""Where each leaver's removal stands, between runs.
+
+SendGrid's search lags behind its jobs, and a removal it accepted is not proof that it
+happened. So a contact that left the segment stays acknowledged (on the list, as far as
+syncd knows) until a search confirms it is off the list or gone; meanwhile its state says
+whether it was not found yet (since when) or a removal was sent (when, how often).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from syncd.ledger.core import SessionCore
+from syncd.ledger.records import Leaver
+
+
+class LeaverState(SessionCore):
+    def leavers(self, after: str, limit: int) -> list[Leaver]:
+        """Acknowledged contacts no longer desired and not in an open batch, email order."""
+        rows = self._rows(self.sql.leavers, (self.destination, after, limit))
+        return [Leaver(r[0], r[1], r[2], int(r[3])) for r in rows]
+
+    def clear_returned(self) -> None:
+        """Leavers back in the segment: their removal state is stale."""
+        with self._write() as tx:
+            tx.run(self.sql.clear_returned, (self.destination,))
+
+    def missed(self, emails: Sequence[str]) -> None:
+        """Search did not find these leavers (maybe not yet): remember since when."""
+        now = self.clock.now()
+        with self._write() as tx:
+            tx.many(self.sql.missed, [(self.destination, e, now) for e in emails])
+
+    def removed(self, emails: Sequence[str]) -> None:
+        """Confirmed off the list (or out of the account): no longer acknowledged."""
+        with self._write() as tx:
+            tx.many(self.sql.forget, [(self.destination, e) for e in emails])
+            tx.many(self.sql.forget_removal, [(self.destination, e) for e in emails])
+
+    def pending_removals(self) -> int:
+        """Leavers still acknowledged after this run: their removal is not confirmed yet."""
+        count: int = self._rows(self.sql.pending_removals, (self.destination,))[0][0]
+        return count

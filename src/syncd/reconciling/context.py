@@ -1,0 +1,121 @@
+"""What every step of applying a plan shares: the ledger session, the client, open jobs.
+
+Each batch goes through the outbox: recorded before its request, its send counted, its
+job id recorded right after the 202. A batch whose body went out `max_batch_sends` times
+without SendGrid confirming a job is abandoned and the destination stalls with a reason:
+never a hot loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from syncd import failpoints
+from syncd.clock import Clock
+from syncd.errors import SendGridStalled, SendGridUnavailable
+from syncd.ledger import Batch, BatchKind, LedgerSession, OutboxItem, Rejection
+from syncd.reconciling.threads import in_thread
+from syncd.sendgrid import SendGridClient
+
+STOPPING = "stopping: open jobs are polled again after the restart"
+
+Progress = Callable[..., None]
+"""Called as `progress(event, **counts)`; the CLI draws a progress line from it."""
+
+
+def no_progress(event: str, **counts: int) -> None:
+    del event, counts
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How long and how often: from the process settings."""
+
+    job_timeout: float = 3600.0
+    poll_max_interval: float = 30.0
+    unknown_job_grace: float = 600.0
+    """How long SendGrid may not know an upsert job before its batch is sent again."""
+    max_batch_sends: int = 10
+    removal_window: float = 3600.0
+    """How long a leaver SendGrid's search does not find is looked for before giving up."""
+    removal_confirm_grace: float = 600.0
+    """How long a removal SendGrid accepted may take to show in search before it is sent
+    again (SendGrid has answered 202 to removals it did not apply)."""
+
+
+@dataclass
+class Applied:
+    upserted: int = 0
+    removed: int = 0
+    failed_jobs: int = 0
+    batches_done: int = 0
+    """Batches acknowledged (applied) in this run, resumed ones included."""
+    rejections: list[Rejection] = field(default_factory=list)
+    refused: int = 0
+    """Contacts SendGrid refused up front (in a 4xx answer), isolated from their batch."""
+    pending_removals: int = 0
+    """Leavers still on the list as far as syncd can tell: not found yet, or a removal sent
+    but not yet confirmed by search."""
+    stalled: str | None = None
+    """Why SendGrid cannot take more now (a job failed as a whole), if so."""
+
+
+class Outbox:
+    def __init__(
+        self,
+        session: LedgerSession,
+        client: SendGridClient,
+        *,
+        list_id: str,
+        run_id: int | None,
+        segment_names: list[str],
+        limits: Limits,
+        clock: Clock,
+        stopping: Callable[[], bool],
+        progress: Progress = no_progress,
+    ) -> None:
+        self.session = session
+        self.client = client
+        self.list_id = list_id
+        self.run_id = run_id
+        self.segment_names = segment_names
+        self.limits = limits
+        self.clock = clock
+        self.stopping = stopping
+        self.progress = progress
+        self.pending: list[Batch] = []
+        self.result = Applied()
+
+    async def open_batch(self, kind: BatchKind, items: list[OutboxItem]) -> Batch:
+        if self.stopping():
+            raise SendGridUnavailable("stopping: no new batches are started")
+        if self.result.stalled:
+            raise SendGridStalled(self.result.stalled)
+        batch = await in_thread(self.session.prepare, kind, self.list_id, items, self.run_id)
+        failpoints.hit("after-outbox-commit")
+        return batch
+
+    async def count_send(self, batch: Batch) -> None:
+        sends = await in_thread(self.session.sending, batch.id)
+        if sends > self.limits.max_batch_sends:
+            await in_thread(self.session.abandon, batch.id)
+            raise SendGridStalled(
+                f"a batch of {batch.size:,} contacts was sent {sends - 1} times without "
+                "SendGrid confirming a job for it; it is abandoned (its contacts are sent "
+                "again in a new batch when SendGrid is re-checked). Check SendGrid's status"
+            )
+
+    async def submitted(self, batch: Batch, job_id: str) -> None:
+        failpoints.hit("after-202-before-job-commit")
+        submitted_at = await in_thread(self.session.submitted, batch.id, job_id)
+        failpoints.hit("after-job-commit")
+        self.pending.append(
+            replace(batch, state="submitted", job_id=job_id, submitted_at=submitted_at)
+        )
+        self.progress("submitted", batches=len(self.pending), contacts=batch.size)
+        self.jobs_changed()
+
+    def jobs_changed(self) -> None:
+        submitted = [b.submitted_at for b in self.pending if b.submitted_at is not None]
+        self.progress("jobs", open=len(self.pending), oldest=int(min(submitted, default=0)))

@@ -1,0 +1,196 @@
+"""Taking leavers off the list (or out of the account), until SendGrid's search confirms it.
+
+A leaver stays acknowledged until a search shows it off the list (or gone); syncd never
+trusts a 202 alone (SendGrid has accepted removals it did not apply) and never forgets a
+leaver because search does not show it yet (search lags minutes behind jobs):
+
+- found, primary email equal, on the list → removed through the outbox by contact id;
+- found off the list (or not found after a removal was sent) → done;
+- not found, never sent → looked for again on later runs for `removal_window`, then
+  reported as not in SendGrid;
+- an address search cannot take (over 100 characters, refused) → reported at once;
+- a removal sent but still showing after `removal_confirm_grace` → sent again, at most
+  `MAX_REMOVAL_SENDS` times, then reported.
+
+Ids are taken only from contacts whose primary email is the leaver's: an alternate-email
+match belongs to somebody else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from syncd.errors import SendGridRejected
+from syncd.ledger import Batch, BatchKind, Leaver, OutboxItem, Rejection
+from syncd.logs import get_logger
+from syncd.planning import RemovalAction
+from syncd.reconciling.context import Outbox
+from syncd.reconciling.threads import in_thread
+from syncd.sendgrid import REMOVE_LIMIT, Found, Lookup, Refusal
+
+log = get_logger("syncd.reconciling")
+PAGE = 1_000
+MAX_REMOVAL_SENDS = 3
+
+
+@dataclass
+class Sorted:
+    """One page of leavers, by what to do with each."""
+
+    remove: dict[str, str] = field(default_factory=dict)  # email → contact id
+    done: list[str] = field(default_factory=list)
+    missed: list[str] = field(default_factory=list)
+    given_up: dict[str, str] = field(default_factory=dict)  # email → why
+
+
+async def send_removals(outbox: Outbox, action: RemovalAction) -> None:
+    session = outbox.session
+    await in_thread(session.clear_returned)
+    after = ""
+    while page := await in_thread(session.leavers, after, PAGE):
+        after = page[-1].email
+        found = await outbox.client.lookup([leaver.email for leaver in page])
+        sorted_ = sort_leavers(outbox, page, found, action)
+        await _settle_page(outbox, sorted_)
+        ids = list(sorted_.remove.items())
+        for start in range(0, len(ids), REMOVE_LIMIT):
+            chunk = ids[start : start + REMOVE_LIMIT]
+            items = [OutboxItem(email, body=contact_id.encode()) for email, contact_id in chunk]
+            kind: BatchKind = "remove" if action == "remove" else "delete"
+            await send_removal_batch(outbox, await outbox.open_batch(kind, items))
+
+
+def sort_leavers(
+    outbox: Outbox, page: list[Leaver], lookup: Lookup, action: RemovalAction
+) -> Sorted:
+    now = outbox.clock.now()
+    limits = outbox.limits
+    result = Sorted()
+    for leaver in page:
+        email = leaver.email
+        contact = lookup.found.get(email)
+        if email in lookup.unsearchable:
+            result.given_up[email] = (
+                f"left the segment but stays on the list: {lookup.unsearchable[email]}"
+            )
+        elif contact is None:
+            if leaver.sent_at is not None:
+                result.done.append(email)  # removed, or deleted from the account meanwhile
+            elif leaver.first_missed_at is not None and (
+                now - leaver.first_missed_at >= limits.removal_window
+            ):
+                result.given_up[email] = (
+                    "left the segment, but SendGrid's search has not found it for "
+                    f"{limits.removal_window / 60:.0f} min: it is not in SendGrid (or not "
+                    "searchable), so nothing was removed"
+                )
+            else:
+                result.missed.append(email)
+        elif not _needs_removal(contact, outbox.list_id, action):
+            result.done.append(email)
+        elif leaver.sent_at is not None and now - leaver.sent_at < limits.removal_confirm_grace:
+            continue  # sent: waiting for search to show it
+        elif leaver.sends >= MAX_REMOVAL_SENDS:
+            result.given_up[email] = (
+                f"left the segment; SendGrid accepted its removal {leaver.sends} times but "
+                "still shows it on the list: remove it by hand and check SendGrid's status"
+            )
+        else:
+            result.remove[email] = contact.id
+    return result
+
+
+def _needs_removal(contact: Found, list_id: str, action: RemovalAction) -> bool:
+    return action == "delete" or list_id in contact.list_ids
+
+
+async def _settle_page(outbox: Outbox, sorted_: Sorted) -> None:
+    session = outbox.session
+    gone = [*sorted_.done, *sorted_.given_up]
+    if gone:
+        await in_thread(session.removed, gone)
+    if sorted_.missed:
+        await in_thread(session.missed, sorted_.missed)
+    outbox.result.removed += len(sorted_.done)
+    outbox.result.rejections.extend(
+        Rejection("", 0, reason, email) for email, reason in sorted_.given_up.items()
+    )
+    if sorted_.given_up:
+        log.warning("reconcile.removal_given_up", count=len(sorted_.given_up))
+
+
+async def send_removal_batch(outbox: Outbox, batch: Batch) -> None:
+    """Send a removal batch by contact id; on a 404 (an id no longer exists) look the
+    contacts up again: those gone or off the list are done, the others go with fresh ids,
+    and a batch whose ids did not change is split until the missing id stands alone."""
+    session, client = outbox.session, outbox.client
+    waiting = [batch]
+    while waiting:
+        current = waiting.pop()
+        await outbox.count_send(current)
+        items = await in_thread(session.items, current.id)
+        ids = [body.decode() for _, body in items]
+        if current.kind == "remove":
+            answer = await client.remove_from_list(current.list_id, ids)
+        else:
+            answer = await client.delete_contacts(ids)
+        if isinstance(answer, str):
+            await outbox.submitted(current, answer)
+        else:
+            waiting += await _resolve_again(outbox, current, items, answer)
+
+
+async def _resolve_again(
+    outbox: Outbox, batch: Batch, items: list[tuple[str, bytes]], refusal: Refusal
+) -> list[Batch]:
+    if refusal.status != 404:
+        await in_thread(outbox.session.abandon, batch.id)
+        raise SendGridRejected(
+            f"SendGrid refused a removal request ({refusal.status}): {refusal.summary()}",
+            status=refusal.status,
+        )
+    session = outbox.session
+    action: RemovalAction = "remove" if batch.kind == "remove" else "delete"
+    found = await outbox.client.lookup([email for email, _ in items])
+    done = [
+        email
+        for email, _ in items
+        if email not in found.found or not _needs_removal(found.found[email], batch.list_id, action)
+    ]
+    fresh = {
+        email: found.found[email].id.encode()
+        for email, body in items
+        if email not in done and found.found[email].id.encode() != body
+    }
+    if done:
+        await in_thread(session.removed, done)
+        outbox.result.removed += len(done)
+    left = await in_thread(session.drop_items, batch, done) if done else len(items)
+    if not left:
+        return []
+    if done or fresh:
+        if fresh:
+            await in_thread(session.set_bodies, batch, fresh)
+        return [batch.again(left)]
+    if left == 1:  # SendGrid says this id does not exist; search lags behind: it is gone
+        await in_thread(session.drop_items, batch, [items[0][0]])
+        await in_thread(session.removed, [items[0][0]])
+        outbox.result.removed += 1
+        return []
+    second = await in_thread(session.split, batch, items[left // 2][0])
+    return [second, batch.again(left - second.size)]
+
+
+async def confirm(outbox: Outbox, emails: list[str], action: RemovalAction, list_id: str) -> None:
+    """After a removal job: done for those search shows off the list (or gone); the others
+    stay pending until a later run's search confirms them."""
+    found = await outbox.client.lookup(emails)
+    done = [
+        email
+        for email in emails
+        if email not in found.unsearchable
+        and (email not in found.found or not _needs_removal(found.found[email], list_id, action))
+    ]
+    if done:
+        await in_thread(outbox.session.removed, done)
+    outbox.result.removed += len(done)

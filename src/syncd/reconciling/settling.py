@@ -1,0 +1,186 @@
+"""Waiting for SendGrid's jobs, and recording what each did.
+
+- `completed`: every contact of the batch is acknowledged, in one transaction.
+- `errored` (or `failed` with an errors file): the contacts its errors file names spend a
+  retry; the rest are acknowledged. When the file names fewer contacts than the job's
+  `errored_count` (its format is not documented), the others are looked up instead of
+  being trusted: acknowledged when SendGrid shows them on the list with the values sent.
+- `failed` with no errors file (the account's contact limit, say): nothing applied,
+  nothing charged to the contacts; the destination stalls with SendGrid's message.
+- unknown (404): a removal job is checked by searching (SendGrid does not document
+  polling them); an upsert job is sent again only after SendGrid has not known it for
+  `unknown_job_grace`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Awaitable, Callable
+
+import orjson
+
+from syncd import failpoints
+from syncd.comparing import FieldTypes, differences
+from syncd.errors import SendGridUnavailable
+from syncd.ledger import Batch
+from syncd.logs import get_logger
+from syncd.planning import RemovalAction
+from syncd.reconciling.context import STOPPING, Outbox
+from syncd.reconciling.removing import confirm
+from syncd.reconciling.threads import in_thread
+from syncd.sendgrid import Job
+
+log = get_logger("syncd.reconciling")
+STOP_CHECK = 0.25
+"""Seconds between two looks at `stopping` while waiting for a SendGrid job."""
+Resend = Callable[[Batch], Awaitable[None]]
+
+
+async def settle(outbox: Outbox, resend: Resend, fields: FieldTypes) -> None:
+    """Wait for every submitted job and record its outcome."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + outbox.limits.job_timeout
+    while outbox.pending:
+        if outbox.stopping():
+            raise SendGridUnavailable(STOPPING)
+        batch = outbox.pending[0]
+        try:
+            failpoints.hit("while-polling")
+            async with asyncio.timeout_at(deadline):
+                job = await _wait(outbox, batch)
+        except TimeoutError:
+            raise SendGridUnavailable(
+                f"{len(outbox.pending)} SendGrid job(s) still pending after "
+                f"{outbox.limits.job_timeout:.0f}s; the next run goes on polling them"
+            ) from None
+        outbox.pending.pop(0)
+        outbox.jobs_changed()
+        if batch.kind == "upsert":
+            await _record_upsert(outbox, batch, job, resend, fields)
+        else:
+            await _record_removal(outbox, batch, job)
+
+
+async def _wait(outbox: Outbox, batch: Batch) -> Job | None:
+    """Poll a job until it ends, pausing longer each time; None when SendGrid does not know
+    it (at once for a removal job; for an upsert job, once it has not known it for the
+    grace period). A stop ends the wait at once: the batch stays `submitted` in the ledger,
+    so the next start polls it again and never sends it again."""
+    assert batch.job_id is not None
+    pause = 0.05
+    while True:
+        job = await outbox.client.job(batch.job_id)
+        if job is not None and job.finished:
+            return job
+        if job is None:
+            if batch.kind != "upsert":
+                return None
+            since = await in_thread(outbox.session.job_unknown, batch.id)
+            if outbox.clock.now() - since >= outbox.limits.unknown_job_grace:
+                return None
+        slices = math.ceil(pause / STOP_CHECK)
+        for _ in range(slices):
+            if outbox.stopping():
+                raise SendGridUnavailable(STOPPING)
+            await asyncio.sleep(pause / slices)
+        pause = min(outbox.limits.poll_max_interval, pause * 2)
+
+
+async def _record_removal(outbox: Outbox, batch: Batch, job: Job | None) -> None:
+    sent = job is None or job.status != "failed"
+    failpoints.hit("after-completed-before-ack")
+    emails = await in_thread(outbox.session.close_removal, batch, sent=sent)
+    failpoints.hit("after-ack-commit")
+    if not sent:
+        outbox.result.failed_jobs += 1
+        log.warning("reconcile.job_failed", batch=batch.id, kind=batch.kind)
+        return
+    action: RemovalAction = "remove" if batch.kind == "remove" else "delete"
+    await confirm(outbox, emails, action, batch.list_id)
+    outbox.result.batches_done += 1
+    _acknowledged(outbox)
+
+
+async def _record_upsert(
+    outbox: Outbox, batch: Batch, job: Job | None, resend: Resend, fields: FieldTypes
+) -> None:
+    session = outbox.session
+    if job is None:
+        log.warning("reconcile.job_unknown", batch=batch.id, kind=batch.kind)
+        await in_thread(session.reopen, batch.id)
+        await resend(batch.again(batch.size))
+        return
+    rejected: dict[str, str] = {}
+    missing: list[str] = []
+    if job.status != "completed":
+        listed = await outbox.client.job_errors(job.errors_url) if job.errors_url else {}
+        members = await in_thread(session.items, batch.id)
+        rejected = {email: listed[email] for email, _ in members if email in listed}
+        if job.status == "failed" and not rejected:
+            await _stall(outbox, batch, job)
+            return
+        if job.errored_count > len(rejected):
+            rest = [(email, body) for email, body in members if email not in rejected]
+            verdict, missing = await _verify(outbox, batch, rest, job, len(rejected), fields)
+            rejected |= verdict
+    failpoints.hit("after-completed-before-ack")
+    if missing:  # not shown by search yet: back to the diff, not charged
+        await in_thread(session.drop_items, batch, missing)
+    reported = (
+        await in_thread(session.complete, batch, rejected) if len(missing) < batch.size else []
+    )
+    failpoints.hit("after-ack-commit")
+    outbox.result.rejections.extend(reported)
+    outbox.result.upserted += batch.size - len(rejected) - len(missing)
+    outbox.result.batches_done += 1
+    _acknowledged(outbox)
+
+
+async def _stall(outbox: Outbox, batch: Batch, job: Job) -> None:
+    """A job failed as a whole, with no contact blamed: nothing was applied."""
+    await in_thread(outbox.session.abandon, batch.id)
+    outbox.result.failed_jobs += 1
+    outbox.result.stalled = (
+        f"SendGrid failed a job of {batch.size:,} contact(s) as a whole: "
+        f"{job.message or 'it gave no reason'}. Nothing was charged to the contacts; they "
+        "are sent again when the destination is re-checked or synced on demand"
+    )
+    log.warning("reconcile.job_failed", batch=batch.id, kind=batch.kind, job=job.id)
+
+
+async def _verify(
+    outbox: Outbox,
+    batch: Batch,
+    members: list[tuple[str, bytes]],
+    job: Job,
+    named: int,
+    fields: FieldTypes,
+) -> tuple[dict[str, str], list[str]]:
+    """The contacts of an errored job its errors file did not account for: looked up.
+    Returns those SendGrid holds otherwise (rejected, with why) and those not found yet."""
+    log.warning(
+        "reconcile.errors_file_short", batch=batch.id, errored=job.errored_count, named=named
+    )
+    lookup = await outbox.client.lookup([email for email, _ in members])
+    rejected: dict[str, str] = {}
+    missing: list[str] = []
+    why = f"SendGrid reported {job.errored_count} errors but its errors file named {named}"
+    for email, body in members:
+        contact = lookup.found.get(email)
+        if contact is None:
+            missing.append(email)
+        elif batch.list_id not in contact.list_ids:
+            rejected[email] = f"{why}; this contact is not on the list after the job"
+        elif changed := differences(orjson.loads(body), contact.fields, fields):
+            rejected[email] = f"{why}; SendGrid holds other values for {', '.join(changed)}"
+    return rejected, missing
+
+
+def _acknowledged(outbox: Outbox) -> None:
+    outbox.progress(
+        "acknowledged",
+        upserted=outbox.result.upserted,
+        removed=outbox.result.removed,
+        pending=len(outbox.pending),
+    )

@@ -1,0 +1,105 @@
+"""A job's errors file, read tolerantly: SendGrid does not document its format.
+
+`GET /v3/marketing/contacts/imports/{id}` says only to "download" `errors_url`. So any of
+these is accepted: CSV or JSON (an array of objects, or one object a line), gzip'd or
+not, header names matched without regard to case, spaces, dashes and underscores
+(`email`, `Email`, `EMAIL`, `Email Address`, `email_address`). A row without a
+recognisable address is skipped; the caller compares what was found with the job's
+`errored_count` and checks whatever is not accounted for.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+import orjson
+
+EMAIL_HEADERS = ("email", "emailaddress", "contactemail", "primaryemail")
+REASON_HEADERS = ("error", "errors", "errormessage", "message", "reason", "errorreason")
+MAX_REASON = 300
+DEFAULT_REASON = "rejected by SendGrid (no reason given)"
+
+
+def header_key(name: str) -> str:
+    """`Email Address` → `emailaddress`."""
+    return "".join(ch for ch in name.lower() if ch not in " _-\t.").strip()
+
+
+def parse_errors_file(raw: bytes) -> dict[str, str]:
+    """Lower-cased email → SendGrid's reason, from the bytes of an errors file."""
+    if raw[:2] == b"\x1f\x8b":
+        raw = gzip.decompress(raw)
+    text = raw.decode("utf-8-sig", errors="replace")
+    stripped = text.lstrip()
+    found = _json_rows(stripped) if stripped[:1] in ("[", "{") else None
+    rows: Iterable[Mapping[str, Any]] = found if found is not None else _csv_rows(text)
+    rejected: dict[str, str] = {}
+    for row in rows:
+        email, reason = _pick(row)
+        if email:
+            rejected.setdefault(email, reason)
+    return rejected
+
+
+def _json_rows(text: str) -> list[Mapping[str, Any]] | None:
+    try:
+        data = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return _json_lines(text)
+    if isinstance(data, Mapping):
+        for key in ("errors", "results", "rows", "contacts"):
+            if isinstance(data.get(key), list):
+                data = data[key]
+                break
+        else:
+            return [data]
+    if isinstance(data, list):
+        return [row for row in data if isinstance(row, Mapping)]
+    return None
+
+
+def _json_lines(text: str) -> list[Mapping[str, Any]] | None:
+    try:
+        lines = [orjson.loads(line) for line in text.splitlines() if line.strip()]
+    except orjson.JSONDecodeError:
+        return None
+    return [line for line in lines if isinstance(line, Mapping)]
+
+
+def _csv_rows(text: str) -> Iterator[Mapping[str, Any]]:
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if header is None:
+        return
+    keys = [header_key(name) for name in header]
+    for record in reader:
+        yield dict(zip(keys, record, strict=False))
+
+
+def _pick(row: Mapping[str, Any]) -> tuple[str, str]:
+    by_key = {header_key(str(k)): v for k, v in row.items()}
+    email = _first(by_key, EMAIL_HEADERS)
+    reason = _first(by_key, REASON_HEADERS)
+    return (email or "").strip().lower(), reason or DEFAULT_REASON
+
+
+def _first(row: Mapping[str, Any], keys: Iterable[str]) -> str | None:
+    for key in keys:
+        value = row.get(key)
+        if value not in (None, ""):
+            return _text(value)
+    return None
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        value = "; ".join(_text(item) for item in value)
+    elif isinstance(value, Mapping):
+        value = value.get("message") or value.get("error") or ""
+    return " ".join(str(value).split())[:MAX_REASON]

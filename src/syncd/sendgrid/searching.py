@@ -1,0 +1,124 @@
+"""Looking contacts up by email, the way SendGrid's search lets us.
+
+`POST /v3/marketing/contacts/search/emails` takes at most 100 addresses of at most 100
+characters each, refuses the whole call when one of them is invalid, and matches
+alternate emails too: searching for ann@x may return the contact whose *primary* email is
+bob@y. So: longer addresses are never sent (they cannot be looked up); a refused call is
+split until the refused addresses stand alone; a match counts only when the contact's
+primary email is the address searched, so an alternate match never makes syncd unlist
+or delete somebody else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from syncd.sendgrid.http import SendGridHttp
+from syncd.sendgrid.refusals import BODY_REFUSALS, Refusal, refusal
+
+EP_SEARCH = "POST /v3/marketing/contacts/search/emails"
+SEARCH_PATH = "/v3/marketing/contacts/search/emails"
+SEARCH_LIMIT = 100
+MAX_SEARCH_LENGTH = 100
+
+
+@dataclass(frozen=True)
+class Found:
+    """A contact as SendGrid's search shows it (possibly minutes behind its jobs)."""
+
+    id: str
+    email: str
+    list_ids: frozenset[str]
+    fields: dict[str, Any]
+    """Reserved fields by name, and `custom_fields` keyed by custom field *name*."""
+
+
+@dataclass
+class Lookup:
+    found: dict[str, Found] = field(default_factory=dict)
+    """Searched address → the contact whose primary email it is."""
+    unsearchable: dict[str, str] = field(default_factory=dict)
+    """Address → why SendGrid's search cannot look it up."""
+    alternates: int = 0
+    """Addresses that matched only another contact's alternate email (left alone)."""
+
+
+async def lookup(http: SendGridHttp, emails: Sequence[str]) -> Lookup:
+    result = Lookup()
+    searchable: list[str] = []
+    for email in dict.fromkeys(emails):
+        if len(email) > MAX_SEARCH_LENGTH:
+            result.unsearchable[email] = (
+                f"SendGrid's search takes addresses of at most {MAX_SEARCH_LENGTH} characters "
+                f"(this one has {len(email)}), so syncd cannot find its contact id"
+            )
+        else:
+            searchable.append(email)
+    for start in range(0, len(searchable), SEARCH_LIMIT):
+        await _search(http, searchable[start : start + SEARCH_LIMIT], result)
+    return result
+
+
+async def _search(http: SendGridHttp, emails: list[str], result: Lookup) -> None:
+    pending = [emails]
+    while pending:
+        chunk = pending.pop()
+        answer = await _call(http, chunk)
+        if not isinstance(answer, Refusal):
+            _read(answer, chunk, result)
+            continue
+        if len(chunk) == 1:
+            result.unsearchable[chunk[0]] = f"SendGrid's search refused it: {answer.summary()}"
+            continue
+        named = (
+            answer.elements("emails", len(chunk)) if answer.target("emails") == "elements" else {}
+        )
+        if named:
+            for index, reason in named.items():
+                result.unsearchable[chunk[index]] = f"SendGrid's search refused it: {reason}"
+            rest = [email for i, email in enumerate(chunk) if i not in named]
+            if rest:
+                pending.append(rest)
+        else:  # nothing named: halve until the refused addresses stand alone
+            middle = len(chunk) // 2
+            pending += [chunk[middle:], chunk[:middle]]
+
+
+async def _call(http: SendGridHttp, chunk: list[str]) -> dict[str, Any] | Refusal:
+    reply = await http.call(
+        "POST",
+        EP_SEARCH,
+        SEARCH_PATH,
+        body=orjson.dumps({"emails": chunk}),
+        tolerated=(404, *BODY_REFUSALS),
+    )
+    if reply.status == 404:  # "No contacts found"
+        return {}
+    if reply.status != 200:
+        return refusal(reply.status, reply.data)
+    data = reply.data.get("result") if isinstance(reply.data, dict) else None
+    return data if isinstance(data, dict) else {}
+
+
+def _read(answer: dict[str, Any], chunk: list[str], result: Lookup) -> None:
+    by_lower = {str(key).strip().lower(): entry for key, entry in answer.items()}
+    for email in chunk:
+        entry = by_lower.get(email)
+        contact = entry.get("contact") if isinstance(entry, dict) else None
+        if not isinstance(contact, dict) or not isinstance(contact.get("id"), str):
+            continue
+        primary = str(contact.get("email", "")).strip().lower()
+        if primary != email:
+            result.alternates += 1
+            continue
+        list_ids = contact.get("list_ids")
+        result.found[email] = Found(
+            id=contact["id"],
+            email=primary,
+            list_ids=frozenset(map(str, list_ids)) if isinstance(list_ids, list) else frozenset(),
+            fields=contact,
+        )

@@ -1,0 +1,67 @@
+"""Reading SendGrid's refusals: which elements of a body they name, if any."""
+
+from __future__ import annotations
+
+import pytest
+
+from syncd.sendgrid.refusals import refusal
+
+
+def errors(*pairs: tuple[str | None, str]) -> dict[str, object]:
+    return {"errors": [{"field": field, "message": message} for field, message in pairs]}
+
+
+def test_a_refusal_naming_contacts_points_at_those_elements() -> None:
+    refused = refusal(
+        400,
+        errors(
+            ("contacts[3].custom_fields.e2_N", "must be a number"),
+            ("contacts[3].first_name", "too long"),
+            ("contacts[7].email", "invalid email"),
+        ),
+    )
+    assert refused.target("contacts") == "elements"
+    assert refused.elements("contacts", 10) == {
+        3: "custom_fields.e2_N: must be a number; first_name: too long",
+        7: "email: invalid email",
+    }
+
+
+def test_indexes_beyond_the_body_are_ignored() -> None:
+    refused = refusal(400, errors(("contacts[12].email", "invalid email")))
+    assert refused.elements("contacts", 10) == {}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        errors((None, "invalid custom field ids supplied - e9_T")),
+        errors(("null", "invalid custom field ids supplied - e9_T")),
+        errors(("contacts", "too many contacts")),
+        {"errors": []},
+        {"message": "not SendGrid's shape"},
+        "not even JSON",
+        None,
+    ],
+)
+def test_a_refusal_naming_nothing_concerns_the_whole_body(body: object) -> None:
+    assert refusal(400, body).target("contacts") == "whole"
+
+
+def test_a_body_too_large_concerns_the_whole_body() -> None:
+    assert refusal(413, errors(("contacts[0].email", "whatever"))).target("contacts") == "whole"
+
+
+def test_a_refusal_of_another_part_of_the_request_is_not_about_the_contacts() -> None:
+    assert refusal(400, errors(("list_ids", "not a uuid"))).target("contacts") == "other"
+
+
+def test_the_summary_keeps_sendgrids_words_without_the_index() -> None:
+    refused = (
+        Refusal(400, ())
+        if False
+        else refusal(400, errors(("contacts[0].custom_fields.e2_N", "x" * 1000)))
+    )
+    assert refused.summary().startswith("custom_fields.e2_N: x")
+    assert len(refused.summary()) <= 300
+    assert refusal(400, {}).summary() == "HTTP 400"
