@@ -1,0 +1,143 @@
+"""Leavers leave the list once SendGrid's search confirms it; nobody else is touched."""
+
+from __future__ import annotations
+
+from syncd.emulator import FaultRule
+from syncd.settings import Settings
+from tests.reconciling.world import World, emails, people
+
+SEARCH = "POST /v3/marketing/contacts/search/emails"
+REMOVE = "DELETE /v3/marketing/lists/{id}/contacts"
+
+
+def contact_id(w: World, email: str) -> str:
+    contact = w.emulator.state.contact(email)
+    assert contact is not None
+    return str(contact["id"])
+
+
+async def test_a_confirmed_removal_leaves_the_list_and_the_ledger(sync_world: World) -> None:
+    w = sync_world
+    rows = people(0, 10)
+    w.destination({"vip": w.csv("vip", rows)})
+    await w.sync()
+    w.csv("vip", rows[:8])
+
+    report = await w.sync()
+
+    assert report.outcome == "success"
+    assert (report.applied.removed, report.applied.pending_removals) == (2, 0)
+    assert report.requeue_after is None
+    assert w.members() == emails(rows[:8])
+    quiet = await w.sync()
+    assert quiet.counts()["gone"] == 0
+
+
+async def test_a_leaver_deleted_from_sendgrid_meanwhile_is_looked_for_then_reported(
+    sync_world: World,
+) -> None:
+    w = sync_world
+    rows = people(0, 10)
+    w.destination({"vip": w.csv("vip", rows)})
+    await w.sync()
+    gone = "person.9@example.com"
+    w.emulator.state.delete_contacts([contact_id(w, gone)])
+    w.csv("vip", rows[:9])
+
+    pending = await w.sync()
+
+    assert pending.outcome == "success"
+    assert pending.applied.pending_removals == 1  # not found yet: search may lag
+    assert pending.requeue_after is not None
+    assert pending.rejections == []
+    w.settings = replace_window(w, 0.001)
+    reported = await w.sync()
+    assert reported.applied.pending_removals == 0
+    (rejection,) = reported.rejections
+    assert rejection.email == gone
+    assert "has not found it" in rejection.reason
+    assert (await w.sync()).counts()["gone"] == 0
+
+
+async def test_a_leaver_found_only_as_somebody_elses_alternate_email_leaves_them_alone(
+    sync_world: World,
+) -> None:
+    w = sync_world
+    rows = people(0, 10)
+    w.destination({"vip": w.csv("vip", rows)})
+    await w.sync()
+    leaver, other = "person.9@example.com", "person.0@example.com"
+    w.emulator.state.delete_contacts([contact_id(w, leaver)])
+    owner = w.emulator.state.contacts[other]
+    owner.alternate_emails.append(leaver)
+    w.emulator.state._email_by_alternate[leaver] = other
+    w.csv("vip", rows[:9])
+
+    report = await w.sync()
+
+    assert other in w.members()
+    assert w.emulator.count_requests(template=REMOVE) == 0
+    assert report.applied.pending_removals == 1
+
+
+async def test_a_leaver_whose_address_search_cannot_take_is_reported_once(
+    sync_world: World,
+) -> None:
+    w = sync_world
+    rows = people(0, 5)
+    address = "a" * 40 + "@" + "b" * 60 + "." + "c" * 15 + ".com"  # 120 characters
+    long = {**rows[0], "EmailAddress": address}
+    w.destination({"vip": w.csv("vip", [*rows, long])})
+    await w.sync()
+    assert address in w.members()
+    w.csv("vip", rows)
+
+    report = await w.sync()
+
+    (rejection,) = report.rejections
+    assert rejection.email == address
+    assert "at most 100 characters" in rejection.reason
+    searches = w.emulator.count_requests(template=SEARCH)
+    again = await w.sync()
+    assert again.rejections == [] and w.emulator.count_requests(template=SEARCH) == searches
+
+
+async def test_a_removal_refused_because_an_id_no_longer_exists_is_resolved_again(
+    sync_world: World,
+) -> None:
+    w = sync_world
+    rows = people(0, 10)
+    w.destination({"vip": w.csv("vip", rows)})
+    await w.sync()
+    w.emulator.faults.add(FaultRule(kind="status", template=REMOVE, status=404, times=1))
+    w.csv("vip", rows[:8])
+
+    report = await w.sync()
+
+    assert report.outcome == "success"
+    assert w.members() == emails(rows[:8])
+    statuses = [r.status for r in w.emulator.requests if r.template == REMOVE]
+    assert statuses[0] == 404 and statuses[1:] == [202] * (len(statuses) - 1)
+
+
+async def test_a_refused_upsert_is_split_never_sent_twice_and_everyone_lands(
+    sync_world: World,
+) -> None:
+    w = sync_world
+    rows = people(0, 40)
+    w.destination({"vip": w.csv("vip", rows)})
+    w.emulator.faults.add(
+        FaultRule(kind="status", template="PUT /v3/marketing/contacts", status=400, times=1)
+    )
+
+    report = await w.sync()
+
+    assert report.outcome == "success"
+    assert w.members() == emails(rows)
+    bodies = [e.body for e in w.emulator.exchanges if e.template == "PUT /v3/marketing/contacts"]
+    assert len(bodies) == 3  # refused whole, then its two halves
+    assert len(set(bodies)) == 3
+
+
+def replace_window(w: World, seconds: float) -> Settings:
+    return w.settings.model_copy(update={"removal_window": seconds})
