@@ -99,7 +99,8 @@ async def test_a_leaver_whose_address_search_cannot_take_is_reported_once(
     assert "at most 100 characters" in rejection.reason
     searches = w.emulator.count_requests(template=SEARCH)
     again = await w.sync()
-    assert again.rejections == [] and w.emulator.count_requests(template=SEARCH) == searches
+    assert again.rejections == []
+    assert w.emulator.count_requests(template=SEARCH) == searches
 
 
 async def test_a_removal_refused_because_an_id_no_longer_exists_is_resolved_again(
@@ -117,7 +118,8 @@ async def test_a_removal_refused_because_an_id_no_longer_exists_is_resolved_agai
     assert report.outcome == "success"
     assert w.members() == emails(rows[:8])
     statuses = [r.status for r in w.emulator.requests if r.template == REMOVE]
-    assert statuses[0] == 404 and statuses[1:] == [202] * (len(statuses) - 1)
+    assert statuses[0] == 404
+    assert statuses[1:] == [202] * (len(statuses) - 1)
 
 
 async def test_a_refused_upsert_is_split_never_sent_twice_and_everyone_lands(
