@@ -82,7 +82,8 @@ async def test_a_search_refused_for_one_address_still_finds_the_others(
     assert set(found.found) == {"ann@example.com", "bob@example.com"}
     assert "refused" in found.unsearchable["not..valid@example.com"]
     statuses = [r.status for r in emulator.requests if r.template == SEARCH]
-    assert statuses[0] == 400 and statuses[-1] == 200
+    assert statuses[0] == 400
+    assert statuses[-1] == 200
 
 
 async def test_after_a_429_whose_reset_is_not_ahead_the_next_request_waits_a_growing_pause(
