@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from syncd.emulator.config import Seed
 from syncd.emulator.faults import FaultRule
-from syncd.emulator.handlers.common import parse_json
+from syncd.emulator.handlers.common import json_object, parse_json
 from syncd.emulator.responses import error_response, json_response
 from syncd.emulator.seeding import apply_seed
 from syncd.emulator.services import SERVICES, Services
@@ -44,6 +44,7 @@ def state_view(services: Services, base_url: str) -> dict[str, object]:
         "pending_jobs": services.jobs.pending,
         "exports": [export_view(e, now, base_url) for e in services.exports.values()],
         "faults": services.faults.describe(),
+        "behaviour": services.behaviour.knobs(),
     }
 
 
@@ -82,6 +83,26 @@ async def seed(request: web.Request) -> web.Response:
     except InvalidRequestError as invalid:
         return error_response(400, invalid.message, field=invalid.field)
     return json_response(state_view(services, services.base_url(request)))
+
+
+@routes.get("/_emulator/behaviour")
+async def behaviour(request: web.Request) -> web.Response:
+    return json_response(request.app[SERVICES].behaviour.knobs())
+
+
+@routes.patch("/_emulator/behaviour")
+async def change_behaviour(request: web.Request) -> web.Response:
+    """Changes the knobs given; `{"profile": ...}` starts again from that profile's defaults."""
+    services = request.app[SERVICES]
+    try:
+        services.behaviour = services.behaviour.changed(
+            json_object(parse_json(await request.read()))
+        )
+    except ValidationError as invalid:
+        return _validation_error(invalid)
+    except InvalidRequestError as invalid:
+        return error_response(400, invalid.message)
+    return json_response(services.behaviour.knobs())
 
 
 @routes.get("/_emulator/faults")

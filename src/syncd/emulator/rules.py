@@ -21,6 +21,8 @@ BODY_TOO_LARGE_STATUS: Final = 413
 # rule so that the rule, not the server, decides.
 MAX_READ_BYTES: Final = 64 * 1024 * 1024
 MAX_SEARCH_EMAILS: Final = 100
+# search/emails limits each email to 100 characters (spec: ListContactByEmail).
+MAX_SEARCH_EMAIL_LENGTH: Final = 100
 MAX_ALTERNATE_EMAILS: Final = 5
 MAX_LIST_NAME: Final = 100
 MAX_LISTS_PAGE_SIZE: Final = 1000

@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 
 from syncd.emulator.config import ContactSeed, FieldSeed, ListSeed, RateBudget, Seed
+from syncd.emulator.profiles import Behaviour
 from syncd.emulator.store import Store
 from syncd.emulator.validation import ContactChanges, InvalidRequestError, check_contact
 
@@ -32,6 +33,8 @@ def _contact_changes(store: Store, seed: ContactSeed) -> ContactChanges:
         field_id = key if key in store.custom_fields else _field_id(store, key)
         custom[field_id] = value
     contact: dict[str, object] = {**seed.fields, "email": seed.email, "custom_fields": custom}
+    if seed.alternate_emails:
+        contact["alternate_emails"] = seed.alternate_emails
     checked = check_contact(contact, store.field_types())
     if isinstance(checked, str):
         raise InvalidRequestError(f"seed contact {seed.email}: {checked}", field="contacts")
@@ -77,6 +80,15 @@ def parse_api_key_flag(text: str, all_scopes: frozenset[str]) -> tuple[str, froz
     if not sep:
         return key, all_scopes
     return key, frozenset(scope.strip() for scope in scopes.split(",") if scope.strip())
+
+
+def parse_knob_flag(text: str) -> tuple[str, object]:
+    """`--knob NAME=VALUE`; the value is read as YAML (`30`, `true`, `null`, `Email Address`)."""
+    name, sep, value = text.partition("=")
+    if not sep or name not in Behaviour.model_fields:
+        known = ", ".join(Behaviour.model_fields)
+        raise ValueError(f"expected --knob NAME=VALUE with NAME one of {known}; got {text!r}")
+    return name, yaml.safe_load(value) if value else ""
 
 
 def parse_rate_flag(text: str) -> RateBudget:

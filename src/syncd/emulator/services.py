@@ -10,6 +10,7 @@ from syncd.emulator.config import EmulatorConfig
 from syncd.emulator.exports import Export
 from syncd.emulator.faults import FaultBook
 from syncd.emulator.jobs import JobRunner
+from syncd.emulator.profiles import Behaviour
 from syncd.emulator.ratelimit import RateLimiter
 from syncd.emulator.recording import Exchange, RequestRecord
 from syncd.emulator.seeding import apply_seed
@@ -24,12 +25,16 @@ class Services:
     faults: FaultBook
     limiter: RateLimiter
     api_keys: dict[str, frozenset[str]]
+    behaviour: Behaviour = field(
+        default_factory=Behaviour
+    )  # the knobs now; the admin API may change them
     exports: dict[str, Export] = field(default_factory=dict)
     requests: list[RequestRecord] = field(default_factory=list)
     exchanges: list[Exchange] = field(default_factory=list)
 
     def reset(self) -> None:
-        """Back to the state at start: the seeded account and the configured faults only."""
+        """Back to the state at start: the seeded account, the configured faults and knobs."""
+        self.behaviour = self.config.behaviour
         self.store.clear()
         self.jobs.reset()
         self.exports.clear()
