@@ -137,11 +137,20 @@ REQUIRED_SCOPES: Final[dict[str, frozenset[str]]] = {
     "GET /v3/scopes": frozenset(),
 }
 
+# What a legacy (non-Marketing-Campaigns) account may not use: everything but scopes.
+MARKETING_PATH_PREFIX: Final = "/v3/marketing/"
+
 # --- rate limits (§7, §11 q1) -------------------------------------------------------------
 
 # Per (API key, endpoint template), in fixed windows; 600/min is the one published default.
 DEFAULT_RATE_LIMIT: Final = 600
 DEFAULT_RATE_WINDOW: Final = 60.0
+# The limit, remaining and reset headers: as SendGrid's docs spell them, and as a captured
+# real response spells them. Header names are case-insensitive; a client must not care.
+RATE_LIMIT_HEADERS: Final[dict[str, tuple[str, str, str]]] = {
+    "canonical": ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"),
+    "sendgrid": ("X-Ratelimit-Limit", "X-Ratelimit-Remaining", "X-Ratelimit-Reset"),
+}
 
 # --- messages -----------------------------------------------------------------------------
 
