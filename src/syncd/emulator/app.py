@@ -34,7 +34,10 @@ class Emulator:
             config=config,
             store=store,
             jobs=JobRunner(
-                lambda job: apply_job(job, store), faults, config.job_delay, config.wall_clock
+                lambda job: apply_job(job, store, self.services.behaviour),
+                faults,
+                config.job_delay,
+                config.wall_clock,
             ),
             faults=faults,
             limiter=RateLimiter(config.budget_for, config.wall_clock),

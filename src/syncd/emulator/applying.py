@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from syncd.emulator.contact_checks import check_contact
 from syncd.emulator.jobs import DeleteWork, Job, ListRemovalWork, UpsertWork
+from syncd.emulator.profiles import Behaviour
 from syncd.emulator.store import Store
-from syncd.emulator.validation import check_contact, normalize_email
+from syncd.emulator.validation import normalize_email
 
 
-def apply_job(job: Job, store: Store) -> None:
+def apply_job(job: Job, store: Store, behaviour: Behaviour) -> None:
     injected = job.injected
     requested = _requested(job, store)
     if injected is not None and injected.kind == "job_failed":
@@ -16,7 +18,7 @@ def apply_job(job: Job, store: Store) -> None:
         job.status = "failed"
         return
     if isinstance(job.work, UpsertWork):
-        _apply_upsert(job, job.work, store)
+        _apply_upsert(job, job.work, store, behaviour)
     elif isinstance(job.work, DeleteWork):
         ids = job.work.contact_ids if job.work.contact_ids is not None else store.all_contact_ids()
         kept = _reject_victims(job, ids, store)
@@ -37,7 +39,7 @@ def _requested(job: Job, store: Store) -> int:
     return len(work.contact_ids) if work.contact_ids is not None else 0
 
 
-def _apply_upsert(job: Job, work: UpsertWork, store: Store) -> None:
+def _apply_upsert(job: Job, work: UpsertWork, store: Store, behaviour: Behaviour) -> None:
     victims = _victim_emails(job)
     victim_count = (job.injected.count or 0) if job.injected else 0
     field_types = store.field_types()
@@ -48,9 +50,9 @@ def _apply_upsert(job: Job, work: UpsertWork, store: Store) -> None:
         if job.injected is not None and (index < victim_count or email in victims):
             job.rejections.append((email, job.injected.reason))
             continue
-        checked = check_contact(contact, field_types)
-        if isinstance(checked, str):
-            job.rejections.append((email, checked))
+        checked = check_contact(contact, field_types, behaviour.custom_value_rules)
+        if isinstance(checked, list):
+            job.rejections.append((email, checked[0].message))
         elif store.upsert(checked, work.list_ids):
             created += 1
         else:

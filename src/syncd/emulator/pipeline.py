@@ -18,7 +18,7 @@ from syncd.emulator import rules
 from syncd.emulator.auth import bearer_key, refusal
 from syncd.emulator.ratelimit import RateDecision
 from syncd.emulator.recording import Exchange, RequestRecord
-from syncd.emulator.responses import error_response
+from syncd.emulator.responses import error_response, errors_response
 from syncd.emulator.services import CONTACT_COUNT, JOB_ID, SERVICES, Services
 from syncd.emulator.validation import InvalidRequestError
 
@@ -105,7 +105,7 @@ async def _handle(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except InvalidRequestError as invalid:
-        return error_response(invalid.status, invalid.message, field=invalid.field)
+        return errors_response(invalid.status, invalid.errors)
     except web.HTTPRequestEntityTooLarge:
         size = request.content_length or rules.MAX_READ_BYTES
         return error_response(rules.BODY_TOO_LARGE_STATUS, rules.body_too_large_message(size))

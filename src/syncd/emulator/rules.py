@@ -44,6 +44,11 @@ FIELD_MAX_LENGTHS: Final[dict[str, int]] = {
     "address_line_2": 100,
 }
 EMAIL_MAX_LENGTH: Final = 254
+# Strict custom values (values.py). Text: the owner's safe limit, as SendGrid's legacy docs
+# limited text custom fields in bytes (sendgrid/docs PR 2921) and the new API says nothing.
+# Number: integers a double holds exactly (legacy docs: "309 digits", sendgrid/docs PR 2954).
+MAX_TEXT_VALUE_BYTES: Final = 1000
+MAX_EXACT_INTEGER: Final = 2**53
 EMAIL_LOCAL_MAX_LENGTH: Final = 64
 
 # Text fields an upsert may set. The last five are in the response schema but not in the

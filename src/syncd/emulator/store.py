@@ -10,7 +10,9 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 from syncd.emulator import rules
-from syncd.emulator.validation import ContactChanges, CustomValue, InvalidRequestError
+from syncd.emulator.contact_checks import ContactChanges
+from syncd.emulator.validation import InvalidRequestError
+from syncd.emulator.values import CustomValue
 
 _V = TypeVar("_V", str, CustomValue)
 _FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")

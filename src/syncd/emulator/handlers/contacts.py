@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from syncd.emulator import rules
+from syncd.emulator.contact_checks import upfront_errors
 from syncd.emulator.handlers.common import json_object, parse_json, read_json, string_list
 from syncd.emulator.jobs import DeleteWork, UpsertWork
 from syncd.emulator.responses import error_response, json_response
@@ -33,6 +34,12 @@ async def upsert_contacts(request: web.Request) -> web.Response:
     unknown = [list_id for list_id in upsert.list_ids if list_id not in services.store.lists]
     if unknown:
         return error_response(404, f"list ids not found: {','.join(unknown)}", field="list_ids")
+    behaviour = services.behaviour
+    if behaviour.bad_values == "upfront":
+        field_types = services.store.field_types()
+        errors = upfront_errors(upsert.contacts, field_types, behaviour.custom_value_rules)
+        if errors:
+            raise InvalidRequestError.many(errors)
     job = services.jobs.submit(
         "upsert",
         "PUT /v3/marketing/contacts",
