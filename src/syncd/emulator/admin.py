@@ -11,13 +11,14 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from syncd.emulator.config import Seed
+from syncd.emulator.errors_files import CONTENT_TYPES, errors_file
 from syncd.emulator.faults import FaultRule
 from syncd.emulator.handlers.common import json_object, parse_json
 from syncd.emulator.responses import error_response, json_response
 from syncd.emulator.seeding import apply_seed
 from syncd.emulator.services import SERVICES, Services
 from syncd.emulator.validation import InvalidRequestError
-from syncd.emulator.views import errors_csv, export_file, export_view, field_view, job_view
+from syncd.emulator.views import export_file, export_view, field_view, job_view
 
 routes = web.RouteTableDef()
 
@@ -140,12 +141,15 @@ async def remove_fault(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
-@routes.get("/_emulator/files/errors/{job_id}.csv")
-async def errors_file(request: web.Request) -> web.Response:
+@routes.get("/_emulator/files/errors/{job_id}.{file_format}")
+async def errors_file_download(request: web.Request) -> web.Response:
     job = request.app[SERVICES].jobs.jobs.get(request.match_info["job_id"])
-    if job is None or not job.rejections:
+    layout = job.errors_file if job is not None else None
+    if job is None or layout is None or layout.file_format != request.match_info["file_format"]:
         return error_response(404, "no errors file for this job")
-    return web.Response(body=errors_csv(job), content_type="text/csv", charset="utf-8")
+    content_type = CONTENT_TYPES[layout.file_format]
+    body = errors_file(layout, job.rejections)
+    return web.Response(body=body, content_type=content_type, charset="utf-8")
 
 
 @routes.get("/_emulator/files/exports/{export_id}.{file_type}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from syncd.emulator.contact_checks import check_contact
+from syncd.emulator.errors_files import ErrorsFileLayout
 from syncd.emulator.jobs import DeleteWork, Job, ListRemovalWork, UpsertWork
 from syncd.emulator.profiles import Behaviour
 from syncd.emulator.store import Store
@@ -10,6 +11,12 @@ from syncd.emulator.validation import normalize_email
 
 
 def apply_job(job: Job, store: Store, behaviour: Behaviour) -> None:
+    _apply(job, store, behaviour)
+    if job.rejections:
+        job.errors_file = ErrorsFileLayout.of(behaviour)
+
+
+def _apply(job: Job, store: Store, behaviour: Behaviour) -> None:
     injected = job.injected
     requested = _requested(job, store)
     if injected is not None and injected.kind == "job_failed":

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 import orjson
 
 from syncd.emulator import rules
+from syncd.emulator.errors_files import ErrorsFileLayout
 from syncd.emulator.exports import Export
 from syncd.emulator.jobs import Job
 from syncd.emulator.store import Contact, ContactList, CustomField, Store
@@ -63,8 +64,8 @@ def reserved_fields_view() -> list[dict[str, object]]:
     return views
 
 
-def errors_url(job: Job, base_url: str) -> str:
-    return f"{base_url}/_emulator/files/errors/{job.id}.csv"
+def errors_url(job: Job, layout: ErrorsFileLayout, base_url: str) -> str:
+    return f"{base_url}/_emulator/files/errors/{job.id}.{layout.file_format}"
 
 
 def job_view(job: Job, base_url: str) -> dict[str, object]:
@@ -73,8 +74,8 @@ def job_view(job: Job, base_url: str) -> dict[str, object]:
         ("requested_count", "created_count", "updated_count", "deleted_count", "errored_count"), 0
     )
     results.update(job.counts)
-    if job.rejections:
-        results["errors_url"] = errors_url(job, base_url)
+    if job.errors_file is not None:
+        results["errors_url"] = errors_url(job, job.errors_file, base_url)
     view: dict[str, object] = {
         "id": job.id,
         "status": job.status,
@@ -85,15 +86,6 @@ def job_view(job: Job, base_url: str) -> dict[str, object]:
     if job.finished_at is not None:
         view["finished_at"] = job.finished_at
     return view
-
-
-def errors_csv(job: Job) -> bytes:
-    """The errors file: a header `email,error`, then one row per rejected contact."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["email", "error"])
-    writer.writerows(job.rejections)
-    return buffer.getvalue().encode()
 
 
 def export_url(export: Export, base_url: str) -> str:
