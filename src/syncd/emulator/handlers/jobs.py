@@ -10,6 +10,7 @@ from aiohttp import web
 from syncd.emulator import rules
 from syncd.emulator.exports import EXPORT_LIFETIME, Export
 from syncd.emulator.handlers.common import json_object, read_json, string_list
+from syncd.emulator.jobs import ListRemovalWork
 from syncd.emulator.responses import error_response, json_response
 from syncd.emulator.services import SERVICES
 from syncd.emulator.store import iso_timestamp
@@ -23,7 +24,10 @@ routes = web.RouteTableDef()
 async def job_status(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     job = services.jobs.jobs.get(request.match_info["id"])
-    if job is None:
+    if job is None or (
+        # Whether list-removal jobs can be polled is undocumented: strict says they cannot.
+        isinstance(job.work, ListRemovalWork) and not services.behaviour.removal_jobs_pollable
+    ):
         return error_response(404, rules.MSG_JOB_NOT_FOUND)
     return json_response(job_view(job, services.base_url(request)))
 
