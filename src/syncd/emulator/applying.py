@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from syncd.emulator.contact_checks import check_contact
+from syncd.emulator import rules
+from syncd.emulator.contact_checks import ContactChanges, check_contact
 from syncd.emulator.errors_files import ErrorsFileLayout
 from syncd.emulator.jobs import DeleteWork, Job, ListRemovalWork, UpsertWork
 from syncd.emulator.profiles import Behaviour
@@ -50,7 +51,7 @@ def _apply_upsert(job: Job, work: UpsertWork, store: Store, behaviour: Behaviour
     victims = _victim_emails(job)
     victim_count = (job.injected.count or 0) if job.injected else 0
     field_types = store.field_types()
-    created = updated = 0
+    accepted: list[ContactChanges] = []
     for index, contact in enumerate(work.contacts):
         raw_email = contact.get("email")
         email = normalize_email(raw_email) if isinstance(raw_email, str) else ""
@@ -60,11 +61,27 @@ def _apply_upsert(job: Job, work: UpsertWork, store: Store, behaviour: Behaviour
         checked = check_contact(contact, field_types, behaviour.custom_value_rules)
         if isinstance(checked, list):
             job.rejections.append((email, checked[0].message))
-        elif store.upsert(checked, work.list_ids):
-            created += 1
         else:
-            updated += 1
+            accepted.append(checked)
+    if _over_the_contact_limit(accepted, store, behaviour.contact_limit):
+        # The whole job fails and nothing is applied (sendgrid-go#413); no contact is blamed.
+        job.rejections.clear()
+        job.failure = rules.MSG_CONTACT_LIMIT
+        _conclude(job, requested=len(work.contacts))
+        job.status = "failed"
+        return
+    created = sum(store.upsert(changes, work.list_ids) for changes in accepted)
+    updated = len(accepted) - created
     _conclude(job, requested=len(work.contacts), created=created, updated=updated)
+
+
+def _over_the_contact_limit(
+    accepted: list[ContactChanges], store: Store, limit: int | None
+) -> bool:
+    if limit is None:
+        return False
+    new = {changes.email for changes in accepted if changes.email not in store.contacts}
+    return len(store.contacts) + len(new) > limit
 
 
 def _reject_victims(job: Job, contact_ids: list[str], store: Store) -> list[str]:

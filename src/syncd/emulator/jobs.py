@@ -58,6 +58,7 @@ class Job:
     counts: dict[str, int] = field(default_factory=dict)
     rejections: list[tuple[str, str]] = field(default_factory=list)  # (email, reason) rows
     errors_file: ErrorsFileLayout | None = None  # set when it finishes with rejections
+    failure: str | None = None  # why a failed job applied nothing, shown in its body
 
 
 class JobRunner:

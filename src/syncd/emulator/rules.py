@@ -172,6 +172,7 @@ MSG_NO_CONTACTS_FOUND: Final = "No contacts found"
 MSG_JOB_NOT_FOUND: Final = "job not found"
 MSG_EXPORT_NOT_FOUND: Final = "export not found"
 MSG_INTERNAL: Final = "internal server error"
+MSG_CONTACT_LIMIT: Final = "you have hit your contact limit"
 MSG_INJECTED: Final = "injected fault"
 
 

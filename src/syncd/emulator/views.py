@@ -85,6 +85,9 @@ def job_view(job: Job, base_url: str) -> dict[str, object]:
     }
     if job.finished_at is not None:
         view["finished_at"] = job.finished_at
+    if job.failure is not None:
+        # Where SendGrid puts this message is undocumented; this is its usual error shape.
+        view["errors"] = [{"field": None, "message": job.failure}]
     return view
 
 
