@@ -16,8 +16,10 @@ from syncd.emulator.faults import FaultBook
 from syncd.emulator.handlers import add_api_routes
 from syncd.emulator.jobs import Job, JobRunner
 from syncd.emulator.pipeline import v3_pipeline
+from syncd.emulator.profiles import Behaviour
 from syncd.emulator.ratelimit import RateLimiter
 from syncd.emulator.recording import Exchange, RequestRecord
+from syncd.emulator.search_index import SearchIndex
 from syncd.emulator.services import SERVICES, Services
 from syncd.emulator.store import Store
 from syncd.emulator.validation import InvalidRequestError
@@ -30,11 +32,18 @@ class Emulator:
         self.config = config = config or EmulatorConfig()
         faults = FaultBook(random.Random(config.random_seed))
         store = Store(config.wall_clock)
-        self.services = Services(
+
+        def behaviour() -> Behaviour:  # the knobs as they are now: the admin API changes them
+            return services.behaviour
+
+        search = SearchIndex(store, lambda: behaviour().search_lag)
+        store.before_change = search.before_change
+        self.services = services = Services(
             config=config,
             store=store,
+            search=search,
             jobs=JobRunner(
-                lambda job: apply_job(job, store, self.services.behaviour),
+                lambda job: apply_job(job, store, behaviour()),
                 faults,
                 config.job_delay,
                 config.wall_clock,

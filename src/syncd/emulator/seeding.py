@@ -15,7 +15,15 @@ from syncd.emulator.validation import InvalidRequestError
 
 
 def apply_seed(store: Store, seed: Seed) -> None:
-    """Adds the seed's lists, custom fields and contacts; InvalidRequestError on a conflict."""
+    """Adds the seed's lists, custom fields and contacts; InvalidRequestError on a conflict.
+
+    Seeded contacts were in the account all along: search finds them at once.
+    """
+    with store.unwatched():
+        _apply_seed(store, seed)
+
+
+def _apply_seed(store: Store, seed: Seed) -> None:
     for list_seed in seed.lists:
         store.add_list(list_seed.name, list_seed.id)
     for field_seed in seed.custom_fields:

@@ -13,6 +13,7 @@ from syncd.emulator.jobs import JobRunner
 from syncd.emulator.profiles import Behaviour
 from syncd.emulator.ratelimit import RateLimiter
 from syncd.emulator.recording import Exchange, RequestRecord
+from syncd.emulator.search_index import SearchIndex
 from syncd.emulator.seeding import apply_seed
 from syncd.emulator.store import Store
 
@@ -21,6 +22,7 @@ from syncd.emulator.store import Store
 class Services:
     config: EmulatorConfig
     store: Store
+    search: SearchIndex
     jobs: JobRunner
     faults: FaultBook
     limiter: RateLimiter
@@ -36,6 +38,7 @@ class Services:
         """Back to the state at start: the seeded account, the configured faults and knobs."""
         self.behaviour = self.config.behaviour
         self.store.clear()
+        self.search.clear()
         self.jobs.reset()
         self.exports.clear()
         self.faults.clear()

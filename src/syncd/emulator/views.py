@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import orjson
 
@@ -19,15 +19,18 @@ from syncd.emulator.store import Contact, ContactList, CustomField, Store
 _OPTIONAL_FIELDS = frozenset({"phone_number_id", "external_id", "anonymous_id"})
 
 
-def contact_view(contact: Contact, store: Store, base_url: str) -> dict[str, object]:
-    """A `ContactDetails3`. Custom fields are keyed by name, as SendGrid returns them."""
+def contact_view(
+    contact: Contact, store: Store, base_url: str, list_ids: Sequence[str] | None = None
+) -> dict[str, object]:
+    """A `ContactDetails3`. Custom fields are keyed by name, as SendGrid returns them.
+    `list_ids`: the contact's lists as search saw them; by default its lists now."""
     view: dict[str, object] = {"id": contact.id, "email": contact.email}
     for name in rules.CONTACT_TEXT_FIELDS:
         if name != "email" and (name not in _OPTIONAL_FIELDS or name in contact.fields):
             view[name] = contact.fields.get(name, "")
     view.update(
         alternate_emails=list(contact.alternate_emails),
-        list_ids=store.list_ids_of(contact.email),
+        list_ids=store.list_ids_of(contact.email) if list_ids is None else list(list_ids),
         segment_ids=[],
         custom_fields={
             store.custom_fields[field_id].name: value
