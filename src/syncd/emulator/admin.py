@@ -5,27 +5,26 @@ It needs no SendGrid key: the emulator is for local use and binds 127.0.0.1 by d
 
 from __future__ import annotations
 
-import asyncio
-
 from aiohttp import web
 from pydantic import ValidationError
 
 from syncd.emulator.config import Seed
 from syncd.emulator.errors_files import CONTENT_TYPES, errors_file
+from syncd.emulator.export_files import send_file
+from syncd.emulator.exports import export_view
 from syncd.emulator.faults import FaultRule
 from syncd.emulator.handlers.common import json_object, parse_json
 from syncd.emulator.responses import error_response, json_response
 from syncd.emulator.seeding import apply_seed
 from syncd.emulator.services import SERVICES, Services
 from syncd.emulator.validation import InvalidRequestError
-from syncd.emulator.views import export_file, export_view, field_view, job_view
+from syncd.emulator.views import field_view, job_view
 
 routes = web.RouteTableDef()
 
 
 def state_view(services: Services, base_url: str) -> dict[str, object]:
     store = services.store
-    now = asyncio.get_running_loop().time()
     return {
         "contacts": [store.contact(email) for email in store.contacts],
         "lists": [
@@ -43,7 +42,7 @@ def state_view(services: Services, base_url: str) -> dict[str, object]:
             for job in services.jobs.jobs.values()
         ],
         "pending_jobs": services.jobs.pending,
-        "exports": [export_view(e, now, base_url) for e in services.exports.values()],
+        "exports": [export_view(e, base_url) for e in services.exports.exports.values()],
         "faults": services.faults.describe(),
         "behaviour": services.behaviour.knobs(),
     }
@@ -152,14 +151,18 @@ async def errors_file_download(request: web.Request) -> web.Response:
     return web.Response(body=body, content_type=content_type, charset="utf-8")
 
 
-@routes.get("/_emulator/files/exports/{export_id}.{file_type}")
-async def export_download(request: web.Request) -> web.Response:
-    export = request.app[SERVICES].exports.get(request.match_info["export_id"])
-    now = asyncio.get_running_loop().time()
-    if export is None or export.status(now) != "ready":
+@routes.get(r"/_emulator/files/exports/{export_id}/{number:\d+}.{file_type}")
+async def export_download(request: web.Request) -> web.StreamResponse:
+    export = request.app[SERVICES].exports.exports.get(request.match_info["export_id"])
+    number = int(request.match_info["number"])
+    if (
+        export is None
+        or export.status != "ready"
+        or not 1 <= number <= len(export.files)
+        or request.match_info["file_type"] != export.layout.file_type
+    ):
         return error_response(404, "no such export file")
-    body, content_type = export_file(export)
-    return web.Response(body=body, headers={"Content-Type": content_type})
+    return await send_file(request, export.files[number - 1], export.layout)
 
 
 def _validation_error(invalid: ValidationError) -> web.Response:

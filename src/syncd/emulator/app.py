@@ -12,6 +12,7 @@ from aiohttp import web
 from syncd.emulator import admin, rules
 from syncd.emulator.applying import apply_job
 from syncd.emulator.config import EmulatorConfig
+from syncd.emulator.exports import ExportRunner
 from syncd.emulator.faults import FaultBook
 from syncd.emulator.handlers import add_api_routes
 from syncd.emulator.jobs import Job, JobRunner
@@ -48,6 +49,7 @@ class Emulator:
                 config.job_delay,
                 config.wall_clock,
             ),
+            exports=ExportRunner(store, config.wall_clock),
             faults=faults,
             limiter=RateLimiter(config.budget_for, config.wall_clock),
             api_keys=dict(config.api_keys),
@@ -74,6 +76,7 @@ class Emulator:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+        await self.services.exports.close()
 
     # --- looking inside ------------------------------------------------------------------
 

@@ -28,6 +28,9 @@ MAX_LIST_NAME: Final = 100
 MAX_LISTS_PAGE_SIZE: Final = 1000
 DEFAULT_LISTS_PAGE_SIZE: Final = 100
 MAX_CUSTOM_FIELDS: Final = 500
+# Exports split files above `max_file_size` MB (spec: ExportContact; default 5000).
+DEFAULT_EXPORT_FILE_MB: Final = 5000
+EXPORT_MB: Final = 1_000_000
 MAX_FIELD_NAME: Final = 100
 
 # Field max lengths from ContactRequest; postal_code and phone_number_id have none.

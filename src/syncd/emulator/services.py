@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from syncd.emulator.config import EmulatorConfig
-from syncd.emulator.exports import Export
+from syncd.emulator.exports import ExportRunner
 from syncd.emulator.faults import FaultBook
 from syncd.emulator.jobs import JobRunner
 from syncd.emulator.profiles import Behaviour
@@ -24,13 +24,13 @@ class Services:
     store: Store
     search: SearchIndex
     jobs: JobRunner
+    exports: ExportRunner
     faults: FaultBook
     limiter: RateLimiter
     api_keys: dict[str, frozenset[str]]
     behaviour: Behaviour = field(
         default_factory=Behaviour
     )  # the knobs now; the admin API may change them
-    exports: dict[str, Export] = field(default_factory=dict)
     requests: list[RequestRecord] = field(default_factory=list)
     exchanges: list[Exchange] = field(default_factory=list)
 
@@ -40,7 +40,7 @@ class Services:
         self.store.clear()
         self.search.clear()
         self.jobs.reset()
-        self.exports.clear()
+        self.exports.reset()
         self.faults.clear()
         self.limiter.reset()
         self.requests.clear()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -192,12 +191,14 @@ class Store:
             for alternate in alternates:
                 self._email_by_alternate[alternate] = found.email
         created = found.email not in self.contacts
-        self.contacts[found.email] = dataclasses.replace(
-            found,
-            fields=_merged(found.fields, changes.fields),
-            custom_fields=_merged(found.custom_fields, changes.custom_fields),
-            alternate_emails=alternates,
+        self.contacts[found.email] = Contact(
+            id=found.id,
+            email=found.email,
+            created_at=found.created_at,
             updated_at=now,
+            fields=_merged(found.fields, changes.fields),
+            alternate_emails=alternates,
+            custom_fields=_merged(found.custom_fields, changes.custom_fields),
         )
         for list_id in list_ids:
             if list_id in self.lists:
