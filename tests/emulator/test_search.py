@@ -183,3 +183,25 @@ class TestTheStrictProfile:
         assert await found(client, "ed@example.com") is None
         await asyncio.sleep(2.5)
         assert await found(client, "ed@example.com") is not None
+
+
+class TestSeededContacts:
+    @pytest.fixture
+    def emulator_config(self) -> EmulatorConfig:
+        seeded = {"email": "old@example.com", "alternate_emails": ["Old@Work.example"]}
+        return default_emulator_config(search_lag=LAG, contacts=[seeded])
+
+    @pytest.mark.looptime
+    async def test_seeded_contacts_were_there_all_along_so_search_finds_them_at_once(
+        self, client: aiohttp.ClientSession, emulator: Emulator
+    ) -> None:
+        owner = await found(client, "old@work.example")
+        assert owner is not None
+        assert (owner["email"], owner["alternate_emails"]) == (
+            "old@example.com",
+            ["old@work.example"],
+        )
+        async with aiohttp.ClientSession(base_url=emulator.url) as admin:
+            seed = {"contacts": [{"email": "later@example.com"}]}
+            assert (await call(admin, "POST", "/_emulator/seed", json=seed))[0] == 200
+        assert await found(client, "later@example.com") is not None

@@ -13,6 +13,7 @@ from syncd.emulator.errors_files import CONTENT_TYPES, errors_file
 from syncd.emulator.export_files import send_file
 from syncd.emulator.exports import export_view
 from syncd.emulator.faults import FaultRule
+from syncd.emulator.hand_edits import HAND_EDITS, apply_hand_edits
 from syncd.emulator.handlers.common import json_object, parse_json
 from syncd.emulator.responses import error_response, json_response
 from syncd.emulator.seeding import apply_seed
@@ -83,6 +84,20 @@ async def seed(request: web.Request) -> web.Response:
     except InvalidRequestError as invalid:
         return error_response(400, invalid.message, field=invalid.field)
     return json_response(state_view(services, services.base_url(request)))
+
+
+@routes.post("/_emulator/hand-edits")
+async def hand_edits(request: web.Request) -> web.Response:
+    """Changes made at once, as in SendGrid's UI (see `hand_edits`); 200 once all applied."""
+    services = request.app[SERVICES]
+    try:
+        edits = HAND_EDITS.validate_python(parse_json(await request.read()))
+        apply_hand_edits(services.store, edits, services.behaviour.custom_value_rules)
+    except ValidationError as invalid:
+        return _validation_error(invalid)
+    except InvalidRequestError as invalid:
+        return error_response(400, invalid.message, field=invalid.field)
+    return json_response({"applied": len(edits)})
 
 
 @routes.get("/_emulator/behaviour")
