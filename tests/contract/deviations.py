@@ -103,12 +103,6 @@ def _delete_job_id_is_a_string(spec: Spec) -> None:
     response["content"]["application/json"]["schema"]["properties"]["job_id"]["type"] = "string"
 
 
-def _search_emails_up_to_254(spec: Spec) -> None:
-    operation = spec["paths"]["/v3/marketing/contacts/search/emails"]["post"]
-    schema = operation["requestBody"]["content"]["application/json"]["schema"]
-    schema["properties"]["emails"]["items"]["maxLength"] = 254
-
-
 def _upsert_body_too_large(spec: Spec) -> None:
     responses = spec["paths"]["/v3/marketing/contacts"]["put"]["responses"]
     responses["413"] = _error_response("The request body is over 6,000,000 bytes.")
@@ -175,15 +169,6 @@ DEVIATIONS: tuple[Deviation, ...] = (
         specs=(CONTACTS,),
         reason="`DELETE /contacts` types `job_id` as an object; it is a UUID string (§11 q10).",
         patch=_delete_job_id_is_a_string,
-    ),
-    Deviation(
-        name="search-emails-up-to-254-characters",
-        specs=(CONTACTS,),
-        reason=(
-            "search/emails limits each email to 100 characters while contacts may have "
-            "emails of 254 (§11 q16); the emulator accepts what it stores."
-        ),
-        patch=_search_emails_up_to_254,
     ),
     Deviation(
         name="list-not-found-is-an-errors-object",
