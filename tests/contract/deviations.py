@@ -1,8 +1,7 @@
 """Where the vendored SendGrid spec is wrong or silent: the one place that says so.
 
-Each deviation patches the spec in memory before validation, with the reason (most refer
-to the open questions of `sendgrid-api.md` §11). The vendored files stay byte-identical to
-upstream. `docs/emulator.md` lists the same deviations for people;
+Each deviation patches the spec in memory before validation, with the reason. The vendored
+files stay byte-identical to upstream. `docs/emulator.md` lists the same deviations for people;
 `test_deviations.py` checks that every one is still needed by some recorded exchange.
 """
 
@@ -22,7 +21,7 @@ ALL_SPECS = (CONTACTS, LISTS, CUSTOM_FIELDS, SCOPES)
 
 _METHODS = ("get", "put", "post", "delete", "patch")
 
-# SendGrid's documented error body (sendgrid-api.md §2, §6), `field` possibly null.
+# SendGrid's error body, `field` possibly null.
 ERROR_BODY: dict[str, Any] = {
     "type": "object",
     "properties": {
@@ -103,12 +102,6 @@ def _delete_job_id_is_a_string(spec: Spec) -> None:
     response["content"]["application/json"]["schema"]["properties"]["job_id"]["type"] = "string"
 
 
-def _search_emails_up_to_254(spec: Spec) -> None:
-    operation = spec["paths"]["/v3/marketing/contacts/search/emails"]["post"]
-    schema = operation["requestBody"]["content"]["application/json"]["schema"]
-    schema["properties"]["emails"]["items"]["maxLength"] = 254
-
-
 def _upsert_body_too_large(spec: Spec) -> None:
     responses = spec["paths"]["/v3/marketing/contacts"]["put"]["responses"]
     responses["413"] = _error_response("The request body is over 6,000,000 bytes.")
@@ -119,9 +112,9 @@ DEVIATIONS: tuple[Deviation, ...] = (
         name="error-field-may-be-null",
         specs=ALL_SPECS,
         reason=(
-            'SendGrid sends `"field": null` in errors (§2, §6; the scopes spec\'s own 401 '
-            "example), but the error schemas type `field` as a string and OpenAPI 3.1 ignores "
-            "their `nullable: true`."
+            'SendGrid sends `"field": null` in errors (the scopes spec\'s own 401 example; '
+            "sendgrid-nodejs#957), but the error schemas type `field` as a string and OpenAPI "
+            "3.1 ignores their `nullable: true`."
         ),
         patch=_allow_null_error_field,
     ),
@@ -130,7 +123,7 @@ DEVIATIONS: tuple[Deviation, ...] = (
         specs=ALL_SPECS,
         reason=(
             "Every v3 endpoint answers 429 `too many requests` when its budget is spent "
-            "(§7), but no operation lists 429."
+            "(SendGrid's rate limits page), but no operation lists 429."
         ),
         patch=_add_response("429", "Too many requests."),
     ),
@@ -138,7 +131,7 @@ DEVIATIONS: tuple[Deviation, ...] = (
         name="malformed-requests-are-400",
         specs=ALL_SPECS,
         reason=(
-            "Schema and validation errors are answered 400 with SendGrid's error body (§6), "
+            "Schema and validation errors are answered 400 with SendGrid's error body, "
             "but several operations (e.g. `GET /lists` with a bad `page_size`) list no 400."
         ),
         patch=_add_response("400", "Bad request."),
@@ -147,7 +140,7 @@ DEVIATIONS: tuple[Deviation, ...] = (
         name="every-endpoint-may-fail-with-5xx",
         specs=ALL_SPECS,
         reason=(
-            "Servers and gateways answer 500/502/503/504 (§6); the spec lists 500 for some "
+            "Servers and gateways answer 500/502/503/504; the spec lists 500 for some "
             "operations and none for lists and custom fields. Injected faults produce them."
         ),
         patch=_add_response("5XX", "Server error."),
@@ -157,7 +150,7 @@ DEVIATIONS: tuple[Deviation, ...] = (
         specs=(LISTS, CUSTOM_FIELDS),
         reason=(
             "The lists and custom fields operations require a bearer key like every other "
-            "(`security: BearerAuth`), but list no 401 or 403 (§2, §6, §11 q14)."
+            "(`security: BearerAuth`), but list no 401 or 403."
         ),
         patch=_needs_auth,
     ),
@@ -165,32 +158,23 @@ DEVIATIONS: tuple[Deviation, ...] = (
         name="upsert-body-too-large-is-413",
         specs=(CONTACTS,),
         reason=(
-            "The 6 MB upsert limit is documented but its status is not (§11 q3); the emulator "
-            "answers 413 with SendGrid's error body."
+            "The 6 MB upsert limit is documented (UpdateContact) but its status is not; the "
+            "emulator answers 413 with SendGrid's error body."
         ),
         patch=_upsert_body_too_large,
     ),
     Deviation(
         name="delete-contacts-job-id-is-a-string",
         specs=(CONTACTS,),
-        reason="`DELETE /contacts` types `job_id` as an object; it is a UUID string (§11 q10).",
+        reason="`DELETE /contacts` types `job_id` as an object; it is a UUID string.",
         patch=_delete_job_id_is_a_string,
-    ),
-    Deviation(
-        name="search-emails-up-to-254-characters",
-        specs=(CONTACTS,),
-        reason=(
-            "search/emails limits each email to 100 characters while contacts may have "
-            "emails of 254 (§11 q16); the emulator accepts what it stores."
-        ),
-        patch=_search_emails_up_to_254,
     ),
     Deviation(
         name="list-not-found-is-an-errors-object",
         specs=(LISTS,),
         reason=(
             "`GET /lists/{id}` types its 404 body as a bare array of errors; SendGrid's error "
-            'body is `{"errors": [...]}` everywhere else (§3 row 7, §6).'
+            'body is `{"errors": [...]}` everywhere else.'
         ),
         patch=_set_schema("/v3/marketing/lists/{id}", "get", "404", ERROR_BODY),
     ),
@@ -199,7 +183,7 @@ DEVIATIONS: tuple[Deviation, ...] = (
         specs=(LISTS,),
         reason=(
             "`DELETE /lists/{id}/contacts` types its 400 body as a single error object; "
-            'SendGrid\'s error body is `{"errors": [...]}` (§6).'
+            'SendGrid\'s error body is `{"errors": [...]}`.'
         ),
         patch=_set_schema("/v3/marketing/lists/{id}/contacts", "delete", "400", ERROR_BODY),
     ),

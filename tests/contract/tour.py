@@ -16,7 +16,8 @@ from tests.fixtures_emulator import TEST_API_KEY, TEST_LIST_ID
 
 READ_ONLY_KEY = "SG.tour-read-only"
 UNKNOWN_LIST = "00000000-0000-4000-8000-000000000000"
-# 254 characters: valid for a contact, too long for the spec's search/emails (§11 q16).
+# 254 characters: valid for a contact, too long for the spec's search/emails (100), which
+# the kind profile searches all the same.
 LONG_EMAIL = "a" * 64 + "@" + "b" * 63 + "." + "c" * 63 + "." + "d" * 57 + ".com"
 
 
@@ -141,7 +142,7 @@ async def _contacts(tour: Tour) -> str:
     await call("PUT", "/v3/marketing/contacts", 403, body=good, key=READ_ONLY_KEY)
     search = "/v3/marketing/contacts/search/emails"
     found = await call("POST", search, 200, body={"emails": ["tour@example.com", "no@example.com"]})
-    await call("POST", search, 200, body={"emails": [LONG_EMAIL]})
+    await call("POST", search, 200, body={"emails": [LONG_EMAIL]}, request_valid=False)
     await call("POST", search, 404, body={"emails": ["no@example.com"]})
     await call("POST", search, 400, body={"emails": ["not an email"]})
     many = [f"m{i}@example.com" for i in range(101)]

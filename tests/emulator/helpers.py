@@ -63,13 +63,15 @@ async def settled_job(
     return await job(client, job_id)
 
 
-async def errors_file(url: str) -> list[dict[str, str]]:
-    """The rows of an errors_url file, fetched without credentials."""
+async def errors_file(
+    url: str, email_header: str = "email", reason_header: str = "error"
+) -> list[dict[str, str]]:
+    """The rows of a CSV errors_url file, fetched without credentials."""
     async with aiohttp.ClientSession() as anonymous, anonymous.get(url) as response:
         assert response.status == 200
         assert response.content_type == "text/csv"
         text = await response.text()
-    assert text.splitlines()[0] == "email,error"
+    assert next(csv.reader(io.StringIO(text))) == [email_header, reason_header]
     return list(csv.DictReader(io.StringIO(text)))
 
 

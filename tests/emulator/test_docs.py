@@ -1,4 +1,4 @@
-"""The examples in docs/emulator.md work: the seed file, every `--fault`, every admin call."""
+"""docs/emulator.md is right: its examples work and its knob table matches the code."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import yaml
 
 from syncd.emulator import Emulator, EmulatorConfig, FaultKind, FaultRule
 from syncd.emulator.command import add_arguments, config_from_args
+from syncd.emulator.profiles import Behaviour
 
 DOCS = (Path(__file__).parents[2] / "docs" / "emulator.md").read_text(encoding="utf-8")
 CLI_FAULTS = re.findall(r"--fault '(\{.*?\})'", DOCS)
@@ -44,3 +45,16 @@ def test_the_examples_show_every_fault_kind_both_ways() -> None:
     kinds = set(typing.get_args(FaultKind))
     assert {FaultRule.model_validate_json(text).kind for text in CLI_FAULTS} == kinds
     assert {FaultRule.model_validate_json(text).kind for text in ADMIN_FAULTS} == kinds
+
+
+def _knob_table() -> dict[str, tuple[object, object]]:
+    """The knob table's rows: knob -> (kind default, strict default), the cells read as YAML."""
+    section = DOCS.split("## Profiles and knobs", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| `(\w+)` \| `([^`]*)` \| `([^`]*)` \|", section, flags=re.MULTILINE)
+    return {name: (yaml.safe_load(kind), yaml.safe_load(strict)) for name, kind, strict in rows}
+
+
+def test_the_knob_table_lists_every_knob_with_both_profiles_defaults() -> None:
+    kind, strict = Behaviour(profile="kind"), Behaviour(profile="strict")
+    knobs = [name for name in Behaviour.model_fields if name != "profile"]
+    assert _knob_table() == {name: (getattr(kind, name), getattr(strict, name)) for name in knobs}

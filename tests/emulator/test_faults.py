@@ -87,6 +87,16 @@ async def test_a_rate_limit_storm_with_a_duration_lasts_that_long(
     assert (await call(client, "GET", "/v3/scopes"))[0] == 200
 
 
+async def test_a_rate_limit_storm_with_a_negative_reset_offset_announces_a_reset_in_the_past(
+    client: aiohttp.ClientSession, inject: Inject, wall_clock: FakeWallClock
+) -> None:
+    await inject({"kind": "rate_limit_storm", "times": 2, "seconds": 30, "reset_offset": -90})
+    async with client.get("/v3/scopes") as response:
+        assert response.status == 429
+        assert response.headers["X-RateLimit-Reset"] == str(int(wall_clock.now - 60))
+    assert (await call(client, "GET", "/v3/scopes"))[0] == 429
+
+
 @pytest.mark.looptime
 async def test_a_delay_fault_answers_slowly_but_normally(
     client: aiohttp.ClientSession, emulator: Emulator, inject: Inject

@@ -84,3 +84,24 @@ async def test_budgets_are_per_api_key(emulator: Emulator, client: aiohttp.Clien
     ) as other:
         status, headers = await rate_headers(other, "GET", "/v3/scopes")
     assert (status, headers["Remaining"]) == (401, 2)
+
+
+class TestWithSendGridsHeaderSpelling:
+    @pytest.fixture
+    def emulator_config(self, wall_clock: FakeWallClock) -> EmulatorConfig:
+        return default_emulator_config(wall_clock=wall_clock, rate_limit_header_case="sendgrid")
+
+    async def test_the_headers_go_on_the_wire_spelled_x_ratelimit(
+        self, client: aiohttp.ClientSession
+    ) -> None:
+        async with client.get("/v3/scopes") as response:
+            names = [name for name, _ in response.raw_headers if name.lower().startswith(b"x-")]
+        assert names == [b"X-Ratelimit-Limit", b"X-Ratelimit-Remaining", b"X-Ratelimit-Reset"]
+
+
+async def test_by_default_the_headers_go_on_the_wire_spelled_x_ratelimit_in_camel_case(
+    client: aiohttp.ClientSession,
+) -> None:
+    async with client.get("/v3/scopes") as response:
+        names = [name for name, _ in response.raw_headers if name.lower().startswith(b"x-")]
+    assert names == [b"X-RateLimit-Limit", b"X-RateLimit-Remaining", b"X-RateLimit-Reset"]

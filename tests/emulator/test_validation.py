@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from syncd.emulator import is_valid_email
-from syncd.emulator.validation import convert_custom_value, normalize_email
+from syncd.emulator.validation import normalize_email
+from syncd.emulator.values import Refused, custom_value
 
 
 @pytest.mark.parametrize(
@@ -78,7 +79,54 @@ def test_addresses_are_trimmed_and_lower_cased_before_the_rule() -> None:
         ([1], "Number", None),
     ],
 )
-def test_custom_field_values_are_stored_by_type(
+def test_lenient_rules_convert_custom_values_to_their_type(
     raw: object, field_type: str, stored: object
 ) -> None:
-    assert convert_custom_value(raw, field_type) == stored
+    converted = custom_value(raw, field_type, "lenient")
+    assert converted == (Refused(f"expected a {field_type}") if stored is None else stored)
+
+
+@pytest.mark.parametrize(
+    ("raw", "field_type"),
+    [
+        ("gold", "Text"),
+        ("", "Text"),
+        ("é" * 500, "Text"),
+        (42, "Number"),
+        (-4.5, "Number"),
+        (2**53, "Number"),
+        (-(2**53), "Number"),
+        (1e300, "Number"),
+        ("01/31/2024", "Date"),
+        ("02/29/2024", "Date"),
+    ],
+)
+def test_strict_rules_keep_values_that_fit_as_they_are(raw: object, field_type: str) -> None:
+    assert custom_value(raw, field_type, "strict") == raw
+
+
+@pytest.mark.parametrize(
+    ("raw", "field_type", "reason"),
+    [
+        (42, "Text", "expected a Text: a string, not a number"),
+        ("é" * 501, "Text", "a Text value is at most 1000 bytes of UTF-8"),
+        ("x" * 1001, "Text", "a Text value is at most 1000 bytes of UTF-8"),
+        ("42", "Number", "expected a Number: a JSON number, not a string"),
+        ("", "Number", "expected a Number: a JSON number, not a string"),
+        (float("inf"), "Number", "expected a finite Number"),
+        (float("nan"), "Number", "expected a finite Number"),
+        (2**53 + 1, "Number", "a Number integer must be within +/-9007199254740992"),
+        (-(2**53) - 1, "Number", "a Number integer must be within +/-9007199254740992"),
+        (True, "Number", "expected a Number"),
+        ("", "Date", "expected a Date as MM/DD/YYYY"),
+        ("1/31/2024", "Date", "expected a Date as MM/DD/YYYY"),
+        ("2024-01-31", "Date", "expected a Date as MM/DD/YYYY"),
+        ("02/30/2024", "Date", "expected a Date as MM/DD/YYYY"),
+        ("13/01/2024", "Date", "expected a Date as MM/DD/YYYY"),
+        (1563315130, "Date", "expected a Date: a string, not a number"),
+    ],
+)
+def test_strict_rules_refuse_values_sendgrid_may_not_take(
+    raw: object, field_type: str, reason: str
+) -> None:
+    assert custom_value(raw, field_type, "strict") == Refused(reason)

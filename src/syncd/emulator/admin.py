@@ -5,26 +5,27 @@ It needs no SendGrid key: the emulator is for local use and binds 127.0.0.1 by d
 
 from __future__ import annotations
 
-import asyncio
-
 from aiohttp import web
 from pydantic import ValidationError
 
 from syncd.emulator.config import Seed
+from syncd.emulator.errors_files import CONTENT_TYPES, errors_file
+from syncd.emulator.export_files import send_file
+from syncd.emulator.exports import export_view
 from syncd.emulator.faults import FaultRule
-from syncd.emulator.handlers.common import parse_json
+from syncd.emulator.hand_edits import HAND_EDITS, apply_hand_edits
+from syncd.emulator.handlers.common import json_object, parse_json
 from syncd.emulator.responses import error_response, json_response
 from syncd.emulator.seeding import apply_seed
 from syncd.emulator.services import SERVICES, Services
 from syncd.emulator.validation import InvalidRequestError
-from syncd.emulator.views import errors_csv, export_file, export_view, field_view, job_view
+from syncd.emulator.views import field_view, job_view
 
 routes = web.RouteTableDef()
 
 
 def state_view(services: Services, base_url: str) -> dict[str, object]:
     store = services.store
-    now = asyncio.get_running_loop().time()
     return {
         "contacts": [store.contact(email) for email in store.contacts],
         "lists": [
@@ -42,8 +43,9 @@ def state_view(services: Services, base_url: str) -> dict[str, object]:
             for job in services.jobs.jobs.values()
         ],
         "pending_jobs": services.jobs.pending,
-        "exports": [export_view(e, now, base_url) for e in services.exports.values()],
+        "exports": [export_view(e, base_url) for e in services.exports.exports.values()],
         "faults": services.faults.describe(),
+        "behaviour": services.behaviour.knobs(),
     }
 
 
@@ -84,6 +86,40 @@ async def seed(request: web.Request) -> web.Response:
     return json_response(state_view(services, services.base_url(request)))
 
 
+@routes.post("/_emulator/hand-edits")
+async def hand_edits(request: web.Request) -> web.Response:
+    """Changes made at once, as in SendGrid's UI (see `hand_edits`); 200 once all applied."""
+    services = request.app[SERVICES]
+    try:
+        edits = HAND_EDITS.validate_python(parse_json(await request.read()))
+        apply_hand_edits(services.store, edits, services.behaviour.custom_value_rules)
+    except ValidationError as invalid:
+        return _validation_error(invalid)
+    except InvalidRequestError as invalid:
+        return error_response(400, invalid.message, field=invalid.field)
+    return json_response({"applied": len(edits)})
+
+
+@routes.get("/_emulator/behaviour")
+async def behaviour(request: web.Request) -> web.Response:
+    return json_response(request.app[SERVICES].behaviour.knobs())
+
+
+@routes.patch("/_emulator/behaviour")
+async def change_behaviour(request: web.Request) -> web.Response:
+    """Changes the knobs given; `{"profile": ...}` starts again from that profile's defaults."""
+    services = request.app[SERVICES]
+    try:
+        services.behaviour = services.behaviour.changed(
+            json_object(parse_json(await request.read()))
+        )
+    except ValidationError as invalid:
+        return _validation_error(invalid)
+    except InvalidRequestError as invalid:
+        return error_response(400, invalid.message)
+    return json_response(services.behaviour.knobs())
+
+
 @routes.get("/_emulator/faults")
 async def faults(request: web.Request) -> web.Response:
     return json_response(request.app[SERVICES].faults.describe())
@@ -119,22 +155,29 @@ async def remove_fault(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
-@routes.get("/_emulator/files/errors/{job_id}.csv")
-async def errors_file(request: web.Request) -> web.Response:
+@routes.get("/_emulator/files/errors/{job_id}.{file_format}")
+async def errors_file_download(request: web.Request) -> web.Response:
     job = request.app[SERVICES].jobs.jobs.get(request.match_info["job_id"])
-    if job is None or not job.rejections:
+    layout = job.errors_file if job is not None else None
+    if job is None or layout is None or layout.file_format != request.match_info["file_format"]:
         return error_response(404, "no errors file for this job")
-    return web.Response(body=errors_csv(job), content_type="text/csv", charset="utf-8")
+    content_type = CONTENT_TYPES[layout.file_format]
+    body = errors_file(layout, job.rejections)
+    return web.Response(body=body, content_type=content_type, charset="utf-8")
 
 
-@routes.get("/_emulator/files/exports/{export_id}.{file_type}")
-async def export_download(request: web.Request) -> web.Response:
-    export = request.app[SERVICES].exports.get(request.match_info["export_id"])
-    now = asyncio.get_running_loop().time()
-    if export is None or export.status(now) != "ready":
+@routes.get(r"/_emulator/files/exports/{export_id}/{number:\d+}.{file_type}")
+async def export_download(request: web.Request) -> web.StreamResponse:
+    export = request.app[SERVICES].exports.exports.get(request.match_info["export_id"])
+    number = int(request.match_info["number"])
+    if (
+        export is None
+        or export.status != "ready"
+        or not 1 <= number <= len(export.files)
+        or request.match_info["file_type"] != export.layout.file_type
+    ):
         return error_response(404, "no such export file")
-    body, content_type = export_file(export)
-    return web.Response(body=body, headers={"Content-Type": content_type})
+    return await send_file(request, export.files[number - 1], export.layout)
 
 
 def _validation_error(invalid: ValidationError) -> web.Response:

@@ -12,12 +12,15 @@ from aiohttp import web
 from syncd.emulator import admin, rules
 from syncd.emulator.applying import apply_job
 from syncd.emulator.config import EmulatorConfig
+from syncd.emulator.exports import ExportRunner
 from syncd.emulator.faults import FaultBook
 from syncd.emulator.handlers import add_api_routes
 from syncd.emulator.jobs import Job, JobRunner
 from syncd.emulator.pipeline import v3_pipeline
+from syncd.emulator.profiles import Behaviour
 from syncd.emulator.ratelimit import RateLimiter
 from syncd.emulator.recording import Exchange, RequestRecord
+from syncd.emulator.search_index import SearchIndex
 from syncd.emulator.services import SERVICES, Services
 from syncd.emulator.store import Store
 from syncd.emulator.validation import InvalidRequestError
@@ -30,12 +33,23 @@ class Emulator:
         self.config = config = config or EmulatorConfig()
         faults = FaultBook(random.Random(config.random_seed))
         store = Store(config.wall_clock)
-        self.services = Services(
+
+        def behaviour() -> Behaviour:  # the knobs as they are now: the admin API changes them
+            return services.behaviour
+
+        search = SearchIndex(store, lambda: behaviour().search_lag)
+        store.before_change = search.before_change
+        self.services = services = Services(
             config=config,
             store=store,
+            search=search,
             jobs=JobRunner(
-                lambda job: apply_job(job, store), faults, config.job_delay, config.wall_clock
+                lambda job: apply_job(job, store, behaviour()),
+                faults,
+                config.job_delay,
+                config.wall_clock,
             ),
+            exports=ExportRunner(store, config.wall_clock),
             faults=faults,
             limiter=RateLimiter(config.budget_for, config.wall_clock),
             api_keys=dict(config.api_keys),
@@ -62,6 +76,7 @@ class Emulator:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+        await self.services.exports.close()
 
     # --- looking inside ------------------------------------------------------------------
 

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from syncd.emulator import rules
+from syncd.emulator.contact_checks import ContactChanges, check_contact
+from syncd.emulator.errors_files import ErrorsFileLayout
 from syncd.emulator.jobs import DeleteWork, Job, ListRemovalWork, UpsertWork
+from syncd.emulator.profiles import Behaviour
 from syncd.emulator.store import Store
-from syncd.emulator.validation import check_contact, normalize_email
+from syncd.emulator.validation import normalize_email
 
 
-def apply_job(job: Job, store: Store) -> None:
+def apply_job(job: Job, store: Store, behaviour: Behaviour) -> None:
+    _apply(job, store, behaviour)
+    if job.rejections:
+        job.errors_file = ErrorsFileLayout.of(behaviour)
+
+
+def _apply(job: Job, store: Store, behaviour: Behaviour) -> None:
     injected = job.injected
     requested = _requested(job, store)
     if injected is not None and injected.kind == "job_failed":
@@ -16,7 +26,7 @@ def apply_job(job: Job, store: Store) -> None:
         job.status = "failed"
         return
     if isinstance(job.work, UpsertWork):
-        _apply_upsert(job, job.work, store)
+        _apply_upsert(job, job.work, store, behaviour)
     elif isinstance(job.work, DeleteWork):
         ids = job.work.contact_ids if job.work.contact_ids is not None else store.all_contact_ids()
         kept = _reject_victims(job, ids, store)
@@ -37,25 +47,41 @@ def _requested(job: Job, store: Store) -> int:
     return len(work.contact_ids) if work.contact_ids is not None else 0
 
 
-def _apply_upsert(job: Job, work: UpsertWork, store: Store) -> None:
+def _apply_upsert(job: Job, work: UpsertWork, store: Store, behaviour: Behaviour) -> None:
     victims = _victim_emails(job)
     victim_count = (job.injected.count or 0) if job.injected else 0
     field_types = store.field_types()
-    created = updated = 0
+    accepted: list[ContactChanges] = []
     for index, contact in enumerate(work.contacts):
         raw_email = contact.get("email")
         email = normalize_email(raw_email) if isinstance(raw_email, str) else ""
         if job.injected is not None and (index < victim_count or email in victims):
             job.rejections.append((email, job.injected.reason))
             continue
-        checked = check_contact(contact, field_types)
-        if isinstance(checked, str):
-            job.rejections.append((email, checked))
-        elif store.upsert(checked, work.list_ids):
-            created += 1
+        checked = check_contact(contact, field_types, behaviour.custom_value_rules)
+        if isinstance(checked, list):
+            job.rejections.append((email, checked[0].message))
         else:
-            updated += 1
+            accepted.append(checked)
+    if _over_the_contact_limit(accepted, store, behaviour.contact_limit):
+        # The whole job fails and nothing is applied (sendgrid-go#413); no contact is blamed.
+        job.rejections.clear()
+        job.failure = rules.MSG_CONTACT_LIMIT
+        _conclude(job, requested=len(work.contacts))
+        job.status = "failed"
+        return
+    created = sum(store.upsert(changes, work.list_ids) for changes in accepted)
+    updated = len(accepted) - created
     _conclude(job, requested=len(work.contacts), created=created, updated=updated)
+
+
+def _over_the_contact_limit(
+    accepted: list[ContactChanges], store: Store, limit: int | None
+) -> bool:
+    if limit is None:
+        return False
+    new = {changes.email for changes in accepted if changes.email not in store.contacts}
+    return len(store.contacts) + len(new) > limit
 
 
 def _reject_victims(job: Job, contact_ids: list[str], store: Store) -> list[str]:

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import signal
 import sys
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +17,11 @@ from pydantic import ValidationError
 from syncd.emulator import rules
 from syncd.emulator.app import Emulator, serve
 from syncd.emulator.config import EmulatorConfig
+from syncd.emulator.profiles import Profile
 from syncd.emulator.seeding import (
     parse_api_key_flag,
     parse_field_flag,
+    parse_knob_flag,
     parse_list_flag,
     parse_rate_flag,
     read_seed_file,
@@ -89,6 +92,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="URL",
         help="base of absolute links (default: the origin of each request)",
     )
+    add(
+        "--profile",
+        choices=typing.get_args(Profile),
+        help="defaults of the behaviour knobs: kind (forgiving) or strict (as SendGrid)",
+    )
+    add(
+        "--knob",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set one behaviour knob, e.g. search_lag=30 or contact_limit=null (repeatable)",
+    )
     add("--random-seed", type=int, metavar="N", help="makes probabilistic faults repeatable")
     add("--quiet", action="store_true", help="do not log each request")
 
@@ -107,6 +122,9 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
     for name in ("job_delay", "export_delay", "public_url", "random_seed"):
         if getattr(args, name) is not None:
             data[name] = getattr(args, name)
+    if args.profile is not None:
+        data["profile"] = args.profile
+    data.update(parse_knob_flag(text) for text in args.knob)
     if args.rate_limit:
         data["rate_limit"] = parse_rate_flag(args.rate_limit)
     for text in args.endpoint_rate_limit:

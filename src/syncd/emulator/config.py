@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from syncd.emulator import rules
 from syncd.emulator.faults import FaultRule
+from syncd.emulator.profiles import Behaviour
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
@@ -51,6 +52,7 @@ class ContactSeed(BaseModel):
     email: str
     list_ids: list[str] = Field(default_factory=list)
     fields: dict[str, str] = Field(default_factory=dict)
+    alternate_emails: list[str] = Field(default_factory=list)
     custom_fields: dict[str, str | int | float] = Field(default_factory=dict)
 
     @field_validator("fields")
@@ -81,8 +83,9 @@ class RateBudget(BaseModel):
     window: float = Field(default=rules.DEFAULT_RATE_WINDOW, gt=0)
 
 
-class EmulatorConfig(Seed):
-    """Everything an emulator starts with.
+class EmulatorConfig(Seed, Behaviour):
+    """Everything an emulator starts with: the seeded account, the behaviour knobs (see
+    `profiles.Behaviour`; `profile` chooses their defaults) and these:
 
     - `api_keys`: key to scopes. With no keys at all, any non-empty bearer key is accepted
       with every scope, which is handy for local runs.
@@ -121,3 +124,8 @@ class EmulatorConfig(Seed):
 
     def budget_for(self, template: str) -> RateBudget:
         return self.endpoint_rate_limits.get(template, self.rate_limit)
+
+    @property
+    def behaviour(self) -> Behaviour:
+        """The knobs alone, as the emulator starts (the admin API may change them later)."""
+        return Behaviour.model_validate(Behaviour.knobs(self))

@@ -37,7 +37,8 @@ class FaultRule(BaseModel):
 
     - `status`: answer `status` (default 500) with a SendGrid error body; nothing applied.
     - `rate_limit_storm`: answer 429 with `X-RateLimit-Remaining: 0`, the reset `seconds`
-      ahead (or at the end of `duration`); nothing applied.
+      ahead (or at the end of `duration`), shifted by `reset_offset` seconds (negative: a
+      reset in the past, as a skewed clock gives); nothing applied.
     - `delay`: sleep `seconds` before handling the request normally.
     - `reset_after_apply`: handle the request fully, then drop the connection unanswered.
     - `job_errored`: the jobs created by matching requests reject the contacts in `emails`
@@ -59,6 +60,7 @@ class FaultRule(BaseModel):
     emails: list[str] = Field(default_factory=list)
     count: int | None = Field(default=None, ge=1)
     reason: str = rules.MSG_INJECTED
+    reset_offset: float = 0.0
 
     @field_validator("template")
     @classmethod

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from syncd.emulator import rules
+from syncd.emulator.errors_files import ErrorsFileLayout
 from syncd.emulator.faults import ActiveFault, FaultBook, FaultRule
 from syncd.emulator.store import iso_timestamp
 
@@ -56,6 +57,8 @@ class Job:
     finished_at: str | None = None
     counts: dict[str, int] = field(default_factory=dict)
     rejections: list[tuple[str, str]] = field(default_factory=list)  # (email, reason) rows
+    errors_file: ErrorsFileLayout | None = None  # set when it finishes with rejections
+    failure: str | None = None  # why a failed job applied nothing, shown in its body
 
 
 class JobRunner:

@@ -1,8 +1,9 @@
 """What every `/v3/` request goes through before and after its handler.
 
 In order: injected delay; rate limit (an injected storm, else the key's budget); injected
-status; auth and scopes; the handler; an injected connection reset. Every answer carries
-the `X-RateLimit-*` headers and is logged; with `record_exchanges` it is also kept whole.
+status; auth and scopes; a legacy account's 403; the handler; an injected connection reset.
+Every answer carries the `X-RateLimit-*` headers and is logged; with `record_exchanges` it is
+also kept whole.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from syncd.emulator import rules
 from syncd.emulator.auth import bearer_key, refusal
 from syncd.emulator.ratelimit import RateDecision
 from syncd.emulator.recording import Exchange, RequestRecord
-from syncd.emulator.responses import error_response
+from syncd.emulator.responses import error_response, errors_response
 from syncd.emulator.services import CONTACT_COUNT, JOB_ID, SERVICES, Services
 from syncd.emulator.validation import InvalidRequestError
 
@@ -74,11 +75,15 @@ async def _answer(
         response = error_response(status, f"{rules.MSG_INJECTED}: {status}")
     elif refused := refusal(request.headers.get("Authorization"), template, services.api_keys):
         response = error_response(*refused)
+    elif services.behaviour.legacy_account and request.path.startswith(rules.MARKETING_PATH_PREFIX):
+        # An account without the new Marketing Campaigns gets what a key without the scope
+        # gets (sendgrid-nodejs#957, airbytehq/airbyte#5163); its scopes still look right.
+        response = error_response(403, rules.MSG_FORBIDDEN)
     else:
         response = await _handle(request, handler)
     if delay is not None:
         fault_kind = fault_kind or "delay"
-    response.headers.update(decision.headers())
+    response.headers.update(decision.headers(services.behaviour.rate_limit_header_case))
     return response, fault_kind
 
 
@@ -90,7 +95,7 @@ def _rate_decision(
     if storm is not None:
         ends_at = storm.ends_at()
         ahead = ends_at - loop_now if ends_at is not None else storm.rule.effective_seconds
-        reset_at = services.config.wall_clock() + ahead
+        reset_at = services.config.wall_clock() + ahead + storm.rule.reset_offset
         return services.limiter.storm(template, reset_at), "rate_limit_storm"
     key = bearer_key(request.headers.get("Authorization")) or ""
     return services.limiter.take(key, template), None
@@ -100,7 +105,7 @@ async def _handle(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except InvalidRequestError as invalid:
-        return error_response(invalid.status, invalid.message, field=invalid.field)
+        return errors_response(invalid.status, invalid.errors)
     except web.HTTPRequestEntityTooLarge:
         size = request.content_length or rules.MAX_READ_BYTES
         return error_response(rules.BODY_TOO_LARGE_STATUS, rules.body_too_large_message(size))

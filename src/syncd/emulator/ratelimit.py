@@ -6,7 +6,9 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from syncd.emulator import rules
 from syncd.emulator.config import RateBudget
+from syncd.emulator.profiles import HeaderCase
 
 
 @dataclass(frozen=True)
@@ -16,12 +18,9 @@ class RateDecision:
     remaining: int
     reset: int  # Unix epoch seconds when the window ends
 
-    def headers(self) -> dict[str, str]:
-        return {
-            "X-RateLimit-Limit": str(self.limit),
-            "X-RateLimit-Remaining": str(self.remaining),
-            "X-RateLimit-Reset": str(self.reset),
-        }
+    def headers(self, case: HeaderCase) -> dict[str, str]:
+        limit, remaining, reset = rules.RATE_LIMIT_HEADERS[case]
+        return {limit: str(self.limit), remaining: str(self.remaining), reset: str(self.reset)}
 
 
 @dataclass

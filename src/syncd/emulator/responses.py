@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import orjson
 from aiohttp import web
@@ -21,4 +21,10 @@ def json_response(
 
 def error_response(status: int, message: str, *, field: str | None = None) -> web.Response:
     """`{"errors": [{"field": ..., "message": ...}]}`; `field` is null when no field is to blame."""
-    return json_response({"errors": [{"field": field, "message": message}]}, status=status)
+    return errors_response(status, [(field, message)])
+
+
+def errors_response(status: int, errors: Iterable[tuple[str | None, str]]) -> web.Response:
+    """SendGrid's error body with one entry per (field, message)."""
+    entries = [{"field": field, "message": message} for field, message in errors]
+    return json_response({"errors": entries}, status=status)

@@ -21,11 +21,16 @@ BODY_TOO_LARGE_STATUS: Final = 413
 # rule so that the rule, not the server, decides.
 MAX_READ_BYTES: Final = 64 * 1024 * 1024
 MAX_SEARCH_EMAILS: Final = 100
+# search/emails limits each email to 100 characters (spec: ListContactByEmail).
+MAX_SEARCH_EMAIL_LENGTH: Final = 100
 MAX_ALTERNATE_EMAILS: Final = 5
 MAX_LIST_NAME: Final = 100
 MAX_LISTS_PAGE_SIZE: Final = 1000
 DEFAULT_LISTS_PAGE_SIZE: Final = 100
 MAX_CUSTOM_FIELDS: Final = 500
+# Exports split files above `max_file_size` MB (spec: ExportContact; default 5000).
+DEFAULT_EXPORT_FILE_MB: Final = 5000
+EXPORT_MB: Final = 1_000_000
 MAX_FIELD_NAME: Final = 100
 
 # Field max lengths from ContactRequest; postal_code and phone_number_id have none.
@@ -42,6 +47,11 @@ FIELD_MAX_LENGTHS: Final[dict[str, int]] = {
     "address_line_2": 100,
 }
 EMAIL_MAX_LENGTH: Final = 254
+# Strict custom values (values.py). Text: the owner's safe limit, as SendGrid's legacy docs
+# limited text custom fields in bytes (sendgrid/docs PR 2921) and the new API says nothing.
+# Number: integers a double holds exactly (legacy docs: "309 digits", sendgrid/docs PR 2954).
+MAX_TEXT_VALUE_BYTES: Final = 1000
+MAX_EXACT_INTEGER: Final = 2**53
 EMAIL_LOCAL_MAX_LENGTH: Final = 64
 
 # Text fields an upsert may set. The last five are in the response schema but not in the
@@ -135,11 +145,20 @@ REQUIRED_SCOPES: Final[dict[str, frozenset[str]]] = {
     "GET /v3/scopes": frozenset(),
 }
 
+# What a legacy (non-Marketing-Campaigns) account may not use: everything but scopes.
+MARKETING_PATH_PREFIX: Final = "/v3/marketing/"
+
 # --- rate limits (§7, §11 q1) -------------------------------------------------------------
 
 # Per (API key, endpoint template), in fixed windows; 600/min is the one published default.
 DEFAULT_RATE_LIMIT: Final = 600
 DEFAULT_RATE_WINDOW: Final = 60.0
+# The limit, remaining and reset headers: as SendGrid's docs spell them, and as a captured
+# real response spells them. Header names are case-insensitive; a client must not care.
+RATE_LIMIT_HEADERS: Final[dict[str, tuple[str, str, str]]] = {
+    "canonical": ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"),
+    "sendgrid": ("X-Ratelimit-Limit", "X-Ratelimit-Remaining", "X-Ratelimit-Reset"),
+}
 
 # --- messages -----------------------------------------------------------------------------
 
@@ -156,6 +175,7 @@ MSG_NO_CONTACTS_FOUND: Final = "No contacts found"
 MSG_JOB_NOT_FOUND: Final = "job not found"
 MSG_EXPORT_NOT_FOUND: Final = "export not found"
 MSG_INTERNAL: Final = "internal server error"
+MSG_CONTACT_LIMIT: Final = "you have hit your contact limit"
 MSG_INJECTED: Final = "injected fault"
 
 

@@ -7,11 +7,13 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from syncd.emulator.config import EmulatorConfig
-from syncd.emulator.exports import Export
+from syncd.emulator.exports import ExportRunner
 from syncd.emulator.faults import FaultBook
 from syncd.emulator.jobs import JobRunner
+from syncd.emulator.profiles import Behaviour
 from syncd.emulator.ratelimit import RateLimiter
 from syncd.emulator.recording import Exchange, RequestRecord
+from syncd.emulator.search_index import SearchIndex
 from syncd.emulator.seeding import apply_seed
 from syncd.emulator.store import Store
 
@@ -20,19 +22,25 @@ from syncd.emulator.store import Store
 class Services:
     config: EmulatorConfig
     store: Store
+    search: SearchIndex
     jobs: JobRunner
+    exports: ExportRunner
     faults: FaultBook
     limiter: RateLimiter
     api_keys: dict[str, frozenset[str]]
-    exports: dict[str, Export] = field(default_factory=dict)
+    behaviour: Behaviour = field(
+        default_factory=Behaviour
+    )  # the knobs now; the admin API may change them
     requests: list[RequestRecord] = field(default_factory=list)
     exchanges: list[Exchange] = field(default_factory=list)
 
     def reset(self) -> None:
-        """Back to the state at start: the seeded account and the configured faults only."""
+        """Back to the state at start: the seeded account, the configured faults and knobs."""
+        self.behaviour = self.config.behaviour
         self.store.clear()
+        self.search.clear()
         self.jobs.reset()
-        self.exports.clear()
+        self.exports.reset()
         self.faults.clear()
         self.limiter.reset()
         self.requests.clear()

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TypeVar
 
 from syncd.emulator import rules
-from syncd.emulator.validation import ContactChanges, CustomValue, InvalidRequestError
+from syncd.emulator.contact_checks import ContactChanges
+from syncd.emulator.validation import InvalidRequestError
+from syncd.emulator.values import CustomValue
 
 _V = TypeVar("_V", str, CustomValue)
 _FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -23,7 +26,7 @@ def iso_timestamp(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Contact:
     id: str
     email: str
@@ -49,7 +52,7 @@ class CustomField:
 
 
 class Store:
-    """In-memory state. Mutations happen only when jobs are applied or the account is seeded."""
+    """In-memory state. Mutations happen when jobs are applied, by hand edits and by seeding."""
 
     def __init__(self, wall_clock: Callable[[], float]) -> None:
         self._wall_clock = wall_clock
@@ -59,6 +62,8 @@ class Store:
         self._email_by_id: dict[str, str] = {}
         self._email_by_alternate: dict[str, str] = {}
         self._field_numbers = 0
+        # Called with the emails whose search result a change is about to alter, before it.
+        self.before_change: Callable[[set[str]], None] | None = None
 
     def clear(self) -> None:
         self.contacts.clear()
@@ -154,28 +159,47 @@ class Store:
         self.custom_fields[new_id] = created
         return created
 
-    # --- applying jobs -------------------------------------------------------------------
+    # --- applying jobs and hand edits ---------------------------------------------------
+    #
+    # A changed contact is a new Contact object, never one changed in place, so that what
+    # search or an export holds on to keeps showing the contact as it was.
+
+    @contextlib.contextmanager
+    def unwatched(self) -> Iterator[None]:
+        """Changes made here (seeding) are not reported to `before_change`."""
+        watcher, self.before_change = self.before_change, None
+        try:
+            yield
+        finally:
+            self.before_change = watcher
 
     def upsert(self, changes: ContactChanges, list_ids: Iterable[str]) -> bool:
         """Merges one contact in; omitted fields stay, empty ones clear. True when created."""
         now = iso_timestamp(self._wall_clock())
         found = self.contacts.get(changes.email)
-        created = found is None
+        self._changing(changes.email, *(changes.alternate_emails or ()))
         if found is None:
             found = Contact(
                 id=str(uuid.uuid4()), email=changes.email, created_at=now, updated_at=now
             )
-            self.contacts[found.email] = found
             self._email_by_id[found.id] = found.email
-        _merge(found.fields, changes.fields)
-        _merge(found.custom_fields, changes.custom_fields)
+        alternates = found.alternate_emails
         if changes.alternate_emails is not None:
-            for alternate in found.alternate_emails:
+            for alternate in alternates:
                 self._email_by_alternate.pop(alternate, None)
-            found.alternate_emails = list(changes.alternate_emails)
-            for alternate in found.alternate_emails:
+            alternates = list(changes.alternate_emails)
+            for alternate in alternates:
                 self._email_by_alternate[alternate] = found.email
-        found.updated_at = now
+        created = found.email not in self.contacts
+        self.contacts[found.email] = Contact(
+            id=found.id,
+            email=found.email,
+            created_at=found.created_at,
+            updated_at=now,
+            fields=_merged(found.fields, changes.fields),
+            alternate_emails=alternates,
+            custom_fields=_merged(found.custom_fields, changes.custom_fields),
+        )
         for list_id in list_ids:
             if list_id in self.lists:
                 self.lists[list_id].members.add(found.email)
@@ -184,9 +208,11 @@ class Store:
     def delete_contacts(self, contact_ids: Iterable[str]) -> int:
         deleted = 0
         for contact_id in contact_ids:
-            email = self._email_by_id.pop(contact_id, None)
+            email = self._email_by_id.get(contact_id)
             if email is None:
                 continue
+            self._changing(email)
+            del self._email_by_id[contact_id]
             gone = self.contacts.pop(email)
             for alternate in gone.alternate_emails:
                 self._email_by_alternate.pop(alternate, None)
@@ -206,14 +232,24 @@ class Store:
         for contact_id in contact_ids:
             email = self._email_by_id.get(contact_id)
             if email is not None and email in contact_list.members:
+                self._changing(email)
                 contact_list.members.discard(email)
                 removed += 1
         return removed
 
+    def _changing(self, email: str, *more: str) -> None:
+        """Tells the watcher which searched emails are about to find something else."""
+        if self.before_change is None:
+            return
+        found = self.contacts.get(email)
+        self.before_change({email, *more, *(found.alternate_emails if found else ())})
 
-def _merge(stored: dict[str, _V], changes: Mapping[str, _V]) -> None:
+
+def _merged(stored: Mapping[str, _V], changes: Mapping[str, _V]) -> dict[str, _V]:
+    merged = dict(stored)
     for key, value in changes.items():
         if value == "":
-            stored.pop(key, None)
+            merged.pop(key, None)
         else:
-            stored[key] = value
+            merged[key] = value
+    return merged

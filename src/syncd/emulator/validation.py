@@ -1,26 +1,24 @@
-"""Checks on what clients send: the email rule, the shape of an upsert, one contact's values.
+"""Checks on what clients send: the email rule and the shape of an upsert.
 
-Two kinds of failure, as SendGrid has them: a malformed request is refused whole with a 400
-(`InvalidRequestError`), while a well-formed contact with bad values is only rejected inside its
-job and listed in the job's errors file (`check_contact` returns the reason).
+A malformed request is refused whole with a 400 (`InvalidRequestError`) in every profile;
+the values of well-formed contacts are checked by `contact_checks`.
 """
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from syncd.emulator import rules
+from syncd.emulator.values import is_custom_value
 
-CustomValue = str | int | float
+# One entry of SendGrid's `{"errors": [{"field": ..., "message": ...}]}`.
+ErrorEntry = tuple[str | None, str]
 
 _LOCAL_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+")
 _DOMAIN_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?")
 _TLD = re.compile(r"[A-Za-z]{2,}")
-_INTEGER = re.compile(r"[+-]?\d+")
-_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _IDENTIFIERS = ("email", "phone_number_id", "external_id", "anonymous_id")
 
 
@@ -32,6 +30,15 @@ class InvalidRequestError(Exception):
         self.message = message
         self.field = field
         self.status = status
+        self.errors: list[ErrorEntry] = [(field, message)]
+
+    @classmethod
+    def many(cls, errors: Sequence[ErrorEntry]) -> InvalidRequestError:
+        """A 400 listing several problems, one `errors[]` entry each."""
+        field, message = errors[0]
+        refused = cls(message, field=field)
+        refused.errors = list(errors)
+        return refused
 
 
 def normalize_email(raw: str) -> str:
@@ -85,12 +92,17 @@ def parse_upsert(body: object) -> UpsertRequest:
     unknown = set(body) - {"list_ids", "contacts"}
     if unknown:
         raise InvalidRequestError(f"unknown property: {sorted(unknown)[0]}")
+    nulls: list[ErrorEntry] = []
     for index, contact in enumerate(contacts):
-        _check_contact_shape(contact, f"contacts[{index}]")
+        _check_contact_shape(contact, f"contacts[{index}]", nulls)
+    if nulls:
+        raise InvalidRequestError.many(nulls)
     return UpsertRequest(list_ids=list(list_ids), contacts=contacts)
 
 
-def _check_contact_shape(contact: object, where: str) -> None:
+def _check_contact_shape(contact: object, where: str, nulls: list[ErrorEntry]) -> None:
+    """Raises on the first malformed value; collects every null custom value (refused too,
+    sendgrid/docs#6323) so that one answer names them all."""
     if not isinstance(contact, dict):
         raise InvalidRequestError("a contact must be a JSON object", field=where)
     for key, value in contact.items():
@@ -104,8 +116,10 @@ def _check_contact_shape(contact: object, where: str) -> None:
             if not isinstance(value, dict):
                 raise InvalidRequestError("invalid input", field=f"{where}.custom_fields")
             for field_id, field_value in value.items():
-                if not _is_custom_value(field_value):
-                    where_value = f"{where}.custom_fields.{field_id}"
+                where_value = f"{where}.custom_fields.{field_id}"
+                if field_value is None:
+                    nulls.append((where_value, "a custom field value may not be null"))
+                elif not is_custom_value(field_value):
                     raise InvalidRequestError("invalid input", field=where_value)
         else:
             raise InvalidRequestError("unknown field", field=f"{where}.{key}")
@@ -114,97 +128,3 @@ def _check_contact_shape(contact: object, where: str) -> None:
             "at least one of email, phone_number_id, external_id or anonymous_id is required",
             field=where,
         )
-
-
-def _is_custom_value(value: object) -> bool:
-    return isinstance(value, str | int | float) and not isinstance(value, bool)
-
-
-@dataclass(frozen=True)
-class ContactChanges:
-    """What one accepted contact changes; an empty string clears a field."""
-
-    email: str
-    fields: dict[str, str] = field(default_factory=dict)
-    alternate_emails: list[str] | None = None
-    custom_fields: dict[str, CustomValue] = field(default_factory=dict)
-
-
-def check_contact(
-    contact: Mapping[str, object], field_types: Mapping[str, str]
-) -> ContactChanges | str:
-    """Checks one shape-valid contact against the account; returns its changes or why not."""
-    raw_email = contact.get("email")
-    if not isinstance(raw_email, str) or not raw_email:
-        return "email is required: the emulator keys contacts by email"
-    email = normalize_email(raw_email)
-    if not is_valid_email(email):
-        return "invalid email"
-    fields: dict[str, str] = {}
-    for name in rules.CONTACT_TEXT_FIELDS:
-        value = contact.get(name)
-        if name == "email" or not isinstance(value, str):
-            continue
-        limit = rules.FIELD_MAX_LENGTHS.get(name)
-        if limit is not None and len(value) > limit:
-            return f"{name} exceeds the maximum length of {limit}"
-        fields[name] = value
-    alternates = _check_alternates(contact.get("alternate_emails"))
-    if isinstance(alternates, str):
-        return alternates
-    custom = _check_custom_fields(contact.get("custom_fields"), field_types)
-    if isinstance(custom, str):
-        return custom
-    return ContactChanges(
-        email=email, fields=fields, alternate_emails=alternates, custom_fields=custom
-    )
-
-
-def _check_alternates(value: object) -> list[str] | str | None:
-    if not isinstance(value, list):
-        return None
-    if len(value) > rules.MAX_ALTERNATE_EMAILS:
-        return f"alternate_emails has more than {rules.MAX_ALTERNATE_EMAILS} items"
-    alternates = [normalize_email(str(v)) for v in value]
-    for alternate in alternates:
-        if not is_valid_email(alternate):
-            return "invalid alternate email"
-    return alternates
-
-
-def _check_custom_fields(
-    value: object, field_types: Mapping[str, str]
-) -> dict[str, CustomValue] | str:
-    if not isinstance(value, dict):
-        return {}
-    unknown = [field_id for field_id in value if field_id not in field_types]
-    if unknown:
-        return "invalid custom field ids supplied - " + ",".join(unknown)
-    checked: dict[str, CustomValue] = {}
-    for field_id, raw in value.items():
-        converted = convert_custom_value(raw, field_types[field_id])
-        if converted is None:
-            return f"invalid value for custom field {field_id}: expected a {field_types[field_id]}"
-        checked[field_id] = converted
-    return checked
-
-
-def convert_custom_value(raw: object, field_type: str) -> CustomValue | None:
-    """The stored form of a custom field value, or None when it does not fit the field's type."""
-    if not _is_custom_value(raw):
-        return None
-    assert isinstance(raw, str | int | float)
-    if raw == "" or field_type == "Date":
-        return raw
-    if field_type == "Text":
-        return raw if isinstance(raw, str) else _number_text(raw)
-    if isinstance(raw, str):
-        text = raw.strip()
-        if _INTEGER.fullmatch(text):
-            return int(text)
-        return float(text) if _NUMBER.fullmatch(text) else None
-    return raw if math.isfinite(raw) else None
-
-
-def _number_text(number: int | float) -> str:
-    return str(int(number)) if isinstance(number, float) and number.is_integer() else str(number)

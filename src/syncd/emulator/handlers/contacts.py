@@ -5,8 +5,10 @@ from __future__ import annotations
 from aiohttp import web
 
 from syncd.emulator import rules
+from syncd.emulator.contact_checks import upfront_errors
 from syncd.emulator.handlers.common import json_object, parse_json, read_json, string_list
 from syncd.emulator.jobs import DeleteWork, UpsertWork
+from syncd.emulator.profiles import Behaviour
 from syncd.emulator.responses import error_response, json_response
 from syncd.emulator.services import CONTACT_COUNT, JOB_ID, SERVICES
 from syncd.emulator.validation import (
@@ -33,6 +35,12 @@ async def upsert_contacts(request: web.Request) -> web.Response:
     unknown = [list_id for list_id in upsert.list_ids if list_id not in services.store.lists]
     if unknown:
         return error_response(404, f"list ids not found: {','.join(unknown)}", field="list_ids")
+    behaviour = services.behaviour
+    if behaviour.bad_values == "upfront":
+        field_types = services.store.field_types()
+        errors = upfront_errors(upsert.contacts, field_types, behaviour.custom_value_rules)
+        if errors:
+            raise InvalidRequestError.many(errors)
     job = services.jobs.submit(
         "upsert",
         "PUT /v3/marketing/contacts",
@@ -77,23 +85,38 @@ async def search_by_emails(request: web.Request) -> web.Response:
             f"too many emails: {len(wanted)}, the limit is {rules.MAX_SEARCH_EMAILS}",
             field="emails",
         )
-    for index, email in enumerate(wanted):
-        if not is_valid_email(normalize_email(email)):
-            raise InvalidRequestError("invalid email address", field=f"emails[{index}]")
+    _check_searched_emails(wanted, services.behaviour)
     emails = list(dict.fromkeys(normalize_email(email) for email in wanted))
     base_url = services.base_url(request)
     result: dict[str, object] = {}
     found_any = False
     for email in emails:
-        found = services.store.find(email)
-        if found is None:
+        seen = services.search.find(email)
+        if seen is None:
             result[email] = {"error": rules.MSG_CONTACT_NOT_FOUND}
         else:
             found_any = True
-            result[email] = {"contact": contact_view(found, services.store, base_url)}
+            view = contact_view(seen.contact, services.store, base_url, seen.list_ids)
+            result[email] = {"contact": view}
     if not found_any:
         return error_response(404, rules.MSG_NO_CONTACTS_FOUND)
     return json_response({"result": result})
+
+
+def _check_searched_emails(emails: list[str], behaviour: Behaviour) -> None:
+    """Any email too long or invalid refuses the whole search (spec: ListContactByEmail);
+    whether the error names it is a knob, as SendGrid's answer is undocumented."""
+    limit = behaviour.search_max_email_length
+    for index, raw in enumerate(emails):
+        email = normalize_email(raw)
+        if len(email) > limit:
+            problem = f"an email is longer than {limit} characters"
+        elif not is_valid_email(email):
+            problem = "invalid email address"
+        else:
+            continue
+        named = f"emails[{index}]" if behaviour.search_errors_name_email else None
+        raise InvalidRequestError(problem, field=named)
 
 
 @routes.get("/v3/marketing/contacts/count")

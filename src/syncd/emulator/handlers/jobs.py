@@ -8,13 +8,15 @@ import uuid
 from aiohttp import web
 
 from syncd.emulator import rules
-from syncd.emulator.exports import EXPORT_LIFETIME, Export
+from syncd.emulator.export_files import FileLayout
+from syncd.emulator.exports import Export, expiry, export_view
 from syncd.emulator.handlers.common import json_object, read_json, string_list
+from syncd.emulator.jobs import ListRemovalWork
 from syncd.emulator.responses import error_response, json_response
 from syncd.emulator.services import SERVICES
 from syncd.emulator.store import iso_timestamp
 from syncd.emulator.validation import InvalidRequestError
-from syncd.emulator.views import contact_view, export_view, job_view
+from syncd.emulator.views import job_view
 
 routes = web.RouteTableDef()
 
@@ -23,7 +25,10 @@ routes = web.RouteTableDef()
 async def job_status(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     job = services.jobs.jobs.get(request.match_info["id"])
-    if job is None:
+    if job is None or (
+        # Whether list-removal jobs can be polled is undocumented: strict says they cannot.
+        isinstance(job.work, ListRemovalWork) and not services.behaviour.removal_jobs_pollable
+    ):
         return error_response(404, rules.MSG_JOB_NOT_FOUND)
     return json_response(job_view(job, services.base_url(request)))
 
@@ -38,32 +43,37 @@ async def create_export(request: web.Request) -> web.Response:
     file_type = body.get("file_type", "csv")
     if file_type not in ("csv", "json"):
         raise InvalidRequestError("file_type must be csv or json", field="file_type")
+    max_file_size = body.get("max_file_size", rules.DEFAULT_EXPORT_FILE_MB)
+    if not isinstance(max_file_size, int) or isinstance(max_file_size, bool) or max_file_size < 1:
+        raise InvalidRequestError("max_file_size must be a positive integer", field="max_file_size")
     unknown = [list_id for list_id in list_ids if list_id not in services.store.lists]
     if unknown:
         return error_response(404, f"list ids not found: {','.join(unknown)}", field="list_ids")
-    store, base_url = services.store, services.base_url(request)
-    if list_ids:
-        emails = set().union(*(store.lists[list_id].members for list_id in list_ids))
-        chosen = [contact for email, contact in store.contacts.items() if email in emails]
-    else:
-        chosen = list(store.contacts.values())
-    loop_now, wall_now = asyncio.get_running_loop().time(), services.config.wall_clock()
-    delay = services.config.export_delay
+    behaviour, base_url = services.behaviour, services.base_url(request)
     failed = services.faults.take(
-        "job_failed", "POST /v3/marketing/contacts/exports", "POST", loop_now
+        "job_failed",
+        "POST /v3/marketing/contacts/exports",
+        "POST",
+        asyncio.get_running_loop().time(),
     )
+    created = services.config.wall_clock()
     export = Export(
         id=str(uuid.uuid4()),
-        file_type="json" if file_type == "json" else "csv",
         list_ids=list_ids,
-        rows=[contact_view(contact, store, base_url) for contact in chosen],
-        due_at=loop_now + delay,
-        created_at=iso_timestamp(wall_now),
-        completed_at=iso_timestamp(wall_now + delay),
-        expires_at=iso_timestamp(wall_now + EXPORT_LIFETIME),
+        layout=FileLayout(
+            file_type="json" if file_type == "json" else "csv",
+            max_file_bytes=max_file_size * rules.EXPORT_MB,
+            rows_per_file=behaviour.export_file_rows,
+            gzip=behaviour.export_gzip,
+            header_case=behaviour.export_header_case,
+        ),
+        base_url=base_url,
+        delay=services.config.export_delay,
+        created_at=iso_timestamp(created),
+        expires_at=expiry(created),
         failure=failed.rule.reason if failed else None,
     )
-    services.exports[export.id] = export
+    services.exports.submit(export)
     self_url = f"{base_url}/v3/marketing/contacts/exports/{export.id}"
     return json_response({"id": export.id, "_metadata": {"self": self_url}}, status=202)
 
@@ -71,8 +81,7 @@ async def create_export(request: web.Request) -> web.Response:
 @routes.get("/v3/marketing/contacts/exports/{id}")
 async def export_status(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
-    export = services.exports.get(request.match_info["id"])
+    export = services.exports.exports.get(request.match_info["id"])
     if export is None:
         return error_response(404, rules.MSG_EXPORT_NOT_FOUND)
-    now = asyncio.get_running_loop().time()
-    return json_response(export_view(export, now, services.base_url(request)))
+    return json_response(export_view(export, services.base_url(request)))

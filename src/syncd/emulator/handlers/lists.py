@@ -75,6 +75,9 @@ async def remove_from_list(request: web.Request) -> web.Response:
     contact_ids = comma_separated(request, "contact_ids")
     if not contact_ids:
         raise InvalidRequestError("contact_ids is required", field="contact_ids")
+    if any(services.store.by_id(contact_id) is None for contact_id in contact_ids):
+        # The spec's 404: "one or more contact IDs do not exist"; nothing is removed.
+        return error_response(404, rules.MSG_LIST_NOT_FOUND)
     request[CONTACT_COUNT] = len(contact_ids)
     job = services.jobs.submit(
         rules.LIST_REMOVAL_JOB_TYPE,
