@@ -26,7 +26,8 @@ TEST_API_KEY = "SG.test-key-for-syncd-emu.0123456789abcdefghijklmnopqrstuvwxyzAB
 
 
 def default_emulator_config(**overrides: object) -> EmulatorConfig:
-    """The seeded account the fixtures use; keyword arguments replace its settings."""
+    """The seeded account the fixtures use, in the emulator's default (`kind`) profile;
+    keyword arguments replace its settings. syncd's own tests use `strict_emulator_config`."""
     settings: dict[str, object] = {
         "lists": [ListSeed(id=TEST_LIST_ID, name=TEST_LIST_NAME)],
         "custom_fields": [
@@ -40,12 +41,20 @@ def default_emulator_config(**overrides: object) -> EmulatorConfig:
     return EmulatorConfig.model_validate(settings)
 
 
+def strict_emulator_config(**overrides: object) -> EmulatorConfig:
+    """The account behaving as strictly as SendGrid (the `strict` profile: refusals up
+    front, unpollable removal jobs, errors files in another layout, `X-Ratelimit-*`...) but
+    with search up to date at once: tests of the search lag set `search_lag` (the guarantee
+    suite keeps the profile's own lag)."""
+    return default_emulator_config(**{"profile": "strict", "search_lag": 0.0, **overrides})
+
+
 @pytest.fixture
 def emulator_config() -> EmulatorConfig:
-    """One list (`TEST_LIST_ID`), the key `TEST_API_KEY` with every scope, custom fields
-    `loyalty_tier` (Text, id `e1_T`) and `orders` (Number, id `e2_N`), no job delay, exchanges
-    recorded for contract checks."""
-    return default_emulator_config()
+    """syncd meets the strict profile (`strict_emulator_config`): one list (`TEST_LIST_ID`),
+    the key `TEST_API_KEY` with every scope, custom fields `loyalty_tier` (Text, id `e1_T`)
+    and `orders` (Number, id `e2_N`), no job delay, exchanges recorded for contract checks."""
+    return strict_emulator_config()
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 from syncd.emulator import EmulatorConfig
 from tests.daemon.process import Daemon
 from tests.daemon.test_daemon import UPSERT, daemon_world, env_for
-from tests.fixtures_emulator import default_emulator_config
+from tests.fixtures_emulator import strict_emulator_config
 from tests.reconciling.world import World, emails, people
 
 __all__ = ["daemon_world"]
@@ -19,7 +19,7 @@ __all__ = ["daemon_world"]
 
 @pytest.fixture
 def emulator_config() -> EmulatorConfig:
-    return default_emulator_config(job_delay=2.0)
+    return strict_emulator_config(job_delay=2.0)
 
 
 async def test_sigterm_mid_run_exits_0_and_the_next_start_resumes_without_resending(

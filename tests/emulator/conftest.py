@@ -7,8 +7,15 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from syncd.emulator import Emulator
-from tests.fixtures_emulator import TEST_API_KEY
+from syncd.emulator import Emulator, EmulatorConfig
+from tests.fixtures_emulator import TEST_API_KEY, default_emulator_config
+
+
+@pytest.fixture
+def emulator_config() -> EmulatorConfig:
+    """The emulator's own tests start from its default (`kind`) profile; those about the
+    strict profile say so."""
+    return default_emulator_config()
 
 
 @pytest.fixture

@@ -7,6 +7,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from multidict import CIMultiDict
+
 from syncd.emulator import Emulator
 from syncd.emulator.jobs import ListRemovalWork, UpsertWork
 from tests.guarantees.common import JOB, LIST_ID, REMOVE, REMOVED, TERMINAL, UPSERT
@@ -181,7 +183,7 @@ def rate_limit_violations(emulator: Emulator) -> list[str]:
         said = blocked.get(record.template)
         if said is not None and said[0] < record.time < said[1]:
             found.append(f"{record.template} at {record.time:.3f}, reset at {said[1]:.0f}")
-        headers = exchange.response_headers
+        headers = CIMultiDict(exchange.response_headers)  # SendGrid spells X-Ratelimit-*
         if headers.get("X-RateLimit-Remaining") == "0":
             blocked[record.template] = (record.time, float(headers["X-RateLimit-Reset"]))
     return found

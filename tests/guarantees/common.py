@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from syncd.emulator import ALL_SCOPES, EmulatorConfig
-from tests.fixtures_emulator import TEST_LIST_ID, default_emulator_config
+from syncd.emulator.profiles import PROFILE_DEFAULTS
+from tests.fixtures_emulator import TEST_LIST_ID, strict_emulator_config
 
 # A canary key, shaped like a real one ("SG." + 22 + "." + 43): it must never be printed.
 API_KEY = "SG.CANARYkey-guarantees0.CANARYsecret-0123456789abcdefghijklmnopqrstu"
@@ -43,5 +44,10 @@ def record_figure(row: str, **figures: Any) -> None:
 
 def harness_config(**overrides: Any) -> EmulatorConfig:
     """The fixtures' account, with the canary key as the only accepted key."""
-    settings: dict[str, Any] = {"api_keys": {API_KEY: ALL_SCOPES}, **overrides}
-    return default_emulator_config(**settings)
+    settings: dict[str, Any] = {
+        "api_keys": {API_KEY: ALL_SCOPES},
+        # The strict profile's own search lag: removals wait for search to catch up.
+        "search_lag": PROFILE_DEFAULTS["strict"]["search_lag"],
+        **overrides,
+    }
+    return strict_emulator_config(**settings)

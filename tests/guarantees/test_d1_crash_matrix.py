@@ -62,6 +62,7 @@ async def test_a_crash_at_any_failpoint_loses_nothing_and_resends_at_most_the_ba
 ) -> None:
     s = scene
     assert (await s.sync_here()).outcome == "success"
+    await s.searchable()  # the leavers-to-be must be found to be removed
     s.segment.churn(changes=cell.changes, adds=150, removes=50)
     s.segment.write()
     upserts = cell.changes + 150

@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 from syncd.emulator import EmulatorConfig, ListSeed
-from tests.fixtures_emulator import default_emulator_config
+from tests.fixtures_emulator import strict_emulator_config
 from tests.reconciling.world import World, emails, people
 from tests.replicas.test_replicas import LISTS, NAMES, Replica, replicas, world
 
@@ -21,7 +21,7 @@ __all__ = ["replicas", "world"]
 @pytest.fixture
 def emulator_config() -> EmulatorConfig:
     """Jobs stay pending for 3 s: long enough to pause a replica while it polls."""
-    return default_emulator_config(
+    return strict_emulator_config(
         lists=[ListSeed(id=list_id, name=name) for list_id, name in zip(LISTS, NAMES, strict=True)],
         job_delay=3.0,
     )

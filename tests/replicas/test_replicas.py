@@ -14,7 +14,7 @@ import pytest
 
 from syncd.emulator import Emulator, EmulatorConfig, ListSeed
 from tests.daemon.process import Daemon
-from tests.fixtures_emulator import TEST_API_KEY, default_emulator_config
+from tests.fixtures_emulator import TEST_API_KEY, strict_emulator_config
 from tests.reconciling.world import World, emails, people
 
 pytestmark = pytest.mark.postgres
@@ -25,7 +25,7 @@ NAMES = ["alpha", "bravo", "charlie", "delta"]
 
 @pytest.fixture
 def emulator_config() -> EmulatorConfig:
-    return default_emulator_config(
+    return strict_emulator_config(
         lists=[ListSeed(id=list_id, name=name) for list_id, name in zip(LISTS, NAMES, strict=True)],
         job_delay=0.2,
     )

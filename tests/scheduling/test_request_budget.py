@@ -16,7 +16,7 @@ from syncd.loading import load_directory
 from syncd.metrics import Metrics
 from syncd.reconciling import Reconciler
 from syncd.settings import Settings
-from tests.fixtures_emulator import TEST_API_KEY, default_emulator_config
+from tests.fixtures_emulator import TEST_API_KEY, strict_emulator_config
 from tests.reconciling.world import World, people
 
 pytestmark = pytest.mark.looptime
@@ -30,7 +30,7 @@ def clock() -> LoopClock:
 
 @pytest.fixture
 def emulator_config(clock: LoopClock) -> EmulatorConfig:
-    base = default_emulator_config(wall_clock=clock.now)
+    base = strict_emulator_config(wall_clock=clock.now)
     return base.model_copy(update={"lists": [*base.lists, ListSeed(id=SECOND_LIST, name="two")]})
 
 

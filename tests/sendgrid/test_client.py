@@ -14,7 +14,7 @@ from syncd.emulator import Emulator, EmulatorConfig, FaultRule, RateBudget
 from syncd.errors import SendGridRejected, SendGridUnavailable
 from syncd.metrics import Metrics
 from syncd.sendgrid import Job, RateGate, SendGridClient, SendGridHttp, upsert_body
-from tests.fixtures_emulator import TEST_API_KEY, TEST_LIST_ID, default_emulator_config
+from tests.fixtures_emulator import TEST_API_KEY, TEST_LIST_ID, strict_emulator_config
 
 UPSERT = "PUT /v3/marketing/contacts"
 GET_LIST = "GET /v3/marketing/lists/{id}"
@@ -29,7 +29,7 @@ def clock() -> LoopClock:
 
 @pytest.fixture
 def emulator_config(clock: LoopClock) -> EmulatorConfig:
-    return default_emulator_config(
+    return strict_emulator_config(
         wall_clock=clock.now,
         endpoint_rate_limits={GET_LIST: RateBudget(limit=2, window=30)},
     )

@@ -12,7 +12,7 @@ from syncd.clock import LoopClock
 from syncd.emulator import ContactSeed, Emulator, EmulatorConfig, FaultRule
 from syncd.metrics import Metrics
 from syncd.sendgrid import RateGate, SendGridClient, SendGridHttp
-from tests.fixtures_emulator import TEST_API_KEY, TEST_LIST_ID, default_emulator_config
+from tests.fixtures_emulator import TEST_API_KEY, TEST_LIST_ID, strict_emulator_config
 
 SEARCH = "POST /v3/marketing/contacts/search/emails"
 GET_LIST = "GET /v3/marketing/lists/{id}"
@@ -27,7 +27,7 @@ def clock() -> LoopClock:
 
 @pytest.fixture
 def emulator_config(clock: LoopClock) -> EmulatorConfig:
-    return default_emulator_config(
+    return strict_emulator_config(
         wall_clock=clock.now,
         contacts=[
             ContactSeed(email="ann@example.com", list_ids=[TEST_LIST_ID]),
