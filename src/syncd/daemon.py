@@ -87,6 +87,7 @@ async def run_daemon(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> int:
                 settings.destinations,
                 publish,
                 metrics,
+                allowlists=settings.allowlists(),
                 rescan_interval=settings.rescan_interval,
                 debounce=settings.debounce,
                 clock=clock,
@@ -129,7 +130,7 @@ async def run_daemon(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> int:
 
 async def run_once(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> int:
     """Reconcile every destination once (for CronJobs and CI); 1 if any failed."""
-    catalog = await asyncio.to_thread(load_directory, settings.destinations)
+    catalog = await asyncio.to_thread(load_directory, settings.destinations, settings.allowlists())
     for problem in catalog.problems:
         log.error("config.problem", problem=str(problem))
     ledger = await asyncio.to_thread(_ledger, settings, clock)

@@ -10,6 +10,7 @@ from dataclasses import replace
 
 import aiohttp
 
+from syncd.allowlists import NotAllowed
 from syncd.clock import SYSTEM_CLOCK, Clock
 from syncd.contacts import (
     ContactBuilder,
@@ -18,8 +19,9 @@ from syncd.contacts import (
     UnknownCustomFieldsError,
     bind_fields,
 )
-from syncd.credentials import read_secret
+from syncd.credentials import fetch_secret, read_secret
 from syncd.errors import (
+    DefinitionError,
     GuardTripped,
     SendGridUnavailable,
     SourceInvalid,
@@ -134,7 +136,7 @@ class Reconciler:
         reader = SegmentReader(session, loaded, builder)
         report.staged = await reader.read()
         progress("staged", profiles=report.staged.profiles, rows=report.staged.rows)
-        client = self._client(loaded)
+        client = await self._client(loaded)
         await client.get_list(spec.sendgrid.list_id)
         binding = await self._binding(client, loaded)
         generation = await in_thread(session.field_generation, binding.ids(), record=not dry_run)
@@ -226,16 +228,29 @@ class Reconciler:
         if record is not None:
             await in_thread(session.mark_in_sync, record)
 
-    def _client(self, loaded: LoadedDestination) -> SendGridClient:
+    async def _client(self, loaded: LoadedDestination) -> SendGridClient:
         sendgrid = loaded.definition.spec.sendgrid
         ref = sendgrid.api_key
         hint = f"env {ref.env}" if ref.env else f"file {ref.file}"
         base_dir = loaded.path.parent
+        allowlists = loaded.allowlists
+        if sendgrid.base_url is not None:  # checked when loaded; the key must never follow it
+            try:
+                allowlists.check_sendgrid_url(sendgrid.base_url)
+            except NotAllowed as refused:
+                message = f"spec.sendgrid.baseUrl: {sendgrid.base_url} {refused}"
+                raise DefinitionError(message) from None
+        what = "spec.sendgrid.apiKey"
+        key = await fetch_secret(ref, base_dir=base_dir, what=what, allowlists=allowlists)
+        first = [key]
 
         def api_key() -> str:
-            return read_secret(ref, base_dir=base_dir, what="spec.sendgrid.apiKey")
+            # The first call takes the key read off the loop; a re-read after a 401 is
+            # bounded and never waits (a FIFO or a device is refused at once).
+            if first:
+                return first.pop()
+            return read_secret(ref, base_dir=base_dir, what=what, allowlists=allowlists)
 
-        key = api_key()
         http = SendGridHttp(
             self.http,
             self.settings.sendgrid_base_url or sendgrid.base_url or DEFAULT_BASE_URL,
