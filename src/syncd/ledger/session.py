@@ -24,6 +24,7 @@ from syncd.ledger.records import (
     StaleRow,
 )
 from syncd.ledger.sql_text import SqlText
+from syncd.logs import scrub
 from syncd.planning import DiffCounts
 
 KEEP_RUNS = 500
@@ -121,6 +122,8 @@ class SqlSession:
     def finish_run(
         self, run_id: int, outcome: str, counts: Mapping[str, int], error: str | None
     ) -> None:
+        if error is not None:  # a libpq or SendGrid text may carry a secret
+            error = scrub(error, addresses=False)  # every address is in the ledger anyway
         with self._write() as tx:
             tx.run(
                 self.sql.finish_run,
@@ -140,7 +143,10 @@ class SqlSession:
             room = max(0, MAX_REJECTIONS_PER_RUN - already)
             tx.many(
                 self.sql.insert_rejection,
-                [(run_id, self.destination, r.segment, r.row, r.reason) for r in rejections[:room]],
+                [
+                    (run_id, self.destination, r.segment, r.row, scrub(r.reason, addresses=False))
+                    for r in rejections[:room]
+                ],
             )
 
     # -- the snapshot of this run's segment ------------------------------------------
