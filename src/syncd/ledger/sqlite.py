@@ -5,6 +5,13 @@ second writer fails at once instead of corrupting the outbox. Readers (`plan`,
 `status`) need no lock. Each run gets its own connection (a `SqliteSession`),
 whose temporary `snapshot` table holds the segment while SQLite computes the diff,
 so memory stays flat whatever the segment's size.
+
+The file holds every address of every segment: personal data. The writer creates
+it, its lock and its directory for the owner alone (0600, 0700); SQLite gives its
+-wal and -shm files the database's mode. An existing file others could read is
+tightened, with a warning. SQLite is given the path as a `file:` URI with every
+special character escaped: a `#` or `?` in a path must not move the database away
+from its lock.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from __future__ import annotations
 import fcntl
 import os
 import sqlite3
+import stat
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,12 +32,26 @@ from syncd.ledger.reading import LedgerReads
 from syncd.ledger.session import Params, SqlSession
 from syncd.ledger.sql_text import SqlText
 from syncd.ledger.sqlite_schema import SNAPSHOT, migrate
+from syncd.logs import get_logger
+
+log = get_logger("syncd.ledger")
 
 SQL = SqlText(param="?", snapshot="temp.snapshot")
+PRIVATE_FILE = 0o600
+PRIVATE_DIRECTORY = 0o700
+_COMPANIONS = ("", "-wal", "-shm", ".lock")
+
+
+def _uri(path: str, *, read_only: bool) -> str:
+    """`path` as SQLite reads a URI: absolute, every special character escaped."""
+    if path == ":memory:":
+        return "file::memory:"
+    uri = Path(path).absolute().as_uri()
+    return f"{uri}?mode=ro" if read_only else uri
 
 
 def _connect(path: str, *, read_only: bool = False) -> sqlite3.Connection:
-    uri = f"file:{path}?mode=ro" if read_only else f"file:{path}"
+    uri = _uri(path, read_only=read_only)
     try:
         connection = sqlite3.connect(
             uri, uri=True, isolation_level=None, check_same_thread=False, timeout=30
@@ -54,16 +76,44 @@ class SqliteLedger(LedgerReads):
         self.sql = SQL
         self._lock_file: IO[bytes] | None = None
         if writer:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(mode=PRIVATE_DIRECTORY, parents=True, exist_ok=True)
+            self._keep_private()
             self._take_lock()
             with self._connection() as connection:
                 connection.execute("PRAGMA journal_mode = WAL")
                 migrate(connection)
         self._readable = writer or path.exists()
 
+    def _keep_private(self) -> None:
+        """Create the database for the owner alone, or tighten what others could read."""
+        try:
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, PRIVATE_FILE))
+        except OSError as error:
+            raise LedgerUnavailable(f"ledger {self.path}: {error.strerror}") from None
+        for suffix in _COMPANIONS:
+            companion = self.path.with_name(self.path.name + suffix)
+            try:
+                mode = stat.S_IMODE(companion.stat().st_mode)
+                if mode & 0o077:
+                    companion.chmod(PRIVATE_FILE)
+            except FileNotFoundError:
+                continue
+            except OSError as error:  # not ours to change: say so, carry on
+                log.warning("ledger.permissions_open", file=str(companion), error=error.strerror)
+                continue
+            if mode & 0o077:
+                log.warning(
+                    "ledger.permissions_tightened",
+                    file=str(companion),
+                    was=oct(mode),
+                    now=oct(PRIVATE_FILE),
+                    why="the ledger holds every address: personal data",
+                )
+
     def _take_lock(self) -> None:
         lock_path = self.path.with_name(self.path.name + ".lock")
-        handle = lock_path.open("ab")
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC
+        handle = os.fdopen(os.open(lock_path, flags, PRIVATE_FILE), "ab")
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
