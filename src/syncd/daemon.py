@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import socket
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
@@ -100,15 +101,22 @@ async def listening(
             try:
                 await listener.start()
             except OSError as error:
-                why = error.strerror or type(error).__name__
                 raise InvalidSettings(
-                    f"{setting}: cannot listen on {value}: {why}; free the port or choose another"
+                    f"{setting}: cannot listen on {value}: {_why(error)}; choose an address "
+                    "this host can listen on (or free the port)"
                 ) from None
             started.append(listener)
         yield started
     finally:
         for listener in reversed(started):
             await listener.stop()
+
+
+def _why(error: OSError) -> str:
+    """asyncio words a failed bind at length; the error's own short text is enough."""
+    if isinstance(error, socket.gaierror) or not error.errno:
+        return error.strerror or str(error)  # an unknown host name
+    return os.strerror(error.errno)
 
 
 async def run_daemon(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> int:

@@ -131,6 +131,7 @@ class Listener:
         except BaseException:
             await self.stop()
             raise
+        self.port = self._server.sockets[0].getsockname()[1]  # the one chosen for port 0
 
     def _admit(self) -> asyncio.Protocol:
         assert self._runner is not None
