@@ -75,7 +75,10 @@ def endpoint_problem(url: str) -> str | None:
     if parsed.query_string or parsed.fragment:
         return "must not hold a query or a fragment"
     if parsed.scheme == "http" and not is_loopback(parsed.host):
-        return "uses plain http to a host that is not loopback (127.0.0.0/8, ::1, localhost)"
+        return (
+            "uses plain http to a host that is not loopback (127.0.0.0/8, ::1, localhost); "
+            "use https"
+        )
     return None
 
 

@@ -17,7 +17,6 @@ import os
 import signal
 import socket
 from collections.abc import AsyncIterator, Sequence
-from pathlib import Path
 
 import aiohttp
 
@@ -166,49 +165,54 @@ async def run_daemon(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> int:
                     return f"ledger unreachable: {type(error).__name__}"
                 return None
 
-            host_token_file = None if token else serving.host_token_path(settings.state)
-            host_token = await asyncio.to_thread(_host_token, host_token_file)
-            gate = serving.AdminGate(metrics, token=token, host_token=host_token)
-            app = serving.build_app(scheduler, metrics, ready, gate=gate)
             host, port = settings.listen_address
-            admin = serving.Listener(
-                app, host, port, name="admin", refused=metrics.connections_refused
-            )
-            async with listening(settings, metrics, admin, ready):
-                signals = Signals(stop, watcher.wake)
-                signals.install()
-                log.info(
-                    "daemon.started",
-                    listen=settings.listen,
-                    metrics_listen=settings.metrics_listen,
-                    destinations=str(settings.destinations),
-                    state=settings.state,
-                )
-                try:
-                    async with asyncio.TaskGroup() as group:
-                        group.create_task(watcher.run(stop), name="watching")
-                        group.create_task(scheduler.keep_claiming(stop), name="claiming")
-                        group.create_task(stop.wait(), name="stop")
-                finally:
-                    await scheduler.shutdown(settings.shutdown_timeout)
-                    signals.uninstall()
-                    if host_token is not None and host_token_file is not None:
-                        serving.remove_host_token(host_token_file)
+            async with _host_token(settings, token) as host_token:
+                gate = serving.AdminGate(metrics, token=token, host_token=host_token)
+                app = serving.build_app(scheduler, metrics, ready, gate=gate)
+                refused = metrics.connections_refused
+                admin = serving.Listener(app, host, port, name="admin", refused=refused)
+                async with listening(settings, metrics, admin, ready):
+                    signals = Signals(stop, watcher.wake)
+                    signals.install()
+                    log.info(
+                        "daemon.started",
+                        listen=settings.listen,
+                        metrics_listen=settings.metrics_listen,
+                        destinations=str(settings.destinations),
+                        state=settings.state,
+                    )
+                    try:
+                        async with asyncio.TaskGroup() as group:
+                            group.create_task(watcher.run(stop), name="watching")
+                            group.create_task(scheduler.keep_claiming(stop), name="claiming")
+                            group.create_task(stop.wait(), name="stop")
+                    finally:
+                        await scheduler.shutdown(settings.shutdown_timeout)
+                        signals.uninstall()
     finally:
         await asyncio.to_thread(ledger.close)
     log.info("daemon.stopped")
     return 0
 
 
-def _host_token(path: Path | None) -> str | None:
-    """The token for `syncd sync --allow-removals` on this host, when none is configured."""
+@contextlib.asynccontextmanager
+async def _host_token(settings: Settings, token: str | None) -> AsyncIterator[str | None]:
+    """Without SYNCD_ADMIN_TOKEN, the token `syncd sync --allow-removals` on this host
+    uses, written beside the SQLite ledger for the block's duration."""
+    path = None if token else serving.host_token_path(settings.state)
     if path is None:
-        return None
+        yield None
+        return
     try:
-        return serving.create_host_token(path)
+        created = await asyncio.to_thread(serving.create_host_token, path)
     except OSError as error:  # a read-only directory: removals then need SYNCD_ADMIN_TOKEN
         log.warning("daemon.host_token_unavailable", file=str(path), error=error.strerror)
-        return None
+        yield None
+        return
+    try:
+        yield created
+    finally:
+        serving.remove_host_token(path)
 
 
 async def run_once(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> int:

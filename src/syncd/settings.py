@@ -49,7 +49,7 @@ def _endpoint(url: str) -> str:
     problem = endpoint_problem(url)
     if problem:
         shown = "an entry" if "@" in url else url  # never echo a password in a URL
-        raise ValueError(f"{shown} {problem}; use https (http only to the local emulator)")
+        raise ValueError(f"{shown} {problem}")
     return url
 
 
