@@ -43,7 +43,7 @@ from typing import Any
 
 import yaml
 
-from bench.common import API_KEY, PYTHON, REPO, WORK, Result, exclusive, say, table
+from bench.common import API_KEY, DATA, PYTHON, REPO, WORK, Result, exclusive, say, table
 from bench.data import Dataset
 from bench.emulator import EmulatorProcess, proc_cpu_seconds, proc_rss_mb
 from bench.syncing import destination_document, reconcile_events
@@ -135,6 +135,7 @@ def measure(
             "SENDGRID_API_KEY": API_KEY,
             "SYNCD_SENDGRID_BASE_URL": emulator.url,
             "SYNCD_DESTINATIONS": str(directory),
+            "SYNCD_SOURCE_DIRS": str(DATA),  # the generated segments, outside the world
             "SYNCD_STATE": str(root / "state.db"),
             "SYNCD_LISTEN": f"127.0.0.1:{_free_port()}",
             "SYNCD_LOG_FORMAT": "json",

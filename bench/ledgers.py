@@ -30,6 +30,7 @@ from bench.syncing import World
 from syncd.contacts import ContactBuilder, FieldBinding
 from syncd.ledger import open_ledger
 from syncd.loading import LoadedDestination, load_directory
+from syncd.settings import Settings
 from syncd.sources import BadRow, files_print, open_segment
 
 
@@ -103,7 +104,8 @@ def preseed(world: World, schema: str, dsn: str = PG_DSN) -> Preseeded:
                 (schema,),
             )
         ]
-        loaded = load_directory(world.destinations).destinations[world.name]
+        allowlists = Settings(destinations=world.destinations, source_dirs=(DATA,)).allowlists()
+        loaded = load_directory(world.destinations, allowlists).destinations[world.name]
         records = _acked_records(world.name, loaded, columns)
         head = list(itertools.islice(records, CACHE_CHECK_ROWS))
         cached = _cache_path(world.name, loaded, columns, head)
@@ -144,7 +146,7 @@ def _acked_records(name: str, loaded: LoadedDestination, columns: list[str]) -> 
             "pre-seed them yet; teach preseed() how syncd fills them"
         )
     for segment in spec.segments:
-        source = open_segment(segment, base_dir=loaded.path.parent)
+        source = open_segment(segment, base_dir=loaded.path.parent, allowlists=loaded.allowlists)
         for _, values in source.rows(builder.columns):
             if isinstance(values, BadRow):
                 continue

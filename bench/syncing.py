@@ -18,7 +18,7 @@ from typing import IO, Any
 
 import yaml
 
-from bench.common import API_KEY, PYTHON, REPO, WORK
+from bench.common import API_KEY, DATA, PYTHON, REPO, WORK
 
 LAUNCHER = Path(__file__).with_name("launcher.py")
 
@@ -91,6 +91,7 @@ class World:
             "SENDGRID_API_KEY": API_KEY,
             "SYNCD_SENDGRID_BASE_URL": emulator_url,
             "SYNCD_DESTINATIONS": str(self.destinations),
+            "SYNCD_SOURCE_DIRS": str(DATA),  # the generated segments, outside the world
             "SYNCD_STATE": self.state,
             "SYNCD_LOG_FORMAT": "json",
         }

@@ -100,8 +100,13 @@ validate_manifests() {
     echo "every Kubernetes object is valid (strict); ServiceMonitor and PrometheusRule have no schema there"
 }
 
+# With the allowlists the example deploys (SYNCD_SECRET_ENV names WAREHOUSE_DSN): the
+# files must pass with exactly the settings the daemon will hold them to.
 validate_example_destinations() {
-    "$BIN/syncd" validate deploy/overlays/example/destinations.d
+    local settings
+    mapfile -t settings < <(helper allowlist-env "$WORK/example.yaml")
+    echo "with: ${settings[*]:-the defaults}"
+    env "${settings[@]}" "$BIN/syncd" validate deploy/overlays/example/destinations.d
 }
 
 lint_dockerfile() {
@@ -170,12 +175,14 @@ spec:
     first_name: first_name
   schedule: {interval: 1h}
 EOF
-    "$BIN/syncd" validate "$dir/destinations.d"
+    SYNCD_SECRET_DIRS=$dir "$BIN/syncd" validate "$dir/destinations.d"
 
-    local sendgrid_port admin_port
+    local sendgrid_port admin_port metrics_port
     sendgrid_port=$(helper free-port)
     admin_port=$(helper free-port)
+    metrics_port=$(helper free-port)
     local sendgrid=http://127.0.0.1:$sendgrid_port admin=http://127.0.0.1:$admin_port
+    local metrics=http://127.0.0.1:$metrics_port
 
     # Both processes are ours: stop them by pid whatever happens next. Globals, not
     # locals: the trap runs when this step's subshell exits, after the function returned.
@@ -188,7 +195,10 @@ EOF
     helper wait-http "$sendgrid/_emulator/state" --timeout 10 --pid "$emulator_pid" ||
         { tail -n 20 "$dir/emulator.log"; return 1; }
 
+    # As in the pod: metrics on their own listener; the key file's directory allowed.
     SYNCD_LISTEN=127.0.0.1:$admin_port \
+        SYNCD_METRICS_LISTEN=127.0.0.1:$metrics_port \
+        SYNCD_SECRET_DIRS=$dir \
         SYNCD_DESTINATIONS=$dir/destinations.d \
         SYNCD_STATE=$dir/state.db \
         SYNCD_SENDGRID_BASE_URL=$sendgrid \
@@ -197,13 +207,13 @@ EOF
         SQLITE_TMPDIR=$dir \
         "$BIN/syncd" run >"$dir/syncd.log" 2>&1 &
     syncd_pid=$!
-    echo "syncd run (pid $syncd_pid) on $admin, SendGrid emulator on $sendgrid"
-    helper wait-http "$admin/readyz" --timeout 20 --pid "$syncd_pid" ||
+    echo "syncd run (pid $syncd_pid) on $admin (metrics: $metrics), SendGrid emulator on $sendgrid"
+    helper wait-http "$metrics/readyz" --timeout 20 --pid "$syncd_pid" ||
         { tail -n 30 "$dir/syncd.log"; return 1; }
-    helper wait-http "$admin/healthz" --timeout 5 --pid "$syncd_pid"
+    helper wait-http "$metrics/healthz" --timeout 5 --pid "$syncd_pid"
     # A new destination runs at once; the trigger only makes sure (any answer will do).
     echo "POST /v1/destinations/deploy-check/sync: $(helper post "$admin/v1/destinations/deploy-check/sync" --token "$token")"
-    helper wait-http "$admin/metrics" --timeout 20 --pid "$syncd_pid" --out "$dir/metrics.txt" \
+    helper wait-http "$metrics/metrics" --timeout 20 --pid "$syncd_pid" --out "$dir/metrics.txt" \
         --contains 'syncd_last_success_timestamp_seconds{destination="deploy-check"}' ||
         { tail -n 30 "$dir/syncd.log"; return 1; }
     echo "scraped $(grep -c -v '^#' "$dir/metrics.txt") samples"

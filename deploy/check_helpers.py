@@ -3,6 +3,8 @@
     free-port                       print a free TCP port on 127.0.0.1
     wait-http URL [options]         poll URL until it answers 200 (and holds --contains)
     post URL [--token T]            POST with an optional bearer token; print the status
+    allowlist-env RENDERED          print the Deployment's allowlist settings (SYNCD_SECRET_ENV,
+                                    ...), NAME=VALUE a line: validate with what is deployed
     extract-rules RENDERED OUT      write the PrometheusRule's spec (a rules file) to OUT
     dashboard-rules DASHBOARD OUT   write the dashboard's queries as recording rules, so
                                     that `promtool check rules` parses every one of them
@@ -87,6 +89,31 @@ def post(url: str, token: str | None) -> int:
     return 0
 
 
+ALLOWLISTS = (
+    "SYNCD_SENDGRID_BASE_URLS",
+    "SYNCD_SECRET_ENV",
+    "SYNCD_SECRET_DIRS",
+    "SYNCD_SOURCE_DIRS",
+)
+
+
+def allowlist_env(rendered: Path) -> int:
+    """The syncd container's literal allowlist settings, as NAME=VALUE lines."""
+    deployments = [
+        doc
+        for doc in yaml.safe_load_all(rendered.read_text())
+        if doc and doc.get("kind") == "Deployment" and doc["metadata"]["name"] == "syncd"
+    ]
+    if len(deployments) != 1:
+        sys.stderr.write(f"{rendered}: expected one Deployment syncd, found {len(deployments)}\n")
+        return 1
+    for container in deployments[0]["spec"]["template"]["spec"]["containers"]:
+        for variable in container.get("env", []):
+            if variable["name"] in ALLOWLISTS and "value" in variable:
+                sys.stdout.write(f"{variable['name']}={variable['value']}\n")
+    return 0
+
+
 def extract_rules(rendered: Path, out: Path) -> int:
     """The spec of the one PrometheusRule in a rendered kustomization, as a rules file."""
     rules = [
@@ -142,6 +169,8 @@ def main() -> int:
     send = commands.add_parser("post")
     send.add_argument("url")
     send.add_argument("--token")
+    allowlists = commands.add_parser("allowlist-env")
+    allowlists.add_argument("rendered", type=Path)
     extract = commands.add_parser("extract-rules")
     extract.add_argument("rendered", type=Path)
     extract.add_argument("out", type=Path)
@@ -159,6 +188,8 @@ def main() -> int:
         return post(args.url, args.token)
     if args.command == "dashboard-rules":
         return dashboard_rules(args.dashboard, args.out)
+    if args.command == "allowlist-env":
+        return allowlist_env(args.rendered)
     return extract_rules(args.rendered, args.out)
 
 

@@ -3,17 +3,25 @@
 Signals only set events: SIGTERM/SIGINT stop (a second one exits at once), SIGHUP
 rescans. Per-destination failures never reach the task group; only infrastructure
 failures (the server cannot bind, the watcher crashes) end the process.
+
+The admin server can run syncs and lift the removal guard, so the daemon refuses to
+start listening beyond loopback without SYNCD_ADMIN_TOKEN; metrics and health can be
+served to others on a listener of their own (SYNCD_METRICS_LISTEN).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
+import socket
+from collections.abc import AsyncIterator, Sequence
 
 import aiohttp
 
 from syncd import serving
+from syncd.allowlists import is_loopback
 from syncd.clock import SYSTEM_CLOCK, Clock
 from syncd.errors import SyncdError
 from syncd.ledger import Ledger, open_ledger
@@ -22,7 +30,7 @@ from syncd.logs import get_logger
 from syncd.metrics import Metrics
 from syncd.reconciling import Reconciler, RunReport
 from syncd.scheduling import Scheduler
-from syncd.settings import Settings
+from syncd.settings import InvalidSettings, Settings, parse_listen
 from syncd.watching import Desired, Watcher
 
 log = get_logger("syncd.daemon")
@@ -57,7 +65,62 @@ def _ledger(settings: Settings, clock: Clock) -> Ledger:
     return open_ledger(settings.state, clock=clock)
 
 
+def admin_token(settings: Settings) -> str | None:
+    """SYNCD_ADMIN_TOKEN; refuses to go on when the admin port is open beyond loopback
+    without one (anyone reaching it could lift the removal guard)."""
+    token = settings.admin_token.get_secret_value() if settings.admin_token else None
+    host, _ = settings.listen_address
+    if not token and not is_loopback(host):
+        raise InvalidSettings(
+            f"SYNCD_LISTEN: {settings.listen} listens beyond loopback without "
+            "SYNCD_ADMIN_TOKEN; set the token, or listen on 127.0.0.1 and serve metrics "
+            "and health to others with SYNCD_METRICS_LISTEN"
+        )
+    return token or None
+
+
+@contextlib.asynccontextmanager
+async def listening(
+    settings: Settings,
+    metrics: Metrics,
+    admin: serving.Listener,
+    ready: serving.Readiness,
+) -> AsyncIterator[Sequence[serving.Listener]]:
+    """The admin listener, and the metrics one when configured, for the block's duration.
+    An address that cannot be used is a setting to change, not a crash."""
+    listeners = [(admin, "SYNCD_LISTEN", settings.listen)]
+    if settings.metrics_listen:
+        app = serving.build_metrics_app(metrics, ready)
+        host, port = parse_listen(settings.metrics_listen)
+        refused = metrics.connections_refused
+        only_metrics = serving.Listener(app, host, port, name="metrics", refused=refused)
+        listeners.append((only_metrics, "SYNCD_METRICS_LISTEN", settings.metrics_listen))
+    started: list[serving.Listener] = []
+    try:
+        for listener, setting, value in listeners:
+            try:
+                await listener.start()
+            except OSError as error:
+                raise InvalidSettings(
+                    f"{setting}: cannot listen on {value}: {_why(error)}; choose an address "
+                    "this host can listen on (or free the port)"
+                ) from None
+            started.append(listener)
+        yield started
+    finally:
+        for listener in reversed(started):
+            await listener.stop()
+
+
+def _why(error: OSError) -> str:
+    """asyncio words a failed bind at length; the error's own short text is enough."""
+    if isinstance(error, socket.gaierror) or not error.errno:
+        return error.strerror or str(error)  # an unknown host name
+    return os.strerror(error.errno)
+
+
 async def run_daemon(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> int:
+    token = admin_token(settings)
     metrics = Metrics()
     ledger = await asyncio.to_thread(_ledger, settings, clock)
     stop = asyncio.Event()
@@ -89,6 +152,7 @@ async def run_daemon(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> int:
                 settings.destinations,
                 publish,
                 metrics,
+                allowlists=settings.allowlists(),
                 rescan_interval=settings.rescan_interval,
                 debounce=settings.debounce,
                 clock=clock,
@@ -105,35 +169,59 @@ async def run_daemon(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> int:
                     return f"ledger unreachable: {type(error).__name__}"
                 return None
 
-            token = settings.admin_token.get_secret_value() if settings.admin_token else None
-            app = serving.build_app(scheduler, metrics, ready, token=token)
-            runner = await serving.serve(app, settings.listen)
-            signals = Signals(stop, watcher.wake)
-            signals.install()
-            log.info(
-                "daemon.started",
-                listen=settings.listen,
-                destinations=str(settings.destinations),
-                state=settings.state,
-            )
-            try:
-                async with asyncio.TaskGroup() as group:
-                    group.create_task(watcher.run(stop), name="watching")
-                    group.create_task(scheduler.keep_claiming(stop), name="claiming")
-                    group.create_task(stop.wait(), name="stop")
-            finally:
-                await scheduler.shutdown(settings.shutdown_timeout)
-                signals.uninstall()
-                await runner.cleanup()
+            host, port = settings.listen_address
+            async with _host_token(settings, token) as host_token:
+                gate = serving.AdminGate(metrics, token=token, host_token=host_token)
+                app = serving.build_app(scheduler, metrics, ready, gate=gate)
+                refused = metrics.connections_refused
+                admin = serving.Listener(app, host, port, name="admin", refused=refused)
+                async with listening(settings, metrics, admin, ready):
+                    signals = Signals(stop, watcher.wake)
+                    signals.install()
+                    log.info(
+                        "daemon.started",
+                        listen=settings.listen,
+                        metrics_listen=settings.metrics_listen,
+                        destinations=str(settings.destinations),
+                        state=settings.state,
+                    )
+                    try:
+                        async with asyncio.TaskGroup() as group:
+                            group.create_task(watcher.run(stop), name="watching")
+                            group.create_task(scheduler.keep_claiming(stop), name="claiming")
+                            group.create_task(stop.wait(), name="stop")
+                    finally:
+                        await scheduler.shutdown(settings.shutdown_timeout)
+                        signals.uninstall()
     finally:
         await asyncio.to_thread(ledger.close)
     log.info("daemon.stopped")
     return 0
 
 
+@contextlib.asynccontextmanager
+async def _host_token(settings: Settings, token: str | None) -> AsyncIterator[str | None]:
+    """Without SYNCD_ADMIN_TOKEN, the token `syncd sync --allow-removals` on this host
+    uses, written beside the SQLite ledger for the block's duration."""
+    path = None if token else serving.host_token_path(settings.state)
+    if path is None:
+        yield None
+        return
+    try:
+        created = await asyncio.to_thread(serving.create_host_token, path)
+    except OSError as error:  # a read-only directory: removals then need SYNCD_ADMIN_TOKEN
+        log.warning("daemon.host_token_unavailable", file=str(path), error=error.strerror)
+        yield None
+        return
+    try:
+        yield created
+    finally:
+        serving.remove_host_token(path)
+
+
 async def run_once(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> int:
     """Reconcile every destination once (for CronJobs and CI); 1 if any failed."""
-    catalog = await asyncio.to_thread(load_directory, settings.destinations)
+    catalog = await asyncio.to_thread(load_directory, settings.destinations, settings.allowlists())
     for problem in catalog.problems:
         log.error("config.problem", problem=str(problem))
     ledger = await asyncio.to_thread(_ledger, settings, clock)

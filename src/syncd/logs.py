@@ -1,9 +1,17 @@
 """Structured logs: JSON when not on a terminal, with secrets and emails masked.
 
-Every log line passes two processors that no caller can bypass:
-`mask_secrets` (SendGrid-shaped keys, registered secret values, DSN passwords)
-and `redact_emails` (an address becomes a short keyed hash, so two lines about
-the same contact can still be matched without revealing it).
+`scrub` is the one scrubber for everything that leaves the process: every log line
+(a processor no caller can bypass), every HTTP JSON answer, the CLI's output and the
+texts the ledger stores. It removes:
+
+- every registered secret: API keys and DSNs as they are read, the admin token and
+  a ledger DSN at start-up; for a DSN also its password alone, as written, URL-decoded
+  and URL-encoded (libpq quotes a password with a `%` or a space back in its errors).
+  Values shorter than 6 characters are not registered: they would mask common words;
+- anything shaped like a SendGrid key, a `scheme://user:password@` or `password=`;
+- email addresses, each replaced by a short keyed hash (two lines about one contact
+  can still be matched), except where the caller asks to keep them (the ledger,
+  which holds every address anyway, and `syncd status NAME --rejections`).
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ import sys
 import threading
 from collections.abc import Iterable, MutableMapping
 from typing import Any
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 import structlog
 
@@ -24,15 +33,39 @@ _PASSWORD_PARAM = re.compile(r"(?P<head>\bpassword\s*=\s*)(?P<pw>'[^']*'|\"[^\"]
 _EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
 
 _secrets: set[str] = set()
+_longest_first: tuple[str, ...] = ()
 _secrets_lock = threading.Lock()
 _MIN_SECRET_LENGTH = 6
 
 
 def register_secret(value: str) -> None:
-    """Mask this exact value wherever it appears from now on."""
-    if len(value) >= _MIN_SECRET_LENGTH:
-        with _secrets_lock:
-            _secrets.add(value)
+    """Mask this value wherever it appears from now on; for a DSN, its password too."""
+    global _longest_first
+    parts = {p for p in _with_password(value) if len(p) >= _MIN_SECRET_LENGTH}
+    with _secrets_lock:
+        if parts <= _secrets:
+            return
+        _secrets.update(parts)
+        # A whole DSN goes before the password inside it: one `***`, not a half-masked URL.
+        _longest_first = tuple(sorted(_secrets, key=len, reverse=True))
+
+
+def _with_password(value: str) -> set[str]:
+    """The value and, if it holds a password (`://user:pw@`, `?password=`, `password=`),
+    that password as written, URL-decoded and URL-encoded."""
+    passwords = [m.group("pw").strip("'\"") for m in _PASSWORD_PARAM.finditer(value)]
+    try:
+        split = urlsplit(value.strip())
+        if split.scheme and split.password:
+            passwords.append(split.password)
+        passwords += parse_qs(split.query).get("password", [])
+    except ValueError:  # not a URL after all (an unbalanced `[`, a bad port)
+        pass
+    parts = {value}
+    for password in passwords:
+        decoded = unquote(password)
+        parts |= {password, decoded, quote(password, safe=""), quote(decoded, safe="")}
+    return parts
 
 
 def email_token(email: str) -> str:
@@ -41,33 +74,38 @@ def email_token(email: str) -> str:
     return f"<email:{digest}>"
 
 
-def scrub(text: str) -> str:
-    """Remove secrets and addresses from one string."""
-    if _secrets:
-        for secret in tuple(_secrets):
-            if secret in text:
-                text = text.replace(secret, "***")
+def scrub(text: str, *, addresses: bool = True) -> str:
+    """Remove secrets, and addresses unless `addresses` is False, from one string."""
+    for secret in _longest_first:
+        if secret in text:
+            text = text.replace(secret, "***")
     text = _SENDGRID_KEY.sub("SG.***", text)
     text = _DSN_PASSWORD.sub(r"\g<head>***", text)
     text = _PASSWORD_PARAM.sub(r"\g<head>***", text)
+    if not addresses:
+        return text
     return _EMAIL.sub(lambda m: email_token(m.group(0)), text)
 
 
-def _scrub_value(value: Any) -> Any:
+def scrub_data(value: Any, *, addresses: bool = True) -> Any:
+    """`scrub` applied to every string inside JSON-like data (keys included)."""
     if isinstance(value, str):
-        return scrub(value)
+        return scrub(value, addresses=addresses)
     if isinstance(value, dict):
-        return {k: _scrub_value(v) for k, v in value.items()}
+        return {
+            scrub_data(k, addresses=addresses): scrub_data(v, addresses=addresses)
+            for k, v in value.items()
+        }
     if isinstance(value, list | tuple):
-        return [_scrub_value(v) for v in value]
+        return [scrub_data(v, addresses=addresses) for v in value]
     if isinstance(value, BaseException):
-        return scrub(f"{type(value).__name__}: {value}")
+        return scrub(f"{type(value).__name__}: {value}", addresses=addresses)
     return value
 
 
 def scrub_event(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     for key, value in list(event.items()):
-        event[key] = _scrub_value(value)
+        event[key] = scrub_data(value)
     return event
 
 

@@ -12,6 +12,7 @@ from syncd import __version__
 
 OUTCOMES = ("success", "temporary", "permanent", "guard", "unexpected")
 CONTACT_ACTIONS = ("upserted", "removed", "rejected", "unchanged")
+AUTH_FAILURES = ("missing", "invalid", "malformed")
 DESTINATION_STATES = (
     "pending",  # never run yet
     "standby",  # another replica owns it (shared PostgreSQL ledger)
@@ -138,8 +139,22 @@ class Metrics:
             ["destination"],
             registry=r,
         )
+        self.admin_auth_failures = Counter(
+            "syncd_admin_auth_failures_total",
+            "Admin requests refused for their token: missing, invalid, or a malformed header.",
+            ["reason"],
+            registry=r,
+        )
+        self.connections_refused = Counter(
+            "syncd_http_connections_refused_total",
+            "Connections closed at once because the listener had its maximum open.",
+            ["listener"],
+            registry=r,
+        )
         for state in DESTINATION_STATES:
             self.destinations.labels(state=state).set(0)
+        for reason in AUTH_FAILURES:
+            self.admin_auth_failures.labels(reason=reason)
 
     def start_destination(self, name: str) -> None:
         """Create every per-destination counter at 0, so the first increment is a visible

@@ -1,20 +1,83 @@
-"""Process settings from the environment (`SYNCD_*`); command-line options override them."""
+"""Process settings from the environment (`SYNCD_*`); command-line options override them.
+
+The operator owns these (destination files do not): among them the allowlists of
+what a destination file may name (`syncd.allowlists`). A value that cannot work is
+refused here, naming the setting, before anything starts.
+"""
 
 from __future__ import annotations
 
 import os
 import socket
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AfterValidator, BeforeValidator, Field, SecretStr
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from syncd.allowlists import SENDGRID_API, Allowlists, endpoint_problem, env_pattern_problem
+from syncd.errors import SyncdError
+
+
+class InvalidSettings(SyncdError):
+    """The process cannot start with these settings; the message names the one to change."""
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    """`host:port` (`[::1]:9108` for IPv6; an empty host is 127.0.0.1) → (host, port)."""
+    host, colon, port = value.strip().rpartition(":")
+    if not colon or not port.isdigit() or int(port) > 65535 or any(c.isspace() for c in host):
+        raise ValueError("should be HOST:PORT, such as 127.0.0.1:9108, 0.0.0.0:9108 or [::1]:9108")
+    if host.startswith("[") != host.endswith("]"):
+        raise ValueError("an IPv6 host goes in brackets, such as [::1]:9108")
+    return host.removeprefix("[").removesuffix("]") or "127.0.0.1", int(port)
+
+
+def _listen(value: str) -> str:
+    parse_listen(value)
+    return value
+
+
+def _comma_separated(value: object) -> object:
+    """`a, b` from the environment → ("a", "b"); an empty value is an empty list."""
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    return value
+
+
+def _endpoint(url: str) -> str:
+    problem = endpoint_problem(url)
+    if problem:
+        shown = "an entry" if "@" in url else url  # never echo a password in a URL
+        raise ValueError(f"{shown} {problem}")
+    return url
+
+
+def _endpoints(urls: tuple[str, ...]) -> tuple[str, ...]:
+    for url in urls:
+        _endpoint(url)
+    return urls
+
+
+def _env_patterns(patterns: tuple[str, ...]) -> tuple[str, ...]:
+    for pattern in patterns:
+        problem = env_pattern_problem(pattern)
+        if problem:
+            raise ValueError(f"{pattern!r} {problem}")
+    return patterns
+
+
+CommaSeparated = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_comma_separated)]
+Directories = Annotated[tuple[Path, ...], NoDecode, BeforeValidator(_comma_separated)]
 
 
 class Settings(BaseSettings):
     """Every knob of the process. Destination files hold everything per destination."""
 
-    model_config = SettingsConfigDict(env_prefix="SYNCD_", frozen=True, extra="ignore")
+    # Errors never show the value: it may be the admin token or a DSN with its password.
+    model_config = SettingsConfigDict(
+        env_prefix="SYNCD_", frozen=True, extra="ignore", hide_input_in_errors=True
+    )
 
     destinations: Path = Field(
         default=Path("destinations.d"), description="Directory of destination files."
@@ -23,13 +86,40 @@ class Settings(BaseSettings):
         default=".syncd/state.db",
         description="Ledger: a SQLite file path, or a postgresql:// URL for the shared ledger.",
     )
-    sendgrid_base_url: str | None = Field(
+    sendgrid_base_url: Annotated[str, AfterValidator(_endpoint)] | None = Field(
         default=None,
-        description="Points every destination at this SendGrid-compatible endpoint (the emulator).",
+        description="Points every destination at this SendGrid-compatible endpoint (the "
+        "emulator); https, or http to a loopback host.",
     )
-    listen: str = Field(default="127.0.0.1:9108", description="host:port of the admin server.")
+    sendgrid_base_urls: Annotated[CommaSeparated, AfterValidator(_endpoints)] = Field(
+        default=(SENDGRID_API,),
+        description="The URLs a destination's spec.sendgrid.baseUrl may name (comma-separated; "
+        "https, or http to a loopback host).",
+    )
+    secret_env: Annotated[CommaSeparated, AfterValidator(_env_patterns)] = Field(
+        default=("SENDGRID_API_KEY", "SENDGRID_API_KEY_*"),
+        description="Environment variables {env: NAME} may name: names or shell-style globs, "
+        "comma-separated; SYNCD_* never.",
+    )
+    secret_dirs: Directories = Field(
+        default=(Path("/var/run/secrets/sendgrid"), Path("/var/run/secrets/syncd")),
+        description="Directories {file: PATH} may read from (comma-separated).",
+    )
+    source_dirs: Directories | None = Field(
+        default=None,
+        description="Directories csv, jsonl and sqlite sources may read from (comma-separated; "
+        "default: the directory that contains the destinations directory).",
+    )
+    listen: Annotated[str, AfterValidator(_listen)] = Field(
+        default="127.0.0.1:9108", description="host:port of the admin server."
+    )
+    metrics_listen: Annotated[str, AfterValidator(_listen)] | None = Field(
+        default=None,
+        description="host:port of a second server for /metrics, /healthz and /readyz only.",
+    )
     admin_token: SecretStr | None = Field(
-        default=None, description="Bearer token required by POST /v1/... when set."
+        default=None,
+        description="Bearer token for POST /v1/...; required to listen beyond loopback.",
     )
     shutdown_timeout: float = Field(
         default=20.0, gt=0, description="Seconds in-flight work gets to finish after SIGTERM."
@@ -101,3 +191,19 @@ class Settings(BaseSettings):
         default="auto", description="auto: console on a terminal, JSON otherwise."
     )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @property
+    def listen_address(self) -> tuple[str, int]:
+        return parse_listen(self.listen)
+
+    def allowlists(self) -> Allowlists:
+        """The policy destination files are held to, from these settings."""
+        sources = self.source_dirs
+        if sources is None:
+            sources = (Path(os.path.realpath(self.destinations)).parent,)
+        return Allowlists(
+            sendgrid_base_urls=self.sendgrid_base_urls,
+            secret_env=self.secret_env,
+            secret_dirs=self.secret_dirs,
+            source_dirs=sources,
+        )

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import watchfiles
 
+from syncd.allowlists import Allowlists
 from syncd.clock import SYSTEM_CLOCK, Clock
 from syncd.loading import Catalog, LoadedDestination, Problem, load_directory
 from syncd.logs import get_logger
@@ -116,6 +117,7 @@ class Watcher:
         publish: Callable[[Desired], Awaitable[None]],
         metrics: Metrics,
         *,
+        allowlists: Allowlists,
         rescan_interval: float,
         debounce: float,
         clock: Clock = SYSTEM_CLOCK,
@@ -123,6 +125,7 @@ class Watcher:
         self.directory = directory
         self.publish = publish
         self.metrics = metrics
+        self.allowlists = allowlists
         self.rescan_interval = rescan_interval
         self.debounce = debounce
         self.clock = clock
@@ -133,7 +136,7 @@ class Watcher:
 
     async def scan(self) -> None:
         """Rescan now; publish if the effective set or its problems changed."""
-        catalog = await asyncio.to_thread(load_directory, self.directory)
+        catalog = await asyncio.to_thread(load_directory, self.directory, self.allowlists)
         desired = self.merger.merge(catalog)
         if desired is None:
             log.error("config.directory_refused", problems=[str(p) for p in catalog.problems])

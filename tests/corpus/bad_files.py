@@ -117,6 +117,23 @@ BAD_FILES = (
             "one list has one owner",
         ),
     ),
+    # Every reference outside the default allowlists, each refused at its value, naming
+    # the setting; nothing is read or sent (tests/security/test_t1_secret_to_any_host.py).
+    BadFile(
+        "references.yaml",
+        (
+            "8:12: spec.sendgrid.apiKey.env: WAREHOUSE_DSN is not an allowed environment "
+            "variable; allowed: SENDGRID_API_KEY, SENDGRID_API_KEY_* (SYNCD_SECRET_ENV)",
+            "10:14: spec.sendgrid.baseUrl: http://127.0.0.1:9/v3 is not an allowed SendGrid "
+            "URL; allowed: https://api.sendgrid.com (SYNCD_SENDGRID_BASE_URLS)",
+            "18:17: spec.segments[0].source.postgres.dsn.file: /etc/passwd is outside the "
+            "allowed secret directories: /var/run/secrets/sendgrid, /var/run/secrets/syncd "
+            "(SYNCD_SECRET_DIRS)",
+            "23:15: spec.segments[1].source.csv.path: /etc/hostname is outside the allowed "
+            "source directories: {tree} (SYNCD_SOURCE_DIRS)",
+        ),
+        never=("root:x:0:0",),
+    ),
     BadFile(
         "name-a.yaml",
         (
@@ -157,6 +174,22 @@ def destination_corpus(directory: Path) -> Path:
     (directory / "owner-b.yaml").write_text(destination_text("owner-b", list_key="shared"))
     (directory / "name-a.yaml").write_text(destination_text("same-name", list_key="name-a"))
     (directory / "name-b.yaml").write_text(destination_text("same-name", list_key="name-b"))
+    references = destination_text(
+        "references",
+        sendgrid={
+            "apiKey": {"env": "WAREHOUSE_DSN"},
+            "listId": list_id("references"),
+            "baseUrl": "http://127.0.0.1:9/v3",
+        },
+        segments=[
+            {
+                "name": "main",
+                "source": {"postgres": {"dsn": {"file": "/etc/passwd"}, "query": "1"}},
+            },
+            {"name": "other", "source": {"csv": {"path": "/etc/hostname"}}},
+        ],
+    )
+    (directory / "references.yaml").write_text(references)
     return directory
 
 

@@ -140,7 +140,7 @@ async def test_run_once_exits_by_outcome(daemon_world: World) -> None:
         {"vip": w.csv("vip", people(0, 5))},
         name="bad",
         sendgrid={
-            "apiKey": {"env": "MISSING_KEY"},
+            "apiKey": {"env": "SENDGRID_API_KEY_MISSING"},
             "listId": "33333333-3333-4333-8333-333333333333",
         },
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,12 @@ from syncd.settings import Settings
 from tests.deploy.conftest import DEPLOY, Manifest, one
 
 SECRET_DIR = "/var/run/secrets/sendgrid"
+ALLOWLISTS = (
+    "SYNCD_SENDGRID_BASE_URLS",
+    "SYNCD_SECRET_ENV",
+    "SYNCD_SECRET_DIRS",
+    "SYNCD_SOURCE_DIRS",
+)
 
 
 def pod_spec(manifests: list[Manifest]) -> dict[str, Any]:
@@ -93,17 +100,29 @@ def test_the_grace_period_outlasts_the_shutdown_timeout(rendered: list[Manifest]
     assert pod_spec(rendered)["terminationGracePeriodSeconds"] >= timeout + 5
 
 
-def test_probes_check_healthz_and_readyz_on_the_port_syncd_listens_on(
+def test_probes_check_healthz_and_readyz_on_the_metrics_listener(
     rendered: list[Manifest],
 ) -> None:
     own = container(rendered)
     assert own["livenessProbe"]["httpGet"]["path"] == "/healthz"
     assert own["readinessProbe"]["httpGet"]["path"] == "/readyz"
-    host, _, port = env(rendered)["SYNCD_LISTEN"].rpartition(":")
-    assert host == "0.0.0.0"  # the kubelet and Prometheus come from outside the pod
     ports = {p["name"]: p["containerPort"] for p in own["ports"]}
+    for setting, name in (("SYNCD_LISTEN", "admin"), ("SYNCD_METRICS_LISTEN", "metrics")):
+        host, _, port = env(rendered)[setting].rpartition(":")
+        assert host == "0.0.0.0"  # the kubelet and Prometheus come from outside the pod
+        assert ports[name] == int(port)
+    # Their own listener: a flood of connections to the admin port cannot fail them.
     for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
-        assert ports[own[probe]["httpGet"]["port"]] == int(port)
+        assert own[probe]["httpGet"]["port"] == "metrics"
+
+
+def test_the_admin_token_is_required_since_the_admin_port_is_open_beyond_loopback(
+    rendered: list[Manifest],
+) -> None:
+    (token,) = [v for v in container(rendered)["env"] if v["name"] == "SYNCD_ADMIN_TOKEN"]
+    reference = token["valueFrom"]["secretKeyRef"]
+    assert reference["name"] == "syncd-admin"
+    assert reference.get("optional", False) is False  # syncd would refuse to start
 
 
 def test_the_sendgrid_key_is_a_secret_mounted_as_a_directory_and_never_an_env_var(
@@ -137,21 +156,33 @@ def test_the_example_ships_every_destination_file_of_its_directory(
     assert set(data) == on_disk
 
 
-def test_the_example_destination_files_are_valid_and_read_the_key_from_the_secret(
+def test_the_example_destination_files_are_valid_with_the_allowlists_it_deploys(
     example: list[Manifest], tmp_path: Path
 ) -> None:
     for name, text in one(example, "ConfigMap", "syncd-destinations")["data"].items():
         (tmp_path / name).write_text(text)
         key = yaml.safe_load(text)["spec"]["sendgrid"]["apiKey"]
         assert key == {"file": f"{SECRET_DIR}/api-key"}, name
+    deployed = {k: v for k, v in env(example).items() if k in ALLOWLISTS}
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("SYNCD_")}
     result = subprocess.run(
         [sys.executable, "-m", "syncd", "validate", str(tmp_path)],
         capture_output=True,
         text=True,
         check=False,
         timeout=60,
+        env={**inherited, **deployed},
     )
     assert result.returncode == 0, result.stdout + result.stderr
+    without = subprocess.run(
+        [sys.executable, "-m", "syncd", "validate", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+        env=inherited,
+    )
+    assert "WAREHOUSE_DSN is not an allowed environment variable" in without.stdout
 
 
 def test_the_example_destinations_env_references_are_set_in_the_pod(
@@ -180,7 +211,7 @@ def test_resources_are_requested_and_memory_is_limited(rendered: list[Manifest])
     assert "memory" in resources["limits"]
 
 
-def test_the_service_and_service_monitor_reach_the_admin_port(rendered: list[Manifest]) -> None:
+def test_the_service_and_service_monitor_scrape_the_metrics_port(rendered: list[Manifest]) -> None:
     pod_labels = one(rendered, "Deployment", "syncd")["spec"]["template"]["metadata"]["labels"]
     service = one(rendered, "Service", "syncd")
     assert service["spec"]["selector"].items() <= pod_labels.items()
@@ -191,7 +222,8 @@ def test_the_service_and_service_monitor_reach_the_admin_port(rendered: list[Man
     ports = {p["name"]: p for p in service["spec"]["ports"]}
     for endpoint in monitor["spec"]["endpoints"]:
         assert endpoint["path"] == "/metrics"
-        assert ports[endpoint["port"]]["targetPort"] == "admin"
+        assert ports[endpoint["port"]]["targetPort"] == "metrics"
+    assert ports["admin"]["targetPort"] == "admin"
     # The scrape's job label is the Service's name: SyncdAbsent looks for job="syncd".
     assert service["metadata"]["name"] == "syncd"
 
@@ -205,7 +237,23 @@ def test_the_network_policy_allows_only_https_and_dns_out(base: list[Manifest]) 
         (port["protocol"], port["port"]) for rule in policy["egress"] for port in rule["ports"]
     )
     assert allowed == [("TCP", 53), ("TCP", 443), ("UDP", 53)]
-    assert [p["port"] for rule in policy["ingress"] for p in rule["ports"]] == [9108]
+
+
+def test_the_network_policy_admits_each_port_only_from_the_namespaces_meant_for_it(
+    rendered: list[Manifest],
+) -> None:
+    policy = one(rendered, "NetworkPolicy", "syncd")["spec"]
+    ports = {p["name"]: p["containerPort"] for p in container(rendered)["ports"]}
+    by_port = {
+        port["port"]: rule.get("from") for rule in policy["ingress"] for port in rule["ports"]
+    }
+    assert sorted(by_port) == sorted(ports.values())
+    for sources in by_port.values():  # never `from` anywhere
+        assert sources
+        assert all(set(s) == {"namespaceSelector"} for s in sources)
+    assert by_port[ports["metrics"]] == [
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}
+    ]
 
 
 def test_the_example_adds_postgres_egress_in_its_own_policy(example: list[Manifest]) -> None:

@@ -125,6 +125,8 @@ class Scene:
         self.base_env: dict[str, str] = {
             "SYNCD_SENDGRID_BASE_URL": emulator.url,
             "SYNCD_DESTINATIONS": str(self.destinations),
+            # The destination reads its key as {file: ../secrets/sendgrid-api-key}.
+            "SYNCD_SECRET_DIRS": str(self.secrets),
             "SYNCD_STATE": str(self.state),
             "SYNCD_LOG_FORMAT": "json",
             "SYNCD_JOB_POLL_MAX_INTERVAL": "0.1",
@@ -251,10 +253,9 @@ class Scene:
         """One run inside the test process (set-up and checks; the scenarios use processes).
         Runs that pass the same `gates` share what SendGrid said of its rate-limit windows,
         as the runs of one daemon do."""
-        catalog = load_directory(self.destinations)
-        assert not catalog.problems, [str(p) for p in catalog.problems]
         chosen: dict[str, Any] = {
             "destinations": self.destinations,
+            "secret_dirs": (self.secrets,),
             "state": str(self.state),
             "sendgrid_base_url": self.emulator.url,
             "job_poll_max_interval": 0.05,
@@ -262,6 +263,8 @@ class Scene:
             **(settings or {}),
         }
         process_settings = Settings(**chosen)
+        catalog = load_directory(self.destinations, process_settings.allowlists())
+        assert not catalog.problems, [str(p) for p in catalog.problems]
         ledger = open_ledger(process_settings.state)
         try:
             async with aiohttp.ClientSession() as http:

@@ -103,6 +103,8 @@ async def test_no_secret_and_no_address_appears_in_anything_syncd_says(scene: Sc
         "PG_DSN": DSN,
         "SYNCD_ADMIN_TOKEN": ADMIN_TOKEN,
         "SYNCD_LOG_LEVEL": "debug",
+        # The operator allows the variables these destinations name.
+        "SYNCD_SECRET_ENV": "SENDGRID_API_KEY,WRONG_KEY,PG_DSN",
     }
     env = s.env(**secrets)
     runs: list[Completed] = []

@@ -27,6 +27,7 @@ import yaml
 from syncd.metrics import Metrics
 from syncd.watching import Desired, Watcher
 from tests.guarantees.harness import LIST_ID, record_figure, seed
+from tests.policy import allowing
 
 SWAPS = int(os.environ.get("SYNCD_W1_SWAPS", "100"))  # the soak runs more
 DEBOUNCE = 0.05
@@ -132,7 +133,14 @@ async def test_every_swap_is_applied_within_the_debounce_and_a_second(tmp_path: 
     mount = ConfigMapMount(tmp_path / "mounted")
     mount.publish({"members.yaml": document(0)})
     applied = Applied()
-    watcher = Watcher(mount.path, applied, Metrics(), rescan_interval=RESCAN, debounce=DEBOUNCE)
+    watcher = Watcher(
+        mount.path,
+        applied,
+        Metrics(),
+        allowlists=allowing(tmp_path),
+        rescan_interval=RESCAN,
+        debounce=DEBOUNCE,
+    )
     latencies = await swap_many(mount, watcher, applied, gap=0.05)
     record_figure(
         "W1",
@@ -157,7 +165,14 @@ async def test_without_events_every_swap_is_applied_within_the_rescan_interval(
     mount = ConfigMapMount(tmp_path / "mounted")
     mount.publish({"members.yaml": document(0)})
     applied = Applied()
-    watcher = Watcher(mount.path, applied, Metrics(), rescan_interval=RESCAN, debounce=1.0)
+    watcher = Watcher(
+        mount.path,
+        applied,
+        Metrics(),
+        allowlists=allowing(tmp_path),
+        rescan_interval=RESCAN,
+        debounce=1.0,
+    )
     monkeypatch.setattr(watcher, "_events", _no_events)  # a filesystem that sends no events
     latencies = await swap_many(mount, watcher, applied, gap=RESCAN)
     record_figure(

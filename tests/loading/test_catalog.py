@@ -7,6 +7,7 @@ from pathlib import Path
 
 from syncd.loading import Catalog, Problem, load_directory, load_paths
 from tests.loading.examples import LIST_ID, VALID, changed, destination, line_of, other_list, write
+from tests.policy import allowing
 
 
 def problems_of(catalog: Catalog) -> list[str]:
@@ -16,7 +17,7 @@ def problems_of(catalog: Catalog) -> list[str]:
 def test_a_valid_file_becomes_a_loaded_destination_with_its_digest(tmp_path: Path) -> None:
     path = write(tmp_path, "vip.yaml", VALID)
 
-    catalog = load_directory(tmp_path)
+    catalog = load_directory(tmp_path, allowing(tmp_path))
 
     assert catalog.directory == tmp_path
     assert catalog.problems == ()
@@ -33,7 +34,7 @@ def test_relative_source_paths_resolve_against_the_visible_file_directory(tmp_pa
     (tmp_path / "..data").symlink_to("..2024_01_01")
     (tmp_path / "vip.yaml").symlink_to("..data/vip.yaml")
 
-    loaded = load_directory(tmp_path).destinations["vip-newsletter"]
+    loaded = load_directory(tmp_path, allowing(tmp_path)).destinations["vip-newsletter"]
 
     assert loaded.resolve("../examples/data/vip.csv") == tmp_path / "../examples/data/vip.csv"
     assert loaded.resolve("/srv/data/vip.csv") == Path("/srv/data/vip.csv")
@@ -44,7 +45,7 @@ def test_one_bad_file_never_hides_the_others(tmp_path: Path) -> None:
     write(tmp_path, "b.yaml", "spec: [unclosed\n")
     write(tmp_path, "c.yaml", destination("c", other_list(3)))
 
-    catalog = load_directory(tmp_path)
+    catalog = load_directory(tmp_path, allowing(tmp_path))
 
     assert sorted(catalog.destinations) == ["a", "c"]
     assert list(catalog.files) == ["a.yaml", "b.yaml", "c.yaml"]
@@ -59,7 +60,7 @@ def test_two_files_with_one_name_are_both_refused(tmp_path: Path) -> None:
     write(tmp_path, "c.yaml", destination("c", other_list(3)))
     line = line_of(VALID, "name: vip-newsletter")
 
-    catalog = load_directory(tmp_path)
+    catalog = load_directory(tmp_path, allowing(tmp_path))
 
     assert problems_of(catalog) == [
         f"{tmp_path}/a.yaml:{line}:9: metadata.name: destination name 'shared' is also used by "
@@ -76,7 +77,7 @@ def test_two_files_on_one_list_are_both_refused(tmp_path: Path) -> None:
     write(tmp_path, "c.yaml", destination("c", LIST_ID))
     line = line_of(VALID, "listId")
 
-    catalog = load_directory(tmp_path)
+    catalog = load_directory(tmp_path, allowing(tmp_path))
 
     assert problems_of(catalog) == [
         f"{tmp_path}/{name}.yaml:{line}:13: spec.sendgrid.listId: list {LIST_ID} is also "
@@ -94,7 +95,7 @@ def test_an_invalid_file_does_not_take_part_in_ownership(tmp_path: Path) -> None
     write(tmp_path, "a.yaml", destination("a", LIST_ID))
     write(tmp_path, "b.yaml", changed("onLeave: removeFromList", "onLeave: nuke"))
 
-    catalog = load_directory(tmp_path)
+    catalog = load_directory(tmp_path, allowing(tmp_path))
 
     assert list(catalog.destinations) == ["a"]
     assert len(catalog.problems) == 1
@@ -104,8 +105,8 @@ def test_problems_come_in_a_stable_order_files_by_name_then_by_position(tmp_path
     write(tmp_path, "b.yaml", changed("onLeave: removeFromList", "onLeave: nuke\n  zzz: 1"))
     write(tmp_path, "a.yaml", "a: 1\na: 2\n")
 
-    first = load_directory(tmp_path)
-    second = load_directory(tmp_path)
+    first = load_directory(tmp_path, allowing(tmp_path))
+    second = load_directory(tmp_path, allowing(tmp_path))
 
     assert first.problems == second.problems
     assert [(Path(p.file).name, p.line) for p in first.problems] == [
@@ -117,13 +118,13 @@ def test_problems_come_in_a_stable_order_files_by_name_then_by_position(tmp_path
 
 def test_the_digest_is_stable_and_changes_with_names_or_bytes(tmp_path: Path) -> None:
     write(tmp_path, "vip.yaml", VALID)
-    unchanged = load_directory(tmp_path).digest
+    unchanged = load_directory(tmp_path, allowing(tmp_path)).digest
 
-    assert load_directory(tmp_path).digest == unchanged
+    assert load_directory(tmp_path, allowing(tmp_path)).digest == unchanged
     write(tmp_path, "vip.yaml", VALID + "# a comment\n")
-    edited = load_directory(tmp_path).digest
+    edited = load_directory(tmp_path, allowing(tmp_path)).digest
     (tmp_path / "vip.yaml").rename(tmp_path / "renamed.yaml")
-    renamed = load_directory(tmp_path).digest
+    renamed = load_directory(tmp_path, allowing(tmp_path)).digest
 
     assert len({unchanged, edited, renamed}) == 3
 
@@ -133,7 +134,7 @@ def test_explicit_paths_mix_files_and_directories_keyed_by_path(tmp_path: Path) 
     write(tmp_path / "many", "b.yaml", destination("b", other_list(2)))
     write(tmp_path / "many", "c.yaml", destination("c", other_list(1)))
 
-    catalog = load_paths([single, tmp_path / "many", tmp_path / "absent.yaml"])
+    catalog = load_paths([single, tmp_path / "many", tmp_path / "absent.yaml"], allowing(tmp_path))
 
     assert catalog.directory is None
     assert list(catalog.files) == sorted(
@@ -157,13 +158,15 @@ def test_explicit_paths_mix_files_and_directories_keyed_by_path(tmp_path: Path) 
 def test_a_single_directory_given_explicitly_loads_like_the_directory(tmp_path: Path) -> None:
     write(tmp_path, "vip.yaml", VALID)
 
-    assert load_paths([tmp_path]) == load_directory(tmp_path)
+    assert load_paths([tmp_path], allowing(tmp_path)) == load_directory(
+        tmp_path, allowing(tmp_path)
+    )
 
 
 def test_an_explicit_file_may_have_any_name(tmp_path: Path) -> None:
     path = write(tmp_path, "vip.txt", VALID)
 
-    catalog = load_paths([path])
+    catalog = load_paths([path], allowing(tmp_path))
 
     assert list(catalog.destinations) == ["vip-newsletter"]
 
@@ -178,7 +181,7 @@ def test_a_file_that_crashes_validation_does_not_hide_the_others(tmp_path: Path)
     write(tmp_path, "a.yaml", destination("a", other_list(1)))
     write(tmp_path, "b.yaml", changed("interval: 1h", "interval: 1h, jitter: .inf"))
 
-    catalog = load_directory(tmp_path)
+    catalog = load_directory(tmp_path, allowing(tmp_path))
 
     assert list(catalog.destinations) == ["a"]
     assert catalog.invalid == ("b.yaml",)

@@ -54,6 +54,7 @@ class World:
             destinations=self.destinations,
             state=str(root / "state.db"),
             sendgrid_base_url=emulator.url,
+            secret_env=("SENDGRID_API_KEY", "WAREHOUSE_DSN"),  # the warehouse tests' DSN
             job_poll_max_interval=0.05,
             job_timeout=30,
         )
@@ -108,7 +109,7 @@ class World:
         (self.destinations / f"{name}.yaml").write_text(yaml.safe_dump(document))
 
     async def sync(self, name: str = "members", **options: Any) -> RunReport:
-        catalog = load_directory(self.destinations)
+        catalog = load_directory(self.destinations, self.settings.allowlists())
         assert not catalog.problems, [str(p) for p in catalog.problems]
         async with aiohttp.ClientSession() as http:
             reconciler = Reconciler(self.ledger, http, self.settings, self.metrics)

@@ -53,7 +53,7 @@ async def test_two_destinations_on_one_key_never_exceed_its_budget_together(
         requests_per_second=2,
         job_poll_max_interval=1,
     )
-    catalog = load_directory(w.destinations)
+    catalog = load_directory(w.destinations, settings.allowlists())
     ledger = open_ledger(settings.state, clock=clock)
     try:
         async with aiohttp.ClientSession() as http:

@@ -13,6 +13,7 @@ import yaml
 from syncd.loading import load_directory
 from syncd.metrics import Metrics
 from syncd.watching import Desired, Merger, Watcher
+from tests.policy import allowing
 
 LIST_A = "11111111-1111-4111-8111-111111111111"
 LIST_B = "22222222-2222-4222-8222-222222222222"
@@ -60,7 +61,14 @@ async def watched(tmp_path: Path) -> AsyncIterator[tuple[Path, Recorder, Watcher
     directory.mkdir()
     (directory / "a.yaml").write_text(document("a", LIST_A))
     recorder = Recorder()
-    watcher = Watcher(directory, recorder, Metrics(), rescan_interval=30, debounce=0.2)
+    watcher = Watcher(
+        directory,
+        recorder,
+        Metrics(),
+        allowlists=allowing(tmp_path),
+        rescan_interval=30,
+        debounce=0.2,
+    )
     stop = asyncio.Event()
     task = asyncio.create_task(watcher.run(stop), name="watcher")
     await asyncio.wait_for(watcher.loaded.wait(), 5)
@@ -129,7 +137,14 @@ async def test_a_configmap_data_swap_is_picked_up(tmp_path: Path) -> None:
     publish_version("2026_11_29_v1", document("a", LIST_A, display="v1"))
     (directory / "a.yaml").symlink_to("..data/a.yaml")
     recorder = Recorder()
-    watcher = Watcher(directory, recorder, Metrics(), rescan_interval=30, debounce=0.2)
+    watcher = Watcher(
+        directory,
+        recorder,
+        Metrics(),
+        allowlists=allowing(tmp_path),
+        rescan_interval=30,
+        debounce=0.2,
+    )
     stop = asyncio.Event()
     task = asyncio.create_task(watcher.run(stop), name="watcher")
     try:
@@ -147,7 +162,14 @@ async def test_without_events_the_rescan_timer_finds_changes(tmp_path: Path) -> 
     directory.mkdir()
     (directory / "a.yaml").write_text(document("a", LIST_A, display="one"))
     recorder = Recorder()
-    watcher = Watcher(directory, recorder, Metrics(), rescan_interval=0.3, debounce=0.1)
+    watcher = Watcher(
+        directory,
+        recorder,
+        Metrics(),
+        allowlists=allowing(tmp_path),
+        rescan_interval=0.3,
+        debounce=0.1,
+    )
     watcher._events = _no_events  # type: ignore[method-assign]  # a filesystem without events
     stop = asyncio.Event()
     task = asyncio.create_task(watcher.run(stop), name="watcher")
@@ -169,10 +191,10 @@ async def _no_events(stop: asyncio.Event) -> None:
 def test_a_kept_version_never_shares_its_list_with_a_valid_file(tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text(document("a", LIST_A))
     merger = Merger()
-    merger.merge(load_directory(tmp_path))
+    merger.merge(load_directory(tmp_path, allowing(tmp_path)))
     (tmp_path / "a.yaml").write_text("not: [valid\n")
     (tmp_path / "b.yaml").write_text(document("b", LIST_A))
-    desired = merger.merge(load_directory(tmp_path))
+    desired = merger.merge(load_directory(tmp_path, allowing(tmp_path)))
     assert desired is not None
     assert set(desired.destinations) == {"b"}
     assert any("now targeted by b.yaml" in str(p) for p in desired.problems)
@@ -181,8 +203,8 @@ def test_a_kept_version_never_shares_its_list_with_a_valid_file(tmp_path: Path) 
 def test_a_directory_refused_as_a_whole_changes_nothing(tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text(document("a", LIST_A))
     merger = Merger()
-    before = merger.merge(load_directory(tmp_path))
+    before = merger.merge(load_directory(tmp_path, allowing(tmp_path)))
     for n in range(501):
         (tmp_path / f"x{n}.yaml").write_text("{}")
-    after = merger.merge(load_directory(tmp_path))
+    after = merger.merge(load_directory(tmp_path, allowing(tmp_path)))
     assert after is before

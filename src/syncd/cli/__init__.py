@@ -1,7 +1,10 @@
 """Command line entry point: `syncd validate|schema|plan|sync|status|run|emulator`.
 
 Each command lives in its own module exposing `add_arguments(parser)` and
-`run(args) -> int`; this module only dispatches.
+`run(args) -> int`; this module only dispatches, with everything printed scrubbed
+(`cli.output`). Settings the process cannot start with end in one line per problem,
+naming the setting, and exit status 2 (1 for `plan`, whose 2 means "changes"): never
+a traceback.
 """
 
 from __future__ import annotations
@@ -16,10 +19,11 @@ from types import ModuleType
 from pydantic import ValidationError
 
 from syncd import __version__
+from syncd.cli.output import scrubbed_output
 from syncd.errors import SyncdError
 from syncd.logs import configure as configure_logs
-from syncd.logs import scrub
-from syncd.settings import Settings
+from syncd.logs import register_secret
+from syncd.settings import InvalidSettings, Settings
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("syncd.cli.validating", "check destination files; exit 1 on any error"),
@@ -66,17 +70,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, _stop_before_starting)
     parser = build_parser(args_list)
     args = parser.parse_args(args_list)
+    if args.command == "emulator":  # a tool of its own: its own, plain logging and output
+        emulated: int = _command(args.command).run(args)
+        return emulated
+    with scrubbed_output():
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
+    cannot_start = 1 if args.command == "plan" else 2
     try:
-        if args.command != "emulator":  # the emulator keeps its own, plain logging
-            settings = Settings()
-            configure_logs(settings.log_format, settings.log_level)
+        settings = Settings()
+        _register_secrets(settings)
+        configure_logs(settings.log_format, settings.log_level)
         result: int = _command(args.command).run(args)
     except ValidationError as invalid:  # SYNCD_* settings
         for error in invalid.errors(include_input=False, include_url=False):
             where = "SYNCD_" + "_".join(str(part) for part in error["loc"]).upper()
-            print(f"syncd: {where}: {error['msg']}", file=sys.stderr)
-        return 1
+            print(f"syncd: {where}: {error['msg'].removeprefix('Value error, ')}", file=sys.stderr)
+        return cannot_start
+    except InvalidSettings as error:
+        print(f"syncd {args.command}: {error.message}", file=sys.stderr)
+        return cannot_start
     except SyncdError as error:
-        print(f"syncd {args.command}: {scrub(error.message)}", file=sys.stderr)
+        print(f"syncd {args.command}: {error.message}", file=sys.stderr)
         return 1
     return result
+
+
+def _register_secrets(settings: Settings) -> None:
+    """The settings' own secrets, masked before anything can print them."""
+    if settings.admin_token is not None:
+        register_secret(settings.admin_token.get_secret_value())
+    if "://" in settings.state:  # a PostgreSQL ledger's DSN, with its password
+        register_secret(settings.state)

@@ -14,7 +14,7 @@ from syncd.settings import Settings
 
 def find_destination(settings: Settings, name: str) -> LoadedDestination:
     """The named destination, or an error that says what is wrong with its file."""
-    catalog = load_directory(settings.destinations)
+    catalog = load_directory(settings.destinations, settings.allowlists())
     if name in catalog.destinations:
         return catalog.destinations[name]
     problems = [str(p) for p in catalog.problems]

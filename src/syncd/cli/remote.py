@@ -8,16 +8,25 @@ from typing import Any
 import aiohttp
 
 from syncd.errors import PermanentError, TemporaryError
+from syncd.serving import host_token_path, read_host_token
 from syncd.settings import Settings
 
 POLL = 0.5
 
 
 def _base(settings: Settings) -> str:
-    host, _, port = settings.listen.rpartition(":")
-    if host in ("0.0.0.0", "", "::", "[::]"):  # noqa: S104 - reaching a wildcard bind locally
+    host, port = settings.listen_address
+    if host in ("0.0.0.0", "::"):  # noqa: S104 - reaching a wildcard bind locally
         host = "127.0.0.1"
-    return f"http://{host}:{port}"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def _token(settings: Settings) -> str | None:
+    """SYNCD_ADMIN_TOKEN, else the host token of a daemon that has none (same host and user)."""
+    if settings.admin_token:
+        return settings.admin_token.get_secret_value()
+    path = host_token_path(settings.state)
+    return read_host_token(path) if path is not None else None
 
 
 async def sync_through_daemon(
@@ -25,8 +34,9 @@ async def sync_through_daemon(
 ) -> dict[str, Any]:
     """Trigger a run in the daemon and return the destination's status once it is done."""
     headers = {}
-    if settings.admin_token:
-        headers["Authorization"] = f"Bearer {settings.admin_token.get_secret_value()}"
+    token = _token(settings)
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
     base = _base(settings)
     params = {"allowRemovals": "true" if allow_removals else "false"}
     try:

@@ -8,6 +8,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 
 from syncd.cli.common import add_common, settings_from
+from syncd.cli.output import addresses_shown
 from syncd.ledger import Ledger, open_ledger
 
 
@@ -57,10 +58,12 @@ def _one(ledger: Ledger, args: argparse.Namespace) -> int:
     runs = ledger.runs(args.name, limit=10)
     if args.rejections:
         rejections = ledger.rejections(runs[0].id, limit=10_000) if runs else []
-        if args.json:
-            print(json.dumps([asdict(r) for r in rejections], indent=2))
-        for rejection in [] if args.json else rejections:
-            print(f"{rejection.segment} row {rejection.row}: {rejection.reason}")
+        # The operator asked for the rows: a reason may name its address (SendGrid's do).
+        with addresses_shown():
+            if args.json:
+                print(json.dumps([asdict(r) for r in rejections], indent=2))
+            for rejection in [] if args.json else rejections:
+                print(f"{rejection.segment} row {rejection.row}: {rejection.reason}")
         return 0
     if args.json:
         print(json.dumps([asdict(r) for r in runs], indent=2))

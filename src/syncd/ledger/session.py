@@ -15,6 +15,7 @@ from syncd.ledger.core import Params, SessionCore, Tx
 from syncd.ledger.leavers import LeaverState
 from syncd.ledger.outbox import OutboxState
 from syncd.ledger.records import RETRY_BUDGET, Rejection, StagedContact, StaleRow
+from syncd.logs import scrub
 from syncd.planning import DiffCounts
 
 KEEP_RUNS = 500
@@ -67,6 +68,8 @@ class SqlSession(OutboxState, LeaverState, SessionCore):
     def finish_run(
         self, run_id: int, outcome: str, counts: Mapping[str, int], error: str | None
     ) -> None:
+        if error is not None:  # a libpq or SendGrid text may carry a secret
+            error = scrub(error, addresses=False)  # every address is in the ledger anyway
         with self._write() as tx:
             tx.run(
                 self.sql.finish_run,
@@ -87,7 +90,14 @@ class SqlSession(OutboxState, LeaverState, SessionCore):
             tx.many(
                 self.sql.insert_rejection,
                 [
-                    (run_id, self.destination, r.segment, r.row, r.reason, r.email)
+                    (
+                        run_id,
+                        self.destination,
+                        r.segment,
+                        r.row,
+                        scrub(r.reason, addresses=False),
+                        r.email,
+                    )
                     for r in rejections[:room]
                 ],
             )

@@ -5,6 +5,13 @@ second writer fails at once instead of corrupting the outbox. Readers (`plan`,
 `status`) need no lock. Each run gets its own connection (a `SqliteSession`),
 whose temporary `snapshot` table holds the segment while SQLite computes the diff,
 so memory stays flat whatever the segment's size.
+
+The file holds every address of every segment: personal data. The writer creates
+it, its lock and its directory for the owner alone (0600, 0700); SQLite gives its
+-wal and -shm files the database's mode. An existing file others could read is
+tightened, with a warning. SQLite is given the path as a `file:` URI with every
+special character escaped: a `#` or `?` in a path must not move the database away
+from its lock.
 """
 
 from __future__ import annotations
@@ -12,28 +19,42 @@ from __future__ import annotations
 import fcntl
 import os
 import sqlite3
+import stat
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import IO, Any
 
 from syncd.clock import SYSTEM_CLOCK, Clock
-from syncd.errors import LedgerConflict, LedgerCorrupt
+from syncd.errors import LedgerConflict, LedgerCorrupt, LedgerUnavailable
 from syncd.ledger.leases import LocalLeases
 from syncd.ledger.reading import LedgerReads
 from syncd.ledger.session import Params, SqlSession
 from syncd.ledger.sql_text import SqlText
 from syncd.ledger.sqlite_errors import translate, translated
 from syncd.ledger.sqlite_schema import SNAPSHOT, migrate
+from syncd.logs import get_logger
+
+log = get_logger("syncd.ledger")
 
 SQL = SqlText(param="?", snapshot="temp.snapshot")
+PRIVATE_FILE = 0o600
+PRIVATE_DIRECTORY = 0o700
+_COMPANIONS = ("", "-wal", "-shm", ".lock")
+
+
+def _uri(path: str, *, mode: str) -> str:
+    """`path` as SQLite reads a URI: absolute, every special character escaped. `mode` ro,
+    rw or rwc: only the first open may create the file, so a ledger deleted under a running
+    process is not silently replaced by an empty one."""
+    if path == ":memory:":
+        return "file::memory:"
+    return f"{Path(path).absolute().as_uri()}?mode={mode}"
 
 
 def _connect(path: str, *, mode: str = "rw") -> sqlite3.Connection:
-    """`mode` ro, rw or rwc: only the first open may create the file, so a ledger deleted
-    under a running process is not silently replaced by an empty one."""
     read_only = mode == "ro"
-    uri = f"file:{path}?mode={mode}"
+    uri = _uri(path, mode=mode)
     try:
         connection = sqlite3.connect(
             uri, uri=True, isolation_level=None, check_same_thread=False, timeout=30
@@ -60,16 +81,44 @@ class SqliteLedger(LedgerReads):
         self.damaged: str | None = None
         """Why the file is known to be damaged (readiness fails until a restart)."""
         if writer:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(mode=PRIVATE_DIRECTORY, parents=True, exist_ok=True)
+            self._keep_private()
             self._take_lock()
             with self._connection(create=True) as connection, self._translated():
                 connection.execute("PRAGMA journal_mode = WAL")
                 migrate(connection)
         self._readable = writer or path.exists()
 
+    def _keep_private(self) -> None:
+        """Create the database for the owner alone, or tighten what others could read."""
+        try:
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, PRIVATE_FILE))
+        except OSError as error:
+            raise LedgerUnavailable(f"ledger {self.path}: {error.strerror}") from None
+        for suffix in _COMPANIONS:
+            companion = self.path.with_name(self.path.name + suffix)
+            try:
+                mode = stat.S_IMODE(companion.stat().st_mode)
+                if mode & 0o077:
+                    companion.chmod(PRIVATE_FILE)
+            except FileNotFoundError:
+                continue
+            except OSError as error:  # not ours to change: say so, carry on
+                log.warning("ledger.permissions_open", file=str(companion), error=error.strerror)
+                continue
+            if mode & 0o077:
+                log.warning(
+                    "ledger.permissions_tightened",
+                    file=str(companion),
+                    was=oct(mode),
+                    now=oct(PRIVATE_FILE),
+                    why="the ledger holds every address: personal data",
+                )
+
     def _take_lock(self) -> None:
         lock_path = self.path.with_name(self.path.name + ".lock")
-        handle = lock_path.open("ab")
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC
+        handle = os.fdopen(os.open(lock_path, flags, PRIVATE_FILE), "ab")
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -4,11 +4,13 @@
 directory ──files──▶ bytes (visible names, symlinks contained, size limits, no FIFOs)
           ──yaml_reading──▶ data + positions (one document, no aliases, no duplicate keys)
           ──validation──▶ Destination, or problems at their line
+          ──policy──▶ refused where it names what the operator's allowlists do not allow
           ──catalog──▶ Catalog (one name one file, one list one owner, digests)
 ```
 
 One bad file never hides the others; loading never touches the network, reads no
-source data and resolves no secret.
+source data, resolves no secret and reads no setting (the caller passes the
+`Allowlists` its settings define).
 """
 
 from syncd.loading.catalog import (

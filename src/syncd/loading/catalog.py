@@ -1,10 +1,12 @@
 """Destination files → a `Catalog`: every file's result, the valid destinations, the problems.
 
 One bad file never hides the others: each file is read, parsed and validated on
-its own, then a catalog-level pass refuses the files that clash with another
-(two files with one `metadata.name`, or two files targeting one SendGrid list:
-one list has one owner). Loading only parses and validates destination files; it
-does not touch the network, read source data or resolve secrets.
+its own and held to the operator's allowlists (`loading.policy`), then a
+catalog-level pass refuses the files that clash with another (two files with one
+`metadata.name`, or two files targeting one SendGrid list: one list has one owner).
+Loading only parses and validates destination files; it does not touch the network,
+read source data or resolve secrets, and reads no setting itself: the caller passes
+the `Allowlists` built from its settings.
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
+from syncd.allowlists import Allowlists
 from syncd.destinations import Destination
 from syncd.loading.files import RawFile, read_directory, read_file
+from syncd.loading.policy import refusals
 from syncd.loading.problems import Problem, sorted_problems
 from syncd.loading.validation import validate
 from syncd.loading.yaml_reading import DataPath, NodeInfo, read_yaml
@@ -37,6 +41,8 @@ class LoadedDestination:
     every update, the visible name does not."""
     digest: str
     """sha256 (hex) of the file's bytes."""
+    allowlists: Allowlists
+    """The policy the file was admitted under: runs check its references against it again."""
 
     @property
     def name(self) -> str:
@@ -100,20 +106,20 @@ class _Candidate:
     problems: list[Problem]
 
 
-def load_directory(directory: Path) -> Catalog:
+def load_directory(directory: Path, allowlists: Allowlists) -> Catalog:
     """Load every visible `*.yaml`/`*.yml` file of a directory."""
     listing = read_directory(directory)
-    return _catalog(directory, listing.files, listing.problems)
+    return _catalog(directory, listing.files, listing.problems, allowlists)
 
 
-def load_paths(paths: Sequence[Path]) -> Catalog:
+def load_paths(paths: Sequence[Path], allowlists: Allowlists) -> Catalog:
     """Load files and directories named explicitly (`syncd validate PATH...`).
 
     A single directory is loaded exactly as `load_directory` would. Otherwise files
     are keyed by path, and one-list-one-owner holds across everything named.
     """
     if len(paths) == 1 and paths[0].is_dir():
-        return load_directory(paths[0])
+        return load_directory(paths[0], allowlists)
     raws: dict[str, RawFile] = {}
     directory_problems: list[Problem] = []
     for path in paths:
@@ -125,7 +131,7 @@ def load_paths(paths: Sequence[Path]) -> Catalog:
             found = (read_file(path, str(path)),)
         for raw in found:
             raws.setdefault(raw.key, raw)
-    return _catalog(None, tuple(raws.values()), tuple(directory_problems))
+    return _catalog(None, tuple(raws.values()), tuple(directory_problems), allowlists)
 
 
 def _path_key(directory: Path) -> Callable[[str], str]:
@@ -136,9 +142,12 @@ def _path_key(directory: Path) -> Callable[[str], str]:
 
 
 def _catalog(
-    directory: Path | None, raws: Sequence[RawFile], directory_problems: tuple[Problem, ...]
+    directory: Path | None,
+    raws: Sequence[RawFile],
+    directory_problems: tuple[Problem, ...],
+    allowlists: Allowlists,
 ) -> Catalog:
-    candidates = sorted((_candidate(raw) for raw in raws), key=lambda c: c.raw.key)
+    candidates = sorted((_candidate(raw, allowlists) for raw in raws), key=lambda c: c.raw.key)
     _refuse_clashes(candidates)
     files: dict[str, FileResult] = {}
     destinations: dict[str, LoadedDestination] = {}
@@ -147,7 +156,7 @@ def _catalog(
         raw = candidate.raw
         loaded = None
         if candidate.definition is not None and not candidate.problems and raw.digest:
-            loaded = LoadedDestination(candidate.definition, raw.path, raw.digest)
+            loaded = LoadedDestination(candidate.definition, raw.path, raw.digest, allowlists)
             destinations[loaded.name] = loaded
         own = sorted_problems(candidate.problems)
         files[raw.key] = FileResult(raw.path, raw.digest, loaded, own)
@@ -162,11 +171,13 @@ def _catalog(
     )
 
 
-def _candidate(raw: RawFile) -> _Candidate:
+def _candidate(raw: RawFile, allowlists: Allowlists) -> _Candidate:
     if raw.text is None:
         return _Candidate(raw, None, {}, list(raw.problems))
     document = read_yaml(raw.text, str(raw.path))
     definition, problems = validate(document, str(raw.path))
+    if definition is not None:
+        problems = (*problems, *refusals(definition, document.nodes, raw.path, allowlists))
     return _Candidate(raw, definition, document.nodes, list(problems))
 
 

@@ -3,8 +3,9 @@
 Messages name the file, the line and column and the rule broken. They never carry
 a value read from the file: a file linked to `/proc/self/environ` or holding an
 inline API key must not have its content printed back. Only key names are shown
-(a misspelt key is the whole point of the message), escaped, length-capped and
-masked when they look like a SendGrid key.
+(a misspelt key is the whole point of the message), and the names, paths and URLs
+an allowlist refused (which variable or path is the point of that message); both
+escaped, length-capped and masked when they look like a SendGrid key.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 _SENDGRID_KEY = re.compile(r"SG\.[\w-]+(?:\.[\w-]+)?")
 _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _MAX_KEY_CHARS = 64
+_MAX_VALUE_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,19 @@ def describe_key(key: object) -> str:
     if _PLAIN_KEY.match(key):
         return f"'{key}'"
     return json.dumps(key)
+
+
+def describe_value(value: str) -> str:
+    """A name or path from the file, shown because the message is about it (an environment
+    variable, a secret's path, a URL): as written when plain, else escaped; capped; masked
+    when it looks like a SendGrid key."""
+    if len(value) > _MAX_VALUE_CHARS:
+        return f"a value of {len(value)} characters"
+    if _SENDGRID_KEY.search(value):
+        return "a value shaped like an API key"
+    if value.isprintable() and not any(c.isspace() for c in value):
+        return value
+    return json.dumps(value)
 
 
 def format_path(path: Iterable[str | int]) -> str:

@@ -64,14 +64,14 @@ def _problem(detail: ErrorDetails, nodes: Mapping[DataPath, NodeInfo], file: str
     about_key = bool(loc) and loc[-1] == "[key]"
     path: DataPath = loc[:-1] if about_key else loc
     node = nodes.get(path)
-    place = _place(path, node, nodes, entry=about_key or detail["type"] == "extra_forbidden")
+    place = place_of(path, node, nodes, entry=about_key or detail["type"] == "extra_forbidden")
     message = _message(detail, path, node)
     if about_key:
         message = f"invalid key: {message}"
     return Problem(file, place.line, place.column, f"{format_path(path)}: {mask_secrets(message)}")
 
 
-def _place(
+def place_of(
     path: DataPath, node: NodeInfo | None, nodes: Mapping[DataPath, NodeInfo], *, entry: bool
 ) -> Place:
     """The node itself if it exists (its key for key errors and mappings), else its nearest

@@ -64,7 +64,11 @@ class SegmentReader:
                 return await self._stage()
             if await in_thread(self._worth_verifying):
                 self.staged, digest = await in_thread(
-                    verify_segments, self.spec, self.builder, base_dir=self.base_dir
+                    verify_segments,
+                    self.spec,
+                    self.builder,
+                    base_dir=self.base_dir,
+                    allowlists=self.loaded.allowlists,
                 )
                 if digest.count <= self.spec.limits.max_profiles:
                     self._digest = digest
@@ -80,7 +84,12 @@ class SegmentReader:
         self._known = self._digest = None
         self.how = "staged"
         self.staged = await in_thread(
-            stage_segments, self.session, self.spec, self.builder, base_dir=self.base_dir
+            stage_segments,
+            self.session,
+            self.spec,
+            self.builder,
+            base_dir=self.base_dir,
+            allowlists=self.loaded.allowlists,
         )
         return self.staged
 
@@ -95,7 +104,11 @@ class SegmentReader:
                 await self._stage()
                 return False
             self.staged, self._digest = await in_thread(
-                verify_segments, self.spec, self.builder, base_dir=self.base_dir
+                verify_segments,
+                self.spec,
+                self.builder,
+                base_dir=self.base_dir,
+                allowlists=self.loaded.allowlists,
             )
             self.how = "verified"
         if self._digest is not None:

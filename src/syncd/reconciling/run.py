@@ -10,10 +10,12 @@ from dataclasses import replace
 
 import aiohttp
 
+from syncd.allowlists import NotAllowed
 from syncd.clock import SYSTEM_CLOCK, Clock
 from syncd.contacts import ContactBuilder, Outgoing
-from syncd.credentials import read_secret
+from syncd.credentials import fetch_secret, read_secret
 from syncd.errors import (
+    DefinitionError,
     GuardTripped,
     PermanentError,
     SendGridUnavailable,
@@ -142,7 +144,7 @@ class Reconciler:
         reader = SegmentReader(session, loaded, builder)
         report.staged = await reader.read()
         progress("staged", profiles=report.staged.profiles, rows=report.staged.rows)
-        client, key_id = self._client(loaded)
+        client, key_id = await self._client(loaded)
         hint = spec.sendgrid.api_key.describe()
         checked = await self.preflight.check(client, spec, key_id=key_id, hint=hint)
         binding = checked.binding
@@ -242,17 +244,31 @@ class Reconciler:
         if record is not None:
             await in_thread(session.mark_in_sync, record)
 
-    def _client(self, loaded: LoadedDestination) -> tuple[SendGridClient, str]:
+    async def _client(self, loaded: LoadedDestination) -> tuple[SendGridClient, str]:
         """The client for a destination's key, and the key's identity (a hash)."""
         sendgrid = loaded.definition.spec.sendgrid
         ref = sendgrid.api_key
         hint = ref.describe()
         base_dir = loaded.path.parent
+        allowlists = loaded.allowlists
+        if sendgrid.base_url is not None:  # checked when loaded; the key must never follow it
+            try:
+                allowlists.check_sendgrid_url(sendgrid.base_url)
+            except NotAllowed as refused:
+                message = f"spec.sendgrid.baseUrl: {sendgrid.base_url} {refused}"
+                raise DefinitionError(message) from None
+        what = "spec.sendgrid.apiKey"
+        key = await fetch_secret(ref, base_dir=base_dir, what=what, allowlists=allowlists)
+        first = [key]
 
         def api_key() -> str:
-            return read_secret(ref, base_dir=base_dir, what="spec.sendgrid.apiKey")
+            # The first call takes the key read off the loop; a re-read after a 401 is
+            # bounded and never waits (a FIFO or a device is refused at once).
+            if first:
+                return first.pop()
+            return read_secret(ref, base_dir=base_dir, what=what, allowlists=allowlists)
 
-        key_id = hashlib.sha256(api_key().encode()).hexdigest()
+        key_id = hashlib.sha256(key.encode()).hexdigest()
         http = SendGridHttp(
             self.http,
             self.settings.sendgrid_base_url or sendgrid.base_url or DEFAULT_BASE_URL,

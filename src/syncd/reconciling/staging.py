@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from syncd.allowlists import Allowlists
 from syncd.contacts import ContactBuilder
 from syncd.destinations import Spec
 from syncd.ledger import LedgerSession, Rejection
@@ -60,10 +61,10 @@ def rereadable(spec: Spec) -> bool:
 
 
 def _keyed_rows(
-    spec: Spec, builder: ContactBuilder, staged: Staged, base_dir: Path
+    spec: Spec, builder: ContactBuilder, staged: Staged, base_dir: Path, allowlists: Allowlists
 ) -> Iterator[tuple[str, int, bytes, int, int]]:
     for index, segment in enumerate(spec.segments):
-        source = open_segment(segment, base_dir=base_dir)
+        source = open_segment(segment, base_dir=base_dir, allowlists=allowlists)
         for number, values in source.rows(builder.columns):
             staged.rows += 1
             if isinstance(values, BadRow):
@@ -77,14 +78,14 @@ def _keyed_rows(
 
 
 def verify_segments(
-    spec: Spec, builder: ContactBuilder, *, base_dir: Path
+    spec: Spec, builder: ContactBuilder, *, base_dir: Path, allowlists: Allowlists
 ) -> tuple[Staged, Digest]:
     """Read without staging: what `Digest` needs to tell "nothing changed"."""
     staged = Staged()
     count = low = high = rows = 0
     raw_print = builder.raw_print
     for segment in spec.segments:
-        source = open_segment(segment, base_dir=base_dir)
+        source = open_segment(segment, base_dir=base_dir, allowlists=allowlists)
         for number, values in source.rows(builder.columns):
             rows += 1
             if isinstance(values, BadRow):
@@ -103,7 +104,12 @@ def verify_segments(
 
 
 def stage_segments(
-    session: LedgerSession, spec: Spec, builder: ContactBuilder, *, base_dir: Path
+    session: LedgerSession,
+    spec: Spec,
+    builder: ContactBuilder,
+    *,
+    base_dir: Path,
+    allowlists: Allowlists,
 ) -> Staged:
     """Fill the snapshot with this run's desired contacts; the first segment wins a duplicate.
 
@@ -115,7 +121,7 @@ def stage_segments(
     limit = spec.limits.max_profiles
     next_check = limit
     chunk: list[tuple[str, int, bytes, int, int]] = []
-    for row in _keyed_rows(spec, builder, staged, base_dir):
+    for row in _keyed_rows(spec, builder, staged, base_dir, allowlists):
         chunk.append(row)
         if len(chunk) >= STAGE_CHUNK:
             session.stage(chunk)

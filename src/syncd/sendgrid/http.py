@@ -22,6 +22,7 @@ import orjson
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from syncd import failpoints
+from syncd.allowlists import same_origin
 from syncd.errors import SendGridRejected, SendGridUnavailable
 from syncd.logs import get_logger, scrub
 from syncd.metrics import Metrics
@@ -184,7 +185,7 @@ class SendGridHttp:
         params: Mapping[str, str] | None,
     ) -> Reply:
         headers = {"Accept": "application/json", "User-Agent": "syncd"}
-        if url.startswith(self.base_url):
+        if same_origin(url, self.base_url):  # never a download link on another origin
             headers["Authorization"] = f"Bearer {self._key}"
         if body is not None:
             headers["Content-Type"] = "application/json"

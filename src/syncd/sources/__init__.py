@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from syncd.allowlists import Allowlists, NotAllowed
 from syncd.credentials import read_secret
 from syncd.destinations import CsvSource, JsonlSource, PostgresSource, Segment, SqliteSource
+from syncd.errors import SourceInvalid
 from syncd.sources.base import BadRow, Row, RowSource
 from syncd.sources.files import CsvFile, JsonLinesFile, content_print
 from syncd.sources.sqlite import SqliteQuery
@@ -29,13 +31,19 @@ def files_print(segments: list[Segment], *, base_dir: Path) -> str | None:
     return "-".join(prints)
 
 
-def open_segment(segment: Segment, *, base_dir: Path) -> RowSource:
-    """The reader for one segment; relative paths resolve against the destination file."""
+def open_segment(segment: Segment, *, base_dir: Path, allowlists: Allowlists) -> RowSource:
+    """The reader for one segment; relative paths resolve against the destination file.
+
+    A file source is opened by its real path, which must be inside SYNCD_SOURCE_DIRS:
+    checked again here because a link may have been swapped in since the file loaded.
+    """
     options = segment.source.options
 
     def local(path: str) -> Path:
-        candidate = Path(path)
-        return candidate if candidate.is_absolute() else base_dir / candidate
+        try:
+            return allowlists.source_file(path, base_dir)
+        except NotAllowed as refused:
+            raise SourceInvalid(f"segment {segment.name}: {path} {refused}") from None
 
     if isinstance(options, CsvSource):
         return CsvFile(local(options.path), delimiter=options.delimiter, encoding=options.encoding)
@@ -46,7 +54,12 @@ def open_segment(segment: Segment, *, base_dir: Path) -> RowSource:
     if isinstance(options, PostgresSource):
         from syncd.sources.postgres import PostgresQuery  # psycopg only for those who use it
 
-        dsn = read_secret(options.dsn, base_dir=base_dir, what=f"segment {segment.name} dsn")
+        dsn = read_secret(
+            options.dsn,
+            base_dir=base_dir,
+            what=f"segment {segment.name} dsn",
+            allowlists=allowlists,
+        )
         return PostgresQuery(
             dsn, options.query, statement_timeout=options.statement_timeout, name=segment.name
         )

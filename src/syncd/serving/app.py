@@ -1,24 +1,26 @@
-"""The admin server: health, readiness, metrics, status JSON and on-demand runs.
+"""The routes: health, readiness, metrics, status JSON and on-demand runs.
 
 `/healthz` answers as long as the event loop does (it touches nothing else), so a
 SendGrid or database outage never gets the pod killed. `/readyz` needs the
-catalog loaded and the ledger reachable. POST routes require the bearer token
-when `SYNCD_ADMIN_TOKEN` is set.
+catalog loaded and the ledger reachable. The admin application has every route;
+the metrics application (SYNCD_METRICS_LISTEN) only /metrics, /healthz and
+/readyz, and never takes a token. Every JSON answer passes the scrubber.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hmac
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from syncd.logs import get_logger
+from syncd.logs import get_logger, scrub_data
 from syncd.metrics import Metrics
 from syncd.scheduling import Scheduler, Suspended, UnknownDestination
+from syncd.serving.auth import AdminGate, problem
+from syncd.serving.listening import MAX_BODY_BYTES
 
 log = get_logger("syncd.serving")
 
@@ -28,11 +30,12 @@ Readiness = Callable[[], Awaitable[str | None]]
 SCHEDULER = web.AppKey("scheduler", Scheduler)
 METRICS = web.AppKey("metrics", Metrics)
 READY: web.AppKey[Readiness] = web.AppKey("ready")
-TOKEN = web.AppKey("token", str)
+GATE = web.AppKey("gate", AdminGate)
 
 
-def _problem(status: int, message: str) -> web.Response:
-    return web.json_response({"error": message}, status=status)
+def answer(body: Any, status: int = 200) -> web.Response:
+    """A JSON answer: statuses carry error texts, which may quote a secret or an address."""
+    return web.json_response(scrub_data(body), status=status)
 
 
 async def healthz(_: web.Request) -> web.Response:
@@ -42,7 +45,7 @@ async def healthz(_: web.Request) -> web.Response:
 async def readyz(request: web.Request) -> web.Response:
     why_not = await request.app[READY]()
     if why_not:
-        return web.json_response({"status": "not ready", "reason": why_not}, status=503)
+        return answer({"status": "not ready", "reason": why_not}, status=503)
     return web.json_response({"status": "ready"})
 
 
@@ -54,65 +57,54 @@ async def metrics(request: web.Request) -> web.Response:
 
 
 async def destinations(request: web.Request) -> web.Response:
-    return web.json_response(request.app[SCHEDULER].statuses())
+    return answer(request.app[SCHEDULER].statuses())
 
 
 async def destination(request: web.Request) -> web.Response:
     name = request.match_info["name"]
     try:
-        return web.json_response(request.app[SCHEDULER].status(name))
+        return answer(request.app[SCHEDULER].status(name))
     except UnknownDestination:
-        return _problem(404, f"no destination named {name!r}")
+        return answer({"error": f"no destination named {name!r}"}, status=404)
 
 
 async def trigger(request: web.Request) -> web.Response:
-    token = request.app[TOKEN]
-    if token:
-        given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-        if not hmac.compare_digest(given.encode(), token.encode()):
-            return _problem(401, "a valid bearer token (SYNCD_ADMIN_TOKEN) is required")
     name = request.match_info["name"]
     allow = request.query.get("allowRemovals", "false").lower() in ("1", "true", "yes")
+    refused = await request.app[GATE].refusal(request, removals=allow)
+    if refused is not None:
+        log.warning("sync.refused", destination=name, allow_removals=allow, status=refused.status)
+        return refused
     try:
         request_id = request.app[SCHEDULER].trigger(name, allow_removals=allow)
     except UnknownDestination:
-        return _problem(404, f"no destination named {name!r}")
+        return problem(404, f"no destination named {name!r}")
     except Suspended:
-        return _problem(409, f"{name} is suspended (spec.suspend: true); resume it first")
+        return problem(409, f"{name} is suspended (spec.suspend: true); resume it first")
     log.info("sync.requested", destination=name, request=request_id, allow_removals=allow)
     body: dict[str, Any] = {"destination": name, "request": request_id, "allowRemovals": allow}
-    return web.json_response(body, status=202)
+    return answer(body, status=202)
 
 
-def build_app(
-    scheduler: Scheduler,
-    registry: Metrics,
-    ready: Readiness,
-    *,
-    token: str | None,
-) -> web.Application:
-    app = web.Application()
-    app[SCHEDULER] = scheduler
+def build_metrics_app(registry: Metrics, ready: Readiness) -> web.Application:
+    """Metrics and health only: safe to expose to Prometheus and the kubelet."""
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[METRICS] = registry
     app[READY] = ready
-    app[TOKEN] = token or ""
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
+    return app
+
+
+def build_app(
+    scheduler: Scheduler, registry: Metrics, ready: Readiness, *, gate: AdminGate
+) -> web.Application:
+    """Every route: status for whoever reaches the port, changes for who holds the token."""
+    app = build_metrics_app(registry, ready)
+    app[SCHEDULER] = scheduler
+    app[GATE] = gate
     app.router.add_get("/v1/destinations", destinations)
     app.router.add_get("/v1/destinations/{name}", destination)
     app.router.add_post("/v1/destinations/{name}/sync", trigger)
     return app
-
-
-async def serve(app: web.Application, listen: str) -> web.AppRunner:
-    host, _, port = listen.rpartition(":")
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
-    await runner.setup()
-    site = web.TCPSite(runner, host.strip("[]") or "127.0.0.1", int(port))
-    try:
-        await site.start()
-    except BaseException:
-        await runner.cleanup()
-        raise
-    return runner

@@ -1,0 +1,31 @@
+"""The admin server: health, readiness, metrics, status JSON and on-demand runs.
+
+```
+app          the routes; every JSON answer scrubbed
+auth         who may change something: the token, constant-time, slowed after failures
+host_token   the token the CLI on the daemon's host uses when none is configured
+listening    a socket per application, with connection, head and body limits
+```
+"""
+
+from syncd.serving.app import Readiness, build_app, build_metrics_app
+from syncd.serving.auth import AdminGate
+from syncd.serving.host_token import (
+    create_host_token,
+    host_token_path,
+    read_host_token,
+    remove_host_token,
+)
+from syncd.serving.listening import Listener
+
+__all__ = [
+    "AdminGate",
+    "Listener",
+    "Readiness",
+    "build_app",
+    "build_metrics_app",
+    "create_host_token",
+    "host_token_path",
+    "read_host_token",
+    "remove_host_token",
+]

@@ -1,0 +1,114 @@
+"""Who may change something through the admin server.
+
+Requests that change something (`POST /v1/destinations/{name}/sync`) need
+`Authorization: Bearer <token>` whenever a token is configured (SYNCD_ADMIN_TOKEN; a
+server beyond loopback cannot start without one). Lifting the removal guard
+(`allowRemovals=true`) needs a valid token in every configuration: without
+SYNCD_ADMIN_TOKEN, only the host token (`host_token`) the daemon wrote for the CLI
+on its own host.
+
+Tokens are compared in constant time. A header that is not UTF-8 or holds control
+characters is a 400, never an error page. After a wrong token the answer waits
+(FAILURE_DELAY, longer for each further failure from the same address while the
+previous ones still wait), so guesses from one address go one a second, without
+holding any other request; every refusal is counted in
+`syncd_admin_auth_failures_total{reason}`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+from syncd.metrics import Metrics
+
+FAILURE_DELAY = 1.0
+"""Seconds an answer to a wrong token waits; failures from one address queue up."""
+MAX_TRACKED_ADDRESSES = 10_000
+
+REMOVALS_REFUSED = (
+    "allowRemovals=true needs a valid token: set SYNCD_ADMIN_TOKEN for the daemon and "
+    "send it as Authorization: Bearer <token>, or run `syncd sync NAME --allow-removals` "
+    "on the daemon's host"
+)
+UNAUTHORIZED = (
+    "a valid token (SYNCD_ADMIN_TOKEN) is required, sent as Authorization: Bearer <token>"
+)
+
+
+def problem(status: int, message: str) -> web.Response:
+    response = web.json_response({"error": message}, status=status)
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="syncd"'
+    return response
+
+
+@dataclass
+class _Penalties:
+    """When each client address may next be answered after a wrong token."""
+
+    delay: float
+    until: dict[str, float] = field(default_factory=dict)
+
+    async def wait(self, address: str) -> None:
+        now = asyncio.get_running_loop().time()
+        if len(self.until) >= MAX_TRACKED_ADDRESSES:
+            self.until = {a: t for a, t in self.until.items() if t > now}
+        until = max(now, self.until.get(address, 0.0)) + self.delay
+        self.until[address] = until
+        await asyncio.sleep(until - now)
+
+
+class AdminGate:
+    """Decides whether a request that changes something may go ahead."""
+
+    def __init__(
+        self,
+        metrics: Metrics,
+        *,
+        token: str | None,
+        host_token: str | None = None,
+        failure_delay: float = FAILURE_DELAY,
+    ) -> None:
+        self.metrics = metrics
+        self.token = token or None
+        self.host_token = host_token or None
+        self.penalties = _Penalties(failure_delay)
+
+    async def refusal(self, request: web.Request, *, removals: bool) -> web.Response | None:
+        """None when the request may go ahead, else the answer that refuses it."""
+        if self.token is None and not removals:
+            return None  # loopback only (enforced at start): an ordinary run, no token needed
+        expected = self.token or self.host_token
+        status, why = (401, UNAUTHORIZED) if self.token else (403, REMOVALS_REFUSED)
+        header = request.headers.get("Authorization")
+        if header is None:
+            self.metrics.admin_auth_failures.labels(reason="missing").inc()
+            return problem(status, why)
+        given = _bearer(header)
+        if given is None:
+            self.metrics.admin_auth_failures.labels(reason="malformed").inc()
+            return problem(400, "malformed Authorization header: send Bearer <token>")
+        if expected is None or not hmac.compare_digest(given, expected.encode()):
+            self.metrics.admin_auth_failures.labels(reason="invalid").inc()
+            await self.penalties.wait(request.remote or "")
+            return problem(status, why)
+        return None
+
+
+def _bearer(header: str) -> bytes | None:
+    """The credentials of `Bearer <credentials>`; b"" when the scheme is another or missing
+    (a wrong token); None when the header is not text at all."""
+    try:
+        raw = header.encode("utf-8")  # a byte that is not UTF-8 arrives as a lone surrogate
+    except UnicodeEncodeError:
+        return None
+    if any(c < 0x20 or c == 0x7F for c in raw if c != 0x09):
+        return None
+    scheme, _, credentials = header.strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return b""
+    return credentials.strip().encode("utf-8")

@@ -1,0 +1,78 @@
+"""The one scrubber knows every part of a secret, and masks addresses unless told not to."""
+
+from __future__ import annotations
+
+import io
+import sys
+from urllib.parse import quote
+
+import pytest
+
+from syncd.cli.output import ScrubbedStream, addresses_shown, scrubbed_output
+from syncd.logs import email_token, register_secret, scrub, scrub_data
+
+PASSWORD = "Pa%ss w0rd!CANARY"  # a `%` that is no escape, and a space
+
+
+def test_a_dsn_password_is_masked_as_written_decoded_and_encoded() -> None:
+    register_secret(f"postgresql://reader:{PASSWORD}@warehouse.internal:5432/marts")
+    encoded = quote(PASSWORD, safe="")
+
+    for text in (
+        f'invalid percent-encoded token: "{PASSWORD}"',
+        f"password was {encoded}",
+        f"postgresql://reader:{PASSWORD}@warehouse.internal:5432/marts",
+    ):
+        assert "CANARY" not in scrub(text), text
+        assert "w0rd" not in scrub(text), text
+
+
+def test_a_keyword_dsn_and_a_query_password_are_masked_too() -> None:
+    register_secret("host=db user=u password='quoted pw CANARY2' dbname=x")
+    register_secret("postgresql://db/x?user=u&password=query%20pw%20CANARY3")
+
+    assert scrub("server said: quoted pw CANARY2") == "server said: ***"
+    assert scrub("rejected query pw CANARY3") == "rejected ***"
+    assert scrub("rejected query%20pw%20CANARY3") == "rejected ***"
+
+
+def test_values_shorter_than_six_characters_are_not_registered() -> None:
+    register_secret("abc12")
+    assert scrub("abc12 stays") == "abc12 stays"
+
+
+def test_addresses_are_masked_unless_the_caller_keeps_them() -> None:
+    register_secret("SG.secret-kept-out.of-every-output")
+    text = "Ada@Example.com bounced (SG.secret-kept-out.of-every-output)"
+
+    assert scrub(text) == f"{email_token('ada@example.com')} bounced (***)"
+    assert scrub(text, addresses=False) == "Ada@Example.com bounced (***)"
+
+
+def test_json_data_is_scrubbed_keys_and_values() -> None:
+    body = {"error": "ada@example.com: x", "items": [{"ada@example.com": 1}], "n": 3}
+
+    scrubbed = scrub_data(body)
+
+    token = email_token("ada@example.com")
+    assert scrubbed == {"error": f"{token}: x", "items": [{token: 1}], "n": 3}
+
+
+def test_the_cli_streams_scrub_what_any_print_writes(capsys: pytest.CaptureFixture[str]) -> None:
+    register_secret("admin-token-CANARY4")
+    with scrubbed_output():
+        print("token admin-token-CANARY4 for ada@example.com")
+        print("oops admin-token-CANARY4", file=sys.stderr)
+        with addresses_shown():
+            print("rejected: ada@example.com admin-token-CANARY4")
+    out, err = capsys.readouterr()
+    assert out == (
+        f"token *** for {email_token('ada@example.com')}\nrejected: ada@example.com ***\n"
+    )
+    assert err == "oops ***\n"
+
+
+def test_a_scrubbed_stream_is_a_terminal_when_its_stream_is() -> None:
+    stream = ScrubbedStream(io.StringIO())
+    assert not stream.isatty()
+    assert stream.write("x") == 1
