@@ -134,7 +134,11 @@ BAD_SOURCES = (
         csv("../sources/bad-values.csv"),
         rejected=(
             (3, "first_name is longer than 50 characters (80)"),
-            (4, "custom field orders (Number): value is not a valid Number"),
+            (
+                4,
+                'custom field orders (Number): "lots" is not a number; write digits with an '
+                "optional sign, decimal point and exponent (e.g. -12, 4.5, 1e3)",
+            ),
             (5, "email is empty"),
         ),
         sent=2,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from email_validator import SPECIAL_USE_DOMAIN_NAMES
+from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 
 # Plain ASCII addresses that email-validator certainly accepts: letters, digits and
 # `_+-` in dot-separated local atoms; a host of LDH labels under a letters-only top-level
@@ -22,3 +22,20 @@ def plainly_valid(email: str) -> bool:
     if len(local) > 64 or "xn--" in domain:
         return False
     return domain.rpartition(".")[2] not in SPECIAL_USE_DOMAIN_NAMES
+
+
+def refusal(email: str) -> str | None:
+    """Why SendGrid would refuse this trimmed, lower-cased address, or None."""
+    if plainly_valid(email):
+        return None
+    try:
+        validate_email(
+            email,
+            check_deliverability=False,
+            allow_smtputf8=False,
+            allow_quoted_local=False,
+            allow_domain_literal=False,
+        )
+    except EmailNotValidError as error:
+        return f"email is not a valid address: {error}"
+    return None

@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
 from functools import cached_property
-from typing import Any
+from typing import Any, Final
 
 import orjson
-from email_validator import EmailNotValidError, validate_email
 
-from syncd.contacts.addresses import plainly_valid
+from syncd.contacts.addresses import refusal
 from syncd.contacts.building import compact, fingerprint
+from syncd.contacts.values import CONVERTERS, Refused, Typed, text
 from syncd.destinations import Mapping as FieldMapping
+
+# How Date values are written, recorded with each Date field's id in the ledger (`ids`).
+# Before it existed dates went out as the source wrote them: a destination that sent
+# dates then has its contacts sent once more, in this format.
+DATE_FORMAT: Final = "MM/DD/YYYY"
 
 
 @dataclass(frozen=True)
 class CustomField:
     id: str
-    type: str  # Text | Number | Date
+    type: str  # Text | Number | Date (FieldType in the custom fields spec)
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,9 @@ class FieldBinding:
     `generation` changes when a custom field used before got another id or type (see
     the ledger's `field_generation`): the digest, stored with every acknowledged
     contact, then differs and everyone is sent again. Mapping a new field does not.
+    The "type" `ids` gives the ledger is the format values are sent in: a Date field's
+    is `Date MM/DD/YYYY`, so a field whose dates were sent in another format (as earlier
+    versions did) counts as changed, once.
     """
 
     list_id: str
@@ -41,7 +47,11 @@ class FieldBinding:
         return fingerprint(orjson.dumps([self.list_id, self.generation]))
 
     def ids(self) -> dict[str, tuple[str, str]]:
-        return {name: (field.id, field.type) for name, field in self.custom_fields.items()}
+        return {name: (field.id, _format(field.type)) for name, field in self.custom_fields.items()}
+
+
+def _format(field_type: str) -> str:
+    return f"{field_type} {DATE_FORMAT}" if field_type == "Date" else field_type
 
 
 class UnknownCustomFieldsError(ValueError):
@@ -66,59 +76,35 @@ def bind_fields(
     return FieldBinding(list_id, {name: by_lower[name.lower()][1] for name in wanted})
 
 
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
-_US_DATE = re.compile(r"^\d{1,2}/\d{1,2}/\d{4}$")
-
-
-def _typed(value: str, field: CustomField) -> str | int | float:
-    if value == "" or field.type == "Text":
-        return value
-    if field.type == "Number":
-        number = float(value)
-        if number != number or number in (float("inf"), float("-inf")):
-            raise ValueError("not a finite number")
-        return int(number) if number.is_integer() and "e" not in value.lower() else number
-    if field.type == "Date":
-        if _US_DATE.match(value):
-            datetime.strptime(value, "%m/%d/%Y")
-        elif _ISO_DATE.match(value):
-            if len(value) == 10:
-                date.fromisoformat(value)
-            else:
-                datetime.fromisoformat(value)
-        else:
-            raise ValueError("not a date (YYYY-MM-DD, an ISO 8601 timestamp or MM/DD/YYYY)")
-        return value
-    return value
-
-
 class Outgoing:
-    """Turns staged payloads into what SendGrid receives, rejecting what it would refuse."""
+    """Turns staged payloads into what SendGrid receives, or the reason it would refuse them.
+
+    Custom values are typed here, where the field types are known: a blank Number or Date
+    is left out (SendGrid refuses `""` there, or may), a blank Text goes out as `""`."""
 
     def __init__(self, binding: FieldBinding, mapping: FieldMapping) -> None:
         self.binding = binding
         self._blank = {field: "" for field in mapping.reserved() if field != "email"}
+        self._custom = tuple(
+            (name, field.id, field.type, CONVERTERS.get(field.type, text))
+            for name, field in binding.custom_fields.items()
+        )
 
     def encode(self, payload: bytes) -> bytes | str:
+        """The bytes of this contact in an upsert body, or why it is refused. Never raises."""
         contact: dict[str, Any] = self._blank | orjson.loads(payload)
-        if not plainly_valid(contact["email"]):
-            try:
-                validate_email(
-                    contact["email"],
-                    check_deliverability=False,
-                    allow_smtputf8=False,
-                    allow_quoted_local=False,
-                    allow_domain_literal=False,
-                )
-            except EmailNotValidError as error:
-                return f"email is not a valid address: {error}"
+        reason = refusal(contact["email"])
+        if reason is not None:
+            return reason
         values = contact.pop("custom_fields", {})
-        if self.binding.custom_fields:
-            by_id: dict[str, str | int | float] = {}
-            for name, field in self.binding.custom_fields.items():
+        if self._custom:
+            by_id: dict[str, Typed] = {}
+            for name, field_id, field_type, convert in self._custom:
                 try:
-                    by_id[field.id] = _typed(values.get(name, ""), field)
-                except ValueError:
-                    return f"custom field {name} ({field.type}): value is not a valid {field.type}"
+                    value = convert(values.get(name, ""))
+                except Refused as refused:
+                    return f"custom field {name} ({field_type}): {refused}"
+                if value is not None:
+                    by_id[field_id] = value
             contact["custom_fields"] = by_id
         return compact(orjson.dumps(contact))
