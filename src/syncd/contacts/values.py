@@ -17,6 +17,7 @@ from typing import Final
 # A double holds every integer up to 2^53 exactly, and not all of them beyond: SendGrid
 # stores Number fields as doubles (its legacy docs allowed "309 digits", a double's range).
 MAX_EXACT_INTEGER: Final = 2**53
+_EXACT_DIGITS: Final = len(str(MAX_EXACT_INTEGER))
 # SendGrid's legacy docs limited text custom fields in bytes (sendgrid/docs PR 2921); the
 # current API documents no limit, so this is a safe choice, not SendGrid's documented one.
 TEXT_MAX_BYTES: Final = 1000
@@ -51,6 +52,8 @@ def number(text: str) -> int | float | None:
     """A JSON integer when the text is an integer, a float otherwise; blank: left out."""
     if not text:
         return None
+    if len(text) < _EXACT_DIGITS and text.isascii() and text.isdigit():  # most numbers
+        return int(text)
     if not _NUMBER.fullmatch(text):
         raise Refused(f"{shown(text)} {NOT_A_NUMBER}")
     if "e" not in text and "E" not in text:
@@ -66,7 +69,7 @@ def number(text: str) -> int | float | None:
 def _integer(whole: str, text: str) -> int:
     digits = whole.lstrip("+-").lstrip("0")
     # The length first: int() of thousands of digits is slow, and refused beyond 4,300.
-    if len(digits) > len(str(MAX_EXACT_INTEGER)) or int(digits or "0") > MAX_EXACT_INTEGER:
+    if len(digits) > _EXACT_DIGITS or int(digits or "0") > MAX_EXACT_INTEGER:
         raise Refused(
             f"{shown(text)} is beyond ±2^53 (9,007,199,254,740,992), the largest integer "
             "a double holds exactly: SendGrid could not store it as written"
@@ -82,23 +85,24 @@ def calendar_date(text: str) -> str | None:
     if not text:
         return None
     if iso := _ISO_DATE.fullmatch(text):
-        year, month, day = int(iso[1]), int(iso[2]), int(iso[3])
-        hour, minute, second, offset_hours, offset_minutes = (
-            int(part or 0) for part in iso.groups()[3:]
-        )
-        if hour > 23 or minute > 59 or second > 59 or offset_hours > 23 or offset_minutes > 59:
-            raise Refused(f"{shown(text)} {NOT_A_DATE} (its time is not a time of day)")
+        if (iso.lastindex or 0) > 3:
+            hour, minute, second, offset_hours, offset_minutes = (
+                int(part or 0) for part in iso.groups()[3:]
+            )
+            if hour > 23 or minute > 59 or second > 59 or offset_hours > 23 or offset_minutes > 59:
+                raise Refused(f"{shown(text)} {NOT_A_DATE} (its time is not a time of day)")
+        year, month, day = iso[1], iso[2], iso[3]
     elif us := _US_DATE.fullmatch(text):
-        month, day, year = int(us[1]), int(us[2]), int(us[3])
-        if month > 12:  # most likely DD/MM/YYYY
+        month, day, year = us[1].zfill(2), us[2].zfill(2), us[3]
+        if month > "12":  # most likely DD/MM/YYYY
             raise Refused(f"{shown(text)} {NOT_A_DATE} (the month comes first)")
     else:
         raise Refused(f"{shown(text)} {NOT_A_DATE}")
     try:
-        date(year, month, day)
+        date.fromisoformat(f"{year}-{month}-{day}")  # the ASCII digits matched above
     except ValueError:
         raise Refused(f"{shown(text)} {NOT_A_DATE} (there is no such day)") from None
-    return f"{month:02d}/{day:02d}/{year:04d}"
+    return f"{month}/{day}/{year}"
 
 
 def text(value: str) -> str:
