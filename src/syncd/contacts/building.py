@@ -9,6 +9,8 @@ from typing import Any
 import orjson
 import xxhash
 
+from syncd.contacts.addresses import address_key
+from syncd.contacts.values import Refused
 from syncd.destinations import Mapping as FieldMapping
 
 # SendGrid's maxLength per reserved field (ContactRequest in the contacts spec);
@@ -72,14 +74,27 @@ class ContactBuilder:
     def key(self, values: list[Any]) -> tuple[str, int, bytes] | str:
         """(email, raw fingerprint, encoded values) for one row, or why it is refused.
 
-        The email is only trimmed and lower-cased here; `build` checks the rest."""
+        The email is only keyed here (`address_key`: for an ASCII address, trimmed and
+        lower-cased); `build` and `Outgoing.encode` check the rest. Never raises."""
         email = values[self._email]
         if type(email) is not str:
             email = _text(email)
-        email = email.strip().lower()
+        if email.isascii():
+            email = email.strip().lower()
+        else:
+            try:
+                email = address_key(email)
+            except Refused as refused:
+                return str(refused)
         if not email:
             return "email is empty"
-        encoded = compact(orjson.dumps(values, default=str))
+        try:
+            encoded = compact(orjson.dumps(values, default=str))
+        except TypeError:  # orjson.JSONEncodeError: rare values; see `_writable`
+            try:
+                encoded = compact(orjson.dumps(_writable(values, self.columns), default=str))
+            except Refused as refused:
+                return str(refused)
         raw = xxhash.xxh3_64_intdigest(encoded, self._seed)
         return email, raw - _WRAP if raw >= _SIGN else raw, encoded
 
@@ -89,7 +104,13 @@ class ContactBuilder:
         email = values[self._email]
         if email is None or not (email if type(email) is str else _text(email)).strip():
             return None
-        return xxhash.xxh3_64_intdigest(orjson.dumps(values, default=str), self._seed)
+        try:
+            return xxhash.xxh3_64_intdigest(orjson.dumps(values, default=str), self._seed)
+        except TypeError:
+            keyed = self.key(values)
+            # A row `key` refuses still counts: the sums then differ from those of the
+            # acknowledged state, and staging reports the row with its reason.
+            return 0 if isinstance(keyed, str) else keyed[1] % _WRAP
 
     def build_encoded(self, encoded: bytes) -> Built | str:
         """`build` on values as `key` encoded them."""
@@ -97,8 +118,15 @@ class ContactBuilder:
         return self.build(values)
 
     def build(self, values: Sequence[Any]) -> Built | str:
-        """The contact for one row, or the reason the row is rejected."""
-        email = _text(values[self._email]).lower()
+        """The contact for one row, or the reason the row is rejected. Never raises."""
+        email = _text(values[self._email])
+        if email.isascii():
+            email = email.lower()
+        else:
+            try:
+                email = address_key(email)
+            except Refused as refused:
+                return str(refused)
         if not email:
             return "email is empty"
         if len(email) > 254:
@@ -117,7 +145,10 @@ class ContactBuilder:
             custom = {name: value for name, i in self._custom if (value := _text(values[i]))}
             if custom:
                 payload["custom_fields"] = custom
-        encoded = compact(orjson.dumps(payload))
+        try:
+            encoded = compact(orjson.dumps(payload))
+        except TypeError:  # text with a lone surrogate, only from a caller other than `key`
+            return "a value is not valid Unicode text (it holds a lone surrogate)"
         return Built(email, encoded, fingerprint(encoded))
 
 
@@ -126,6 +157,24 @@ def compact(encoded: bytes) -> bytes:
     however short it is, and these are held by the ten thousand (a staging chunk, a
     batch of 30,000): 118 MB instead of 6 MB for a batch."""
     return bytes(memoryview(encoded))
+
+
+def _writable(values: list[Any], columns: Sequence[str]) -> list[Any]:
+    """`values` with what orjson cannot write made writable, for the rare row it refused:
+    an integer beyond 64 bits (or a container holding one) as its text, which a Number
+    field then refuses and a Text field takes; text that is not Unicode refused."""
+    writable = []
+    for column, value in zip(columns, values, strict=True):
+        try:
+            orjson.dumps(value, default=str)
+        except TypeError:
+            if isinstance(value, str):
+                raise Refused(
+                    f"column {column}: text that is not valid Unicode (a lone surrogate)"
+                ) from None
+            value = str(value)
+        writable.append(value)
+    return writable
 
 
 def _text(value: Any) -> str:
