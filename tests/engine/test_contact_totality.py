@@ -82,6 +82,7 @@ def check_sent(encoded: bytes) -> None:
     for field, value in contact.items():
         if field != "custom_fields":
             assert isinstance(value, str)
+            assert not re.search("[\x00-\x1f\x7f-\x9f]", value), field
     custom = contact["custom_fields"]
     assert set(custom) <= {"e1_T", "e2_N", "e3_D"}
     assert len(custom["e1_T"].encode()) <= 1000

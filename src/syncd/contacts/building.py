@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -10,7 +11,7 @@ import orjson
 import xxhash
 
 from syncd.contacts.addresses import address_key
-from syncd.contacts.values import Refused
+from syncd.contacts.values import Refused, control_character
 from syncd.destinations import Mapping as FieldMapping
 
 # SendGrid's maxLength per reserved field (ContactRequest in the contacts spec);
@@ -28,6 +29,13 @@ FIELD_LIMITS: Mapping[str, int | None] = {
 }
 _SIGN = 1 << 63
 _WRAP = 1 << 64
+# C0 and C1 controls include ESC and CSI, which start terminal escape sequences; they
+# would reach SendGrid, and every screen and template that shows the value, as they are.
+# Refused rather than stripped: stripping would send a value the source does not hold.
+NOT_SENT = "syncd does not send control characters: remove it from the source"
+# A control character in a value shows in its JSON as an escape (\n, \u001b), or raw (DEL,
+# C1 as UTF-8): one scan of a built payload tells whether its values need a closer look.
+_MAYBE_CONTROL = re.compile(rb"\\[bfnrtu]|\x7f|\xc2[\x80-\x9f]")
 
 
 def to_signed64(value: int) -> int:
@@ -149,7 +157,30 @@ class ContactBuilder:
             encoded = compact(orjson.dumps(payload))
         except TypeError:  # text with a lone surrogate, only from a caller other than `key`
             return "a value is not valid Unicode text (it holds a lone surrogate)"
+        if _may_hold_control(encoded):
+            reason = _control_refusal(payload)
+            if reason is not None:
+                return reason
         return Built(email, encoded, fingerprint(encoded))
+
+
+def _may_hold_control(encoded: bytes) -> bool:
+    # `in` scans for one byte at C speed; the pattern scans much slower, so it only runs
+    # on payloads that hold one of its first bytes.
+    maybe = b"\\" in encoded or b"\x7f" in encoded or b"\xc2" in encoded
+    return maybe and _MAYBE_CONTROL.search(encoded) is not None
+
+
+def _control_refusal(payload: Mapping[str, Any]) -> str | None:
+    """Why a value of `payload` is refused for a control character, or None. The email's
+    own characters are `Outgoing.encode`'s to check (with email-validator's reasons)."""
+    for field, value in payload.items():
+        if field not in ("email", "custom_fields") and (found := control_character(value)):
+            return f"{field} contains a control character {found}; {NOT_SENT}"
+    for name, value in payload.get("custom_fields", {}).items():
+        if found := control_character(value, lines=True):
+            return f"custom field {name} contains a control character {found}; {NOT_SENT}"
+    return None
 
 
 def compact(encoded: bytes) -> bytes:
