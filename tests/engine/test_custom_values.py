@@ -176,7 +176,7 @@ def test_a_text_value_is_refused_over_1000_bytes_of_utf8_whatever_its_characters
     assert custom(tier="a" * 1000)["e1_T"] == "a" * 1000
     assert custom(tier="😀" * 250)["e1_T"] == "😀" * 250  # 4 bytes each
     assert sent(tier="€" * 334) == (
-        "custom field tier (Text): is 1,002 bytes of UTF-8, more than 1,000"
+        "custom field tier (Text): the value is 1,002 bytes of UTF-8, more than 1,000"
     )
 
 

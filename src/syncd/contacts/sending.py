@@ -14,9 +14,9 @@ from syncd.contacts.building import compact, fingerprint
 from syncd.contacts.values import CONVERTERS, Refused, Typed, text
 from syncd.destinations import Mapping as FieldMapping
 
-# How Date values are written, recorded with each Date field's id in the ledger (`ids`).
-# Before it existed dates went out as the source wrote them: a destination that sent
-# dates then has its contacts sent once more, in this format.
+# How Date values are sent, recorded with each Date field's id in the ledger (`ids`).
+# Earlier versions recorded no format and sent dates as the source wrote them: their
+# destinations with a Date field send their contacts once more, in this format.
 DATE_FORMAT: Final = "MM/DD/YYYY"
 
 

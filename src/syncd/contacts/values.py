@@ -48,60 +48,61 @@ class Refused(ValueError):
     """A value SendGrid would refuse, or would store as another: `str()` is the reason."""
 
 
-def number(text: str) -> int | float | None:
-    """A JSON integer when the text is an integer, a float otherwise; blank: left out."""
-    if not text:
+def number(written: str) -> int | float | None:
+    """A JSON integer for a whole number written without an exponent, a float otherwise;
+    blank: left out."""
+    if not written:
         return None
-    if len(text) < _EXACT_DIGITS and text.isascii() and text.isdigit():  # most numbers
-        return int(text)
-    if not _NUMBER.fullmatch(text):
-        raise Refused(f"{shown(text)} {NOT_A_NUMBER}")
-    if "e" not in text and "E" not in text:
-        whole, _, fraction = text.partition(".")
+    if len(written) < _EXACT_DIGITS and written.isascii() and written.isdigit():  # most numbers
+        return int(written)
+    if not _NUMBER.fullmatch(written):
+        raise Refused(f"{shown(written)} {NOT_A_NUMBER}")
+    if "e" not in written and "E" not in written:
+        whole, _, fraction = written.partition(".")
         if not fraction.strip("0"):
-            return _integer(whole, text)
-    value = float(text)
+            return _integer(whole, written)
+    value = float(written)
     if not math.isfinite(value):
-        raise Refused(f"{shown(text)} is beyond the range of a number (a double)")
+        raise Refused(f"{shown(written)} is beyond the range of a number (a double)")
     return value
 
 
-def _integer(whole: str, text: str) -> int:
+def _integer(whole: str, written: str) -> int:
     digits = whole.lstrip("+-").lstrip("0")
     # The length first: int() of thousands of digits is slow, and refused beyond 4,300.
-    if len(digits) > _EXACT_DIGITS or int(digits or "0") > MAX_EXACT_INTEGER:
+    magnitude = int(digits or "0") if len(digits) <= _EXACT_DIGITS else MAX_EXACT_INTEGER + 1
+    if magnitude > MAX_EXACT_INTEGER:
         raise Refused(
-            f"{shown(text)} is beyond ±2^53 (9,007,199,254,740,992), the largest integer "
+            f"{shown(written)} is beyond ±2^53 (9,007,199,254,740,992), the largest integer "
             "a double holds exactly: SendGrid could not store it as written"
         )
-    magnitude = int(digits or "0")
     return -magnitude if whole.startswith("-") else magnitude
 
 
-def calendar_date(text: str) -> str | None:
+def calendar_date(written: str) -> str | None:
     """`MM/DD/YYYY`, the one format SendGrid documents for Date fields; blank: left out.
 
     A date-time keeps the calendar date as written: no time zone is converted."""
-    if not text:
+    if not written:
         return None
-    if iso := _ISO_DATE.fullmatch(text):
+    if iso := _ISO_DATE.fullmatch(written):
         if (iso.lastindex or 0) > 3:
             hour, minute, second, offset_hours, offset_minutes = (
                 int(part or 0) for part in iso.groups()[3:]
             )
             if hour > 23 or minute > 59 or second > 59 or offset_hours > 23 or offset_minutes > 59:
-                raise Refused(f"{shown(text)} {NOT_A_DATE} (its time is not a time of day)")
+                raise Refused(f"{shown(written)} {NOT_A_DATE} (its time is not a time of day)")
         year, month, day = iso[1], iso[2], iso[3]
-    elif us := _US_DATE.fullmatch(text):
+    elif us := _US_DATE.fullmatch(written):
         month, day, year = us[1].zfill(2), us[2].zfill(2), us[3]
         if month > "12":  # most likely DD/MM/YYYY
-            raise Refused(f"{shown(text)} {NOT_A_DATE} (the month comes first)")
+            raise Refused(f"{shown(written)} {NOT_A_DATE} (the month comes first)")
     else:
-        raise Refused(f"{shown(text)} {NOT_A_DATE}")
+        raise Refused(f"{shown(written)} {NOT_A_DATE}")
     try:
         date.fromisoformat(f"{year}-{month}-{day}")  # the ASCII digits matched above
     except ValueError:
-        raise Refused(f"{shown(text)} {NOT_A_DATE} (there is no such day)") from None
+        raise Refused(f"{shown(written)} {NOT_A_DATE} (there is no such day)") from None
     return f"{month}/{day}/{year}"
 
 
@@ -110,11 +111,12 @@ def text(value: str) -> str:
     if len(value) * 4 > TEXT_MAX_BYTES:  # shorter cannot be over: 4 bytes a character at most
         size = len(value.encode())
         if size > TEXT_MAX_BYTES:
-            raise Refused(f"is {size:,} bytes of UTF-8, more than {TEXT_MAX_BYTES:,}")
+            raise Refused(f"the value is {size:,} bytes of UTF-8, more than {TEXT_MAX_BYTES:,}")
     return value
 
 
-# By SendGrid's custom field type (FieldType in the custom fields spec: Text, Number, Date).
+# By SendGrid's custom field type (FieldType in the custom fields spec: Text, Number, Date;
+# `Outgoing` sends a type SendGrid may add later as text, as syncd always did).
 CONVERTERS: Final[Mapping[str, Callable[[str], Typed | None]]] = {
     "Text": text,
     "Number": number,
