@@ -15,8 +15,9 @@ class BadSource:
     """One destination over a bad source, and what its run must report.
 
     Either the run fails with `error` (every text in it), or it succeeds with exactly the
-    `rejected` (row, reason-part) pairs, `sent` contacts reaching SendGrid and `reported`
-    rejections counted (rejection rows kept: at most 10,000 a run).
+    `rejected` (row, reason-part) pairs, `sent` contacts reaching SendGrid (`members`
+    among them, as SendGrid stores their addresses) and `reported` rejections counted
+    (rejection rows kept: at most 10,000 a run).
     """
 
     name: str
@@ -27,6 +28,7 @@ class BadSource:
     sent: int = 0
     reported: int | None = None
     mapping: dict[str, object] = field(default_factory=lambda: {"email": "Email"})
+    members: tuple[str, ...] = ()
 
     def text(self) -> str:
         return destination_text(
@@ -43,6 +45,16 @@ FULL_MAPPING: dict[str, object] = {
     "first_name": "FirstName",
     "custom_fields": {"orders": "Orders"},
 }
+TYPED_MAPPING: dict[str, object] = {
+    "email": "Email",
+    "first_name": "FirstName",
+    "custom_fields": {"orders": "Orders", "joined": "Joined"},
+}
+NOT_A_NUMBER = (
+    "is not a number; write digits with an optional sign, decimal point and exponent "
+    "(e.g. -12, 4.5, 1e3)"
+)
+NOT_SENT = "syncd does not send control characters: remove it from the source"
 
 BAD_SOURCES = (
     BadSource(
@@ -134,11 +146,52 @@ BAD_SOURCES = (
         csv("../sources/bad-values.csv"),
         rejected=(
             (3, "first_name is longer than 50 characters (80)"),
-            (4, "custom field orders (Number): value is not a valid Number"),
+            (
+                4,
+                'custom field orders (Number): "lots" is not a number; write digits with an '
+                "optional sign, decimal point and exponent (e.g. -12, 4.5, 1e3)",
+            ),
             (5, "email is empty"),
         ),
         sent=2,
         mapping=FULL_MAPPING,
+    ),
+    BadSource(
+        "typed-values",
+        csv("../sources/typed-values.csv"),
+        rejected=(
+            (
+                3,
+                'custom field orders (Number): "18446744073709551616" is beyond ±2^53 '
+                "(9,007,199,254,740,992), the largest integer a double holds exactly: "
+                "SendGrid could not store it as written",
+            ),
+            (4, f'custom field orders (Number): "1_000" {NOT_A_NUMBER}'),
+            (5, f'custom field orders (Number): "\u0661\u0662\u0663" {NOT_A_NUMBER}'),
+            (
+                6,
+                'custom field joined (Date): "02/30/2024" is not a date; use YYYY-MM-DD, an '
+                "ISO 8601 date-time or MM/DD/YYYY (there is no such day)",
+            ),
+        ),
+        sent=3,
+        mapping=TYPED_MAPPING,
+    ),
+    BadSource(
+        "unsafe-text",
+        csv("../sources/unsafe-text.csv"),
+        rejected=(
+            (3, f"first_name contains a control character U+0000; {NOT_SENT}"),
+            (4, f"first_name contains a control character U+001B; {NOT_SENT}"),
+            (
+                5,
+                "email is not a valid address: U+212A would become an ASCII letter when "
+                "lower-cased, which makes it another address",
+            ),
+        ),
+        sent=2,
+        mapping={"email": "Email", "first_name": "FirstName"},
+        members=("corpus.text.1@example.com", "corpus.idn@xn--bcher-kva.ch"),
     ),
     BadSource(
         "huge-field",

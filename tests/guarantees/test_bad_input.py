@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from syncd.emulator import Emulator, EmulatorConfig, ListSeed
+from syncd.emulator import Emulator, EmulatorConfig, FieldSeed, ListSeed
 from syncd.ledger import open_ledger
 from tests.corpus import (
     BAD_FILES,
@@ -106,7 +106,12 @@ async def test_a_directory_over_its_limits_is_refused_whole(
 @pytest.fixture
 def emulator_config() -> EmulatorConfig:
     lists = [ListSeed(id=list_id(bad.name), name=bad.name) for bad in BAD_SOURCES]
-    return harness_config(lists=lists)
+    fields = [
+        FieldSeed(name="loyalty_tier", field_type="Text"),
+        FieldSeed(name="orders", field_type="Number"),
+        FieldSeed(name="joined", field_type="Date"),
+    ]
+    return harness_config(lists=lists, custom_fields=fields)
 
 
 async def test_every_bad_source_fails_with_its_reason_or_has_its_rows_rejected(
@@ -137,6 +142,7 @@ async def test_every_bad_source_fails_with_its_reason_or_has_its_rows_rejected(
             members = emulator.state.list_members(list_id(bad.name))
             assert (bad.name, run.outcome) == (bad.name, bad.outcome), run.error
             assert (bad.name, len(members)) == (bad.name, bad.sent)
+            assert set(bad.members) <= members, (bad.name, bad.members)
             for text in bad.error:
                 assert text in (run.error or ""), (bad.name, run.error)
             rejections = ledger.rejections(run.id, limit=20_000)

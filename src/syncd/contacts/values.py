@@ -1,0 +1,151 @@
+"""Values as SendGrid takes them: numbers, dates, text; anything else refused with a reason.
+
+The converters take a value as `build` staged it (text, trimmed) and return the JSON value
+to send, or `None` to leave the field out; they raise `Refused` with the reason otherwise,
+and never anything else. A reason may quote the value: `shown` keeps that short, escapes
+what a terminal would act on, and never quotes an email address.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping
+from datetime import date
+from typing import Final
+
+# A double holds every integer up to 2^53 exactly, and not all of them beyond: SendGrid
+# stores Number fields as doubles (its legacy docs allowed "309 digits", a double's range).
+MAX_EXACT_INTEGER: Final = 2**53
+_EXACT_DIGITS: Final = len(str(MAX_EXACT_INTEGER))
+# SendGrid's legacy docs limited text custom fields in bytes (sendgrid/docs PR 2921); the
+# current API documents no limit, so this is a safe choice, not SendGrid's documented one.
+TEXT_MAX_BYTES: Final = 1000
+SHOWN_MAX_CHARACTERS: Final = 40
+NOT_A_NUMBER: Final = (
+    "is not a number; write digits with an optional sign, decimal point and exponent "
+    "(e.g. -12, 4.5, 1e3)"
+)
+NOT_A_DATE: Final = "is not a date; use YYYY-MM-DD, an ISO 8601 date-time or MM/DD/YYYY"
+
+# ASCII only: `float()` would also take `1_000`, other scripts' digits, `nan` and `inf`.
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_ISO_DATE = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})"
+    r"(?:[Tt ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.[0-9]+)?)?"
+    r"(?:[Zz]|[+-]([0-9]{2})(?::?([0-9]{2}))?)?)?"
+)
+_US_DATE = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
+# C0 and C1 controls and DEL. They include ESC (U+001B) and CSI (U+009B), which start
+# every terminal escape sequence.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_CONTROL_BUT_LINES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+Typed = str | int | float
+
+
+class Refused(ValueError):
+    """A value SendGrid would refuse, or would store as another: `str()` is the reason."""
+
+
+def number(written: str) -> int | float | None:
+    """A JSON integer for a whole number written without an exponent, a float otherwise;
+    blank: left out."""
+    if not written:
+        return None
+    if len(written) < _EXACT_DIGITS and written.isascii() and written.isdigit():  # most numbers
+        return int(written)
+    if not _NUMBER.fullmatch(written):
+        raise Refused(f"{shown(written)} {NOT_A_NUMBER}")
+    if "e" not in written and "E" not in written:
+        whole, _, fraction = written.partition(".")
+        if not fraction.strip("0"):
+            return _integer(whole, written)
+    value = float(written)
+    if not math.isfinite(value):
+        raise Refused(f"{shown(written)} is beyond the range of a number (a double)")
+    return value
+
+
+def _integer(whole: str, written: str) -> int:
+    digits = whole.lstrip("+-").lstrip("0")
+    # The length first: int() of thousands of digits is slow, and refused beyond 4,300.
+    magnitude = int(digits or "0") if len(digits) <= _EXACT_DIGITS else MAX_EXACT_INTEGER + 1
+    if magnitude > MAX_EXACT_INTEGER:
+        raise Refused(
+            f"{shown(written)} is beyond ±2^53 (9,007,199,254,740,992), the largest integer "
+            "a double holds exactly: SendGrid could not store it as written"
+        )
+    return -magnitude if whole.startswith("-") else magnitude
+
+
+def calendar_date(written: str) -> str | None:
+    """`MM/DD/YYYY`, the one format SendGrid documents for Date fields; blank: left out.
+
+    A date-time keeps the calendar date as written: no time zone is converted."""
+    if not written:
+        return None
+    if iso := _ISO_DATE.fullmatch(written):
+        if (iso.lastindex or 0) > 3:
+            hour, minute, second, offset_hours, offset_minutes = (
+                int(part or 0) for part in iso.groups()[3:]
+            )
+            if hour > 23 or minute > 59 or second > 59 or offset_hours > 23 or offset_minutes > 59:
+                raise Refused(f"{shown(written)} {NOT_A_DATE} (its time is not a time of day)")
+        year, month, day = iso[1], iso[2], iso[3]
+    elif us := _US_DATE.fullmatch(written):
+        month, day, year = us[1].zfill(2), us[2].zfill(2), us[3]
+        if month > "12":  # most likely DD/MM/YYYY
+            raise Refused(f"{shown(written)} {NOT_A_DATE} (the month comes first)")
+    else:
+        raise Refused(f"{shown(written)} {NOT_A_DATE}")
+    try:
+        date.fromisoformat(f"{year}-{month}-{day}")  # the ASCII digits matched above
+    except ValueError:
+        raise Refused(f"{shown(written)} {NOT_A_DATE} (there is no such day)") from None
+    return f"{month}/{day}/{year}"
+
+
+def text(value: str) -> str:
+    """As it is, up to `TEXT_MAX_BYTES` of UTF-8; blank: `""`, which clears the field."""
+    if len(value) * 4 > TEXT_MAX_BYTES:  # shorter cannot be over: 4 bytes a character at most
+        size = len(value.encode())
+        if size > TEXT_MAX_BYTES:
+            raise Refused(f"the value is {size:,} bytes of UTF-8, more than {TEXT_MAX_BYTES:,}")
+    return value
+
+
+# By SendGrid's custom field type (FieldType in the custom fields spec: Text, Number, Date;
+# `Outgoing` sends a type SendGrid may add later as text, as syncd always did).
+CONVERTERS: Final[Mapping[str, Callable[[str], Typed | None]]] = {
+    "Text": text,
+    "Number": number,
+    "Date": calendar_date,
+}
+
+
+def control_character(value: str, *, lines: bool = False) -> str | None:
+    """The first control character of `value` as `U+001B`, or None. With `lines`, tab,
+    line feed and carriage return are allowed (multi-line text)."""
+    found = (_CONTROL_BUT_LINES if lines else _CONTROL).search(value)
+    return None if found is None else f"U+{ord(found[0]):04X}"
+
+
+def shown(value: str) -> str:
+    """`value` quoted for a reason: at most `SHOWN_MAX_CHARACTERS`, invisible characters
+    escaped, and an email address (anything with an @) not shown at all."""
+    if "@" in value:
+        return "a value with an @ (not shown)"
+    quoted = "".join(map(_escaped, value[:SHOWN_MAX_CHARACTERS]))
+    return f'"{quoted}"' + ("…" if len(value) > SHOWN_MAX_CHARACTERS else "")
+
+
+def _escaped(character: str) -> str:
+    if character in '"\\':
+        return "\\" + character
+    if character.isprintable():
+        return character
+    code = ord(character)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
