@@ -49,7 +49,8 @@ BAD_SOURCES = (
         "missing-column",
         csv("../sources/missing-column.csv"),
         error=(
-            "csv missing-column.csv: column(s) Orders not found; the source has: Email, FirstName",
+            "csv missing-column.csv: column 'Orders' not found among the source's 2 columns "
+            "(names must match exactly); fix spec.mapping or the source",
         ),
         outcome="permanent",
         mapping=FULL_MAPPING,
