@@ -145,8 +145,8 @@ BAD_SOURCES = (
         "huge-field",
         csv("../data/huge-field.csv"),
         error=(
-            "csv huge-field.csv: line 2: field larger than field limit (1048576); "
-            "is it a CSV file?",
+            "csv huge-field.csv: the row starting on line 2 has a field longer than the "
+            "limit of 1048576 characters",
         ),
         outcome="permanent",
     ),
@@ -227,7 +227,9 @@ def source_corpus(data: Path) -> Path:
     (data / "binary.csv").write_bytes(
         b"\x89PNG\r\n\x1a\n" + bytes(rng.randrange(256) for _ in range(2048))
     )
-    (data / "huge-field.csv").write_text("Email\n" + "x" * (MIB + 10) + "@example.com\n")
+    # A quoted field of short lines: over the field limit, never over the line limit.
+    field = "\n".join(["x" * 1000] * (MIB // 1000 + 1))
+    (data / "huge-field.csv").write_text(f'Email\n"{field}@example.com"\n')
     os.mkfifo(data / "fifo.csv")
     _invalid_rows(data / "ten-thousand-invalid.csv", invalid=10_000, valid=50)
     _invalid_rows(data / "twelve-thousand-invalid.csv", invalid=12_000, valid=10)

@@ -7,7 +7,9 @@ from pathlib import Path
 from syncd.credentials import read_secret
 from syncd.destinations import CsvSource, JsonlSource, PostgresSource, Segment, SqliteSource
 from syncd.sources.base import BadRow, Row, RowSource
-from syncd.sources.files import CsvFile, JsonLinesFile, content_print
+from syncd.sources.csvfile import CsvFile
+from syncd.sources.jsonl import JsonLinesFile
+from syncd.sources.lines import content_print
 from syncd.sources.sqlite import SqliteQuery
 
 __all__ = ["BadRow", "Row", "RowSource", "files_print", "open_segment"]

@@ -6,15 +6,27 @@ broken, never the data itself (a secret read as a CSV file must not reach the st
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from syncd.errors import SourceInvalid
+from syncd.errors import SourceInvalid, SourceUnavailable
 
 # How many rows a reader fetches at a time: large enough to amortise calls,
 # small enough that memory stays flat whatever the segment's size.
 FETCH_ROWS = 5000
+
+Stopping = Callable[[], bool]
+"""The run's stop signal, polled by readers (from the worker thread that reads)."""
+
+
+def never() -> bool:
+    return False
+
+
+def stopped(description: str) -> SourceUnavailable:
+    """What a reader raises when the run's stop signal ends a read."""
+    return SourceUnavailable(f"stopping: {description} was not read to the end")
 
 
 @dataclass(frozen=True, slots=True)
