@@ -200,7 +200,7 @@ BAD_SOURCES = (
     BadSource(
         "writing-query",
         {"sqlite": {"path": "../data/people.db", "query": "DELETE FROM people"}},
-        error=("sqlite people.db: the query failed: attempt to write a readonly database",),
+        error=("sqlite people.db: the query may only read: DELETE is refused",),
         outcome="permanent",
     ),
     BadSource(

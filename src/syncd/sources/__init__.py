@@ -44,7 +44,9 @@ def open_segment(segment: Segment, *, base_dir: Path) -> RowSource:
     if isinstance(options, JsonlSource):
         return JsonLinesFile(local(options.path))
     if isinstance(options, SqliteSource):
-        return SqliteQuery(local(options.path), options.query)
+        return SqliteQuery(
+            local(options.path), options.query, statement_timeout=options.statement_timeout
+        )
     if isinstance(options, PostgresSource):
         from syncd.sources.postgres import PostgresQuery  # psycopg only for those who use it
 
