@@ -28,14 +28,20 @@ from syncd.reconciling.staging import (
     stage_segments,
     verify_segments,
 )
-from syncd.sources import files_print
+from syncd.sources import Stopping, files_print, never
 
 
 class SegmentReader:
     def __init__(
-        self, session: LedgerSession, loaded: LoadedDestination, builder: ContactBuilder
+        self,
+        session: LedgerSession,
+        loaded: LoadedDestination,
+        builder: ContactBuilder,
+        *,
+        stopping: Stopping = never,
     ) -> None:
         self.session = session
+        self.stopping = stopping  # readers end a read soon after it turns true
         self.loaded = loaded
         self.spec = loaded.definition.spec
         self.builder = builder
@@ -64,7 +70,11 @@ class SegmentReader:
                 return await self._stage()
             if await in_thread(self._worth_verifying):
                 self.staged, digest = await in_thread(
-                    verify_segments, self.spec, self.builder, base_dir=self.base_dir
+                    verify_segments,
+                    self.spec,
+                    self.builder,
+                    base_dir=self.base_dir,
+                    stopping=self.stopping,
                 )
                 if digest.count <= self.spec.limits.max_profiles:
                     self._digest = digest
@@ -80,7 +90,12 @@ class SegmentReader:
         self._known = self._digest = None
         self.how = "staged"
         self.staged = await in_thread(
-            stage_segments, self.session, self.spec, self.builder, base_dir=self.base_dir
+            stage_segments,
+            self.session,
+            self.spec,
+            self.builder,
+            base_dir=self.base_dir,
+            stopping=self.stopping,
         )
         return self.staged
 
@@ -95,7 +110,11 @@ class SegmentReader:
                 await self._stage()
                 return False
             self.staged, self._digest = await in_thread(
-                verify_segments, self.spec, self.builder, base_dir=self.base_dir
+                verify_segments,
+                self.spec,
+                self.builder,
+                base_dir=self.base_dir,
+                stopping=self.stopping,
             )
             self.how = "verified"
         if self._digest is not None:

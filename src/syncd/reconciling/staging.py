@@ -23,7 +23,7 @@ from syncd.contacts import ContactBuilder
 from syncd.destinations import Spec
 from syncd.ledger import LedgerSession, Rejection
 from syncd.planning import profile_limit_exceeded
-from syncd.sources import BadRow, open_segment
+from syncd.sources import BadRow, Stopping, never, open_segment
 
 STAGE_CHUNK = 10_000
 BUILD_PAGE = 5_000
@@ -60,10 +60,10 @@ def rereadable(spec: Spec) -> bool:
 
 
 def _keyed_rows(
-    spec: Spec, builder: ContactBuilder, staged: Staged, base_dir: Path
+    spec: Spec, builder: ContactBuilder, staged: Staged, base_dir: Path, stopping: Stopping
 ) -> Iterator[tuple[str, int, bytes, int, int]]:
     for index, segment in enumerate(spec.segments):
-        source = open_segment(segment, base_dir=base_dir)
+        source = open_segment(segment, base_dir=base_dir, stopping=stopping)
         for number, values in source.rows(builder.columns):
             staged.rows += 1
             if isinstance(values, BadRow):
@@ -77,14 +77,14 @@ def _keyed_rows(
 
 
 def verify_segments(
-    spec: Spec, builder: ContactBuilder, *, base_dir: Path
+    spec: Spec, builder: ContactBuilder, *, base_dir: Path, stopping: Stopping = never
 ) -> tuple[Staged, Digest]:
     """Read without staging: what `Digest` needs to tell "nothing changed"."""
     staged = Staged()
     count = low = high = rows = 0
     raw_print = builder.raw_print
     for segment in spec.segments:
-        source = open_segment(segment, base_dir=base_dir)
+        source = open_segment(segment, base_dir=base_dir, stopping=stopping)
         for number, values in source.rows(builder.columns):
             rows += 1
             if isinstance(values, BadRow):
@@ -103,19 +103,25 @@ def verify_segments(
 
 
 def stage_segments(
-    session: LedgerSession, spec: Spec, builder: ContactBuilder, *, base_dir: Path
+    session: LedgerSession,
+    spec: Spec,
+    builder: ContactBuilder,
+    *,
+    base_dir: Path,
+    stopping: Stopping = never,
 ) -> Staged:
     """Fill the snapshot with this run's desired contacts; the first segment wins a duplicate.
 
     Raises GuardTripped as soon as the distinct profiles exceed maxProfiles, before
-    anything is sent anywhere.
+    anything is sent anywhere; the readers raise SourceUnavailable soon after `stopping`
+    turns true.
     """
     staged = Staged()
     session.reset_snapshot()
     limit = spec.limits.max_profiles
     next_check = limit
     chunk: list[tuple[str, int, bytes, int, int]] = []
-    for row in _keyed_rows(spec, builder, staged, base_dir):
+    for row in _keyed_rows(spec, builder, staged, base_dir, stopping):
         chunk.append(row)
         if len(chunk) >= STAGE_CHUNK:
             session.stage(chunk)

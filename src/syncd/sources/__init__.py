@@ -6,13 +6,13 @@ from pathlib import Path
 
 from syncd.credentials import read_secret
 from syncd.destinations import CsvSource, JsonlSource, PostgresSource, Segment, SqliteSource
-from syncd.sources.base import BadRow, Row, RowSource
+from syncd.sources.base import BadRow, Row, RowSource, Stopping, never
 from syncd.sources.csvfile import CsvFile
 from syncd.sources.jsonl import JsonLinesFile
 from syncd.sources.lines import content_print
 from syncd.sources.sqlite import SqliteQuery
 
-__all__ = ["BadRow", "Row", "RowSource", "files_print", "open_segment"]
+__all__ = ["BadRow", "Row", "RowSource", "Stopping", "files_print", "never", "open_segment"]
 
 
 def files_print(segments: list[Segment], *, base_dir: Path) -> str | None:
@@ -31,8 +31,9 @@ def files_print(segments: list[Segment], *, base_dir: Path) -> str | None:
     return "-".join(prints)
 
 
-def open_segment(segment: Segment, *, base_dir: Path) -> RowSource:
-    """The reader for one segment; relative paths resolve against the destination file."""
+def open_segment(segment: Segment, *, base_dir: Path, stopping: Stopping = never) -> RowSource:
+    """The reader for one segment; relative paths resolve against the destination file.
+    Every reader polls `stopping` and ends its read soon after it turns true."""
     options = segment.source.options
 
     def local(path: str) -> Path:
@@ -40,18 +41,30 @@ def open_segment(segment: Segment, *, base_dir: Path) -> RowSource:
         return candidate if candidate.is_absolute() else base_dir / candidate
 
     if isinstance(options, CsvSource):
-        return CsvFile(local(options.path), delimiter=options.delimiter, encoding=options.encoding)
+        return CsvFile(
+            local(options.path),
+            delimiter=options.delimiter,
+            encoding=options.encoding,
+            stopping=stopping,
+        )
     if isinstance(options, JsonlSource):
-        return JsonLinesFile(local(options.path))
+        return JsonLinesFile(local(options.path), stopping=stopping)
     if isinstance(options, SqliteSource):
         return SqliteQuery(
-            local(options.path), options.query, statement_timeout=options.statement_timeout
+            local(options.path),
+            options.query,
+            statement_timeout=options.statement_timeout,
+            stopping=stopping,
         )
     if isinstance(options, PostgresSource):
         from syncd.sources.postgres import PostgresQuery  # psycopg only for those who use it
 
         dsn = read_secret(options.dsn, base_dir=base_dir, what=f"segment {segment.name} dsn")
         return PostgresQuery(
-            dsn, options.query, statement_timeout=options.statement_timeout, name=segment.name
+            dsn,
+            options.query,
+            statement_timeout=options.statement_timeout,
+            name=segment.name,
+            stopping=stopping,
         )
     raise AssertionError(f"unhandled source {type(options).__name__}")
