@@ -185,6 +185,16 @@ def test_a_malformed_connection_string_is_permanent_and_never_shows_the_password
     assert password.replace(" ", "%20") not in message
 
 
+def test_a_value_the_query_cannot_convert_is_permanent_and_not_quoted(people: str) -> None:
+    with psycopg.connect(people, autocommit=True) as db:
+        db.execute(b"ALTER TABLE people ADD COLUMN name text DEFAULT 'Jane Canary'")
+    with pytest.raises(SourceInvalid) as caught:
+        list(query(people, "SELECT name::int AS email FROM people").rows(["email"]))
+    assert caught.value.message == (
+        'postgres segment s: invalid input syntax for type integer: "..."'
+    )
+
+
 def test_the_stop_signal_cancels_a_running_statement(people: str) -> None:
     stop = threading.Event()
     source = PostgresQuery(

@@ -6,6 +6,7 @@ functions did is undone. A stop of the run cancels the running statement.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -31,6 +32,7 @@ _PERMANENT = (
     pg_errors.InvalidPassword,
     pg_errors.InvalidAuthorizationSpecification,
 )
+_QUOTED = re.compile(r'"[^"]*"')
 STOP_POLL = 0.25
 """Seconds between two looks at the stop signal while a statement runs on the server."""
 
@@ -104,9 +106,13 @@ class PostgresQuery:
             raise SourceUnavailable(f"{self.description}: {self._said(error)}") from None
 
     def _said(self, error: BaseException) -> str:
-        """The error's first line, with no secret, address or spelling of the password."""
-        text = str(error).strip().splitlines()
-        return without_password(text[0] if text else type(error).__name__, self._dsn)
+        """The error's first line, with no secret, address or spelling of the password,
+        and no value from the rows (`invalid input syntax for type integer: "..."`)."""
+        lines = str(error).strip().splitlines()
+        text = lines[0] if lines else type(error).__name__
+        if isinstance(error, psycopg.DataError):
+            text = _QUOTED.sub('"..."', text)
+        return without_password(text, self._dsn)
 
 
 @contextmanager
