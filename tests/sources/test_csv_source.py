@@ -174,3 +174,16 @@ def test_form_feeds_and_unicode_separators_stay_inside_their_field(tmp_path: Pat
         (2, ["a@example.com", "page\x0cbreak\u2028line\x85end"]),
         (3, ["b@example.com", "x"]),
     ]
+
+
+def test_errors_after_a_quoted_line_break_name_the_physical_line(tmp_path: Path) -> None:
+    head = 'Email,Note\na@example.com,"two\nlines"\n'
+    assert "line 4: a quoted field's closing quote" in refused(
+        tmp_path, head + 'b@example.com,"c"d\n', ("Email", "Note")
+    )
+    assert "line 4 is longer than the limit of 64 bytes" in refused(
+        tmp_path, head + "b" * 65 + "\n", ("Email", "Note"), max_line_bytes=64
+    )
+    assert "line 5 is not valid utf-8" in refused(
+        tmp_path, head.encode() + b"b@example.com,ok\nc@example.com,\xff\n", ("Email", "Note")
+    )
