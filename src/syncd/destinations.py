@@ -108,6 +108,11 @@ class JsonlSource(_Model):
 class SqliteSource(_Model):
     path: str = Field(description="SQLite database file, opened read-only.")
     query: Annotated[str, Field(min_length=1)] = Field(description="A SELECT returning the rows.")
+    statement_timeout: Duration = Field(
+        default="10m",  # parsed: validate_default
+        validate_default=True,
+        description="The query is ended once it has run this long, its fetches summed; 0: never.",
+    )
 
 
 class PostgresSource(_Model):

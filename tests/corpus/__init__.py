@@ -14,7 +14,14 @@ from tests.corpus.bad_files import (
     too_many_bytes,
     too_many_files,
 )
-from tests.corpus.bad_sources import BAD_SOURCES, FULL_MAPPING, BadSource, csv, source_corpus
+from tests.corpus.bad_sources import (
+    BAD_SOURCES,
+    FULL_MAPPING,
+    POSTGRES_SETUP,
+    BadSource,
+    csv,
+    source_corpus,
+)
 from tests.corpus.common import DESTINATIONS, HERE, MIB, SOURCES, destination_text, list_id
 
 __all__ = [
@@ -24,6 +31,7 @@ __all__ = [
     "FULL_MAPPING",
     "HERE",
     "MIB",
+    "POSTGRES_SETUP",
     "SHARED",
     "SOURCES",
     "BadFile",

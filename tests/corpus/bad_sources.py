@@ -17,7 +17,10 @@ class BadSource:
     Either the run fails with `error` (every text in it), or it succeeds with exactly the
     `rejected` (row, reason-part) pairs, `sent` contacts reaching SendGrid (`members`
     among them, as SendGrid stores their addresses) and `reported` rejections counted
-    (rejection rows kept: at most 10,000 a run).
+    (rejection rows kept: at most 10,000 a run). No text of `never` may appear in the
+    run's error. With `synced_first`, that file of the generated data (the clean
+    version of the source) is synced first: `sent` then counts the members the failed
+    run left on the list.
     """
 
     name: str
@@ -29,6 +32,12 @@ class BadSource:
     reported: int | None = None
     mapping: dict[str, object] = field(default_factory=lambda: {"email": "Email"})
     members: tuple[str, ...] = ()
+    never: tuple[str, ...] = ()
+    synced_first: str | None = None
+
+    @property
+    def postgres(self) -> bool:
+        return "postgres" in self.source
 
     def text(self) -> str:
         return destination_text(
@@ -38,6 +47,19 @@ class BadSource:
 
 def csv(path: str, **options: object) -> dict[str, object]:
     return {"csv": {"path": path, **options}}
+
+
+def sqlite(query: str, **options: object) -> dict[str, object]:
+    return {"sqlite": {"path": "../data/people.db", "query": query, **options}}
+
+
+STRAY_QUOTE_ROWS = 2000
+STRAY_QUOTE_AT = 1700  # the data row (line 1,701) whose quote is never closed
+ENDLESS = (
+    "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) "
+    "SELECT x AS Email FROM n WHERE x < 0"
+)
+POSTGRES_SETUP = "CREATE TABLE people AS SELECT 'corpus.pg@example.com'::text AS \"Email\""
 
 
 FULL_MAPPING: dict[str, object] = {
@@ -61,10 +83,12 @@ BAD_SOURCES = (
         "missing-column",
         csv("../sources/missing-column.csv"),
         error=(
-            "csv missing-column.csv: column(s) Orders not found; the source has: Email, FirstName",
+            "csv missing-column.csv: column 'Orders' not found among the source's 2 columns "
+            "(names must match exactly); fix spec.mapping or the source",
         ),
         outcome="permanent",
         mapping=FULL_MAPPING,
+        never=("Email, FirstName",),  # the header is never listed: it may be data
     ),
     BadSource(
         "latin1-as-utf8",
@@ -197,10 +221,62 @@ BAD_SOURCES = (
         "huge-field",
         csv("../data/huge-field.csv"),
         error=(
-            "csv huge-field.csv: line 2: field larger than field limit (1048576); "
-            "is it a CSV file?",
+            "csv huge-field.csv: the row starting on line 2 has a field longer than the "
+            "limit of 1048576 characters",
         ),
         outcome="permanent",
+    ),
+    BadSource(
+        "long-line-csv",
+        csv("../data/long-line.csv"),
+        error=("csv long-line.csv: line 3 is longer than the limit of 1 MiB",),
+        outcome="permanent",
+    ),
+    BadSource(
+        "long-line-jsonl",
+        {"jsonl": {"path": "../data/long-line.jsonl"}},
+        error=("jsonl long-line.jsonl: line 3 is longer than the limit of 1 MiB",),
+        outcome="permanent",
+    ),
+    BadSource(
+        "stray-quote",
+        csv("../data/stray-quote.csv"),
+        error=(
+            f"csv stray-quote.csv: the row starting on line {STRAY_QUOTE_AT + 1} opens a "
+            "quoted field that is never closed",
+        ),
+        outcome="permanent",
+        sent=STRAY_QUOTE_ROWS,  # all still there: the broken file removed nobody
+        synced_first="stray-quote.clean.csv",
+    ),
+    BadSource(
+        "duplicate-columns",
+        csv("../sources/duplicate-columns.csv"),
+        error=(
+            "csv duplicate-columns.csv: column 'Email' appears 2 times (columns 1 and 3); "
+            "which one is meant is ambiguous",
+        ),
+        outcome="permanent",
+        never=("corpus.dup",),
+    ),
+    BadSource(
+        "duplicate-keys",
+        {"jsonl": {"path": "../sources/duplicate-keys.jsonl"}},
+        rejected=(
+            (2, "key 'Email' appears more than once; which value is meant is ambiguous"),
+            (3, "key 'Email' appears more than once; which value is meant is ambiguous"),
+        ),
+        sent=2,
+    ),
+    BadSource(
+        "secret-as-source",
+        csv("../sources/secret.csv"),
+        error=(
+            "csv secret.csv: column 'Email' not found among the source's 1 column "
+            "(names must match exactly); fix spec.mapping or the source",
+        ),
+        outcome="permanent",
+        never=("SG.", "xxxxx", "yyyyy"),
     ),
     BadSource(
         "fifo",
@@ -251,8 +327,40 @@ BAD_SOURCES = (
     ),
     BadSource(
         "writing-query",
-        {"sqlite": {"path": "../data/people.db", "query": "DELETE FROM people"}},
-        error=("sqlite people.db: the query failed: attempt to write a readonly database",),
+        sqlite("DELETE FROM people"),
+        error=("sqlite people.db: the query may only read: DELETE is refused",),
+        outcome="permanent",
+    ),
+    BadSource(
+        "attach-query",
+        sqlite("ATTACH DATABASE 'corpus-attached.db' AS elsewhere"),
+        error=("sqlite people.db: the query may only read: ATTACH is refused",),
+        outcome="permanent",
+    ),
+    BadSource(
+        "vacuum-into-query",
+        sqlite("VACUUM INTO 'corpus-copy.db'"),
+        error=("sqlite people.db: the query may only read: VACUUM is refused",),
+        outcome="permanent",
+    ),
+    BadSource(
+        "endless-query",
+        sqlite(ENDLESS, statementTimeout="1s"),
+        error=("sqlite people.db: the query ran longer than statementTimeout (1s)",),
+        outcome="temporary",
+    ),
+    BadSource(
+        "writable-cte",
+        {
+            "postgres": {
+                "dsn": {"env": "CORPUS_POSTGRES_DSN"},
+                "query": 'WITH gone AS (DELETE FROM people RETURNING "Email") SELECT * FROM gone',
+            }
+        },
+        error=(
+            "postgres segment main: DECLARE CURSOR must not contain data-modifying statements "
+            "in WITH",
+        ),
         outcome="permanent",
     ),
     BadSource(
@@ -279,7 +387,15 @@ def source_corpus(data: Path) -> Path:
     (data / "binary.csv").write_bytes(
         b"\x89PNG\r\n\x1a\n" + bytes(rng.randrange(256) for _ in range(2048))
     )
-    (data / "huge-field.csv").write_text("Email\n" + "x" * (MIB + 10) + "@example.com\n")
+    # A quoted field of short lines: over the field limit, never over the line limit.
+    field = "\n".join(["x" * 1000] * (MIB // 1000 + 1))
+    (data / "huge-field.csv").write_text(f'Email\n"{field}@example.com"\n')
+    long_line = "x" * (MIB + 1)
+    (data / "long-line.csv").write_text(f"Email\ncorpus.ok@example.com\n{long_line}\n")
+    (data / "long-line.jsonl").write_text(
+        '{"Email": "corpus.ok@example.com"}\n' * 2 + f'{{"Email": "{long_line}"}}\n'
+    )
+    _stray_quote(data)
     os.mkfifo(data / "fifo.csv")
     _invalid_rows(data / "ten-thousand-invalid.csv", invalid=10_000, valid=50)
     _invalid_rows(data / "twelve-thousand-invalid.csv", invalid=12_000, valid=10)
@@ -288,6 +404,15 @@ def source_corpus(data: Path) -> Path:
         db.execute("INSERT INTO people VALUES ('corpus.sqlite@example.com')")
     db.close()
     return data
+
+
+def _stray_quote(data: Path) -> None:
+    """The source as synced (`.clean.csv`), then broken by one unclosed quote."""
+    lines = ["Email,FirstName"]
+    lines += [f"corpus.quote.{n}@example.com,Person{n}" for n in range(1, STRAY_QUOTE_ROWS + 1)]
+    (data / "stray-quote.clean.csv").write_text("\n".join(lines) + "\n")
+    lines[STRAY_QUOTE_AT] = lines[STRAY_QUOTE_AT].replace(",", ',"', 1)
+    (data / "stray-quote.csv").write_text("\n".join(lines) + "\n")
 
 
 def _invalid_rows(path: Path, *, invalid: int, valid: int) -> None:

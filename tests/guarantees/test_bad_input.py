@@ -15,8 +15,10 @@ import os
 import shutil
 import sys
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from syncd.emulator import Emulator, EmulatorConfig, FieldSeed, ListSeed
@@ -24,7 +26,9 @@ from syncd.ledger import open_ledger
 from tests.corpus import (
     BAD_FILES,
     BAD_SOURCES,
+    POSTGRES_SETUP,
     SOURCES,
+    BadSource,
     destination_corpus,
     list_id,
     source_corpus,
@@ -114,15 +118,21 @@ def emulator_config() -> EmulatorConfig:
     return harness_config(lists=lists, custom_fields=fields)
 
 
-async def test_every_bad_source_fails_with_its_reason_or_has_its_rows_rejected(
-    tmp_path: Path, emulator: Emulator
-) -> None:
+async def check_sources(
+    cases: Sequence[BadSource], tmp_path: Path, emulator: Emulator, **extra_env: str
+) -> tuple[dict[str, str], Completed]:
+    """One `syncd run --once` over a destination per case, then each case's outcome.
+
+    Cases with `synced_first` have their clean source synced by a run before: the run
+    under test must then leave its members where they were. Returns the environment
+    and the output of the run under test.
+    """
     destinations = tmp_path / "destinations.d"
     destinations.mkdir()
-    for bad in BAD_SOURCES:
+    for bad in cases:
         (destinations / f"{bad.name}.yaml").write_text(bad.text())
     shutil.copytree(SOURCES, tmp_path / "sources")
-    source_corpus(tmp_path / "data")
+    data = source_corpus(tmp_path / "data")
     state = tmp_path / "state.db"
     env = {
         "SYNCD_DESTINATIONS": str(destinations),
@@ -130,14 +140,16 @@ async def test_every_bad_source_fails_with_its_reason_or_has_its_rows_rejected(
         "SYNCD_SENDGRID_BASE_URL": emulator.url,
         "SYNCD_LOG_FORMAT": "json",
         "SYNCD_JOB_POLL_MAX_INTERVAL": "0.1",
+        **extra_env,
     }
+    await sync_clean_sources_first([b for b in cases if b.synced_first], data, env)
     done = await syncd("run", "--once", env=env, within=120)
     assert done.code == 1  # some destinations failed, as they must
     assert "config.problem" not in done.err  # every destination file itself was valid
 
     ledger = open_ledger(str(state), writer=False)
     try:
-        for bad in BAD_SOURCES:
+        for bad in cases:
             (run,) = ledger.runs(bad.name, 1)
             members = emulator.state.list_members(list_id(bad.name))
             assert (bad.name, run.outcome) == (bad.name, bad.outcome), run.error
@@ -145,6 +157,8 @@ async def test_every_bad_source_fails_with_its_reason_or_has_its_rows_rejected(
             assert set(bad.members) <= members, (bad.name, bad.members)
             for text in bad.error:
                 assert text in (run.error or ""), (bad.name, run.error)
+            for text in bad.never:
+                assert text not in (run.error or ""), (bad.name, run.error)
             rejections = ledger.rejections(run.id, limit=20_000)
             if bad.reported is not None:
                 assert run.counts["rejected"] == bad.reported
@@ -156,10 +170,40 @@ async def test_every_bad_source_fails_with_its_reason_or_has_its_rows_rejected(
                 assert got == list(bad.rejected), bad.name
     finally:
         ledger.close()
+    return env, done
+
+
+async def sync_clean_sources_first(
+    cases: Sequence[BadSource], data: Path, env: dict[str, str]
+) -> None:
+    if not cases:
+        return
+    first = Path(env["SYNCD_DESTINATIONS"]).with_name("clean.d")
+    first.mkdir()
+    broken: dict[Path, bytes] = {}
+    for bad in cases:
+        (first / f"{bad.name}.yaml").write_text(bad.text())
+        options = next(iter(bad.source.values()))
+        assert isinstance(options, dict)
+        assert bad.synced_first
+        live = data / Path(options["path"]).name
+        broken[live] = live.read_bytes()
+        live.write_bytes((data / bad.synced_first).read_bytes())
+    done = await syncd("run", "--once", env={**env, "SYNCD_DESTINATIONS": str(first)})
+    assert done.code == 0, done.text
+    for live, content in broken.items():
+        live.write_bytes(content)
+
+
+async def test_every_bad_source_fails_with_its_reason_or_has_its_rows_rejected(
+    tmp_path: Path, emulator: Emulator
+) -> None:
+    cases = [b for b in BAD_SOURCES if not b.postgres]
+    env, done = await check_sources(cases, tmp_path, emulator)
     record_figure(
         "corpus",
-        sources=len(BAD_SOURCES),
-        invalid_rows_reported=next(b.reported for b in BAD_SOURCES if b.reported),
+        sources=len(cases),
+        invalid_rows_reported=next(b.reported for b in cases if b.reported),
     )
 
     shown = await syncd("status", "ten-thousand-invalid", "--rejections", env=env)
@@ -169,3 +213,21 @@ async def test_every_bad_source_fails_with_its_reason_or_has_its_rows_rejected(
     for output in (done, shown):
         assert "@example.com" not in output.text
         assert "not-an-address" not in output.text
+
+
+@pytest.mark.postgres
+async def test_every_bad_postgres_source_fails_with_its_reason_and_changes_nothing(
+    tmp_path: Path, emulator: Emulator, postgres_dsn: str
+) -> None:
+    with psycopg.connect(postgres_dsn, autocommit=True) as db:
+        db.execute(POSTGRES_SETUP.encode())
+    cases = [b for b in BAD_SOURCES if b.postgres]
+    await check_sources(
+        cases,
+        tmp_path,
+        emulator,
+        CORPUS_POSTGRES_DSN=postgres_dsn,
+        SYNCD_SECRET_ENV="SENDGRID_API_KEY,CORPUS_POSTGRES_DSN",  # the operator allows the DSN
+    )
+    with psycopg.connect(postgres_dsn) as db:
+        assert db.execute(b"SELECT count(*) FROM people").fetchone() == (1,)

@@ -28,14 +28,20 @@ from syncd.reconciling.staging import (
     verify_segments,
 )
 from syncd.reconciling.threads import in_thread
-from syncd.sources import files_print
+from syncd.sources import Stopping, files_print, never
 
 
 class SegmentReader:
     def __init__(
-        self, session: LedgerSession, loaded: LoadedDestination, builder: ContactBuilder
+        self,
+        session: LedgerSession,
+        loaded: LoadedDestination,
+        builder: ContactBuilder,
+        *,
+        stopping: Stopping = never,
     ) -> None:
         self.session = session
+        self.stopping = stopping  # readers end a read soon after it turns true
         self.loaded = loaded
         self.spec = loaded.definition.spec
         self.builder = builder
@@ -69,6 +75,7 @@ class SegmentReader:
                     self.builder,
                     base_dir=self.base_dir,
                     allowlists=self.loaded.allowlists,
+                    stopping=self.stopping,
                 )
                 if digest.count <= self.spec.limits.max_profiles:
                     self._digest = digest
@@ -90,6 +97,7 @@ class SegmentReader:
             self.builder,
             base_dir=self.base_dir,
             allowlists=self.loaded.allowlists,
+            stopping=self.stopping,
         )
         return self.staged
 
@@ -109,6 +117,7 @@ class SegmentReader:
                 self.builder,
                 base_dir=self.base_dir,
                 allowlists=self.loaded.allowlists,
+                stopping=self.stopping,
             )
             self.how = "verified"
         if self._digest is not None:

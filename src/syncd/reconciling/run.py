@@ -141,7 +141,7 @@ class Reconciler:
         spec = loaded.definition.spec
         builder = ContactBuilder(spec.mapping)
         progress("reading")
-        reader = SegmentReader(session, loaded, builder)
+        reader = SegmentReader(session, loaded, builder, stopping=stopping)
         report.staged = await reader.read()
         progress("staged", profiles=report.staged.profiles, rows=report.staged.rows)
         client, key_id = await self._client(loaded)

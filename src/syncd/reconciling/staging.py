@@ -24,7 +24,7 @@ from syncd.contacts import ContactBuilder
 from syncd.destinations import Spec
 from syncd.ledger import LedgerSession, Rejection
 from syncd.planning import profile_limit_exceeded
-from syncd.sources import BadRow, open_segment
+from syncd.sources import BadRow, Stopping, never, open_segment
 
 STAGE_CHUNK = 10_000
 BUILD_PAGE = 5_000
@@ -61,10 +61,17 @@ def rereadable(spec: Spec) -> bool:
 
 
 def _keyed_rows(
-    spec: Spec, builder: ContactBuilder, staged: Staged, base_dir: Path, allowlists: Allowlists
+    spec: Spec,
+    builder: ContactBuilder,
+    staged: Staged,
+    base_dir: Path,
+    allowlists: Allowlists,
+    stopping: Stopping,
 ) -> Iterator[tuple[str, int, bytes, int, int]]:
     for index, segment in enumerate(spec.segments):
-        source = open_segment(segment, base_dir=base_dir, allowlists=allowlists)
+        source = open_segment(
+            segment, base_dir=base_dir, allowlists=allowlists, stopping=stopping
+        )
         for number, values in source.rows(builder.columns):
             staged.rows += 1
             if isinstance(values, BadRow):
@@ -78,14 +85,21 @@ def _keyed_rows(
 
 
 def verify_segments(
-    spec: Spec, builder: ContactBuilder, *, base_dir: Path, allowlists: Allowlists
+    spec: Spec,
+    builder: ContactBuilder,
+    *,
+    base_dir: Path,
+    allowlists: Allowlists,
+    stopping: Stopping = never,
 ) -> tuple[Staged, Digest]:
     """Read without staging: what `Digest` needs to tell "nothing changed"."""
     staged = Staged()
     count = low = high = rows = 0
     raw_print = builder.raw_print
     for segment in spec.segments:
-        source = open_segment(segment, base_dir=base_dir, allowlists=allowlists)
+        source = open_segment(
+            segment, base_dir=base_dir, allowlists=allowlists, stopping=stopping
+        )
         for number, values in source.rows(builder.columns):
             rows += 1
             if isinstance(values, BadRow):
@@ -110,18 +124,20 @@ def stage_segments(
     *,
     base_dir: Path,
     allowlists: Allowlists,
+    stopping: Stopping = never,
 ) -> Staged:
     """Fill the snapshot with this run's desired contacts; the first segment wins a duplicate.
 
     Raises GuardTripped as soon as the distinct profiles exceed maxProfiles, before
-    anything is sent anywhere.
+    anything is sent anywhere; the readers raise SourceUnavailable soon after `stopping`
+    turns true.
     """
     staged = Staged()
     session.reset_snapshot()
     limit = spec.limits.max_profiles
     next_check = limit
     chunk: list[tuple[str, int, bytes, int, int]] = []
-    for row in _keyed_rows(spec, builder, staged, base_dir, allowlists):
+    for row in _keyed_rows(spec, builder, staged, base_dir, allowlists, stopping):
         chunk.append(row)
         if len(chunk) >= STAGE_CHUNK:
             session.stage(chunk)

@@ -8,11 +8,13 @@ from syncd.allowlists import Allowlists, NotAllowed
 from syncd.credentials import read_secret
 from syncd.destinations import CsvSource, JsonlSource, PostgresSource, Segment, SqliteSource
 from syncd.errors import SourceInvalid
-from syncd.sources.base import BadRow, Row, RowSource
-from syncd.sources.files import CsvFile, JsonLinesFile, content_print
+from syncd.sources.base import BadRow, Row, RowSource, Stopping, never
+from syncd.sources.csvfile import CsvFile
+from syncd.sources.jsonl import JsonLinesFile
+from syncd.sources.lines import content_print
 from syncd.sources.sqlite import SqliteQuery
 
-__all__ = ["BadRow", "Row", "RowSource", "files_print", "open_segment"]
+__all__ = ["BadRow", "Row", "RowSource", "Stopping", "files_print", "never", "open_segment"]
 
 
 def files_print(segments: list[Segment], *, base_dir: Path) -> str | None:
@@ -31,11 +33,14 @@ def files_print(segments: list[Segment], *, base_dir: Path) -> str | None:
     return "-".join(prints)
 
 
-def open_segment(segment: Segment, *, base_dir: Path, allowlists: Allowlists) -> RowSource:
+def open_segment(
+    segment: Segment, *, base_dir: Path, allowlists: Allowlists, stopping: Stopping = never
+) -> RowSource:
     """The reader for one segment; relative paths resolve against the destination file.
 
     A file source is opened by its real path, which must be inside SYNCD_SOURCE_DIRS:
     checked again here because a link may have been swapped in since the file loaded.
+    Every reader polls `stopping` and ends its read soon after it turns true.
     """
     options = segment.source.options
 
@@ -46,11 +51,21 @@ def open_segment(segment: Segment, *, base_dir: Path, allowlists: Allowlists) ->
             raise SourceInvalid(f"segment {segment.name}: {path} {refused}") from None
 
     if isinstance(options, CsvSource):
-        return CsvFile(local(options.path), delimiter=options.delimiter, encoding=options.encoding)
+        return CsvFile(
+            local(options.path),
+            delimiter=options.delimiter,
+            encoding=options.encoding,
+            stopping=stopping,
+        )
     if isinstance(options, JsonlSource):
-        return JsonLinesFile(local(options.path))
+        return JsonLinesFile(local(options.path), stopping=stopping)
     if isinstance(options, SqliteSource):
-        return SqliteQuery(local(options.path), options.query)
+        return SqliteQuery(
+            local(options.path),
+            options.query,
+            statement_timeout=options.statement_timeout,
+            stopping=stopping,
+        )
     if isinstance(options, PostgresSource):
         from syncd.sources.postgres import PostgresQuery  # psycopg only for those who use it
 
@@ -61,6 +76,10 @@ def open_segment(segment: Segment, *, base_dir: Path, allowlists: Allowlists) ->
             allowlists=allowlists,
         )
         return PostgresQuery(
-            dsn, options.query, statement_timeout=options.statement_timeout, name=segment.name
+            dsn,
+            options.query,
+            statement_timeout=options.statement_timeout,
+            name=segment.name,
+            stopping=stopping,
         )
     raise AssertionError(f"unhandled source {type(options).__name__}")

@@ -1,81 +1,145 @@
-"""A PostgreSQL query, streamed with a server-side cursor in a read-only transaction."""
+"""A PostgreSQL query, streamed with a server-side cursor in a read-only transaction.
+
+The transaction is always rolled back, after a full read too: whatever the query's
+functions did is undone. A stop of the run cancels the running statement.
+"""
 
 from __future__ import annotations
 
+import re
+import threading
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
 from datetime import timedelta
 
 import psycopg
 from psycopg import errors as pg_errors
 
 from syncd.errors import SourceInvalid, SourceUnavailable
-from syncd.logs import scrub
-from syncd.sources.base import FETCH_ROWS, Row, project
+from syncd.sources.base import FETCH_ROWS, Row, Stopping, never, project, stopped
+from syncd.sources.passwords import without_password
 
-# Errors that say "the query or the schema is wrong", not "try again later".
+# Errors that say "the query, the schema or the connection string is wrong", not "try
+# again later". ProgrammingError is SQLSTATE class 42 (syntax, undefined names,
+# privileges) and a malformed connection string; NotSupportedError is, among others, a
+# data-modifying WITH, which a cursor refuses.
 _PERMANENT = (
-    pg_errors.SyntaxError,
-    pg_errors.UndefinedTable,
-    pg_errors.UndefinedColumn,
-    pg_errors.UndefinedFunction,
-    pg_errors.InsufficientPrivilege,
+    psycopg.ProgrammingError,
+    psycopg.NotSupportedError,
+    psycopg.DataError,
     pg_errors.ReadOnlySqlTransaction,
-    pg_errors.DataError,
     pg_errors.InvalidCatalogName,
     pg_errors.InvalidPassword,
     pg_errors.InvalidAuthorizationSpecification,
 )
-
-
-def _message(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    return scrub(text[0] if text else type(error).__name__)
+_QUOTED = re.compile(r'"[^"]*"')
+STOP_POLL = 0.25
+"""Seconds between two looks at the stop signal while a statement runs on the server."""
 
 
 class PostgresQuery:
-    def __init__(self, dsn: str, query: str, *, statement_timeout: timedelta, name: str) -> None:
+    def __init__(
+        self,
+        dsn: str,
+        query: str,
+        *,
+        statement_timeout: timedelta,
+        name: str,
+        stopping: Stopping = never,
+    ) -> None:
         self._dsn = dsn
         self.query = query
         self.statement_timeout_ms = int(statement_timeout.total_seconds() * 1000)
         self.description = f"postgres segment {name}"
+        self._stopping = stopping
 
     def rows(self, columns: Sequence[str]) -> Iterator[Row]:
         try:
             connection = psycopg.connect(self._dsn, connect_timeout=10, application_name="syncd")
         except _PERMANENT as error:
-            raise SourceInvalid(f"{self.description}: cannot connect: {_message(error)}") from None
+            raise SourceInvalid(
+                f"{self.description}: cannot connect: {self._said(error)}"
+            ) from None
         except psycopg.Error as error:
             raise SourceUnavailable(
-                f"{self.description}: cannot connect: {_message(error)}"
+                f"{self.description}: cannot connect: {self._said(error)}"
             ) from None
         try:
-            yield from self._stream(connection, columns)
+            with _cancelled_on_stop(connection, self._stopping) as cancelled:
+                yield from self._stream(connection, columns, cancelled)
         finally:
             connection.close()
 
-    def _stream(self, connection: psycopg.Connection, columns: Sequence[str]) -> Iterator[Row]:
+    def _stream(
+        self, connection: psycopg.Connection, columns: Sequence[str], cancelled: threading.Event
+    ) -> Iterator[Row]:
         try:
-            with connection.transaction():
+            with connection.transaction(force_rollback=True):
                 connection.execute("SET TRANSACTION READ ONLY")
                 connection.execute(
                     "SELECT set_config('statement_timeout', %s, true)",
                     (str(self.statement_timeout_ms),),
                 )
                 with connection.cursor(name="syncd_segment") as cursor:
-                    cursor.itersize = FETCH_ROWS
                     cursor.execute(self.query)
                     if cursor.description is None:
                         raise SourceInvalid(f"{self.description}: the query returns no rows")
                     names = [d.name for d in cursor.description]
                     positions = project(names, columns, self.description)
-                    for number, record in enumerate(cursor, start=1):
-                        yield number, [record[i] for i in positions]
+                    number = 0
+                    while batch := cursor.fetchmany(FETCH_ROWS):
+                        for record in batch:
+                            number += 1
+                            yield number, [record[i] for i in positions]
+                        if self._stopping():
+                            raise stopped(self.description)
         except _PERMANENT as error:
-            raise SourceInvalid(f"{self.description}: {_message(error)}") from None
+            raise SourceInvalid(f"{self.description}: {self._said(error)}") from None
         except pg_errors.QueryCanceled:
+            if cancelled.is_set():
+                raise stopped(self.description) from None
             raise SourceUnavailable(
                 f"{self.description}: the query ran longer than statementTimeout "
-                f"({self.statement_timeout_ms / 1000:.0f}s)"
+                f"({self.statement_timeout_ms / 1000:g}s)"
             ) from None
         except psycopg.Error as error:
-            raise SourceUnavailable(f"{self.description}: {_message(error)}") from None
+            raise SourceUnavailable(f"{self.description}: {self._said(error)}") from None
+
+    def _said(self, error: BaseException) -> str:
+        """The error's first line, with no secret, address or spelling of the password,
+        and no value from the rows (`invalid input syntax for type integer: "..."`)."""
+        lines = str(error).strip().splitlines()
+        text = lines[0] if lines else type(error).__name__
+        if isinstance(error, psycopg.DataError):
+            text = _QUOTED.sub('"..."', text)
+        return without_password(text, self._dsn)
+
+
+@contextmanager
+def _cancelled_on_stop(
+    connection: psycopg.Connection, stopping: Stopping
+) -> Iterator[threading.Event]:
+    """While the body runs, a stop of the run cancels the statement on the server
+    (a worker thread blocked in libpq sees no signal); the event says it did."""
+    cancelled = threading.Event()
+    if stopping is never:
+        yield cancelled
+        return
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(STOP_POLL):
+            if stopping():
+                cancelled.set()
+                # Nothing running, or the connection gone: the read ends anyway.
+                with suppress(psycopg.Error):
+                    connection.cancel_safe()
+                return
+
+    watcher = threading.Thread(target=watch, name="syncd-postgres-stop", daemon=True)
+    watcher.start()
+    try:
+        yield cancelled
+    finally:
+        done.set()
+        watcher.join()

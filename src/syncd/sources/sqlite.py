@@ -1,49 +1,151 @@
-"""A SQLite database file and a query, read-only."""
+"""A SQLite database file and a query: read-only, time-limited, stoppable.
+
+`mode=ro` and `query_only` stop writes to the database, not side effects elsewhere:
+`ATTACH` and `VACUUM INTO` create files at any writable path. So the query must start
+as a read does (SELECT, WITH or VALUES), an authorizer refuses every action but reading,
+and no database may be attached. A progress handler ends the query once it has run
+longer than its time limit, or as soon as the run is stopping.
+"""
 
 from __future__ import annotations
 
+import re
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote
 
 from syncd.errors import SourceInvalid, SourceUnavailable
-from syncd.sources.base import FETCH_ROWS, Row, project
+from syncd.sources.base import FETCH_ROWS, Row, Stopping, never, project, stopped
+from syncd.sources.sqlite_rules import ReadOnly
+
+READS = ("SELECT", "WITH", "VALUES")
+_FIRST_WORD = re.compile(r"(?:\s+|--[^\n]*(?:\n|\Z)|/\*.*?(?:\*/|\Z))*([A-Za-z]*)", re.S)
+CHECK_EVERY = 1000
+"""Virtual-machine steps between two looks at the clock and the stop signal."""
+
+
+class _Budget:
+    """The time the query has run, summed over its calls into SQLite (the time between
+    fetches is syncd's, not the query's), and the run's stop signal."""
+
+    def __init__(self, limit: timedelta, stopping: Stopping) -> None:
+        self.limit = limit.total_seconds() or float("inf")  # 0: no limit, as in PostgreSQL
+        self.stopping = stopping
+        self.spent = 0.0
+        self.since = time.monotonic()
+        self.ended_by: str | None = None
+
+    def start(self) -> None:
+        self.since = time.monotonic()
+
+    def stop(self) -> None:
+        self.spent += time.monotonic() - self.since
+
+    def over(self) -> bool:
+        """The progress handler: True ends the query."""
+        if self.stopping():
+            self.ended_by = "stopping"
+        elif self.spent + time.monotonic() - self.since > self.limit:
+            self.ended_by = "timeout"
+        return self.ended_by is not None
 
 
 class SqliteQuery:
-    def __init__(self, path: Path, query: str) -> None:
+    def __init__(
+        self,
+        path: Path,
+        query: str,
+        *,
+        statement_timeout: timedelta = timedelta(minutes=10),
+        stopping: Stopping = never,
+    ) -> None:
         self.path = path
         self.query = query
+        self.statement_timeout = statement_timeout
         self.description = f"sqlite {path.name}"
+        self._stopping = stopping
 
     def rows(self, columns: Sequence[str]) -> Iterator[Row]:
-        if not self.path.is_file():
-            raise SourceUnavailable(f"{self.description}: {self.path} does not exist")
-        try:
-            connection = sqlite3.connect(
-                f"file:{quote(str(self.path))}?mode=ro", uri=True, check_same_thread=False
+        first = _FIRST_WORD.match(self.query)
+        word = first.group(1).upper() if first else ""
+        if word not in READS:
+            refused = f"{word} is refused" if word else "it has no statement"
+            raise SourceInvalid(
+                f"{self.description}: the query may only read: {refused}; write a SELECT"
             )
-        except sqlite3.Error as error:
-            raise SourceUnavailable(f"{self.description}: cannot open: {error}") from None
+        if not self.path.is_file():
+            state = "does not exist" if not self.path.exists() else "is not a regular file"
+            raise SourceUnavailable(f"{self.description}: {self.path} {state}")
+        budget = _Budget(self.statement_timeout, self._stopping)
+        rules = ReadOnly()
+        connection = self._connect(rules, budget)
         try:
-            connection.execute("PRAGMA query_only = ON")
-            try:
-                cursor = connection.execute(self.query)
-            except sqlite3.OperationalError as error:
-                if "locked" in str(error) or "busy" in str(error):
-                    raise SourceUnavailable(f"{self.description}: {error}") from None
-                raise SourceInvalid(f"{self.description}: the query failed: {error}") from None
-            except sqlite3.Error as error:
-                raise SourceInvalid(f"{self.description}: the query failed: {error}") from None
+            cursor = connection.cursor()
+            with self._running(rules, budget):
+                cursor.execute(self.query)
             if cursor.description is None:
                 raise SourceInvalid(f"{self.description}: the query returns no rows (not a SELECT)")
             names = [d[0] for d in cursor.description]
             positions = project(names, columns, self.description)
             number = 0
-            while batch := cursor.fetchmany(FETCH_ROWS):
+            while True:
+                with self._running(rules, budget):
+                    batch = cursor.fetchmany(FETCH_ROWS)
+                if not batch:
+                    break
                 for record in batch:
                     number += 1
                     yield number, [record[i] for i in positions]
+                if self._stopping():
+                    raise stopped(self.description)
         finally:
             connection.close()
+
+    def _connect(self, rules: ReadOnly, budget: _Budget) -> sqlite3.Connection:
+        try:
+            connection = sqlite3.connect(
+                f"file:{quote(str(self.path))}?mode=ro",
+                uri=True,
+                check_same_thread=False,
+                isolation_level=None,  # never an implicit BEGIN
+            )
+            connection.execute("PRAGMA query_only = ON")
+        except sqlite3.Error as error:
+            raise SourceUnavailable(f"{self.description}: cannot open: {error}") from None
+        connection.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)  # VACUUM INTO attaches too
+        connection.set_authorizer(rules.decide)
+        connection.set_progress_handler(budget.over, CHECK_EVERY)
+        return connection
+
+    @contextmanager
+    def _running(self, rules: ReadOnly, budget: _Budget) -> Iterator[None]:
+        """One call into SQLite: timed, and its errors said as what to do."""
+        budget.start()
+        try:
+            yield
+        except sqlite3.Error as error:
+            raise self._failure(error, rules, budget) from None
+        finally:
+            budget.stop()
+
+    def _failure(
+        self, error: sqlite3.Error, rules: ReadOnly, budget: _Budget
+    ) -> SourceInvalid | SourceUnavailable:
+        if budget.ended_by == "stopping":
+            return stopped(self.description)
+        if budget.ended_by == "timeout":
+            return SourceUnavailable(
+                f"{self.description}: the query ran longer than statementTimeout "
+                f"({budget.limit:g}s); it is tried again later"
+            )
+        if rules.refused:
+            return SourceInvalid(
+                f"{self.description}: the query may only read: {rules.refused} is refused"
+            )
+        if "locked" in str(error) or "busy" in str(error):
+            return SourceUnavailable(f"{self.description}: {error}")
+        return SourceInvalid(f"{self.description}: the query failed: {error}")

@@ -1,0 +1,93 @@
+"""JSON Lines files, streamed: one object a line, lines end at `\\n`, UTF-8.
+
+A line that is not a usable object is a `BadRow`; a line over the limit or bytes that
+are not UTF-8 make the segment unreadable (`SourceInvalid`), as for CSV.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from syncd.errors import SourceInvalid
+from syncd.sources.base import BadRow, Row, Stopping, never
+from syncd.sources.lines import MAX_LINE_BYTES, LineTooLong, byte_lines, too_long
+
+
+class JsonLinesFile:
+    def __init__(
+        self, path: Path, *, stopping: Stopping = never, max_line_bytes: int = MAX_LINE_BYTES
+    ) -> None:
+        self.path = path
+        self.description = f"jsonl {path.name}"
+        self._stopping = stopping
+        self._max_line = max_line_bytes
+
+    def rows(self, columns: Sequence[str]) -> Iterator[Row]:
+        # How each mapped key is written without escapes; see _values.
+        spellings = [orjson.dumps(column) for column in columns]
+        chunks = byte_lines(
+            self.path, self.description, limit=self._max_line, stopping=self._stopping
+        )
+        number = 0
+        try:
+            for lines in chunks:
+                if number == 0:
+                    lines[0] = lines[0].removeprefix(codecs.BOM_UTF8)
+                for line in lines:
+                    number += 1
+                    if line.strip():
+                        yield number, self._values(line, number, columns, spellings)
+        except LineTooLong:
+            # Every line before it came in earlier chunks, and was counted.
+            raise too_long(self.description, number + 1, self._max_line) from None
+        finally:
+            chunks.close()
+
+    def _values(
+        self, line: bytes, number: int, columns: Sequence[str], spellings: list[bytes]
+    ) -> Sequence[Any] | BadRow:
+        try:
+            obj = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                raise SourceInvalid(
+                    f"{self.description}: line {number} is not valid UTF-8"
+                ) from None
+            return BadRow("not valid JSON")
+        if not isinstance(obj, dict):
+            return BadRow("not a JSON object")
+        values = [obj.get(column) for column in columns]
+        if any(isinstance(v, dict | list) for v in values):
+            return BadRow("a mapped value is an object or array, not a scalar")
+        # A repeated key parses to its last value, silently: only lines that may repeat a
+        # mapped key pay for the exact check. Every member has a colon; with no more
+        # colons than keys, no key repeats. Else, no key can repeat whose spelling occurs
+        # once, unless an escape spells it another way.
+        if line.count(b":") != len(obj) and (
+            b"\\" in line or any(line.count(spelling) > 1 for spelling in spellings)
+        ):
+            try:
+                repeated = _repeated_key(line, columns)
+            except RecursionError:  # deeper than the standard parser goes
+                return BadRow("nested too deeply to check for repeated keys")
+            if repeated is not None:
+                return BadRow(
+                    f"key {repeated!r} appears more than once; which value is meant is ambiguous"
+                )
+        return values
+
+
+def _repeated_key(line: bytes, columns: Sequence[str]) -> str | None:
+    """The first mapped key the line's object has more than once."""
+    objects: list[list[tuple[str, Any]]] = []
+    json.loads(line, object_pairs_hook=objects.append)  # the outermost object comes last
+    keys = [key for key, _ in objects[-1]]
+    return next((column for column in columns if keys.count(column) > 1), None)

@@ -1,0 +1,87 @@
+"""The JSON Lines reader over real files: bad lines rejected, a bad file refused."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from syncd.errors import SourceInvalid
+from syncd.sources.base import BadRow, Row
+from syncd.sources.jsonl import JsonLinesFile
+from syncd.sources.lines import MAX_LINE_BYTES
+
+REPEATED = BadRow("key 'Email' appears more than once; which value is meant is ambiguous")
+
+
+def read(
+    tmp_path: Path, content: str | bytes, *, max_line_bytes: int = MAX_LINE_BYTES
+) -> list[Row]:
+    path = tmp_path / "people.jsonl"
+    path.write_bytes(content.encode() if isinstance(content, str) else content)
+    return list(JsonLinesFile(path, max_line_bytes=max_line_bytes).rows(["Email"]))
+
+
+def test_lines_are_numbered_blank_lines_skipped_and_a_byte_order_mark_tolerated(
+    tmp_path: Path,
+) -> None:
+    content = '\ufeff{"Email": "a@example.com"}\r\n\n  \n{"Email": "b@example.com", "n": 1}'
+    assert read(tmp_path, content) == [(1, ["a@example.com"]), (4, ["b@example.com"])]
+
+
+def test_a_mapped_key_written_twice_rejects_its_line(tmp_path: Path) -> None:
+    lines = [
+        '{"Email": "a@example.com", "Email": "b@example.com"}',
+        '{"Email": "a@example.com", "\\u0045mail": "b@example.com"}',  # the same key, escaped
+        '{"Email": "c@example.com", "Note": 1, "Note": 2}',  # not mapped: harmless
+        '{"Email": "d@example.com", "more": {"Email": 1, "Email": 2}}',  # nested: not a column
+        '{"Email": "Email", "x": "\\"Email\\""}',  # the key's spelling as values
+    ]
+    assert read(tmp_path, "\n".join(lines)) == [
+        (1, REPEATED),
+        (2, REPEATED),
+        (3, ["c@example.com"]),
+        (4, ["d@example.com"]),
+        (5, ["Email"]),
+    ]
+
+
+def test_lines_that_are_not_usable_objects_are_rejected_one_by_one(tmp_path: Path) -> None:
+    content = '{"Email": "a@example.com"}\n{"Email": \n[1]\n{"Email": {"x": 1}}\n'
+    assert read(tmp_path, content) == [
+        (1, ["a@example.com"]),
+        (2, BadRow("not valid JSON")),
+        (3, BadRow("not a JSON object")),
+        (4, BadRow("a mapped value is an object or array, not a scalar")),
+    ]
+
+
+def test_a_line_over_the_limit_refuses_the_file_naming_the_line(tmp_path: Path) -> None:
+    short = json.dumps({"Email": "a@example.com"})
+    long = json.dumps({"Email": "b" * 64})
+    content = f"{short}\n{short}\n{long}\n{short}\n"
+    with pytest.raises(SourceInvalid) as caught:
+        read(tmp_path, content, max_line_bytes=64)
+    assert caught.value.message == (
+        "jsonl people.jsonl: line 3 is longer than the limit of 64 bytes; is it the right file?"
+    )
+
+
+def test_a_line_exactly_at_the_limit_is_read(tmp_path: Path) -> None:
+    line = json.dumps({"Email": "a@example.com", "pad": ""})
+    line = line[:-2] + "x" * (64 - len(line)) + '"}'
+    assert len(line) == 64
+    assert read(tmp_path, f"{line}\n{line}", max_line_bytes=64) == [
+        (1, ["a@example.com"]),
+        (2, ["a@example.com"]),
+    ]
+
+
+def test_bytes_that_are_not_utf8_refuse_the_file_naming_the_line_not_the_bytes(
+    tmp_path: Path,
+) -> None:
+    content = b'{"Email": "a@example.com"}\n{"Email": "caf\xe9@example.com"}\n'
+    with pytest.raises(SourceInvalid) as caught:
+        read(tmp_path, content)
+    assert caught.value.message == "jsonl people.jsonl: line 2 is not valid UTF-8"

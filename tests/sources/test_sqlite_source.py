@@ -1,0 +1,169 @@
+"""The SQLite reader against real database files: it reads, and does nothing else."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from syncd.errors import SourceInvalid, SourceUnavailable, SyncdError
+from syncd.sources.base import Row
+from syncd.sources.sqlite import SqliteQuery
+from syncd.sources.sqlite_rules import ReadOnly
+
+ENDLESS = (
+    "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) "
+    "SELECT x AS Email FROM n WHERE x < 0"
+)
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Path:
+    path = tmp_path / "people.db"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE people (Email TEXT, Name TEXT)")
+        db.executemany(
+            "INSERT INTO people VALUES (?, ?)",
+            [(f"person.{n}@example.com", f"Person {n}") for n in range(12_000)],
+        )
+    db.close()
+    return path
+
+
+def read(database: Path, query: str, **options: object) -> list[Row]:
+    return list(SqliteQuery(database, query, **options).rows(["Email"]))  # type: ignore[arg-type]
+
+
+def outcome_within(seconds: float, work: Callable[[], object]) -> BaseException | None:
+    """Run `work` in a thread (as a run does); its error, or a failure if it never ends."""
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            work()
+        except BaseException as error:  # handed to the test
+            errors.append(error)
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"the read still runs after {seconds}s"
+    return errors[0] if errors else None
+
+
+def test_a_select_streams_every_row_in_order(database: Path) -> None:
+    rows = read(database, "SELECT Email FROM people ORDER BY rowid")
+    assert len(rows) == 12_000
+    assert rows[0] == (1, ["person.0@example.com"])
+    assert rows[-1] == (12_000, ["person.11999@example.com"])
+
+
+def test_comments_before_the_select_are_fine(database: Path) -> None:
+    query = "-- the VIPs\n/* all of them */ WITH p AS (SELECT * FROM people) SELECT Email FROM p"
+    assert len(read(database, query)) == 12_000
+
+
+@pytest.mark.parametrize(
+    ("query", "refused"),
+    [
+        ("ATTACH DATABASE '{dir}/attached.db' AS elsewhere", "ATTACH is refused"),
+        ("VACUUM INTO '{dir}/copy.db'", "VACUUM is refused"),
+        ("PRAGMA query_only = OFF", "PRAGMA is refused"),
+        ("DELETE FROM people", "DELETE is refused"),
+        ("BEGIN IMMEDIATE", "BEGIN is refused"),
+        ("WITH doomed AS (SELECT 1) DELETE FROM people", "DELETE is refused"),
+        ("WITH w AS (SELECT 1) INSERT INTO people VALUES ('x', 'y')", "INSERT is refused"),
+        (
+            "SELECT load_extension('{dir}/evil') AS Email",
+            "the function load_extension() is refused",
+        ),
+        ("  ", "it has no statement"),
+    ],
+)
+def test_anything_but_reading_is_refused_and_leaves_no_file(
+    database: Path, query: str, refused: str
+) -> None:
+    before = sorted(database.parent.iterdir())
+    with pytest.raises(SourceInvalid) as caught:
+        read(database, query.format(dir=database.parent))
+    assert caught.value.message.startswith("sqlite people.db: the query may only read: ")
+    assert refused in caught.value.message
+    assert sorted(database.parent.iterdir()) == before
+    assert len(read(database, "SELECT Email FROM people")) == 12_000
+
+
+def test_the_authorizer_refuses_attach_and_no_database_may_be_attached_anyway(
+    database: Path,
+) -> None:
+    # Below the first-word check: the rules and the limit hold on their own.
+    target = database.parent / "attached.db"
+    connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+    rules = ReadOnly()
+    connection.set_authorizer(rules.decide)
+    with pytest.raises(sqlite3.DatabaseError, match="not authorized"):
+        connection.execute(f"ATTACH DATABASE '{target}' AS elsewhere")
+    assert rules.refused == "ATTACH"
+    connection.set_authorizer(None)
+    connection.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
+    with pytest.raises(sqlite3.OperationalError, match="too many attached databases"):
+        connection.execute(f"VACUUM INTO '{target}'")
+    connection.close()
+    assert not target.exists()
+
+
+def test_an_endless_query_ends_at_its_time_limit_and_is_tried_again_later(
+    database: Path,
+) -> None:
+    error = outcome_within(
+        30, lambda: read(database, ENDLESS, statement_timeout=timedelta(seconds=0.2))
+    )
+    assert isinstance(error, SourceUnavailable)
+    assert error.message == (
+        "sqlite people.db: the query ran longer than statementTimeout (0.2s); "
+        "it is tried again later"
+    )
+
+
+def test_an_endless_stream_of_rows_also_ends_at_the_time_limit(database: Path) -> None:
+    endless_rows = ENDLESS.replace(" WHERE x < 0", "")
+    source = SqliteQuery(database, endless_rows, statement_timeout=timedelta(seconds=0.2))
+
+    def drain() -> None:
+        for _ in source.rows(["Email"]):
+            pass
+
+    error = outcome_within(60, drain)
+    assert isinstance(error, SourceUnavailable)
+    assert "longer than statementTimeout" in error.message
+
+
+def test_the_stop_signal_interrupts_a_running_query(database: Path) -> None:
+    looks = 0
+
+    def stopping() -> bool:
+        nonlocal looks
+        looks += 1
+        return looks > 3  # the progress handler's fourth look
+
+    error = outcome_within(30, lambda: read(database, ENDLESS, stopping=stopping))
+    assert isinstance(error, SyncdError)
+    assert error.message == "stopping: sqlite people.db was not read to the end"
+
+
+def test_the_stop_signal_ends_a_read_between_two_fetches(database: Path) -> None:
+    stop = threading.Event()
+    rows = SqliteQuery(database, "SELECT Email FROM people", stopping=stop.is_set).rows(["Email"])
+    assert next(rows) == (1, ["person.0@example.com"])
+    stop.set()
+    with pytest.raises(SourceUnavailable, match=r"^stopping: "):
+        for _ in rows:
+            pass
+
+
+def test_a_failing_query_is_permanent_and_names_the_problem(database: Path) -> None:
+    with pytest.raises(SourceInvalid, match="the query failed: no such table: nobody"):
+        read(database, "SELECT Email FROM nobody")
