@@ -69,9 +69,7 @@ def _keyed_rows(
     stopping: Stopping,
 ) -> Iterator[tuple[str, int, bytes, int, int]]:
     for index, segment in enumerate(spec.segments):
-        source = open_segment(
-            segment, base_dir=base_dir, allowlists=allowlists, stopping=stopping
-        )
+        source = open_segment(segment, base_dir=base_dir, allowlists=allowlists, stopping=stopping)
         for number, values in source.rows(builder.columns):
             staged.rows += 1
             if isinstance(values, BadRow):
@@ -97,9 +95,7 @@ def verify_segments(
     count = low = high = rows = 0
     raw_print = builder.raw_print
     for segment in spec.segments:
-        source = open_segment(
-            segment, base_dir=base_dir, allowlists=allowlists, stopping=stopping
-        )
+        source = open_segment(segment, base_dir=base_dir, allowlists=allowlists, stopping=stopping)
         for number, values in source.rows(builder.columns):
             rows += 1
             if isinstance(values, BadRow):
