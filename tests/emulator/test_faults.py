@@ -264,3 +264,23 @@ async def test_an_invalid_fault_rule_is_refused_by_the_admin_api(
     assert status == 400
     assert answer["errors"][0]["message"]
     assert emulator.faults.describe() == []
+
+
+@pytest.mark.parametrize("unnamed", [False, True])
+async def test_a_refuse_contacts_fault_refuses_the_whole_upsert_naming_the_victims_or_nobody(
+    emulator: Emulator, client: aiohttp.ClientSession, unnamed: bool
+) -> None:
+    emulator.faults.add(
+        FaultRule(kind="refuse_contacts", emails=["B@example.com"], reason="no", unnamed=unnamed)
+    )
+    contacts = [{"email": "a@example.com"}, {"email": "b@example.com"}]
+    status, body = await call(client, "PUT", "/v3/marketing/contacts", json={"contacts": contacts})
+    assert status == 400
+    expected = (
+        {"field": None, "message": "no"}
+        if unnamed
+        else {"field": "contacts[1].email", "message": "no"}
+    )
+    assert body["errors"] == [expected]
+    status, _ = await call(client, "PUT", "/v3/marketing/contacts", json={"contacts": contacts[:1]})
+    assert status == 202  # without a victim the request goes through

@@ -25,6 +25,7 @@ FaultKind = Literal[
     "job_errored",
     "job_failed",
     "out_of_order",
+    "refuse_contacts",
 ]
 
 # What `seconds` means when it is not given: the delay before answering, how far ahead
@@ -45,6 +46,10 @@ class FaultRule(BaseModel):
       and/or the first `count` contacts with `reason`; the rest are applied.
     - `job_failed`: the jobs created by matching requests fail and apply nothing.
     - `out_of_order`: due jobs are held for `seconds`, then applied newest first.
+    - `refuse_contacts`: a matching upsert carrying any of `emails` is refused whole with a
+      400, naming each such contact (`contacts[i].email`, `reason`) or, with `unnamed`, with
+      one error of `field: null` (as SendGrid's "invalid custom field ids" names nobody): the
+      values SendGrid refuses that a client cannot know in advance.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -61,6 +66,7 @@ class FaultRule(BaseModel):
     count: int | None = Field(default=None, ge=1)
     reason: str = rules.MSG_INJECTED
     reset_offset: float = 0.0
+    unnamed: bool = False
 
     @field_validator("template")
     @classmethod
@@ -79,6 +85,8 @@ class FaultRule(BaseModel):
     def _job_errored_needs_victims(self) -> FaultRule:
         if self.kind == "job_errored" and not self.emails and self.count is None:
             raise ValueError("a job_errored fault needs `emails` or `count`")
+        if self.kind == "refuse_contacts" and not self.emails:
+            raise ValueError("a refuse_contacts fault needs `emails`")
         return self
 
     @property
@@ -168,6 +176,10 @@ class FaultBook:
             if fault.remaining <= 0:
                 self._faults.pop(fault.id, None)
                 self._changed()
+
+    def live(self, kind: FaultKind, template: str, method: str, now: float) -> list[ActiveFault]:
+        """The live rules of this kind matching the request, none counted as used."""
+        return self._live(kind, template, method, now)
 
     def _live(self, kind: FaultKind, template: str, method: str, now: float) -> list[ActiveFault]:
         live = []

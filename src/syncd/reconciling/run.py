@@ -293,7 +293,7 @@ class Reconciler:
                 reason = outgoing.encode(contact.payload)
                 if isinstance(reason, str):
                     segment = segments[contact.segment]
-                    report.rejections.append(Rejection(segment, contact.row, reason))
+                    report.rejections.append(Rejection(segment, contact.row, reason, contact.email))
                 elif contact.is_new:
                     report.preview.adds += 1
                 else:

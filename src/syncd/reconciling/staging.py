@@ -40,10 +40,10 @@ class Staged:
     built: int = 0
     rejections: list[Rejection] = field(default_factory=list)
 
-    def reject(self, segment: str, row: int, reason: str) -> None:
+    def reject(self, segment: str, row: int, reason: str, email: str = "") -> None:
         self.rejected += 1
         if len(self.rejections) < KEEP_REJECTIONS:
-            self.rejections.append(Rejection(segment, row, reason))
+            self.rejections.append(Rejection(segment, row, reason, email))
 
 
 @dataclass(frozen=True)
@@ -182,7 +182,7 @@ def build_stale(
         for row in page:
             contact = builder.build_encoded(row.values)
             if isinstance(contact, str):
-                staged.reject(segment_names[row.segment], row.row, contact)
+                staged.reject(segment_names[row.segment], row.row, contact, row.email)
                 (settled if row.known else dropped).append(row.email)
             elif (
                 row.known

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from aiohttp import web
 
 from syncd.emulator import rules
@@ -35,6 +37,7 @@ async def upsert_contacts(request: web.Request) -> web.Response:
     unknown = [list_id for list_id in upsert.list_ids if list_id not in services.store.lists]
     if unknown:
         return error_response(404, f"list ids not found: {','.join(unknown)}", field="list_ids")
+    _refuse_injected(request, upsert.contacts)
     behaviour = services.behaviour
     if behaviour.bad_values == "upfront":
         field_types = services.store.field_types()
@@ -49,6 +52,25 @@ async def upsert_contacts(request: web.Request) -> web.Response:
     )
     request[JOB_ID] = job.id
     return json_response({"job_id": job.id}, status=202)
+
+
+def _refuse_injected(request: web.Request, contacts: list[dict[str, object]]) -> None:
+    """A `refuse_contacts` fault: the request is refused whole if it carries a victim."""
+    faults = request.app[SERVICES].faults
+    now = asyncio.get_running_loop().time()
+    for fault in faults.live("refuse_contacts", "PUT /v3/marketing/contacts", "PUT", now):
+        victims = {normalize_email(email) for email in fault.rule.emails}
+        named = [
+            (f"contacts[{i}].email", fault.rule.reason)
+            for i, contact in enumerate(contacts)
+            if isinstance(contact.get("email"), str)
+            and normalize_email(str(contact["email"])) in victims
+        ]
+        if named:
+            faults.use(fault, now)
+            raise InvalidRequestError.many(
+                [(None, fault.rule.reason)] if fault.rule.unnamed else named
+            )
 
 
 @routes.delete("/v3/marketing/contacts")
