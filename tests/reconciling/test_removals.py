@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from syncd.emulator import FaultRule
+from syncd.ledger import Leaver
+from syncd.reconciling.context import Limits
+from syncd.reconciling.removing import MAX_REMOVAL_SENDS, Sorted, sort_leavers
+from syncd.sendgrid import Found, Lookup
 from syncd.settings import Settings
 from tests.reconciling.world import World, emails, people
 
@@ -143,3 +147,19 @@ async def test_a_refused_upsert_is_split_never_sent_twice_and_everyone_lands(
 
 def replace_window(w: World, seconds: float) -> Settings:
     return w.settings.model_copy(update={"removal_window": seconds})
+
+
+def test_a_removal_sendgrid_accepted_but_did_not_apply_is_sent_again_then_reported() -> None:
+    # SendGrid has answered 202 to removals it did not apply (sendgrid-nodejs#1170): search
+    # still shows the contact on the list after the grace period.
+    limits = Limits(removal_confirm_grace=600.0)
+    on_list = Lookup(found={"a@x.io": Found("id-a", "a@x.io", frozenset({"L"}), {})})
+
+    def sort(sent_at: float, sends: int) -> Sorted:
+        leaver = Leaver("a@x.io", first_missed_at=None, sent_at=sent_at, sends=sends)
+        return sort_leavers([leaver], on_list, "remove", list_id="L", limits=limits, now=1000.0)
+
+    assert sort(sent_at=900.0, sends=1) == Sorted()  # within the grace: wait for search
+    assert sort(sent_at=100.0, sends=1).remove == {"a@x.io": "id-a"}  # sent again
+    given_up = sort(sent_at=100.0, sends=MAX_REMOVAL_SENDS).given_up["a@x.io"]
+    assert "still shows it on the list" in given_up

@@ -10,9 +10,13 @@ import sys
 
 import pytest
 
-from syncd.emulator import ALL_SCOPES, Emulator, EmulatorConfig
+from syncd.emulator import ALL_SCOPES, Emulator, EmulatorConfig, FaultRule
 from tests.fixtures_emulator import TEST_API_KEY, strict_emulator_config
 from tests.reconciling.world import World, emails, people
+
+UPSERT = "PUT /v3/marketing/contacts"
+SEARCH = "POST /v3/marketing/contacts/search/emails"
+JOB = "GET /v3/marketing/contacts/imports/{id}"
 
 
 class TestASearchThirtySecondsBehind:
@@ -114,3 +118,79 @@ class TestAKeyWithoutTheDeleteScope:
         w = sync_world
         w.destination({"vip": w.csv("vip", people(0, 10))}, onLeave="keep")
         assert (await w.sync()).outcome == "success"
+
+
+class TestAnErrorsFileThatDoesNotAddUp:
+    @pytest.fixture
+    def emulator_config(self) -> EmulatorConfig:
+        return strict_emulator_config(bad_values="in_job", errors_file_omits=1)
+
+    async def test_contacts_the_file_does_not_account_for_are_looked_up_not_trusted(
+        self, sync_world: World, emulator: Emulator
+    ) -> None:
+        w = sync_world
+        rows = people(0, 10)
+        w.destination({"vip": w.csv("vip", rows)})
+        victims = ["person.3@example.com", "person.7@example.com"]
+        emulator.faults.add(
+            FaultRule(kind="job_errored", template=UPSERT, emails=victims, reason="nope", times=1)
+        )
+
+        report = await w.sync()
+
+        # The file names one of the two: the other is found off the list by search, and
+        # reported rather than acknowledged; the eight others are acknowledged as applied.
+        assert report.outcome == "success"
+        assert report.applied.upserted == 8
+        reasons = {r.email: r.reason for r in report.rejections}
+        assert set(reasons) == set(victims)
+        assert any("errors file named 1" in reason for reason in reasons.values())
+        searched = [r for r in emulator.requests if r.template == SEARCH]
+        assert searched  # the unaccounted contacts were checked
+
+
+class TestAnUpsertJobSendGridDoesNotKnow:
+    @pytest.fixture
+    def emulator_config(self) -> EmulatorConfig:
+        return strict_emulator_config(job_delay=0.3)
+
+    async def test_its_batch_goes_again_only_after_the_grace_period(
+        self, sync_world: World, emulator: Emulator
+    ) -> None:
+        w = sync_world
+        w.settings = w.settings.model_copy(update={"unknown_job_grace": 1.0})
+        rows = people(0, 10)
+        w.destination({"vip": w.csv("vip", rows)})
+
+        async def lose_the_first_job() -> None:
+            while not emulator.jobs:
+                await asyncio.sleep(0.01)
+            emulator.jobs.clear()  # SendGrid answers 404 for it from now on
+
+        loser = asyncio.create_task(lose_the_first_job())
+        report = await w.sync()
+        await loser
+
+        assert report.outcome == "success"
+        assert w.members() == emails(rows)
+        puts = [r for r in emulator.requests if r.template == UPSERT]
+        assert len(puts) == 2  # sent again once, after SendGrid did not know it for 1 s
+        unknown = [r for r in emulator.requests if r.template == JOB and r.status == 404]
+        assert unknown
+        assert puts[1].loop_time - unknown[0].loop_time >= 0.9
+
+
+class TestALegacyAccount:
+    @pytest.fixture
+    def emulator_config(self) -> EmulatorConfig:
+        return strict_emulator_config(legacy_account=True)
+
+    async def test_a_403_despite_the_scopes_says_the_account_may_be_legacy(
+        self, sync_world: World, emulator: Emulator
+    ) -> None:
+        w = sync_world
+        w.destination({"vip": w.csv("vip", people(0, 3))})
+        report = await w.sync()
+        assert report.outcome == "permanent"
+        assert "legacy Marketing Campaigns" in (report.error or "")
+        assert emulator.write_requests() == []

@@ -24,7 +24,7 @@ from syncd.errors import SendGridRejected
 from syncd.ledger import Batch, BatchKind, Leaver, OutboxItem, Rejection
 from syncd.logs import get_logger
 from syncd.planning import RemovalAction
-from syncd.reconciling.context import Outbox
+from syncd.reconciling.context import Limits, Outbox
 from syncd.reconciling.threads import in_thread
 from syncd.sendgrid import REMOVE_LIMIT, Found, Lookup, Refusal
 
@@ -50,7 +50,14 @@ async def send_removals(outbox: Outbox, action: RemovalAction) -> None:
     while page := await in_thread(session.leavers, after, PAGE):
         after = page[-1].email
         found = await outbox.client.lookup([leaver.email for leaver in page])
-        sorted_ = sort_leavers(outbox, page, found, action)
+        sorted_ = sort_leavers(
+            page,
+            found,
+            action,
+            list_id=outbox.list_id,
+            limits=outbox.limits,
+            now=outbox.clock.now(),
+        )
         await _settle_page(outbox, sorted_)
         ids = list(sorted_.remove.items())
         for start in range(0, len(ids), REMOVE_LIMIT):
@@ -61,10 +68,15 @@ async def send_removals(outbox: Outbox, action: RemovalAction) -> None:
 
 
 def sort_leavers(
-    outbox: Outbox, page: list[Leaver], lookup: Lookup, action: RemovalAction
+    page: list[Leaver],
+    lookup: Lookup,
+    action: RemovalAction,
+    *,
+    list_id: str,
+    limits: Limits,
+    now: float,
 ) -> Sorted:
-    now = outbox.clock.now()
-    limits = outbox.limits
+    """What to do with each leaver of a page, given what search found (pure)."""
     result = Sorted()
     for leaver in page:
         email = leaver.email
@@ -86,7 +98,7 @@ def sort_leavers(
                 )
             else:
                 result.missed.append(email)
-        elif not _needs_removal(contact, outbox.list_id, action):
+        elif not _needs_removal(contact, list_id, action):
             result.done.append(email)
         elif leaver.sent_at is not None and now - leaver.sent_at < limits.removal_confirm_grace:
             continue  # sent: waiting for search to show it

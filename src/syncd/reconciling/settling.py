@@ -4,7 +4,8 @@
 - `errored` (or `failed` with an errors file): the contacts its errors file names spend a
   retry; the rest are acknowledged. When the file names fewer contacts than the job's
   `errored_count` (its format is not documented), the others are looked up instead of
-  being trusted: acknowledged when SendGrid shows them on the list with the values sent.
+  being trusted: acknowledged when SendGrid shows them on the list with the values sent,
+  else they spend a retry too (and are reported once out of retries).
 - `failed` with no errors file (the account's contact limit, say): nothing applied,
   nothing charged to the contacts; the destination stalls with SendGrid's message.
 - unknown (404): a removal job is checked by searching (SendGrid does not document
@@ -112,7 +113,6 @@ async def _record_upsert(
         await resend(batch.again(batch.size))
         return
     rejected: dict[str, str] = {}
-    missing: list[str] = []
     if job.status != "completed":
         listed = await outbox.client.job_errors(job.errors_url) if job.errors_url else {}
         members = await in_thread(session.items, batch.id)
@@ -122,17 +122,12 @@ async def _record_upsert(
             return
         if job.errored_count > len(rejected):
             rest = [(email, body) for email, body in members if email not in rejected]
-            verdict, missing = await _verify(outbox, batch, rest, job, len(rejected), fields)
-            rejected |= verdict
+            rejected |= await _verify(outbox, batch, rest, job, len(rejected), fields)
     failpoints.hit("after-completed-before-ack")
-    if missing:  # not shown by search yet: back to the diff, not charged
-        await in_thread(session.drop_items, batch, missing)
-    reported = (
-        await in_thread(session.complete, batch, rejected) if len(missing) < batch.size else []
-    )
+    reported = await in_thread(session.complete, batch, rejected)
     failpoints.hit("after-ack-commit")
     outbox.result.rejections.extend(reported)
-    outbox.result.upserted += batch.size - len(rejected) - len(missing)
+    outbox.result.upserted += batch.size - len(rejected)
     outbox.result.batches_done += 1
     _acknowledged(outbox)
 
@@ -156,25 +151,26 @@ async def _verify(
     job: Job,
     named: int,
     fields: FieldTypes,
-) -> tuple[dict[str, str], list[str]]:
-    """The contacts of an errored job its errors file did not account for: looked up.
-    Returns those SendGrid holds otherwise (rejected, with why) and those not found yet."""
+) -> dict[str, str]:
+    """The contacts of an errored job its errors file did not account for, looked up: those
+    not on the list with the values sent count as rejected (a retry each, then reported).
+    A search lagging behind the job may not show a contact it applied: that one is sent
+    again, harmlessly, and acknowledged then."""
     log.warning(
         "reconcile.errors_file_short", batch=batch.id, errored=job.errored_count, named=named
     )
     lookup = await outbox.client.lookup([email for email, _ in members])
     rejected: dict[str, str] = {}
-    missing: list[str] = []
     why = f"SendGrid reported {job.errored_count} errors but its errors file named {named}"
     for email, body in members:
         contact = lookup.found.get(email)
         if contact is None:
-            missing.append(email)
+            rejected[email] = f"{why}; search did not find this contact after the job"
         elif batch.list_id not in contact.list_ids:
             rejected[email] = f"{why}; this contact is not on the list after the job"
         elif changed := differences(orjson.loads(body), contact.fields, fields):
             rejected[email] = f"{why}; SendGrid holds other values for {', '.join(changed)}"
-    return rejected, missing
+    return rejected
 
 
 def _acknowledged(outbox: Outbox) -> None:
