@@ -1,0 +1,265 @@
+"""The JSON syncd speaks, one shape per thing, for the CLI (`--output json`) and the HTTP API.
+
+Rules every shape follows:
+- camelCase keys; times as RFC 3339 UTC (`2026-11-29T22:15:03Z`); durations in seconds
+  (`...Seconds`); counts as integers, every key present.
+- The same object for one thing wherever it appears: a destination's status is identical in
+  `GET /v1/destinations`, `GET /v1/destinations/{name}` and `syncd status --output json`.
+- Every document carries `schemaVersion`; additive changes keep it, removals and renames
+  bump it. `syncd schema --status|--plan|...` prints each document's JSON Schema, generated
+  from these models (docs/schemas/ holds the committed copies; a test keeps them equal).
+- Addresses are masked (`a***@example.com`) unless the caller asked for personal data.
+
+The models only describe; each producer (scheduling, reconciling, the ledger) fills them.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+SchemaVersion = Literal["syncd/v1"]
+SCHEMA_VERSION: SchemaVersion = "syncd/v1"
+
+
+def iso(timestamp: float | None) -> str | None:
+    """Epoch seconds → RFC 3339 UTC, whole seconds."""
+    if timestamp is None:
+        return None
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def mask_email(email: str) -> str:
+    """`ann.lee@example.com` → `a***@example.com`: enough to tell contacts apart in a review,
+    not enough to read the address."""
+    local, at, domain = email.partition("@")
+    if not at:
+        return "***"
+    return f"{local[:1]}***@{domain}"
+
+
+class Shape(BaseModel):
+    """camelCase on the wire, snake_case in Python; frozen; unknown keys refused."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, frozen=True, extra="forbid"
+    )
+
+    def wire(self) -> dict[str, Any]:
+        """The JSON object as sent."""
+        return self.model_dump(by_alias=True, mode="json")
+
+
+class Problem(Shape):
+    """One thing wrong with a destination file (line and column null: the whole file)."""
+
+    file: str
+    line: int | None = None
+    column: int | None = None
+    message: str
+
+
+class Counts(Shape):
+    """What a run (or a plan) counted. Older ledgers lack some: they read as 0."""
+
+    rows: int = 0
+    profiles: int = 0
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    gone: int = 0
+    upserted: int = 0
+    removed: int = 0
+    rejected: int = 0
+    refused: int = 0
+    pending_removals: int = 0
+    forgotten: int = 0
+
+    @classmethod
+    def from_ledger(cls, counts: dict[str, int]) -> Counts:
+        """The counts a run recorded (snake_case keys); unknown keys are ignored."""
+        known = set(cls.model_fields)
+        return cls(**{k: int(v) for k, v in counts.items() if k in known})
+
+
+Outcome = Literal["success", "temporary", "permanent", "guard", "unexpected"]
+Trigger = Literal["schedule", "manual", "once", "audit", "recheck", "plan", "forget"]
+ReadPath = Literal["known", "verified", "staged"]
+
+
+class Run(Shape):
+    id: int | None = None
+    trigger: str
+    started_at: str
+    ended_at: str | None = None
+    duration_seconds: float | None = None
+    outcome: Outcome | None = None
+    """None while the run is in progress."""
+    read: ReadPath | None = None
+    counts: Counts = Field(default_factory=Counts)
+    error: str | None = None
+
+
+Phase = Literal["reading", "diffing", "sending", "waitingForJobs", "removing", "auditing"]
+
+
+class Progress(Shape):
+    """The run in flight."""
+
+    phase: Phase
+    started_at: str
+    updated_at: str
+    rows_read: int = 0
+    to_send: int = 0
+    sent: int = 0
+    to_remove: int = 0
+    removed: int = 0
+    batches_open: int = 0
+    jobs_open: int = 0
+    ratio: float | None = None
+    """0..1 when it can be told (sending, removing), else null."""
+    eta_seconds: float | None = None
+
+
+class Condition(Shape):
+    type: str
+    status: Literal["True", "False", "Unknown"]
+    reason: str
+    message: str
+    last_transition_time: str | None = None
+
+
+class Drift(Shape):
+    """What the last audit found between SendGrid's list and the segment."""
+
+    audited_at: str
+    missing: int = 0
+    extra: int = 0
+    stale: int = 0
+    unacknowledged: int = 0
+    healed: bool = False
+
+
+State = Literal[
+    "pending", "ready", "reconciling", "retrying", "blocked", "stalled", "suspended", "standby"
+]
+
+
+class DestinationStatus(Shape):
+    name: str
+    display_name: str | None = None
+    file: str
+    digest: str
+    state: State
+    suspended: bool = False
+    owned: bool = True
+    conditions: list[Condition] = Field(default_factory=list)
+    next_run_at: str | None = None
+    last_run: Run | None = None
+    last_success_at: str | None = None
+    consecutive_failures: int = 0
+    last_handled_request: int = 0
+    file_problems: list[Problem] = Field(default_factory=list)
+    progress: Progress | None = None
+    pending_removals: int = 0
+    drift: Drift | None = None
+
+
+class InvalidFile(Shape):
+    file: str
+    problems: list[Problem]
+
+
+class StatusDocument(Shape):
+    schema_version: SchemaVersion = SCHEMA_VERSION
+    destinations: list[DestinationStatus]
+    invalid_files: list[InvalidFile] = Field(default_factory=list)
+    problems: list[Problem] = Field(default_factory=list)
+
+
+class RunHistory(Shape):
+    schema_version: SchemaVersion = SCHEMA_VERSION
+    destination: str
+    runs: list[Run]
+
+
+class FieldChange(Shape):
+    field: str
+    before: str | None = Field(default=None, serialization_alias="from", alias="from")
+    after: str | None = Field(default=None, serialization_alias="to", alias="to")
+
+
+class Example(Shape):
+    """One contact a plan would change, and how."""
+
+    email: str
+    """Masked unless the caller asked for personal data."""
+    segment: str | None = None
+    row: int | None = None
+    changes: list[FieldChange] = Field(default_factory=list)
+    reason: str | None = None
+
+
+class Examples(Shape):
+    add: list[Example] = Field(default_factory=list)
+    update: list[Example] = Field(default_factory=list)
+    remove: list[Example] = Field(default_factory=list)
+    rejected: list[Example] = Field(default_factory=list)
+
+
+GuardName = Literal["removalFraction", "emptySegment", "maxProfiles", "consent"]
+
+
+class Guard(Shape):
+    guard: GuardName
+    message: str
+    how_to_pass: str
+
+
+PlanResult = Literal["noChanges", "changes", "blocked", "invalid", "error"]
+
+
+class PlanEntry(Shape):
+    name: str
+    file: str
+    result: PlanResult
+    first_export: bool = False
+    problems: list[Problem] = Field(default_factory=list)
+    error: str | None = None
+    guards: list[Guard] = Field(default_factory=list)
+    counts: Counts = Field(default_factory=Counts)
+    examples: Examples = Field(default_factory=Examples)
+
+
+class PlanDocument(Shape):
+    schema_version: SchemaVersion = SCHEMA_VERSION
+    destinations: list[PlanEntry]
+
+
+class ErrorBody(Shape):
+    code: str
+    message: str
+
+
+class ErrorDocument(Shape):
+    schema_version: SchemaVersion = SCHEMA_VERSION
+    error: ErrorBody
+
+
+DOCUMENTS: dict[str, type[Shape]] = {
+    "status": StatusDocument,
+    "history": RunHistory,
+    "plan": PlanDocument,
+    "error": ErrorDocument,
+}
+"""The documents `syncd schema --NAME` prints the JSON Schema of."""
+
+
+def json_schema(document: str) -> dict[str, Any]:
+    schema = DOCUMENTS[document].model_json_schema(by_alias=True, mode="serialization")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = f"https://github.com/syncd/syncd/schemas/{document}-v1.json"
+    return schema
