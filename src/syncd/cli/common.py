@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from syncd.settings import Settings
 
@@ -22,6 +23,28 @@ def add_common(parser: argparse.ArgumentParser, *, state: bool = True) -> None:
             metavar="PATH|URL",
             help="ledger: SQLite path or postgresql:// URL (SYNCD_STATE, default .syncd/state.db)",
         )
+
+
+OutputFormat = Literal["text", "json", "markdown"]
+
+
+def add_output(parser: argparse.ArgumentParser, *formats: OutputFormat) -> None:
+    """`--output FORMAT`: text for people (the default), json as in syncd.shapes (the same
+    objects the HTTP API answers with), markdown where a pull-request comment makes sense."""
+    chosen = formats or ("text", "json")
+    parser.add_argument(
+        "--output",
+        choices=chosen,
+        default="text",
+        help=f"{' | '.join(chosen)} (default text); json follows `syncd schema`",
+    )
+
+
+def describe_exit_codes(codes: Mapping[int, str]) -> str:
+    """The `exit status` paragraph of a command's --help (each command lists all of its own)."""
+    lines = ["exit status:"]
+    lines += [f"  {code}  {meaning}" for code, meaning in sorted(codes.items())]
+    return "\n".join(lines)
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
