@@ -47,7 +47,7 @@ async def client(
             RateGate(clock),
             Metrics(),
             key_hint="env SENDGRID_API_KEY",
-            on_reply=replies.append,
+            on_reply=lambda endpoint, reply: replies.append(reply),
         )
         yield SendGridClient(http)
 

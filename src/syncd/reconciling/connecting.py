@@ -66,7 +66,7 @@ async def key_client(
     gates: RateGates,
     metrics: Metrics,
     http_timeout: float,
-    on_reply: Callable[[Reply], None] | None = None,
+    on_reply: Callable[[str, Reply], None] | None = None,
 ) -> tuple[SendGridClient, str]:
     """The client for the key `ref` names (`what` says where it was named, for messages),
     sending to `base_url`; and the key's identity (a hash)."""

@@ -222,6 +222,16 @@ class SendGridClient:
         reply = await self.http.call("DELETE", EP_DELETE_LIST, path, tolerated=(404,))
         return reply.status != 404
 
+    async def delete_list_and_contacts(self, list_id: str) -> str | None:
+        """Delete a list and every contact on it (`delete_contacts=true`): the job deleting
+        the contacts, or None when there is no such list."""
+        path = f"{LISTS}/{list_id}"
+        params = {"delete_contacts": "true"}
+        reply = await self.http.call(
+            "DELETE", EP_DELETE_LIST, path, params=params, expected=(200, 202), tolerated=(404,)
+        )
+        return None if reply.status == 404 else _job_id(reply.data, EP_DELETE_LIST)
+
     async def create_field(self, name: str, field_type: str) -> CustomField:
         body = orjson.dumps({"name": name, "field_type": field_type})
         reply = await self.http.call("POST", EP_CREATE_FIELD, FIELDS, body=body)

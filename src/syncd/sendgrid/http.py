@@ -92,7 +92,7 @@ class SendGridHttp:
         key_hint: str,
         timeout: float = 60.0,
         max_attempts: int = MAX_ATTEMPTS,
-        on_reply: Callable[[Reply], None] | None = None,
+        on_reply: Callable[[str, Reply], None] | None = None,
     ) -> None:
         self.session = session
         self.base_url = base_url.rstrip("/")
@@ -104,7 +104,8 @@ class SendGridHttp:
         self.timeout = aiohttp.ClientTimeout(total=timeout)
         self.max_attempts = max_attempts
         self.on_reply = on_reply
-        """Sees every answer, whatever its status (`syncd probe` notes the header spelling)."""
+        """Sees every answer with its endpoint, whatever its status (`syncd probe` notes the
+        header spelling)."""
 
     async def call(
         self,
@@ -146,7 +147,7 @@ class SendGridHttp:
                 await self._backoff(endpoint, failures, reason)
                 continue
             if self.on_reply is not None:
-                self.on_reply(reply)
+                self.on_reply(endpoint, reply)
             status = reply.status
             if status in expected or status in tolerated:
                 return reply
