@@ -3,19 +3,23 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import os
 import signal
 import sys
+from pathlib import Path
 
 import pytest
 
+from syncd.cli import probing
 from syncd.emulator import Emulator
 from syncd.reconciling.probing import BEHAVIOURS
 from tests.fixtures_emulator import TEST_API_KEY, TEST_LIST_ID
 
 SCRATCH = "syncd-probe-scratch"
+DOCS = Path(__file__).parents[2] / "docs" / "probe.md"
 
 
 def knobs(emulator: Emulator, **changes: object) -> None:
@@ -169,3 +173,13 @@ async def test_a_key_variable_the_allowlist_does_not_name_is_refused_before_any_
     assert error["message"].startswith("--api-key-env: environment variable OTHER_KEY ")
     assert "SYNCD_SECRET_ENV" in error["message"]
     assert emulator.requests == []
+
+
+def test_the_docs_name_every_behaviour_and_every_option() -> None:
+    docs = DOCS.read_text(encoding="utf-8")
+    parser = argparse.ArgumentParser(add_help=False)
+    probing.add_arguments(parser)
+    options = [option for action in parser._actions for option in action.option_strings]
+    missing: list[str] = [b for b in BEHAVIOURS if f"| `{b}` |" not in docs]
+    missing += [option for option in options if f"`{option}" not in docs]
+    assert not missing, f"docs/probe.md does not describe: {missing}"
