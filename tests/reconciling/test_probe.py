@@ -15,6 +15,7 @@ from syncd.metrics import Metrics
 from syncd.reconciling.probing import Finding, Pace, ProbeOptions, ProbeReport, run_probe
 from syncd.reconciling.probing.judging import HeaderTally
 from syncd.sendgrid import RateGate, SendGridClient, SendGridHttp
+from tests.contract.validating import assert_exchanges_conform
 from tests.fixtures_emulator import (
     TEST_API_KEY,
     TEST_LIST_ID,
@@ -118,6 +119,7 @@ async def test_the_strict_profile_agrees_with_every_assumption_it_shows(prober: 
     upserts = [e for e in prober.emulator.exchanges if e.template == "PUT /v3/marketing/contacts"]
     assert [e.status for e in upserts] == [400, 202]
     assert len({e.body for e in upserts}) == 2  # a refused body is never sent again
+    assert_exchanges_conform(prober.emulator.exchanges)
 
 
 async def test_bad_values_in_the_job_show_the_errors_file_as_sendgrid_writes_it(

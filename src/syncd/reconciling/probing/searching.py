@@ -3,7 +3,7 @@
 Step 5 searches every second until each contact SendGrid accepted shows on the scratch
 list with its values. A contact its job neither completed nor named in its errors file
 (the file does not add up) is looked for too, and is taken as accepted only if search
-shows it. Step 6 takes the contacts off the list, polls that job while searching until
+finds it. Step 6 takes the contacts off the list, polls that job while searching until
 they show off the list.
 """
 
@@ -21,8 +21,11 @@ from syncd.reconciling.probing.workspace import Workspace
 from syncd.sendgrid import Found, SendGridClient
 
 NOT_LISTED = (
-    "not named in its job's errors file, and search does not show it on the list when it "
-    "shows the others"
+    "not named in its job's errors file, and search does not show it when it shows the others"
+)
+REFUSED_BY_SEARCH = (
+    "not named in its job's errors file, and search refuses its address as invalid (taken "
+    "as refused by the job too)"
 )
 
 
@@ -48,28 +51,35 @@ async def search(
         report.add(unobserved("search-lag", why))
         return {}
     seen: dict[Role, Found] = {}
+    unsearchable: set[Role] = set()  # search refuses to look these up: never awaited
 
     async def complete() -> bool | None:
         lookup = await client.lookup([examples.address(role) for role in sure + unsure])
         for role in sure + unsure:
-            contact = lookup.found.get(examples.address(role))
-            if contact is not None:
+            address = examples.address(role)
+            if address in lookup.unsearchable:
+                unsearchable.add(role)
+            elif (contact := lookup.found.get(address)) is not None:
                 seen[role] = contact
                 workspace.ids[contact.email] = contact.id
-        awaited = sure or unsure
+        awaited = [role for role in sure or unsure if role not in unsearchable]
         return True if all(_shows(role, seen.get(role), list_id) for role in awaited) else None
 
     done, waited = await poll(complete, pace)
-    report.add(judging.search_lag(waited if done else None, pace.max_wait, removal_window))
+    if unsearchable >= set(sure or unsure):
+        why = "search refuses to look up the addresses of the contacts SendGrid accepted"
+        report.add(unobserved("search-lag", why))
+    else:
+        lag = waited if done else None
+        report.add(judging.search_lag(lag, pace.max_wait, removal_window))
     for role in unsure:
-        if _shows(role, seen.get(role), list_id):
+        if role in seen:  # it exists, whatever search shows of it
             fates[role] = Fate("accepted")
         else:
-            fates[role] = Fate("rejected in the job", NOT_LISTED)
+            why = NOT_LISTED if role not in unsearchable else REFUSED_BY_SEARCH
+            fates[role] = Fate("rejected in the job", why)
             workspace.possibly_present.discard(examples.address(role))
-    return {
-        role: seen[role] for role in sure + unsure if fates[role].how == "accepted" and role in seen
-    }
+    return {role: seen[role] for role in seen if fates[role].how == "accepted"}
 
 
 def _shows(role: Role, contact: Found | None, list_id: str) -> bool:
