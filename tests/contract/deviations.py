@@ -107,6 +107,10 @@ def _upsert_body_too_large(spec: Spec) -> None:
     responses["413"] = _error_response("The request body is over 6,000,000 bytes.")
 
 
+def _no_content_has_no_body(spec: Spec) -> None:
+    spec["paths"]["/v3/marketing/lists/{id}"]["delete"]["responses"]["204"].pop("content", None)
+
+
 DEVIATIONS: tuple[Deviation, ...] = (
     Deviation(
         name="error-field-may-be-null",
@@ -186,6 +190,15 @@ DEVIATIONS: tuple[Deviation, ...] = (
             'SendGrid\'s error body is `{"errors": [...]}`.'
         ),
         patch=_set_schema("/v3/marketing/lists/{id}/contacts", "delete", "400", ERROR_BODY),
+    ),
+    Deviation(
+        name="list-deletion-204-has-no-body",
+        specs=(LISTS,),
+        reason=(
+            "`DELETE /lists/{id}` gives its 204 a JSON string body; a 204 has no body "
+            "(RFC 9110, section 15.3.5)."
+        ),
+        patch=_no_content_has_no_body,
     ),
 )
 

@@ -89,6 +89,13 @@ async def _scopes_and_fields(tour: Tour) -> None:
         "POST", "/v3/marketing/field_definitions", 400, body={"name": "x"}, request_valid=False
     )
     await call("POST", "/v3/marketing/field_definitions", 403, body=field, key=READ_ONLY_KEY)
+    created = await call(
+        "POST", "/v3/marketing/field_definitions", 200, body={**field, "name": "x"}
+    )
+    one_field = f"/v3/marketing/field_definitions/{created['id']}"
+    await call("DELETE", one_field, 403, key=READ_ONLY_KEY)
+    await call("DELETE", one_field, 204)
+    await call("DELETE", one_field, 404)
 
 
 async def _lists(tour: Tour) -> None:
@@ -104,6 +111,15 @@ async def _lists(tour: Tour) -> None:
     await call("GET", f"/v3/marketing/lists/{UNKNOWN_LIST}", 404)
     await call("GET", f"/v3/marketing/lists/{TEST_LIST_ID}/contacts/count", 200)
     await call("GET", f"/v3/marketing/lists/{UNKNOWN_LIST}/contacts/count", 404)
+    for name, params, status in (
+        ("gone", None, 204),
+        ("gone too", {"delete_contacts": "true"}, 200),
+    ):
+        doomed = await call("POST", "/v3/marketing/lists", 201, body={"name": name})
+        one_list = f"/v3/marketing/lists/{doomed['id']}"
+        await call("DELETE", one_list, 403, key=READ_ONLY_KEY)
+        await call("DELETE", one_list, status, params=params)
+    await call("DELETE", f"/v3/marketing/lists/{UNKNOWN_LIST}", 404)
 
 
 async def _contacts(tour: Tour) -> str:

@@ -110,3 +110,77 @@ async def test_an_invalid_custom_field_is_a_400(
     status, answer = await call(client, "POST", "/v3/marketing/field_definitions", json=body)
     assert status == 400
     assert answer["errors"][0]["message"]
+
+
+async def test_deleting_a_list_keeps_its_contacts_and_later_is_a_404(
+    client: aiohttp.ClientSession, emulator: Emulator
+) -> None:
+    await upsert(client, [{"email": "keep@example.com"}], list_ids=[TEST_LIST_ID])
+    await emulator.settle()
+
+    status, answer = await call(client, "DELETE", f"/v3/marketing/lists/{TEST_LIST_ID}")
+
+    assert (status, answer) == (204, None)
+    assert TEST_LIST_ID not in emulator.state.lists
+    stored = emulator.state.contact("keep@example.com")
+    assert stored is not None
+    assert stored["list_ids"] == []
+    status, answer = await call(client, "DELETE", f"/v3/marketing/lists/{TEST_LIST_ID}")
+    assert status == 404
+    assert answer["errors"][0]["message"]
+
+
+async def test_deleting_a_list_with_its_contacts_starts_a_job_deleting_only_its_members(
+    client: aiohttp.ClientSession, emulator: Emulator
+) -> None:
+    await upsert(client, [{"email": "member@example.com"}], list_ids=[TEST_LIST_ID])
+    await upsert(client, [{"email": "bystander@example.com"}])
+    await emulator.settle()
+
+    status, answer = await call(
+        client,
+        "DELETE",
+        f"/v3/marketing/lists/{TEST_LIST_ID}",
+        params={"delete_contacts": "true"},
+    )
+    await emulator.settle()
+
+    assert status == 200
+    assert emulator.jobs[answer["job_id"]].counts["deleted_count"] == 1
+    assert set(emulator.state.contacts) == {"bystander@example.com"}
+
+
+async def test_deleting_a_list_with_a_bad_flag_is_a_400_deleting_nothing(
+    client: aiohttp.ClientSession, emulator: Emulator
+) -> None:
+    path = f"/v3/marketing/lists/{TEST_LIST_ID}"
+    status, answer = await call(client, "DELETE", path, params={"delete_contacts": "yes"})
+    assert status == 400
+    assert answer["errors"][0]["field"] == "delete_contacts"
+    assert TEST_LIST_ID in emulator.state.lists
+
+
+async def test_deleting_a_custom_field_drops_it_and_the_values_contacts_held(
+    client: aiohttp.ClientSession, emulator: Emulator
+) -> None:
+    contact = {"email": "tier@example.com", "custom_fields": {"e1_T": "gold", "e2_N": 3}}
+    await upsert(client, [contact], list_ids=[TEST_LIST_ID])
+    await emulator.settle()
+
+    status, answer = await call(client, "DELETE", "/v3/marketing/field_definitions/e1_T")
+
+    assert (status, answer) == (204, None)
+    assert list(emulator.state.custom_fields) == ["e2_N"]
+    stored = emulator.state.contact("tier@example.com")
+    assert stored is not None
+    assert stored["custom_fields"] == {"e2_N": 3}
+
+
+@pytest.mark.parametrize("field_id", ["e9_T", "_rf0_T"])
+async def test_deleting_an_unknown_or_reserved_field_is_a_404(
+    client: aiohttp.ClientSession, emulator: Emulator, field_id: str
+) -> None:
+    status, answer = await call(client, "DELETE", f"/v3/marketing/field_definitions/{field_id}")
+    assert status == 404
+    assert answer["errors"][0]["message"] == "custom field not found"
+    assert len(emulator.state.custom_fields) == 2

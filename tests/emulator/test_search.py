@@ -158,6 +158,24 @@ class TestWithALag:
         assert owner["list_ids"] == [TEST_LIST_ID]
 
     @pytest.mark.looptime
+    async def test_a_deleted_list_and_field_leave_search_only_after_the_lag(
+        self, client: aiohttp.ClientSession, emulator: Emulator
+    ) -> None:
+        contact = {"email": "fi@example.com", "custom_fields": {"e1_T": "gold"}}
+        await upsert(client, [contact], [TEST_LIST_ID])
+        await emulator.settle()
+        await asyncio.sleep(LAG + 1)
+        await call(client, "DELETE", f"/v3/marketing/lists/{TEST_LIST_ID}")
+        await call(client, "DELETE", "/v3/marketing/field_definitions/e1_T")
+        before = await found(client, "fi@example.com")
+        assert before is not None
+        assert before["list_ids"] == [TEST_LIST_ID]
+        await asyncio.sleep(LAG + 1)
+        after = await found(client, "fi@example.com")
+        assert after is not None
+        assert (after["list_ids"], after["custom_fields"]) == ([], {})
+
+    @pytest.mark.looptime
     async def test_removing_the_lag_at_run_time_shows_every_change_at_once(
         self, client: aiohttp.ClientSession, emulator: Emulator
     ) -> None:

@@ -1,4 +1,4 @@
-"""Command line entry point: `syncd validate|schema|plan|sync|status|run|emulator`.
+"""Command line entry point: `syncd validate|schema|plan|sync|status|run|probe|emulator`.
 
 Each command lives in its own module exposing `add_arguments(parser)` and
 `run(args) -> int`; this module only dispatches, with everything printed scrubbed
@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sync": ("syncd.cli.syncing", "export one destination now"),
     "status": ("syncd.cli.status", "show the last runs per destination"),
     "run": ("syncd.cli.running", "run the daemon: watch, schedule, serve"),
+    "probe": ("syncd.cli.probing", "check what SendGrid does not document on a real account"),
     "emulator": ("syncd.emulator.command", "serve the local SendGrid emulator"),
 }
 

@@ -138,10 +138,12 @@ REQUIRED_SCOPES: Final[dict[str, frozenset[str]]] = {
     "GET /v3/marketing/lists": frozenset({READ}),
     "POST /v3/marketing/lists": frozenset({CREATE}),
     "GET /v3/marketing/lists/{id}": frozenset({READ}),
+    "DELETE /v3/marketing/lists/{id}": frozenset({DELETE}),
     "GET /v3/marketing/lists/{id}/contacts/count": frozenset({READ}),
     "DELETE /v3/marketing/lists/{id}/contacts": frozenset({DELETE}),
     "GET /v3/marketing/field_definitions": frozenset({READ}),
     "POST /v3/marketing/field_definitions": frozenset({CREATE}),
+    "DELETE /v3/marketing/field_definitions/{custom_field_id}": frozenset({DELETE}),
     "GET /v3/scopes": frozenset(),
 }
 
@@ -171,6 +173,7 @@ MSG_LIST_NOT_FOUND: Final = (
     "The specified list ID does not exist or one or more contact IDs do not exist."
 )
 MSG_CONTACT_NOT_FOUND: Final = "contact not found"
+MSG_FIELD_NOT_FOUND: Final = "custom field not found"
 MSG_NO_CONTACTS_FOUND: Final = "No contacts found"
 MSG_JOB_NOT_FOUND: Final = "job not found"
 MSG_EXPORT_NOT_FOUND: Final = "export not found"

@@ -6,7 +6,7 @@ import contextlib
 import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -158,6 +158,28 @@ class Store:
         created = CustomField(id=new_id, name=name, field_type=field_type)
         self.custom_fields[new_id] = created
         return created
+
+    def delete_list(self, list_id: str) -> list[str] | None:
+        """Deletes a list (its contacts stay); the ids of its members, or None if unknown."""
+        found = self.lists.get(list_id)
+        if found is None:
+            return None
+        for email in found.members:
+            self._changing(email)
+        del self.lists[list_id]
+        return [self.contacts[email].id for email in sorted(found.members)]
+
+    def delete_custom_field(self, field_id: str) -> bool:
+        """Deletes a custom field and every value contacts held in it; False if unknown."""
+        if field_id not in self.custom_fields:
+            return False
+        holders = [c for c in self.contacts.values() if field_id in c.custom_fields]
+        for holder in holders:
+            self._changing(holder.email)
+            kept = {k: v for k, v in holder.custom_fields.items() if k != field_id}
+            self.contacts[holder.email] = replace(holder, custom_fields=kept)
+        del self.custom_fields[field_id]
+        return True
 
     # --- applying jobs and hand edits ---------------------------------------------------
     #

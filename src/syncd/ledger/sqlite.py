@@ -69,6 +69,20 @@ def _connect(path: str, *, mode: str = "rw") -> sqlite3.Connection:
     return connection
 
 
+def _schema_version(connection: sqlite3.Connection) -> int:
+    try:
+        version: int = connection.execute("PRAGMA user_version").fetchone()[0]
+    except sqlite3.Error:
+        return -1  # unreadable: the query that follows says why
+    return version
+
+
+def _empty() -> sqlite3.Connection:
+    connection = _connect(":memory:")
+    migrate(connection)
+    return connection
+
+
 class SqliteLedger(LedgerReads):
     """The ledger file. `writer=False` opens it for reading only, without the lock."""
 
@@ -142,11 +156,13 @@ class SqliteLedger(LedgerReads):
     def _connection(self, *, create: bool = False) -> Iterator[sqlite3.Connection]:
         if self.writer:
             connection = _connect(str(self.path), mode="rwc" if create else "rw")
-        elif self._readable:
+        elif self._readable and self.path.exists():
             connection = _connect(str(self.path), mode="ro")
+            if _schema_version(connection) == 0:  # created this instant, not migrated yet
+                connection.close()
+                connection = _empty()
         else:  # nothing recorded yet: an empty ledger
-            connection = _connect(":memory:")
-            migrate(connection)
+            connection = _empty()
         try:
             yield connection
         finally:

@@ -9,6 +9,7 @@ Campaigns (a "legacy" account), and says so.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from syncd.clock import Clock
@@ -34,28 +35,10 @@ class Preflight:
         self._scopes: dict[str, tuple[float, frozenset[str]]] = {}
 
     async def check(self, client: SendGridClient, spec: Spec, *, key_id: str, hint: str) -> Checked:
-        scopes = await self.scopes(client, key_id)
-        missing = missing_scopes(scopes, removes=spec.on_leave != "keep")
-        if missing:
-            needs = "; ".join(f"{scope} ({why})" for scope, why in missing.items())
-            raise SendGridRejected(
-                f"the API key from {hint} lacks the scope(s) {needs}: nothing was written. "
-                "Give the key these permissions in SendGrid (Settings > API Keys), or use "
-                "another key",
-                status=403,
-            )
-        try:
-            found = await client.get_list(spec.sendgrid.list_id)
-        except SendGridRejected as error:
-            if error.status == 403:
-                raise SendGridRejected(
-                    f"SendGrid refused to show list {spec.sendgrid.list_id} (403) although the "
-                    f"key from {hint} has every scope syncd needs: the account may use legacy "
-                    "Marketing Campaigns, whose lists syncd cannot reach; syncd needs the new "
-                    "Marketing Campaigns (contacts API v3 /marketing)",
-                    status=403,
-                ) from None
-            raise
+        problem = scope_problem(await self.scopes(client, key_id), spec, hint)
+        if problem is not None:
+            raise SendGridRejected(problem, status=403)
+        found = await fetch_list(client, spec, hint)
         return Checked(found, await self.binding(client, spec))
 
     async def scopes(self, client: SendGridClient, key_id: str) -> frozenset[str]:
@@ -79,3 +62,32 @@ class Preflight:
             return bind_fields(spec.sendgrid.list_id, wanted, await client.field_definitions())
         except UnknownCustomFieldsError as error:
             raise SourceInvalid(f"spec.mapping.custom_fields: {error}") from None
+
+
+def scope_problem(scopes: Collection[str], spec: Spec, hint: str) -> str | None:
+    """What the key lacks for this destination (`spec.onLeave` decides the delete scope)."""
+    missing = missing_scopes(scopes, removes=spec.on_leave != "keep")
+    if not missing:
+        return None
+    needs = "; ".join(f"{scope} ({why})" for scope, why in missing.items())
+    return (
+        f"the API key from {hint} lacks the scope(s) {needs}: nothing was written. "
+        "Give the key these permissions in SendGrid (Settings > API Keys), or use "
+        "another key"
+    )
+
+
+async def fetch_list(client: SendGridClient, spec: Spec, hint: str) -> ListInfo:
+    """The destination's list; a 403 for a key that may read is the mark of a legacy account."""
+    try:
+        return await client.get_list(spec.sendgrid.list_id)
+    except SendGridRejected as error:
+        if error.status == 403:
+            raise SendGridRejected(
+                f"SendGrid refused to show list {spec.sendgrid.list_id} (403) although the "
+                f"key from {hint} has the scope to read it: the account may use legacy "
+                "Marketing Campaigns, whose lists syncd cannot reach; syncd needs the new "
+                "Marketing Campaigns (contacts API v3 /marketing)",
+                status=403,
+            ) from None
+        raise

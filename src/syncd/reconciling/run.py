@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
 
 import aiohttp
 
-from syncd.allowlists import NotAllowed
 from syncd.clock import SYSTEM_CLOCK, Clock
 from syncd.contacts import ContactBuilder, Outgoing
-from syncd.credentials import fetch_secret, read_secret
 from syncd.errors import (
-    DefinitionError,
     GuardTripped,
     PermanentError,
     SendGridUnavailable,
@@ -28,17 +24,17 @@ from syncd.logs import get_logger
 from syncd.metrics import Metrics
 from syncd.planning import decide, require_consent, unchanged
 from syncd.reconciling.applying import Applier, Limits, Progress, no_progress
+from syncd.reconciling.connecting import destination_client
 from syncd.reconciling.observing import RunObserver
 from syncd.reconciling.preflight import Preflight
 from syncd.reconciling.reading import SegmentReader
 from syncd.reconciling.report import Preview, RunReport
 from syncd.reconciling.staging import build_stale
 from syncd.reconciling.threads import in_thread
-from syncd.sendgrid import RateGates, SendGridClient, SendGridHttp
+from syncd.sendgrid import RateGates, SendGridClient
 from syncd.settings import Settings
 
 log = get_logger("syncd.reconciling")
-DEFAULT_BASE_URL = "https://api.sendgrid.com"
 REMOVAL_RECHECK = 60.0
 """Seconds before the next run when removals wait on SendGrid's search."""
 
@@ -246,39 +242,7 @@ class Reconciler:
 
     async def _client(self, loaded: LoadedDestination) -> tuple[SendGridClient, str]:
         """The client for a destination's key, and the key's identity (a hash)."""
-        sendgrid = loaded.definition.spec.sendgrid
-        ref = sendgrid.api_key
-        hint = ref.describe()
-        base_dir = loaded.path.parent
-        allowlists = loaded.allowlists
-        if sendgrid.base_url is not None:  # checked when loaded; the key must never follow it
-            try:
-                allowlists.check_sendgrid_url(sendgrid.base_url)
-            except NotAllowed as refused:
-                message = f"spec.sendgrid.baseUrl: {sendgrid.base_url} {refused}"
-                raise DefinitionError(message) from None
-        what = "spec.sendgrid.apiKey"
-        key = await fetch_secret(ref, base_dir=base_dir, what=what, allowlists=allowlists)
-        first = [key]
-
-        def api_key() -> str:
-            # The first call takes the key read off the loop; a re-read after a 401 is
-            # bounded and never waits (a FIFO or a device is refused at once).
-            if first:
-                return first.pop()
-            return read_secret(ref, base_dir=base_dir, what=what, allowlists=allowlists)
-
-        key_id = hashlib.sha256(key.encode()).hexdigest()
-        http = SendGridHttp(
-            self.http,
-            self.settings.sendgrid_base_url or sendgrid.base_url or DEFAULT_BASE_URL,
-            api_key,
-            self.gates.for_key(key_id),
-            self.metrics,
-            key_hint=hint,
-            timeout=self.settings.http_timeout,
-        )
-        return SendGridClient(http), key_id
+        return await destination_client(loaded, self.settings, self.http, self.gates, self.metrics)
 
     async def _preview(
         self, session: LedgerSession, outgoing: Outgoing, segments: list[str], report: RunReport

@@ -7,9 +7,15 @@ never as an exception that would leave the same body to be sent again.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
+
+import orjson
+import yarl
 
 from syncd.contacts import CustomField
 from syncd.errors import SendGridRejected, SendGridUnavailable
@@ -20,6 +26,7 @@ from syncd.sendgrid.searching import SEARCH_LIMIT, Lookup, lookup
 
 LISTS = "/v3/marketing/lists"
 CONTACTS = "/v3/marketing/contacts"
+FIELDS = "/v3/marketing/field_definitions"
 
 EP_SCOPES = "GET /v3/scopes"
 EP_LIST = "GET /v3/marketing/lists/{id}"
@@ -29,9 +36,20 @@ EP_JOB = "GET /v3/marketing/contacts/imports/{id}"
 EP_ERRORS = "GET errors_url"
 EP_REMOVE = "DELETE /v3/marketing/lists/{id}/contacts"
 EP_DELETE = "DELETE /v3/marketing/contacts"
+# Lists and custom fields are created and deleted only by `syncd probe --live`.
+EP_LISTS = "GET /v3/marketing/lists"
+EP_CREATE_LIST = "POST /v3/marketing/lists"
+EP_DELETE_LIST = "DELETE /v3/marketing/lists/{id}"
+EP_CREATE_FIELD = "POST /v3/marketing/field_definitions"
+EP_DELETE_FIELD = "DELETE /v3/marketing/field_definitions/{custom_field_id}"
 
 REMOVE_LIMIT = 100
 TERMINAL = ("completed", "errored", "failed")
+JOB_COUNTS = ("requested_count", "created_count", "updated_count", "deleted_count", "errored_count")
+LISTS_PAGE = 1000
+MAX_LIST_PAGES = 100
+# Ids SendGrid hands out go into URL paths: nothing that could change the path or query.
+_PATH_ID = re.compile(r"[A-Za-z0-9_-]{1,100}")
 
 __all__ = ["REMOVE_LIMIT", "SEARCH_LIMIT", "Job", "ListInfo", "Lookup", "SendGridClient"]
 
@@ -51,6 +69,8 @@ class Job:
     errors_url: str | None
     message: str = ""
     """What SendGrid said about a job that failed as a whole (e.g. the contact limit)."""
+    counts: Mapping[str, int] = dataclasses.field(default_factory=lambda: MappingProxyType({}))
+    """The counts SendGrid gave in `results` (`requested_count`, ...), as given."""
 
     @property
     def finished(self) -> bool:
@@ -74,10 +94,7 @@ class SendGridClient:
                 "(Marketing > Contacts > Create list) or fix spec.sendgrid.listId",
                 status=404,
             )
-        data = _object(reply.data, EP_LIST)
-        return ListInfo(
-            str(data.get("id", list_id)), str(data.get("name", "")), _int(data, "contact_count")
-        )
+        return _list_info(_object(reply.data, EP_LIST), list_id)
 
     async def field_definitions(self) -> dict[str, CustomField]:
         reply = await self.http.call("GET", EP_FIELDS, "/v3/marketing/field_definitions")
@@ -116,6 +133,9 @@ class SendGridClient:
             errored_count=_int(results, "errored_count"),
             errors_url=url if isinstance(url, str) and url else None,
             message=_job_message(data),
+            counts=MappingProxyType(
+                {key: _int(results, key) for key in JOB_COUNTS if key in results}
+            ),
         )
 
     async def job_errors(self, errors_url: str) -> dict[str, str]:
@@ -123,6 +143,10 @@ class SendGridClient:
 
         A download that fails (gone, refused, unreadable) is temporary: the job stays open and
         the next run reads it again."""
+        return parse_errors_file(await self.errors_file(errors_url))
+
+    async def errors_file(self, errors_url: str) -> bytes:
+        """A job's errors file as downloaded (its layout is undocumented)."""
         reply = await self.http.call(
             "GET", EP_ERRORS, "", url=errors_url, tolerated=(401, 403, 404, 410)
         )
@@ -131,7 +155,7 @@ class SendGridClient:
                 f"{EP_ERRORS}: SendGrid answered {reply.status} for a job's errors file; "
                 "the job is read again on the next run"
             )
-        return parse_errors_file(reply.raw)
+        return reply.raw
 
     async def lookup(self, emails: Sequence[str]) -> Lookup:
         """Contacts whose primary email is one of `emails` (alternate-email matches are not
@@ -168,6 +192,82 @@ class SendGridClient:
         if reply.status != 202:
             return refusal(reply.status, reply.data)
         return _job_id(reply.data, EP_DELETE)
+
+    async def find_list(self, name: str, *, page_size: int = LISTS_PAGE) -> ListInfo | None:
+        """The list named exactly `name`, looked for on every page of the account's lists."""
+        params = {"page_size": str(page_size)}
+        for _ in range(MAX_LIST_PAGES):
+            reply = await self.http.call("GET", EP_LISTS, LISTS, params=params)
+            data = _object(reply.data, EP_LISTS)
+            page = data.get("result")
+            for entry in page if isinstance(page, list) else ():
+                if isinstance(entry, dict) and entry.get("name") == name:
+                    return _list_info(entry, "")
+            token = _next_page_token(data)
+            if token is None:
+                return None
+            params = {**params, "page_token": token}
+        raise SendGridUnavailable(f"{EP_LISTS}: more than {MAX_LIST_PAGES} pages of lists")
+
+    async def create_list(self, name: str) -> ListInfo:
+        body = orjson.dumps({"name": name})
+        reply = await self.http.call("POST", EP_CREATE_LIST, LISTS, body=body)
+        created = _list_info(_object(reply.data, EP_CREATE_LIST), "")
+        _path_id(created.id, EP_CREATE_LIST)
+        return created
+
+    async def delete_list(self, list_id: str) -> bool:
+        """Delete a list (not its contacts); False when there is no such list."""
+        path = f"{LISTS}/{list_id}"
+        reply = await self.http.call("DELETE", EP_DELETE_LIST, path, tolerated=(404,))
+        return reply.status != 404
+
+    async def delete_list_and_contacts(self, list_id: str) -> str | None:
+        """Delete a list and every contact on it (`delete_contacts=true`): the job deleting
+        the contacts, or None when there is no such list."""
+        path = f"{LISTS}/{list_id}"
+        params = {"delete_contacts": "true"}
+        reply = await self.http.call(
+            "DELETE", EP_DELETE_LIST, path, params=params, expected=(200, 202), tolerated=(404,)
+        )
+        return None if reply.status == 404 else _job_id(reply.data, EP_DELETE_LIST)
+
+    async def create_field(self, name: str, field_type: str) -> CustomField:
+        body = orjson.dumps({"name": name, "field_type": field_type})
+        reply = await self.http.call("POST", EP_CREATE_FIELD, FIELDS, body=body)
+        data = _object(reply.data, EP_CREATE_FIELD)
+        field_id = _path_id(data.get("id"), EP_CREATE_FIELD)
+        return CustomField(field_id, str(data.get("field_type", field_type)))
+
+    async def delete_field(self, field_id: str) -> bool:
+        """Delete a custom field definition; False when there is no such field."""
+        path = f"{FIELDS}/{field_id}"
+        reply = await self.http.call("DELETE", EP_DELETE_FIELD, path, tolerated=(404,))
+        return reply.status != 404
+
+
+def _list_info(data: dict[str, Any], list_id: str) -> ListInfo:
+    return ListInfo(
+        str(data.get("id", list_id)), str(data.get("name", "")), _int(data, "contact_count")
+    )
+
+
+def _path_id(value: object, endpoint: str) -> str:
+    if not isinstance(value, str) or not _PATH_ID.fullmatch(value):
+        raise SendGridUnavailable(f"{endpoint}: SendGrid answered without a usable id")
+    return value
+
+
+def _next_page_token(data: dict[str, Any]) -> str | None:
+    """SendGrid pages lists with a `page_token` inside `_metadata.next`, a URL."""
+    metadata = data.get("_metadata")
+    following = metadata.get("next") if isinstance(metadata, dict) else None
+    if not isinstance(following, str) or not following:
+        return None
+    try:
+        return yarl.URL(following).query.get("page_token") or None
+    except (TypeError, ValueError):
+        return None
 
 
 def _object(data: Any, endpoint: str) -> dict[str, Any]:

@@ -13,8 +13,9 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import orjson
 
@@ -29,23 +30,47 @@ def header_key(name: str) -> str:
     return "".join(ch for ch in name.lower() if ch not in " _-\t.").strip()
 
 
+@dataclass(frozen=True)
+class ErrorsFileLayout:
+    """How one errors file was written: what `syncd probe --live` reports of it."""
+
+    gzipped: bool
+    format: Literal["csv", "json", "json-lines"]
+    headers: tuple[str, ...]
+    """Column names (CSV) or object keys (JSON, in order of first appearance), as written."""
+    rows: int
+
+
 def parse_errors_file(raw: bytes) -> dict[str, str]:
     """Lower-cased email → SendGrid's reason, from the bytes of an errors file."""
-    if raw[:2] == b"\x1f\x8b":
-        raw = gzip.decompress(raw)
-    text = raw.decode("utf-8-sig", errors="replace")
-    stripped = text.lstrip()
-    found = _json_rows(stripped) if stripped[:1] in ("[", "{") else None
-    rows: Iterable[Mapping[str, Any]] = found if found is not None else _csv_rows(text)
     rejected: dict[str, str] = {}
-    for row in rows:
+    for row in read_errors_file(raw)[1]:
         email, reason = _pick(row)
         if email:
             rejected.setdefault(email, reason)
     return rejected
 
 
-def _json_rows(text: str) -> list[Mapping[str, Any]] | None:
+def read_errors_file(raw: bytes) -> tuple[ErrorsFileLayout, list[Mapping[str, Any]]]:
+    """The file's layout and its rows, keyed as written."""
+    gzipped = raw[:2] == b"\x1f\x8b"
+    if gzipped:
+        raw = gzip.decompress(raw)
+    text = raw.decode("utf-8-sig", errors="replace")
+    stripped = text.lstrip()
+    found = _json_rows(stripped) if stripped[:1] in ("[", "{") else None
+    if found is not None:
+        kind, rows = found
+        keys = tuple(dict.fromkeys(str(key) for row in rows for key in row))
+        return ErrorsFileLayout(gzipped, kind, keys, len(rows)), rows
+    header, rows = _csv_rows(text)
+    return ErrorsFileLayout(gzipped, "csv", header, len(rows)), rows
+
+
+JsonRows = tuple[Literal["json", "json-lines"], list[Mapping[str, Any]]]
+
+
+def _json_rows(text: str) -> JsonRows | None:
     try:
         data = orjson.loads(text)
     except orjson.JSONDecodeError:
@@ -56,28 +81,26 @@ def _json_rows(text: str) -> list[Mapping[str, Any]] | None:
                 data = data[key]
                 break
         else:
-            return [data]
+            return "json", [data]
     if isinstance(data, list):
-        return [row for row in data if isinstance(row, Mapping)]
+        return "json", [row for row in data if isinstance(row, Mapping)]
     return None
 
 
-def _json_lines(text: str) -> list[Mapping[str, Any]] | None:
+def _json_lines(text: str) -> JsonRows | None:
     try:
         lines = [orjson.loads(line) for line in text.splitlines() if line.strip()]
     except orjson.JSONDecodeError:
         return None
-    return [line for line in lines if isinstance(line, Mapping)]
+    return "json-lines", [line for line in lines if isinstance(line, Mapping)]
 
 
-def _csv_rows(text: str) -> Iterator[Mapping[str, Any]]:
+def _csv_rows(text: str) -> tuple[tuple[str, ...], list[Mapping[str, Any]]]:
     reader = csv.reader(io.StringIO(text))
     header = next(reader, None)
     if header is None:
-        return
-    keys = [header_key(name) for name in header]
-    for record in reader:
-        yield dict(zip(keys, record, strict=False))
+        return (), []
+    return tuple(header), [dict(zip(header, record, strict=False)) for record in reader]
 
 
 def _pick(row: Mapping[str, Any]) -> tuple[str, str]:

@@ -47,6 +47,8 @@ class Reply:
     headers: CIMultiDictProxy[str]
     """Names are matched without regard to case: SendGrid spells `X-Ratelimit-Reset`."""
     raw: bytes
+    wire_names: tuple[str, ...] = ()
+    """Header names as they came on the wire (`headers` may respell those it knows)."""
 
     @property
     def text(self) -> str:
@@ -90,6 +92,7 @@ class SendGridHttp:
         key_hint: str,
         timeout: float = 60.0,
         max_attempts: int = MAX_ATTEMPTS,
+        on_reply: Callable[[str, Reply], None] | None = None,
     ) -> None:
         self.session = session
         self.base_url = base_url.rstrip("/")
@@ -100,6 +103,9 @@ class SendGridHttp:
         self.metrics = metrics
         self.timeout = aiohttp.ClientTimeout(total=timeout)
         self.max_attempts = max_attempts
+        self.on_reply = on_reply
+        """Sees every answer with its endpoint, whatever its status (`syncd probe` notes the
+        header spelling)."""
 
     async def call(
         self,
@@ -140,6 +146,8 @@ class SendGridHttp:
                     ) from None
                 await self._backoff(endpoint, failures, reason)
                 continue
+            if self.on_reply is not None:
+                self.on_reply(endpoint, reply)
             status = reply.status
             if status in expected or status in tolerated:
                 return reply
@@ -209,7 +217,8 @@ class SendGridHttp:
                         data = orjson.loads(raw)
                     except orjson.JSONDecodeError:
                         data = None
-                return Reply(response.status, data, reply_headers, raw)
+                names = tuple(name.decode("latin-1") for name, _ in response.raw_headers)
+                return Reply(response.status, data, reply_headers, raw, names)
         finally:
             if code != "0":
                 self.metrics.sendgrid_requests.labels(endpoint=endpoint, code=code).inc()

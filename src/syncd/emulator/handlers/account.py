@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from syncd.emulator import rules
 from syncd.emulator.auth import bearer_key, scopes_of
 from syncd.emulator.handlers.common import json_object, read_json
-from syncd.emulator.responses import json_response
+from syncd.emulator.responses import error_response, json_response
 from syncd.emulator.services import SERVICES
 from syncd.emulator.validation import InvalidRequestError
 from syncd.emulator.views import field_view, reserved_fields_view
@@ -39,6 +40,15 @@ async def create_field_definition(request: web.Request) -> web.Response:
     created = services.store.add_custom_field(name, field_type)
     self_url = f"{services.base_url(request)}/v3/marketing/field_definitions/{created.id}"
     return json_response({**field_view(created), "_metadata": {"self": self_url}})
+
+
+@routes.delete("/v3/marketing/field_definitions/{custom_field_id}")
+async def delete_field_definition(request: web.Request) -> web.Response:
+    """204; 404 for an id that is not a custom field (reserved fields cannot be deleted)."""
+    deleted = request.app[SERVICES].store.delete_custom_field(request.match_info["custom_field_id"])
+    if not deleted:
+        return error_response(404, rules.MSG_FIELD_NOT_FOUND)
+    return web.Response(status=204)
 
 
 @routes.get("/v3/scopes")

@@ -1,4 +1,4 @@
-"""Lists: all, one, create, count, remove contacts from a list."""
+"""Lists: all, one, create, delete, count, remove contacts from a list."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from aiohttp import web
 
 from syncd.emulator import rules
 from syncd.emulator.handlers.common import comma_separated, json_object, read_json
-from syncd.emulator.jobs import ListRemovalWork
+from syncd.emulator.jobs import DeleteWork, ListRemovalWork
 from syncd.emulator.responses import error_response, json_response
 from syncd.emulator.services import CONTACT_COUNT, JOB_ID, SERVICES
 from syncd.emulator.validation import InvalidRequestError
@@ -55,6 +55,27 @@ async def one_list(request: web.Request) -> web.Response:
     if found is None:
         return error_response(404, rules.MSG_LIST_NOT_FOUND)
     return json_response(list_view(found, services.base_url(request)))
+
+
+@routes.delete("/v3/marketing/lists/{id}")
+async def delete_list(request: web.Request) -> web.Response:
+    """204; with `delete_contacts=true`, 200 and the job deleting the list's contacts
+    (spec: DeleteMarketingList)."""
+    services = request.app[SERVICES]
+    flag = request.query.get("delete_contacts", "false")
+    if flag not in ("true", "false"):
+        raise InvalidRequestError("delete_contacts must be true or false", field="delete_contacts")
+    members = services.store.delete_list(request.match_info["id"])
+    if members is None:
+        return error_response(404, rules.MSG_LIST_NOT_FOUND)
+    if flag == "false":
+        return web.Response(status=204)
+    request[CONTACT_COUNT] = len(members)
+    job = services.jobs.submit(
+        "delete", "DELETE /v3/marketing/lists/{id}", "DELETE", DeleteWork(contact_ids=members)
+    )
+    request[JOB_ID] = job.id
+    return json_response({"job_id": job.id})
 
 
 @routes.get("/v3/marketing/lists/{id}/contacts/count")

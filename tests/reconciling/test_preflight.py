@@ -1,0 +1,60 @@
+"""Before any write a run checks the key's scopes and the list, with messages that say what to
+do: the same checks `syncd validate --online` makes."""
+
+from __future__ import annotations
+
+import pytest
+
+from syncd.emulator import ALL_SCOPES, EmulatorConfig
+from tests.fixtures_emulator import TEST_API_KEY, strict_emulator_config
+from tests.reconciling.world import World, people
+
+NO_DELETE_KEY = "SG.no-delete-scope.0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKL"
+
+
+@pytest.fixture
+def emulator_config() -> EmulatorConfig:
+    keys = {TEST_API_KEY: ALL_SCOPES, NO_DELETE_KEY: ALL_SCOPES - {"marketing_campaigns.delete"}}
+    return strict_emulator_config(api_keys=keys)
+
+
+async def test_a_key_without_the_delete_scope_fails_before_any_write_naming_the_scope(
+    sync_world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    w = sync_world
+    monkeypatch.setenv("SENDGRID_API_KEY", NO_DELETE_KEY)
+    w.destination({"vip": w.csv("vip", people(0, 3))}, onLeave="removeFromList")
+
+    report = await w.sync()
+
+    assert report.outcome == "permanent"
+    assert report.error is not None
+    assert "lacks the scope(s) marketing_campaigns.delete" in report.error
+    assert "nothing was written" in report.error
+    assert w.emulator.write_requests() == []
+
+
+async def test_the_same_key_may_sync_a_destination_that_keeps_its_leavers(
+    sync_world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    w = sync_world
+    monkeypatch.setenv("SENDGRID_API_KEY", NO_DELETE_KEY)
+    w.destination({"vip": w.csv("vip", people(0, 3))}, onLeave="keep")
+
+    report = await w.sync()
+
+    assert report.outcome == "success", report.error
+    assert len(w.members()) == 3
+
+
+async def test_a_legacy_account_is_named_as_such(sync_world: World) -> None:
+    w = sync_world
+    w.emulator.services.behaviour = w.emulator.services.behaviour.changed({"legacy_account": True})
+    w.destination({"vip": w.csv("vip", people(0, 3))})
+
+    report = await w.sync()
+
+    assert report.outcome == "permanent"
+    assert report.error is not None
+    assert "the account may use legacy Marketing Campaigns" in report.error
+    assert w.emulator.write_requests() == []
