@@ -107,6 +107,20 @@ class ContactBuilder:
         raw = xxhash.xxh3_64_intdigest(encoded, self._seed)
         return email, raw - _WRAP if raw >= _SIGN else raw, encoded
 
+    def email_key(self, values: list[Any]) -> str | None:
+        """The row's key as `key` computes it, or None for a row `key` refuses for its
+        address (such a row is never sent). Only the forgotten-address check of a row
+        that `raw_print` alone fingerprints needs it."""
+        email = values[self._email]
+        if type(email) is not str:
+            email = _text(email)
+        if email.isascii():
+            return email.strip().lower()
+        try:
+            return address_key(email)
+        except Refused:
+            return None
+
     def raw_print(self, values: list[Any]) -> int | None:
         """`key`'s fingerprint alone (unsigned), or None for a row without an email: the
         least a row can cost, for checking that nothing changed."""
