@@ -33,9 +33,11 @@ class Preflight:
         self.clock = clock
         self._scopes: dict[str, tuple[float, frozenset[str]]] = {}
 
-    async def check(self, client: SendGridClient, spec: Spec, *, key_id: str, hint: str) -> Checked:
+    async def check(
+        self, client: SendGridClient, spec: Spec, *, key_id: str, hint: str, erases: bool = False
+    ) -> Checked:
         scopes = await self.scopes(client, key_id)
-        missing = missing_scopes(scopes, removes=spec.on_leave != "keep")
+        missing = missing_scopes(scopes, removes=spec.on_leave != "keep", erases=erases)
         if missing:
             needs = "; ".join(f"{scope} ({why})" for scope, why in missing.items())
             raise SendGridRejected(
