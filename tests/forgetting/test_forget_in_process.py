@@ -227,3 +227,46 @@ async def test_an_erasure_waits_for_an_upsert_in_flight_in_another_destination(
     assert w.emulator.state.contact(ANN_KEY) is None
     with w.ledger.session("members") as s:
         assert s.pending_erasures() == 0
+
+
+async def test_a_plan_counts_forgotten_rows_and_would_not_send_them(sync_world: World) -> None:
+    w = sync_world
+    w.destination({"vip": w.csv("vip", people(0, 5))})
+    await w.sync()
+    await forget(w)
+    plan = await w.sync(dry_run=True)
+    assert plan.counts()["forgotten"] == 1
+    assert plan.preview is not None
+    assert (plan.preview.adds, plan.preview.updates) == (0, 0)
+
+
+async def test_an_erasure_search_does_not_find_is_looked_for_then_given_up(
+    sync_world: World,
+) -> None:
+    w = sync_world
+    w.destination({"vip": w.csv("vip", people(0, 5))})
+    await w.sync()
+    deleted_by_hand = w.emulator.state.contact(ANN_KEY)
+    assert deleted_by_hand is not None
+    w.emulator.state.delete_contacts([str(deleted_by_hand["id"])])
+    other = w.emulator.state.contacts["person.0@example.com"]  # ann is only its alternate
+    other.alternate_emails.append(ANN_KEY)
+    w.emulator.state._email_by_alternate[ANN_KEY] = "person.0@example.com"
+
+    report = await forget(w, delete_in_sendgrid=True)
+
+    (deletion,) = report.deletions
+    assert deletion.outcome == "not found yet", deletion
+    assert w.emulator.state.contact("person.0@example.com") is not None  # not somebody else
+    pending = await w.sync()
+    assert pending.applied.pending_erasures == 1
+    assert pending.requeue_after is not None  # looked for again soon
+    assert pending.read == "staged"  # open work takes the full path
+    w.settings = w.settings.model_copy(update={"removal_window": 0.001})
+    given_up = await w.sync()
+    assert given_up.applied.pending_erasures == 0
+    (why,) = given_up.applied.erasures_given_up.values()
+    assert why.startswith("SendGrid's search has not found the contact")
+    with w.ledger.session("members") as s:
+        assert s.erasures() == []
+    assert w.emulator.state.contact("person.0@example.com") is not None
