@@ -106,8 +106,7 @@ def verify_segments(
     staged = Staged()
     count = low = high = rows = 0
     raw_print = builder.raw_print
-    email_key = builder.email_key
-    holds = forgotten.holds if forgotten else None
+    dropped = builder.forgotten_check(forgotten)
     for segment in spec.segments:
         source = open_segment(segment, base_dir=base_dir, allowlists=allowlists, stopping=stopping)
         for number, values in source.rows(builder.columns):
@@ -120,7 +119,7 @@ def verify_segments(
             if raw is None:
                 staged.reject(segment.name, number, "email is empty")
                 continue
-            if holds is not None and (email := email_key(row)) is not None and holds(email):
+            if dropped is not None and dropped(row):
                 staged.forgotten += 1
                 continue
             count += 1
