@@ -9,6 +9,7 @@ import aiohttp
 import pytest
 
 from syncd.emulator import EmulatorConfig, ListSeed
+from syncd.ledger import open_ledger
 from syncd.loading import load_directory
 from syncd.reconciling import Reconciler
 from syncd.reconciling.forgetting import ForgetRefused, ForgetReport, ForgetRequest, Forgetting
@@ -270,3 +271,25 @@ async def test_an_erasure_search_does_not_find_is_looked_for_then_given_up(
     with w.ledger.session("members") as s:
         assert s.erasures() == []
     assert w.emulator.state.contact("person.0@example.com") is not None
+
+
+@pytest.mark.postgres
+async def test_on_the_shared_ledger_too(sync_world: World, postgres_dsn: str) -> None:
+    w = sync_world
+    w.ledger.close()
+    w.ledger = open_ledger(postgres_dsn)
+    w.destination({"vip": w.csv("vip", people(0, 5))})
+    interrupted = await w.sync(**stopped_once_submitted())  # a job left in flight
+    assert interrupted.outcome == "temporary"
+
+    report = await forget(w, delete_in_sendgrid=True)
+
+    (members,) = report.erased
+    assert members.in_flight == 1
+    (deletion,) = report.deletions
+    assert deletion.outcome == "deleted", deletion  # after the job in flight was settled
+    assert w.emulator.state.contact(ANN_KEY) is None
+    again = await w.sync()
+    assert (again.outcome, again.counts()["forgotten"]) == ("success", 1)
+    assert acked(w) == 4
+    assert w.emulator.state.contact(ANN_KEY) is None
