@@ -102,9 +102,9 @@ def forget_text(answer: dict[str, Any]) -> str:
     for held in answer["destinations"]:
         lines.append(f"  {held['name']}: {_removed(held)}")
     for deletion in answer["sendgrid"]:
-        where = f"{deletion['destination']}'s account" if deletion["destination"] else "-"
+        where = f" ({deletion['destination']}'s account)" if deletion["destination"] else ""
         detail = f": {deletion['detail']}" if deletion["detail"] else ""
-        lines.append(f"  SendGrid ({where}): {deletion['outcome']}{detail}")
+        lines.append(f"  SendGrid{where}: {deletion['outcome']}{detail}")
     return "\n".join(lines)
 
 

@@ -29,7 +29,7 @@ async def send_erasures(outbox: Outbox) -> None:
     deletions sent are left for the caller to settle."""
     session = outbox.session
     pending = await in_thread(session.erasures)
-    if not pending:
+    if not pending or outbox.stopping():  # not even a search once asked to stop
         return
     waiting = await in_thread(session.erasures_waiting)
     if waiting:

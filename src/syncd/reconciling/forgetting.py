@@ -228,6 +228,8 @@ class Forgetting:
             applied = await erase(self.reconciler, loaded, stopping=stopping)
         except SyncdError as error:
             return Deletion(name, "failed", f"{error.message} ({name}'s runs try again)")
+        if stopping():
+            return Deletion(name, "failed", f"syncd is stopping; {name}'s runs carry it out")
         async with session_of(self.ledger, name) as session:
             pending = {e.email: e for e in await in_thread(session.erasures)}
             waiting = await in_thread(session.erasures_waiting)
