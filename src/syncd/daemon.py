@@ -29,6 +29,8 @@ from syncd.loading import load_directory
 from syncd.logs import get_logger
 from syncd.metrics import Metrics
 from syncd.reconciling import Reconciler, RunReport
+from syncd.reconciling.forgetting import ForgetReport, ForgetRequest, Forgetting
+from syncd.reconciling.run import REMOVAL_RECHECK
 from syncd.scheduling import Scheduler
 from syncd.settings import InvalidSettings, Settings, parse_listen
 from syncd.watching import Desired, Watcher
@@ -169,10 +171,26 @@ async def run_daemon(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> int:
                     return f"ledger unreachable: {type(error).__name__}"
                 return None
 
+            forgetting = Forgetting(ledger, reconciler)
+
+            async def forget(request: ForgetRequest) -> ForgetReport:
+                """Between runs of the destinations it touches, never during one."""
+                files = scheduler.destination_files()
+                names = await forgetting.in_scope(request, files)
+
+                async def work() -> ForgetReport:
+                    return await forgetting.carry_out(request, files, stopping=stop.is_set)
+
+                report = await scheduler.between_runs(names, work)
+                for deletion in report.deletions:  # search lags: its runs confirm it soon
+                    if deletion.outcome in ("sent", "not found yet", "waiting"):
+                        scheduler.run_by(deletion.destination, clock.now() + REMOVAL_RECHECK)
+                return report
+
             host, port = settings.listen_address
             async with _host_token(settings, token) as host_token:
                 gate = serving.AdminGate(metrics, token=token, host_token=host_token)
-                app = serving.build_app(scheduler, metrics, ready, gate=gate)
+                app = serving.build_app(scheduler, metrics, ready, gate=gate, forgetting=forget)
                 refused = metrics.connections_refused
                 admin = serving.Listener(app, host, port, name="admin", refused=refused)
                 async with listening(settings, metrics, admin, ready):

@@ -40,6 +40,8 @@ def plan_text(report: RunReport) -> str:
         f"  unchanged   {diff.unchanged:>9,}",
         f"  rejected    {report.rejected:>9,}",
     ]
+    if report.staged.forgotten:
+        lines.append(f"  forgotten   {report.staged.forgotten:>9,}  (syncd forget: never sent)")
     _rejections(lines, rejected, report.rejected)
     if diff.held:
         lines.append(f"  in flight   {diff.held:>9,}  (jobs of an earlier run, finished first)")
@@ -66,7 +68,8 @@ def run_text(report: RunReport) -> str:
         f"{report.destination}: {report.outcome} in {report.duration:.1f}s",
         f"  profiles {counts['profiles']:,} · upserted {counts['upserted']:,} · removed "
         f"{counts['removed']:,} · unchanged {counts['unchanged']:,} · rejected "
-        f"{counts['rejected']:,}",
+        f"{counts['rejected']:,}"
+        + (f" · forgotten {counts['forgotten']:,}" if counts["forgotten"] else ""),
     ]
     _rejections(lines, [*report.staged.rejections, *report.rejections], report.rejected)
     if report.error:

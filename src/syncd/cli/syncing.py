@@ -70,6 +70,7 @@ def _through_daemon(settings: Settings, args: argparse.Namespace) -> int:
         f"{args.name}: {last.get('outcome')} · upserted {counts.get('upserted', 0):,} · removed "
         f"{counts.get('removed', 0):,} · unchanged {counts.get('unchanged', 0):,} · rejected "
         f"{counts.get('rejected', 0):,}"
+        + (f" · forgotten {counts['forgotten']:,}" if counts.get("forgotten") else "")
     )
     if last.get("error"):
         print(f"  {last['error']}")

@@ -24,8 +24,10 @@ its blank text fields go out as `""`, so a value cleared in the source is cleare
 SendGrid too; a blank Number or Date is left out (SendGrid refuses `""` there, or may).
 """
 
-from syncd.contacts.addresses import plainly_valid
+from syncd.contacts.addresses import address_key, plainly_valid
 from syncd.contacts.building import FIELD_LIMITS, Built, ContactBuilder, fingerprint, to_signed64
+from syncd.contacts.forgotten import NOTHING_FORGOTTEN, Forgotten, new_salt
+from syncd.contacts.forgotten import digest as forgotten_digest
 from syncd.contacts.sending import (
     CustomField,
     FieldBinding,
@@ -33,17 +35,24 @@ from syncd.contacts.sending import (
     UnknownCustomFieldsError,
     bind_fields,
 )
+from syncd.contacts.values import Refused
 
 __all__ = [
     "FIELD_LIMITS",
+    "NOTHING_FORGOTTEN",
     "Built",
     "ContactBuilder",
     "CustomField",
     "FieldBinding",
+    "Forgotten",
     "Outgoing",
+    "Refused",
     "UnknownCustomFieldsError",
+    "address_key",
     "bind_fields",
     "fingerprint",
+    "forgotten_digest",
+    "new_salt",
     "plainly_valid",
     "to_signed64",
 ]

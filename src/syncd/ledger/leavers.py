@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from syncd.ledger.core import SessionCore
+from syncd.ledger.forget_sql import forget_sql
 from syncd.ledger.records import Leaver
 
 
@@ -31,11 +32,15 @@ class LeaverState(SessionCore):
         with self._write() as tx:
             tx.many(self.sql.missed, [(self.destination, e, now) for e in emails])
 
-    def removed(self, emails: Sequence[str]) -> None:
-        """Confirmed off the list (or out of the account): no longer acknowledged."""
+    def removed(self, emails: Sequence[str]) -> int:
+        """Confirmed off the list (or out of the account): no longer acknowledged, nor
+        waiting to be erased. Returns how many were erasures (`syncd forget`)."""
+        keys = [(self.destination, e) for e in emails]
         with self._write() as tx:
-            tx.many(self.sql.forget, [(self.destination, e) for e in emails])
-            tx.many(self.sql.forget_removal, [(self.destination, e) for e in emails])
+            tx.many(self.sql.forget, keys)
+            tx.many(self.sql.forget_removal, keys)
+            erasure_done = forget_sql(self.sql.param).erasure_done
+            return sum(tx.run(erasure_done, key) for key in keys)
 
     def pending_removals(self) -> int:
         """Leavers still acknowledged after this run: their removal is not confirmed yet."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from syncd.ledger.core import SessionCore
+from syncd.ledger.forget_sql import forget_sql
 from syncd.ledger.records import RETRY_BUDGET, Batch, BatchKind, OutboxItem, Rejection
 
 
@@ -151,12 +152,15 @@ class OutboxState(SessionCore):
 
     def close_removal(self, batch: Batch, *, sent: bool) -> list[str]:
         """A removal batch ended: with `sent`, SendGrid accepted it (its effect is confirmed
-        by a later search, not trusted); either way the batch closes. Returns its emails."""
+        by a later search, not trusted); either way the batch closes. Returns its emails.
+        Each is a leaver's removal or an erasure's (`syncd forget`): each state counts it."""
         now = self.clock.now()
         with self._write() as tx:
             emails = [r[0] for r in tx.rows(self.sql.item_emails, (batch.id,))]
             if sent:
-                tx.many(self.sql.removal_sent, [(self.destination, e, now) for e in emails])
+                sends = [(now, self.destination, e) for e in emails]
+                tx.many(self.sql.removal_sent, sends)
+                tx.many(forget_sql(self.sql.param).erasure_sent, sends)
             tx.run(self.sql.delete_batch, (batch.id,))
         return emails
 

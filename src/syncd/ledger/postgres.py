@@ -17,6 +17,7 @@ from psycopg import errors as pg_errors
 
 from syncd.clock import SYSTEM_CLOCK, Clock
 from syncd.errors import LedgerUnavailable
+from syncd.ledger.forgetting import LedgerForgetting
 from syncd.ledger.postgres_leases import PostgresLeases
 from syncd.ledger.postgres_schema import FINALIZE, SNAPSHOT, STALE_PAGE, migrate
 from syncd.ledger.reading import LedgerReads
@@ -41,7 +42,7 @@ def connect(dsn: str) -> psycopg.Connection:
         raise LedgerUnavailable(f"ledger: cannot connect: {scrub(str(error).strip())}") from None
 
 
-class PostgresLedger(LedgerReads):
+class PostgresLedger(LedgerReads, LedgerForgetting):
     def __init__(self, dsn: str, *, writer: bool = True, clock: Clock = SYSTEM_CLOCK) -> None:
         self.dsn = dsn
         self.writer = writer
@@ -63,6 +64,11 @@ class PostgresLedger(LedgerReads):
     def _read(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         with self._connection() as connection:
             return connection.execute(sql.encode(), params).fetchall()
+
+    @contextmanager
+    def _outside(self) -> Iterator[_PostgresTx]:
+        with self._connection() as connection, connection.transaction():
+            yield _PostgresTx(connection)
 
     @contextmanager
     def session(self, destination: str) -> Iterator[PostgresSession]:

@@ -100,6 +100,28 @@ CREATE TABLE removals (
     PRIMARY KEY (destination, email)
 );
 """,
+    # 3: see sqlite_schema.py.
+    3: """
+CREATE TABLE forget_salt (
+    id   integer PRIMARY KEY CHECK (id = 1),
+    salt bytea NOT NULL
+);
+CREATE TABLE forgotten (
+    digest       bytea NOT NULL,
+    scope        text NOT NULL,
+    forgotten_at double precision NOT NULL,
+    PRIMARY KEY (digest, scope)
+);
+CREATE TABLE erasures (
+    destination     text NOT NULL,
+    email           text NOT NULL,
+    requested_at    double precision NOT NULL,
+    first_missed_at double precision,
+    sent_at         double precision,
+    sends           integer NOT NULL DEFAULT 0,
+    PRIMARY KEY (destination, email)
+);
+""",
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 

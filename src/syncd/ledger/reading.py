@@ -40,6 +40,7 @@ class LedgerReads:
                 last_success_at=row[10],
                 open_batches=row[11],
                 oldest_open_batch_at=row[12],
+                pending_erasures=row[13],
             )
             for row in self._read(self.sql.summaries, ())
         ]

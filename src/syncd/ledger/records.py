@@ -117,3 +117,40 @@ class DestinationSummary:
     last_success_at: float | None
     open_batches: int
     oldest_open_batch_at: float | None
+    pending_erasures: int = 0
+    """Contacts `syncd forget` asked to delete from SendGrid, not confirmed gone yet."""
+
+
+@dataclass(frozen=True)
+class Erased:
+    """What `syncd forget` removed of an address from one destination's records."""
+
+    destination: str
+    acknowledged: int = 0
+    retries: int = 0
+    """Retry budgets of payloads SendGrid rejected."""
+    removals: int = 0
+    """Where its removal from the list stood."""
+    rejections: int = 0
+    """Rejected rows of past runs that carried or quoted it."""
+    errors: int = 0
+    """Run errors that quoted it (the address is replaced)."""
+    unsent: int = 0
+    """Items of batches not sent yet: taken out, never sent."""
+    in_flight: int = 0
+    """Items of batches SendGrid already has: their jobs cannot be recalled; they finish,
+    and the item is dropped instead of acknowledged."""
+
+    @property
+    def held(self) -> bool:
+        return any(
+            (
+                self.acknowledged,
+                self.retries,
+                self.removals,
+                self.rejections,
+                self.errors,
+                self.unsent,
+                self.in_flight,
+            )
+        )

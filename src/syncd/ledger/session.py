@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 
 from syncd.ledger.core import Params, SessionCore, Tx
+from syncd.ledger.forgetting import ForgettingState
 from syncd.ledger.leavers import LeaverState
 from syncd.ledger.outbox import OutboxState
 from syncd.ledger.records import RETRY_BUDGET, Rejection, StagedContact, StaleRow
@@ -25,7 +26,7 @@ MAX_REJECTIONS_PER_RUN = 10_000
 __all__ = ["Params", "SqlSession", "Tx"]
 
 
-class SqlSession(OutboxState, LeaverState, SessionCore):
+class SqlSession(OutboxState, LeaverState, ForgettingState, SessionCore):
     """Session logic over backend primitives; see the module docstring."""
 
     def field_generation(self, fields: Mapping[str, tuple[str, str]], *, record: bool) -> int:

@@ -10,9 +10,26 @@ from dataclasses import dataclass, fields
 
 
 @dataclass(frozen=True)
-class SqlText:
+class Statements:
+    """Statements written with `?` and `{snapshot}`, rewritten for one backend."""
+
     param: str = "?"
     snapshot: str = "temp.snapshot"
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            if f.name in ("param", "snapshot"):
+                continue
+            text = getattr(self, f.name).replace("{snapshot}", self.snapshot)
+            text = text.replace("{snapshot_name}", self.snapshot.rpartition(".")[2])
+            if self.param != "?":
+                text = text.replace("?", self.param)
+            object.__setattr__(self, f.name, text)
+
+
+@dataclass(frozen=True)
+class SqlText(Statements):
+    """Everything but erasure (`forget_sql`)."""
 
     # -- the run's snapshot ------------------------------------------------------------
     # Rows are appended as read (no index: random-order B-tree inserts cost several times
@@ -126,8 +143,11 @@ class SqlText:
         " ON CONFLICT (destination, email) DO UPDATE SET"
         " first_missed_at = coalesce(removals.first_missed_at, excluded.first_missed_at)"
     )
+    # Only for contacts still acknowledged: an address forgotten while its removal was in
+    # flight leaves no record behind (an erasure's own sends are counted in `erasures`).
     removal_sent: str = (
-        "INSERT INTO removals (destination, email, sent_at, sends) VALUES (?, ?, ?, 1)"
+        "INSERT INTO removals (destination, email, sent_at, sends)"
+        " SELECT destination, email, ?, 1 FROM acked WHERE destination = ? AND email = ?"
         " ON CONFLICT (destination, email) DO UPDATE SET"
         " sent_at = excluded.sent_at, sends = removals.sends + 1"
     )
@@ -271,17 +291,8 @@ class SqlText:
         " (SELECT max(s.ended_at) FROM runs s"
         "   WHERE s.destination = r.destination AND s.outcome = 'success'),"
         " (SELECT count(*) FROM batches b WHERE b.destination = r.destination),"
-        " (SELECT min(b.created_at) FROM batches b WHERE b.destination = r.destination)"
+        " (SELECT min(b.created_at) FROM batches b WHERE b.destination = r.destination),"
+        " (SELECT count(*) FROM erasures e WHERE e.destination = r.destination)"
         " FROM runs r WHERE r.id IN (SELECT max(id) FROM runs GROUP BY destination)"
         " ORDER BY r.destination"
     )
-
-    def __post_init__(self) -> None:
-        for f in fields(self):
-            if f.name in ("param", "snapshot"):
-                continue
-            text = getattr(self, f.name).replace("{snapshot}", self.snapshot)
-            text = text.replace("{snapshot_name}", self.snapshot.rpartition(".")[2])
-            if self.param != "?":
-                text = text.replace("?", self.param)
-            object.__setattr__(self, f.name, text)

@@ -27,6 +27,7 @@ from typing import IO, Any
 
 from syncd.clock import SYSTEM_CLOCK, Clock
 from syncd.errors import LedgerConflict, LedgerCorrupt, LedgerUnavailable
+from syncd.ledger.forgetting import LedgerForgetting
 from syncd.ledger.leases import LocalLeases
 from syncd.ledger.reading import LedgerReads
 from syncd.ledger.session import Params, SqlSession
@@ -83,7 +84,7 @@ def _empty() -> sqlite3.Connection:
     return connection
 
 
-class SqliteLedger(LedgerReads):
+class SqliteLedger(LedgerReads, LedgerForgetting):
     """The ledger file. `writer=False` opens it for reading only, without the lock."""
 
     def __init__(self, path: Path, *, writer: bool = True, clock: Clock = SYSTEM_CLOCK) -> None:
@@ -171,6 +172,18 @@ class SqliteLedger(LedgerReads):
     def _read(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         with self._connection() as connection, self._translated():
             return connection.execute(sql, params).fetchall()
+
+    @contextmanager
+    def _outside(self) -> Iterator[_SqliteTx]:
+        with self._connection() as connection, self._translated():
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield _SqliteTx(connection)
+                connection.execute("COMMIT")
+            except BaseException:
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")
+                raise
 
     def ping(self) -> None:
         if self.damaged:

@@ -103,6 +103,31 @@ CREATE TABLE removals (
     PRIMARY KEY (destination, email)
 ) WITHOUT ROWID;
 """,
+    # 3: erasure (`syncd forget`). Forgotten addresses are kept only as salted hashes, with
+    # the destination they apply to ('' for every one); the salt is the ledger's own. An
+    # erasure in SendGrid keeps its address only until SendGrid's search confirms the
+    # contact is gone; it is carried out through the outbox of `destination` (its API key).
+    3: """
+CREATE TABLE forget_salt (
+    id   INTEGER PRIMARY KEY CHECK (id = 1),
+    salt BLOB NOT NULL
+);
+CREATE TABLE forgotten (
+    digest       BLOB NOT NULL,
+    scope        TEXT NOT NULL,
+    forgotten_at REAL NOT NULL,
+    PRIMARY KEY (digest, scope)
+) WITHOUT ROWID;
+CREATE TABLE erasures (
+    destination     TEXT NOT NULL,
+    email           TEXT NOT NULL,
+    requested_at    REAL NOT NULL,
+    first_missed_at REAL,
+    sent_at         REAL,
+    sends           INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (destination, email)
+) WITHOUT ROWID;
+""",
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 

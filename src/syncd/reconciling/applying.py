@@ -17,6 +17,7 @@ from syncd.errors import SendGridStalled
 from syncd.ledger import Batch, LedgerSession
 from syncd.planning import RemovalAction
 from syncd.reconciling.context import Applied, Limits, Outbox, Progress, no_progress
+from syncd.reconciling.erasing import send_erasures
 from syncd.reconciling.removing import send_removal_batch, send_removals
 from syncd.reconciling.settling import settle
 from syncd.reconciling.threads import in_thread
@@ -61,14 +62,20 @@ class Applier:
         return self.outbox.result
 
     async def resume(self) -> None:
-        """Finish what earlier runs left open before computing anything new."""
-        for batch in await in_thread(self.outbox.session.open_batches):
+        """Finish what earlier runs left open before computing anything new: their batches,
+        then the erasures `syncd forget` asked of this destination's account."""
+        outbox = self.outbox
+        outbox.forgotten = await in_thread(outbox.session.forgotten)
+        for batch in await in_thread(outbox.session.open_batches):
             if batch.state == "submitted":
-                self.outbox.pending.append(batch)
-                self.outbox.jobs_changed()
+                outbox.pending.append(batch)
+                outbox.jobs_changed()
             else:
                 await self._send(batch)
         await self.settle()
+        await send_erasures(outbox)
+        await self.settle()
+        outbox.result.pending_erasures = await in_thread(outbox.session.pending_erasures)
 
     async def send_upserts(self, outgoing: Outgoing) -> None:
         await send_upserts(self.outbox, outgoing)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 
 from syncd import failpoints
 from syncd.clock import Clock
+from syncd.contacts import NOTHING_FORGOTTEN, Forgotten
 from syncd.errors import SendGridStalled, SendGridUnavailable
 from syncd.ledger import Batch, BatchKind, LedgerSession, OutboxItem, Rejection
 from syncd.reconciling.threads import in_thread
@@ -59,6 +60,13 @@ class Applied:
     but not yet confirmed by search."""
     stalled: str | None = None
     """Why SendGrid cannot take more now (a job failed as a whole), if so."""
+    erased: int = 0
+    """Contacts `syncd forget` asked to delete, confirmed gone from SendGrid."""
+    pending_erasures: int = 0
+    """Erasures not confirmed yet: not found yet, waiting for a job, or sent."""
+    erasures_given_up: dict[str, str] = field(default_factory=dict)
+    """Address → why its erasure was given up (kept in memory only: `syncd forget`
+    prints it for the one address it was asked about)."""
 
 
 class Outbox:
@@ -86,6 +94,8 @@ class Outbox:
         self.progress = progress
         self.pending: list[Batch] = []
         self.result = Applied()
+        self.forgotten: Forgotten = NOTHING_FORGOTTEN
+        """Forgotten addresses: dropped from upsert jobs that were in flight at the forget."""
 
     async def open_batch(self, kind: BatchKind, items: list[OutboxItem]) -> Batch:
         if self.stopping():

@@ -34,8 +34,10 @@ class Preflight:
         self.clock = clock
         self._scopes: dict[str, tuple[float, frozenset[str]]] = {}
 
-    async def check(self, client: SendGridClient, spec: Spec, *, key_id: str, hint: str) -> Checked:
-        problem = scope_problem(await self.scopes(client, key_id), spec, hint)
+    async def check(
+        self, client: SendGridClient, spec: Spec, *, key_id: str, hint: str, erases: bool = False
+    ) -> Checked:
+        problem = scope_problem(await self.scopes(client, key_id), spec, hint, erases=erases)
         if problem is not None:
             raise SendGridRejected(problem, status=403)
         found = await fetch_list(client, spec, hint)
@@ -64,9 +66,12 @@ class Preflight:
             raise SourceInvalid(f"spec.mapping.custom_fields: {error}") from None
 
 
-def scope_problem(scopes: Collection[str], spec: Spec, hint: str) -> str | None:
-    """What the key lacks for this destination (`spec.onLeave` decides the delete scope)."""
-    missing = missing_scopes(scopes, removes=spec.on_leave != "keep")
+def scope_problem(
+    scopes: Collection[str], spec: Spec, hint: str, *, erases: bool = False
+) -> str | None:
+    """What the key lacks for this destination (`spec.onLeave` decides the delete scope, and
+    so does an erasure to carry out in SendGrid)."""
+    missing = missing_scopes(scopes, removes=spec.on_leave != "keep", erases=erases)
     if not missing:
         return None
     needs = "; ".join(f"{scope} ({why})" for scope, why in missing.items())

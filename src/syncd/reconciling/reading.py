@@ -13,11 +13,14 @@ Three ways, tried in order:
 
 Everything before the preflight is local: a segment over maxProfiles fails before any
 request. A failed check costs a second read of local files, never of a warehouse.
+
+Rows whose address was forgotten (`syncd forget`) are dropped on every way and counted;
+the in-sync record keeps their count. Any change to what is forgotten clears the record.
 """
 
 from __future__ import annotations
 
-from syncd.contacts import ContactBuilder
+from syncd.contacts import NOTHING_FORGOTTEN, ContactBuilder
 from syncd.ledger import LedgerSession
 from syncd.loading import LoadedDestination
 from syncd.reconciling.staging import (
@@ -51,17 +54,24 @@ class SegmentReader:
         self._digest: Digest | None = None
         self.staged = Staged()
         self.how = ""  # "known" (in sync, nothing parsed), "verified" or "staged"
+        self.forgotten = NOTHING_FORGOTTEN
 
     async def read(self) -> Staged:
         """Everything that needs no request: the in-sync record, or a read."""
+        self.forgotten = await in_thread(self.session.forgotten)
         if rereadable(self.spec):
             self._prints = await in_thread(files_print, self.spec.segments, base_dir=self.base_dir)
             known = await in_thread(self.session.in_sync)
             prefix = f"{self.loaded.digest}:{self._prints}:"
             if known and known.startswith(prefix):
-                binding, profiles, rows = known[len(prefix) :].split(":")
+                # Records written before erasure existed lack the forgotten count.
+                binding, profiles, rows, *forgotten = known[len(prefix) :].split(":")
                 self._known = (binding, int(profiles))
-                self.staged = Staged(profiles=int(profiles), rows=int(rows))
+                self.staged = Staged(
+                    profiles=int(profiles),
+                    rows=int(rows),
+                    forgotten=int(forgotten[0]) if forgotten else 0,
+                )
                 self.how = "known"
                 return self.staged
             if _bytes_changed(known, self._prints):
@@ -76,6 +86,7 @@ class SegmentReader:
                     base_dir=self.base_dir,
                     allowlists=self.loaded.allowlists,
                     stopping=self.stopping,
+                    forgotten=self.forgotten,
                 )
                 if digest.count <= self.spec.limits.max_profiles:
                     self._digest = digest
@@ -85,7 +96,13 @@ class SegmentReader:
         return await self._stage()
 
     def _worth_verifying(self) -> bool:
-        return self.session.acked_count() > 0 and not self.session.open_batches()
+        """Not when work is left open: only the full path finishes it (resume)."""
+        session = self.session
+        return (
+            session.acked_count() > 0
+            and not session.open_batches()
+            and not session.pending_erasures()
+        )
 
     async def _stage(self) -> Staged:
         self._known = self._digest = None
@@ -98,6 +115,7 @@ class SegmentReader:
             base_dir=self.base_dir,
             allowlists=self.loaded.allowlists,
             stopping=self.stopping,
+            forgotten=self.forgotten,
         )
         return self.staged
 
@@ -118,6 +136,7 @@ class SegmentReader:
                 base_dir=self.base_dir,
                 allowlists=self.loaded.allowlists,
                 stopping=self.stopping,
+                forgotten=self.forgotten,
             )
             self.how = "verified"
         if self._digest is not None:
@@ -136,8 +155,8 @@ class SegmentReader:
         now = await in_thread(files_print, self.spec.segments, base_dir=self.base_dir)
         if now != self._prints:
             return None
-        staged = self.staged
-        return f"{self.loaded.digest}:{self._prints}:{binding}:{staged.profiles}:{staged.rows}"
+        s = self.staged
+        return f"{self.loaded.digest}:{self._prints}:{binding}:{s.profiles}:{s.rows}:{s.forgotten}"
 
 
 def _bytes_changed(record: str | None, prints: str | None) -> bool:

@@ -175,8 +175,7 @@ async def _resolve_again(
         if email not in done and found.found[email].id.encode() != body
     }
     if done:
-        await in_thread(session.removed, done)
-        outbox.result.removed += len(done)
+        _count_done(outbox, len(done), await in_thread(session.removed, done))
     left = await in_thread(session.drop_items, batch, done) if done else len(items)
     if not left:
         return []
@@ -186,8 +185,7 @@ async def _resolve_again(
         return [batch.again(left)]
     if left == 1:  # SendGrid says this id does not exist; search lags behind: it is gone
         await in_thread(session.drop_items, batch, [items[0][0]])
-        await in_thread(session.removed, [items[0][0]])
-        outbox.result.removed += 1
+        _count_done(outbox, 1, await in_thread(session.removed, [items[0][0]]))
         return []
     second = await in_thread(session.split, batch, items[left // 2][0])
     return [second, batch.again(left - second.size)]
@@ -204,5 +202,10 @@ async def confirm(outbox: Outbox, emails: list[str], action: RemovalAction, list
         and (email not in found.found or not _needs_removal(found.found[email], list_id, action))
     ]
     if done:
-        await in_thread(outbox.session.removed, done)
-    outbox.result.removed += len(done)
+        _count_done(outbox, len(done), await in_thread(outbox.session.removed, done))
+
+
+def _count_done(outbox: Outbox, done: int, erasures: int) -> None:
+    """A removal batch carries leavers, or erasures (`syncd forget`): counted apart."""
+    outbox.result.removed += done - erasures
+    outbox.result.erased += erasures

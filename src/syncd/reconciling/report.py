@@ -58,6 +58,7 @@ class RunReport:
             "upserted": self.applied.upserted,
             "removed": self.applied.removed,
             "rejected": self.rejected,
+            "forgotten": self.staged.forgotten,
             "refused": self.applied.refused,
             "pending_removals": self.applied.pending_removals,
         }

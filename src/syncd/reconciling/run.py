@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from dataclasses import replace
 
 import aiohttp
@@ -23,14 +22,14 @@ from syncd.loading import LoadedDestination
 from syncd.logs import get_logger
 from syncd.metrics import Metrics
 from syncd.planning import decide, require_consent, unchanged
-from syncd.reconciling.applying import Applier, Limits, Progress, no_progress
+from syncd.reconciling.applying import Applied, Applier, Limits, Progress, no_progress
 from syncd.reconciling.connecting import destination_client
 from syncd.reconciling.observing import RunObserver
 from syncd.reconciling.preflight import Preflight
 from syncd.reconciling.reading import SegmentReader
 from syncd.reconciling.report import Preview, RunReport
 from syncd.reconciling.staging import build_stale
-from syncd.reconciling.threads import in_thread
+from syncd.reconciling.threads import in_thread, session_of
 from syncd.sendgrid import RateGates, SendGridClient
 from syncd.settings import Settings
 
@@ -85,7 +84,7 @@ class Reconciler:
         run_id: int | None = None
         try:
             require_consent(loaded.definition.spec.consent.data_privacy_acknowledged)
-            async with _session(self.ledger, name) as session:
+            async with session_of(self.ledger, name) as session:
                 if not dry_run:
                     run_id = await in_thread(session.begin_run, trigger, loaded.digest)
                 try:
@@ -140,7 +139,7 @@ class Reconciler:
         reader = SegmentReader(session, loaded, builder, stopping=stopping)
         report.staged = await reader.read()
         progress("staged", profiles=report.staged.profiles, rows=report.staged.rows)
-        client, key_id = await self._client(loaded)
+        client, key_id = await self.client_for(loaded)
         hint = spec.sendgrid.api_key.describe()
         checked = await self.preflight.check(client, spec, key_id=key_id, hint=hint)
         binding = checked.binding
@@ -221,7 +220,7 @@ class Reconciler:
                 r for r in applier.result.rejections if (r.segment, r.row, r.email) not in seen
             ]
             report.rejections = [*given_up, *retried]
-        if applier.result.pending_removals:
+        if _open_work(applier.result):
             report.requeue_after = REMOVAL_RECHECK
         if applier.result.failed_jobs:
             raise SendGridUnavailable(
@@ -230,7 +229,7 @@ class Reconciler:
             )
         if plan.removals_blocked:
             raise GuardTripped(plan.removals_blocked)
-        if report.rejected == 0 and not plan.diff.held and not applier.result.pending_removals:
+        if report.rejected == 0 and not plan.diff.held and not _open_work(applier.result):
             await self._record_in_sync(session, reader, binding.digest)
 
     @staticmethod
@@ -240,7 +239,7 @@ class Reconciler:
         if record is not None:
             await in_thread(session.mark_in_sync, record)
 
-    async def _client(self, loaded: LoadedDestination) -> tuple[SendGridClient, str]:
+    async def client_for(self, loaded: LoadedDestination) -> tuple[SendGridClient, str]:
         """The client for a destination's key, and the key's identity (a hash)."""
         return await destination_client(loaded, self.settings, self.http, self.gates, self.metrics)
 
@@ -274,11 +273,6 @@ class Reconciler:
         await in_thread(session.finish_run, run_id, report.outcome, report.counts(), report.error)
 
 
-@asynccontextmanager
-async def _session(ledger: Ledger, name: str) -> AsyncIterator[LedgerSession]:
-    manager = ledger.session(name)
-    session = await in_thread(manager.__enter__)
-    try:
-        yield session
-    finally:
-        await in_thread(manager.__exit__, None, None, None)
+def _open_work(applied: Applied) -> bool:
+    """Removals or erasures that wait on SendGrid's search: checked again soon."""
+    return bool(applied.pending_removals or applied.pending_erasures)

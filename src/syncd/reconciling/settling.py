@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 import orjson
 
@@ -107,6 +108,10 @@ async def _record_upsert(
     outbox: Outbox, batch: Batch, job: Job | None, resend: Resend, fields: FieldTypes
 ) -> None:
     session = outbox.session
+    if outbox.forgotten:
+        batch = await _drop_forgotten(outbox, batch)
+        if not batch.size:
+            return
     if job is None:
         log.warning("reconcile.job_unknown", batch=batch.id, kind=batch.kind)
         await in_thread(session.reopen, batch.id)
@@ -130,6 +135,19 @@ async def _record_upsert(
     outbox.result.upserted += batch.size - len(rejected)
     outbox.result.batches_done += 1
     _acknowledged(outbox)
+
+
+async def _drop_forgotten(outbox: Outbox, batch: Batch) -> Batch:
+    """A job that was in flight when an address of it was forgotten: SendGrid could not be
+    stopped, but nothing about the address is recorded (acknowledged, charged a retry, or
+    sent again when the job is unknown). Returns the batch as it is left."""
+    members = await in_thread(outbox.session.emails, batch.id)
+    forgotten = [email for email in members if outbox.forgotten.holds(email)]
+    if not forgotten:
+        return batch
+    left = await in_thread(outbox.session.drop_items, batch, forgotten)
+    log.info("reconcile.forgotten_in_flight", batch=batch.id, dropped=len(forgotten))
+    return replace(batch, size=left)
 
 
 async def _stall(outbox: Outbox, batch: Batch, job: Job) -> None:

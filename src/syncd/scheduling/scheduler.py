@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any, TypeVar
 
 from syncd.clock import Clock
 from syncd.ledger import DestinationSummary, Leases, LocalLeases
@@ -18,6 +18,7 @@ from syncd.scheduling.timing import period
 from syncd.scheduling.worker import Request, Runner, Worker
 
 log = get_logger("syncd.scheduling")
+T = TypeVar("T")
 
 
 class UnknownDestination(LookupError):
@@ -59,6 +60,7 @@ class Scheduler:
         self.invalid_files: list[str] = []
         self._requests = 0
         self._lock = asyncio.Lock()
+        self._between = asyncio.Lock()
 
     # -- adjusting to the catalog -------------------------------------------------------
     async def apply(
@@ -102,7 +104,12 @@ class Scheduler:
                 run.started_at, run.ended_at, run.outcome, run.trigger, run.counts, run.error
             )
             last_start = run.started_at
-            resume = run.ended_at is None or past.open_batches > 0 or run.digest != loaded.digest
+            resume = (
+                run.ended_at is None
+                or past.open_batches > 0
+                or past.pending_erasures > 0
+                or run.digest != loaded.digest
+            )
             if past.last_success_at:
                 self.metrics.last_success.labels(destination=name).set(past.last_success_at)
         worker = Worker(
@@ -184,6 +191,26 @@ class Scheduler:
         self._requests += 1
         worker.trigger(Request(self._requests, allow_removals))
         return self._requests
+
+    async def between_runs(self, names: Iterable[str], work: Callable[[], Awaitable[T]]) -> T:
+        """Carry out `work` while none of these destinations runs: runs in progress end
+        first, and none starts before it is done. One such work at a time."""
+        async with self._between, contextlib.AsyncExitStack() as held:
+            for name in sorted(names):  # one order for everyone: no deadlock
+                worker = self.workers.get(name)
+                if worker is not None:
+                    await held.enter_async_context(worker.turn)
+            return await work()
+
+    def run_by(self, name: str, when: float) -> None:
+        """Run a destination no later than `when`, if it has a worker."""
+        worker = self.workers.get(name)
+        if worker is not None:
+            worker.by(when)
+
+    def destination_files(self) -> dict[str, LoadedDestination]:
+        """The destinations with a worker, as their files were last loaded."""
+        return {name: worker.loaded for name, worker in self.workers.items()}
 
     # -- status ---------------------------------------------------------------------------
     def status(self, name: str) -> dict[str, Any]:

@@ -68,6 +68,8 @@ class Worker:
         self.status = status
         self.stop = stop
         self.halt = asyncio.Event()
+        self.turn = asyncio.Lock()
+        """Held for each run, and by work that must happen between runs (`syncd forget`)."""
         self.backoff_max = backoff_max
         self.stall_recheck = stall_recheck
         self.on_change = on_change
@@ -97,6 +99,12 @@ class Worker:
         self.requests.append(request)
         self.stalled = False
         self.wake.set()
+
+    def by(self, when: float) -> None:
+        """Run no later than `when` (an erasure waiting on SendGrid's search)."""
+        if self.status.next_run_at is None or when < self.status.next_run_at:
+            self._set_next(when)
+            self.wake.set()
 
     def stopping(self) -> bool:
         return self.stop.is_set() or self.halt.is_set() or not self.owned
@@ -144,7 +152,7 @@ class Worker:
         self.due_now = False
         trigger = "manual" if requests else "schedule"
         allow_removals = any(r.allow_removals for r in requests)
-        async with self.slots:
+        async with self.turn, self.slots:
             if self.stopping():
                 self.requests = requests + self.requests
                 return

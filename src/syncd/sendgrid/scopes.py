@@ -17,8 +17,9 @@ UPDATE = "marketing_campaigns.update"
 DELETE = "marketing_campaigns.delete"
 
 
-def required_scopes(*, removes: bool) -> dict[str, str]:
-    """Scope → what it is needed for, for a destination that removes contacts or not."""
+def required_scopes(*, removes: bool, erases: bool = False) -> dict[str, str]:
+    """Scope → what it is needed for, for a destination that removes contacts or not, and
+    for an erasure request (`syncd forget --delete-in-sendgrid`)."""
     needed = {
         READ: "to read the list, the custom fields, jobs and searches",
         CREATE: "to add contacts",
@@ -26,12 +27,16 @@ def required_scopes(*, removes: bool) -> dict[str, str]:
     }
     if removes:
         needed[DELETE] = "to take contacts that left the segment off the list (spec.onLeave)"
+    if erases:
+        needed[DELETE] = "to delete the contacts syncd forget is asked to delete"
     return needed
 
 
-def missing_scopes(granted: Collection[str], *, removes: bool) -> dict[str, str]:
+def missing_scopes(
+    granted: Collection[str], *, removes: bool, erases: bool = False
+) -> dict[str, str]:
     return {
         scope: why
-        for scope, why in required_scopes(removes=removes).items()
+        for scope, why in required_scopes(removes=removes, erases=erases).items()
         if scope not in granted
     }

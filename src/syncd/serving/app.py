@@ -1,4 +1,4 @@
-"""The routes: health, readiness, metrics, status JSON and on-demand runs.
+"""The routes: health, readiness, metrics, status JSON, on-demand runs and erasure requests.
 
 `/healthz` answers as long as the event loop does (it touches nothing else), so a
 SendGrid or database outage never gets the pod killed. `/readyz` needs the
@@ -16,21 +16,27 @@ from typing import Any
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from syncd.errors import SyncdError
 from syncd.logs import get_logger, scrub_data
 from syncd.metrics import Metrics
+from syncd.reconciling.forgetting import ForgetRefused, ForgetReport, ForgetRequest
 from syncd.scheduling import Scheduler, Suspended, UnknownDestination
-from syncd.serving.auth import AdminGate, problem
+from syncd.serving.auth import FORGET_REFUSED, AdminGate, problem
 from syncd.serving.listening import MAX_BODY_BYTES
 
 log = get_logger("syncd.serving")
 
 Readiness = Callable[[], Awaitable[str | None]]
 """Returns why the process is not ready, or None when it is."""
+Forget = Callable[[ForgetRequest], Awaitable[ForgetReport]]
+"""Carries an erasure request out between runs of the destinations it touches."""
 
 SCHEDULER = web.AppKey("scheduler", Scheduler)
 METRICS = web.AppKey("metrics", Metrics)
 READY: web.AppKey[Readiness] = web.AppKey("ready")
 GATE = web.AppKey("gate", AdminGate)
+FORGET: web.AppKey[Forget] = web.AppKey("forget")
+FORGET_FIELDS = frozenset({"email", "destination", "deleteInSendgrid", "undo"})
 
 
 def answer(body: Any, status: int = 200) -> web.Response:
@@ -86,6 +92,51 @@ async def trigger(request: web.Request) -> web.Response:
     return answer(body, status=202)
 
 
+async def forget(request: web.Request) -> web.Response:
+    """`POST /v1/forget` with {"email", "destination"?, "deleteInSendgrid", "undo"}: the
+    answer says what was removed where, never the address (nor does any log line)."""
+    refused = await request.app[GATE].refusal(request, always=FORGET_REFUSED)
+    if refused is not None:
+        log.warning("forget.refused", status=refused.status)
+        return refused
+    try:
+        asked = _forget_request(await request.json())
+    except ValueError as error:
+        return answer({"error": f"the body must be a JSON object: {error}"}, status=400)
+    log.info(
+        "forget.requested",
+        destination=asked.destination,
+        delete_in_sendgrid=asked.delete_in_sendgrid,
+        undo=asked.undo,
+    )
+    try:
+        report = await request.app[FORGET](asked)
+    except ForgetRefused as error:
+        return answer({"error": error.message}, status=error.status)
+    except SyncdError as error:  # the ledger, say: nothing or part was done; it can be re-run
+        return answer({"error": error.message}, status=503)
+    return answer(report.as_json())
+
+
+def _forget_request(body: Any) -> ForgetRequest:
+    """The request's fields, each of its type; raises ValueError naming what is wrong."""
+    if not isinstance(body, dict):
+        raise ValueError("send an object")
+    unknown = sorted(set(body) - FORGET_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown field(s) {', '.join(unknown)}")
+    email, destination = body.get("email"), body.get("destination")
+    if not isinstance(email, str):
+        raise ValueError("email (text) is required")
+    if destination is not None and not isinstance(destination, str):
+        raise ValueError("destination must be text")
+    flags = {name: body.get(name, False) for name in ("deleteInSendgrid", "undo")}
+    for name, value in flags.items():
+        if not isinstance(value, bool):
+            raise ValueError(f"{name} must be true or false")
+    return ForgetRequest(email, destination, flags["deleteInSendgrid"], flags["undo"])
+
+
 def build_metrics_app(registry: Metrics, ready: Readiness) -> web.Application:
     """Metrics and health only: safe to expose to Prometheus and the kubelet."""
     app = web.Application(client_max_size=MAX_BODY_BYTES)
@@ -98,7 +149,12 @@ def build_metrics_app(registry: Metrics, ready: Readiness) -> web.Application:
 
 
 def build_app(
-    scheduler: Scheduler, registry: Metrics, ready: Readiness, *, gate: AdminGate
+    scheduler: Scheduler,
+    registry: Metrics,
+    ready: Readiness,
+    *,
+    gate: AdminGate,
+    forgetting: Forget | None = None,
 ) -> web.Application:
     """Every route: status for whoever reaches the port, changes for who holds the token."""
     app = build_metrics_app(registry, ready)
@@ -107,4 +163,7 @@ def build_app(
     app.router.add_get("/v1/destinations", destinations)
     app.router.add_get("/v1/destinations/{name}", destination)
     app.router.add_post("/v1/destinations/{name}/sync", trigger)
+    if forgetting is not None:
+        app[FORGET] = forgetting
+        app.router.add_post("/v1/forget", forget)
     return app

@@ -3,7 +3,8 @@
 Requests that change something (`POST /v1/destinations/{name}/sync`) need
 `Authorization: Bearer <token>` whenever a token is configured (SYNCD_ADMIN_TOKEN; a
 server beyond loopback cannot start without one). Lifting the removal guard
-(`allowRemovals=true`) needs a valid token in every configuration: without
+(`allowRemovals=true`) and erasure requests (`POST /v1/forget`: they change data and
+concern personal data) need a valid token in every configuration: without
 SYNCD_ADMIN_TOKEN, only the host token (`host_token`) the daemon wrote for the CLI
 on its own host.
 
@@ -33,6 +34,10 @@ REMOVALS_REFUSED = (
     "allowRemovals=true needs a valid token: set SYNCD_ADMIN_TOKEN for the daemon and "
     "send it as Authorization: Bearer <token>, or run `syncd sync NAME --allow-removals` "
     "on the daemon's host"
+)
+FORGET_REFUSED = (
+    "POST /v1/forget needs a valid token: set SYNCD_ADMIN_TOKEN for the daemon and send it "
+    "as Authorization: Bearer <token>, or run `syncd forget` on the daemon's host"
 )
 UNAUTHORIZED = (
     "a valid token (SYNCD_ADMIN_TOKEN) is required, sent as Authorization: Bearer <token>"
@@ -78,12 +83,17 @@ class AdminGate:
         self.host_token = host_token or None
         self.penalties = _Penalties(failure_delay)
 
-    async def refusal(self, request: web.Request, *, removals: bool) -> web.Response | None:
-        """None when the request may go ahead, else the answer that refuses it."""
-        if self.token is None and not removals:
+    async def refusal(
+        self, request: web.Request, *, removals: bool = False, always: str | None = None
+    ) -> web.Response | None:
+        """None when the request may go ahead, else the answer that refuses it. With
+        `removals`, or `always` (what to say without SYNCD_ADMIN_TOKEN), a token is needed
+        in every configuration."""
+        always = REMOVALS_REFUSED if removals else always
+        if self.token is None and always is None:
             return None  # loopback only (enforced at start): an ordinary run, no token needed
         expected = self.token or self.host_token
-        status, why = (401, UNAUTHORIZED) if self.token else (403, REMOVALS_REFUSED)
+        status, why = (401, UNAUTHORIZED) if self.token else (403, always or UNAUTHORIZED)
         header = request.headers.get("Authorization")
         if header is None:
             self.metrics.admin_auth_failures.labels(reason="missing").inc()
