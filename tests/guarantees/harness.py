@@ -1,4 +1,4 @@
-"""The harness behind syncd's delivery guarantees (reliability.md §1 and §7).
+"""The harness behind syncd's delivery guarantees (docs/guarantees.md).
 
 A `Scene` is one world: a source segment that can be churned, a destination file, a
 ledger file, the in-process emulator (real HTTP), and syncd itself run as a real
@@ -20,7 +20,8 @@ count what was sent, re-sent, and why:
 
 Every text syncd produced in a scene (command output, daemon logs, metric scrapes,
 status bodies) is kept, and checked at the end for the API key, the DSN password and
-every address ever in the segment: none may appear (reliability.md §5).
+every address ever in the segment: none may appear (docs/guarantees.md, "Secrets and
+personal data").
 """
 
 from __future__ import annotations

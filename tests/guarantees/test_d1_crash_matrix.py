@@ -7,7 +7,7 @@ the process at one failpoint, on the upsert batch (first hit) or on the removal 
 several chunks (256 KiB each) has gone out, so its cell sends a batch of 2,550 contacts
 (about 290 KB): SendGrid receives a cut body and never creates the job.
 
-Required (reliability.md §7 D1): 0 lost in every cell; at most one batch re-sent per
+Required (docs/guarantees.md, row D1): 0 lost in every cell; at most one batch re-sent per
 crash; no new request for a batch whose job id was already recorded.
 """
 

@@ -1,16 +1,15 @@
 """D2: `kill -9` of `syncd run` at random moments while the source keeps changing.
 
-The daemon refreshes every second against an emulator whose jobs take 0.3 s, the
-segment is rewritten every 50-300 ms (values changed, people added and removed), and
-the process dies and is started again, for a bounded time (`SYNCD_CHAOS_SECONDS`,
-default 20; `SYNCD_TEST_SEED` makes the run repeatable): SIGKILLed at a random moment,
-or, one start in two, earlier than that at a random failpoint armed on its start
-(`os._exit` at the n-th hit, n from 1 to 3), so that the narrow windows between two
-commits are hit too, in the middle of continuous change.
-Then the source stops changing and syncd runs until quiet. Required (§7 D2): 0 lost;
-no contact ever in two open batches, checked both in the ledger (sampled while it
-runs) and from SendGrid's side (no new value sent while an older one was in flight).
-"""
+The daemon refreshes every second against an emulator whose jobs take 0.3 s, the segment is
+rewritten every 50-300 ms (values changed, people added and removed), and the process dies
+and is started again, for a bounded time (`SYNCD_CHAOS_SECONDS`, default 20;
+`SYNCD_TEST_SEED` makes the run repeatable): SIGKILLed at a random moment, or, one start in
+two, earlier than that at a random failpoint armed on its start (`os._exit` at the n-th hit,
+n from 1 to 3), so that the narrow windows between two commits are hit too, in the middle of
+continuous change. Then the source stops changing and syncd runs until quiet. Required
+(docs/guarantees.md, row D2): 0 lost; no contact ever in two open batches, checked both in
+the ledger (sampled while it runs) and from SendGrid's side (no new value sent while an
+older one was in flight)."""
 
 from __future__ import annotations
 

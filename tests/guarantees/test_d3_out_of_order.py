@@ -1,14 +1,13 @@
 """D3: SendGrid applies jobs out of order while contacts change three times in quick succession.
 
-The emulator holds due jobs and applies them newest first (`out_of_order`), jobs take
-0.8 s, and the first upsert is cut off twice after being applied, so three jobs of it are
-in flight at once. The daemon (refresh every second, giving up on open jobs after 0.3 s
-so that later runs start while they are still pending) sees 100 of 200 contacts change
-three times, 100 ms apart, while the first value is still in flight. Required (§7 D3):
-every contact ends on its latest value. What makes it hold is the outbox rule "a contact
-in an open batch waits until that batch ends": no newer value is ever in flight beside
-an older one, so no reordering can put an older value last.
-"""
+The emulator holds due jobs and applies them newest first (`out_of_order`), jobs take 0.8 s,
+and the first upsert is cut off twice after being applied, so three jobs of it are in flight
+at once. The daemon (refresh every second, giving up on open jobs after 0.3 s so that later
+runs start while they are still pending) sees 100 of 200 contacts change three times, 100 ms
+apart, while the first value is still in flight. Required (docs/guarantees.md, row D3):
+every contact ends on its latest value. What makes it hold is the outbox rule "a contact in
+an open batch waits until that batch ends": no newer value is ever in flight beside an older
+one, so no reordering can put an older value last."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 Two kinds: the connection is reset after SendGrid applied the request (the emulator's
 `reset_after_apply`), and the client gives up waiting (`SYNCD_HTTP_TIMEOUT` below a
 `delay`). syncd cannot tell "applied" from "not applied", keeps the batch prepared and
-sends it again: harmless, upserts and list removals are idempotent. Required (§7 D4):
+sends it again: harmless, upserts and list removals are idempotent. Required (guarantees.md, D4):
 0 lost; at most one redundant send per ambiguous request.
 
 aiohttp itself re-sends an idempotent request (PUT, DELETE) once when a kept-alive

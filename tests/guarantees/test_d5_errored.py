@@ -1,9 +1,8 @@
 """D5: an `errored` job: SendGrid rejects 3 of 1,000 contacts and applies the rest.
 
-Required (§7 D5): the 997 are acknowledged (and never sent again); the 3 are retried,
-then reported as rejected with their rows and SendGrid's reason, and not sent any more
-until their values change.
-"""
+Required (docs/guarantees.md, row D5): the 997 are acknowledged (and never sent again); the
+3 are retried, then reported as rejected with their rows and SendGrid's reason, and not sent
+any more until their values change."""
 
 from __future__ import annotations
 

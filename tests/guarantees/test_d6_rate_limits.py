@@ -1,8 +1,9 @@
 """D6: 429 storms, exhausted rate-limit windows and 5xx answers.
 
-Required (§7 D6): 0 lost; no request sent to an endpoint while SendGrid's last word for
-it was `X-RateLimit-Remaining: 0`, before the `X-RateLimit-Reset` it announced. Checked
-from the emulator's request log: its timestamps against the resets it announced.
+Required (docs/guarantees.md, row D6): 0 lost; no request sent to an endpoint while
+SendGrid's last word for it was `X-RateLimit-Remaining: 0`, before the `X-RateLimit-Reset`
+it announced. Checked from the emulator's request log: its timestamps against the resets it
+announced.
 
 Two versions: syncd as a real process with short windows (seconds of real time), and
 syncd's reconciler in this process on fake loop time (looptime) with SendGrid-sized

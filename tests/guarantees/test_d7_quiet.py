@@ -3,7 +3,7 @@
 A running daemon is asked ten times to sync (`POST /v1/destinations/NAME/sync`, as
 `syncd sync NAME` does when a daemon owns the ledger) after its first run. The segment
 also holds rows syncd refuses (an address without `@`, one SendGrid would refuse), so
-"nothing to send" includes "nothing to send again". Required (§7 D7): 0 write requests.
+"nothing to send" includes "nothing to send again". Required (guarantees.md, D7): 0 write requests.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """D8: the ledger is lost (a new volume, a deleted file) after a successful sync.
 
-Required (§7 D8): one full, idempotent re-send of the segment, after which the list equals
-the segment and syncd is quiet again. What the ledger alone knew is gone with it: which
-contacts syncd had put on the list. Contacts that left the segment while the ledger was
-lost therefore stay on the list (see docs/guarantees.md); the second test shows it.
-"""
+Required (docs/guarantees.md, row D8): one full, idempotent re-send of the segment, after
+which the list equals the segment and syncd is quiet again. What the ledger alone knew is
+gone with it: which contacts syncd had put on the list. Contacts that left the segment while
+the ledger was lost therefore stay on the list (see docs/guarantees.md); the second test
+shows it."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ changes the segment so there is work, and sends SIGTERM at a random moment of a 
 `SigCgt` in /proc). Every upsert takes 1 s to answer and every job 10 s to finish, polled
 at most 5 s apart: a stop must not wait for SendGrid's jobs (they are polled again after
 the restart).
-Required (§7 K1): exit 0 within the HTTP timeout + 5 s, every time; 0 lost once quiet.
+Required (guarantees.md, K1): exit 0 within the HTTP timeout + 5 s, every time; 0 lost once quiet.
 
 Before that moment the interpreter itself is starting and loading syncd's command line:
 a SIGTERM then is lost (PID 1), which no Python code can prevent; the test measures that

@@ -9,7 +9,7 @@ not). The key also sits inline in a refused destination file, and a destination 
 a symlink to `/proc/self/environ`, which holds them all. syncd then runs as a user runs
 it, at debug level, with failures that produce error messages: `validate`, `plan`,
 `sync`, `status` (text and JSON), `run --once`, and `run` with its HTTP endpoints.
-Required (§7 S1): 0 occurrences.
+Required (docs/guarantees.md, row S1): 0 occurrences.
 
 Every other scene of this suite is checked the same way for its key and addresses when
 its test ends (tests/guarantees/conftest.py).

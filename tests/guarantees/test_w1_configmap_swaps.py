@@ -1,11 +1,12 @@
 """W1: 100 Kubernetes ConfigMap updates, each applied in time.
 
-A mounted ConfigMap is a directory of visible symlinks (`members.yaml -> ..data/members.yaml`)
-into a hidden timestamped directory; an update writes a new timestamped directory, points
-a new `..data_tmp` symlink at it, renames that over `..data` and deletes the old
-directory, exactly as the kubelet's atomic writer does. watchfiles then reports only
-hidden paths. Required (§7 W1): every swap applied within debounce + 1 s when the
-filesystem sends events, or within the rescan interval when it sends none.
+A mounted ConfigMap is a directory of visible symlinks (`members.yaml ->
+..data/members.yaml`) into a hidden timestamped directory; an update writes a new
+timestamped directory, points a new `..data_tmp` symlink at it, renames that over `..data`
+and deletes the old directory, exactly as the kubelet's atomic writer does. watchfiles then
+reports only hidden paths. Required (docs/guarantees.md, row W1): every swap applied within
+debounce + 1 s when the filesystem sends events, or within the rescan interval when it sends
+none.
 
 With events: a real watcher on a real directory, real time, debounce 0.05 s. Without
 events (the watcher's event source removed, as on a filesystem that sends none): the

@@ -3,7 +3,7 @@
 Invalid YAML, an alias bomb, a duplicate key, a 2 MiB file (and a 1 GiB sparse one), a
 symlink escaping the directory, a FIFO, binary data and an inline key appear next to
 `members.yaml` while `syncd run` watches the directory (rescanning every 0.2 s, and on
-every event). Required (§7 W2): each is refused with its reason (status, log); the other
+every event). Required (guarantees.md, W2): each is refused with its reason (status, log); the other
 destination keeps syncing; the daemon's resident memory grows by less than 50 MB.
 """
 

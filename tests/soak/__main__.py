@@ -1,6 +1,6 @@
 """Soak: the long versions of the guarantee scenarios, printing their figures.
 
-The suite (`make test`) runs every row of reliability.md §7 in a short, bounded form.
+The suite (`make test`) runs every row of docs/guarantees.md in a short, bounded form.
 This runs the randomised ones for longer and with several seeds, and prints what each
 round measured (one JSON line per round), then a summary per row; it exits non-zero if
 any round failed. Commands (from the repository root):

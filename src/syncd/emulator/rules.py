@@ -1,20 +1,20 @@
 """SendGrid's rules as the emulator enforces them: limits, lengths, scopes, messages.
 
-The constants behind the emulator's answers to the open questions of `sendgrid-api.md` §11
-live here, so that each choice is made once; `docs/emulator.md` ("Choices where SendGrid is
-silent") lists every choice for people, including those that are behaviour rather than a
-constant. Change a rule here and there together.
+The constants behind the emulator's answers where SendGrid is silent live here, so that
+each choice is made once; `docs/emulator.md` ("Choices where SendGrid is silent") lists
+every choice for people, including those that are behaviour rather than a constant.
+Change a rule here and there together.
 """
 
 from __future__ import annotations
 
 from typing import Final, Literal
 
-# --- request limits (sendgrid-api.md §0) -------------------------------------------------
+# --- request limits (the spec's UpdateContact, ListContactByEmail) --------------------------------
 
 MAX_CONTACTS_PER_UPSERT: Final = 30_000
 # "6 MB" read as 6,000,000 bytes of request body. The real status code is undocumented
-# (§11 q3); the emulator answers 413 because that is what an HTTP gateway sends.
+# undocumented; the emulator answers 413 because that is what an HTTP gateway sends.
 MAX_UPSERT_BYTES: Final = 6_000_000
 BODY_TOO_LARGE_STATUS: Final = 413
 # aiohttp refuses bodies above this before a handler runs; it only has to exceed the 6 MB
@@ -55,7 +55,7 @@ MAX_EXACT_INTEGER: Final = 2**53
 EMAIL_LOCAL_MAX_LENGTH: Final = 64
 
 # Text fields an upsert may set. The last five are in the response schema but not in the
-# request schema (§11 q8); the emulator accepts them, as the Okta connector suggests.
+# request schema; the emulator accepts them, as the Okta connector suggests.
 CONTACT_TEXT_FIELDS: Final = (
     "email",
     "phone_number_id",
@@ -77,8 +77,8 @@ CONTACT_TEXT_FIELDS: Final = (
 )
 CONTACT_LIST_FIELDS: Final = ("alternate_emails",)
 
-# The reserved fields of `GET /field_definitions`, as in the spec's example (§4.7). The
-# identifier fields are left out as the example leaves them out (§11 q13).
+# The reserved fields of `GET /field_definitions`, as in the spec's example. The
+# identifier fields are left out as the example leaves them out.
 RESERVED_FIELDS: Final[tuple[tuple[str, str, str, bool], ...]] = (
     ("_rf0_T", "first_name", "Text", False),
     ("_rf1_T", "last_name", "Text", False),
@@ -109,15 +109,15 @@ RESERVED_FIELDS: Final[tuple[tuple[str, str, str, bool], ...]] = (
 FieldType = Literal["Text", "Number", "Date"]
 FIELD_TYPE_SUFFIX: Final[dict[str, str]] = {"Text": "T", "Number": "N", "Date": "D"}
 
-# --- jobs ---------------------------------------------------------------------------------
+# --- jobs -----------------------------------------------------------------------------------------
 
 JobType = Literal["upsert", "delete"]
 JobStatus = Literal["pending", "completed", "errored", "failed"]
 # Both kinds of deletion report job_type "delete" and are pollable through
-# `/contacts/imports/{id}` (§11 q5, q10): the spec knows only upsert and delete.
+# `/contacts/imports/{id}`: the spec knows only upsert and delete (docs/sendgrid-fidelity.md).
 LIST_REMOVAL_JOB_TYPE: Final[JobType] = "delete"
 
-# --- auth (§4.10, §11 q14) ----------------------------------------------------------------
+# --- auth (GET /v3/scopes; which scope each endpoint needs is undocumented) -----------------------
 
 READ = "marketing.read"
 CREATE = "marketing_campaigns.create"
@@ -150,7 +150,7 @@ REQUIRED_SCOPES: Final[dict[str, frozenset[str]]] = {
 # What a legacy (non-Marketing-Campaigns) account may not use: everything but scopes.
 MARKETING_PATH_PREFIX: Final = "/v3/marketing/"
 
-# --- rate limits (§7, §11 q1) -------------------------------------------------------------
+# --- rate limits (SendGrid's rate limits page; the budgets are undocumented) ----------------------
 
 # Per (API key, endpoint template), in fixed windows; 600/min is the one published default.
 DEFAULT_RATE_LIMIT: Final = 600
@@ -162,7 +162,7 @@ RATE_LIMIT_HEADERS: Final[dict[str, tuple[str, str, str]]] = {
     "sendgrid": ("X-Ratelimit-Limit", "X-Ratelimit-Remaining", "X-Ratelimit-Reset"),
 }
 
-# --- messages -----------------------------------------------------------------------------
+# --- messages -------------------------------------------------------------------------------------
 
 MSG_AUTH_REQUIRED: Final = "authorization required"
 MSG_AUTH_INVALID: Final = "The provided authorization grant is invalid, expired, or revoked"

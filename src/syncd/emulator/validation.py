@@ -46,7 +46,7 @@ def normalize_email(raw: str) -> str:
 
 
 def is_valid_email(email: str) -> bool:
-    """The emulator's one email rule (SendGrid's grammar is undocumented, §11 q7).
+    """The emulator's one email rule (SendGrid's grammar is undocumented).
 
     Takes an already trimmed, lower-cased address: at most 254 characters; a local part of
     at most 64 atom characters with no leading, trailing or doubled dot; a domain of at
