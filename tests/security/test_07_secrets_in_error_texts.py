@@ -1,4 +1,4 @@
-"""Threat 4 (medium): secrets leaked through error texts.
+"""Threat 7 (medium): secrets leaked through error texts.
 
 A DSN password with `%` or a space came back inside libpq's message, and from there in
 the logs, the status API, `syncd status` and the ledger; only log lines were scrubbed,

@@ -1,4 +1,4 @@
-"""Threat 7: bad settings and a busy port ended in a Python traceback.
+"""Threat 12 (low): bad settings and a busy port ended in a Python traceback.
 
 Now each ends in one line naming the setting, and exit status 2 (1 for `syncd plan`,
 whose 2 means "changes" and passes a CI check).
