@@ -31,7 +31,7 @@ from syncd.ledger.leases import LocalLeases
 from syncd.ledger.reading import LedgerReads
 from syncd.ledger.session import Params, SqlSession
 from syncd.ledger.sql_text import SqlText
-from syncd.ledger.sqlite_errors import translate, translated
+from syncd.ledger.sqlite_errors import translated
 from syncd.ledger.sqlite_schema import SNAPSHOT, migrate
 from syncd.logs import get_logger
 
@@ -53,19 +53,19 @@ def _uri(path: str, *, mode: str) -> str:
 
 
 def _connect(path: str, *, mode: str = "rw") -> sqlite3.Connection:
-    read_only = mode == "ro"
-    uri = _uri(path, mode=mode)
+    """A configured connection; SQLite's errors are the caller's to translate."""
+    connection = sqlite3.connect(
+        _uri(path, mode=mode), uri=True, isolation_level=None, check_same_thread=False, timeout=30
+    )
     try:
-        connection = sqlite3.connect(
-            uri, uri=True, isolation_level=None, check_same_thread=False, timeout=30
-        )
         connection.execute("PRAGMA busy_timeout = 30000")
         connection.execute("PRAGMA foreign_keys = ON")
         connection.execute("PRAGMA temp_store = FILE")
-        if not read_only:
+        if mode != "ro":
             connection.execute("PRAGMA synchronous = NORMAL")
-    except sqlite3.Error as error:
-        raise translate(error, path) from None
+    except BaseException:
+        connection.close()
+        raise
     return connection
 
 
@@ -79,15 +79,31 @@ class SqliteLedger(LedgerReads):
         self.sql = SQL
         self._lock_file: IO[bytes] | None = None
         self.damaged: str | None = None
-        """Why the file is known to be damaged (readiness fails until a restart)."""
+        """Why the file is known to be damaged: from then on every use of the ledger fails
+        with this message, until a restart (writing on would spread the damage)."""
+        self._readable = writer or path.exists()
         if writer:
-            path.parent.mkdir(mode=PRIVATE_DIRECTORY, parents=True, exist_ok=True)
+            self._make_directory()
             self._keep_private()
             self._take_lock()
-            with self._connection(create=True) as connection, self._translated():
-                connection.execute("PRAGMA journal_mode = WAL")
-                migrate(connection)
-        self._readable = writer or path.exists()
+            try:
+                with self._connection(create=True) as connection, self._translated():
+                    connection.execute("PRAGMA journal_mode = WAL")
+                    migrate(connection)
+            except LedgerCorrupt:
+                # Opened all the same: the daemon then serves, not ready, and every
+                # destination stalls naming the file, where a process that exits would
+                # only be restarted into the same damage.
+                log.error("ledger.damaged", file=str(path), error=self.damaged)
+
+    def _make_directory(self) -> None:
+        try:
+            self.path.parent.mkdir(mode=PRIVATE_DIRECTORY, parents=True, exist_ok=True)
+        except OSError as error:
+            raise LedgerUnavailable(
+                f"ledger {self.path}: cannot create its directory {self.path.parent}: "
+                f"{error.strerror}; point SYNCD_STATE at a writable directory"
+            ) from None
 
     def _keep_private(self) -> None:
         """Create the database for the owner alone, or tighten what others could read."""
@@ -140,13 +156,16 @@ class SqliteLedger(LedgerReads):
 
     @contextmanager
     def _connection(self, *, create: bool = False) -> Iterator[sqlite3.Connection]:
-        if self.writer:
-            connection = _connect(str(self.path), mode="rwc" if create else "rw")
-        elif self._readable:
-            connection = _connect(str(self.path), mode="ro")
-        else:  # nothing recorded yet: an empty ledger
-            connection = _connect(":memory:")
-            migrate(connection)
+        if self.damaged:
+            raise LedgerCorrupt(self.damaged)
+        with self._translated():
+            if self.writer:
+                connection = _connect(str(self.path), mode="rwc" if create else "rw")
+            elif self._readable:
+                connection = _connect(str(self.path), mode="ro")
+            else:  # nothing recorded yet: an empty ledger
+                connection = _connect(":memory:")
+                migrate(connection)
         try:
             yield connection
         finally:
@@ -157,8 +176,6 @@ class SqliteLedger(LedgerReads):
             return connection.execute(sql, params).fetchall()
 
     def ping(self) -> None:
-        if self.damaged:
-            raise LedgerCorrupt(self.damaged)
         self._read(self.sql.ping, ())
 
     @contextmanager
