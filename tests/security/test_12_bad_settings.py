@@ -1,11 +1,14 @@
-"""Threat 12 (low): bad settings and a busy port ended in a Python traceback.
+"""Threat 12 (low): a malformed DSN, bad settings and a busy port ended in a traceback.
 
-Now each ends in one line naming the setting, and exit status 2 (1 for `syncd plan`,
-whose 2 means "changes" and passes a CI check).
+`SYNCD_STATE="host=db user=syncd ..."` (a libpq key=value string where a URL belongs)
+raised a ValueError out of the process. Now each bad setting ends in one line naming
+the setting, never its value, and exit status 2 (1 for `syncd plan`, whose 2 means
+"changes" and passes a CI check).
 """
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -35,18 +38,56 @@ def world(tmp_path: Path, emulator: Emulator) -> World:
             "syncd: SYNCD_SENDGRID_BASE_URL: http://10.0.0.7:3030 uses plain http",
         ),
         ("SYNCD_SECRET_ENV", "NOT A NAME", "syncd: SYNCD_SECRET_ENV: 'NOT A NAME' should be"),
+        (
+            "SYNCD_STATE",
+            "host=db user=syncd password=CANARY-ledger-pw",
+            "syncd: SYNCD_STATE: takes a SQLite file path or a postgresql:// URL, not a "
+            "key=value connection string: write it as postgresql://USER@HOST:5432/DBNAME",
+        ),
     ],
 )
 async def test_a_setting_refused_ends_in_one_line_naming_it(
     world: World, setting: str, value: str, says: str
 ) -> None:
-    for command, status in ((("run",), 2), (("validate",), 2), (("plan", "members"), 1)):
-        done = await syncd(*command, env=env_for(world, **{setting: value}))
-        assert done.code == status, done.describe()
-        assert done.out == ""
-        (line,) = done.err.splitlines()
-        assert line.startswith(says), line
-        assert "Traceback" not in done.err
+    done = await syncd("validate", env=env_for(world, **{setting: value}))
+
+    assert done.code == 2, done.describe()
+    assert done.out == ""
+    (line,) = done.err.splitlines()
+    assert line.startswith(says), line
+    assert "CANARY" not in done.err
+
+
+async def test_every_command_refuses_to_start_with_a_bad_setting_and_plan_never_says_changes(
+    world: World,
+) -> None:
+    """Settings are read before any command starts: each ends the same way, with 1 for
+    `syncd plan`, whose 2 would tell CI that there are changes."""
+    commands = {("run",): 2, ("sync", "members"): 2, ("status",): 2, ("plan", "members"): 1}
+    env = env_for(world, SYNCD_STATE="host=db user=syncd password=CANARY-ledger-pw")
+    done = await asyncio.gather(*(syncd(*command, env=env) for command in commands))
+
+    for ran, status in zip(done, commands.values(), strict=True):
+        assert ran.code == status, ran.describe()
+        (line,) = ran.err.splitlines()
+        assert line.startswith("syncd: SYNCD_STATE: takes a SQLite file path"), line
+        assert "CANARY" not in ran.text
+    assert world.emulator.requests == []
+
+
+async def test_a_ledger_directory_that_cannot_be_made_ends_in_one_line(world: World) -> None:
+    state = world.root / "not-a-directory"
+    state.write_text("")
+    env = env_for(world, SYNCD_STATE=str(state / "state.db"))
+
+    done = await asyncio.gather(syncd("run", env=env), syncd("sync", "members", env=env))
+
+    for ran in done:
+        assert ran.code == 1, ran.describe()
+        assert ran.err.splitlines()[-1] == (
+            f"syncd {ran.args[0]}: ledger {state}/state.db: cannot create its directory "
+            f"{state}: File exists; point SYNCD_STATE at a writable directory"
+        )
     assert world.emulator.requests == []
 
 
