@@ -395,7 +395,7 @@ def source_corpus(data: Path) -> Path:
     (data / "long-line.jsonl").write_text(
         '{"Email": "corpus.ok@example.com"}\n' * 2 + f'{{"Email": "{long_line}"}}\n'
     )
-    _stray_quote(data)
+    stray_quote(data)
     os.mkfifo(data / "fifo.csv")
     _invalid_rows(data / "ten-thousand-invalid.csv", invalid=10_000, valid=50)
     _invalid_rows(data / "twelve-thousand-invalid.csv", invalid=12_000, valid=10)
@@ -406,13 +406,15 @@ def source_corpus(data: Path) -> Path:
     return data
 
 
-def _stray_quote(data: Path) -> None:
-    """The source as synced (`.clean.csv`), then broken by one unclosed quote."""
+def stray_quote(data: Path) -> tuple[Path, Path]:
+    """The source as synced (`stray-quote.clean.csv`), and the same broken by one unclosed
+    quote at data row `STRAY_QUOTE_AT` (`stray-quote.csv`): (clean, broken)."""
     lines = ["Email,FirstName"]
     lines += [f"corpus.quote.{n}@example.com,Person{n}" for n in range(1, STRAY_QUOTE_ROWS + 1)]
     (data / "stray-quote.clean.csv").write_text("\n".join(lines) + "\n")
     lines[STRAY_QUOTE_AT] = lines[STRAY_QUOTE_AT].replace(",", ',"', 1)
     (data / "stray-quote.csv").write_text("\n".join(lines) + "\n")
+    return data / "stray-quote.clean.csv", data / "stray-quote.csv"
 
 
 def _invalid_rows(path: Path, *, invalid: int, valid: int) -> None:
