@@ -37,9 +37,14 @@ _ISO_DATE = re.compile(
 )
 _US_DATE = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
 # C0 and C1 controls and DEL. They include ESC (U+001B) and CSI (U+009B), which start
-# every terminal escape sequence.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
-_CONTROL_BUT_LINES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# every terminal escape sequence. With them the bidirectional embeddings, overrides and
+# isolates (U+202A-U+202E, U+2066-U+2069): they reorder how the text after them shows,
+# in SendGrid, in emails and on terminals, so that a name reads as another ("Trojan
+# Source"). Outside multi-line text also the line and paragraph separators U+2028 and
+# U+2029: line breaks to many viewers and log readers, and to JavaScript before ES2019.
+_BIDI = "\u202a-\u202e\u2066-\u2069"
+_CONTROL = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{_BIDI}]")
+_CONTROL_BUT_LINES = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_BIDI}]")
 
 Typed = str | int | float
 
@@ -126,7 +131,8 @@ CONVERTERS: Final[Mapping[str, Callable[[str], Typed | None]]] = {
 
 def control_character(value: str, *, lines: bool = False) -> str | None:
     """The first control character of `value` as `U+001B`, or None. With `lines`, tab,
-    line feed and carriage return are allowed (multi-line text)."""
+    line feed, carriage return and the Unicode line and paragraph separators are allowed
+    (multi-line text)."""
     found = (_CONTROL_BUT_LINES if lines else _CONTROL).search(value)
     return None if found is None else f"U+{ord(found[0]):04X}"
 
