@@ -22,8 +22,8 @@ from tests.reconciling.world import World
 from tests.security.common import env_for, syncd
 
 NOT_A_NUMBER = (
-    "is not a number; write digits with an optional sign, decimal point and exponent "
-    "(e.g. -12, 4.5, 1e3)"
+    "custom field orders (Number): the value is not a number; write ASCII digits with an "
+    "optional sign, decimal point and exponent (e.g. -12, 4.5, 1e3)"
 )
 NOT_SENT = "syncd does not send control characters: remove it from the source"
 ROWS = [  # (email, first name, orders), from line 2 of the file
@@ -39,9 +39,9 @@ ROWS = [  # (email, first name, orders), from line 2 of the file
     ("lenient.10@example.com", "Jan", "7"),
 ]
 REFUSED = [
-    ("csv", 3, f'custom field orders (Number): "1_000" {NOT_A_NUMBER}'),
-    ("csv", 4, f'custom field orders (Number): "\u0661\u0662\u0663" {NOT_A_NUMBER}'),
-    ("csv", 5, f'custom field orders (Number): "\uff11\uff12\uff13" {NOT_A_NUMBER}'),
+    ("csv", 3, NOT_A_NUMBER),
+    ("csv", 4, NOT_A_NUMBER),
+    ("csv", 5, NOT_A_NUMBER),
     (
         "csv",
         6,

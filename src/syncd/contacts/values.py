@@ -2,8 +2,9 @@
 
 The converters take a value as `build` staged it (text, trimmed) and return the JSON value
 to send, or `None` to leave the field out; they raise `Refused` with the reason otherwise,
-and never anything else. A reason may quote the value: `shown` keeps that short, escapes
-what a terminal would act on, and never quotes an email address.
+and never anything else. A reason never quotes the value: it may be anything a source
+holds (a phone number, a line of a secret file), and reasons reach CI logs through
+`syncd plan` on a pull request that maps the column; the row number finds the value.
 """
 
 from __future__ import annotations
@@ -21,12 +22,11 @@ _EXACT_DIGITS: Final = len(str(MAX_EXACT_INTEGER))
 # SendGrid's legacy docs limited text custom fields in bytes (sendgrid/docs PR 2921); the
 # current API documents no limit, so this is a safe choice, not SendGrid's documented one.
 TEXT_MAX_BYTES: Final = 1000
-SHOWN_MAX_CHARACTERS: Final = 40
 NOT_A_NUMBER: Final = (
-    "is not a number; write digits with an optional sign, decimal point and exponent "
-    "(e.g. -12, 4.5, 1e3)"
+    "the value is not a number; write ASCII digits with an optional sign, decimal point "
+    "and exponent (e.g. -12, 4.5, 1e3)"
 )
-NOT_A_DATE: Final = "is not a date; use YYYY-MM-DD, an ISO 8601 date-time or MM/DD/YYYY"
+NOT_A_DATE: Final = "the value is not a date; use YYYY-MM-DD, an ISO 8601 date-time or MM/DD/YYYY"
 
 # ASCII only: `float()` would also take `1_000`, other scripts' digits, `nan` and `inf`.
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
@@ -61,24 +61,24 @@ def number(written: str) -> int | float | None:
     if len(written) < _EXACT_DIGITS and written.isascii() and written.isdigit():  # most numbers
         return int(written)
     if not _NUMBER.fullmatch(written):
-        raise Refused(f"{shown(written)} {NOT_A_NUMBER}")
+        raise Refused(NOT_A_NUMBER)
     if "e" not in written and "E" not in written:
         whole, _, fraction = written.partition(".")
         if not fraction.strip("0"):
-            return _integer(whole, written)
+            return _integer(whole)
     value = float(written)
     if not math.isfinite(value):
-        raise Refused(f"{shown(written)} is beyond the range of a number (a double)")
+        raise Refused("the value is beyond the range of a number (a double)")
     return value
 
 
-def _integer(whole: str, written: str) -> int:
+def _integer(whole: str) -> int:
     digits = whole.lstrip("+-").lstrip("0")
     # The length first: int() of thousands of digits is slow, and refused beyond 4,300.
     magnitude = int(digits or "0") if len(digits) <= _EXACT_DIGITS else MAX_EXACT_INTEGER + 1
     if magnitude > MAX_EXACT_INTEGER:
         raise Refused(
-            f"{shown(written)} is beyond ±2^53 (9,007,199,254,740,992), the largest integer "
+            "the value is beyond ±2^53 (9,007,199,254,740,992), the largest integer "
             "a double holds exactly: SendGrid could not store it as written"
         )
     return -magnitude if whole.startswith("-") else magnitude
@@ -96,18 +96,18 @@ def calendar_date(written: str) -> str | None:
                 int(part or 0) for part in iso.groups()[3:]
             )
             if hour > 23 or minute > 59 or second > 59 or offset_hours > 23 or offset_minutes > 59:
-                raise Refused(f"{shown(written)} {NOT_A_DATE} (its time is not a time of day)")
+                raise Refused(f"{NOT_A_DATE} (its time is not a time of day)")
         year, month, day = iso[1], iso[2], iso[3]
     elif us := _US_DATE.fullmatch(written):
         month, day, year = us[1].zfill(2), us[2].zfill(2), us[3]
         if month > "12":  # most likely DD/MM/YYYY
-            raise Refused(f"{shown(written)} {NOT_A_DATE} (the month comes first)")
+            raise Refused(f"{NOT_A_DATE} (the month comes first)")
     else:
-        raise Refused(f"{shown(written)} {NOT_A_DATE}")
+        raise Refused(NOT_A_DATE)
     try:
         date.fromisoformat(f"{year}-{month}-{day}")  # the ASCII digits matched above
     except ValueError:
-        raise Refused(f"{shown(written)} {NOT_A_DATE} (there is no such day)") from None
+        raise Refused(f"{NOT_A_DATE} (there is no such day)") from None
     return f"{month}/{day}/{year}"
 
 
@@ -135,23 +135,3 @@ def control_character(value: str, *, lines: bool = False) -> str | None:
     (multi-line text)."""
     found = (_CONTROL_BUT_LINES if lines else _CONTROL).search(value)
     return None if found is None else f"U+{ord(found[0]):04X}"
-
-
-def shown(value: str) -> str:
-    """`value` quoted for a reason: at most `SHOWN_MAX_CHARACTERS`, invisible characters
-    escaped, and an email address (anything with an @) not shown at all."""
-    if "@" in value:
-        return "a value with an @ (not shown)"
-    quoted = "".join(map(_escaped, value[:SHOWN_MAX_CHARACTERS]))
-    return f'"{quoted}"' + ("…" if len(value) > SHOWN_MAX_CHARACTERS else "")
-
-
-def _escaped(character: str) -> str:
-    if character in '"\\':
-        return "\\" + character
-    if character.isprintable():
-        return character
-    code = ord(character)
-    if code < 0x100:
-        return f"\\x{code:02x}"
-    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
