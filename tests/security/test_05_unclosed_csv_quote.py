@@ -37,7 +37,6 @@ async def test_a_stray_quote_at_row_1700_of_2000_fails_the_run_naming_its_line_a
 
     shutil.copyfile(broken, source)  # another team's export, one quote never closed
     failed = await syncd("sync", "members", env=env)
-    status = await syncd("status", "members", env=env)
 
     said = (
         f"csv people.csv: the row starting on line {STRAY_QUOTE_AT + 1} opens a quoted field "
@@ -45,7 +44,6 @@ async def test_a_stray_quote_at_row_1700_of_2000_fails_the_run_naming_its_line_a
     )
     assert failed.code == 1, failed.describe()
     assert said in failed.out
-    assert said in status.out
     assert len(members) == STRAY_QUOTE_ROWS
     assert world.members() == members  # nobody removed
     assert len(emulator.write_requests()) == writes  # nothing sent at all

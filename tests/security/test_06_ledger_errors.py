@@ -103,19 +103,16 @@ async def test_a_ledger_moved_away_is_retried_and_a_damaged_one_stalls_while_ser
 
 
 async def test_a_ledger_damaged_before_the_start_stalls_every_destination_while_serving(
-    tmp_path: Path, emulator: Emulator
+    sync_world: World,
 ) -> None:
-    world = World(tmp_path, emulator)
-    world.ledger.close()
+    world = sync_world
     world.destination({"vip": world.csv("vip", people(0, 5))})
-    daemon = Daemon(env_for(world))
-    state = Path(daemon.env["SYNCD_STATE"])
-    await daemon.start()  # a first life, which synced
-    await daemon.until("/v1/destinations/members", lambda s: s["state"] == "ready")
-    assert await daemon.stop() == 0
+    assert (await world.sync()).outcome == "success"  # a ledger with history
+    world.ledger.close()
+    state = Path(world.settings.state)
     damage(state)
 
-    daemon = Daemon(daemon.env)
+    daemon = Daemon(env_for(world, SYNCD_STATE=str(state)))
     await daemon.start(until="/healthz")
     try:
         await assert_stalled_by_the_ledger(daemon, state)

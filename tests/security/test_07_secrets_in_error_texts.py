@@ -109,7 +109,7 @@ async def test_no_form_of_a_dsn_password_no_secret_read_as_a_source_and_no_addre
         ]
         answers.append((await daemon.get("/v1/destinations"))[1])
         *texts, rejections = await asyncio.gather(
-            *(syncd("plan", name, env=env) for name in NAMES[1:]),  # as CI runs it
+            *(syncd("plan", name, env=env) for name in NAMES[2:]),  # as CI runs it
             syncd("status", env=env),
             syncd("status", "phones", "--rejections", env=env),
             syncd("status", "members", "--rejections", env=env),

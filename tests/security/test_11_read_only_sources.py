@@ -41,10 +41,8 @@ async def test_a_sqlite_query_in_a_pull_request_can_neither_write_nor_create_fil
     attempts = {
         "attach": (f"ATTACH DATABASE '{planted}/attached.db' AS elsewhere", "ATTACH is refused"),
         "vacuum": (f"VACUUM INTO '{planted}/copy.db'", "VACUUM is refused"),
-        "delete": ("DELETE FROM people", "DELETE is refused"),
-        "extension": ("SELECT load_extension('/tmp/evil.so')", "load_extension() is refused"),
         "second": ("SELECT Email FROM people; DROP TABLE people", "one statement"),
-    }
+    }  # every other statement and function that writes: tests/sources/test_sqlite_source.py
     for name, (query, _) in attempts.items():
         world.destination(
             {"people": {"sqlite": {"path": "../data/people.db", "query": query}}},
@@ -71,7 +69,6 @@ async def test_a_postgres_query_in_a_pull_request_changes_nothing_in_the_warehou
     with psycopg.connect(postgres_dsn, autocommit=True) as db:
         db.execute(b"CREATE TABLE people AS SELECT 'ada@example.com'::text AS \"Email\"")
         db.execute(b"CREATE TABLE audit (n int)")
-        db.execute(b"CREATE SEQUENCE tickets")
         db.execute(
             b"CREATE FUNCTION leak() RETURNS int LANGUAGE sql VOLATILE "
             b"AS $$ INSERT INTO audit VALUES (1) RETURNING 1 $$"
@@ -80,7 +77,6 @@ async def test_a_postgres_query_in_a_pull_request_changes_nothing_in_the_warehou
     world.ledger.close()
     attempts = {
         "function": ('SELECT "Email", leak() AS n FROM people', "cannot execute INSERT"),
-        "sequence": ("SELECT \"Email\", nextval('tickets') AS n FROM people", "nextval()"),
         "cte": (
             'WITH gone AS (DELETE FROM people RETURNING "Email") SELECT * FROM gone',
             "must not contain data-modifying statements",
@@ -105,4 +101,3 @@ async def test_a_postgres_query_in_a_pull_request_changes_nothing_in_the_warehou
     with psycopg.connect(postgres_dsn) as db:
         assert db.execute(b"SELECT count(*) FROM people").fetchone() == (1,)
         assert db.execute(b"SELECT count(*) FROM audit").fetchone() == (0,)
-        assert db.execute(b"SELECT is_called FROM tickets").fetchone() == (False,)

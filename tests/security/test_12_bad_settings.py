@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from syncd.cli import main
 from syncd.emulator import Emulator
 from tests.reconciling.world import World, people
 from tests.security.common import env_for, port_in_use, syncd
@@ -46,16 +47,25 @@ def world(tmp_path: Path, emulator: Emulator) -> World:
         ),
     ],
 )
-async def test_a_setting_refused_ends_in_one_line_naming_it(
-    world: World, setting: str, value: str, says: str
+def test_a_setting_refused_ends_in_one_line_naming_it(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    setting: str,
+    value: str,
+    says: str,
 ) -> None:
-    done = await syncd("validate", env=env_for(world, **{setting: value}))
+    # In this process: settings are read before any command starts, the same way for
+    # each (the next test runs the commands as processes).
+    monkeypatch.setenv(setting, value)
 
-    assert done.code == 2, done.describe()
-    assert done.out == ""
-    (line,) = done.err.splitlines()
+    code = main(["validate"])
+
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert out == ""
+    (line,) = err.splitlines()
     assert line.startswith(says), line
-    assert "CANARY" not in done.err
+    assert "CANARY" not in err
 
 
 async def test_every_command_refuses_to_start_with_a_bad_setting_and_plan_never_says_changes(
@@ -80,14 +90,14 @@ async def test_a_ledger_directory_that_cannot_be_made_ends_in_one_line(world: Wo
     state.write_text("")
     env = env_for(world, SYNCD_STATE=str(state / "state.db"))
 
-    done = await asyncio.gather(syncd("run", env=env), syncd("sync", "members", env=env))
+    done = await syncd("run", env=env)
 
-    for ran in done:
-        assert ran.code == 1, ran.describe()
-        assert ran.err.splitlines()[-1] == (
-            f"syncd {ran.args[0]}: ledger {state}/state.db: cannot create its directory "
-            f"{state}: File exists; point SYNCD_STATE at a writable directory"
-        )
+    assert done.code == 1, done.describe()
+    assert done.err.splitlines()[-1] == (
+        f"syncd run: ledger {state}/state.db: cannot create its directory {state}: File "
+        "exists; point SYNCD_STATE at a writable directory"
+    )
+    assert "Traceback" not in done.err
     assert world.emulator.requests == []
 
 

@@ -22,7 +22,7 @@ from tests.daemon.process import Daemon
 from tests.reconciling.world import World, emails, people
 from tests.security.common import env_for
 
-RECHECK = 1.0
+RECHECK = 0.5
 OTHER_LIST = "33333333-3333-4333-8333-333333333333"
 
 
