@@ -69,6 +69,13 @@ def _connect(path: str, *, mode: str = "rw") -> sqlite3.Connection:
     return connection
 
 
+def _empty() -> sqlite3.Connection:
+    """A ledger in memory with nothing recorded, for readers of a ledger not yet written."""
+    connection = _connect(":memory:")
+    migrate(connection)
+    return connection
+
+
 class SqliteLedger(LedgerReads):
     """The ledger file. `writer=False` opens it for reading only, without the lock."""
 
@@ -163,9 +170,13 @@ class SqliteLedger(LedgerReads):
                 connection = _connect(str(self.path), mode="rwc" if create else "rw")
             elif self._readable:
                 connection = _connect(str(self.path), mode="ro")
+                if not connection.execute("PRAGMA user_version").fetchone()[0]:
+                    # Created by a writer that has not yet migrated it (the schema and its
+                    # version are one transaction): nothing recorded yet, not damage.
+                    connection.close()
+                    connection = _empty()
             else:  # nothing recorded yet: an empty ledger
-                connection = _connect(":memory:")
-                migrate(connection)
+                connection = _empty()
         try:
             yield connection
         finally:
