@@ -23,7 +23,7 @@ from syncd.emulator import Emulator, EmulatorConfig, FaultRule, ListSeed
 from syncd.logs import email_token
 from tests.corpus import list_id
 from tests.daemon.process import Daemon
-from tests.fixtures_emulator import TEST_LIST_ID, default_emulator_config
+from tests.fixtures_emulator import TEST_LIST_ID, strict_emulator_config
 from tests.reconciling.world import World, people
 from tests.security.common import env_for, syncd
 
@@ -44,7 +44,7 @@ NAMES = ("members", "warehouse", "phones", "token", "pem")
 @pytest.fixture
 def emulator_config() -> EmulatorConfig:
     reason = f"{VICTIM} is on a suppression list"  # SendGrid quotes the address
-    return default_emulator_config(
+    return strict_emulator_config(
         lists=[ListSeed(id=TEST_LIST_ID, name="members")]
         + [ListSeed(id=list_id(name), name=name) for name in NAMES[1:]],
         faults=[FaultRule(kind="job_errored", emails=[VICTIM], reason=reason)],
