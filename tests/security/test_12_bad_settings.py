@@ -9,12 +9,15 @@ the setting, never its value, and exit status 2 (1 for `syncd plan`, whose 2 mea
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import stat
 from pathlib import Path
 
 import pytest
 
 from syncd.cli import main
 from syncd.emulator import Emulator
+from syncd.ledger.sqlite_schema import SCHEMA_VERSION
 from tests.reconciling.world import World, people
 from tests.security.common import env_for, port_in_use, syncd
 
@@ -117,3 +120,39 @@ async def test_a_port_in_use_ends_in_one_line_naming_the_setting(
         "choose an address this host can listen on (or free the port)"
     )
     assert "Traceback" not in done.text
+
+
+async def test_a_ledger_that_is_another_database_or_from_a_newer_syncd_is_left_as_it_is(
+    world: World,
+) -> None:
+    """SYNCD_STATE pointed at a source's SQLite file would have had syncd's tables, every
+    address, mode 0600 and a lock written into and beside it; a ledger a newer syncd
+    migrated raised a RuntimeError."""
+    foreign, newer = world.root / "warehouse.db", world.root / "newer.db"
+    for path, version in ((foreign, 0), (newer, 99)):
+        with sqlite3.connect(path) as db:
+            db.execute("CREATE TABLE people (Email TEXT)")
+            db.execute(f"PRAGMA user_version = {version}")
+        db.close()
+        path.chmod(0o644)
+    before = {path: path.read_bytes() for path in (foreign, newer)}
+
+    other, downgraded = await asyncio.gather(
+        syncd("run", env=env_for(world, SYNCD_STATE=str(foreign))),
+        syncd("run", env=env_for(world, SYNCD_STATE=str(newer))),
+    )
+
+    assert other.code == 2, other.describe()
+    assert other.err.splitlines() == [
+        f"syncd run: SYNCD_STATE: {foreign} is another database, not a syncd ledger (it holds "
+        "tables of its own); point SYNCD_STATE at a file of syncd's own"
+    ]
+    assert foreign.read_bytes() == before[foreign]
+    assert stat.S_IMODE(foreign.stat().st_mode) == 0o644
+    assert not foreign.with_name("warehouse.db.lock").exists()
+    assert downgraded.code == 1, downgraded.describe()
+    assert downgraded.err.splitlines()[-1] == (
+        f"syncd run: ledger {newer} was written by a newer syncd (schema 99; this one knows "
+        f"up to {SCHEMA_VERSION}): run that version or a newer one"
+    )
+    assert "Traceback" not in other.err + downgraded.err

@@ -34,6 +34,7 @@ from syncd.ledger.sql_text import SqlText
 from syncd.ledger.sqlite_errors import translated
 from syncd.ledger.sqlite_schema import SNAPSHOT, migrate
 from syncd.logs import get_logger
+from syncd.settings import InvalidSettings
 
 log = get_logger("syncd.ledger")
 
@@ -91,17 +92,19 @@ class SqliteLedger(LedgerReads):
         self._readable = writer or path.exists()
         if writer:
             self._make_directory()
+            self._refuse_another_database()
             self._keep_private()
             self._take_lock()
             try:
                 with self._connection(create=True) as connection, self._translated():
                     connection.execute("PRAGMA journal_mode = WAL")
-                    migrate(connection)
-            except LedgerCorrupt:
+                    migrate(connection, name=str(path))
+            except LedgerCorrupt as damage:
                 # Opened all the same: the daemon then serves, not ready, and every
                 # destination stalls naming the file, where a process that exits would
                 # only be restarted into the same damage.
-                log.error("ledger.damaged", file=str(path), error=self.damaged)
+                self.damaged = damage.message
+                log.error("ledger.damaged", file=str(path), error=damage.message)
 
     def _make_directory(self) -> None:
         try:
@@ -111,6 +114,27 @@ class SqliteLedger(LedgerReads):
                 f"ledger {self.path}: cannot create its directory {self.path.parent}: "
                 f"{error.strerror}; point SYNCD_STATE at a writable directory"
             ) from None
+
+    def _refuse_another_database(self) -> None:
+        """SYNCD_STATE naming another program's SQLite file (a source's, say) must not get
+        syncd's tables, every address, a changed mode and a lock beside it. Read from the
+        file's header before anything touches it: a schema that was changed (the schema
+        cookie, at byte 40) without a ledger version (`user_version`, at byte 60, set in
+        the transaction that creates the ledger's tables) is not a ledger."""
+        try:
+            if not self.path.is_file():
+                return
+            with self.path.open("rb") as file:
+                header = file.read(100)
+        except OSError:
+            return
+        if len(header) < 100 or not header.startswith(b"SQLite format 3\x00"):
+            return  # new and empty, or not SQLite: found damaged once opened
+        if int.from_bytes(header[40:44], "big") and not int.from_bytes(header[60:64], "big"):
+            raise InvalidSettings(
+                f"SYNCD_STATE: {self.path} is another database, not a syncd ledger (it holds "
+                "tables of its own); point SYNCD_STATE at a file of syncd's own"
+            )
 
     def _keep_private(self) -> None:
         """Create the database for the owner alone, or tighten what others could read."""
