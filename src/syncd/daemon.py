@@ -23,8 +23,8 @@ import aiohttp
 from syncd import serving
 from syncd.allowlists import is_loopback
 from syncd.clock import SYSTEM_CLOCK, Clock
-from syncd.errors import SyncdError
-from syncd.ledger import Ledger, open_ledger
+from syncd.errors import LedgerCorrupt, SyncdError
+from syncd.ledger import DestinationSummary, Ledger, open_ledger
 from syncd.loading import load_directory
 from syncd.logs import get_logger
 from syncd.metrics import Metrics
@@ -127,7 +127,7 @@ async def run_daemon(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> int:
     ledger = await asyncio.to_thread(_ledger, settings, clock)
     stop = asyncio.Event()
     try:
-        history = {s.destination: s for s in await asyncio.to_thread(ledger.summaries)}
+        history = await _history(ledger)
         async with aiohttp.ClientSession() as http:
             reconciler = Reconciler(ledger, http, settings, metrics, clock=clock)
             scheduler = Scheduler(
@@ -215,6 +215,15 @@ async def run_daemon(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> int:
         await asyncio.to_thread(ledger.close)
     log.info("daemon.stopped")
     return 0
+
+
+async def _history(ledger: Ledger) -> dict[str, DestinationSummary]:
+    """What the ledger recorded of each destination; nothing when it is damaged (every run
+    then stalls naming the file, and /readyz says why, while the daemon keeps serving)."""
+    try:
+        return {s.destination: s for s in await asyncio.to_thread(ledger.summaries)}
+    except LedgerCorrupt:
+        return {}
 
 
 @contextlib.asynccontextmanager

@@ -8,6 +8,7 @@ refused here, naming the setting, before anything starts.
 from __future__ import annotations
 
 import os
+import re
 import socket
 from pathlib import Path
 from typing import Annotated, Literal
@@ -35,6 +36,18 @@ def parse_listen(value: str) -> tuple[str, int]:
 
 def _listen(value: str) -> str:
     parse_listen(value)
+    return value
+
+
+def _state(value: str) -> str:
+    # Never echoes the value: a connection string may hold a password.
+    if re.search(r"\b(dbname|host|hostaddr|user|password|port)\s*=", value) and not (
+        value.startswith(("postgresql://", "postgres://"))
+    ):
+        raise ValueError(
+            "takes a SQLite file path or a postgresql:// URL, not a key=value connection "
+            "string: write it as postgresql://USER@HOST:5432/DBNAME"
+        )
     return value
 
 
@@ -82,7 +95,7 @@ class Settings(BaseSettings):
     destinations: Path = Field(
         default=Path("destinations.d"), description="Directory of destination files."
     )
-    state: str = Field(
+    state: Annotated[str, AfterValidator(_state)] = Field(
         default=".syncd/state.db",
         description="Ledger: a SQLite file path, or a postgresql:// URL for the shared ledger.",
     )

@@ -18,9 +18,12 @@ from tests.corpus.bad_sources import (
     BAD_SOURCES,
     FULL_MAPPING,
     POSTGRES_SETUP,
+    STRAY_QUOTE_AT,
+    STRAY_QUOTE_ROWS,
     BadSource,
     csv,
     source_corpus,
+    stray_quote,
 )
 from tests.corpus.common import DESTINATIONS, HERE, MIB, SOURCES, destination_text, list_id
 
@@ -34,6 +37,8 @@ __all__ = [
     "POSTGRES_SETUP",
     "SHARED",
     "SOURCES",
+    "STRAY_QUOTE_AT",
+    "STRAY_QUOTE_ROWS",
     "BadFile",
     "BadSource",
     "csv",
@@ -41,6 +46,7 @@ __all__ = [
     "destination_text",
     "list_id",
     "source_corpus",
+    "stray_quote",
     "too_many_bytes",
     "too_many_files",
 ]

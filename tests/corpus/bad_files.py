@@ -118,7 +118,7 @@ BAD_FILES = (
         ),
     ),
     # Every reference outside the default allowlists, each refused at its value, naming
-    # the setting; nothing is read or sent (tests/security/test_t1_secret_to_any_host.py).
+    # the setting; nothing is read or sent (tests/security/test_01_secret_to_any_host.py).
     BadFile(
         "references.yaml",
         (

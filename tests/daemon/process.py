@@ -29,7 +29,9 @@ class Daemon:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = Path(env["SYNCD_STATE"]).with_suffix(f".{self.port}.log")
 
-    async def start(self, ready_within: float = 20) -> None:
+    async def start(self, ready_within: float = 20, *, until: str = "/readyz") -> None:
+        """Starts `syncd run`; returns once `until` answers 200 (`/healthz` for a daemon that
+        is expected to serve without being ready)."""
         handle = self.log.open("wb")
         self.process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "syncd", *self.args, env=self.env, stdout=handle, stderr=handle
@@ -40,7 +42,7 @@ class Daemon:
                 if self.process.returncode is not None:
                     raise AssertionError(f"syncd exited early:\n{self.output()}")
                 try:
-                    status, _ = await self.get("/readyz")
+                    status, _ = await self.get(until)
                     if status == 200:
                         return
                 except aiohttp.ClientError:

@@ -110,8 +110,8 @@ def test_outgoing_payloads_carry_custom_field_ids_and_typed_values() -> None:
     [
         ({"Email": "someone@example"}, "email is not a valid address"),
         ({"Email": "two@@example.com"}, "email is not a valid address"),
-        ({"Orders": "many"}, 'custom field orders (Number): "many" is not a number; write'),
-        ({"Joined": "31.01.2024"}, 'custom field joined (Date): "31.01.2024" is not a date; use'),
+        ({"Orders": "many"}, "custom field orders (Number): the value is not a number; write"),
+        ({"Joined": "31.01.2024"}, "custom field joined (Date): the value is not a date; use"),
     ],
 )
 def test_contacts_about_to_be_sent_are_checked_fully(values: dict[str, str], fragment: str) -> None:

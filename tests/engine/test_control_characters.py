@@ -37,6 +37,11 @@ def build(first: str = "Ann", city: str = "Oslo", notes: str = "") -> Built | st
         ("Ann\x7f", "U+007F"),
         ("Ann\tLee", "U+0009"),
         ("Ann\nLee", "U+000A"),
+        ("Ann\u2028Lee", "U+2028"),  # a line separator: a line break to many viewers
+        ("Ann\u2029Lee", "U+2029"),
+        ("\u202enaJ", "U+202E"),  # a right-to-left override: shows as "Jan"
+        ("Ann\u2066Lee\u2069", "U+2066"),  # an isolate
+        ("Ann\u202aLee\u202c", "U+202A"),  # an embedding
     ],
 )
 def test_a_control_character_in_a_reserved_field_refuses_the_row_naming_the_field(
@@ -54,8 +59,26 @@ def test_a_custom_text_value_may_hold_tabs_and_line_breaks_but_no_other_control(
     )
 
 
+def test_a_custom_text_value_may_hold_unicode_line_separators_but_no_bidi_override() -> None:
+    built = build(notes="line one\u2028line two\u2029")
+    assert isinstance(built, Built)
+    assert orjson.loads(built.payload)["custom_fields"] == {"notes": "line one\u2028line two"}
+    assert build(notes="paid \u202e0001") == (
+        f"custom field notes contains a control character U+202E; {NOT_SENT}"
+    )
+
+
 @pytest.mark.parametrize(
-    "first", ["C:\\new\\table", "\\u001b", "Zo\u00eb \u00a3 \u00b0", "Ann\u2028Lee", "Ann\u200dLee"]
+    "first",
+    [
+        "C:\\new\\table",
+        "\\u001b",
+        "Zo\u00eb \u00a3 \u00b0",
+        "Ann\u200dLee",  # a zero-width joiner, part of many scripts and emoji
+        "\u200fAnn",  # a right-to-left mark: no override, just a mark
+        "Ann \u2014 \u201cLee\u201d \u2026",  # typographic dashes, quotes, ellipsis
+        "Ann\u202fLee\u2027\u2060",  # the neighbours of the refused ranges
+    ],
 )
 def test_backslashes_and_other_unusual_characters_are_not_taken_for_controls(first: str) -> None:
     built = build(first=first)

@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from syncd.contacts import ContactBuilder, CustomField, Outgoing, bind_fields
-from syncd.contacts.values import calendar_date, number, shown
+from syncd.contacts.values import calendar_date, number
 from syncd.destinations import Mapping
 from syncd.ledger import open_ledger
 
@@ -80,10 +80,12 @@ NOT_NUMBERS += ["12abc", "0x10", "1e", "e3", ".", "+", "- 1", "3 4", "1.2.3", "\
 
 
 @pytest.mark.parametrize("written", NOT_NUMBERS)
-def test_numbers_written_any_other_way_are_refused_with_the_value_shown(written: str) -> None:
+def test_numbers_written_any_other_way_are_refused_without_quoting_the_value(
+    written: str,
+) -> None:
     assert sent(orders=written) == (
-        f"custom field orders (Number): {shown(written)} is not a number; write digits with "
-        "an optional sign, decimal point and exponent (e.g. -12, 4.5, 1e3)"
+        "custom field orders (Number): the value is not a number; write ASCII digits with an "
+        "optional sign, decimal point and exponent (e.g. -12, 4.5, 1e3)"
     )
 
 
@@ -111,7 +113,7 @@ def test_integers_beyond_2_to_the_53_are_refused_as_a_double_cannot_hold_them(
 @pytest.mark.parametrize("written", ["1e400", "-1e999"])
 def test_numbers_beyond_a_doubles_range_are_refused(written: str) -> None:
     assert sent(orders=written) == (
-        f'custom field orders (Number): "{written}" is beyond the range of a number (a double)'
+        "custom field orders (Number): the value is beyond the range of a number (a double)"
     )
 
 
@@ -162,7 +164,7 @@ def test_dates_are_sent_as_mm_dd_yyyy_the_format_sendgrid_documents(
 )
 def test_other_or_impossible_dates_are_refused_before_sending(written: str, why: str) -> None:
     assert sent(joined=written) == (
-        f'custom field joined (Date): "{written}" is not a date; use YYYY-MM-DD, an ISO 8601 '
+        "custom field joined (Date): the value is not a date; use YYYY-MM-DD, an ISO 8601 "
         f"date-time or MM/DD/YYYY{why}"
     )
 
@@ -178,13 +180,6 @@ def test_a_text_value_is_refused_over_1000_bytes_of_utf8_whatever_its_characters
     assert sent(tier="€" * 334) == (
         "custom field tier (Text): the value is 1,002 bytes of UTF-8, more than 1,000"
     )
-
-
-def test_a_value_quoted_in_a_reason_is_short_escaped_and_never_an_address() -> None:
-    assert shown("x" * 41) == '"' + "x" * 40 + '"…'
-    assert shown('\x1b[31m"red\\') == '"\\x1b[31m\\"red\\\\"'
-    assert shown("\u202e\u009b") == '"\\u202e\\x9b"'
-    assert shown("ann@example.com") == "a value with an @ (not shown)"
 
 
 def test_the_converters_return_a_value_or_refuse_and_nothing_else() -> None:

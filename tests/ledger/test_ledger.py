@@ -399,3 +399,19 @@ def test_a_second_sqlite_writer_is_refused_but_readers_are_welcome(tmp_path: Pat
         reader.close()
     finally:
         first.close()
+
+
+def test_a_reader_of_a_ledger_created_but_not_yet_migrated_sees_nothing_recorded(
+    tmp_path: Path,
+) -> None:
+    """`syncd status` in the moment a writer has created the file but not its tables: an
+    empty ledger, not one "damaged or replaced"."""
+    path = tmp_path / "state.db"
+    path.touch(mode=0o600)  # as the writer leaves it before migrating
+    reader = open_ledger(str(path), writer=False)
+    try:
+        assert reader.runs("members", 1) == []
+        assert reader.summaries() == []
+        reader.ping()
+    finally:
+        reader.close()

@@ -1,0 +1,5 @@
+"""Issue 18's threats replayed as an attacker would: `test_NN_*` is threat NN.
+
+The index (threat, test, acceptance point, unit tests with the details) is README.md
+beside this file.
+"""

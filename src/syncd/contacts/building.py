@@ -35,9 +35,12 @@ _WRAP = 1 << 64
 # Refused rather than stripped: stripping would send a value the source does not hold.
 NOT_SENT = "syncd does not send control characters: remove it from the source"
 # A control character in a value shows in its JSON as an escape (\n, \u001b), or raw (DEL,
-# C1 as UTF-8): one scan of a built payload tells whether its values need a closer look.
-_MAYBE_CONTROL = re.compile(rb"\\[bfnrtu]|\x7f|\xc2[\x80-\x9f]")
-_CANNOT_START = bytes(set(range(256)) - set(b"\\\x7f\xc2"))
+# C1, and U+2028-U+202E, U+2066-U+2069 as UTF-8): one scan of a built payload tells
+# whether its values need a closer look.
+_MAYBE_CONTROL = re.compile(
+    rb"\\[bfnrtu]|\x7f|\xc2[\x80-\x9f]|\xe2\x80[\xa8-\xae]|\xe2\x81[\xa6-\xa9]"
+)
+_CANNOT_START = bytes(set(range(256)) - set(b"\\\x7f\xc2\xe2"))
 
 
 def to_signed64(value: int) -> int:

@@ -2,8 +2,9 @@
 
 The converters take a value as `build` staged it (text, trimmed) and return the JSON value
 to send, or `None` to leave the field out; they raise `Refused` with the reason otherwise,
-and never anything else. A reason may quote the value: `shown` keeps that short, escapes
-what a terminal would act on, and never quotes an email address.
+and never anything else. A reason never quotes the value: it may be anything a source
+holds (a phone number, a line of a secret file), and reasons reach CI logs through
+`syncd plan` on a pull request that maps the column; the row number finds the value.
 """
 
 from __future__ import annotations
@@ -21,12 +22,11 @@ _EXACT_DIGITS: Final = len(str(MAX_EXACT_INTEGER))
 # SendGrid's legacy docs limited text custom fields in bytes (sendgrid/docs PR 2921); the
 # current API documents no limit, so this is a safe choice, not SendGrid's documented one.
 TEXT_MAX_BYTES: Final = 1000
-SHOWN_MAX_CHARACTERS: Final = 40
 NOT_A_NUMBER: Final = (
-    "is not a number; write digits with an optional sign, decimal point and exponent "
-    "(e.g. -12, 4.5, 1e3)"
+    "the value is not a number; write ASCII digits with an optional sign, decimal point "
+    "and exponent (e.g. -12, 4.5, 1e3)"
 )
-NOT_A_DATE: Final = "is not a date; use YYYY-MM-DD, an ISO 8601 date-time or MM/DD/YYYY"
+NOT_A_DATE: Final = "the value is not a date; use YYYY-MM-DD, an ISO 8601 date-time or MM/DD/YYYY"
 
 # ASCII only: `float()` would also take `1_000`, other scripts' digits, `nan` and `inf`.
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
@@ -37,9 +37,14 @@ _ISO_DATE = re.compile(
 )
 _US_DATE = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
 # C0 and C1 controls and DEL. They include ESC (U+001B) and CSI (U+009B), which start
-# every terminal escape sequence.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
-_CONTROL_BUT_LINES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# every terminal escape sequence. With them the bidirectional embeddings, overrides and
+# isolates (U+202A-U+202E, U+2066-U+2069): they reorder how the text after them shows,
+# in SendGrid, in emails and on terminals, so that a name reads as another ("Trojan
+# Source"). Outside multi-line text also the line and paragraph separators U+2028 and
+# U+2029: line breaks to many viewers and log readers, and to JavaScript before ES2019.
+_BIDI = "\u202a-\u202e\u2066-\u2069"
+_CONTROL = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{_BIDI}]")
+_CONTROL_BUT_LINES = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_BIDI}]")
 
 Typed = str | int | float
 
@@ -56,24 +61,24 @@ def number(written: str) -> int | float | None:
     if len(written) < _EXACT_DIGITS and written.isascii() and written.isdigit():  # most numbers
         return int(written)
     if not _NUMBER.fullmatch(written):
-        raise Refused(f"{shown(written)} {NOT_A_NUMBER}")
+        raise Refused(NOT_A_NUMBER)
     if "e" not in written and "E" not in written:
         whole, _, fraction = written.partition(".")
         if not fraction.strip("0"):
-            return _integer(whole, written)
+            return _integer(whole)
     value = float(written)
     if not math.isfinite(value):
-        raise Refused(f"{shown(written)} is beyond the range of a number (a double)")
+        raise Refused("the value is beyond the range of a number (a double)")
     return value
 
 
-def _integer(whole: str, written: str) -> int:
+def _integer(whole: str) -> int:
     digits = whole.lstrip("+-").lstrip("0")
     # The length first: int() of thousands of digits is slow, and refused beyond 4,300.
     magnitude = int(digits or "0") if len(digits) <= _EXACT_DIGITS else MAX_EXACT_INTEGER + 1
     if magnitude > MAX_EXACT_INTEGER:
         raise Refused(
-            f"{shown(written)} is beyond ±2^53 (9,007,199,254,740,992), the largest integer "
+            "the value is beyond ±2^53 (9,007,199,254,740,992), the largest integer "
             "a double holds exactly: SendGrid could not store it as written"
         )
     return -magnitude if whole.startswith("-") else magnitude
@@ -91,18 +96,18 @@ def calendar_date(written: str) -> str | None:
                 int(part or 0) for part in iso.groups()[3:]
             )
             if hour > 23 or minute > 59 or second > 59 or offset_hours > 23 or offset_minutes > 59:
-                raise Refused(f"{shown(written)} {NOT_A_DATE} (its time is not a time of day)")
+                raise Refused(f"{NOT_A_DATE} (its time is not a time of day)")
         year, month, day = iso[1], iso[2], iso[3]
     elif us := _US_DATE.fullmatch(written):
         month, day, year = us[1].zfill(2), us[2].zfill(2), us[3]
         if month > "12":  # most likely DD/MM/YYYY
-            raise Refused(f"{shown(written)} {NOT_A_DATE} (the month comes first)")
+            raise Refused(f"{NOT_A_DATE} (the month comes first)")
     else:
-        raise Refused(f"{shown(written)} {NOT_A_DATE}")
+        raise Refused(NOT_A_DATE)
     try:
         date.fromisoformat(f"{year}-{month}-{day}")  # the ASCII digits matched above
     except ValueError:
-        raise Refused(f"{shown(written)} {NOT_A_DATE} (there is no such day)") from None
+        raise Refused(f"{NOT_A_DATE} (there is no such day)") from None
     return f"{month}/{day}/{year}"
 
 
@@ -126,26 +131,7 @@ CONVERTERS: Final[Mapping[str, Callable[[str], Typed | None]]] = {
 
 def control_character(value: str, *, lines: bool = False) -> str | None:
     """The first control character of `value` as `U+001B`, or None. With `lines`, tab,
-    line feed and carriage return are allowed (multi-line text)."""
+    line feed, carriage return and the Unicode line and paragraph separators are allowed
+    (multi-line text)."""
     found = (_CONTROL_BUT_LINES if lines else _CONTROL).search(value)
     return None if found is None else f"U+{ord(found[0]):04X}"
-
-
-def shown(value: str) -> str:
-    """`value` quoted for a reason: at most `SHOWN_MAX_CHARACTERS`, invisible characters
-    escaped, and an email address (anything with an @) not shown at all."""
-    if "@" in value:
-        return "a value with an @ (not shown)"
-    quoted = "".join(map(_escaped, value[:SHOWN_MAX_CHARACTERS]))
-    return f'"{quoted}"' + ("…" if len(value) > SHOWN_MAX_CHARACTERS else "")
-
-
-def _escaped(character: str) -> str:
-    if character in '"\\':
-        return "\\" + character
-    if character.isprintable():
-        return character
-    code = ord(character)
-    if code < 0x100:
-        return f"\\x{code:02x}"
-    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"

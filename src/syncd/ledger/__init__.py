@@ -7,7 +7,6 @@ synchronous: the reconciler runs them in worker threads.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -152,12 +151,8 @@ class Ledger(Protocol):
 
 
 def open_ledger(state: str, *, writer: bool = True, clock: Clock = SYSTEM_CLOCK) -> Ledger:
-    """`state` is a SQLite file path or a postgresql:// URL."""
-    if re.search(r"\b(dbname|host|user)=", state) and not state.startswith("postgres"):
-        raise ValueError(
-            "the ledger takes a postgresql:// URL, not a key=value connection string "
-            "(e.g. postgresql://syncd@db:5432/syncd)"
-        )
+    """`state` is a SQLite file path or a postgresql:// URL (`Settings.state` refuses what
+    is neither)."""
     if state.startswith(("postgresql://", "postgres://")):
         from syncd.ledger.postgres import PostgresLedger  # only PostgreSQL users pay the import
 

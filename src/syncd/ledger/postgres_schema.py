@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import psycopg
 
+from syncd.errors import LedgerConflict
+
 MIGRATION_LOCK = 0x5359_4E43_4400_0001  # "SYNCD" + 1: one migrator at a time
 
 MIGRATIONS: dict[int, str] = {
@@ -180,8 +182,9 @@ def migrate(connection: psycopg.Connection) -> None:
         row = connection.execute("SELECT coalesce(max(version), 0) FROM syncd_schema").fetchone()
         current = int(row[0]) if row else 0
         if current > SCHEMA_VERSION:
-            raise RuntimeError(
-                f"the ledger was written by a newer syncd (schema {current} > {SCHEMA_VERSION})"
+            raise LedgerConflict(
+                f"the PostgreSQL ledger was written by a newer syncd (schema {current}; this "
+                f"one knows up to {SCHEMA_VERSION}): run that version or a newer one"
             )
         for version in range(current + 1, SCHEMA_VERSION + 1):
             connection.execute(MIGRATIONS[version].encode())

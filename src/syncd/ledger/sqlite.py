@@ -32,9 +32,10 @@ from syncd.ledger.leases import LocalLeases
 from syncd.ledger.reading import LedgerReads
 from syncd.ledger.session import Params, SqlSession
 from syncd.ledger.sql_text import SqlText
-from syncd.ledger.sqlite_errors import translate, translated
+from syncd.ledger.sqlite_errors import translated
 from syncd.ledger.sqlite_schema import SNAPSHOT, migrate
 from syncd.logs import get_logger
+from syncd.settings import InvalidSettings
 
 log = get_logger("syncd.ledger")
 
@@ -54,31 +55,24 @@ def _uri(path: str, *, mode: str) -> str:
 
 
 def _connect(path: str, *, mode: str = "rw") -> sqlite3.Connection:
-    read_only = mode == "ro"
-    uri = _uri(path, mode=mode)
+    """A configured connection; SQLite's errors are the caller's to translate."""
+    connection = sqlite3.connect(
+        _uri(path, mode=mode), uri=True, isolation_level=None, check_same_thread=False, timeout=30
+    )
     try:
-        connection = sqlite3.connect(
-            uri, uri=True, isolation_level=None, check_same_thread=False, timeout=30
-        )
         connection.execute("PRAGMA busy_timeout = 30000")
         connection.execute("PRAGMA foreign_keys = ON")
         connection.execute("PRAGMA temp_store = FILE")
-        if not read_only:
+        if mode != "ro":
             connection.execute("PRAGMA synchronous = NORMAL")
-    except sqlite3.Error as error:
-        raise translate(error, path) from None
+    except BaseException:
+        connection.close()
+        raise
     return connection
 
 
-def _schema_version(connection: sqlite3.Connection) -> int:
-    try:
-        version: int = connection.execute("PRAGMA user_version").fetchone()[0]
-    except sqlite3.Error:
-        return -1  # unreadable: the query that follows says why
-    return version
-
-
 def _empty() -> sqlite3.Connection:
+    """A ledger in memory with nothing recorded, for readers of a ledger not yet written."""
     connection = _connect(":memory:")
     migrate(connection)
     return connection
@@ -94,15 +88,54 @@ class SqliteLedger(LedgerReads, LedgerForgetting):
         self.sql = SQL
         self._lock_file: IO[bytes] | None = None
         self.damaged: str | None = None
-        """Why the file is known to be damaged (readiness fails until a restart)."""
+        """Why the file is known to be damaged: from then on every use of the ledger fails
+        with this message, until a restart (writing on would spread the damage)."""
+        self._readable = writer or path.exists()
         if writer:
-            path.parent.mkdir(mode=PRIVATE_DIRECTORY, parents=True, exist_ok=True)
+            self._make_directory()
+            self._refuse_another_database()
             self._keep_private()
             self._take_lock()
-            with self._connection(create=True) as connection, self._translated():
-                connection.execute("PRAGMA journal_mode = WAL")
-                migrate(connection)
-        self._readable = writer or path.exists()
+            try:
+                with self._connection(create=True) as connection, self._translated():
+                    connection.execute("PRAGMA journal_mode = WAL")
+                    migrate(connection, name=str(path))
+            except LedgerCorrupt as damage:
+                # Opened all the same: the daemon then serves, not ready, and every
+                # destination stalls naming the file, where a process that exits would
+                # only be restarted into the same damage.
+                self.damaged = damage.message
+                log.error("ledger.damaged", file=str(path), error=damage.message)
+
+    def _make_directory(self) -> None:
+        try:
+            self.path.parent.mkdir(mode=PRIVATE_DIRECTORY, parents=True, exist_ok=True)
+        except OSError as error:
+            raise LedgerUnavailable(
+                f"ledger {self.path}: cannot create its directory {self.path.parent}: "
+                f"{error.strerror}; point SYNCD_STATE at a writable directory"
+            ) from None
+
+    def _refuse_another_database(self) -> None:
+        """SYNCD_STATE naming another program's SQLite file (a source's, say) must not get
+        syncd's tables, every address, a changed mode and a lock beside it. Read from the
+        file's header before anything touches it: a schema that was changed (the schema
+        cookie, at byte 40) without a ledger version (`user_version`, at byte 60, set in
+        the transaction that creates the ledger's tables) is not a ledger."""
+        try:
+            if not self.path.is_file():
+                return
+            with self.path.open("rb") as file:
+                header = file.read(100)
+        except OSError:
+            return
+        if len(header) < 100 or not header.startswith(b"SQLite format 3\x00"):
+            return  # new and empty, or not SQLite: found damaged once opened
+        if int.from_bytes(header[40:44], "big") and not int.from_bytes(header[60:64], "big"):
+            raise InvalidSettings(
+                f"SYNCD_STATE: {self.path} is another database, not a syncd ledger (it holds "
+                "tables of its own); point SYNCD_STATE at a file of syncd's own"
+            )
 
     def _keep_private(self) -> None:
         """Create the database for the owner alone, or tighten what others could read."""
@@ -155,15 +188,20 @@ class SqliteLedger(LedgerReads, LedgerForgetting):
 
     @contextmanager
     def _connection(self, *, create: bool = False) -> Iterator[sqlite3.Connection]:
-        if self.writer:
-            connection = _connect(str(self.path), mode="rwc" if create else "rw")
-        elif self._readable and self.path.exists():
-            connection = _connect(str(self.path), mode="ro")
-            if _schema_version(connection) == 0:  # created this instant, not migrated yet
-                connection.close()
+        if self.damaged:
+            raise LedgerCorrupt(self.damaged)
+        with self._translated():
+            if self.writer:
+                connection = _connect(str(self.path), mode="rwc" if create else "rw")
+            elif self._readable:
+                connection = _connect(str(self.path), mode="ro")
+                if not connection.execute("PRAGMA user_version").fetchone()[0]:
+                    # Created by a writer that has not yet migrated it (the schema and its
+                    # version are one transaction): nothing recorded yet, not damage.
+                    connection.close()
+                    connection = _empty()
+            else:  # nothing recorded yet: an empty ledger
                 connection = _empty()
-        else:  # nothing recorded yet: an empty ledger
-            connection = _empty()
         try:
             yield connection
         finally:
@@ -186,8 +224,6 @@ class SqliteLedger(LedgerReads, LedgerForgetting):
                 raise
 
     def ping(self) -> None:
-        if self.damaged:
-            raise LedgerCorrupt(self.damaged)
         self._read(self.sql.ping, ())
 
     @contextmanager

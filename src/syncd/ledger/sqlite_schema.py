@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 
+from syncd.errors import LedgerConflict
+
 MIGRATIONS: dict[int, str] = {
     1: """
 CREATE TABLE destinations (
@@ -153,11 +155,13 @@ CREATE TEMP TABLE IF NOT EXISTS snapshot (
 """
 
 
-def migrate(connection: sqlite3.Connection) -> None:
+def migrate(connection: sqlite3.Connection, *, name: str = ":memory:") -> None:
+    """Bring the ledger `name` (its path, for messages) to `SCHEMA_VERSION`."""
     current = connection.execute("PRAGMA user_version").fetchone()[0]
     if current > SCHEMA_VERSION:
-        raise RuntimeError(
-            f"the ledger was written by a newer syncd (schema {current} > {SCHEMA_VERSION})"
+        raise LedgerConflict(
+            f"ledger {name} was written by a newer syncd (schema {current}; this one knows "
+            f"up to {SCHEMA_VERSION}): run that version or a newer one"
         )
     for version in range(current + 1, SCHEMA_VERSION + 1):
         with connection:

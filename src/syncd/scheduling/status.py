@@ -116,13 +116,13 @@ class DestinationStatus:
         elif report.outcome == "permanent":
             self.outcome_state = "stalled"
             self.set("Ready", False, "PermanentFailure", message, now)
-            self.set(
-                "Stalled",
-                True,
-                "PermanentFailure",
-                "waiting for the file to change or an on-demand run",
-                now,
+            waits = (
+                "re-checked by itself on a slow schedule (SYNCD_STALL_RECHECK), or at once "
+                "when the file changes or on demand"
+                if report.recheck
+                else "waiting for the file to change or an on-demand run"
             )
+            self.set("Stalled", True, "PermanentFailure", waits, now)
         else:
             self.outcome_state = "retrying"
             self.set("Ready", False, "RetryingAfterFailure", message, now)

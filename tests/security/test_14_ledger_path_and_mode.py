@@ -1,5 +1,6 @@
-"""Threat 6: the ledger (every address of every segment) readable by anyone on the host, and a
-ledger path with `#` or `?` splitting the database from its lock (two writers at once)."""
+"""Threat 14 (low): the ledger (every address of every segment) readable by anyone on the
+host, and a ledger path with `#` or `?` splitting the database from its lock (two writers
+at once)."""
 
 from __future__ import annotations
 

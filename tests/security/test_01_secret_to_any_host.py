@@ -10,6 +10,7 @@ with any download link whose text started like the base URL
 
 from __future__ import annotations
 
+import asyncio
 import random
 import socket
 from collections.abc import AsyncIterator
@@ -22,7 +23,7 @@ from syncd.clock import SYSTEM_CLOCK
 from syncd.emulator import Emulator
 from syncd.metrics import Metrics
 from syncd.sendgrid import RateGates, SendGridHttp
-from tests.fixtures_emulator import TEST_LIST_ID
+from tests.corpus import list_id
 from tests.reconciling.world import World, people
 from tests.security.common import Recorder, env_for, syncd, write
 
@@ -31,12 +32,19 @@ ADMIN_TOKEN = "CANARY-admin-token-0f3e"
 KEY = "SG.CANARYkey-origin-test.CANARYsecret-origin-test-0123456789abcdef"
 
 
-def attacked(world: World, url: str, api_key: dict[str, str]) -> None:
+KEYS = {  # what a pull request's file may name as the key, by file name
+    "dsn": {"env": "WAREHOUSE_DSN"},
+    "token": {"env": "SYNCD_ADMIN_TOKEN"},
+    "file": {"file": "../secrets/token"},
+}
+
+
+def attacked(world: World, url: str, name: str) -> None:
     """The destination file a pull request brings: SendGrid is the attacker's host."""
     world.destination(
         {"vip": world.csv("vip", people(0, 5))},
-        name="members",
-        sendgrid={"apiKey": api_key, "listId": TEST_LIST_ID, "baseUrl": url},
+        name=name,
+        sendgrid={"apiKey": KEYS[name], "listId": list_id(name), "baseUrl": url},
     )
 
 
@@ -48,18 +56,15 @@ async def test_plan_sends_nothing_to_a_host_named_by_a_pull_request(
     write(tmp_path / "secrets" / "token", ADMIN_TOKEN)
     env = env_for(world, WAREHOUSE_DSN=WAREHOUSE_DSN, SYNCD_ADMIN_TOKEN=ADMIN_TOKEN)
     del env["SYNCD_SENDGRID_BASE_URL"]  # CI plans against SendGrid: the file's baseUrl counts
-    runs = []
     async with Recorder() as attacker:
-        for key in (
-            {"env": "WAREHOUSE_DSN"},
-            {"env": "SYNCD_ADMIN_TOKEN"},
-            {"file": "../secrets/token"},
-        ):
-            attacked(world, attacker.url, key)
-            runs += [await syncd("plan", "members", env=env), await syncd("validate", env=env)]
+        for name in KEYS:
+            attacked(world, attacker.url, name)
+        *plans, validated = await asyncio.gather(
+            *(syncd("plan", name, env=env) for name in KEYS), syncd("validate", env=env)
+        )
 
     assert attacker.connections == 0, attacker.received
-    for run in runs:
+    for run in [*plans, validated]:
         assert run.code == 1, run.describe()
         assert (
             f"spec.sendgrid.baseUrl: {attacker.url} is not an allowed SendGrid URL; "
@@ -67,12 +72,16 @@ async def test_plan_sends_nothing_to_a_host_named_by_a_pull_request(
         ) in run.text
         for canary in ("CANARY-warehouse-pw", ADMIN_TOKEN):
             assert canary not in run.text, run.describe()
-    plan_env, _, plan_syncd, _, plan_file, _ = runs
-    assert "apiKey.env: WAREHOUSE_DSN is not an allowed environment variable" in plan_env.err
-    assert "(SYNCD_SECRET_ENV)" in plan_env.err
-    assert "apiKey.env: SYNCD_ADMIN_TOKEN is one of syncd's own settings" in plan_syncd.err
-    assert "apiKey.file: ../secrets/token resolves to" in plan_file.err
-    assert "(SYNCD_SECRET_DIRS)" in plan_file.err
+    said = {
+        "dsn": "apiKey.env: WAREHOUSE_DSN is not an allowed environment variable",
+        "token": "apiKey.env: SYNCD_ADMIN_TOKEN is one of syncd's own settings",
+        "file": "apiKey.file: ../secrets/token resolves to",
+    }
+    for plan, (name, refusal) in zip(plans, said.items(), strict=True):
+        assert refusal in plan.err, name
+        assert refusal in validated.out, name
+    assert "(SYNCD_SECRET_ENV)" in plans[0].err
+    assert "(SYNCD_SECRET_DIRS)" in plans[2].err
 
 
 def _listening(port: int) -> socket.socket | None:

@@ -1,4 +1,4 @@
-"""Threat 5 (low): the admin server held by idle clients, lax about its token.
+"""Threat 10 (low): the admin server held by idle clients, lax about its token.
 
 Unfinished requests never timed out (a few thousand idle connections exhausted the file
 descriptors and `/healthz` failed); a token without `Bearer ` was accepted; a
