@@ -168,7 +168,11 @@ def _acked_records(name: str, loaded: LoadedDestination, columns: list[str]) -> 
 def _cache_path(
     name: str, loaded: LoadedDestination, columns: list[str], head: list[list[Any]]
 ) -> Path:
-    prints = files_print(loaded.definition.spec.segments, base_dir=loaded.path.parent)
+    prints = files_print(
+        loaded.definition.spec.segments,
+        base_dir=loaded.path.parent,
+        allowlists=loaded.allowlists,
+    )
     digest = xxhash.xxh3_64(repr((prints, columns, head)).encode()).hexdigest()
     matches = sorted(DATA.glob(f"acked-{name}-{digest}-*.copy"))
     return matches[0] if matches else DATA / f"acked-{name}-{digest}-pending.copy"

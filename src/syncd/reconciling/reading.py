@@ -60,7 +60,12 @@ class SegmentReader:
         """Everything that needs no request: the in-sync record, or a read."""
         self.forgotten = await in_thread(self.session.forgotten)
         if rereadable(self.spec):
-            self._prints = await in_thread(files_print, self.spec.segments, base_dir=self.base_dir)
+            self._prints = await in_thread(
+                files_print,
+                self.spec.segments,
+                base_dir=self.base_dir,
+                allowlists=self.loaded.allowlists,
+            )
             known = await in_thread(self.session.in_sync)
             prefix = f"{self.loaded.digest}:{self._prints}:"
             if known and known.startswith(prefix):
@@ -152,7 +157,12 @@ class SegmentReader:
         files, or changed while being read."""
         if self._prints is None:
             return None
-        now = await in_thread(files_print, self.spec.segments, base_dir=self.base_dir)
+        now = await in_thread(
+            files_print,
+            self.spec.segments,
+            base_dir=self.base_dir,
+            allowlists=self.loaded.allowlists,
+        )
         if now != self._prints:
             return None
         s = self.staged

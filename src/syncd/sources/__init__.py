@@ -17,16 +17,18 @@ from syncd.sources.sqlite import SqliteQuery
 __all__ = ["BadRow", "Row", "RowSource", "Stopping", "files_print", "never", "open_segment"]
 
 
-def files_print(segments: list[Segment], *, base_dir: Path) -> str | None:
+def files_print(segments: list[Segment], *, base_dir: Path, allowlists: Allowlists) -> str | None:
     """The fingerprints of every segment's file, or None when a segment is not a regular
-    file (reading it then says what is wrong)."""
+    file inside SYNCD_SOURCE_DIRS (reading it then says what is wrong)."""
     prints = []
     for segment in segments:
         options = segment.source.options
         if not isinstance(options, CsvSource | JsonlSource):
             return None
-        path = Path(options.path)
-        path = path if path.is_absolute() else base_dir / path
+        try:
+            path = allowlists.source_file(options.path, base_dir)
+        except NotAllowed:
+            return None
         if not path.is_file():  # never open a FIFO: it would block
             return None
         prints.append(f"{content_print(path):016x}")
