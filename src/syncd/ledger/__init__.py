@@ -14,6 +14,15 @@ from pathlib import Path
 from typing import Protocol
 
 from syncd.clock import SYSTEM_CLOCK, Clock
+from syncd.ledger.contacts import (
+    Acknowledged,
+    Attempted,
+    ContactRecord,
+    Departed,
+    EndedBatch,
+    InFlight,
+    LastRejection,
+)
 from syncd.ledger.leases import Leases, LocalLeases
 from syncd.ledger.records import (
     RETRY_BUDGET,
@@ -32,10 +41,17 @@ from syncd.planning import DiffCounts
 
 __all__ = [
     "RETRY_BUDGET",
+    "Acknowledged",
+    "Attempted",
     "Batch",
     "BatchKind",
+    "ContactRecord",
+    "Departed",
     "DestinationSummary",
     "DiffCounts",
+    "EndedBatch",
+    "InFlight",
+    "LastRejection",
     "Leases",
     "Leaver",
     "Ledger",
@@ -85,6 +101,7 @@ class LedgerSession(Protocol):
     def exhausted(self, retry_budget: int) -> list[Rejection]: ...
     def gone(self, after: str, limit: int) -> list[str]: ...
     def forget(self, emails: Sequence[str]) -> None: ...
+    def acked_body(self, email: str) -> bytes | None: ...
     # the outbox
     def open_batches(self) -> list[Batch]: ...
     def prepare(
@@ -119,6 +136,9 @@ class Ledger(Protocol):
     def summaries(self) -> list[DestinationSummary]: ...
     def runs(self, destination: str, limit: int = 20) -> list[RunRecord]: ...
     def rejections(self, run_id: int, limit: int = 100) -> list[Rejection]: ...
+    def acked_count(self, destination: str) -> int: ...
+    def destination_names(self) -> list[str]: ...
+    def contact(self, destination: str, email: str) -> ContactRecord: ...
     def ping(self) -> None:
         """Raises when the ledger cannot be reached."""
 

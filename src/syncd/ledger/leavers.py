@@ -33,9 +33,11 @@ class LeaverState(SessionCore):
 
     def removed(self, emails: Sequence[str]) -> None:
         """Confirmed off the list (or out of the account): no longer acknowledged."""
+        now = self.clock.now()
         with self._write() as tx:
             tx.many(self.sql.forget, [(self.destination, e) for e in emails])
             tx.many(self.sql.forget_removal, [(self.destination, e) for e in emails])
+            tx.many(self.sql.depart, [(self.destination, e, now, "removed") for e in emails])
 
     def pending_removals(self) -> int:
         """Leavers still acknowledged after this run: their removal is not confirmed yet."""

@@ -21,6 +21,10 @@ from syncd.planning import DiffCounts
 KEEP_RUNS = 500
 KEEP_REJECTION_RUNS = 20
 MAX_REJECTIONS_PER_RUN = 10_000
+KEEP_SENT_BATCHES = 1_000
+"""Ended batches kept per destination (`syncd explain` names the one that carried a contact)."""
+KEEP_DEPARTURES = 90 * 86_400.0
+"""Seconds a contact that left the list is remembered (`syncd explain`: "removed on ...")."""
 
 __all__ = ["Params", "SqlSession", "Tx"]
 
@@ -79,6 +83,13 @@ class SqlSession(OutboxState, LeaverState, SessionCore):
             tx.run(
                 self.sql.prune_rejections,
                 (self.destination, self.destination, KEEP_REJECTION_RUNS),
+            )
+            tx.run(
+                self.sql.prune_sent_batches,
+                (self.destination, self.destination, KEEP_SENT_BATCHES),
+            )
+            tx.run(
+                self.sql.prune_departures, (self.destination, self.clock.now() - KEEP_DEPARTURES)
             )
 
     def record_rejections(self, run_id: int, rejections: Sequence[Rejection]) -> None:
@@ -257,6 +268,14 @@ class SqlSession(OutboxState, LeaverState, SessionCore):
 
     def forget(self, emails: Sequence[str]) -> None:
         """Drop contacts from the acked state without touching SendGrid (onLeave: keep)."""
+        now = self.clock.now()
         with self._write() as tx:
             tx.many(self.sql.forget, [(self.destination, e) for e in emails])
             tx.many(self.sql.forget_removal, [(self.destination, e) for e in emails])
+            tx.many(self.sql.depart, [(self.destination, e, now, "forgotten") for e in emails])
+
+    def acked_body(self, email: str) -> bytes | None:
+        """The body SendGrid acknowledged for a contact: None when not acknowledged, or
+        acknowledged before syncd kept bodies (ledger schema 3)."""
+        rows = self._rows(self.sql.acked_body, (self.destination, email))
+        return bytes(rows[0][0]) if rows and rows[0][0] is not None else None
