@@ -1,5 +1,7 @@
 """Does what SendGrid holds equal what syncd sent? Field by field, on what syncd maps only.
 
+Also what changes between two bodies syncd sends (`field_changes`), as plans show it.
+
 SendGrid shows a contact with its reserved fields by name and its custom fields by *name*
 (`search/emails`, exports), while syncd sends custom fields by *id*; values may come back
 in another spelling (a number as text, a date as a timestamp). Fields syncd does not map
@@ -14,8 +16,11 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
+from syncd.shapes import FieldChange
+
 FieldTypes = Mapping[str, tuple[str, str]]
 """Custom field id → (name, type), as bound for the list."""
+_NOT_FIELDS = ("email", "custom_fields", "list_ids")
 
 _US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 
@@ -44,6 +49,32 @@ def differences(sent: Mapping[str, Any], held: Mapping[str, Any], fields: FieldT
         if not _same(value, by_name.get(name.lower()), kind):
             found.append(name)
     return found
+
+
+def field_changes(
+    before: Mapping[str, Any] | None, after: Mapping[str, Any] | None, names: Mapping[str, str]
+) -> list[FieldChange]:
+    """The fields whose value differs between two contacts as sent (custom fields by id,
+    named through `names`: id → name), in the order sent. A blank value (`""`, or left
+    out) reads as null; `before` None is a contact not sent before, `after` None one that
+    leaves."""
+    old, new = _by_name(before, names), _by_name(after, names)
+    fields = [*new, *(name for name in old if name not in new)]
+    return [
+        FieldChange(field=name, before=old.get(name), after=new.get(name))
+        for name in fields
+        if old.get(name) != new.get(name)
+    ]
+
+
+def _by_name(contact: Mapping[str, Any] | None, names: Mapping[str, str]) -> dict[str, str]:
+    if contact is None:
+        return {}
+    values = {name: _text(value) for name, value in contact.items() if name not in _NOT_FIELDS}
+    custom = contact.get("custom_fields")
+    for field_id, value in custom.items() if isinstance(custom, Mapping) else ():
+        values[names.get(field_id, field_id)] = _text(value)
+    return {name: value for name, value in values.items() if value}
 
 
 def _same(sent: Any, held: Any, kind: str) -> bool:

@@ -32,7 +32,8 @@ _SENDGRID_KEY = re.compile(r"SG\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}")
 _DSN_PASSWORD = re.compile(r"(?P<head>\b[a-z][a-z0-9+.\-]*://[^:/@\s]+:)(?P<pw>[^@\s]+)(?=@)", re.I)
 _PASSWORD_PARAM = re.compile(r"(?P<head>\bpassword\s*=\s*)(?P<pw>'[^']*'|\"[^\"]*\"|\S+)", re.I)
 _EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
-_MASKED = re.compile(r"[^@*]?\*\*\*@.*")
+# Punctuation before the mask is the text around it (a Markdown code span's backtick).
+_MASKED = re.compile(r"[^A-Za-z0-9@]*[A-Za-z0-9]?\*\*\*@.*")
 
 _secrets: set[str] = set()
 _longest_first: tuple[str, ...] = ()

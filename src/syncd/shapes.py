@@ -239,6 +239,27 @@ class PlanDocument(Shape):
     destinations: list[PlanEntry]
 
 
+class FileValidation(Shape):
+    """One destination file as `syncd validate` found it."""
+
+    file: str
+    name: str | None = None
+    """Its metadata.name when the file is valid."""
+    valid: bool
+    problems: list[Problem] = Field(default_factory=list)
+
+
+class ValidationDocument(Shape):
+    """`syncd validate --output json`: every file, and problems of no one file (a
+    directory that cannot be read, say)."""
+
+    schema_version: SchemaVersion = SCHEMA_VERSION
+    valid: bool
+    """Every file valid, and at least one found."""
+    files: list[FileValidation]
+    problems: list[Problem] = Field(default_factory=list)
+
+
 class ErrorBody(Shape):
     code: str
     message: str
@@ -253,6 +274,7 @@ DOCUMENTS: dict[str, type[Shape]] = {
     "status": StatusDocument,
     "history": RunHistory,
     "plan": PlanDocument,
+    "validation": ValidationDocument,
     "error": ErrorDocument,
 }
 """The documents `syncd schema --NAME` prints the JSON Schema of."""

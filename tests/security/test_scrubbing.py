@@ -50,10 +50,10 @@ def test_addresses_are_masked_unless_the_caller_keeps_them() -> None:
 
 
 def test_an_address_masked_as_the_json_shapes_mask_it_is_left_alone() -> None:
-    text = "a***@example.com and ***@example.com, but not ann***@example.com"
+    text = "a***@example.com and `***@example.com`, but not ann***@example.com"
 
     assert scrub(text) == (
-        f"a***@example.com and ***@example.com, but not {email_token('ann***@example.com')}"
+        f"a***@example.com and `***@example.com`, but not {email_token('ann***@example.com')}"
     )
 
 

@@ -8,7 +8,10 @@ from __future__ import annotations
 import argparse
 import json
 
+from syncd.cli.common import BAD_USAGE_OR_SETTINGS
 from syncd.destinations import json_schema
+
+EXIT_CODES = {0: "the schema was printed", 2: BAD_USAGE_OR_SETTINGS}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -1,8 +1,10 @@
 """`syncd validate [PATH ...]`: check destination files, every problem in one go.
 
 Each problem is printed on stdout as `file:line:col: message`, in a stable order
-(files by name, problems by position), then a summary on stderr. The exit status
-is 0 only when every file is valid and there is at least one destination file.
+(files by name, problems by position), then a summary on stderr. `--output json` prints
+the validation document instead (`syncd schema --validation`), `--output markdown` a
+pull-request comment. The exit status is 0 only when every file is valid and there is at
+least one destination file.
 
 Files are held to the allowlists of the SYNCD_* settings in the environment (which
 SendGrid URLs, secrets and source files they may name): run it with the settings
@@ -12,11 +14,22 @@ the daemon runs with, or CI accepts what the daemon refuses.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
-from syncd.cli.common import add_common, settings_from
-from syncd.loading import load_paths
+from syncd.cli.common import BAD_USAGE_OR_SETTINGS, add_common, add_output, settings_from
+from syncd.cli.markdown import code, table
+from syncd.loading import Catalog, load_paths
+from syncd.shapes import FileValidation, Problem, ValidationDocument
+
+NO_FILES = "no destination files (*.yaml or *.yml) found"
+
+EXIT_CODES = {
+    0: "every file is valid (and there is at least one)",
+    1: "a file has a problem, or no destination file was found",
+    2: BAD_USAGE_OR_SETTINGS,
+}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,6 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="destination files or directories (default: the destinations directory)",
     )
+    add_output(parser, "text", "json", "markdown")
     add_common(parser, state=False)
 
 
@@ -39,13 +53,64 @@ def run(args: argparse.Namespace) -> int:
         # SYNCD_DESTINATIONS is to the daemon's: the default SYNCD_SOURCE_DIRS follows it.
         settings = settings.model_copy(update={"destinations": directories.pop()})
     catalog = load_paths(paths, settings.allowlists())
-    for problem in catalog.problems:
-        print(problem)
+    document = validation_document(catalog, paths)
+    if args.output == "json":
+        print(json.dumps(document.wire(), indent=2, ensure_ascii=False))
+    elif args.output == "markdown":
+        print(validation_markdown(document))
+    else:
+        for problem in catalog.problems:
+            print(problem)
+        if not catalog.files and catalog.complete:
+            shown = " ".join(str(path) for path in paths)
+            print(f"{shown}: {NO_FILES}")
+    valid = sum(1 for result in catalog.files.values() if result.valid)
+    noun = "file" if valid == 1 else "files"
+    print(f"{valid} {noun} valid, {len(catalog.files) - valid} invalid", file=sys.stderr)
+    return 0 if document.valid else 1
+
+
+def validation_document(catalog: Catalog, paths: list[Path]) -> ValidationDocument:
+    files = [
+        FileValidation(
+            file=str(result.path),
+            name=result.destination.name if result.destination else None,
+            valid=result.valid,
+            problems=[p.shape() for p in result.problems],
+        )
+        for _, result in sorted(catalog.files.items())
+    ]
+    problems = [p.shape() for p in catalog.directory_problems]
     if not catalog.files and catalog.complete:
         shown = " ".join(str(path) for path in paths)
-        print(f"{shown}: no destination files (*.yaml or *.yml) found")
-    valid = sum(1 for result in catalog.files.values() if result.valid)
-    invalid = len(catalog.files) - valid
-    noun = "file" if valid == 1 else "files"
-    print(f"{valid} {noun} valid, {invalid} invalid", file=sys.stderr)
-    return 0 if catalog.files and not catalog.problems else 1
+        problems.append(Problem(file=shown, message=NO_FILES))
+    return ValidationDocument(
+        valid=bool(catalog.files) and not catalog.problems, files=files, problems=problems
+    )
+
+
+def validation_markdown(document: ValidationDocument) -> str:
+    valid = sum(1 for f in document.files if f.valid)
+    mark = "✅" if document.valid else "❌"
+    parts = [
+        "## syncd validate",
+        f"{mark} {valid} valid, {len(document.files) - valid} invalid",
+    ]
+    if document.files:
+        rows = [
+            [code(f.file), f"✅ {code(f.name or '')}" if f.valid else f"❌ {len(f.problems)}"]
+            for f in document.files
+        ]
+        parts.append(table(["file", "destination or problems"], rows))
+    for f in document.files:
+        if f.problems:
+            lines = [
+                f"- line {p.line}, column {p.column}: {code(p.message)}"
+                if p.line is not None
+                else f"- {code(p.message)}"
+                for p in f.problems
+            ]
+            parts.append(f"**{code(f.file)}**\n\n" + "\n".join(lines))
+    if document.problems:
+        parts.append("\n".join(f"- {code(p.file)}: {code(p.message)}" for p in document.problems))
+    return "\n\n".join(parts) + "\n"

@@ -16,20 +16,20 @@ from syncd.contacts import ContactBuilder, Outgoing
 from syncd.credentials import fetch_secret, read_secret
 from syncd.errors import (
     DefinitionError,
-    GuardTripped,
     PermanentError,
     SendGridUnavailable,
     SyncdError,
     TemporaryError,
 )
-from syncd.ledger import RETRY_BUDGET, Ledger, LedgerSession, Rejection
+from syncd.ledger import RETRY_BUDGET, Ledger, LedgerSession
 from syncd.loading import LoadedDestination
 from syncd.logs import get_logger
 from syncd.metrics import Metrics
-from syncd.planning import decide, require_consent, unchanged
+from syncd.planning import GuardStopped, decide, require_consent, unchanged
 from syncd.reconciling.applying import Applier, Limits, Progress, no_progress
 from syncd.reconciling.observing import RunObserver
 from syncd.reconciling.preflight import Preflight
+from syncd.reconciling.previewing import preview
 from syncd.reconciling.reading import SegmentReader
 from syncd.reconciling.report import Preview, RunReport
 from syncd.reconciling.staging import build_stale
@@ -106,6 +106,8 @@ class Reconciler:
                     report.outcome = "success"
                 except SyncdError as error:
                     report.outcome, report.error = error.outcome, error.message
+                    if isinstance(error, GuardStopped):
+                        report.guard = error.stop
                     if isinstance(error, TemporaryError):
                         report.retry_after = error.retry_after
                     elif isinstance(error, PermanentError):
@@ -122,6 +124,8 @@ class Reconciler:
                         await asyncio.shield(self._finish(session, run_id, report))
         except SyncdError as error:  # before a run could be recorded (consent, ledger)
             report.outcome, report.error = error.outcome, error.message
+            if isinstance(error, GuardStopped):
+                report.guard = error.stop
         report.duration = loop.time() - started
         if not dry_run:
             self.observer.finished(report)
@@ -205,8 +209,7 @@ class Reconciler:
         progress("planned", upserts=report.plan.upserts, removals=report.plan.removals)
         outgoing = Outgoing(binding, spec.mapping)
         if dry_run:
-            segments = [s.name for s in spec.segments]
-            await self._preview(session, outgoing, segments, report)
+            await preview(session, outgoing, [s.name for s in spec.segments], report)
             return
         try:
             await applier.send_upserts(outgoing)
@@ -232,8 +235,8 @@ class Reconciler:
                 f"{applier.result.failed_jobs} SendGrid job(s) failed; their contacts are sent "
                 "again on the next run"
             )
-        if plan.removals_blocked:
-            raise GuardTripped(plan.removals_blocked)
+        if plan.removal_guard:
+            raise GuardStopped(plan.removal_guard)
         if report.rejected == 0 and not plan.diff.held and not applier.result.pending_removals:
             await self._record_in_sync(session, reader, binding.digest)
 
@@ -279,25 +282,6 @@ class Reconciler:
             timeout=self.settings.http_timeout,
         )
         return SendGridClient(http), key_id
-
-    async def _preview(
-        self, session: LedgerSession, outgoing: Outgoing, segments: list[str], report: RunReport
-    ) -> None:
-        """What `send_upserts` would send and refuse, without preparing anything."""
-        report.rejections = await in_thread(session.exhausted, RETRY_BUDGET)
-        report.preview = Preview()
-        after = ""
-        while page := await in_thread(session.to_send, RETRY_BUDGET, after, 5000):
-            after = page[-1].email
-            for contact in page:
-                reason = outgoing.encode(contact.payload)
-                if isinstance(reason, str):
-                    segment = segments[contact.segment]
-                    report.rejections.append(Rejection(segment, contact.row, reason, contact.email))
-                elif contact.is_new:
-                    report.preview.adds += 1
-                else:
-                    report.preview.updates += 1
 
     async def _forget_gone(self, session: LedgerSession) -> None:
         while page := await in_thread(session.gone, "", 5000):

@@ -5,6 +5,7 @@ app          the routes; every JSON answer scrubbed
 auth         who may change something: the token, constant-time, slowed after failures
 host_token   the token the CLI on the daemon's host uses when none is configured
 listening    a socket per application, with connection, head and body limits
+plans        POST /v1/plans: candidate files planned as the daemon would run them
 ```
 """
 
@@ -17,10 +18,13 @@ from syncd.serving.host_token import (
     remove_host_token,
 )
 from syncd.serving.listening import Listener
+from syncd.serving.plans import PLAN_MAX_FILES, Planner
 
 __all__ = [
+    "PLAN_MAX_FILES",
     "AdminGate",
     "Listener",
+    "Planner",
     "Readiness",
     "build_app",
     "build_metrics_app",

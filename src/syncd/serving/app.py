@@ -1,4 +1,4 @@
-"""The routes: health, readiness, metrics, status JSON and on-demand runs.
+"""The routes: health, readiness, metrics, status JSON, on-demand runs and plans.
 
 `/healthz` answers as long as the event loop does (it touches nothing else), so a
 SendGrid or database outage never gets the pod killed. `/readyz` needs the
@@ -21,6 +21,7 @@ from syncd.metrics import Metrics
 from syncd.scheduling import Scheduler, Suspended, UnknownDestination
 from syncd.serving.auth import AdminGate, problem
 from syncd.serving.listening import MAX_BODY_BYTES
+from syncd.serving.plans import Planner, post_plans
 
 log = get_logger("syncd.serving")
 
@@ -31,6 +32,7 @@ SCHEDULER = web.AppKey("scheduler", Scheduler)
 METRICS = web.AppKey("metrics", Metrics)
 READY: web.AppKey[Readiness] = web.AppKey("ready")
 GATE = web.AppKey("gate", AdminGate)
+PLANNER = web.AppKey("planner", Planner)
 
 
 def answer(body: Any, status: int = 200) -> web.Response:
@@ -97,14 +99,27 @@ def build_metrics_app(registry: Metrics, ready: Readiness) -> web.Application:
     return app
 
 
+async def plans(request: web.Request) -> web.Response:
+    return await post_plans(request, request.app[GATE], request.app[PLANNER])
+
+
 def build_app(
-    scheduler: Scheduler, registry: Metrics, ready: Readiness, *, gate: AdminGate
+    scheduler: Scheduler,
+    registry: Metrics,
+    ready: Readiness,
+    *,
+    gate: AdminGate,
+    planner: Planner | None = None,
 ) -> web.Application:
-    """Every route: status for whoever reaches the port, changes for who holds the token."""
+    """Every route: status for whoever reaches the port, changes for who holds the token;
+    plans (with a planner) only for who holds it, whatever the configuration."""
     app = build_metrics_app(registry, ready)
     app[SCHEDULER] = scheduler
     app[GATE] = gate
     app.router.add_get("/v1/destinations", destinations)
     app.router.add_get("/v1/destinations/{name}", destination)
     app.router.add_post("/v1/destinations/{name}/sync", trigger)
+    if planner is not None:
+        app[PLANNER] = planner
+        app.router.add_post("/v1/plans", plans)
     return app
