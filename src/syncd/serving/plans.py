@@ -148,6 +148,7 @@ async def post_plans(request: web.Request, gate: AdminGate, planner: Planner) ->
 async def _body(request: web.Request) -> bytes | web.Response:
     """The request's body within its own limit (the application allows bodies of 1 KiB)."""
     too_big = problem(413, f"the body exceeds {PLAN_MAX_BODY // (1024 * 1024)} MiB")
+    too_big.force_close()  # the rest of the body is not waited for
     if request.content_length is not None and request.content_length > PLAN_MAX_BODY:
         return too_big
     if request.content_type != "application/json":
