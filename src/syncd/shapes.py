@@ -239,23 +239,130 @@ class PlanDocument(Shape):
     destinations: list[PlanEntry]
 
 
+class FieldValue(Shape):
+    field: str
+    value: str | None = None
+
+
+class SourceRow(Shape):
+    """A segment row holding the address; `used`: the first one, the one syncd takes."""
+
+    segment: str
+    row: int
+    used: bool
+    problem: str | None = None
+
+
+BatchState = Literal[
+    "prepared", "submitted", "applied", "partlyRejected", "notApplied", "accepted", "failed"
+]
+
+
+class BatchRecord(Shape):
+    """A batch that carried the contact: open (prepared, submitted) or ended (how)."""
+
+    batch: int
+    run: int | None = None
+    kind: Literal["upsert", "remove", "delete"]
+    job_id: str | None = None
+    state: BatchState
+    submitted_at: str | None = None
+    ended_at: str | None = None
+
+
+class Acknowledgement(Shape):
+    """What SendGrid acknowledged; `sameValues`, `changes`: against what syncd maps now."""
+
+    at: str
+    same_values: bool | None = None
+    changes: list[FieldChange] = Field(default_factory=list)
+    batch: BatchRecord | None = None
+
+
+class RejectionRecord(Shape):
+    """`attempts`: refusals of these very values; `retriesLeft`: sends before it is
+    reported instead of sent (until its values change)."""
+
+    reason: str
+    segment: str | None = None
+    row: int | None = None
+    attempts: int = 0
+    retries_left: int = 0
+    at: str | None = None
+    batch: BatchRecord | None = None
+
+
+class PendingRemoval(Shape):
+    """Left the segments, on the list as far as syncd knows: not found by search since
+    `firstMissedAt`, or its removal accepted at `sentAt` and awaiting confirmation."""
+
+    first_missed_at: str | None = None
+    sent_at: str | None = None
+    sends: int = 0
+
+
+class Departure(Shape):
+    at: str
+    how: Literal["removed", "forgotten"]
+
+
+class LiveContact(Shape):
+    """What SendGrid's search shows now (it may lag minutes behind its jobs);
+    `differences`: mapped fields whose value differs from the one syncd sends."""
+
+    found: bool
+    on_list: bool = False
+    values: list[FieldValue] = Field(default_factory=list)
+    differences: list[str] = Field(default_factory=list)
+    note: str | None = None
+
+
+ContactState = Literal[
+    "inSync", "toAdd", "toUpdate", "sending", "rejected", "pendingRemoval", "removing",
+    "removed", "forgotten", "unknown",
+]  # fmt: skip
+
+
+class ContactInDestination(Shape):
+    destination: str
+    file: str | None = None
+    state: ContactState
+    summary: str
+    rows: list[SourceRow] = Field(default_factory=list)
+    values: list[FieldValue] = Field(default_factory=list)
+    acknowledged: Acknowledgement | None = None
+    in_flight: BatchRecord | None = None
+    rejection: RejectionRecord | None = None
+    pending_removal: PendingRemoval | None = None
+    departure: Departure | None = None
+    live: LiveContact | None = None
+
+
+class ExplainDocument(Shape):
+    """`syncd explain EMAIL`, `GET /v1/destinations/{name}/contacts/{email}`; `known`: a
+    segment or the ledger holds the address."""
+
+    schema_version: SchemaVersion = SCHEMA_VERSION
+    email: str
+    known: bool
+    destinations: list[ContactInDestination]
+
+
 class FileValidation(Shape):
-    """One destination file as `syncd validate` found it."""
+    """One destination file as `syncd validate` found it (`name`: when it is valid)."""
 
     file: str
     name: str | None = None
-    """Its metadata.name when the file is valid."""
     valid: bool
     problems: list[Problem] = Field(default_factory=list)
 
 
 class ValidationDocument(Shape):
-    """`syncd validate --output json`: every file, and problems of no one file (a
-    directory that cannot be read, say)."""
+    """`syncd validate --output json`: `valid` when every file is and there is one;
+    `problems` of no one file (a directory that cannot be read, say)."""
 
     schema_version: SchemaVersion = SCHEMA_VERSION
     valid: bool
-    """Every file valid, and at least one found."""
     files: list[FileValidation]
     problems: list[Problem] = Field(default_factory=list)
 
@@ -275,6 +382,7 @@ DOCUMENTS: dict[str, type[Shape]] = {
     "history": RunHistory,
     "plan": PlanDocument,
     "validation": ValidationDocument,
+    "explain": ExplainDocument,
     "error": ErrorDocument,
 }
 """The documents `syncd schema --NAME` prints the JSON Schema of."""

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from syncd.cli import main
 from syncd.emulator import Emulator, EmulatorConfig, ListSeed
 from syncd.shapes import json_schema
 from tests.fixtures_emulator import TEST_API_KEY, TEST_LIST_ID, strict_emulator_config
@@ -210,9 +211,8 @@ async def test_an_invalid_file_in_the_directory_fails_plan_all_with_its_problems
         (("--bogus",), "unrecognized arguments"),
     ],
 )
-async def test_a_plan_that_cannot_start_exits_1_never_2(
-    plan_world: World, args: tuple[str, ...], message: str
+def test_a_plan_that_cannot_start_exits_1_never_2(
+    args: tuple[str, ...], message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, _, err = await syncd(plan_world, "plan", *args)
-    assert code == 1, err
-    assert message in err
+    assert main(["plan", *args]) == 1
+    assert message in capsys.readouterr().err

@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("syncd.cli.validating", "check destination files; exit 1 on any error"),
     "schema": ("syncd.cli.schema", "print the JSON Schema of a destination file"),
     "plan": ("syncd.cli.planning", "show what a sync would do, without writing to SendGrid"),
+    "explain": ("syncd.cli.explaining", "tell why one address is (not) on a list"),
     "sync": ("syncd.cli.syncing", "export one destination now"),
     "status": ("syncd.cli.status", "show the last runs per destination"),
     "run": ("syncd.cli.running", "run the daemon: watch, schedule, serve"),

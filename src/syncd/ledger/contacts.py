@@ -22,7 +22,7 @@ ACKED = (
     " WHERE a.destination = ? AND a.email = ?"
 )
 ATTEMPTS = (
-    f"SELECT t.count, t.reason, t.segment, t.row, {_ENDED}"
+    f"SELECT t.count, t.reason, t.segment, t.row, t.fingerprint, {_ENDED}"
     " FROM attempts t LEFT JOIN sent_batches b ON b.id = t.sent_in"
     " WHERE t.destination = ? AND t.email = ?"
 )
@@ -91,6 +91,8 @@ class Attempted:
     reason: str
     segment: str
     row: int
+    fingerprint: int
+    """Of the values refused: values that changed since are sent again."""
     batch: EndedBatch | None
 
 
@@ -180,7 +182,12 @@ class ContactReads:
             else None,
             in_flight=InFlight(*in_flight) if in_flight else None,
             attempted=Attempted(
-                attempted[0], attempted[1], attempted[2], attempted[3], _ended(attempted[4:])
+                attempted[0],
+                attempted[1],
+                attempted[2],
+                attempted[3],
+                attempted[4],
+                _ended(attempted[5:]),
             )
             if attempted
             else None,

@@ -12,7 +12,7 @@ import aiohttp
 
 from syncd.allowlists import NotAllowed
 from syncd.clock import SYSTEM_CLOCK, Clock
-from syncd.contacts import ContactBuilder, Outgoing
+from syncd.contacts import ContactBuilder, FieldBinding, Outgoing
 from syncd.credentials import fetch_secret, read_secret
 from syncd.errors import (
     DefinitionError,
@@ -34,7 +34,7 @@ from syncd.reconciling.reading import SegmentReader
 from syncd.reconciling.report import Preview, RunReport
 from syncd.reconciling.staging import build_stale
 from syncd.reconciling.threads import in_thread
-from syncd.sendgrid import RateGates, SendGridClient, SendGridHttp
+from syncd.sendgrid import Lookup, RateGates, SendGridClient, SendGridHttp
 from syncd.settings import Settings
 
 log = get_logger("syncd.reconciling")
@@ -282,6 +282,13 @@ class Reconciler:
             timeout=self.settings.http_timeout,
         )
         return SendGridClient(http), key_id
+
+    async def look_up(self, loaded: LoadedDestination, email: str) -> tuple[Lookup, FieldBinding]:
+        """What SendGrid's search shows for one address now, and the binding of the
+        destination's custom fields (to compare it with what syncd sends): read requests."""
+        client, _ = await self._client(loaded)
+        binding = await self.preflight.binding(client, loaded.definition.spec)
+        return await client.lookup([email]), binding
 
     async def _forget_gone(self, session: LedgerSession) -> None:
         while page := await in_thread(session.gone, "", 5000):
