@@ -169,18 +169,21 @@ async def run_daemon(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> int:
                     return f"ledger unreachable: {type(error).__name__}"
                 return None
 
-            # Plans (POST /v1/plans) read the ledger through connections of their own that
-            # never write, and share the runs' request budget per key.
+            # Plans and contact lookups read the ledger through connections of their own
+            # that never write, and share the runs' request budget per key.
             reader = await asyncio.to_thread(open_ledger, settings.state, writer=False)
             stack.callback(reader.close)
             planning = Reconciler(
                 reader, http, settings, metrics, gates=reconciler.gates, clock=clock
             )
             planner = serving.Planner(planning, settings)
+            explainer = serving.Explainer(planning, settings)
             host, port = settings.listen_address
             async with _host_token(settings, token) as host_token:
                 gate = serving.AdminGate(metrics, token=token, host_token=host_token)
-                app = serving.build_app(scheduler, metrics, ready, gate=gate, planner=planner)
+                app = serving.build_app(
+                    scheduler, metrics, ready, gate=gate, planner=planner, explainer=explainer
+                )
                 refused = metrics.connections_refused
                 admin = serving.Listener(app, host, port, name="admin", refused=refused)
                 async with listening(settings, metrics, admin, ready):

@@ -61,11 +61,14 @@ class Facts:
 
 
 def email_key(written: str) -> str:
-    """The address as syncd keys it (as SendGrid stores it)."""
+    """The address as syncd keys it (as SendGrid stores it); refused without an @."""
     try:
-        return address_key(written)
+        key = address_key(written)
     except Refused as refused:
         raise DefinitionError(str(refused)) from None
+    if "@" not in key:
+        raise DefinitionError("email is not a valid address: no @")
+    return key
 
 
 async def gather(

@@ -1,4 +1,4 @@
-"""The routes: health, readiness, metrics, status JSON, on-demand runs and plans.
+"""The routes: health, readiness, metrics, status JSON, on-demand runs, plans, contacts.
 
 `/healthz` answers as long as the event loop does (it touches nothing else), so a
 SendGrid or database outage never gets the pod killed. `/readyz` needs the
@@ -20,6 +20,7 @@ from syncd.logs import get_logger, scrub_data
 from syncd.metrics import Metrics
 from syncd.scheduling import Scheduler, Suspended, UnknownDestination
 from syncd.serving.auth import AdminGate, problem
+from syncd.serving.contacts import Explainer, get_contact
 from syncd.serving.listening import MAX_BODY_BYTES
 from syncd.serving.plans import Planner, post_plans
 
@@ -33,6 +34,7 @@ METRICS = web.AppKey("metrics", Metrics)
 READY: web.AppKey[Readiness] = web.AppKey("ready")
 GATE = web.AppKey("gate", AdminGate)
 PLANNER = web.AppKey("planner", Planner)
+EXPLAINER = web.AppKey("explainer", Explainer)
 
 
 def answer(body: Any, status: int = 200) -> web.Response:
@@ -103,6 +105,10 @@ async def plans(request: web.Request) -> web.Response:
     return await post_plans(request, request.app[GATE], request.app[PLANNER])
 
 
+async def contact(request: web.Request) -> web.Response:
+    return await get_contact(request, request.app[GATE], request.app[EXPLAINER])
+
+
 def build_app(
     scheduler: Scheduler,
     registry: Metrics,
@@ -110,9 +116,11 @@ def build_app(
     *,
     gate: AdminGate,
     planner: Planner | None = None,
+    explainer: Explainer | None = None,
 ) -> web.Application:
     """Every route: status for whoever reaches the port, changes for who holds the token;
-    plans (with a planner) only for who holds it, whatever the configuration."""
+    plans and contacts (with a planner, an explainer) only for who holds it, whatever the
+    configuration."""
     app = build_metrics_app(registry, ready)
     app[SCHEDULER] = scheduler
     app[GATE] = gate
@@ -122,4 +130,7 @@ def build_app(
     if planner is not None:
         app[PLANNER] = planner
         app.router.add_post("/v1/plans", plans)
+    if explainer is not None:
+        app[EXPLAINER] = explainer
+        app.router.add_get("/v1/destinations/{name}/contacts/{email}", contact)
     return app

@@ -1,5 +1,6 @@
-"""`POST /v1/plans` in process, over real sockets: candidate files validated as the daemon's
-own, planned on its ledger (read-only) and sources, never applied; every limit answered."""
+"""The routes that show contacts, in process over real sockets: `POST /v1/plans` (candidate
+files validated as the daemon's own, planned on its ledger, read-only, and sources, never
+applied; every limit answered) and `GET /v1/destinations/{name}/contacts/{email}`."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from syncd.ledger import open_ledger
 from syncd.metrics import Metrics
 from syncd.reconciling import Reconciler
 from syncd.scheduling import Scheduler
-from syncd.serving import AdminGate, Listener, Planner, build_app
+from syncd.serving import AdminGate, Explainer, Listener, Planner, build_app
 from tests.fixtures_emulator import TEST_API_KEY, TEST_LIST_ID, strict_emulator_config
 from tests.reconciling.world import World, people, world
 from tests.scheduling.fakes import FakeRunner
@@ -58,12 +59,14 @@ async def serve(synced: World) -> AsyncIterator[Serve]:
         settings = synced.settings.model_copy(update={"plan_timeout": plan_timeout})
         reader = open_ledger(settings.state, writer=False)
         http = aiohttp.ClientSession()
-        planner = Planner(Reconciler(reader, http, settings, metrics), settings)
+        reconciler = Reconciler(reader, http, settings, metrics)
+        planner = Planner(reconciler, settings)
+        explainer = Explainer(reconciler, settings)
         scheduler = Scheduler(
             FakeRunner(), metrics, LoopClock(), max_concurrent_runs=1, backoff_max=60
         )
         gate = AdminGate(metrics, token=token, host_token=None if token else "host-token")
-        app = build_app(scheduler, metrics, _ready, gate=gate, planner=planner)
+        app = build_app(scheduler, metrics, _ready, gate=gate, planner=planner, explainer=explainer)
         listener = Listener(app, "127.0.0.1", 0, name="admin", refused=metrics.connections_refused)
         await listener.start()
         started.append((listener, http, scheduler))
@@ -260,3 +263,35 @@ async def test_a_plan_over_its_time_limit_answers_504_and_is_stopped(
     assert "SYNCD_PLAN_TIMEOUT" in answer["error"]["message"]
     await asyncio.sleep(1.0)  # the emulator finishes its delayed answer
     assert (await post(url, {"members.yaml": member_file(synced)}))[0] == 200
+
+
+async def get(url: str, *, token: str | None = TOKEN) -> tuple[int, Any]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with aiohttp.ClientSession() as http, http.get(url, headers=headers) as reply:
+        return reply.status, await reply.json(content_type=None)
+
+
+async def test_a_contact_is_explained_by_the_daemon_to_whoever_holds_the_token(
+    synced: World, serve: Serve
+) -> None:
+    plans = await serve()
+    base = plans.removesuffix("/v1/plans") + "/v1/destinations"
+    contact = f"{base}/members/contacts/Person.4%40Example.com"
+
+    status, document = await get(contact + "?live=true")
+    assert status == 200, document
+    assert document["email"] == "p***@example.com"
+    (members,) = document["destinations"]
+    assert (members["destination"], members["state"]) == ("members", "inSync")
+    assert members["live"]["onList"] is True
+    status, whole = await get(contact + "?showEmails=true")
+    assert whole["email"] == "person.4@example.com"
+
+    assert (await get(contact, token=None))[0] == 401
+    status, answer = await get(f"{base}/members/contacts/nobody%40example.com")
+    assert (status, answer["error"]["code"]) == (404, "unknownContact")
+    assert "n***@example.com is in no segment of members" in answer["error"]["message"]
+    status, answer = await get(f"{base}/nope/contacts/nobody%40example.com")
+    assert (status, answer["error"]["code"]) == (404, "unknownDestination")
+    status, answer = await get(f"{base}/members/contacts/no-at-sign")
+    assert (status, answer["error"]["code"]) == (400, "invalidEmail")
