@@ -79,6 +79,18 @@ def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     return parser
 
 
+def exit_codes_table() -> str:
+    """Every command's exit statuses as a Markdown table (docs/commands.md has it; a test
+    keeps the two equal)."""
+    rows = ["| command | status | meaning |", "| --- | ---: | --- |"]
+    for name in COMMANDS:
+        rows += [
+            f"| `syncd {name}` | {code} | {meaning} |"
+            for code, meaning in sorted(exit_codes(name).items())
+        ]
+    return "\n".join(rows)
+
+
 def chosen_command(argv: Sequence[str]) -> str | None:
     """The command a command line names (argparse takes the first positional)."""
     return next((arg for arg in argv if arg in COMMANDS), None)

@@ -77,7 +77,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    _check(args)
+    check_options(args)
     settings = settings_from(args)
     if args.remote:
         token = settings.admin_token.get_secret_value() if settings.admin_token else None
@@ -113,7 +113,7 @@ def exit_status(document: PlanDocument) -> int:
     return 2 if "changes" in results else 0
 
 
-def _check(args: argparse.Namespace) -> None:
+def check_options(args: argparse.Namespace) -> None:
     if args.remote:
         if args.names or args.all:
             raise UsageError("--remote plans the --file(s) given, not NAME or --all")
