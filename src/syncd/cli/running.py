@@ -13,7 +13,7 @@ EXIT_CODES = {
     1: "with --once, a destination failed or a file is invalid; otherwise the daemon could "
     "not go on (the ledger, the watcher)",
     2: BAD_USAGE_OR_SETTINGS + "; or the admin or metrics address cannot be listened on",
-    130: "a second SIGINT ended the daemon at once (143: a second SIGTERM)",
+    130: "a second SIGINT ended the daemon at once, without finishing in-flight work",
     143: "a second SIGTERM ended the daemon at once, without finishing in-flight work",
 }
 
