@@ -26,6 +26,10 @@ class RunReport:
     outcome: str = "unexpected"
     error: str | None = None
     duration: float = 0.0
+    started: float = 0.0
+    """The event loop's time at the start of the run."""
+    planned_after: float | None = None
+    """Seconds from the start to the plan: the read and the diff (what a plan adds to)."""
     plan: Plan | None = None
     staged: Staged = field(default_factory=Staged)
     applied: Applied = field(default_factory=Applied)

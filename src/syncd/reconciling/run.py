@@ -85,7 +85,7 @@ class Reconciler:
         if not dry_run:
             progress = self.observer.tracking_jobs(name, progress)
         loop = asyncio.get_running_loop()
-        started = loop.time()
+        started = report.started = loop.time()
         run_id: int | None = None
         try:
             require_consent(loaded.definition.spec.consent.data_privacy_acknowledged)
@@ -206,6 +206,7 @@ class Reconciler:
             allow_removals=allow_removals,
             destination=loaded.definition.name,
         )
+        report.planned_after = asyncio.get_running_loop().time() - report.started
         progress("planned", upserts=report.plan.upserts, removals=report.plan.removals)
         outgoing = Outgoing(binding, spec.mapping)
         if dry_run:
