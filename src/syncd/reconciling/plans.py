@@ -49,7 +49,11 @@ def plan_entry(
 ) -> PlanEntry:
     plan = report.plan
     guards: list[Guard] = []
-    stop = report.guard if report.outcome == "guard" else plan.removal_guard if plan else None
+    stop = None  # a run that failed otherwise is an error, whatever its plan said
+    if report.outcome == "guard":
+        stop = report.guard
+    elif report.outcome == "success" and plan is not None:
+        stop = plan.removal_guard
     if stop is not None:
         guards.append(Guard(guard=stop.guard, message=stop.message, how_to_pass=stop.how_to_pass))
     result: PlanResult
