@@ -271,11 +271,10 @@ class BatchRecord(Shape):
 
 
 class Acknowledgement(Shape):
-    """What SendGrid acknowledged; `sameValues`, `changes`: against what syncd maps now."""
+    """What SendGrid acknowledged; `sameValues`: whether syncd maps those values now."""
 
     at: str
     same_values: bool | None = None
-    changes: list[FieldChange] = Field(default_factory=list)
     batch: BatchRecord | None = None
 
 
@@ -307,13 +306,13 @@ class Departure(Shape):
 
 
 class LiveContact(Shape):
-    """What SendGrid's search shows now (it may lag minutes behind its jobs);
-    `differences`: mapped fields whose value differs from the one syncd sends."""
+    """What SendGrid's search shows now (it may lag minutes behind its jobs); `changes`:
+    mapped fields whose value (`from`) differs from the one syncd sends (`to`)."""
 
     found: bool
     on_list: bool = False
     values: list[FieldValue] = Field(default_factory=list)
-    differences: list[str] = Field(default_factory=list)
+    changes: list[FieldChange] = Field(default_factory=list)
     note: str | None = None
 
 

@@ -96,7 +96,7 @@ async def test_each_contact_gets_its_own_story_and_live_adds_what_sendgrid_holds
     assert acknowledged["batch"]["jobId"]
     assert (sent["live"]["found"], sent["live"]["onList"]) == (True, True)
     assert {"field": "first_name", "value": "First0"} in sent["live"]["values"]
-    assert sent["live"]["differences"] == []
+    assert sent["live"]["changes"] == []
 
     rejected = await story(w, VICTIM, "--live")
     assert rejected["state"] == "rejected"
@@ -111,10 +111,10 @@ async def test_each_contact_gets_its_own_story_and_live_adds_what_sendgrid_holds
 
     changed = await story(w, "person.2@example.com", "--live")
     assert changed["state"] == "toUpdate"
-    assert changed["acknowledged"]["changes"] == [
+    assert changed["acknowledged"]["sameValues"] is False
+    assert changed["live"]["changes"] == [
         {"field": "first_name", "from": "Renamed", "to": "Renamed again"}
     ]
-    assert changed["live"]["differences"] == ["first_name"]
 
     code, out, _ = await explain(w, "person.1@example.com", "--output", "json", "--live")
     assert code == 0
@@ -144,7 +144,7 @@ async def test_the_text_tells_the_story_first_and_the_address_whole_only_when_as
     assert lines[2].startswith("members (")
     assert lines[2].endswith(": toUpdate")
     assert "its values differ from those SendGrid acknowledged on" in lines[3]
-    assert "    first_name: Renamed → Renamed again" in lines
+    assert "    first_name: Renamed → Renamed again (what syncd sends)" in lines
     assert any(line.startswith("  SendGrid now  on the list") for line in lines)
 
     for name, value in environment(w).items():  # the same command, in this process

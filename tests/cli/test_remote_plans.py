@@ -75,7 +75,7 @@ async def test_a_ci_job_gets_the_plan_the_daemon_computed_and_nothing_is_applied
     checkout = tmp_path / "checkout"
     (checkout / "destinations.d").mkdir(parents=True)
     document = yaml.safe_load((w.destinations / "members.yaml").read_text())
-    del document["spec"]["mapping"]["last_name"]  # the pull request stops sending last names
+    document["spec"]["mapping"]["first_name"] = "LastName"  # a pull request's mistake
     (checkout / "destinations.d" / "members.yaml").write_text(yaml.safe_dump(document))
     lines = yaml.safe_dump(document).splitlines()
     lines.insert(3, "  bogus: 1")  # under metadata
@@ -92,8 +92,8 @@ async def test_a_ci_job_gets_the_plan_the_daemon_computed_and_nothing_is_applied
     assert (entry["name"], entry["file"]) == ("members", "destinations.d/members.yaml")
     assert (entry["result"], entry["firstExport"]) == ("changes", False)
     assert (entry["counts"]["changed"], entry["counts"]["unchanged"]) == (20, 0)
-    assert {"field": "last_name", "from": "Last0", "to": None} in entry["examples"]["update"][0][
-        "changes"
+    assert entry["examples"]["update"][0]["changes"] == [
+        {"field": "first_name", "from": "First0", "to": "Last0"}
     ]
 
     code, _, err = await ci(

@@ -1,8 +1,8 @@
-"""What a plan shows of a changed contact: field by field, from the body sent to the next."""
+"""What a plan shows of a changed contact: field by field, from what SendGrid holds."""
 
 from __future__ import annotations
 
-from syncd.comparing import field_changes
+from syncd.comparing import changes_from_held, field_changes
 from syncd.shapes import FieldChange
 
 NAMES = {"e1_T": "loyalty_tier", "e2_N": "orders"}
@@ -54,3 +54,34 @@ def test_equal_bodies_have_no_changes_even_when_a_number_is_spelled_differently(
     assert (
         field_changes({"custom_fields": {"e2_N": 3}}, {"custom_fields": {"e2_N": 3.0}}, NAMES) == []
     )
+
+
+FIELDS = {
+    "e1_T": ("loyalty_tier", "Text"),
+    "e2_N": ("orders", "Number"),
+    "e3_D": ("joined", "Date"),
+}
+
+
+def test_changes_from_what_sendgrid_holds_compare_values_as_sendgrid_takes_them() -> None:
+    sent = {
+        "email": "a@x.io",
+        "first_name": "Anna",
+        "city": "",
+        "custom_fields": {"e1_T": "gold", "e2_N": 3, "e3_D": "01/05/2024"},
+    }
+    held = {
+        "email": "a@x.io",
+        "first_name": "Ana",
+        "city": "Berlin",
+        "phone_number": "not mapped, never compared",
+        "custom_fields": {
+            "Loyalty_Tier": "gold",
+            "orders": "3.0",
+            "joined": "2024-01-05T00:00:00Z",
+        },
+    }
+    assert changes_from_held(sent, held, FIELDS) == [
+        change("first_name", "Ana", "Anna"),
+        change("city", "Berlin", None),
+    ]

@@ -27,10 +27,6 @@ def _destination(d: ContactInDestination) -> str:
     if acked is not None:
         carried = f" · {_batch(acked.batch)}" if acked.batch else ""
         lines.append(f"  acknowledged  {acked.at}{carried}")
-        for change in acked.changes:
-            before = change.before if change.before is not None else "(blank)"
-            after = change.after if change.after is not None else "(blank)"
-            lines.append(f"    {change.field}: {before} → {after}")
     if d.in_flight is not None:
         lines.append(f"  in flight     {_batch(d.in_flight)}")
     rejection = d.rejection
@@ -58,8 +54,10 @@ def _destination(d: ContactInDestination) -> str:
         else:
             where = "on the list" if live.on_list else "in the account, not on the list"
             lines.append(f"  SendGrid now  {where} · {_values(live.values) or 'no mapped values'}")
-            if live.differences:
-                lines.append(f"    differs from what syncd sends: {', '.join(live.differences)}")
+            for change in live.changes:
+                before = change.before if change.before is not None else "(blank)"
+                after = change.after if change.after is not None else "(blank)"
+                lines.append(f"    {change.field}: {before} → {after} (what syncd sends)")
             lines.append(f"    ({live.note})")
     return "\n".join(lines)
 

@@ -17,7 +17,7 @@ from syncd.ledger.sql_text import SqlText
 
 _ENDED = "b.batch_id, b.run_id, b.kind, b.job_id, b.size, b.submitted_at, b.ended_at, b.outcome"
 ACKED = (
-    f"SELECT a.fingerprint, a.binding, a.acked_at, a.body, {_ENDED}"
+    f"SELECT a.fingerprint, a.binding, a.acked_at, {_ENDED}"
     " FROM acked a LEFT JOIN sent_batches b ON b.id = a.sent_in"
     " WHERE a.destination = ? AND a.email = ?"
 )
@@ -64,8 +64,6 @@ class Acknowledged:
     fingerprint: int
     binding: int
     acked_at: float
-    body: bytes | None
-    """As sent (custom fields by id); None when acknowledged before ledger schema 3."""
     batch: EndedBatch | None
 
 
@@ -171,13 +169,7 @@ class ContactReads:
         fields = self._one(FIELDS, (destination,))
         return ContactRecord(
             destination=destination,
-            acknowledged=Acknowledged(
-                acked[0],
-                acked[1],
-                acked[2],
-                bytes(acked[3]) if acked[3] is not None else None,
-                _ended(acked[4:]),
-            )
+            acknowledged=Acknowledged(acked[0], acked[1], acked[2], _ended(acked[3:]))
             if acked
             else None,
             in_flight=InFlight(*in_flight) if in_flight else None,

@@ -102,7 +102,6 @@ CREATE TABLE removals (
 """,
     # 3: see sqlite_schema.py.
     3: """
-ALTER TABLE acked ADD COLUMN body bytea;
 ALTER TABLE acked ADD COLUMN sent_in bigint;
 ALTER TABLE attempts ADD COLUMN sent_in bigint;
 CREATE TABLE sent_batches (

@@ -273,9 +273,3 @@ class SqlSession(OutboxState, LeaverState, SessionCore):
             tx.many(self.sql.forget, [(self.destination, e) for e in emails])
             tx.many(self.sql.forget_removal, [(self.destination, e) for e in emails])
             tx.many(self.sql.depart, [(self.destination, e, now, "forgotten") for e in emails])
-
-    def acked_body(self, email: str) -> bytes | None:
-        """The body SendGrid acknowledged for a contact: None when not acknowledged, or
-        acknowledged before syncd kept bodies (ledger schema 3)."""
-        rows = self._rows(self.sql.acked_body, (self.destination, email))
-        return bytes(rows[0][0]) if rows and rows[0][0] is not None else None

@@ -188,12 +188,12 @@ class SqlText:
         "UPDATE outbox_items SET rejected = ? WHERE batch_id = ? AND email = ?"
     )
     ack_items: str = (
-        "INSERT INTO acked (destination, email, fingerprint, binding, raw, acked_at, body, sent_in)"
-        " SELECT destination, email, fingerprint, binding, raw, ?, body, ? FROM outbox_items"
+        "INSERT INTO acked (destination, email, fingerprint, binding, raw, acked_at, sent_in)"
+        " SELECT destination, email, fingerprint, binding, raw, ?, ? FROM outbox_items"
         " WHERE batch_id = ? AND rejected IS NULL"
         " ON CONFLICT (destination, email) DO UPDATE SET fingerprint = excluded.fingerprint,"
         " binding = excluded.binding, raw = excluded.raw, acked_at = excluded.acked_at,"
-        " body = excluded.body, sent_in = excluded.sent_in"
+        " sent_in = excluded.sent_in"
     )
     # An ended batch, with its job and outcome, for `syncd explain`.
     log_batch: str = (
@@ -203,7 +203,6 @@ class SqlText:
         " (SELECT count(*) FROM outbox_items o WHERE o.batch_id = b.id), b.submitted_at, ?, ?"
         " FROM batches b WHERE b.id = ? RETURNING id"
     )
-    acked_body: str = "SELECT body FROM acked WHERE destination = ? AND email = ?"
     depart: str = (
         "INSERT INTO departures (destination, email, departed_at, how) VALUES (?, ?, ?, ?)"
         " ON CONFLICT (destination, email) DO UPDATE SET"

@@ -103,12 +103,11 @@ CREATE TABLE removals (
     PRIMARY KEY (destination, email)
 ) WITHOUT ROWID;
 """,
-    # 3: what plans and `syncd explain` tell. An acknowledged contact keeps the body
-    # SendGrid accepted (a plan shows `first_name: Ana → Anna` from it) and the ended batch
-    # that carried it; ended batches keep their job and outcome for a while; contacts that
-    # left the list (or the ledger, with onLeave: keep) are remembered for a while.
+    # 3: what `syncd explain` tells. An acknowledged contact (or a refused one) keeps the
+    # ended batch that carried it; ended batches keep their job and outcome for a while;
+    # contacts that left the list (or the ledger, with onLeave: keep) are remembered for a
+    # while.
     3: """
-ALTER TABLE acked ADD COLUMN body BLOB;
 ALTER TABLE acked ADD COLUMN sent_in INTEGER;
 ALTER TABLE attempts ADD COLUMN sent_in INTEGER;
 CREATE TABLE sent_batches (

@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from syncd.comparing import differences, field_changes
+from syncd.comparing import changes_from_held
 from syncd.contacts import Built
 from syncd.ledger import RETRY_BUDGET, EndedBatch, InFlight
 from syncd.reconciling.explaining import Facts, LiveFacts, decoded
@@ -57,13 +57,9 @@ def story(facts: Facts) -> ContactInDestination:
     acked = record.acknowledged
     acknowledgement = None
     if acked is not None:
-        after = decoded(facts.body) if facts.rows else None
         acknowledgement = Acknowledgement(
             at=iso(acked.acked_at) or "",
             same_values=built.fingerprint == acked.fingerprint if built else None,
-            changes=field_changes(decoded(acked.body), after, facts.names)
-            if acked.body is not None and after is not None
-            else [],
             batch=_ended(acked.batch),
         )
     state = _state(facts, refused, acknowledgement)
@@ -173,10 +169,9 @@ def _summary(
     if state == "inSync":
         return f"{where}; SendGrid acknowledged these very values{since}"
     if state == "toUpdate":
-        changed = ", ".join(c.field for c in acknowledgement.changes) if acknowledgement else ""
         return (
-            f"{where}; its values differ from those SendGrid acknowledged{since}"
-            f"{f' ({changed})' if changed else ''}: the next sync updates it"
+            f"{where}; its values differ from those SendGrid acknowledged{since}: the next "
+            "sync updates it"
         )
     if state == "toAdd":
         retry = (
@@ -278,6 +273,6 @@ def _live(facts: Facts) -> LiveContact | None:
         found=True,
         on_list=live.list_id in found.list_ids,
         values=_values(found.fields, mapped),
-        differences=differences(sent, found.fields, live.fields) if sent else [],
+        changes=changes_from_held(sent, found.fields, live.fields) if sent else [],
         note=lag,
     )

@@ -54,8 +54,6 @@ class Facts:
     """The contact from the row used, or why syncd refuses that row."""
     body: bytes | str | None = None
     """What syncd would send (custom fields by id), or why it would refuse it."""
-    names: dict[str, str] = field(default_factory=dict)
-    """Custom field id → name, for the body and the one acknowledged."""
     live: LiveFacts | None = None
     live_error: str | None = None
 
@@ -103,7 +101,6 @@ async def _from_sources(
     builder = ContactBuilder(spec.mapping)
     facts.rows = await asyncio.to_thread(find_rows, loaded, builder, email, stopping)
     binding = ledger_binding(spec.sendgrid.list_id, spec.mapping.custom_fields, facts.record)
-    facts.names = {f.id: name for name, f in binding.custom_fields.items()}
     if facts.rows:
         facts.built = builder.build(facts.rows[0].values)
         if isinstance(facts.built, Built):
@@ -130,8 +127,8 @@ def find_rows(
 
 
 def ledger_binding(list_id: str, mapped: Mapping[str, str], record: ContactRecord) -> FieldBinding:
-    """The custom fields as syncd last sent them (ids from the ledger, no request); a field
-    not sent yet goes by its name."""
+    """The custom fields as syncd last sent them (ids from the ledger, no request), to tell
+    whether a value would be refused; a field not sent yet goes by its name."""
     fields = {}
     for name in mapped:
         known = record.fields.get(name.lower())
@@ -148,7 +145,6 @@ async def _live(
     spec = loaded.definition.spec
     if isinstance(facts.built, Built):  # compare with what would be sent to this binding
         facts.body = Outgoing(binding, spec.mapping).encode(facts.built.payload)
-        facts.names = {f.id: name for name, f in binding.custom_fields.items()}
     return LiveFacts(
         found=lookup.found.get(email),
         list_id=spec.sendgrid.list_id,

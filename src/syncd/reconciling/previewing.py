@@ -2,9 +2,13 @@
 
 The examples are taken in the one pass that counts the contacts to send (email order,
 the first `EXAMPLES` of each kind): never a second read of the segment. An update's
-old values are the body SendGrid acknowledged, kept in the ledger: one point read for
-each of at most `EXAMPLES` updates. Addresses are kept whole here; whoever shows the
-examples masks them (`syncd.shapes.mask_email`) unless personal data was asked for.
+changes are from what SendGrid holds: one search for the (at most `EXAMPLES`) updates,
+`POST /v3/marketing/contacts/search/emails`, a read. The ledger keeps fingerprints, not
+values: keeping every body acknowledged cost 186 MB for 1M contacts (the ledger's 86 MB
+tripled), compressing them 48 µs a contact; one search costs neither, and shows what the
+sync would overwrite, a marketer's edit included (search can lag minutes behind
+SendGrid's jobs). Addresses are kept whole here; whoever shows the examples masks them
+(`syncd.shapes.mask_email`) unless personal data was asked for.
 """
 
 from __future__ import annotations
@@ -13,11 +17,12 @@ from collections.abc import Sequence
 
 import orjson
 
-from syncd.comparing import field_changes
-from syncd.contacts import Outgoing
+from syncd.comparing import changes_from_held, field_changes
+from syncd.contacts import FieldBinding, Outgoing
 from syncd.ledger import RETRY_BUDGET, LedgerSession, Rejection, StagedContact
 from syncd.reconciling.report import Preview, RunReport
 from syncd.reconciling.threads import in_thread
+from syncd.sendgrid import SendGridClient
 from syncd.shapes import Example, Examples, FieldChange
 
 EXAMPLES = 10
@@ -26,7 +31,11 @@ PAGE = 5000
 
 
 async def preview(
-    session: LedgerSession, outgoing: Outgoing, segments: Sequence[str], report: RunReport
+    session: LedgerSession,
+    outgoing: Outgoing,
+    segments: Sequence[str],
+    report: RunReport,
+    client: SendGridClient,
 ) -> None:
     """Count what `send_upserts` would send and refuse, without preparing anything, and
     keep examples of each kind in `report.examples`."""
@@ -54,7 +63,7 @@ async def preview(
                     updates.append((contact, body))
     report.examples = Examples(
         add=adds,
-        update=[await _update(session, c, body, segments, names) for c, body in updates],
+        update=await _updates(client, updates, segments, outgoing.binding),
         remove=await _removals(session, report),
         rejected=[_rejected(r) for r in [*report.staged.rejections, *report.rejections][:EXAMPLES]],
     )
@@ -68,16 +77,28 @@ def _example(
     )
 
 
-async def _update(
-    session: LedgerSession,
-    contact: StagedContact,
-    body: bytes,
+async def _updates(
+    client: SendGridClient,
+    updates: list[tuple[StagedContact, bytes]],
     segments: Sequence[str],
-    names: dict[str, str],
-) -> Example:
-    acknowledged = await in_thread(session.acked_body, contact.email)
-    before = orjson.loads(acknowledged) if acknowledged is not None else None
-    return _example(contact, segments, field_changes(before, orjson.loads(body), names))
+    binding: FieldBinding,
+) -> list[Example]:
+    if not updates:
+        return []
+    found = (await client.lookup([contact.email for contact, _ in updates])).found
+    fields = {f.id: (name, f.type) for name, f in binding.custom_fields.items()}
+    names = {field_id: name for field_id, (name, _) in fields.items()}
+    examples = []
+    for contact, body in updates:
+        sent = orjson.loads(body)
+        held = found.get(contact.email)
+        changes = (
+            changes_from_held(sent, held.fields, fields)
+            if held is not None
+            else field_changes(None, sent, names)  # not searchable yet: its values, from null
+        )
+        examples.append(_example(contact, segments, changes))
+    return examples
 
 
 async def _removals(session: LedgerSession, report: RunReport) -> list[Example]:

@@ -210,7 +210,7 @@ class Reconciler:
         progress("planned", upserts=report.plan.upserts, removals=report.plan.removals)
         outgoing = Outgoing(binding, spec.mapping)
         if dry_run:
-            await preview(session, outgoing, [s.name for s in spec.segments], report)
+            await preview(session, outgoing, [s.name for s in spec.segments], report, client)
             return
         try:
             await applier.send_upserts(outgoing)
