@@ -216,3 +216,17 @@ def test_a_plan_that_cannot_start_exits_1_never_2(
 ) -> None:
     assert main(["plan", *args]) == 1
     assert message in capsys.readouterr().err
+
+
+def test_an_unknown_destination_with_json_output_prints_an_error_document(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "destinations.d").mkdir()
+    monkeypatch.setenv("SYNCD_DESTINATIONS", str(tmp_path / "destinations.d"))
+    monkeypatch.setenv("SYNCD_STATE", str(tmp_path / "state.db"))
+    assert main(["plan", "nope", "--output", "json"]) == 1
+    out, err = capsys.readouterr()
+    error = json.loads(out)["error"]
+    assert error["code"] == "definitionError"
+    assert "no valid destination named 'nope'" in error["message"]
+    assert "no valid destination named 'nope'" in err

@@ -26,7 +26,7 @@ from syncd.cli.remote_plans import remote_plan
 from syncd.errors import DefinitionError
 from syncd.ledger import Ledger, open_ledger
 from syncd.loading import LoadedDestination, load_directory
-from syncd.reconciling.plans import error_entry, invalid_entry, plan_destination
+from syncd.reconciling.plans import invalid_entry, plan_destination
 from syncd.settings import Settings
 from syncd.shapes import PlanDocument, PlanEntry
 
@@ -140,12 +140,8 @@ async def _local(settings: Settings, args: argparse.Namespace) -> PlanDocument:
             if not result.valid:
                 shown = [p.shape() for p in result.problems]
                 entries.append(invalid_entry(key, str(result.path), shown))
-    else:
-        for name in args.names:
-            try:
-                wanted.append(find_destination(settings, name))
-            except DefinitionError as error:
-                entries.append(error_entry(name, "", error.message))
+    else:  # a name without a valid file stops the command, its file's problems said
+        wanted = [find_destination(settings, name) for name in args.names]
     with _read_only(settings) as ledger:
         async with local_reconciler(settings, ledger) as reconciler:
             for loaded in wanted:
