@@ -1,4 +1,4 @@
-"""`python -m bench`: B1-B4, the scaling series and the daemon overhead, then one table.
+"""`python -m bench`: B1-B4 (P1 plans the B3 change), scaling, daemon overhead; one table.
 
     python -m bench [--quick] [--only B1,B2,B3,B4,SCALING,DAEMON] [--skip-10m]
                     [--daemon-minutes 3] [--profile] [--json PATH]

@@ -30,6 +30,7 @@ from bench.plan import (
     list_id,
     world_name,
 )
+from bench.plan_cost import measure_plan, plan_result
 from bench.syncing import World
 from bench.worlds import (
     changed_bytes,
@@ -149,8 +150,11 @@ def b3(bench: Bench) -> Result:
     world.point_at(variant.ensure())
     floor = floor_of(bench, variant)
     scenario = f"B3 1% changed, 1% gone ({label(size)})"
+    say(f"P1: the plan of the B3 change, {label(size)}…")
+    planned = measure_plan(world, bench.url)
     say(f"{scenario}…")
     measured = measured_sync(bench, world, f"{world.name}-b3")
+    bench.add(plan_result(*planned, measured.run, variant))
     run, requests = measured.run, measured.requests
     assert bench.emulator is not None
     changed, gone = variant.changed, variant.gone

@@ -128,7 +128,7 @@ async def run_daemon(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> int:
     stop = asyncio.Event()
     try:
         history = await _history(ledger)
-        async with aiohttp.ClientSession() as http:
+        async with aiohttp.ClientSession() as http, contextlib.AsyncExitStack() as stack:
             reconciler = Reconciler(ledger, http, settings, metrics, clock=clock)
             scheduler = Scheduler(
                 reconciler,
@@ -187,10 +187,27 @@ async def run_daemon(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> int:
                         scheduler.run_by(deletion.destination, clock.now() + REMOVAL_RECHECK)
                 return report
 
+            # Plans and contact lookups read the ledger through connections of their own
+            # that never write, and share the runs' request budget per key.
+            reader = await asyncio.to_thread(open_ledger, settings.state, writer=False)
+            stack.callback(reader.close)
+            planning = Reconciler(
+                reader, http, settings, metrics, gates=reconciler.gates, clock=clock
+            )
+            planner = serving.Planner(planning, settings)
+            explainer = serving.Explainer(planning, settings)
             host, port = settings.listen_address
             async with _host_token(settings, token) as host_token:
                 gate = serving.AdminGate(metrics, token=token, host_token=host_token)
-                app = serving.build_app(scheduler, metrics, ready, gate=gate, forgetting=forget)
+                app = serving.build_app(
+                    scheduler,
+                    metrics,
+                    ready,
+                    gate=gate,
+                    forgetting=forget,
+                    planner=planner,
+                    explainer=explainer,
+                )
                 refused = metrics.connections_refused
                 admin = serving.Listener(app, host, port, name="admin", refused=refused)
                 async with listening(settings, metrics, admin, ready):

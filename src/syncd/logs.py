@@ -11,7 +11,8 @@ texts the ledger stores. It removes:
 - anything shaped like a SendGrid key, a `scheme://user:password@` or `password=`;
 - email addresses, each replaced by a short keyed hash (two lines about one contact
   can still be matched), except where the caller asks to keep them (the ledger,
-  which holds every address anyway, and `syncd status NAME --rejections`).
+  which holds every address anyway, and `syncd status NAME --rejections`). An address
+  already masked as the JSON shapes mask it (`a***@example.com`) is left as it is.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ _SENDGRID_KEY = re.compile(r"SG\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}")
 _DSN_PASSWORD = re.compile(r"(?P<head>\b[a-z][a-z0-9+.\-]*://[^:/@\s]+:)(?P<pw>[^@\s]+)(?=@)", re.I)
 _PASSWORD_PARAM = re.compile(r"(?P<head>\bpassword\s*=\s*)(?P<pw>'[^']*'|\"[^\"]*\"|\S+)", re.I)
 _EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
+# Punctuation before the mask is the text around it (a Markdown code span's backtick).
+_MASKED = re.compile(r"[^A-Za-z0-9@]*[A-Za-z0-9]?\*\*\*@.*")
 
 _secrets: set[str] = set()
 _longest_first: tuple[str, ...] = ()
@@ -84,7 +87,12 @@ def scrub(text: str, *, addresses: bool = True) -> str:
     text = _PASSWORD_PARAM.sub(r"\g<head>***", text)
     if not addresses:
         return text
-    return _EMAIL.sub(lambda m: email_token(m.group(0)), text)
+    return _EMAIL.sub(_address_token, text)
+
+
+def _address_token(match: re.Match[str]) -> str:
+    address = match.group(0)
+    return address if _MASKED.fullmatch(address) else email_token(address)
 
 
 def scrub_data(value: Any, *, addresses: bool = True) -> Any:

@@ -1,7 +1,9 @@
 """Pure decisions: from the diff's counts and the destination's limits to a plan.
 
 No I/O, no clock, no logging: the same inputs always give the same plan, which is
-what `syncd plan` prints and what a run then carries out.
+what `syncd plan` prints and what a run then carries out. A guard that stops a run (or
+holds back its removals) is a `GuardStop`: which guard, what it saw, and how to pass it,
+so a plan can name it as `syncd.shapes.Guard` and a run can fail with it.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from syncd.errors import GuardTripped
+from syncd.shapes import GuardName
 
 RemovalAction = Literal["remove", "delete", "forget"]
 ON_LEAVE_ACTION: dict[str, RemovalAction] = {
@@ -61,11 +64,38 @@ def unchanged(profiles: int) -> DiffCounts:
 
 
 @dataclass(frozen=True)
+class GuardStop:
+    """A guard that stops a run, or holds back its removals."""
+
+    guard: GuardName
+    message: str
+    """What it saw and what it held back."""
+    how_to_pass: str
+
+    @property
+    def text(self) -> str:
+        return f"{self.message}; {self.how_to_pass}"
+
+
+class GuardStopped(GuardTripped):
+    """A run stopped by a guard, with the guard's name and how to pass it."""
+
+    def __init__(self, stop: GuardStop) -> None:
+        super().__init__(stop.text)
+        self.stop = stop
+
+
+@dataclass(frozen=True)
 class Plan:
     diff: DiffCounts
     removal_action: RemovalAction
-    removals_blocked: str | None
-    """Why removals are held back this run, or None."""
+    removal_guard: GuardStop | None
+    """The guard holding back removals this run, or None."""
+
+    @property
+    def removals_blocked(self) -> str | None:
+        """Why removals are held back this run, or None."""
+        return self.removal_guard.text if self.removal_guard else None
 
     @property
     def upserts(self) -> int:
@@ -82,19 +112,26 @@ class Plan:
 
 def require_consent(acknowledged: bool) -> None:
     if not acknowledged:
-        raise GuardTripped(
-            "spec.consent.dataPrivacyAcknowledged is not true, so nothing is exported; set it "
-            "to true once the data owner has agreed to export these profiles to SendGrid"
+        raise GuardStopped(
+            GuardStop(
+                "consent",
+                "spec.consent.dataPrivacyAcknowledged is not true, so nothing is exported",
+                "set it to true once the data owner has agreed to export these profiles to "
+                "SendGrid",
+            )
         )
 
 
-def profile_limit_exceeded(profiles: int, max_profiles: int) -> GuardTripped | None:
+def profile_limit_exceeded(profiles: int, max_profiles: int) -> GuardStopped | None:
     if profiles <= max_profiles:
         return None
-    return GuardTripped(
-        f"the segments hold more than {max_profiles:,} profiles (spec.limits.maxProfiles), "
-        f"so nothing was sent; raise the limit if {profiles:,}+ is expected, or narrow the "
-        "segments"
+    return GuardStopped(
+        GuardStop(
+            "maxProfiles",
+            f"the segments hold more than {max_profiles:,} profiles (spec.limits.maxProfiles), "
+            "so nothing was sent",
+            f"raise the limit if {profiles:,}+ is expected, or narrow the segments",
+        )
     )
 
 
@@ -110,13 +147,13 @@ def decide(
     return Plan(
         diff=diff,
         removal_action=action,
-        removals_blocked=None
+        removal_guard=None
         if allow_removals or action == "forget"
         else _removal_guard(diff, max_removal_fraction, destination),
     )
 
 
-def _removal_guard(diff: DiffCounts, max_fraction: float, destination: str) -> str | None:
+def _removal_guard(diff: DiffCounts, max_fraction: float, destination: str) -> GuardStop | None:
     if diff.gone == 0:
         return None
     confirm = (
@@ -124,15 +161,18 @@ def _removal_guard(diff: DiffCounts, max_fraction: float, destination: str) -> s
         "spec.limits.maxRemovalFraction"
     )
     if diff.desired == 0:
-        return (
+        return GuardStop(
+            "emptySegment",
             f"the segments came back empty: removing all {diff.gone:,} contacts from the list "
-            f"is blocked; check the sources, and {confirm}"
+            "is blocked",
+            f"check the sources, and {confirm}",
         )
     share = diff.gone / diff.acked if diff.acked else 1.0
     if share > max_fraction:
-        return (
+        return GuardStop(
+            "removalFraction",
             f"{diff.gone:,} of {diff.acked:,} contacts ({share:.0%}) would leave the list, more "
-            f"than spec.limits.maxRemovalFraction ({max_fraction:.0%}); removals are blocked; "
-            f"{confirm}"
+            f"than spec.limits.maxRemovalFraction ({max_fraction:.0%}); removals are blocked",
+            confirm,
         )
     return None

@@ -182,6 +182,12 @@ class Settings(BaseSettings):
         description="Seconds before a destination stalled by SendGrid (revoked key, missing "
         "scope, deleted list, contact limit) is tried again by itself.",
     )
+    plan_timeout: float = Field(
+        default=300.0,
+        gt=0,
+        description="Seconds a plan asked of the daemon (POST /v1/plans) may take before it "
+        "is stopped and answered 504.",
+    )
     requests_per_second: float | None = Field(
         default=None,
         gt=0,

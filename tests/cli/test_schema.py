@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from syncd.cli import main
+from syncd.shapes import DOCUMENTS
 from tests.loading.examples import VALID, changed
 
 COMMITTED = Path(__file__).resolve().parents[2] / "docs" / "destination.schema.json"
@@ -66,3 +67,21 @@ def test_the_schema_is_a_valid_json_schema_that_accepts_the_example_and_refuses_
     ]
     for mistake in mistakes:
         assert list(validator.iter_errors(example(mistake))), mistake
+
+
+@pytest.mark.parametrize("document", sorted(DOCUMENTS))
+def test_each_documents_committed_schema_equals_the_command_output(
+    document: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["schema", f"--{document}"]) == 0
+    out, _ = capsys.readouterr()
+    committed = COMMITTED.parent / "schemas" / f"{document}.schema.json"
+    write = f"run `syncd schema --{document} > docs/schemas/{committed.name}`"
+    assert committed.exists(), write
+    assert committed.read_text(encoding="utf-8") == out, f"{committed.name} is stale: {write}"
+    assert json.loads(out)["properties"]["schemaVersion"]["const"] == "syncd/v1"
+
+
+def test_the_schemas_directory_holds_no_document_syncd_does_not_print() -> None:
+    committed = {p.name for p in (COMMITTED.parent / "schemas").glob("*.schema.json")}
+    assert committed == {f"{name}.schema.json" for name in DOCUMENTS}

@@ -135,3 +135,14 @@ def test_holds_tells_which_destinations_have_the_address(ledger: Ledger) -> None
         pass
     assert ledger.destination_names() == ["members", "other", "third"]
     assert [d for d in ledger.destination_names() if ledger.holds(d, ANN)] == ["members", "other"]
+
+
+def test_erasing_also_forgets_that_the_address_once_left_the_list(ledger: Ledger) -> None:
+    synced(ledger, "members", ANN, BOB)
+    with ledger.session("members") as s:
+        s.removed([ANN])  # left the segment and was taken off the list
+    assert ledger.contact("members", ANN).departed is not None
+    with ledger.session("members") as s:
+        s.erase(ANN)
+    assert ledger.contact("members", ANN).departed is None
+    assert ledger.contact("members", BOB).acknowledged is not None

@@ -49,6 +49,14 @@ def test_addresses_are_masked_unless_the_caller_keeps_them() -> None:
     assert scrub(text, addresses=False) == "Ada@Example.com bounced (***)"
 
 
+def test_an_address_masked_as_the_json_shapes_mask_it_is_left_alone() -> None:
+    text = "a***@example.com and `***@example.com`, but not ann***@example.com"
+
+    assert scrub(text) == (
+        f"a***@example.com and `***@example.com`, but not {email_token('ann***@example.com')}"
+    )
+
+
 def test_json_data_is_scrubbed_keys_and_values() -> None:
     body = {"error": "ada@example.com: x", "items": [{"ada@example.com": 1}], "n": 3}
 

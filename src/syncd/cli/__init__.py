@@ -1,10 +1,11 @@
-"""Command line entry point: `syncd validate|schema|plan|sync|status|forget|run|probe|emulator`.
+"""Command line entry point: `syncd COMMAND` (validate, plan, explain, sync, status, ...).
 
-Each command lives in its own module exposing `add_arguments(parser)` and
-`run(args) -> int`; this module only dispatches, with everything printed scrubbed
-(`cli.output`). Settings the process cannot start with end in one line per problem,
-naming the setting, and exit status 2 (1 for `plan`, whose 2 means "changes"): never
-a traceback.
+Each command lives in its own module exposing `add_arguments(parser)`, `run(args) -> int`
+and `EXIT_CODES` (every status it can end with, and what each means: shown in its
+`--help` and in docs/commands.md); this module only dispatches, with everything printed
+scrubbed (`cli.output`). A command line or settings the process cannot start with end in
+one line per problem, naming the option or setting, and exit status 2 (1 for `plan`,
+whose 2 means "changes": `CANNOT_START`): never a traceback.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from types import ModuleType
 from pydantic import ValidationError
 
 from syncd import __version__
+from syncd.cli.common import UsageError, describe_exit_codes, error_json
 from syncd.cli.output import scrubbed_output
 from syncd.errors import SyncdError
 from syncd.logs import configure as configure_logs
@@ -29,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("syncd.cli.validating", "check destination files; exit 1 on any error"),
     "schema": ("syncd.cli.schema", "print the JSON Schema of a destination file"),
     "plan": ("syncd.cli.planning", "show what a sync would do, without writing to SendGrid"),
+    "explain": ("syncd.cli.explaining", "tell why one address is (not) on a list"),
     "sync": ("syncd.cli.syncing", "export one destination now"),
     "status": ("syncd.cli.status", "show the last runs per destination"),
     "forget": ("syncd.cli.forgetting", "erase an address from the ledger (and SendGrid); --undo"),
@@ -38,8 +41,23 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+CANNOT_START: dict[str, int] = {"plan": 1}
+"""The exit status for a command line or settings a command cannot start with, where it is
+not 2 (a command whose 2 means something else)."""
+
+
+def cannot_start(name: str) -> int:
+    return CANNOT_START.get(name, 2)
+
+
 def _command(name: str) -> ModuleType:
     return importlib.import_module(COMMANDS[name][0])
+
+
+def exit_codes(name: str) -> dict[int, str]:
+    """Every exit status of a command and what it means."""
+    codes: dict[int, str] = _command(name).EXIT_CODES
+    return codes
 
 
 def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
@@ -50,11 +68,34 @@ def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"syncd {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (_, summary) in COMMANDS.items():
-        sub = commands.add_parser(name, help=summary, description=summary)
+        sub = commands.add_parser(
+            name,
+            help=summary,
+            description=summary,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         # Importing every command costs start-up time; only the chosen one is imported.
         if name in argv:
             _command(name).add_arguments(sub)
+            sub.epilog = describe_exit_codes(exit_codes(name))
     return parser
+
+
+def exit_codes_table() -> str:
+    """Every command's exit statuses as a Markdown table (docs/commands.md has it; a test
+    keeps the two equal)."""
+    rows = ["| command | status | meaning |", "| --- | ---: | --- |"]
+    for name in COMMANDS:
+        rows += [
+            f"| `syncd {name}` | {code} | {meaning} |"
+            for code, meaning in sorted(exit_codes(name).items())
+        ]
+    return "\n".join(rows)
+
+
+def chosen_command(argv: Sequence[str]) -> str | None:
+    """The command a command line names (argparse takes the first positional)."""
+    return next((arg for arg in argv if arg in COMMANDS), None)
 
 
 def _stop_before_starting(signum: int, frame: object) -> None:
@@ -71,7 +112,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The daemon installs its own graceful handling as soon as it can listen.
         signal.signal(signal.SIGTERM, _stop_before_starting)
     parser = build_parser(args_list)
-    args = parser.parse_args(args_list)
+    try:
+        args = parser.parse_args(args_list)
+    except SystemExit as stop:  # argparse has printed the usage error (or the help: 0)
+        command = chosen_command(args_list)
+        if stop.code == 2 and command is not None:
+            return cannot_start(command)
+        raise
     if args.command == "emulator":  # a tool of its own: its own, plain logging and output
         emulated: int = _command(args.command).run(args)
         return emulated
@@ -80,7 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    cannot_start = 1 if args.command == "plan" else 2
+    refused = cannot_start(args.command)
     try:
         settings = Settings()
         _register_secrets(settings)
@@ -90,12 +137,14 @@ def _run(args: argparse.Namespace) -> int:
         for error in invalid.errors(include_input=False, include_url=False):
             where = "SYNCD_" + "_".join(str(part) for part in error["loc"]).upper()
             print(f"syncd: {where}: {error['msg'].removeprefix('Value error, ')}", file=sys.stderr)
-        return cannot_start
-    except InvalidSettings as error:
+        return refused
+    except (InvalidSettings, UsageError) as error:
         print(f"syncd {args.command}: {error.message}", file=sys.stderr)
-        return cannot_start
+        return refused
     except SyncdError as error:
         print(f"syncd {args.command}: {error.message}", file=sys.stderr)
+        if getattr(args, "output", "text") == "json":
+            print(error_json(error))
         return 1
     return result
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
+from syncd.errors import SyncdError
 from syncd.settings import Settings
+from syncd.shapes import ErrorBody, ErrorDocument
 
 
 def add_common(parser: argparse.ArgumentParser, *, state: bool = True) -> None:
@@ -45,6 +48,24 @@ def describe_exit_codes(codes: Mapping[int, str]) -> str:
     lines = ["exit status:"]
     lines += [f"  {code}  {meaning}" for code, meaning in sorted(codes.items())]
     return "\n".join(lines)
+
+
+class UsageError(SyncdError):
+    """Options that do not go together: the command cannot start (`cannot_start` status)."""
+
+
+BAD_USAGE_OR_SETTINGS = (
+    "the command line or a SYNCD_* setting is wrong (one line naming it, on stderr)"
+)
+"""What exit status 2 means for most commands (`plan`: 1)."""
+
+
+def error_json(error: SyncdError) -> str:
+    """The error document `--output json` prints on stdout (the message also goes to stderr).
+    Its code is the error's kind: `definitionError`, `sendGridUnavailable`, ..."""
+    kind = type(error).__name__
+    body = ErrorBody(code=kind[:1].lower() + kind[1:], message=error.message)
+    return json.dumps(ErrorDocument(error=body).wire(), indent=2)
 
 
 def settings_from(args: argparse.Namespace) -> Settings:

@@ -14,7 +14,7 @@ from typing import Any
 
 import aiohttp
 
-from syncd.cli.common import add_common, settings_from
+from syncd.cli.common import BAD_USAGE_OR_SETTINGS, add_common, settings_from
 from syncd.cli.output import addresses_shown
 from syncd.cli.remote import forget_through_daemon
 from syncd.errors import LedgerConflict
@@ -33,6 +33,14 @@ WHAT = {
     "rejections": "rejected row",
     "errors": "run error quoting it",
     "unsent": "unsent batch item",
+}
+
+
+EXIT_CODES = {
+    0: "done: the address is forgotten (or no longer, with --undo); a deletion in SendGrid "
+    "its search has yet to confirm counts as done",
+    1: "refused (nothing changed), or the deletion in SendGrid failed",
+    2: BAD_USAGE_OR_SETTINGS,
 }
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 import aiohttp
 
 from syncd.errors import DefinitionError
@@ -25,6 +28,13 @@ def find_destination(settings: Settings, name: str) -> LoadedDestination:
     )
 
 
+@asynccontextmanager
+async def local_reconciler(settings: Settings, ledger: Ledger) -> AsyncIterator[Reconciler]:
+    """A reconciler of this process's own, for the block's duration."""
+    async with aiohttp.ClientSession() as http:
+        yield Reconciler(ledger, http, settings, Metrics())
+
+
 async def reconcile_once(
     settings: Settings,
     ledger: Ledger,
@@ -34,8 +44,7 @@ async def reconcile_once(
     allow_removals: bool = False,
     progress: Progress = no_progress,
 ) -> RunReport:
-    async with aiohttp.ClientSession() as http:
-        reconciler = Reconciler(ledger, http, settings, Metrics())
+    async with local_reconciler(settings, ledger) as reconciler:
         return await reconciler.run(
             loaded,
             trigger="manual",

@@ -19,6 +19,7 @@ from typing import Any
 
 import orjson
 
+from syncd.cli.common import BAD_USAGE_OR_SETTINGS
 from syncd.contacts.addresses import refusal
 from syncd.reconciling.connecting import DEFAULT_BASE_URL
 from syncd.reconciling.probing import (
@@ -32,6 +33,13 @@ from syncd.reconciling.probing import (
 from syncd.settings import Settings
 
 EXIT_DISAGREES = 3
+EXIT_CODES = {
+    0: "the probe ran and every finding agrees with what syncd assumes",
+    1: "an error, or something the probe made is left in the account (printed with how to "
+    "delete it)",
+    2: BAD_USAGE_OR_SETTINGS + "; or --live is missing (the probe then only says what it would do)",
+    EXIT_DISAGREES: "the probe ran and at least one finding disagrees with syncd",
+}
 MAX_LIST_NAME = 100
 WHAT_IT_DOES = """\
 syncd probe: refused without --live. The probe writes to the SendGrid account of the key

@@ -46,7 +46,9 @@ async def sync_through_daemon(
             async with http.post(f"{base}/v1/destinations/{name}/sync", params=params) as reply:
                 body = await reply.json(content_type=None)
                 if reply.status != 202:
-                    raise PermanentError(f"the daemon refused: {body.get('error', reply.status)}")
+                    error = body.get("error") or {}
+                    why = error.get("message", reply.status) if isinstance(error, dict) else error
+                    raise PermanentError(f"the daemon refused: {why}")
             request = int(body["request"])
             async with asyncio.timeout(patience):
                 while True:

@@ -1,4 +1,4 @@
-"""How plans, run reports and statuses read on a terminal."""
+"""How run reports and progress read on a terminal (plans: `plan_output`)."""
 
 from __future__ import annotations
 
@@ -19,47 +19,6 @@ def _rejections(lines: list[str], rejections: Iterable[Rejection], total: int) -
         lines.append(f"    {r.segment} row {r.row}: {r.reason}")
     if total > len(listed):
         lines.append(f"    … and {total - len(listed)} more (syncd status NAME --rejections)")
-
-
-def plan_text(report: RunReport) -> str:
-    lines = [f"{report.destination}: plan"]
-    plan = report.plan
-    if plan is None:
-        lines.append(f"  error: {report.error}")
-        return "\n".join(lines)
-    diff = plan.diff
-    preview = report.preview
-    adds, updates = (preview.adds, preview.updates) if preview else (diff.new, diff.changed)
-    rejected = [*report.staged.rejections, *report.rejections]
-    removals = "0 (onLeave: keep)" if plan.removal_action == "forget" else f"{diff.gone:,}"
-    lines += [
-        f"  profiles    {report.staged.profiles:>9,}  from {report.staged.rows:,} rows",
-        f"  to add      {adds:>9,}",
-        f"  to update   {updates:>9,}",
-        f"  to remove   {removals:>9}",
-        f"  unchanged   {diff.unchanged:>9,}",
-        f"  rejected    {report.rejected:>9,}",
-    ]
-    if report.staged.forgotten:
-        lines.append(f"  forgotten   {report.staged.forgotten:>9,}  (syncd forget: never sent)")
-    _rejections(lines, rejected, report.rejected)
-    if diff.held:
-        lines.append(f"  in flight   {diff.held:>9,}  (jobs of an earlier run, finished first)")
-    if plan.removals_blocked:
-        lines.append(f"  guard: removals blocked: {plan.removals_blocked}")
-    else:
-        lines.append("  guard: ok")
-    if report.error:
-        lines.append(f"  error: {report.error}")
-    return "\n".join(lines)
-
-
-def has_changes(report: RunReport) -> bool:
-    """Whether a sync would write anything to SendGrid."""
-    if report.plan is None:
-        return False
-    sends = report.preview.adds + report.preview.updates if report.preview else report.plan.upserts
-    return sends > 0 or report.plan.removals > 0
 
 
 def run_text(report: RunReport) -> str:

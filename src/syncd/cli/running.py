@@ -5,8 +5,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from syncd.cli.common import add_common, settings_from
+from syncd.cli.common import BAD_USAGE_OR_SETTINGS, add_common, settings_from
 from syncd.daemon import run_daemon, run_once
+
+EXIT_CODES = {
+    0: "the daemon stopped after SIGTERM or SIGINT; with --once, every destination synced",
+    1: "with --once, a destination failed or a file is invalid; otherwise the daemon could "
+    "not go on (the ledger, the watcher)",
+    2: BAD_USAGE_OR_SETTINGS + "; or the admin or metrics address cannot be listened on",
+    130: "a second SIGINT ended the daemon at once, without finishing in-flight work",
+    143: "a second SIGTERM ended the daemon at once, without finishing in-flight work",
+}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

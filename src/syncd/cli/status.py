@@ -7,9 +7,15 @@ import json
 from dataclasses import asdict
 from datetime import UTC, datetime
 
-from syncd.cli.common import add_common, settings_from
+from syncd.cli.common import BAD_USAGE_OR_SETTINGS, add_common, settings_from
 from syncd.cli.output import addresses_shown
 from syncd.ledger import Ledger, open_ledger
+
+EXIT_CODES = {
+    0: "the runs were shown (or there are none yet)",
+    1: "the ledger could not be read",
+    2: BAD_USAGE_OR_SETTINGS,
+}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

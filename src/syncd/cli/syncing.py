@@ -5,13 +5,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from syncd.cli.common import add_common, settings_from
+from syncd.cli.common import BAD_USAGE_OR_SETTINGS, add_common, settings_from
 from syncd.cli.local import find_destination, reconcile_once
 from syncd.cli.remote import sync_through_daemon
 from syncd.cli.reports import ProgressLine, run_text
 from syncd.errors import LedgerConflict
 from syncd.ledger import open_ledger
 from syncd.settings import Settings
+
+EXIT_CODES = {
+    0: "the sync succeeded",
+    1: "the sync failed or a guard stopped it (the reason is printed), or the destination "
+    "is unknown or invalid",
+    2: BAD_USAGE_OR_SETTINGS,
+}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

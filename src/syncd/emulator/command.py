@@ -28,6 +28,11 @@ from syncd.emulator.seeding import (
 )
 
 DEFAULT_PORT = 3030
+EXIT_CODES = {
+    0: "stopped by SIGINT or SIGTERM",
+    1: "cannot listen on the address",
+    2: "bad arguments or seed file (one line saying which, on stderr)",
+}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

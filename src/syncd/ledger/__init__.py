@@ -14,6 +14,15 @@ from typing import Protocol
 
 from syncd.clock import SYSTEM_CLOCK, Clock
 from syncd.contacts import Forgotten
+from syncd.ledger.contacts import (
+    Acknowledged,
+    Attempted,
+    ContactRecord,
+    Departed,
+    EndedBatch,
+    InFlight,
+    LastRejection,
+)
 from syncd.ledger.forgetting import EVERY_DESTINATION
 from syncd.ledger.leases import Leases, LocalLeases
 from syncd.ledger.records import (
@@ -35,11 +44,18 @@ from syncd.planning import DiffCounts
 __all__ = [
     "EVERY_DESTINATION",
     "RETRY_BUDGET",
+    "Acknowledged",
+    "Attempted",
     "Batch",
     "BatchKind",
+    "ContactRecord",
+    "Departed",
     "DestinationSummary",
     "DiffCounts",
+    "EndedBatch",
     "Erased",
+    "InFlight",
+    "LastRejection",
     "Leases",
     "Leaver",
     "Ledger",
@@ -132,6 +148,9 @@ class Ledger(Protocol):
     def summaries(self) -> list[DestinationSummary]: ...
     def runs(self, destination: str, limit: int = 20) -> list[RunRecord]: ...
     def rejections(self, run_id: int, limit: int = 100) -> list[Rejection]: ...
+    def acked_count(self, destination: str) -> int: ...
+    def destination_names(self) -> list[str]: ...
+    def contact(self, destination: str, email: str) -> ContactRecord: ...
     def ping(self) -> None:
         """Raises when the ledger cannot be reached."""
 
@@ -142,7 +161,6 @@ class Ledger(Protocol):
     def close(self) -> None: ...
 
     # erasure (`syncd forget`), ledger-wide
-    def destination_names(self) -> list[str]: ...
     def digest(self, address: str) -> bytes: ...
     def remember(self, digest: bytes, scope: str) -> bool: ...
     def scopes(self, digest: bytes) -> list[str]: ...

@@ -21,7 +21,6 @@ class ForgetSql(Statements):
     lift: str = "DELETE FROM forgotten WHERE digest = ? AND scope = ?"
     lift_all: str = "DELETE FROM forgotten WHERE digest = ?"
     applying_to: str = "SELECT digest FROM forgotten WHERE scope = '' OR scope = ?"
-    destinations: str = "SELECT name FROM destinations ORDER BY name"
     holds: str = (
         "SELECT (SELECT count(*) FROM acked WHERE destination = ? AND email = ?)"
         " + (SELECT count(*) FROM outbox_items WHERE destination = ? AND email = ?)"
@@ -31,6 +30,7 @@ class ForgetSql(Statements):
     erase_acked: str = "DELETE FROM acked WHERE destination = ? AND email = ?"
     erase_attempts: str = "DELETE FROM attempts WHERE destination = ? AND email = ?"
     erase_removal: str = "DELETE FROM removals WHERE destination = ? AND email = ?"
+    erase_departure: str = "DELETE FROM departures WHERE destination = ? AND email = ?"
     # The address in its own column, or quoted in a reason (SendGrid's quote it); LIKE with
     # an escape, since `_` and `%` are common in addresses.
     erase_rejections: str = (

@@ -49,10 +49,6 @@ class LedgerForgetting:
     def _forget_sql(self) -> ForgetSql:
         return forget_sql(self.sql.param)
 
-    def destination_names(self) -> list[str]:
-        """Every destination the ledger holds records of, with a file or not."""
-        return [row[0] for row in self._read(self._forget_sql.destinations, ())]
-
     def digest(self, address: str) -> bytes:
         """The salted hash of a keyed address; the salt is created on first use."""
         sql = self._forget_sql
@@ -118,7 +114,8 @@ class ForgettingState(SessionCore):
             counts = {
                 "acknowledged": tx.run(sql.erase_acked, (d, address)),
                 "retries": tx.run(sql.erase_attempts, (d, address)),
-                "removals": tx.run(sql.erase_removal, (d, address)),
+                "removals": tx.run(sql.erase_removal, (d, address))
+                + tx.run(sql.erase_departure, (d, address)),
                 "rejections": tx.run(sql.erase_rejections, (d, address, pattern)),
                 "errors": _unquote_errors(tx, sql, d, address, pattern),
             }

@@ -34,13 +34,21 @@ class LeaverState(SessionCore):
 
     def removed(self, emails: Sequence[str]) -> int:
         """Confirmed off the list (or out of the account): no longer acknowledged, nor
-        waiting to be erased. Returns how many were erasures (`syncd forget`)."""
+        waiting to be erased; a leaver's departure is remembered (for `syncd explain`), an
+        erasure's is not (nothing of it may stay). Returns how many were erasures."""
+        now = self.clock.now()
         keys = [(self.destination, e) for e in emails]
+        erasure_done = forget_sql(self.sql.param).erasure_done
+        erased = 0
         with self._write() as tx:
             tx.many(self.sql.forget, keys)
             tx.many(self.sql.forget_removal, keys)
-            erasure_done = forget_sql(self.sql.param).erasure_done
-            return sum(tx.run(erasure_done, key) for key in keys)
+            for key in keys:
+                if tx.run(erasure_done, key):
+                    erased += 1
+                else:
+                    tx.run(self.sql.depart, (*key, now, "removed"))
+        return erased
 
     def pending_removals(self) -> int:
         """Leavers still acknowledged after this run: their removal is not confirmed yet."""

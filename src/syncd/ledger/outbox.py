@@ -11,7 +11,14 @@ from collections.abc import Mapping, Sequence
 
 from syncd.ledger.core import SessionCore
 from syncd.ledger.forget_sql import forget_sql
-from syncd.ledger.records import RETRY_BUDGET, Batch, BatchKind, OutboxItem, Rejection
+from syncd.ledger.records import (
+    RETRY_BUDGET,
+    Batch,
+    BatchKind,
+    BatchOutcome,
+    OutboxItem,
+    Rejection,
+)
 
 
 class OutboxState(SessionCore):
@@ -136,16 +143,21 @@ class OutboxState(SessionCore):
         when the job was applied, acknowledge the others; then close the batch."""
         assert batch.kind == "upsert"
         now = self.clock.now()
+        outcome: BatchOutcome = (
+            "notApplied" if not applied else "partlyRejected" if rejected else "applied"
+        )
         with self._write() as tx:
             tx.many(
                 self.sql.mark_item_rejected,
                 [(reason, batch.id, email) for email, reason in rejected.items()],
             )
+            sent_in: int = tx.rows(self.sql.log_batch, (now, outcome, batch.id))[0][0]
             if applied:
-                tx.run(self.sql.ack_items, (now, batch.id))
+                tx.run(self.sql.ack_items, (now, sent_in, batch.id))
                 tx.run(self.sql.clear_attempts, (self.destination, batch.id))
                 tx.run(self.sql.clear_removals, (self.destination, batch.id))
-            tx.run(self.sql.count_attempts, (batch.id,))
+                tx.run(self.sql.clear_departures, (self.destination, batch.id))
+            tx.run(self.sql.count_attempts, (sent_in, batch.id))
             reported = tx.rows(self.sql.rejected_items, (batch.id,))
             tx.run(self.sql.delete_batch, (batch.id,))
         return [Rejection(*row) for row in reported]
@@ -155,8 +167,10 @@ class OutboxState(SessionCore):
         by a later search, not trusted); either way the batch closes. Returns its emails.
         Each is a leaver's removal or an erasure's (`syncd forget`): each state counts it."""
         now = self.clock.now()
+        outcome: BatchOutcome = "accepted" if sent else "failed"
         with self._write() as tx:
             emails = [r[0] for r in tx.rows(self.sql.item_emails, (batch.id,))]
+            tx.run(self.sql.log_batch, (now, outcome, batch.id))
             if sent:
                 sends = [(now, self.destination, e) for e in emails]
                 tx.many(self.sql.removal_sent, sends)

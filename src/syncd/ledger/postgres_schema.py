@@ -124,6 +124,32 @@ CREATE TABLE erasures (
     PRIMARY KEY (destination, email)
 );
 """,
+    # 4: see sqlite_schema.py.
+    4: """
+ALTER TABLE acked ADD COLUMN sent_in bigint;
+ALTER TABLE attempts ADD COLUMN sent_in bigint;
+CREATE TABLE sent_batches (
+    id           bigserial PRIMARY KEY,
+    destination  text NOT NULL,
+    batch_id     bigint NOT NULL,
+    run_id       bigint,
+    kind         text NOT NULL,
+    job_id       text,
+    size         integer NOT NULL,
+    submitted_at double precision,
+    ended_at     double precision NOT NULL,
+    outcome      text NOT NULL
+);
+CREATE INDEX sent_batches_by_destination ON sent_batches (destination, id);
+CREATE TABLE departures (
+    destination text NOT NULL,
+    email       text NOT NULL,
+    departed_at double precision NOT NULL,
+    how         text NOT NULL CHECK (how IN ('removed', 'kept')),
+    PRIMARY KEY (destination, email)
+);
+CREATE INDEX departures_by_time ON departures (destination, departed_at);
+""",
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 

@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from syncd.ledger.contacts import ContactReads
 from syncd.ledger.records import DestinationSummary, Rejection, RunRecord
 from syncd.ledger.sql_text import SqlText
 
@@ -24,7 +25,7 @@ def run_record(row: Sequence[Any]) -> RunRecord:
     )
 
 
-class LedgerReads:
+class LedgerReads(ContactReads):
     """Status queries over a backend's `_read(sql, params)`."""
 
     sql: SqlText
@@ -50,6 +51,11 @@ class LedgerReads:
 
     def rejections(self, run_id: int, limit: int = 100) -> list[Rejection]:
         return [Rejection(*row) for row in self._read(self.sql.rejections, (run_id, limit))]
+
+    def acked_count(self, destination: str) -> int:
+        """Contacts SendGrid acknowledged for a destination (0: a first export)."""
+        count: int = self._read(self.sql.count_acked, (destination,))[0][0]
+        return count
 
     def ping(self) -> None:
         self._read(self.sql.ping, ())

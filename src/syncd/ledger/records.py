@@ -7,6 +7,12 @@ from typing import Literal
 
 BatchKind = Literal["upsert", "remove", "delete"]
 BatchState = Literal["prepared", "submitted"]
+BatchOutcome = Literal["applied", "partlyRejected", "notApplied", "accepted", "failed"]
+"""How a batch ended: an upsert job applied (some contacts rejected, or none applied), a
+removal accepted by SendGrid (confirmed by search later) or failed."""
+Departure = Literal["removed", "kept"]
+"""How a contact left the ledger: taken off the list (or found gone), or forgotten
+(onLeave: keep)."""
 
 # A contact SendGrid rejected this many times with the same payload is reported
 # as rejected instead of being sent again, until its payload changes.

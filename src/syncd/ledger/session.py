@@ -22,6 +22,10 @@ from syncd.planning import DiffCounts
 KEEP_RUNS = 500
 KEEP_REJECTION_RUNS = 20
 MAX_REJECTIONS_PER_RUN = 10_000
+KEEP_SENT_BATCHES = 1_000
+"""Ended batches kept per destination (`syncd explain` names the one that carried a contact)."""
+KEEP_DEPARTURES = 90 * 86_400.0
+"""Seconds a contact that left the list is remembered (`syncd explain`: "removed on ...")."""
 
 __all__ = ["Params", "SqlSession", "Tx"]
 
@@ -80,6 +84,13 @@ class SqlSession(OutboxState, LeaverState, ForgettingState, SessionCore):
             tx.run(
                 self.sql.prune_rejections,
                 (self.destination, self.destination, KEEP_REJECTION_RUNS),
+            )
+            tx.run(
+                self.sql.prune_sent_batches,
+                (self.destination, self.destination, KEEP_SENT_BATCHES),
+            )
+            tx.run(
+                self.sql.prune_departures, (self.destination, self.clock.now() - KEEP_DEPARTURES)
             )
 
     def record_rejections(self, run_id: int, rejections: Sequence[Rejection]) -> None:
@@ -258,6 +269,8 @@ class SqlSession(OutboxState, LeaverState, ForgettingState, SessionCore):
 
     def forget(self, emails: Sequence[str]) -> None:
         """Drop contacts from the acked state without touching SendGrid (onLeave: keep)."""
+        now = self.clock.now()
         with self._write() as tx:
             tx.many(self.sql.forget, [(self.destination, e) for e in emails])
             tx.many(self.sql.forget_removal, [(self.destination, e) for e in emails])
+            tx.many(self.sql.depart, [(self.destination, e, now, "kept") for e in emails])

@@ -20,11 +20,13 @@ class Statements:
         for f in fields(self):
             if f.name in ("param", "snapshot"):
                 continue
-            text = getattr(self, f.name).replace("{snapshot}", self.snapshot)
-            text = text.replace("{snapshot_name}", self.snapshot.rpartition(".")[2])
-            if self.param != "?":
-                text = text.replace("?", self.param)
-            object.__setattr__(self, f.name, text)
+            object.__setattr__(self, f.name, self.adapt(getattr(self, f.name)))
+
+    def adapt(self, text: str) -> str:
+        """A statement written for SQLite (`?`, `{snapshot}`) as this backend takes it."""
+        text = text.replace("{snapshot}", self.snapshot)
+        text = text.replace("{snapshot_name}", self.snapshot.rpartition(".")[2])
+        return text.replace("?", self.param) if self.param != "?" else text
 
 
 @dataclass(frozen=True)
@@ -208,11 +210,29 @@ class SqlText(Statements):
         "UPDATE outbox_items SET rejected = ? WHERE batch_id = ? AND email = ?"
     )
     ack_items: str = (
-        "INSERT INTO acked (destination, email, fingerprint, binding, raw, acked_at)"
-        " SELECT destination, email, fingerprint, binding, raw, ? FROM outbox_items"
+        "INSERT INTO acked (destination, email, fingerprint, binding, raw, acked_at, sent_in)"
+        " SELECT destination, email, fingerprint, binding, raw, ?, ? FROM outbox_items"
         " WHERE batch_id = ? AND rejected IS NULL"
         " ON CONFLICT (destination, email) DO UPDATE SET fingerprint = excluded.fingerprint,"
-        " binding = excluded.binding, raw = excluded.raw, acked_at = excluded.acked_at"
+        " binding = excluded.binding, raw = excluded.raw, acked_at = excluded.acked_at,"
+        " sent_in = excluded.sent_in"
+    )
+    # An ended batch, with its job and outcome, for `syncd explain`.
+    log_batch: str = (
+        "INSERT INTO sent_batches"
+        " (destination, batch_id, run_id, kind, job_id, size, submitted_at, ended_at, outcome)"
+        " SELECT b.destination, b.id, b.run_id, b.kind, b.job_id,"
+        " (SELECT count(*) FROM outbox_items o WHERE o.batch_id = b.id), b.submitted_at, ?, ?"
+        " FROM batches b WHERE b.id = ? RETURNING id"
+    )
+    depart: str = (
+        "INSERT INTO departures (destination, email, departed_at, how) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (destination, email) DO UPDATE SET"
+        " departed_at = excluded.departed_at, how = excluded.how"
+    )
+    clear_departures: str = (
+        "DELETE FROM departures WHERE destination = ? AND email IN"
+        " (SELECT email FROM outbox_items WHERE batch_id = ? AND rejected IS NULL)"
     )
     clear_removals: str = (
         "DELETE FROM removals WHERE destination = ? AND email IN"
@@ -223,14 +243,15 @@ class SqlText(Statements):
         " (SELECT email FROM outbox_items WHERE batch_id = ? AND rejected IS NULL)"
     )
     count_attempts: str = (
-        "INSERT INTO attempts (destination, email, fingerprint, count, segment, row, reason)"
-        " SELECT destination, email, fingerprint, 1, segment, row, rejected FROM outbox_items"
+        "INSERT INTO attempts"
+        " (destination, email, fingerprint, count, segment, row, reason, sent_in)"
+        " SELECT destination, email, fingerprint, 1, segment, row, rejected, ? FROM outbox_items"
         " WHERE batch_id = ? AND rejected IS NOT NULL"
         " ON CONFLICT (destination, email) DO UPDATE SET"
         " count = CASE WHEN attempts.fingerprint = excluded.fingerprint"
         "   THEN attempts.count + 1 ELSE 1 END,"
         " fingerprint = excluded.fingerprint, segment = excluded.segment,"
-        " row = excluded.row, reason = excluded.reason"
+        " row = excluded.row, reason = excluded.reason, sent_in = excluded.sent_in"
     )
     give_up: str = (
         "INSERT INTO attempts (destination, email, fingerprint, count, segment, row, reason)"
@@ -272,6 +293,11 @@ class SqlText(Statements):
     prune_rejections: str = (
         "DELETE FROM rejections WHERE destination = ? AND run_id <= " + _keep_from
     )
+    prune_sent_batches: str = (
+        "DELETE FROM sent_batches WHERE destination = ? AND id <= (SELECT id FROM sent_batches"
+        " WHERE destination = ? ORDER BY id DESC LIMIT 1 OFFSET ?)"
+    )
+    prune_departures: str = "DELETE FROM departures WHERE destination = ? AND departed_at < ?"
     count_rejections: str = "SELECT count(*) FROM rejections WHERE run_id = ?"
     insert_rejection: str = (
         "INSERT INTO rejections (run_id, destination, segment, row, reason, email)"

@@ -130,6 +130,35 @@ CREATE TABLE erasures (
     PRIMARY KEY (destination, email)
 ) WITHOUT ROWID;
 """,
+    # 4: what `syncd explain` tells. An acknowledged contact (or a refused one) keeps the
+    # ended batch that carried it; ended batches keep their job and outcome for a while;
+    # contacts that left the list (or the ledger, with onLeave: keep) are remembered for a
+    # while.
+    4: """
+ALTER TABLE acked ADD COLUMN sent_in INTEGER;
+ALTER TABLE attempts ADD COLUMN sent_in INTEGER;
+CREATE TABLE sent_batches (
+    id           INTEGER PRIMARY KEY,
+    destination  TEXT NOT NULL,
+    batch_id     INTEGER NOT NULL,
+    run_id       INTEGER,
+    kind         TEXT NOT NULL,
+    job_id       TEXT,
+    size         INTEGER NOT NULL,
+    submitted_at REAL,
+    ended_at     REAL NOT NULL,
+    outcome      TEXT NOT NULL
+);
+CREATE INDEX sent_batches_by_destination ON sent_batches (destination, id);
+CREATE TABLE departures (
+    destination TEXT NOT NULL,
+    email       TEXT NOT NULL,
+    departed_at REAL NOT NULL,
+    how         TEXT NOT NULL CHECK (how IN ('removed', 'kept')),
+    PRIMARY KEY (destination, email)
+) WITHOUT ROWID;
+CREATE INDEX departures_by_time ON departures (destination, departed_at);
+""",
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 

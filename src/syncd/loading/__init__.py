@@ -19,6 +19,7 @@ from syncd.loading.catalog import (
     LoadedDestination,
     load_directory,
     load_paths,
+    load_with,
 )
 from syncd.loading.files import MAX_DIRECTORY_BYTES, MAX_FILE_BYTES, MAX_FILES
 from syncd.loading.problems import Problem
@@ -33,4 +34,5 @@ __all__ = [
     "Problem",
     "load_directory",
     "load_paths",
+    "load_with",
 ]

@@ -112,6 +112,19 @@ def load_directory(directory: Path, allowlists: Allowlists) -> Catalog:
     return _catalog(directory, listing.files, listing.problems, allowlists)
 
 
+def load_with(directory: Path, candidates: Mapping[str, bytes], allowlists: Allowlists) -> Catalog:
+    """The directory as it would be with the `candidates` (name → bytes) added, or replacing
+    the files of those names: what it would load if they were deployed (`POST /v1/plans`).
+    Each candidate is keyed by its name and placed in the directory (its relative paths
+    resolve there); clashes with the directory's other files are found as usual."""
+    listing = read_directory(directory)
+    raws = {raw.key: raw for raw in listing.files}
+    for name, text in candidates.items():
+        digest = hashlib.sha256(text).hexdigest()
+        raws[name] = RawFile(name, directory / name, text, digest, ())
+    return _catalog(directory, tuple(raws.values()), listing.problems, allowlists)
+
+
 def load_paths(paths: Sequence[Path], allowlists: Allowlists) -> Catalog:
     """Load files and directories named explicitly (`syncd validate PATH...`).
 

@@ -15,6 +15,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from syncd import shapes
+
 _SENDGRID_KEY = re.compile(r"SG\.[\w-]+(?:\.[\w-]+)?")
 _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _MAX_KEY_CHARS = 64
@@ -37,6 +39,15 @@ class Problem:
             if self.column is not None:
                 where += f":{self.column}"
         return f"{where}: {self.message}"
+
+    def shape(self, file: str | None = None) -> shapes.Problem:
+        """As the JSON shapes have it; `file` names the file otherwise (as its sender did)."""
+        return shapes.Problem(
+            file=self.file if file is None else file,
+            line=self.line,
+            column=self.column,
+            message=self.message,
+        )
 
     def sort_key(self) -> tuple[int, int]:
         """Problems without a position first (they concern the whole file), then by place."""

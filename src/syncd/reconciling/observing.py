@@ -56,6 +56,7 @@ class RunObserver:
             "trigger": report.trigger,
             "outcome": report.outcome,
             "duration_s": round(report.duration, 3),
+            "planned_s": round(report.planned_after, 3) if report.planned_after else None,
             "verified": report.verified,
             "read": report.read,
             **counts,

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from syncd.ledger import Rejection
-from syncd.planning import Plan
+from syncd.planning import GuardStop, Plan
 from syncd.reconciling.context import Applied
 from syncd.reconciling.staging import Staged
+from syncd.shapes import Examples
 
 
 @dataclass
@@ -25,11 +26,19 @@ class RunReport:
     outcome: str = "unexpected"
     error: str | None = None
     duration: float = 0.0
+    started: float = 0.0
+    """The event loop's time at the start of the run."""
+    planned_after: float | None = None
+    """Seconds from the start to the plan: the read and the diff (what a plan adds to)."""
     plan: Plan | None = None
     staged: Staged = field(default_factory=Staged)
     applied: Applied = field(default_factory=Applied)
     rejections: list[Rejection] = field(default_factory=list)
     preview: Preview | None = None
+    examples: Examples = field(default_factory=Examples)
+    """A dry run's first contacts of each kind (addresses whole: mask them to show them)."""
+    guard: GuardStop | None = None
+    """The guard that stopped the run (outcome `guard`), when it says which it is."""
     verified: bool = False
     """The sources were found equal to what SendGrid has without staging them."""
     read: str = ""

@@ -9,28 +9,28 @@ from dataclasses import replace
 import aiohttp
 
 from syncd.clock import SYSTEM_CLOCK, Clock
-from syncd.contacts import ContactBuilder, Outgoing
+from syncd.contacts import ContactBuilder, FieldBinding, Outgoing
 from syncd.errors import (
-    GuardTripped,
     PermanentError,
     SendGridUnavailable,
     SyncdError,
     TemporaryError,
 )
-from syncd.ledger import RETRY_BUDGET, Ledger, LedgerSession, Rejection
+from syncd.ledger import RETRY_BUDGET, Ledger, LedgerSession
 from syncd.loading import LoadedDestination
 from syncd.logs import get_logger
 from syncd.metrics import Metrics
-from syncd.planning import decide, require_consent, unchanged
+from syncd.planning import GuardStopped, decide, require_consent, unchanged
 from syncd.reconciling.applying import Applied, Applier, Limits, Progress, no_progress
 from syncd.reconciling.connecting import destination_client
 from syncd.reconciling.observing import RunObserver
 from syncd.reconciling.preflight import Preflight
+from syncd.reconciling.previewing import preview
 from syncd.reconciling.reading import SegmentReader
 from syncd.reconciling.report import Preview, RunReport
 from syncd.reconciling.staging import build_stale
 from syncd.reconciling.threads import in_thread, session_of
-from syncd.sendgrid import RateGates, SendGridClient
+from syncd.sendgrid import Lookup, RateGates, SendGridClient
 from syncd.settings import Settings
 
 log = get_logger("syncd.reconciling")
@@ -80,7 +80,7 @@ class Reconciler:
         if not dry_run:
             progress = self.observer.tracking_jobs(name, progress)
         loop = asyncio.get_running_loop()
-        started = loop.time()
+        started = report.started = loop.time()
         run_id: int | None = None
         try:
             require_consent(loaded.definition.spec.consent.data_privacy_acknowledged)
@@ -101,6 +101,8 @@ class Reconciler:
                     report.outcome = "success"
                 except SyncdError as error:
                     report.outcome, report.error = error.outcome, error.message
+                    if isinstance(error, GuardStopped):
+                        report.guard = error.stop
                     if isinstance(error, TemporaryError):
                         report.retry_after = error.retry_after
                     elif isinstance(error, PermanentError):
@@ -117,6 +119,8 @@ class Reconciler:
                         await asyncio.shield(self._finish(session, run_id, report))
         except SyncdError as error:  # before a run could be recorded (consent, ledger)
             report.outcome, report.error = error.outcome, error.message
+            if isinstance(error, GuardStopped):
+                report.guard = error.stop
         report.duration = loop.time() - started
         if not dry_run:
             self.observer.finished(report)
@@ -197,11 +201,11 @@ class Reconciler:
             allow_removals=allow_removals,
             destination=loaded.definition.name,
         )
+        report.planned_after = asyncio.get_running_loop().time() - report.started
         progress("planned", upserts=report.plan.upserts, removals=report.plan.removals)
         outgoing = Outgoing(binding, spec.mapping)
         if dry_run:
-            segments = [s.name for s in spec.segments]
-            await self._preview(session, outgoing, segments, report)
+            await preview(session, outgoing, [s.name for s in spec.segments], report, client)
             return
         try:
             await applier.send_upserts(outgoing)
@@ -227,8 +231,8 @@ class Reconciler:
                 f"{applier.result.failed_jobs} SendGrid job(s) failed; their contacts are sent "
                 "again on the next run"
             )
-        if plan.removals_blocked:
-            raise GuardTripped(plan.removals_blocked)
+        if plan.removal_guard:
+            raise GuardStopped(plan.removal_guard)
         if report.rejected == 0 and not plan.diff.held and not _open_work(applier.result):
             await self._record_in_sync(session, reader, binding.digest)
 
@@ -243,24 +247,12 @@ class Reconciler:
         """The client for a destination's key, and the key's identity (a hash)."""
         return await destination_client(loaded, self.settings, self.http, self.gates, self.metrics)
 
-    async def _preview(
-        self, session: LedgerSession, outgoing: Outgoing, segments: list[str], report: RunReport
-    ) -> None:
-        """What `send_upserts` would send and refuse, without preparing anything."""
-        report.rejections = await in_thread(session.exhausted, RETRY_BUDGET)
-        report.preview = Preview()
-        after = ""
-        while page := await in_thread(session.to_send, RETRY_BUDGET, after, 5000):
-            after = page[-1].email
-            for contact in page:
-                reason = outgoing.encode(contact.payload)
-                if isinstance(reason, str):
-                    segment = segments[contact.segment]
-                    report.rejections.append(Rejection(segment, contact.row, reason, contact.email))
-                elif contact.is_new:
-                    report.preview.adds += 1
-                else:
-                    report.preview.updates += 1
+    async def look_up(self, loaded: LoadedDestination, email: str) -> tuple[Lookup, FieldBinding]:
+        """What SendGrid's search shows for one address now, and the binding of the
+        destination's custom fields (to compare it with what syncd sends): read requests."""
+        client, _ = await self.client_for(loaded)
+        binding = await self.preflight.binding(client, loaded.definition.spec)
+        return await client.lookup([email]), binding
 
     async def _forget_gone(self, session: LedgerSession) -> None:
         while page := await in_thread(session.gone, "", 5000):

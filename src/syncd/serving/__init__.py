@@ -5,11 +5,14 @@ app          the routes; every JSON answer scrubbed
 auth         who may change something: the token, constant-time, slowed after failures
 host_token   the token the CLI on the daemon's host uses when none is configured
 listening    a socket per application, with connection, head and body limits
+plans        POST /v1/plans: candidate files planned as the daemon would run them
+contacts     GET /v1/destinations/{name}/contacts/{email}: syncd explain, from the daemon
 ```
 """
 
 from syncd.serving.app import Readiness, build_app, build_metrics_app
 from syncd.serving.auth import AdminGate
+from syncd.serving.contacts import Explainer
 from syncd.serving.host_token import (
     create_host_token,
     host_token_path,
@@ -17,10 +20,14 @@ from syncd.serving.host_token import (
     remove_host_token,
 )
 from syncd.serving.listening import Listener
+from syncd.serving.plans import PLAN_MAX_FILES, Planner
 
 __all__ = [
+    "PLAN_MAX_FILES",
     "AdminGate",
+    "Explainer",
     "Listener",
+    "Planner",
     "Readiness",
     "build_app",
     "build_metrics_app",

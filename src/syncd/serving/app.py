@@ -1,4 +1,5 @@
-"""The routes: health, readiness, metrics, status JSON, on-demand runs and erasure requests.
+"""The routes: health, readiness, metrics, status JSON, on-demand runs, plans, contacts
+and erasure requests.
 
 `/healthz` answers as long as the event loop does (it touches nothing else), so a
 SendGrid or database outage never gets the pod killed. `/readyz` needs the
@@ -22,7 +23,9 @@ from syncd.metrics import Metrics
 from syncd.reconciling.forgetting import ForgetRefused, ForgetReport, ForgetRequest
 from syncd.scheduling import Scheduler, Suspended, UnknownDestination
 from syncd.serving.auth import FORGET_REFUSED, AdminGate, problem
+from syncd.serving.contacts import Explainer, get_contact
 from syncd.serving.listening import MAX_BODY_BYTES
+from syncd.serving.plans import Planner, post_plans
 
 log = get_logger("syncd.serving")
 
@@ -37,6 +40,8 @@ READY: web.AppKey[Readiness] = web.AppKey("ready")
 GATE = web.AppKey("gate", AdminGate)
 FORGET: web.AppKey[Forget] = web.AppKey("forget")
 FORGET_FIELDS = frozenset({"email", "destination", "deleteInSendgrid", "undo"})
+PLANNER = web.AppKey("planner", Planner)
+EXPLAINER = web.AppKey("explainer", Explainer)
 
 
 def answer(body: Any, status: int = 200) -> web.Response:
@@ -148,6 +153,14 @@ def build_metrics_app(registry: Metrics, ready: Readiness) -> web.Application:
     return app
 
 
+async def plans(request: web.Request) -> web.Response:
+    return await post_plans(request, request.app[GATE], request.app[PLANNER])
+
+
+async def contact(request: web.Request) -> web.Response:
+    return await get_contact(request, request.app[GATE], request.app[EXPLAINER])
+
+
 def build_app(
     scheduler: Scheduler,
     registry: Metrics,
@@ -155,8 +168,12 @@ def build_app(
     *,
     gate: AdminGate,
     forgetting: Forget | None = None,
+    planner: Planner | None = None,
+    explainer: Explainer | None = None,
 ) -> web.Application:
-    """Every route: status for whoever reaches the port, changes for who holds the token."""
+    """Every route: status for whoever reaches the port, changes for who holds the token;
+    plans and contacts (with a planner, an explainer) only for who holds it, whatever the
+    configuration."""
     app = build_metrics_app(registry, ready)
     app[SCHEDULER] = scheduler
     app[GATE] = gate
@@ -166,4 +183,10 @@ def build_app(
     if forgetting is not None:
         app[FORGET] = forgetting
         app.router.add_post("/v1/forget", forget)
+    if planner is not None:
+        app[PLANNER] = planner
+        app.router.add_post("/v1/plans", plans)
+    if explainer is not None:
+        app[EXPLAINER] = explainer
+        app.router.add_get("/v1/destinations/{name}/contacts/{email}", contact)
     return app

@@ -1,12 +1,16 @@
-"""Who may change something through the admin server.
+"""Who may change something, or see personal data, through the admin server.
 
 Requests that change something (`POST /v1/destinations/{name}/sync`) need
 `Authorization: Bearer <token>` whenever a token is configured (SYNCD_ADMIN_TOKEN; a
 server beyond loopback cannot start without one). Lifting the removal guard
-(`allowRemovals=true`) and erasure requests (`POST /v1/forget`: they change data and
-concern personal data) need a valid token in every configuration: without
-SYNCD_ADMIN_TOKEN, only the host token (`host_token`) the daemon wrote for the CLI
-on its own host.
+(`allowRemovals=true`), erasure requests (`POST /v1/forget`: they change data and
+concern personal data) and routes that show contacts (`POST /v1/plans`,
+`GET /v1/destinations/{name}/contacts/{email}`) need a valid token in every
+configuration: without SYNCD_ADMIN_TOKEN, only the host token (`host_token`) the daemon
+wrote for the CLI on its own host.
+
+Refusals are error documents (`syncd.shapes.ErrorDocument`): `{"error": {"code",
+"message"}}`.
 
 Tokens are compared in constant time. A header that is not UTF-8 or holds control
 characters is a 400, never an error page. After a wrong token the answer waits
@@ -25,6 +29,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from syncd.metrics import Metrics
+from syncd.shapes import ErrorBody, ErrorDocument
 
 FAILURE_DELAY = 1.0
 """Seconds an answer to a wrong token waits; failures from one address queue up."""
@@ -44,8 +49,28 @@ UNAUTHORIZED = (
 )
 
 
-def problem(status: int, message: str) -> web.Response:
-    response = web.json_response({"error": message}, status=status)
+PERSONAL_DATA_REFUSED = (
+    "this route shows contacts (personal data) and needs a valid token: set "
+    "SYNCD_ADMIN_TOKEN for the daemon and send it as Authorization: Bearer <token>, or ask "
+    "from the daemon's host, whose CLI has the host token"
+)
+CODES = {
+    400: "badRequest",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "notFound",
+    408: "requestTimeout",
+    409: "conflict",
+    413: "payloadTooLarge",
+    415: "unsupportedMediaType",
+    504: "timeout",
+}
+
+
+def problem(status: int, message: str, code: str | None = None) -> web.Response:
+    """An error document; its code says what went wrong (by default, the status's name)."""
+    body = ErrorDocument(error=ErrorBody(code=code or CODES.get(status, "error"), message=message))
+    response = web.json_response(body.wire(), status=status)
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="syncd"'
     return response
@@ -92,8 +117,15 @@ class AdminGate:
         always = REMOVALS_REFUSED if removals else always
         if self.token is None and always is None:
             return None  # loopback only (enforced at start): an ordinary run, no token needed
+        return await self._verified(request, always or UNAUTHORIZED)
+
+    async def personal_data_refusal(self, request: web.Request) -> web.Response | None:
+        """For routes that show contacts: a valid token whatever the configuration."""
+        return await self._verified(request, PERSONAL_DATA_REFUSED)
+
+    async def _verified(self, request: web.Request, without_token: str) -> web.Response | None:
         expected = self.token or self.host_token
-        status, why = (401, UNAUTHORIZED) if self.token else (403, always or UNAUTHORIZED)
+        status, why = (401, UNAUTHORIZED) if self.token else (403, without_token)
         header = request.headers.get("Authorization")
         if header is None:
             self.metrics.admin_auth_failures.labels(reason="missing").inc()

@@ -11,9 +11,10 @@ listener therefore has:
   line and headers), however slowly it trickles in; after that aiohttp's
   `keepalive_timeout` (the same seconds) closes a connection idle between requests
   or slow to send the next head;
-- only `POST /v1/forget` reads a body; an unread body is discarded for at most
+- two routes read a body: `POST /v1/plans`, within its own size and time limits
+  (`serving.plans`), and `POST /v1/forget`; an unread body is discarded for at most
   LINGERING_TIME seconds after the answer, then the connection is closed;
-  `client_max_size` (MAX_BODY_BYTES) bounds any body a route reads;
+  `client_max_size` (MAX_BODY_BYTES) bounds any other body a route reads;
 - aiohttp's own limits on the request line and header sizes (8 KiB each), and a
   listen backlog of BACKLOG.
 

@@ -1,0 +1,104 @@
+"""`syncd plan --remote URL --file PATH ...`: the deployed daemon plans candidate files.
+
+For a CI job that has neither the ledger nor the sources: the files go to the daemon as
+one `POST /v1/plans` (JSON: `{"files": [{"name", "content"}], "allowRemovals"}`), which
+validates them as it validates its own, dry-runs the valid ones against its ledger and
+sources, and answers with the plan document. The answer names the files as they were
+sent (their base names); they are shown here as the paths given, so `file:line:col`
+problems point into the checkout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from pydantic import ValidationError
+
+from syncd.cli.common import UsageError
+from syncd.errors import PermanentError, TemporaryError
+from syncd.loading import MAX_FILE_BYTES
+from syncd.serving import PLAN_MAX_FILES
+from syncd.shapes import PlanDocument, PlanEntry, Problem
+
+
+class DaemonRefused(PermanentError):
+    """The daemon answered, but not with a plan (no token, a limit, a broken request)."""
+
+
+def candidate(path: Path) -> dict[str, str]:
+    """One file as sent: its base name and its text, refused here if the daemon would."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as error:
+        raise UsageError(f"{path}: cannot be read: {(error.strerror or '').lower()}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise UsageError(f"{path}: more than {MAX_FILE_BYTES // 1024} KiB, the limit of a file")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"{path}: not UTF-8 text") from None
+    return {"name": path.name, "content": text}
+
+
+async def remote_plan(
+    url: str,
+    files: Sequence[Path],
+    *,
+    token: str | None,
+    allow_removals: bool,
+    show_emails: bool,
+    patience: float,
+) -> PlanDocument:
+    if len(files) > PLAN_MAX_FILES:
+        raise UsageError(f"{len(files)} files: the daemon plans at most {PLAN_MAX_FILES} at once")
+    sent = [candidate(path) for path in files]
+    given = {item["name"]: str(path) for item, path in zip(sent, files, strict=True)}
+    if len(given) < len(sent):
+        raise UsageError("two --file paths have the same base name; the daemon needs them apart")
+    endpoint = f"{url.rstrip('/')}/v1/plans"
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    params = {"showEmails": "true"} if show_emails else {}
+    body = {"files": sent, "allowRemovals": allow_removals}
+    try:
+        async with (
+            asyncio.timeout(patience),
+            aiohttp.ClientSession() as http,
+            http.post(endpoint, json=body, headers=headers, params=params) as reply,
+        ):
+            answer: Any = await reply.json(content_type=None)
+            status = reply.status
+    except TimeoutError:
+        raise TemporaryError(f"the daemon at {url} did not answer within {patience:.0f}s") from None
+    except (aiohttp.ClientError, OSError, ValueError) as error:
+        raise TemporaryError(f"cannot reach the daemon at {url}: {type(error).__name__}") from None
+    if status != 200:
+        raise DaemonRefused(f"the daemon at {url} answered {status}: {_message(answer)}")
+    try:
+        document = PlanDocument.model_validate(answer)
+    except ValidationError:
+        raise DaemonRefused(
+            f"the daemon at {url} answered with something else than a plan"
+        ) from None
+    return PlanDocument(destinations=[_as_given(entry, given) for entry in document.destinations])
+
+
+def _message(answer: Any) -> str:
+    error = answer.get("error") if isinstance(answer, dict) else None
+    if isinstance(error, dict):
+        return str(error.get("message", error))
+    return str(error) if error is not None else "no error message"
+
+
+def _as_given(entry: PlanEntry, given: dict[str, str]) -> PlanEntry:
+    problems = [
+        Problem(file=given.get(p.file, p.file), line=p.line, column=p.column, message=p.message)
+        for p in entry.problems
+    ]
+    return entry.model_copy(
+        update={"file": given.get(entry.file, entry.file), "problems": problems}
+    )

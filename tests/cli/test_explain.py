@@ -1,0 +1,158 @@
+"""`syncd explain EMAIL` as an operator runs it: a contact sent, one SendGrid rejected, one
+that changed, one that left the segment, one that never existed; --live adds SendGrid's."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from syncd.cli import main
+from syncd.emulator import Emulator, FaultRule
+from syncd.ledger import RETRY_BUDGET
+from syncd.shapes import json_schema
+from tests.fixtures_emulator import TEST_API_KEY
+from tests.reconciling.world import World, people, world
+
+UPSERT = "PUT /v3/marketing/contacts"
+VICTIM = "person.3@example.com"
+
+
+@pytest.fixture
+async def history(
+    tmp_path: Path, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[World]:
+    """Five people synced (SendGrid refusing person 3 until out of retries), then person 1
+    leaves the segment (taken off the list) and person 2 changes first name."""
+    monkeypatch.setenv("SENDGRID_API_KEY", TEST_API_KEY)
+    async with world(tmp_path, emulator) as w:
+        rows = people(0, 5)
+        w.destination({"vip": w.csv("vip", rows)}, limits={"maxRemovalFraction": 0.5})
+        emulator.faults.add(
+            FaultRule(kind="job_errored", template=UPSERT, emails=[VICTIM], reason="invalid email")
+        )
+        for _ in range(RETRY_BUDGET):
+            assert (await w.sync()).outcome == "success"
+        left = [row for n, row in enumerate(rows) if n != 1]
+        left[1]["FirstName"] = "Renamed"  # person 2
+        w.csv("vip", left)
+        report = await w.sync()
+        assert report.counts()["removed"] == 1
+        left[1]["FirstName"] = "Renamed again"
+        w.csv("vip", left)  # changed after the last sync: the next one updates it
+        yield w
+
+
+def environment(w: World) -> dict[str, str]:
+    return {
+        "SENDGRID_API_KEY": TEST_API_KEY,
+        "SYNCD_SENDGRID_BASE_URL": w.emulator.url,
+        "SYNCD_DESTINATIONS": str(w.destinations),
+        "SYNCD_STATE": w.settings.state,
+        "SYNCD_LOG_FORMAT": "json",
+    }
+
+
+async def explain(w: World, *args: str) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "syncd", "explain", *args, env={**os.environ, **environment(w)},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await process.communicate()
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+async def story(w: World, email: str, *options: str) -> dict[str, Any]:
+    code, out, err = await explain(w, email, "--output", "json", *options)
+    assert code == 0, out + err
+    document = json.loads(out)
+    (members,) = document["destinations"]
+    assert members["destination"] == "members"
+    told: dict[str, Any] = members
+    return told
+
+
+async def test_each_contact_gets_its_own_story_and_live_adds_what_sendgrid_holds(
+    history: World,
+) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    w = history
+
+    sent = await story(w, "Person.0@Example.com", "--live")  # written as in the source
+    assert sent["state"] == "inSync"
+    assert sent["rows"] == [{"segment": "vip", "row": 2, "used": True, "problem": None}]
+    assert {"field": "first_name", "value": "First0"} in sent["values"]
+    acknowledged = sent["acknowledged"]
+    assert acknowledged["sameValues"] is True
+    assert acknowledged["batch"]["kind"] == "upsert"
+    assert acknowledged["batch"]["state"] == "partlyRejected"  # person 3 was refused in it
+    assert acknowledged["batch"]["jobId"]
+    assert (sent["live"]["found"], sent["live"]["onList"]) == (True, True)
+    assert {"field": "first_name", "value": "First0"} in sent["live"]["values"]
+    assert sent["live"]["changes"] == []
+
+    rejected = await story(w, VICTIM, "--live")
+    assert rejected["state"] == "rejected"
+    assert rejected["acknowledged"] is None
+    assert rejected["rejection"]["reason"] == "invalid email"
+    assert (rejected["rejection"]["attempts"], rejected["rejection"]["retriesLeft"]) == (
+        RETRY_BUDGET,
+        0,
+    )
+    assert "not sent: invalid email" in rejected["summary"]
+    assert rejected["live"]["found"] is False
+
+    changed = await story(w, "person.2@example.com", "--live")
+    assert changed["state"] == "toUpdate"
+    assert changed["acknowledged"]["sameValues"] is False
+    assert changed["live"]["changes"] == [
+        {"field": "first_name", "from": "Renamed", "to": "Renamed again"}
+    ]
+
+    code, out, _ = await explain(w, "person.1@example.com", "--output", "json", "--live")
+    assert code == 0
+    document = json.loads(out)
+    jsonschema.Draft202012Validator(json_schema("explain")).validate(document)
+    assert document["email"] == "p***@example.com"
+    (left,) = document["destinations"]
+    assert left["state"] == "removed"
+    assert left["rows"] == []
+    assert left["departure"]["how"] == "removed"
+    assert "taken off the list on" in left["summary"]
+    assert left["live"]["onList"] is False
+
+    code, out, _ = await explain(w, "nobody@example.com")
+    assert code == 1
+    assert out.strip() == "n***@example.com: in no segment, and syncd has no record of it"
+
+
+async def test_the_text_tells_the_story_first_and_the_address_whole_only_when_asked(
+    history: World, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    w = history
+    code, out, _ = await explain(w, "person.2@example.com", "--live")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == "p***@example.com"
+    assert lines[2].startswith("members (")
+    assert lines[2].endswith(": toUpdate")
+    assert "its values differ from those SendGrid acknowledged on" in lines[3]
+    assert "    first_name: Renamed → Renamed again (what syncd sends)" in lines
+    assert any(line.startswith("  SendGrid now  on the list") for line in lines)
+
+    for name, value in environment(w).items():  # the same command, in this process
+        monkeypatch.setenv(name, value)
+    code = await asyncio.to_thread(main, ["explain", "person.2@example.com", "--show-emails"])
+    assert (code, capsys.readouterr().out.splitlines()[0]) == (0, "person.2@example.com")
+    code = await asyncio.to_thread(
+        main, ["explain", "person.2@example.com", "--destination", "nope"]
+    )
+    assert code == 1
+    assert "no destination named 'nope'" in capsys.readouterr().err

@@ -1,0 +1,297 @@
+"""The routes that show contacts, in process over real sockets: `POST /v1/plans` (candidate
+files validated as the daemon's own, planned on its ledger, read-only, and sources, never
+applied; every limit answered) and `GET /v1/destinations/{name}/contacts/{email}`."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+import yaml
+
+from syncd.clock import LoopClock
+from syncd.emulator import Emulator, EmulatorConfig, FaultRule, ListSeed
+from syncd.ledger import open_ledger
+from syncd.metrics import Metrics
+from syncd.reconciling import Reconciler
+from syncd.scheduling import Scheduler
+from syncd.serving import AdminGate, Explainer, Listener, Planner, build_app
+from tests.fixtures_emulator import TEST_API_KEY, TEST_LIST_ID, strict_emulator_config
+from tests.reconciling.world import World, people, world
+from tests.scheduling.fakes import FakeRunner
+
+TOKEN = "admin-token-for-plans"
+OTHER_LIST = "2e9f5c1a-4d6b-4e0a-9c74-5a8b2d3e4f63"
+
+
+@pytest.fixture
+def emulator_config() -> EmulatorConfig:
+    return strict_emulator_config(
+        lists=[ListSeed(id=TEST_LIST_ID, name="members"), ListSeed(id=OTHER_LIST, name="other")]
+    )
+
+
+@pytest.fixture
+async def synced(
+    tmp_path: Path, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[World]:
+    monkeypatch.setenv("SENDGRID_API_KEY", TEST_API_KEY)
+    async with world(tmp_path, emulator) as w:
+        w.destination({"vip": w.csv("vip", people(0, 10))})
+        assert (await w.sync()).outcome == "success"
+        yield w
+
+
+Serve = Callable[..., Any]
+
+
+@pytest.fixture
+async def serve(synced: World) -> AsyncIterator[Serve]:
+    """Starts the admin server with a planner over the world's ledger, read-only."""
+    started: list[tuple[Listener, Any, Scheduler]] = []
+
+    async def start(*, token: str | None = TOKEN, plan_timeout: float = 60) -> str:
+        metrics = Metrics()
+        settings = synced.settings.model_copy(update={"plan_timeout": plan_timeout})
+        reader = open_ledger(settings.state, writer=False)
+        http = aiohttp.ClientSession()
+        reconciler = Reconciler(reader, http, settings, metrics)
+        planner = Planner(reconciler, settings)
+        explainer = Explainer(reconciler, settings)
+        scheduler = Scheduler(
+            FakeRunner(), metrics, LoopClock(), max_concurrent_runs=1, backoff_max=60
+        )
+        gate = AdminGate(metrics, token=token, host_token=None if token else "host-token")
+        app = build_app(scheduler, metrics, _ready, gate=gate, planner=planner, explainer=explainer)
+        listener = Listener(app, "127.0.0.1", 0, name="admin", refused=metrics.connections_refused)
+        await listener.start()
+        started.append((listener, http, scheduler))
+        return f"http://127.0.0.1:{listener.port}/v1/plans"
+
+    yield start
+    for listener, http, scheduler in started:
+        await listener.stop()
+        await http.close()
+        await scheduler.shutdown(grace=1)
+
+
+async def _ready() -> None:
+    return None
+
+
+def member_file(w: World, **spec: Any) -> str:
+    """The world's destination file, changed by `spec` (as its pull request would)."""
+    document = yaml.safe_load((w.destinations / "members.yaml").read_text())
+    document["spec"].update(spec)
+    return yaml.safe_dump(document)
+
+
+async def post(
+    url: str,
+    files: dict[str, str] | None = None,
+    *,
+    token: str | None = TOKEN,
+    query: str = "",
+    body: Any = None,
+    **request: Any,
+) -> tuple[int, Any]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    headers |= request.pop("headers", {})
+    if body is None:
+        body = {"files": [{"name": n, "content": c} for n, c in (files or {}).items()]}
+    async with aiohttp.ClientSession() as http:
+        options = {"data": body} if isinstance(body, bytes | str) else {"json": body}
+        async with http.post(url + query, headers=headers, **options, **request) as reply:
+            return reply.status, await reply.json(content_type=None)
+
+
+async def test_a_changed_file_is_planned_on_the_ledger_and_nothing_is_applied(
+    synced: World, serve: Serve
+) -> None:
+    w = synced
+    url = await serve()
+    rows = people(0, 10)
+    rows[0]["FirstName"] = "Anna"
+    w.csv("vip", rows)  # the source changed since the sync
+    changed = member_file(w, mapping={"email": "EmailAddress", "first_name": "FirstName"})
+    before = (w.destinations / "members.yaml").read_bytes()
+    writes = len(w.emulator.write_requests())
+
+    status, document = await post(url, {"members.yaml": changed})
+
+    assert status == 200, document
+    (entry,) = document["destinations"]
+    assert (entry["name"], entry["file"], entry["result"]) == ("members", "members.yaml", "changes")
+    assert entry["firstExport"] is False
+    assert entry["counts"]["changed"] == 10  # last_name and the tier are no longer mapped
+    first = entry["examples"]["update"][0]
+    assert first["email"] == "p***@example.com"
+    assert {"field": "first_name", "from": "First0", "to": "Anna"} in first["changes"]
+    assert len(w.emulator.write_requests()) == writes
+    assert (w.destinations / "members.yaml").read_bytes() == before
+    assert sorted(p.name for p in w.destinations.iterdir()) == ["members.yaml"]
+
+    _, shown = await post(url, {"members.yaml": changed}, query="?showEmails=true")
+    assert shown["destinations"][0]["examples"]["update"][0]["email"] == "person.0@example.com"
+
+
+async def test_a_new_file_plans_as_a_first_export(synced: World, serve: Serve) -> None:
+    w = synced
+    url = await serve()
+    document = yaml.safe_load(member_file(w))
+    document["metadata"]["name"] = "newcomers"
+    document["spec"]["sendgrid"]["listId"] = OTHER_LIST
+
+    status, answer = await post(url, {"newcomers.yaml": yaml.safe_dump(document)})
+
+    assert status == 200, answer
+    (entry,) = answer["destinations"]
+    assert (entry["result"], entry["firstExport"], entry["counts"]["new"]) == ("changes", True, 10)
+
+
+async def test_a_broken_file_comes_back_with_its_problems_at_their_lines(
+    synced: World, serve: Serve
+) -> None:
+    w = synced
+    url = await serve()
+    broken = member_file(w, onLeave="nuke", bogus=1)
+    clashing = yaml.safe_load(member_file(w))
+    clashing["metadata"]["name"] = "thief"  # the list of members.yaml: one list, one owner
+    secret = yaml.safe_load(member_file(w))
+    secret["metadata"]["name"] = "leaky"
+    secret["spec"]["sendgrid"]["listId"] = OTHER_LIST
+    secret["spec"]["sendgrid"]["apiKey"] = {"env": "HOME"}  # not in SYNCD_SECRET_ENV
+
+    status, answer = await post(url, {"members.yaml": broken, "leaky.yaml": yaml.safe_dump(secret)})
+    _, alone = await post(url, {"thief.yaml": yaml.safe_dump(clashing)})
+
+    assert status == 200, answer
+    entries = {e["file"]: e for e in [*answer["destinations"], *alone["destinations"]]}
+    assert {e["result"] for e in entries.values()} == {"invalid"}
+    problems = entries["members.yaml"]["problems"]
+    assert {p["file"] for p in problems} == {"members.yaml"}
+    assert all(p["line"] and p["column"] for p in problems)
+    assert any("bogus" in p["message"] for p in problems)
+    assert any("also targeted by" in p["message"] for p in entries["thief.yaml"]["problems"])
+    assert any("HOME" in p["message"] for p in entries["leaky.yaml"]["problems"])
+
+
+async def test_plans_need_the_token_whatever_the_configuration(synced: World, serve: Serve) -> None:
+    files = {"members.yaml": member_file(synced)}
+    with_token = await serve()
+    status, answer = await post(with_token, files, token=None)
+    assert status == 401
+    assert answer["error"]["code"] == "unauthorized"
+    assert (await post(with_token, files, token="wrong"))[0] == 401
+
+    loopback_only = await serve(token=None)  # no SYNCD_ADMIN_TOKEN: the host token only
+    status, answer = await post(loopback_only, files, token=None)
+    assert status == 403
+    assert "personal data" in answer["error"]["message"]
+    assert (await post(loopback_only, files, token="host-token"))[0] == 200
+
+
+@pytest.mark.parametrize(
+    ("request_", "status", "code"),
+    [
+        ({"files": {f"f{i}.yaml": "x: 1" for i in range(11)}}, 413, "tooManyFiles"),
+        ({"files": {"big.yaml": "# " + "x" * 300_000}}, 413, "fileTooLarge"),
+        ({"body": "{}", "headers": {"Content-Type": "text/plain"}}, 415, "unsupportedMediaType"),
+        (
+            {"body": "not json", "headers": {"Content-Type": "application/json"}},
+            400,
+            "invalidRequest",
+        ),
+        ({"body": {"files": [], "allowRemovals": False}}, 400, "invalidRequest"),
+        ({"body": {"files": [{"name": "x.yaml"}]}}, 400, "invalidRequest"),
+        ({"files": {"../members.yaml": "x: 1"}}, 400, "invalidFileName"),
+        ({"files": {".hidden.yaml": "x: 1"}}, 400, "invalidFileName"),
+        ({"files": {"notes.txt": "x: 1"}}, 400, "invalidFileName"),
+    ],
+)
+async def test_a_request_over_a_limit_or_malformed_is_refused_with_a_clear_error(
+    serve: Serve, request_: dict[str, Any], status: int, code: str
+) -> None:
+    url = await serve()
+    got, answer = await post(url, request_.pop("files", None), **request_)
+    assert (got, answer["error"]["code"]) == (status, code), answer
+
+
+async def test_a_body_announced_over_the_limit_is_refused_before_it_is_read(serve: Serve) -> None:
+    url = await serve()
+    _, _, rest = url.partition("://")
+    host, _, path = rest.partition("/")
+    reader, writer = await asyncio.open_connection(*host.split(":"))
+    writer.write(
+        f"POST /{path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n"
+        "Content-Type: application/json\r\nContent-Length: 5000000\r\n\r\n{".encode()
+    )
+    answer = await reader.read()  # the server answers, and closes the connection
+    writer.close()
+    assert answer.startswith(b"HTTP/1.1 413 "), answer
+
+
+async def test_a_second_plan_of_the_same_destination_answers_409_while_the_first_runs(
+    synced: World, serve: Serve
+) -> None:
+    url = await serve()
+    files = {"members.yaml": member_file(synced)}
+    synced.emulator.faults.add(
+        FaultRule(kind="delay", template="GET /v3/marketing/lists/{id}", seconds=1.0, times=1)
+    )
+    first = asyncio.create_task(post(url, files))
+    await asyncio.sleep(0.5)  # the first is waiting on SendGrid
+    status, answer = await post(url, files)
+    assert (status, answer["error"]["code"]) == (409, "planInProgress")
+    assert "members" in answer["error"]["message"]
+    assert (await first)[0] == 200
+
+
+async def test_a_plan_over_its_time_limit_answers_504_and_is_stopped(
+    synced: World, serve: Serve
+) -> None:
+    url = await serve(plan_timeout=0.3)
+    synced.emulator.faults.add(
+        FaultRule(kind="delay", template="GET /v3/marketing/lists/{id}", seconds=1.0, times=1)
+    )
+    status, answer = await post(url, {"members.yaml": member_file(synced)})
+    assert (status, answer["error"]["code"]) == (504, "planTimeout")
+    assert "SYNCD_PLAN_TIMEOUT" in answer["error"]["message"]
+    await asyncio.sleep(1.0)  # the emulator finishes its delayed answer
+    assert (await post(url, {"members.yaml": member_file(synced)}))[0] == 200
+
+
+async def get(url: str, *, token: str | None = TOKEN) -> tuple[int, Any]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with aiohttp.ClientSession() as http, http.get(url, headers=headers) as reply:
+        return reply.status, await reply.json(content_type=None)
+
+
+async def test_a_contact_is_explained_by_the_daemon_to_whoever_holds_the_token(
+    synced: World, serve: Serve
+) -> None:
+    plans = await serve()
+    base = plans.removesuffix("/v1/plans") + "/v1/destinations"
+    contact = f"{base}/members/contacts/Person.4%40Example.com"
+
+    status, document = await get(contact + "?live=true")
+    assert status == 200, document
+    assert document["email"] == "p***@example.com"
+    (members,) = document["destinations"]
+    assert (members["destination"], members["state"]) == ("members", "inSync")
+    assert members["live"]["onList"] is True
+    status, whole = await get(contact + "?showEmails=true")
+    assert whole["email"] == "person.4@example.com"
+
+    assert (await get(contact, token=None))[0] == 401
+    status, answer = await get(f"{base}/members/contacts/nobody%40example.com")
+    assert (status, answer["error"]["code"]) == (404, "unknownContact")
+    assert "n***@example.com is in no segment of members" in answer["error"]["message"]
+    status, answer = await get(f"{base}/nope/contacts/nobody%40example.com")
+    assert (status, answer["error"]["code"]) == (404, "unknownDestination")
+    status, answer = await get(f"{base}/members/contacts/no-at-sign")
+    assert (status, answer["error"]["code"]) == (400, "invalidEmail")
