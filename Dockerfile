@@ -16,8 +16,9 @@ WORKDIR /src
 COPY pyproject.toml constraints.txt README.md LICENSE ./
 COPY scripts/install-venv.sh scripts/
 COPY src/ src/
-# The same script the Makefile runs; here non-editable and without the dev extras.
-RUN scripts/install-venv.sh /opt/syncd
+# The same script the Makefile runs; here non-editable, with PostgreSQL and without the
+# dev extras.
+RUN scripts/install-venv.sh /opt/syncd postgres
 
 # ---- runtime ----
 FROM python:3.11-slim-bookworm

@@ -4,11 +4,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint types contracts pytest deploy-check bench soak fmt clean
+.PHONY: install run test lint types contracts pytest deploy-check bench soak fmt clean screenshots docs
 
 install: $(STAMP)
 
-# The Dockerfile runs the same script (without --editable and dev), so an image installs
+# The Dockerfile runs the same script (without --editable and dev, with postgres), so an image installs
 # what the tests ran.
 $(STAMP): pyproject.toml constraints.txt scripts/install-venv.sh
 	PYTHON=$(PYTHON) scripts/install-venv.sh --editable $(VENV) dev
@@ -41,6 +41,14 @@ bench: install
 # Longer delivery-guarantee runs than make test affords (tests/soak; see docs/guarantees.md).
 soak: install
 	$(BIN)/python -m tests.soak
+
+# docs/operations.md: the settings table, from the settings model (a test checks it).
+docs: install
+	$(BIN)/python -m syncd.cli.settings_table --write docs/operations.md
+
+# docs/images/: a picture of each status page (needs Chromium: apt-get install chromium).
+screenshots: install
+	$(BIN)/python -m tests.pages.screenshots
 
 fmt: install
 	$(BIN)/ruff format src tests bench

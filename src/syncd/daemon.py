@@ -24,14 +24,14 @@ from syncd import serving
 from syncd.allowlists import is_loopback
 from syncd.clock import SYSTEM_CLOCK, Clock
 from syncd.errors import LedgerCorrupt, SyncdError
-from syncd.ledger import DestinationSummary, Ledger, open_ledger
+from syncd.ledger import Ledger, ledger_identity, open_ledger
 from syncd.loading import load_directory
 from syncd.logs import get_logger
 from syncd.metrics import Metrics
 from syncd.reconciling import Reconciler, RunReport
 from syncd.reconciling.forgetting import ForgetReport, ForgetRequest, Forgetting
 from syncd.reconciling.run import REMOVAL_RECHECK
-from syncd.scheduling import Scheduler
+from syncd.scheduling import Past, Scheduler
 from syncd.settings import InvalidSettings, Settings, parse_listen
 from syncd.watching import Desired, Watcher
 
@@ -64,7 +64,16 @@ class Signals:
 
 
 def _ledger(settings: Settings, clock: Clock) -> Ledger:
-    return open_ledger(settings.state, clock=clock)
+    return open_ledger(settings.state, clock=clock, keep_runs=settings.keep_runs)
+
+
+def _past(ledger: Ledger, keep_runs: int) -> dict[str, Past]:
+    """Every destination the ledger knows, with its kept runs: the status is restored from
+    them at start, before any run."""
+    return {
+        summary.destination: Past(summary, ledger.runs(summary.destination, limit=keep_runs))
+        for summary in ledger.summaries()
+    }
 
 
 def admin_token(settings: Settings) -> str | None:
@@ -114,6 +123,13 @@ async def listening(
             await listener.stop()
 
 
+def _address(host: str, port: int) -> str:
+    """Where the CLI on this host reaches the admin listener (a wildcard bind via loopback)."""
+    if host in ("0.0.0.0", "::"):  # noqa: S104 - reaching a wildcard bind locally
+        host = "127.0.0.1"
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 def _why(error: OSError) -> str:
     """asyncio words a failed bind at length; the error's own short text is enough."""
     if isinstance(error, socket.gaierror) or not error.errno:
@@ -127,7 +143,7 @@ async def run_daemon(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> int:
     ledger = await asyncio.to_thread(_ledger, settings, clock)
     stop = asyncio.Event()
     try:
-        history = await _history(ledger)
+        history = await _history(ledger, settings.keep_runs)
         async with aiohttp.ClientSession() as http, contextlib.AsyncExitStack() as stack:
             reconciler = Reconciler(ledger, http, settings, metrics, clock=clock)
             scheduler = Scheduler(
@@ -145,9 +161,9 @@ async def run_daemon(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> int:
             async def publish(desired: Desired) -> None:
                 await scheduler.apply(
                     desired.destinations,
-                    problems=[str(p) for p in desired.problems],
-                    invalid_files=list(desired.invalid_files),
-                    stale={n: [str(p) for p in ps] for n, ps in desired.stale.items()},
+                    problems=desired.problems,
+                    invalid_files=desired.invalid_files,
+                    stale=desired.stale,
                 )
 
             watcher = Watcher(
@@ -204,6 +220,8 @@ async def run_daemon(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> int:
                     metrics,
                     ready,
                     gate=gate,
+                    ledger=ledger,
+                    ledger_id=ledger_identity(settings.state),
                     forgetting=forget,
                     planner=planner,
                     explainer=explainer,
@@ -211,6 +229,7 @@ async def run_daemon(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> int:
                 refused = metrics.connections_refused
                 admin = serving.Listener(app, host, port, name="admin", refused=refused)
                 async with listening(settings, metrics, admin, ready):
+                    await asyncio.to_thread(ledger.announce, _address(host, admin.port))
                     signals = Signals(stop, watcher.wake)
                     signals.install()
                     log.info(
@@ -234,11 +253,11 @@ async def run_daemon(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> int:
     return 0
 
 
-async def _history(ledger: Ledger) -> dict[str, DestinationSummary]:
+async def _history(ledger: Ledger, keep_runs: int) -> dict[str, Past]:
     """What the ledger recorded of each destination; nothing when it is damaged (every run
     then stalls naming the file, and /readyz says why, while the daemon keeps serving)."""
     try:
-        return {s.destination: s for s in await asyncio.to_thread(ledger.summaries)}
+        return await asyncio.to_thread(_past, ledger, keep_runs)
     except LedgerCorrupt:
         return {}
 

@@ -91,11 +91,11 @@ def main() -> int:
         f"""
 syncd is running on the example destinations (destinations.d/) against the bundled emulator.
 
-  status     http://{ADMIN}/v1/destinations
+  page       http://{ADMIN}/   (the status page; JSON: http://{ADMIN}/v1/destinations)
   metrics    http://{ADMIN}/metrics
   sync now   curl -X POST http://{ADMIN}/v1/destinations/vip-newsletter/sync
   emulator   {emulator_url}/_emulator/state   (what "SendGrid" holds now)
-  CLI        SYNCD_STATE={STATE_DIR}/state.db .venv/bin/syncd status
+  CLI        SYNCD_STATE={STATE_DIR}/state.db .venv/bin/syncd status   (finds the daemon)
 
 Edit, add or break a file in destinations.d/ and watch it being picked up. Ctrl-C stops.
 """,

@@ -139,6 +139,13 @@ class Metrics:
             ["destination"],
             registry=r,
         )
+        self.run_progress = Gauge(
+            "syncd_run_progress_ratio",
+            "How far the run in flight is, 0 to 1: contacts sent and removals confirmed over "
+            "those planned (0 until the plan is known); no series between runs.",
+            ["destination"],
+            registry=r,
+        )
         self.admin_auth_failures = Counter(
             "syncd_admin_auth_failures_total",
             "Admin requests refused for their token: missing, invalid, or a malformed header.",
@@ -174,6 +181,7 @@ class Metrics:
             self.open_jobs,
             self.oldest_open_job_age,
             self.leader,
+            self.run_progress,
         ):
             try:
                 metric.remove(name)

@@ -107,7 +107,8 @@ class Settings(BaseSettings):
     sendgrid_base_urls: Annotated[CommaSeparated, AfterValidator(_endpoints)] = Field(
         default=(SENDGRID_API,),
         description="The URLs a destination's spec.sendgrid.baseUrl may name (comma-separated; "
-        "https, or http to a loopback host).",
+        "https, or http to a loopback host). Add https://api.eu.sendgrid.com for EU-pinned "
+        "accounts.",
     )
     secret_env: Annotated[CommaSeparated, AfterValidator(_env_patterns)] = Field(
         default=("SENDGRID_API_KEY", "SENDGRID_API_KEY_*"),
@@ -116,23 +117,30 @@ class Settings(BaseSettings):
     )
     secret_dirs: Directories = Field(
         default=(Path("/var/run/secrets/sendgrid"), Path("/var/run/secrets/syncd")),
-        description="Directories {file: PATH} may read from (comma-separated).",
+        description="Directories {file: PATH} may read from (comma-separated; real paths: "
+        "symlinks and `..` cannot leave them).",
     )
     source_dirs: Directories | None = Field(
         default=None,
         description="Directories csv, jsonl and sqlite sources may read from (comma-separated; "
-        "default: the directory that contains the destinations directory).",
+        "real paths: symlinks and `..` cannot leave them).",
+        json_schema_extra={"shown_default": "the directory that holds the destinations directory"},
     )
     listen: Annotated[str, AfterValidator(_listen)] = Field(
-        default="127.0.0.1:9108", description="host:port of the admin server."
+        default="127.0.0.1:9108",
+        description="host:port of the admin server (`[::1]:9108` for IPv6; the container "
+        "image sets `0.0.0.0:9108`); beyond loopback it needs SYNCD_ADMIN_TOKEN. "
+        "`syncd run --listen` overrides it.",
     )
     metrics_listen: Annotated[str, AfterValidator(_listen)] | None = Field(
         default=None,
-        description="host:port of a second server for /metrics, /healthz and /readyz only.",
+        description="host:port of a second listener for /metrics, /healthz and /readyz only, "
+        "never a token (the Deployment: `0.0.0.0:9109`).",
     )
     admin_token: SecretStr | None = Field(
         default=None,
-        description="Bearer token for POST /v1/...; required to listen beyond loopback.",
+        description="Bearer token for the admin API's changes and for personal data (unmasked "
+        "addresses); required to listen beyond loopback, and always for `allowRemovals=true`.",
     )
     shutdown_timeout: float = Field(
         default=20.0, gt=0, description="Seconds in-flight work gets to finish after SIGTERM."
@@ -193,12 +201,20 @@ class Settings(BaseSettings):
         gt=0,
         description="Optional request budget per API key, shared by the destinations using it.",
     )
+    keep_runs: int = Field(
+        default=500,
+        ge=1,
+        le=100_000,
+        description="Runs kept per destination in the ledger (its history: `syncd history`, "
+        "the status page); older ones are pruned as runs end.",
+    )
     backoff_max: float = Field(
         default=3600.0, gt=0, description="Longest wait before retrying a failed destination."
     )
     replica_id: str = Field(
         default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}",
-        description="This replica's name in the shared ledger (default: host name and pid).",
+        description="This replica's name in the shared ledger.",
+        json_schema_extra={"shown_default": "host name and pid"},
     )
     claim_interval: float = Field(
         default=5.0,
@@ -209,7 +225,9 @@ class Settings(BaseSettings):
     log_format: Literal["auto", "json", "console"] = Field(
         default="auto", description="auto: console on a terminal, JSON otherwise."
     )
-    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        default="info", description="debug, info, warning or error."
+    )
 
     @property
     def listen_address(self) -> tuple[str, int]:

@@ -112,6 +112,8 @@ Phase = Literal["reading", "diffing", "sending", "waitingForJobs", "removing", "
 class Progress(Shape):
     """The run in flight."""
 
+    run_id: int | None = None
+    """The ledger's id of the run (null for a dry run, or before it is recorded)."""
     phase: Phase
     started_at: str
     updated_at: str

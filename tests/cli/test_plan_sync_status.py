@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import sys
@@ -91,10 +92,43 @@ async def test_status_shows_the_last_runs(cli_world: World) -> None:
     await syncd(w, "sync", "members")
     code, out, _ = await syncd(w, "status")
     assert code == 0
-    assert re.search(r"members\s+\S+ \S+\s+success", out)
-    code, out, _ = await syncd(w, "status", "members", "--json")
+    assert re.search(r"members\s+ready\s+\S+ \S+", out)
+    code, out, _ = await syncd(w, "status", "members", "--output", "json")
     assert code == 0
-    assert '"outcome": "success"' in out
+    status = json.loads(out)
+    assert (status["state"], status["lastRun"]["outcome"]) == ("ready", "success")
+    code, out, _ = await syncd(w, "history", "members", "--output", "json")
+    assert code == 0
+    assert [run["trigger"] for run in json.loads(out)["runs"]] == ["manual"]
+
+
+async def test_status_of_an_unknown_destination_exits_1_and_says_so(cli_world: World) -> None:
+    w = cli_world
+    w.destination({"vip": w.csv("vip", people(0, 2))})
+    code, out, err = await syncd(w, "status", "nope")
+    assert (code, out) == (1, "")
+    assert "no destination named 'nope' (known: members)" in err
+    code, out, _ = await syncd(w, "status", "nope", "--output", "json")
+    assert code == 1
+    assert json.loads(out)["error"]["code"] == "unknownDestination"
+    assert (await syncd(w, "history", "nope"))[0] == 1
+
+
+async def test_status_does_not_call_a_destination_with_a_broken_file_a_success(
+    cli_world: World,
+) -> None:
+    w = cli_world
+    w.destination({"vip": w.csv("vip", people(0, 3))})
+    await syncd(w, "sync", "members")
+    (w.destinations / "members.yaml").write_text("spec: [broken\n")
+    code, out, _ = await syncd(w, "status")
+    assert code == 0
+    assert "success" not in out
+    assert "invalid file members.yaml" in out or "file invalid" in out
+    code, out, _ = await syncd(w, "status", "--output", "json")
+    document = json.loads(out)
+    assert document["invalidFiles"][0]["file"] == "members.yaml"
+    assert document["invalidFiles"][0]["problems"][0]["line"] is not None
 
 
 async def test_no_key_and_no_address_reaches_the_output(cli_world: World) -> None:

@@ -105,7 +105,8 @@ async def test_files_added_edited_broken_and_deleted_are_picked_up(
     (w.destinations / "members.yaml").write_text("spec: [broken\n")
     body = await running.until("/v1/destinations", lambda b: by_name(b)["members"]["fileProblems"])
     assert by_name(body)["members"]["digest"] == edited_digest  # last good version runs on
-    assert body["invalidFiles"] == ["members.yaml"]
+    assert [entry["file"] for entry in body["invalidFiles"]] == ["members.yaml"]
+    assert by_name(body)["members"]["fileProblems"][0]["line"] is not None
 
     (w.destinations / "members.yaml").unlink()
     await running.until("/v1/destinations", lambda b: "members" not in by_name(b))

@@ -39,9 +39,10 @@ def test_make_and_the_image_install_with_the_same_script() -> None:
     image_calls = [r for r in instructions("RUN") if SCRIPT in r]
     assert len(make_calls) == 1
     assert len(image_calls) == 1
-    # Development install: editable with the dev extras; the image: neither.
+    # Development install: editable with the dev extras; the image: neither, but with
+    # PostgreSQL (sources and the shared ledger), as before it became an extra.
     assert shlex.split(make_calls[0])[1:] == [SCRIPT, "--editable", "$(VENV)", "dev"]
-    assert shlex.split(image_calls[0]) == [SCRIPT, "/opt/syncd"]
+    assert shlex.split(image_calls[0]) == [SCRIPT, "/opt/syncd", "postgres"]
 
 
 def test_the_image_copies_what_the_install_script_reads() -> None:

@@ -13,6 +13,7 @@ import pytest
 from syncd.clock import LoopClock
 from syncd.errors import LedgerUnavailable
 from syncd.ledger import Erased
+from syncd.ledger.sqlite import SqliteLedger
 from syncd.metrics import Metrics
 from syncd.reconciling.forgetting import ForgetRefused, ForgetReport, ForgetRequest
 from syncd.scheduling import Scheduler
@@ -60,7 +61,8 @@ def asked() -> Asked:
 async def served(scheduler: Scheduler, asked: Asked, token: str | None) -> Listener:
     metrics = Metrics()
     gate = AdminGate(metrics, token=token, host_token=HOST_TOKEN, failure_delay=0.01)
-    app = build_app(scheduler, metrics, ready, gate=gate, forgetting=asked)
+    nothing_recorded = SqliteLedger(Path("no-ledger-here.db"), writer=False)
+    app = build_app(scheduler, metrics, ready, gate=gate, ledger=nothing_recorded, forgetting=asked)
     listener = Listener(app, "127.0.0.1", 0, name="admin", refused=metrics.connections_refused)
     await listener.start()
     return listener

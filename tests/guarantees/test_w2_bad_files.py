@@ -44,6 +44,15 @@ def drop_bad_files(scene: Scene) -> None:
     (directory / "binary.yaml").write_bytes(bytes(range(256)) * 64)
 
 
+def shown(problem: dict[str, Any]) -> str:
+    """A problem of the status document as `file:line:column: message`."""
+    where = problem["file"]
+    for part in ("line", "column"):
+        if problem[part] is not None:
+            where += f":{problem[part]}"
+    return f"{where}: {problem['message']}"
+
+
 def expected_problem(name: str) -> str:
     if name == "huge-sparse.yaml":
         return "1024 MiB, more than the limit of 256 KiB a file; refused before parsing"
@@ -70,7 +79,7 @@ async def test_bad_files_are_refused_with_a_reason_while_the_good_one_keeps_sync
     body = await daemon.until(
         "/v1/destinations", lambda b: len(b["invalidFiles"]) == len(COPIED) + len(MADE)
     )
-    problems: list[str] = body["problems"]
+    problems = [shown(p) for entry in body["invalidFiles"] for p in entry["problems"]]
     for name in (*COPIED, *MADE):
         said = [p for p in problems if p.startswith(f"{s.destinations}/{name}")]
         assert said, name
@@ -97,7 +106,7 @@ async def test_bad_files_are_refused_with_a_reason_while_the_good_one_keeps_sync
         rss_after_mib=round(after / 1024, 1),
         rss_growth_mib=round((after - before) / 1024, 1),
     )
-    assert sorted(body["invalidFiles"]) == sorted((*COPIED, *MADE))
+    assert sorted(entry["file"] for entry in body["invalidFiles"]) == sorted((*COPIED, *MADE))
     assert synced  # the good destination went on syncing
     assert {c["type"]: c["status"] for c in status["conditions"]}["Ready"] == "True"
     assert after - before < RSS_LIMIT_KIB

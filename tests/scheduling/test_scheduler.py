@@ -67,8 +67,8 @@ async def test_temporary_failures_back_off_and_a_success_resets_the_rhythm(
     gaps = [b - a for a, b in itertools.pairwise(times)]
     assert gaps[0] < gaps[1] < gaps[2] <= 60  # exponential, well under the hour
     status = scheduler.status("b")
-    assert status["state"] == "ready"
-    assert status["consecutiveFailures"] == 0
+    assert status.state == "ready"
+    assert status.consecutive_failures == 0
 
 
 async def test_a_permanent_failure_waits_for_the_file_or_a_person(
@@ -81,8 +81,8 @@ async def test_a_permanent_failure_waits_for_the_file_or_a_person(
     await at(start + 600)
     assert len(runner.times("p")) == 1
     status = scheduler.status("p")
-    assert status["state"] == "stalled"
-    assert {c["type"]: c["status"] for c in status["conditions"]}["Stalled"] == "True"
+    assert status.state == "stalled"
+    assert {c.type: c.status for c in status.conditions}["Stalled"] == "True"
     scheduler.trigger("p")
     await at(start + 602)
     assert len(runner.times("p")) == 2
@@ -153,7 +153,7 @@ async def test_a_suspended_destination_does_not_run_and_refuses_triggers(
     await scheduler.apply({"s": destination(tmp_path, "s", suspend=True)})
     await at(start + 100)
     assert runner.times("s") == []
-    assert scheduler.status("s")["state"] == "suspended"
+    assert scheduler.status("s").state == "suspended"
     with pytest.raises(Suspended):
         scheduler.trigger("s")
 
@@ -167,7 +167,7 @@ async def test_a_trigger_can_confirm_removals_and_is_acknowledged_in_status(
     request = scheduler.trigger("a", allow_removals=True)
     await at(start + 20)
     assert runner.calls[-1].allow_removals
-    assert scheduler.status("a")["lastHandledRequest"] == request
+    assert scheduler.status("a").last_handled_request == request
 
 
 async def test_shutdown_lets_the_run_in_flight_reach_its_end(
@@ -179,4 +179,6 @@ async def test_shutdown_lets_the_run_in_flight_reach_its_end(
     await asyncio.sleep(1)
     await scheduler.shutdown(grace=20)
     assert runner.running == 0
-    assert scheduler.status("a")["lastRun"]["error"] == "stopped"
+    last_run = scheduler.status("a").last_run
+    assert last_run is not None
+    assert last_run.error == "stopped"

@@ -4,6 +4,7 @@ something, how long a wrong token waits, and the limits no client outlasts."""
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import aiohttp
 import pytest
 
 from syncd.clock import LoopClock
+from syncd.ledger.sqlite import SqliteLedger
 from syncd.metrics import Metrics
 from syncd.scheduling import Scheduler
 from syncd.serving import AdminGate, Listener, build_app, build_metrics_app
@@ -43,7 +45,8 @@ async def serve(
     max_connections: int = MAX_CONNECTIONS,
 ) -> Listener:
     gate = AdminGate(metrics, token=token, host_token="host-token-for-tests" if not token else None)
-    app = build_app(scheduler, metrics, ready, gate=gate)
+    nothing_recorded = SqliteLedger(Path("no-ledger-here.db"), writer=False)
+    app = build_app(scheduler, metrics, ready, gate=gate, ledger=nothing_recorded)
     listener = Listener(
         app,
         "127.0.0.1",
@@ -233,3 +236,35 @@ async def test_the_metrics_listener_serves_metrics_and_health_only(metrics: Metr
         "/v1/destinations": 404,
         "POST sync": 404,
     }
+
+
+async def test_addresses_on_a_page_need_a_valid_token_as_bearer_or_basic_password(
+    admin: Listener, metrics: Metrics
+) -> None:
+    page = "/destinations/members?showEmails=true"
+    basic = "Basic " + base64.b64encode(f"anyone:{TOKEN}".encode()).decode()
+    async with aiohttp.ClientSession() as http:
+        async with http.get(url(admin, page)) as anonymous:
+            challenge = anonymous.headers.get("WWW-Authenticate", "")
+            refused = anonymous.status
+        async with http.get(url(admin, "/destinations/members")) as masked:
+            assert masked.status == 200
+        wrong = await timed_get(http, admin, page, "Bearer wrong")
+        bearer = await timed_get(http, admin, page, f"Bearer {TOKEN}")
+        password = await timed_get(http, admin, page, basic)
+
+    assert (refused, challenge.split(" ")[0]) == (401, "Basic")
+    assert wrong == (401, 1.0)
+    assert bearer == (200, 0.0)
+    assert password == (200, 0.0)
+    assert metrics.admin_auth_failures.labels(reason="missing")._value.get() == 1
+
+
+async def timed_get(
+    http: aiohttp.ClientSession, listener: Listener, path: str, authorization: str
+) -> tuple[int, float]:
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    async with http.get(url(listener, path), headers={"Authorization": authorization}) as reply:
+        await reply.read()
+        return reply.status, round(loop.time() - started, 1)

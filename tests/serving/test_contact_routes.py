@@ -66,7 +66,15 @@ async def serve(synced: World) -> AsyncIterator[Serve]:
             FakeRunner(), metrics, LoopClock(), max_concurrent_runs=1, backoff_max=60
         )
         gate = AdminGate(metrics, token=token, host_token=None if token else "host-token")
-        app = build_app(scheduler, metrics, _ready, gate=gate, planner=planner, explainer=explainer)
+        app = build_app(
+            scheduler,
+            metrics,
+            _ready,
+            gate=gate,
+            ledger=reader,
+            planner=planner,
+            explainer=explainer,
+        )
         listener = Listener(app, "127.0.0.1", 0, name="admin", refused=metrics.connections_refused)
         await listener.start()
         started.append((listener, http, scheduler))

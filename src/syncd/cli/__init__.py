@@ -33,11 +33,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "plan": ("syncd.cli.planning", "show what a sync would do, without writing to SendGrid"),
     "explain": ("syncd.cli.explaining", "tell why one address is (not) on a list"),
     "sync": ("syncd.cli.syncing", "export one destination now"),
-    "status": ("syncd.cli.status", "show the last runs per destination"),
+    "status": ("syncd.cli.status", "show where each destination stands"),
+    "history": ("syncd.cli.history", "show a destination's last runs"),
     "forget": ("syncd.cli.forgetting", "erase an address from the ledger (and SendGrid); --undo"),
     "run": ("syncd.cli.running", "run the daemon: watch, schedule, serve"),
     "probe": ("syncd.cli.probing", "check what SendGrid does not document on a real account"),
     "emulator": ("syncd.emulator.command", "serve the local SendGrid emulator"),
+    "completion": ("syncd.cli.completion", "print a shell completion script (bash or zsh)"),
 }
 
 
@@ -77,7 +79,8 @@ def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
         # Importing every command costs start-up time; only the chosen one is imported.
         if name in argv:
             _command(name).add_arguments(sub)
-            sub.epilog = describe_exit_codes(exit_codes(name))
+            codes = describe_exit_codes(exit_codes(name))
+            sub.epilog = f"{sub.epilog}\n\n{codes}" if sub.epilog else codes
     return parser
 
 
@@ -119,9 +122,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if stop.code == 2 and command is not None:
             return cannot_start(command)
         raise
-    if args.command == "emulator":  # a tool of its own: its own, plain logging and output
-        emulated: int = _command(args.command).run(args)
-        return emulated
+    if args.command in ("emulator", "completion"):  # need no settings; plain output
+        alone: int = _command(args.command).run(args)
+        return alone
     with scrubbed_output():
         return _run(args)
 

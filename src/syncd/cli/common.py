@@ -71,7 +71,7 @@ def error_json(error: SyncdError) -> str:
 def settings_from(args: argparse.Namespace) -> Settings:
     """Environment first, then whatever the command line says."""
     overrides: dict[str, Any] = {}
-    for option in ("destinations", "state"):
+    for option in ("destinations", "state", "listen"):
         value = getattr(args, option, None)
         if value is not None:
             overrides[option] = value

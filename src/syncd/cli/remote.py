@@ -1,29 +1,73 @@
-"""Asking a running daemon to do something and waiting for its answer: `syncd sync` and
-`syncd forget` when a daemon owns the ledger."""
+"""Finding the running daemon and talking to it: its status, and what is asked of it
+(`syncd sync`, `syncd forget` when a daemon owns the ledger).
+
+The daemon that holds a SQLite ledger writes its admin address in the ledger's lock
+file; the CLI tries that address first, then `SYNCD_LISTEN`, and talks to whichever
+answers `GET /v1/info` with the identity of the CLI's own ledger (`SYNCD_STATE`), so it
+never shows or triggers another daemon's destinations.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 
 from syncd.errors import PermanentError, TemporaryError
+from syncd.ledger import ledger_identity, read_announcement
 from syncd.reconciling.forgetting import ForgetRequest
 from syncd.serving import host_token_path, read_host_token
 from syncd.settings import Settings
 
 POLL = 0.5
+LOOK = aiohttp.ClientTimeout(total=3)
 
 
-def _base(settings: Settings) -> str:
+class UnknownDestination(PermanentError):
+    """The daemon knows no destination of that name."""
+
+
+def _url(address: str) -> str:
+    return f"http://{address}"
+
+
+def _listen_url(settings: Settings) -> str:
     host, port = settings.listen_address
     if host in ("0.0.0.0", "::"):  # noqa: S104 - reaching a wildcard bind locally
         host = "127.0.0.1"
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def _token(settings: Settings) -> str | None:
+def candidates(settings: Settings) -> list[str]:
+    """Where a daemon may answer: the address its lock file announces, then SYNCD_LISTEN."""
+    found = []
+    if "://" not in settings.state:
+        announced = read_announcement(Path(settings.state))
+        if announced is not None:
+            found.append(_url(announced["admin"]))
+    found.append(_listen_url(settings))
+    return list(dict.fromkeys(found))
+
+
+async def find_daemon(settings: Settings) -> str | None:
+    """The base URL of the daemon holding this CLI's ledger, or None when none answers."""
+    wanted = ledger_identity(settings.state)
+    async with aiohttp.ClientSession(timeout=LOOK) as http:
+        for base in candidates(settings):
+            try:
+                async with http.get(f"{base}/v1/info") as reply:
+                    body = await reply.json(content_type=None)
+            except (aiohttp.ClientError, OSError, TimeoutError, ValueError):
+                continue
+            if isinstance(body, dict) and body.get("ledger") == wanted:
+                return base
+    return None
+
+
+def token(settings: Settings) -> str | None:
     """SYNCD_ADMIN_TOKEN, else the host token of a daemon that has none (same host and user)."""
     if settings.admin_token:
         return settings.admin_token.get_secret_value()
@@ -31,23 +75,44 @@ def _token(settings: Settings) -> str | None:
     return read_host_token(path) if path is not None else None
 
 
+async def get_json(base: str, path: str) -> tuple[int, Any]:
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=LOOK) as http,
+            http.get(f"{base}{path}") as reply,
+        ):
+            return reply.status, await reply.json(content_type=None)
+    except (aiohttp.ClientError, OSError, TimeoutError, ValueError) as error:
+        raise TemporaryError(
+            f"the daemon at {base} did not answer ({type(error).__name__})"
+        ) from None
+
+
 async def sync_through_daemon(
-    settings: Settings, name: str, *, allow_removals: bool, patience: float
+    settings: Settings,
+    base: str,
+    name: str,
+    *,
+    allow_removals: bool,
+    patience: float,
+    follow: Callable[[dict[str, Any]], None] = lambda status: None,
 ) -> dict[str, Any]:
-    """Trigger a run in the daemon and return the destination's status once it is done."""
+    """Trigger a run in the daemon, show each status as it goes (`follow`), and return the
+    destination's status once the run is done."""
     headers = {}
-    token = _token(settings)
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    base = _base(settings)
+    secret = token(settings)
+    if secret:
+        headers["Authorization"] = f"Bearer {secret}"
     params = {"allowRemovals": "true" if allow_removals else "false"}
     try:
         async with aiohttp.ClientSession(headers=headers) as http:
             async with http.post(f"{base}/v1/destinations/{name}/sync", params=params) as reply:
                 body = await reply.json(content_type=None)
+                if reply.status == 404:
+                    raise UnknownDestination(f"the daemon knows no destination named {name!r}")
                 if reply.status != 202:
-                    error = body.get("error") or {}
-                    why = error.get("message", reply.status) if isinstance(error, dict) else error
+                    error = body.get("error") if isinstance(body, dict) else None
+                    why = error.get("message") if isinstance(error, dict) else reply.status
                     raise PermanentError(f"the daemon refused: {why}")
             request = int(body["request"])
             async with asyncio.timeout(patience):
@@ -56,11 +121,12 @@ async def sync_through_daemon(
                         status: dict[str, Any] = await reply.json(content_type=None)
                     if int(status.get("lastHandledRequest", 0)) >= request:
                         return status
+                    follow(status)
                     await asyncio.sleep(POLL)
     except (aiohttp.ClientError, OSError) as error:
         raise TemporaryError(
-            f"another process holds the ledger, but no daemon answers on {base} "
-            f"({type(error).__name__}); is SYNCD_LISTEN right?"
+            f"the daemon at {base} stopped answering ({type(error).__name__}); "
+            f"follow the run with `syncd status {name}`"
         ) from None
     except TimeoutError:
         raise TemporaryError(
@@ -74,8 +140,8 @@ async def forget_through_daemon(
 ) -> dict[str, Any]:
     """`POST /v1/forget`; the daemon answers once it is carried out (between runs of the
     destinations it touches), with what was removed where."""
-    token = _token(settings)
-    if not token:
+    secret = token(settings)
+    if not secret:
         raise PermanentError(
             "the running daemon takes erasure requests only with a token: set "
             "SYNCD_ADMIN_TOKEN as the daemon has it, or run this on the daemon's host as the "
@@ -88,9 +154,14 @@ async def forget_through_daemon(
     }
     if request.destination is not None:
         body["destination"] = request.destination
-    base = _base(settings)
+    base = await find_daemon(settings)
+    if base is None:
+        raise TemporaryError(
+            "another process holds the ledger, but no daemon of that ledger answers at the "
+            "address its lock file announces or at SYNCD_LISTEN; is it starting or stopping?"
+        )
     timeout = aiohttp.ClientTimeout(total=patience)
-    headers = {"Authorization": f"Bearer {token}"}
+    headers = {"Authorization": f"Bearer {secret}"}
     try:
         async with (
             aiohttp.ClientSession(headers=headers, timeout=timeout) as http,
@@ -101,7 +172,9 @@ async def forget_through_daemon(
             except ValueError:
                 answer = {}
             if reply.status != 200:
-                raise PermanentError(f"the daemon refused: {answer.get('error', reply.status)}")
+                error = answer.get("error")
+                why = error.get("message") if isinstance(error, dict) else reply.status
+                raise PermanentError(f"the daemon refused: {why}")
             return answer
     except (aiohttp.ClientError, OSError) as error:
         raise TemporaryError(

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import sys
-import time
 from collections.abc import Iterable
-from typing import TextIO
 
 from syncd.ledger import Rejection
 from syncd.reconciling import RunReport
@@ -34,37 +31,3 @@ def run_text(report: RunReport) -> str:
     if report.error:
         lines.append(f"  {report.error}")
     return "\n".join(lines)
-
-
-class ProgressLine:
-    """One line on a terminal, rewritten as a run goes; silent when not a terminal."""
-
-    def __init__(self, destination: str, stream: TextIO = sys.stderr) -> None:
-        self.destination = destination
-        self.stream = stream
-        self.enabled = stream.isatty()
-        self.started = time.monotonic()
-        self.submitted = 0
-
-    def __call__(self, event: str, **counts: int) -> None:
-        if not self.enabled:
-            return
-        if event == "submitted":
-            self.submitted += counts.get("contacts", 0)
-        text = {
-            "reading": "reading segments…",
-            "staged": f"read {counts.get('profiles', 0):,} profiles",
-            "planned": f"sending {counts.get('upserts', 0):,} contacts, removing "
-            f"{counts.get('removals', 0):,}…",
-            "submitted": f"submitted {self.submitted:,} contacts, waiting for SendGrid…",
-            "acknowledged": f"acknowledged {counts.get('upserted', 0):,} upserted, "
-            f"{counts.get('removed', 0):,} removed",
-        }.get(event, event)
-        elapsed = time.monotonic() - self.started
-        self.stream.write(f"\r\x1b[K{self.destination}: {text} ({elapsed:.0f}s)")
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.enabled:
-            self.stream.write("\r\x1b[K")
-            self.stream.flush()

@@ -24,6 +24,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="reconcile every destination once and exit; non-zero if any failed",
     )
+    parser.add_argument(
+        "--listen",
+        metavar="HOST:PORT",
+        help="where the admin server listens (SYNCD_LISTEN, default 127.0.0.1:9108)",
+    )
     add_common(parser)
 
 

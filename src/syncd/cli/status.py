@@ -1,82 +1,123 @@
-"""`syncd status [NAME] [--json]`: the last runs per destination, from the ledger."""
+"""`syncd status [NAME]`: where each destination stands, as the daemon sees it.
+
+With a daemon holding the ledger (found through the ledger's lock file, then
+SYNCD_LISTEN) its status is shown as is; without one, the same document is built from
+the destination files and the ledger's runs. `--output json` prints
+`syncd.shapes.StatusDocument` (or, with NAME, that destination's object: the same one
+`GET /v1/destinations/NAME` answers). `--rejections` lists the rejected rows of the
+destination's last run.
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import json
-from dataclasses import asdict
-from datetime import UTC, datetime
+import sys
 
-from syncd.cli.common import BAD_USAGE_OR_SETTINGS, add_common, settings_from
+from syncd.cli.common import (
+    BAD_USAGE_OR_SETTINGS,
+    add_common,
+    add_output,
+    describe_exit_codes,
+    settings_from,
+)
+from syncd.cli.ledger_status import status_from_ledger
 from syncd.cli.output import addresses_shown
-from syncd.ledger import Ledger, open_ledger
+from syncd.cli.remote import find_daemon, get_json
+from syncd.cli.status_text import status_detail, status_table
+from syncd.ledger import open_ledger
+from syncd.settings import Settings
+from syncd.shapes import ErrorBody, ErrorDocument, StatusDocument, mask_email
 
 EXIT_CODES = {
-    0: "the runs were shown (or there are none yet)",
-    1: "the ledger could not be read",
+    0: "shown",
+    1: "no destination of that name, or the ledger cannot be read",
     2: BAD_USAGE_OR_SETTINGS,
 }
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("name", nargs="?", help="one destination: its recent runs")
-    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = describe_exit_codes(EXIT_CODES)
+    parser.add_argument("name", nargs="?", help="one destination, in detail")
+    add_output(parser)
+    parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # --output json
     parser.add_argument(
         "--rejections", action="store_true", help="with NAME: the rejected rows of its last run"
+    )
+    parser.add_argument(
+        "--show-emails",
+        action="store_true",
+        help="with --rejections --output json: the addresses unmasked (personal data)",
     )
     add_common(parser)
 
 
-def _when(timestamp: float | None) -> str:
-    if timestamp is None:
-        return "never"
-    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+def current(settings: Settings) -> StatusDocument:
+    """The daemon's status document, or the same built from the files and the ledger."""
+    base = asyncio.run(find_daemon(settings))
+    if base is None:
+        return status_from_ledger(settings)
+    _, body = asyncio.run(get_json(base, "/v1/destinations"))
+    return StatusDocument.model_validate(body)
 
 
 def run(args: argparse.Namespace) -> int:
     settings = settings_from(args)
+    output = "json" if args.json else args.output
+    if args.rejections:
+        return _rejections(settings, args.name, output, show=args.show_emails)
+    document = current(settings)
+    if not args.name:
+        print(json.dumps(document.wire(), indent=2) if output == "json" else status_table(document))
+        return 0
+    for status in document.destinations:
+        if status.name == args.name:
+            print(
+                json.dumps(status.wire(), indent=2) if output == "json" else status_detail(status)
+            )
+            return 0
+    known = ", ".join(s.name for s in document.destinations) or "none"
+    return unknown(args.name, known, output)
+
+
+def unknown(name: str, known: str, output: str) -> int:
+    message = f"no destination named {name!r} (known: {known})"
+    if output == "json":
+        error = ErrorDocument(error=ErrorBody(code="unknownDestination", message=message))
+        print(json.dumps(error.wire(), indent=2))
+    print(f"syncd status: {message}", file=sys.stderr)
+    return 1
+
+
+def _rejections(settings: Settings, name: str | None, output: str, *, show: bool) -> int:
+    if not name:
+        print("syncd status: --rejections needs a destination NAME", file=sys.stderr)
+        return 1
     ledger = open_ledger(settings.state, writer=False)
     try:
-        if args.name:
-            return _one(ledger, args)
-        summaries = ledger.summaries()
+        runs = ledger.runs(name, limit=1)
+        rejections = ledger.rejections(runs[0].id, limit=10_000) if runs else []
     finally:
         ledger.close()
-    if args.json:
-        print(json.dumps([asdict(s) for s in summaries], indent=2))
+    if output == "json":
+        rows = [
+            {
+                "segment": r.segment,
+                "row": r.row,
+                "reason": r.reason,
+                "email": r.email if show else mask_email(r.email) if r.email else "",
+            }
+            for r in rejections
+        ]
+        document = {"schemaVersion": "syncd/v1", "destination": name, "rejections": rows}
+        with addresses_shown() if show else contextlib.nullcontext():
+            print(json.dumps(document, indent=2))
         return 0
-    if not summaries:
-        print(f"no runs recorded in {settings.state}")
-        return 0
-    print(f"{'DESTINATION':<28} {'LAST RUN':<21} {'OUTCOME':<10} {'LAST SUCCESS':<21} OPEN JOBS")
-    for s in summaries:
-        print(
-            f"{s.destination:<28} {_when(s.last_run.ended_at or s.last_run.started_at):<21} "
-            f"{s.last_run.outcome or 'running':<10} {_when(s.last_success_at):<21} "
-            f"{s.open_batches}"
-        )
-        if s.last_run.error:
-            print(f"  {s.last_run.error}")
-    return 0
-
-
-def _one(ledger: Ledger, args: argparse.Namespace) -> int:
-    runs = ledger.runs(args.name, limit=10)
-    if args.rejections:
-        rejections = ledger.rejections(runs[0].id, limit=10_000) if runs else []
-        # The operator asked for the rows: a reason may name its address (SendGrid's do).
-        with addresses_shown():
-            if args.json:
-                print(json.dumps([asdict(r) for r in rejections], indent=2))
-            for rejection in [] if args.json else rejections:
-                print(f"{rejection.segment} row {rejection.row}: {rejection.reason}")
-        return 0
-    if args.json:
-        print(json.dumps([asdict(r) for r in runs], indent=2))
-        return 0
-    for r in runs:
-        counts = " ".join(f"{k}={v}" for k, v in r.counts.items())
-        print(f"{_when(r.started_at)} {r.trigger:<9} {r.outcome or 'running':<10} {counts}")
-        if r.error:
-            print(f"  {r.error}")
+    # The operator asked for the rows: a reason may name its address (SendGrid's do).
+    with addresses_shown():
+        for rejection in rejections:
+            print(f"{rejection.segment} row {rejection.row}: {rejection.reason}")
     return 0

@@ -1,27 +1,53 @@
-"""`syncd sync NAME`: export one destination now (the "export on demand")."""
+"""`syncd sync NAME`: export one destination now (the "export on demand").
+
+With a daemon holding the ledger, the daemon runs it and the command follows the run
+(a bar on a terminal, a line every few seconds otherwise) until it ends; Ctrl-C stops
+following, never the run. Without one, the run happens in this process.
+`--output json` prints the destination's status after the run (`syncd schema --status`).
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import json
+import sys
+from collections.abc import AsyncIterator
+from typing import Any
 
-from syncd.cli.common import BAD_USAGE_OR_SETTINGS, add_common, settings_from
+from syncd.cli.common import (
+    BAD_USAGE_OR_SETTINGS,
+    add_common,
+    add_output,
+    describe_exit_codes,
+    settings_from,
+)
+from syncd.cli.following import Follower
+from syncd.cli.ledger_status import status_from_ledger
 from syncd.cli.local import find_destination, reconcile_once
-from syncd.cli.remote import sync_through_daemon
-from syncd.cli.reports import ProgressLine, run_text
-from syncd.errors import LedgerConflict
-from syncd.ledger import open_ledger
+from syncd.cli.remote import candidates, find_daemon, sync_through_daemon
+from syncd.cli.reports import run_text
+from syncd.clock import SYSTEM_CLOCK
+from syncd.errors import LedgerConflict, TemporaryError
+from syncd.ledger import Ledger, open_ledger
+from syncd.loading import LoadedDestination
+from syncd.reconciling import RunProgress, RunReport
 from syncd.settings import Settings
 
 EXIT_CODES = {
-    0: "the sync succeeded",
-    1: "the sync failed or a guard stopped it (the reason is printed), or the destination "
+    0: "the run succeeded",
+    1: "the run failed or a guard stopped it (the reason is printed), or the destination "
     "is unknown or invalid",
     2: BAD_USAGE_OR_SETTINGS,
+    130: "interrupted: a local run stops; a run in the daemon goes on, no longer followed",
 }
+FOLLOW_EVERY = 0.5
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = describe_exit_codes(EXIT_CODES)
     parser.add_argument("name", help="the destination's metadata.name")
     parser.add_argument(
         "--allow-removals",
@@ -33,52 +59,120 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=3600.0,
         metavar="SECONDS",
-        help="with a running daemon: how long to wait for its run (default 3600)",
+        help="with a running daemon: how long to follow its run (default 3600)",
     )
+    add_output(parser)
     add_common(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     try:
-        ledger = open_ledger(settings.state)
+        ledger = open_ledger(settings.state, keep_runs=settings.keep_runs)
     except LedgerConflict:  # a daemon owns the ledger: ask it to run
         return _through_daemon(settings, args)
     loaded = find_destination(settings, args.name)
-    progress = ProgressLine(args.name)
+    live = RunProgress(SYSTEM_CLOCK)
+    follower = Follower(args.name)
     try:
-        report = asyncio.run(
-            reconcile_once(
-                settings,
-                ledger,
-                loaded,
-                dry_run=False,
-                allow_removals=args.allow_removals,
-                progress=progress,
-            )
-        )
+        report = asyncio.run(_local(settings, ledger, loaded, args.allow_removals, live, follower))
+    except KeyboardInterrupt:
+        follower.close()
+        print(f"\n{args.name}: interrupted; the next run carries on from here", file=sys.stderr)
+        return 130
     finally:
-        progress.close()
+        follower.close()
         ledger.close()
-    print(run_text(report))
+    if args.output == "json":
+        _print_status(settings, args.name)
+    else:
+        print(run_text(report))
     return 0 if report.outcome == "success" else 1
 
 
-def _through_daemon(settings: Settings, args: argparse.Namespace) -> int:
-    print(f"{args.name}: a running daemon owns {settings.state}; asking it to sync now…")
-    status = asyncio.run(
-        sync_through_daemon(
-            settings, args.name, allow_removals=args.allow_removals, patience=args.timeout
+async def _local(
+    settings: Settings,
+    ledger: Ledger,
+    loaded: LoadedDestination,
+    allow_removals: bool,
+    live: RunProgress,
+    follower: Follower,
+) -> RunReport:
+    async with _drawing(live, follower):
+        return await reconcile_once(
+            settings, ledger, loaded, dry_run=False, allow_removals=allow_removals, live=live
         )
-    )
+
+
+@contextlib.asynccontextmanager
+async def _drawing(live: RunProgress, follower: Follower) -> AsyncIterator[None]:
+    async def draw() -> None:
+        while True:
+            await asyncio.sleep(FOLLOW_EVERY)
+            follower(live.shape().wire())
+
+    task = asyncio.create_task(draw(), name="sync:progress")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def _through_daemon(settings: Settings, args: argparse.Namespace) -> int:
+    base = asyncio.run(find_daemon(settings))
+    if base is None:
+        tried = " or ".join(candidates(settings))
+        raise TemporaryError(
+            f"another process holds the ledger {settings.state}, but no syncd daemon holding "
+            f"it answers at {tried}; is SYNCD_LISTEN right?"
+        )
+    print(f"{args.name}: the daemon at {base} holds {settings.state}; asking it to sync now…")
+    follower = Follower(args.name)
+
+    def follow(status: dict[str, Any]) -> None:
+        follower(status.get("progress"))
+
+    try:
+        status = asyncio.run(
+            sync_through_daemon(
+                settings,
+                base,
+                args.name,
+                allow_removals=args.allow_removals,
+                patience=args.timeout,
+                follow=follow,
+            )
+        )
+    except KeyboardInterrupt:
+        follower.close()
+        print(
+            f"\n{args.name}: stopped following; the run goes on in the daemon "
+            f"(`syncd status {args.name}`)",
+            file=sys.stderr,
+        )
+        return 130
+    finally:
+        follower.close()
     last = status.get("lastRun") or {}
-    counts = last.get("counts", {})
-    print(
-        f"{args.name}: {last.get('outcome')} · upserted {counts.get('upserted', 0):,} · removed "
-        f"{counts.get('removed', 0):,} · unchanged {counts.get('unchanged', 0):,} · rejected "
-        f"{counts.get('rejected', 0):,}"
-        + (f" · forgotten {counts['forgotten']:,}" if counts.get("forgotten") else "")
-    )
-    if last.get("error"):
-        print(f"  {last['error']}")
+    if args.output == "json":
+        print(json.dumps(status, indent=2))
+    else:
+        counts = last.get("counts", {})
+        print(
+            f"{args.name}: {last.get('outcome')} · upserted {counts.get('upserted', 0):,} · "
+            f"removed {counts.get('removed', 0):,} · unchanged {counts.get('unchanged', 0):,} "
+            f"· rejected {counts.get('rejected', 0):,}"
+            + (f" · forgotten {counts['forgotten']:,}" if counts.get("forgotten") else "")
+        )
+        if last.get("error"):
+            print(f"  {last['error']}")
     return 0 if last.get("outcome") == "success" else 1
+
+
+def _print_status(settings: Settings, name: str) -> None:
+    document = status_from_ledger(settings)
+    for status in document.destinations:
+        if status.name == name:
+            print(json.dumps(status.wire(), indent=2))

@@ -24,6 +24,7 @@ from syncd.ledger.contacts import (
     LastRejection,
 )
 from syncd.ledger.forgetting import EVERY_DESTINATION
+from syncd.ledger.identity import ledger_identity
 from syncd.ledger.leases import Leases, LocalLeases
 from syncd.ledger.records import (
     RETRY_BUDGET,
@@ -38,11 +39,14 @@ from syncd.ledger.records import (
     StagedContact,
     StaleRow,
 )
-from syncd.ledger.sqlite import SqliteLedger
+from syncd.ledger.session import KEEP_RUNS
+from syncd.ledger.sqlite import SqliteLedger, read_announcement
 from syncd.planning import DiffCounts
+from syncd.settings import InvalidSettings
 
 __all__ = [
     "EVERY_DESTINATION",
+    "KEEP_RUNS",
     "RETRY_BUDGET",
     "Acknowledged",
     "Attempted",
@@ -66,7 +70,9 @@ __all__ = [
     "RunRecord",
     "StagedContact",
     "StaleRow",
+    "ledger_identity",
     "open_ledger",
+    "read_announcement",
 ]
 
 
@@ -77,9 +83,15 @@ class LedgerSession(Protocol):
     def field_generation(self, fields: Mapping[str, tuple[str, str]], *, record: bool) -> int: ...
     def in_sync(self) -> str | None: ...
     def mark_in_sync(self, value: str | None) -> None: ...
-    def begin_run(self, trigger: str, digest: str) -> int: ...
+    def begin_run(self, trigger: str, digest: str, *, started_at: float | None = None) -> int: ...
     def finish_run(
-        self, run_id: int, outcome: str, counts: Mapping[str, int], error: str | None
+        self,
+        run_id: int,
+        outcome: str,
+        counts: Mapping[str, int],
+        error: str | None,
+        *,
+        ended_at: float | None = None,
     ) -> None: ...
     def record_rejections(self, run_id: int, rejections: Sequence[Rejection]) -> None: ...
     def reset_snapshot(self) -> None: ...
@@ -151,8 +163,12 @@ class Ledger(Protocol):
     def acked_count(self, destination: str) -> int: ...
     def destination_names(self) -> list[str]: ...
     def contact(self, destination: str, email: str) -> ContactRecord: ...
+    def open_batches(self, destination: str) -> list[Batch]: ...
     def ping(self) -> None:
         """Raises when the ledger cannot be reached."""
+
+    def announce(self, admin: str) -> None:
+        """Tell the CLI where this process serves its admin API (the SQLite lock file)."""
 
     def leases(self, replica: str, *, ttl: float) -> Leases:
         """Who owns which destination: everything locally, a fair share when shared."""
@@ -168,11 +184,21 @@ class Ledger(Protocol):
     def holds(self, destination: str, address: str) -> bool: ...
 
 
-def open_ledger(state: str, *, writer: bool = True, clock: Clock = SYSTEM_CLOCK) -> Ledger:
+def open_ledger(
+    state: str, *, writer: bool = True, clock: Clock = SYSTEM_CLOCK, keep_runs: int = KEEP_RUNS
+) -> Ledger:
     """`state` is a SQLite file path or a postgresql:// URL (`Settings.state` refuses what
-    is neither)."""
+    is neither); `keep_runs` runs are kept per destination (the oldest pruned as runs end)."""
     if state.startswith(("postgresql://", "postgres://")):
-        from syncd.ledger.postgres import PostgresLedger  # only PostgreSQL users pay the import
+        try:
+            from syncd.ledger.postgres import PostgresLedger  # only PostgreSQL users need it
+        except ModuleNotFoundError as missing:
+            if missing.name != "psycopg":
+                raise
+            raise InvalidSettings(
+                "SYNCD_STATE: the PostgreSQL ledger needs the psycopg driver, which this "
+                "installation lacks: install syncd[postgres] (the container image has it)"
+            ) from None
 
-        return PostgresLedger(state, writer=writer, clock=clock)
-    return SqliteLedger(Path(state), writer=writer, clock=clock)
+        return PostgresLedger(state, writer=writer, clock=clock, keep_runs=keep_runs)
+    return SqliteLedger(Path(state), writer=writer, clock=clock, keep_runs=keep_runs)

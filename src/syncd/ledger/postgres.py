@@ -21,7 +21,7 @@ from syncd.ledger.forgetting import LedgerForgetting
 from syncd.ledger.postgres_leases import PostgresLeases
 from syncd.ledger.postgres_schema import FINALIZE, SNAPSHOT, STALE_PAGE, migrate
 from syncd.ledger.reading import LedgerReads
-from syncd.ledger.session import Params, SqlSession
+from syncd.ledger.session import KEEP_RUNS, Params, SqlSession
 from syncd.ledger.sql_text import SqlText
 from syncd.logs import scrub
 
@@ -43,9 +43,17 @@ def connect(dsn: str) -> psycopg.Connection:
 
 
 class PostgresLedger(LedgerReads, LedgerForgetting):
-    def __init__(self, dsn: str, *, writer: bool = True, clock: Clock = SYSTEM_CLOCK) -> None:
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        writer: bool = True,
+        clock: Clock = SYSTEM_CLOCK,
+        keep_runs: int = KEEP_RUNS,
+    ) -> None:
         self.dsn = dsn
         self.writer = writer
+        self.keep_runs = keep_runs
         self.clock = clock
         self.sql = SQL
         with self._connection() as connection:
@@ -73,10 +81,16 @@ class PostgresLedger(LedgerReads, LedgerForgetting):
     @contextmanager
     def session(self, destination: str) -> Iterator[PostgresSession]:
         with self._connection() as connection:
-            yield PostgresSession(connection, destination, self.clock, writer=self.writer)
+            session = PostgresSession(connection, destination, self.clock, writer=self.writer)
+            session.keep_runs = self.keep_runs
+            yield session
 
     def leases(self, replica: str, *, ttl: float) -> PostgresLeases:
         return PostgresLeases(self.dsn, replica, self.clock, ttl=ttl)
+
+    def announce(self, admin: str) -> None:
+        """Nowhere to write it: the CLI finds a daemon through SYNCD_LISTEN."""
+        del admin
 
     def close(self) -> None:
         """Nothing held between sessions."""

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from syncd.ledger.contacts import ContactReads
-from syncd.ledger.records import DestinationSummary, Rejection, RunRecord
+from syncd.ledger.records import Batch, DestinationSummary, Rejection, RunRecord
 from syncd.ledger.sql_text import SqlText
 
 
@@ -48,6 +48,24 @@ class LedgerReads(ContactReads):
 
     def runs(self, destination: str, limit: int = 20) -> list[RunRecord]:
         return [run_record(row) for row in self._read(self.sql.runs, (destination, limit))]
+
+    def open_batches(self, destination: str) -> list[Batch]:
+        """The destination's outbox: batches recorded and not yet finished (read only)."""
+        return [
+            Batch(
+                id=r[0],
+                kind=r[1],
+                state=r[2],
+                list_id=r[3],
+                job_id=r[4],
+                created_at=r[5],
+                submitted_at=r[6],
+                size=r[7],
+                sends=r[8],
+                unknown_since=r[9],
+            )
+            for r in self._read(self.sql.open_batches, (destination,))
+        ]
 
     def rejections(self, run_id: int, limit: int = 100) -> list[Rejection]:
         return [Rejection(*row) for row in self._read(self.sql.rejections, (run_id, limit))]

@@ -33,6 +33,9 @@ __all__ = ["Params", "SqlSession", "Tx"]
 class SqlSession(OutboxState, LeaverState, ForgettingState, SessionCore):
     """Session logic over backend primitives; see the module docstring."""
 
+    keep_runs: int = KEEP_RUNS
+    """Runs kept per destination (SYNCD_KEEP_RUNS); older ones are pruned as runs end."""
+
     def field_generation(self, fields: Mapping[str, tuple[str, str]], *, record: bool) -> int:
         """A number that changes when a custom field used before got another id or type
         (the field was recreated in SendGrid, so its values must be sent again). Fields
@@ -62,25 +65,30 @@ class SqlSession(OutboxState, LeaverState, ForgettingState, SessionCore):
             tx.run(self.sql.set_in_sync, (value, self.destination))
 
     # -- runs ---------------------------------------------------------------------
-    def begin_run(self, trigger: str, digest: str) -> int:
+    def begin_run(self, trigger: str, digest: str, *, started_at: float | None = None) -> int:
+        started_at = started_at or self.clock.now()
         with self._write() as tx:
-            rows = tx.rows(
-                self.sql.begin_run, (self.destination, trigger, digest, self.clock.now())
-            )
+            rows = tx.rows(self.sql.begin_run, (self.destination, trigger, digest, started_at))
         run_id: int = rows[0][0]
         return run_id
 
     def finish_run(
-        self, run_id: int, outcome: str, counts: Mapping[str, int], error: str | None
+        self,
+        run_id: int,
+        outcome: str,
+        counts: Mapping[str, int],
+        error: str | None,
+        *,
+        ended_at: float | None = None,
     ) -> None:
         if error is not None:  # a libpq or SendGrid text may carry a secret
             error = scrub(error, addresses=False)  # every address is in the ledger anyway
         with self._write() as tx:
             tx.run(
                 self.sql.finish_run,
-                (self.clock.now(), outcome, json.dumps(dict(counts)), error, run_id),
+                (ended_at or self.clock.now(), outcome, json.dumps(dict(counts)), error, run_id),
             )
-            tx.run(self.sql.prune_runs, (self.destination, self.destination, KEEP_RUNS))
+            tx.run(self.sql.prune_runs, (self.destination, self.destination, self.keep_runs))
             tx.run(
                 self.sql.prune_rejections,
                 (self.destination, self.destination, KEEP_REJECTION_RUNS),

@@ -17,6 +17,7 @@ from its lock.
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import sqlite3
 import stat
@@ -28,9 +29,10 @@ from typing import IO, Any
 from syncd.clock import SYSTEM_CLOCK, Clock
 from syncd.errors import LedgerConflict, LedgerCorrupt, LedgerUnavailable
 from syncd.ledger.forgetting import LedgerForgetting
+from syncd.ledger.identity import ledger_identity
 from syncd.ledger.leases import LocalLeases
 from syncd.ledger.reading import LedgerReads
-from syncd.ledger.session import Params, SqlSession
+from syncd.ledger.session import KEEP_RUNS, Params, SqlSession
 from syncd.ledger.sql_text import SqlText
 from syncd.ledger.sqlite_errors import translated
 from syncd.ledger.sqlite_schema import SNAPSHOT, migrate
@@ -81,9 +83,17 @@ def _empty() -> sqlite3.Connection:
 class SqliteLedger(LedgerReads, LedgerForgetting):
     """The ledger file. `writer=False` opens it for reading only, without the lock."""
 
-    def __init__(self, path: Path, *, writer: bool = True, clock: Clock = SYSTEM_CLOCK) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        writer: bool = True,
+        clock: Clock = SYSTEM_CLOCK,
+        keep_runs: int = KEEP_RUNS,
+    ) -> None:
         self.path = path
         self.writer = writer
+        self.keep_runs = keep_runs
         self.clock = clock
         self.sql = SQL
         self._lock_file: IO[bytes] | None = None
@@ -164,21 +174,31 @@ class SqliteLedger(LedgerReads, LedgerForgetting):
                 )
 
     def _take_lock(self) -> None:
-        lock_path = self.path.with_name(self.path.name + ".lock")
+        lock = lock_path(self.path)
         flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC
-        handle = os.fdopen(os.open(lock_path, flags, PRIVATE_FILE), "ab")
+        handle = os.fdopen(os.open(lock, flags, PRIVATE_FILE), "ab")
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             handle.close()
             raise LedgerConflict(
-                f"another syncd process is using the ledger {self.path} (lock {lock_path}); "
+                f"another syncd process is using the ledger {self.path} (lock {lock}); "
                 "stop it, or trigger the running daemon instead (syncd sync NAME talks to it)"
             ) from None
         handle.truncate(0)
         handle.write(f"{os.getpid()}\n".encode())
         handle.flush()
         self._lock_file = handle
+
+    def announce(self, admin: str) -> None:
+        """Record in the lock file where this process serves its admin API, so the CLI
+        finds it (`read_announcement`); the first line stays the process id."""
+        if self._lock_file is None:
+            return
+        record = {"pid": os.getpid(), "admin": admin, "ledger": ledger_identity(str(self.path))}
+        self._lock_file.truncate(0)
+        self._lock_file.write(f"{os.getpid()}\n{json.dumps(record)}\n".encode())
+        self._lock_file.flush()
 
     def _damage(self, message: str) -> None:
         self.damaged = message
@@ -232,6 +252,7 @@ class SqliteLedger(LedgerReads, LedgerForgetting):
             with self._translated():
                 session = SqliteSession(connection, destination, self.clock, writer=self.writer)
             session.translated = self._translated
+            session.keep_runs = self.keep_runs
             yield session
 
     def leases(self, replica: str, *, ttl: float) -> LocalLeases:
@@ -242,6 +263,24 @@ class SqliteLedger(LedgerReads, LedgerForgetting):
         if self._lock_file is not None:
             self._lock_file.close()
             self._lock_file = None
+
+
+def lock_path(path: Path) -> Path:
+    return path.with_name(path.name + ".lock")
+
+
+def read_announcement(path: Path) -> dict[str, Any] | None:
+    """What the process holding the ledger at `path` announced (`announce`), if anything.
+    A stale file (its process gone) may still hold one: the caller checks the daemon."""
+    try:
+        lock = lock_path(path)
+        if not lock.is_file():  # never open a FIFO planted there
+            return None
+        lines = lock.read_text(encoding="utf-8").splitlines()
+        record = json.loads(lines[1]) if len(lines) > 1 else None
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    return record if isinstance(record, dict) and isinstance(record.get("admin"), str) else None
 
 
 class _SqliteTx:

@@ -18,6 +18,7 @@ from syncd.ledger import Batch, LedgerSession
 from syncd.planning import RemovalAction
 from syncd.reconciling.context import Applied, Limits, Outbox, Progress, no_progress
 from syncd.reconciling.erasing import send_erasures
+from syncd.reconciling.progress import RunProgress
 from syncd.reconciling.removing import send_removal_batch, send_removals
 from syncd.reconciling.settling import settle
 from syncd.reconciling.threads import in_thread
@@ -40,6 +41,7 @@ class Applier:
         clock: Clock,
         stopping: Callable[[], bool],
         progress: Progress = no_progress,
+        live: RunProgress | None = None,
     ) -> None:
         self.outbox = Outbox(
             session,
@@ -51,6 +53,7 @@ class Applier:
             clock=clock,
             stopping=stopping,
             progress=progress,
+            live=live,
         )
         # To compare what SendGrid holds (custom fields by name) with what was sent (by id).
         self.fields: FieldTypes = {
@@ -66,7 +69,9 @@ class Applier:
         then the erasures `syncd forget` asked of this destination's account."""
         outbox = self.outbox
         outbox.forgotten = await in_thread(outbox.session.forgotten)
+        phase = outbox.live.phase
         for batch in await in_thread(outbox.session.open_batches):
+            outbox.live.enter("waitingForJobs")
             if batch.state == "submitted":
                 outbox.pending.append(batch)
                 outbox.jobs_changed()
@@ -76,6 +81,7 @@ class Applier:
         await send_erasures(outbox)
         await self.settle()
         outbox.result.pending_erasures = await in_thread(outbox.session.pending_erasures)
+        outbox.live.enter(phase)
 
     async def send_upserts(self, outgoing: Outgoing) -> None:
         await send_upserts(self.outbox, outgoing)
@@ -84,6 +90,8 @@ class Applier:
         await send_removals(self.outbox, action)
 
     async def settle(self) -> None:
+        if self.outbox.pending:
+            self.outbox.live.enter("waitingForJobs")
         await settle(self.outbox, self._send, self.fields)
         if self.outbox.result.stalled:
             raise SendGridStalled(self.outbox.result.stalled)

@@ -16,6 +16,7 @@ from syncd.clock import Clock
 from syncd.contacts import NOTHING_FORGOTTEN, Forgotten
 from syncd.errors import SendGridStalled, SendGridUnavailable
 from syncd.ledger import Batch, BatchKind, LedgerSession, OutboxItem, Rejection
+from syncd.reconciling.progress import RunProgress
 from syncd.reconciling.threads import in_thread
 from syncd.sendgrid import SendGridClient
 
@@ -82,6 +83,7 @@ class Outbox:
         clock: Clock,
         stopping: Callable[[], bool],
         progress: Progress = no_progress,
+        live: RunProgress | None = None,
     ) -> None:
         self.session = session
         self.client = client
@@ -92,6 +94,7 @@ class Outbox:
         self.clock = clock
         self.stopping = stopping
         self.progress = progress
+        self.live = live or RunProgress(clock)
         self.pending: list[Batch] = []
         self.result = Applied()
         self.forgotten: Forgotten = NOTHING_FORGOTTEN
@@ -103,6 +106,7 @@ class Outbox:
         if self.result.stalled:
             raise SendGridStalled(self.result.stalled)
         batch = await in_thread(self.session.prepare, kind, self.list_id, items, self.run_id)
+        self.live.batch_prepared()
         failpoints.hit("after-outbox-commit")
         return batch
 
@@ -123,9 +127,11 @@ class Outbox:
         self.pending.append(
             replace(batch, state="submitted", job_id=job_id, submitted_at=submitted_at)
         )
+        self.live.batch_submitted(batch.size, upsert=batch.kind == "upsert")
         self.progress("submitted", batches=len(self.pending), contacts=batch.size)
         self.jobs_changed()
 
     def jobs_changed(self) -> None:
+        self.live.jobs(len(self.pending))
         submitted = [b.submitted_at for b in self.pending if b.submitted_at is not None]
         self.progress("jobs", open=len(self.pending), oldest=int(min(submitted, default=0)))

@@ -41,8 +41,9 @@ class RunObserver:
         m = self.metrics
         m.reconcile_total.labels(destination=name, outcome=report.outcome).inc()
         m.reconcile_duration.labels(destination=name).observe(report.duration)
-        # One timestamp for both: the export-failing alert compares them.
-        now = self.clock.now()
+        # One timestamp for both (the export-failing alert compares them), the one the
+        # ledger records: restored after a restart, the gauges show the same values.
+        now = report.ended_at or self.clock.now()
         m.last_attempt.labels(destination=name).set(now)
         if report.outcome == "success":
             m.last_success.labels(destination=name).set(now)

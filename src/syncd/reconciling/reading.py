@@ -23,6 +23,7 @@ from __future__ import annotations
 from syncd.contacts import NOTHING_FORGOTTEN, ContactBuilder
 from syncd.ledger import LedgerSession
 from syncd.loading import LoadedDestination
+from syncd.reconciling.progress import RunProgress
 from syncd.reconciling.staging import (
     Digest,
     Staged,
@@ -42,8 +43,10 @@ class SegmentReader:
         builder: ContactBuilder,
         *,
         stopping: Stopping = never,
+        live: RunProgress | None = None,
     ) -> None:
         self.session = session
+        self.live = live
         self.stopping = stopping  # readers end a read soon after it turns true
         self.loaded = loaded
         self.spec = loaded.definition.spec
@@ -77,6 +80,8 @@ class SegmentReader:
                     rows=int(rows),
                     forgotten=int(forgotten[0]) if forgotten else 0,
                 )
+                if self.live is not None:
+                    self.live.reading(self.staged)
                 self.how = "known"
                 return self.staged
             if _bytes_changed(known, self._prints):
@@ -92,6 +97,7 @@ class SegmentReader:
                     allowlists=self.loaded.allowlists,
                     stopping=self.stopping,
                     forgotten=self.forgotten,
+                    staged=self._followed(),
                 )
                 if digest.count <= self.spec.limits.max_profiles:
                     self._digest = digest
@@ -121,8 +127,16 @@ class SegmentReader:
             allowlists=self.loaded.allowlists,
             stopping=self.stopping,
             forgotten=self.forgotten,
+            staged=self._followed(),
         )
         return self.staged
+
+    def _followed(self) -> Staged:
+        """A fresh count of rows for this read, followed by whoever watches the run."""
+        staged = Staged()
+        if self.live is not None:
+            self.live.reading(staged)
+        return staged
 
     async def unchanged(self, binding: int) -> bool:
         """After the preflight: does SendGrid already equal the segments? If it cannot be
@@ -142,6 +156,7 @@ class SegmentReader:
                 allowlists=self.loaded.allowlists,
                 stopping=self.stopping,
                 forgotten=self.forgotten,
+                staged=self._followed(),
             )
             self.how = "verified"
         if self._digest is not None:

@@ -30,6 +30,13 @@ class RunReport:
     """The event loop's time at the start of the run."""
     planned_after: float | None = None
     """Seconds from the start to the plan: the read and the diff (what a plan adds to)."""
+    run_id: int | None = None
+    """The ledger's id of the run (None for a dry run, or a run that could not be recorded)."""
+    started_at: float = 0.0
+    """Epoch seconds the run was recorded as started at (0: not recorded)."""
+    ended_at: float = 0.0
+    """Epoch seconds the run ended at, as the ledger records it: the status, the metrics and
+    the ledger all show this one time, before a restart and after."""
     plan: Plan | None = None
     staged: Staged = field(default_factory=Staged)
     applied: Applied = field(default_factory=Applied)

@@ -26,6 +26,7 @@ from syncd.reconciling.connecting import destination_client
 from syncd.reconciling.observing import RunObserver
 from syncd.reconciling.preflight import Preflight
 from syncd.reconciling.previewing import preview
+from syncd.reconciling.progress import RunProgress
 from syncd.reconciling.reading import SegmentReader
 from syncd.reconciling.report import Preview, RunReport
 from syncd.reconciling.staging import build_stale
@@ -74,9 +75,13 @@ class Reconciler:
         dry_run: bool = False,
         stopping: Callable[[], bool] = lambda: False,
         progress: Progress = no_progress,
+        live: RunProgress | None = None,
     ) -> RunReport:
+        """One run. `progress` is told of each step (the CLI's line); `live` is kept
+        current for whoever asks how far the run is (the status, a metric)."""
         name = loaded.definition.name
         report = RunReport(name, trigger)
+        live = live or RunProgress(self.clock)
         if not dry_run:
             progress = self.observer.tracking_jobs(name, progress)
         loop = asyncio.get_running_loop()
@@ -86,7 +91,11 @@ class Reconciler:
             require_consent(loaded.definition.spec.consent.data_privacy_acknowledged)
             async with session_of(self.ledger, name) as session:
                 if not dry_run:
-                    run_id = await in_thread(session.begin_run, trigger, loaded.digest)
+                    report.started_at = self.clock.now()
+                    run_id = await in_thread(
+                        session.begin_run, trigger, loaded.digest, started_at=report.started_at
+                    )
+                    live.run_id = run_id
                 try:
                     await self._reconcile(
                         loaded,
@@ -97,6 +106,7 @@ class Reconciler:
                         dry_run,
                         stopping,
                         progress,
+                        live,
                     )
                     report.outcome = "success"
                 except SyncdError as error:
@@ -115,6 +125,7 @@ class Reconciler:
                     report.outcome, report.error = "unexpected", f"{type(error).__name__}: {error}"
                 finally:
                     report.duration = loop.time() - started
+                    report.ended_at = self.clock.now()
                     if run_id is not None:
                         await asyncio.shield(self._finish(session, run_id, report))
         except SyncdError as error:  # before a run could be recorded (consent, ledger)
@@ -122,6 +133,8 @@ class Reconciler:
             if isinstance(error, GuardStopped):
                 report.guard = error.stop
         report.duration = loop.time() - started
+        report.run_id = run_id
+        report.ended_at = report.ended_at or self.clock.now()
         if not dry_run:
             self.observer.finished(report)
         return report
@@ -136,13 +149,15 @@ class Reconciler:
         dry_run: bool,
         stopping: Callable[[], bool],
         progress: Progress,
+        live: RunProgress,
     ) -> None:
         spec = loaded.definition.spec
         builder = ContactBuilder(spec.mapping)
         progress("reading")
-        reader = SegmentReader(session, loaded, builder, stopping=stopping)
+        reader = SegmentReader(session, loaded, builder, stopping=stopping, live=live)
         report.staged = await reader.read()
         progress("staged", profiles=report.staged.profiles, rows=report.staged.rows)
+        live.enter("diffing")
         client, key_id = await self.client_for(loaded)
         hint = spec.sendgrid.api_key.describe()
         checked = await self.preflight.check(client, spec, key_id=key_id, hint=hint)
@@ -178,6 +193,7 @@ class Reconciler:
             clock=self.clock,
             stopping=stopping,
             progress=progress,
+            live=live,
         )
         report.applied = applier.result
         if not dry_run:
@@ -203,17 +219,20 @@ class Reconciler:
         )
         report.planned_after = asyncio.get_running_loop().time() - report.started
         progress("planned", upserts=report.plan.upserts, removals=report.plan.removals)
+        plan = report.plan
+        live.planned(to_send=plan.upserts, to_remove=plan.removals, confirmed=applier.result)
         outgoing = Outgoing(binding, spec.mapping)
         if dry_run:
             await preview(session, outgoing, [s.name for s in spec.segments], report, client)
             return
         try:
+            live.enter("sending")
             await applier.send_upserts(outgoing)
             await applier.settle()
-            plan = report.plan
             if plan.removal_action == "forget":
                 await self._forget_gone(session)
             elif plan.removals_blocked is None and plan.diff.gone:
+                live.enter("removing")
                 await applier.send_removals(plan.removal_action)
                 await applier.settle()
                 applier.result.pending_removals = await applier.pending_removals()
@@ -262,7 +281,14 @@ class Reconciler:
         await in_thread(
             session.record_rejections, run_id, [*report.staged.rejections, *report.rejections]
         )
-        await in_thread(session.finish_run, run_id, report.outcome, report.counts(), report.error)
+        await in_thread(
+            session.finish_run,
+            run_id,
+            report.outcome,
+            report.counts(),
+            report.error,
+            ended_at=report.ended_at,
+        )
 
 
 def _open_work(applied: Applied) -> bool:

@@ -101,9 +101,11 @@ def verify_segments(
     allowlists: Allowlists,
     stopping: Stopping = never,
     forgotten: Forgotten = NOTHING_FORGOTTEN,
+    staged: Staged | None = None,
 ) -> tuple[Staged, Digest]:
-    """Read without staging: what `Digest` needs to tell "nothing changed"."""
-    staged = Staged()
+    """Read without staging: what `Digest` needs to tell "nothing changed". `staged`, when
+    given, is filled as rows are read (someone may be following the count)."""
+    staged = Staged() if staged is None else staged
     count = low = high = rows = 0
     raw_print = builder.raw_print
     dropped = builder.forgotten_check(forgotten)
@@ -111,6 +113,8 @@ def verify_segments(
         source = open_segment(segment, base_dir=base_dir, allowlists=allowlists, stopping=stopping)
         for number, values in source.rows(builder.columns):
             rows += 1
+            if not rows & 0xFFF:  # a local counter is cheaper; share it now and then
+                staged.rows = rows
             if isinstance(values, BadRow):
                 staged.reject(segment.name, number, values.reason)
                 continue
@@ -139,14 +143,16 @@ def stage_segments(
     allowlists: Allowlists,
     stopping: Stopping = never,
     forgotten: Forgotten = NOTHING_FORGOTTEN,
+    staged: Staged | None = None,
 ) -> Staged:
     """Fill the snapshot with this run's desired contacts; the first segment wins a duplicate.
+    `staged`, when given, is filled as rows are read.
 
     Raises GuardTripped as soon as the distinct profiles exceed maxProfiles, before
     anything is sent anywhere; the readers raise SourceUnavailable soon after `stopping`
     turns true.
     """
-    staged = Staged()
+    staged = Staged() if staged is None else staged
     session.reset_snapshot()
     limit = spec.limits.max_profiles
     next_check = limit

@@ -1,6 +1,22 @@
 """When destinations run: schedules, triggers, backoff, concurrency, status."""
 
-from syncd.scheduling.scheduler import Scheduler, Suspended, UnknownDestination
+from syncd.scheduling.scheduler import (
+    Past,
+    Scheduler,
+    Suspended,
+    UnknownDestination,
+    status_document,
+)
+from syncd.scheduling.status import DestinationStatus, history_shape
 from syncd.scheduling.worker import Runner
 
-__all__ = ["Runner", "Scheduler", "Suspended", "UnknownDestination"]
+__all__ = [
+    "DestinationStatus",
+    "Past",
+    "Runner",
+    "Scheduler",
+    "Suspended",
+    "UnknownDestination",
+    "history_shape",
+    "status_document",
+]

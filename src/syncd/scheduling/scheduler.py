@@ -5,17 +5,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import partial
+from pathlib import PurePath
+from typing import TypeVar
 
 from syncd.clock import Clock
-from syncd.ledger import DestinationSummary, Leases, LocalLeases
-from syncd.loading import LoadedDestination
+from syncd.ledger import DestinationSummary, Leases, LocalLeases, RunRecord
+from syncd.loading import LoadedDestination, Problem
 from syncd.logs import get_logger
 from syncd.metrics import DESTINATION_STATES, Metrics
-from syncd.scheduling.status import DestinationStatus, LastRun
+from syncd.reconciling import RunProgress
+from syncd.scheduling.status import DestinationStatus, problem_shape
 from syncd.scheduling.timing import period
 from syncd.scheduling.worker import Request, Runner, Worker
+from syncd.shapes import DestinationStatus as StatusShape
+from syncd.shapes import InvalidFile, StatusDocument
 
 log = get_logger("syncd.scheduling")
 T = TypeVar("T")
@@ -29,6 +35,14 @@ class Suspended(RuntimeError):
     pass
 
 
+@dataclass(frozen=True)
+class Past:
+    """What the ledger remembers of a destination: where it stands, and its kept runs."""
+
+    summary: DestinationSummary
+    runs: Sequence[RunRecord] = ()
+
+
 class Scheduler:
     def __init__(
         self,
@@ -38,7 +52,7 @@ class Scheduler:
         *,
         max_concurrent_runs: int,
         backoff_max: float,
-        history: Mapping[str, DestinationSummary] | None = None,
+        history: Mapping[str, Past] | None = None,
         leases: Leases | None = None,
         claim_interval: float = 5.0,
         stall_recheck: float = 900.0,
@@ -56,8 +70,8 @@ class Scheduler:
         self.stop = asyncio.Event()
         self.workers: dict[str, Worker] = {}
         self.tasks: dict[str, asyncio.Task[None]] = {}
-        self.problems: list[str] = []
-        self.invalid_files: list[str] = []
+        self.problems: Sequence[Problem] = ()
+        self.invalid_files: Sequence[str] = ()
         self._requests = 0
         self._lock = asyncio.Lock()
         self._between = asyncio.Lock()
@@ -67,13 +81,13 @@ class Scheduler:
         self,
         destinations: Mapping[str, LoadedDestination],
         *,
-        problems: list[str] | None = None,
-        invalid_files: list[str] | None = None,
-        stale: Mapping[str, list[str]] | None = None,
+        problems: Sequence[Problem] = (),
+        invalid_files: Sequence[str] = (),
+        stale: Mapping[str, Sequence[Problem]] | None = None,
     ) -> None:
         async with self._lock:
-            self.problems = problems or []
-            self.invalid_files = invalid_files or []
+            self.problems = tuple(problems)
+            self.invalid_files = tuple(invalid_files)
             for name in [n for n in self.workers if n not in destinations]:
                 await self._retire(name)
             for name, loaded in destinations.items():
@@ -84,34 +98,38 @@ class Scheduler:
                     log.info("schedule.changed", destination=name)
                     worker.update(loaded)
                     worker.status.file, worker.status.digest = loaded.path.name, loaded.digest
+                    worker.status.display_name = loaded.definition.spec.display_name
                 self._publish_interval(loaded)
+            now = self.clock.now()
             for name, worker in self.workers.items():
-                worker.status.file_problems = list((stale or {}).get(name, []))
+                found = (stale or {}).get(name, ())
+                worker.status.file_checked([problem_shape(p) for p in found], now)
             await self._claim_round()
             self._count_states()
 
     def _start(self, loaded: LoadedDestination) -> None:
         name = loaded.name
         self.metrics.start_destination(name)
-        status = DestinationStatus(name, loaded.path.name, loaded.digest)
+        status = DestinationStatus(
+            name,
+            loaded.path.name,
+            loaded.digest,
+            display_name=loaded.definition.spec.display_name,
+            suspended=loaded.definition.spec.suspend,
+        )
         past = self.history.pop(name, None)
         last_start = None
         resume = True
         if past is not None:
-            status.last_success_at = past.last_success_at
-            run = past.last_run
-            status.last_run = LastRun(
-                run.started_at, run.ended_at, run.outcome, run.trigger, run.counts, run.error
-            )
+            self._restore(status, past)
+            run = past.summary.last_run
             last_start = run.started_at
             resume = (
                 run.ended_at is None
-                or past.open_batches > 0
-                or past.pending_erasures > 0
+                or past.summary.open_batches > 0
+                or past.summary.pending_erasures > 0
                 or run.digest != loaded.digest
             )
-            if past.last_success_at:
-                self.metrics.last_success.labels(destination=name).set(past.last_success_at)
         worker = Worker(
             loaded,
             self.runner,
@@ -128,6 +146,20 @@ class Scheduler:
         self.workers[name] = worker
         self.tasks[name] = asyncio.create_task(worker.run(), name=f"worker:{name}")
         log.info("schedule.started", destination=name)
+
+    def _restore(self, status: DestinationStatus, past: Past) -> None:
+        """The status and the gauges as the ledger left them, before any new run."""
+        summary = past.summary
+        status.restore(past.runs or [summary.last_run])
+        status.last_success_at = summary.last_success_at  # also when pruned from the runs
+        name = status.name
+        if summary.last_success_at:
+            self.metrics.last_success.labels(destination=name).set(summary.last_success_at)
+        if summary.last_run.ended_at is not None:
+            self.metrics.last_attempt.labels(destination=name).set(summary.last_run.ended_at)
+            profiles = summary.last_run.counts.get("profiles", 0)
+            self.metrics.segment_profiles.labels(destination=name).set(profiles)
+        self.metrics.open_jobs.labels(destination=name).set(summary.open_batches)
 
     async def _retire(self, name: str) -> None:
         """A removed file: stop without touching SendGrid (an open job is left for later)."""
@@ -180,6 +212,19 @@ class Scheduler:
             counts[worker.status.state] = counts.get(worker.status.state, 0) + 1
         for state, count in counts.items():
             self.metrics.destinations.labels(state=state).set(count)
+        self._follow_runs()
+
+    def _follow_runs(self) -> None:
+        """`syncd_run_progress_ratio` for each run in flight, read at scrape time; the
+        series goes when the run ends."""
+        gauge = self.metrics.run_progress
+        for name, worker in self.workers.items():
+            live = worker.status.live if worker.status.running else None
+            if live is None:
+                with contextlib.suppress(KeyError):
+                    gauge.remove(name)
+            else:
+                gauge.labels(destination=name).set_function(partial(_ratio, live))
 
     # -- on demand ------------------------------------------------------------------------
     def trigger(self, name: str, *, allow_removals: bool = False) -> int:
@@ -213,18 +258,18 @@ class Scheduler:
         return {name: worker.loaded for name, worker in self.workers.items()}
 
     # -- status ---------------------------------------------------------------------------
-    def status(self, name: str) -> dict[str, Any]:
+    def status(self, name: str) -> StatusShape:
         worker = self.workers.get(name)
         if worker is None:
             raise UnknownDestination(name)
-        return worker.status.as_json()
+        return worker.status.shape()
 
-    def statuses(self) -> dict[str, Any]:
-        return {
-            "destinations": [self.workers[n].status.as_json() for n in sorted(self.workers)],
-            "invalidFiles": self.invalid_files,
-            "problems": self.problems,
-        }
+    def statuses(self) -> StatusDocument:
+        return status_document(
+            [self.workers[n].status.shape() for n in sorted(self.workers)],
+            self.problems,
+            self.invalid_files,
+        )
 
     # -- shutting down ----------------------------------------------------------------------
     async def shutdown(self, grace: float) -> None:
@@ -240,3 +285,26 @@ class Scheduler:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         await asyncio.to_thread(self.leases.close)  # hand every destination to the others
+
+
+def status_document(
+    destinations: Sequence[StatusShape], problems: Sequence[Problem], invalid_files: Sequence[str]
+) -> StatusDocument:
+    """Every destination, every invalid file with its problems, and the problems that
+    concern no single invalid file (the directory, a clash between files)."""
+    by_file: dict[str, list[Problem]] = {file: [] for file in invalid_files}
+    others: list[Problem] = []
+    for problem in problems:  # a problem names the file's path; the catalog keys its name
+        by_file.get(PurePath(problem.file).name, others).append(problem)
+    return StatusDocument(
+        destinations=list(destinations),
+        invalid_files=[
+            InvalidFile(file=file, problems=[problem_shape(p) for p in found])
+            for file, found in sorted(by_file.items())
+        ],
+        problems=[problem_shape(p) for p in others],
+    )
+
+
+def _ratio(live: RunProgress) -> float:
+    return live.ratio or 0.0

@@ -1,36 +1,56 @@
-"""A destination's status, in the spirit of Kubernetes conditions (Ready, Reconciling, Stalled)."""
+"""A destination's status, in the spirit of Kubernetes conditions (Ready, Reconciling, Stalled,
+FileValid), rendered as `shapes.DestinationStatus`.
+
+The status is a small state machine fed by runs as they end. After a restart the same
+machine is fed the runs the ledger kept, oldest first, with the times the ledger
+recorded: states, conditions and their transition times, the last run and the last
+success come back as they were, before any new run.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any
 
-from syncd.reconciling import RunReport
+from syncd.ledger import RunRecord
+from syncd.loading import Problem as FileProblem
+from syncd.reconciling import RunProgress
+from syncd.shapes import Condition, Counts, Outcome, Problem, Run, State, iso
+from syncd.shapes import DestinationStatus as StatusShape
 
+_OUTCOMES: dict[str, Outcome] = {
+    "success": "success",
+    "guard": "guard",
+    "permanent": "permanent",
+    "temporary": "temporary",
+    "unexpected": "unexpected",
+}
 
-def iso(timestamp: float | None) -> str | None:
-    if timestamp is None:
-        return None
-    return datetime.fromtimestamp(timestamp, UTC).isoformat().replace("+00:00", "Z")
+_OUTCOME_STATES: dict[str, State] = {
+    "success": "ready",
+    "guard": "blocked",
+    "permanent": "stalled",
+    "temporary": "retrying",
+    "unexpected": "retrying",
+}
 
 
 @dataclass
-class Condition:
+class _Condition:
     type: str
-    status: str
+    status: bool
     reason: str
     message: str
     since: float
 
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "type": self.type,
-            "status": self.status,
-            "reason": self.reason,
-            "message": self.message,
-            "lastTransitionTime": iso(self.since),
-        }
+    def shape(self) -> Condition:
+        return Condition(
+            type=self.type,
+            status="True" if self.status else "False",
+            reason=self.reason,
+            message=self.message,
+            last_transition_time=iso(self.since),
+        )
 
 
 @dataclass
@@ -39,18 +59,61 @@ class LastRun:
     ended_at: float | None
     outcome: str | None
     trigger: str
-    counts: dict[str, int] = field(default_factory=dict)
+    counts: Mapping[str, int] = field(default_factory=dict)
     error: str | None = None
+    id: int | None = None
 
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "startedAt": iso(self.started_at),
-            "endedAt": iso(self.ended_at),
-            "outcome": self.outcome,
-            "trigger": self.trigger,
-            "counts": self.counts,
-            "error": self.error,
-        }
+    @classmethod
+    def from_record(cls, run: RunRecord) -> LastRun:
+        return cls(
+            run.started_at, run.ended_at, run.outcome, run.trigger, run.counts, run.error, run.id
+        )
+
+    def shape(self) -> Run:
+        return run_shape(
+            self.id,
+            self.trigger,
+            self.started_at,
+            self.ended_at,
+            self.outcome,
+            self.counts,
+            self.error,
+        )
+
+
+def run_shape(
+    run_id: int | None,
+    trigger: str,
+    started_at: float,
+    ended_at: float | None,
+    outcome: str | None,
+    counts: Mapping[str, int],
+    error: str | None = None,
+) -> Run:
+    """One run as the API and the CLI show it (the ledger's runs and the live one alike)."""
+    duration = None if ended_at is None else round(max(0.0, ended_at - started_at), 3)
+    return Run(
+        id=run_id,
+        trigger=trigger,
+        started_at=iso(started_at) or "",
+        ended_at=iso(ended_at),
+        duration_seconds=duration,
+        outcome=_OUTCOMES.get(outcome or ""),
+        counts=Counts.from_ledger(dict(counts)),
+        error=error,
+    )
+
+
+def problem_shape(problem: FileProblem) -> Problem:
+    return Problem(
+        file=problem.file, line=problem.line, column=problem.column, message=problem.message
+    )
+
+
+def history_shape(run: RunRecord) -> Run:
+    return run_shape(
+        run.id, run.trigger, run.started_at, run.ended_at, run.outcome, run.counts, run.error
+    )
 
 
 @dataclass
@@ -58,27 +121,29 @@ class DestinationStatus:
     name: str
     file: str
     digest: str
+    display_name: str | None = None
     suspended: bool = False
     owned: bool = False
     running: bool = False
-    outcome_state: str = "pending"
+    outcome_state: State = "pending"
     """What the last finished run left: pending, ready, retrying, blocked or stalled."""
     next_run_at: float | None = None
     last_run: LastRun | None = None
     last_success_at: float | None = None
     consecutive_failures: int = 0
     last_handled_request: int = 0
-    file_problems: list[str] = field(default_factory=list)
-    conditions: dict[str, Condition] = field(default_factory=dict)
+    file_problems: list[Problem] = field(default_factory=list)
+    conditions: dict[str, _Condition] = field(default_factory=dict)
+    live: RunProgress | None = None
+    """The run in flight, followed as it goes."""
 
     def set(self, kind: str, status: bool, reason: str, message: str, now: float) -> None:
-        text = "True" if status else "False"
         current = self.conditions.get(kind)
-        since = current.since if current and current.status == text else now
-        self.conditions[kind] = Condition(kind, text, reason, message, since)
+        since = current.since if current and current.status == status else now
+        self.conditions[kind] = _Condition(kind, status, reason, message, since)
 
     @property
-    def state(self) -> str:
+    def state(self) -> State:
         if not self.owned:
             return "standby"
         if self.running:
@@ -87,60 +152,105 @@ class DestinationStatus:
             return "suspended"
         return self.outcome_state
 
-    def started(self, trigger: str, now: float) -> None:
+    @property
+    def pending_removals(self) -> int:
+        counts = self.last_run.counts if self.last_run else {}
+        return int(counts.get("pending_removals", 0))
+
+    def file_checked(self, problems: Sequence[Problem], now: float) -> None:
+        """The file as last read: valid, or invalid with its last good version running."""
+        self.file_problems = list(problems)
+        if problems:
+            self.set(
+                "FileValid",
+                False,
+                "FileInvalid",
+                "the file is invalid; its last good version runs until it is fixed",
+                now,
+            )
+        else:
+            self.set("FileValid", True, "Loaded", "the file is valid and running", now)
+
+    def started(self, trigger: str, now: float, live: RunProgress | None = None) -> None:
         self.running = True
+        self.live = live
         self.last_run = LastRun(now, None, None, trigger)
         self.set("Reconciling", True, "Progressing", f"{trigger} run in progress", now)
 
-    def finished(self, report: RunReport, now: float) -> None:
-        assert self.last_run is not None
+    def finished(
+        self,
+        outcome: str,
+        counts: Mapping[str, int],
+        error: str | None,
+        now: float,
+        run_id: int | None = None,
+        recheck: bool = False,
+    ) -> None:
+        """`recheck`: a permanent failure SendGrid caused, tried again by itself later."""
+        if self.last_run is None:
+            self.last_run = LastRun(now, None, None, "schedule")
         self.last_run.ended_at = now
-        self.last_run.outcome = report.outcome
-        self.last_run.counts = report.counts()
-        self.last_run.error = report.error
+        self.last_run.outcome = outcome
+        self.last_run.counts = dict(counts)
+        self.last_run.error = error
+        self.last_run.id = run_id if run_id is not None else self.last_run.id
         self.running = False
+        self.live = None
         self.set("Reconciling", False, "Idle", "no run in progress", now)
-        if report.outcome == "success":
+        self.outcome_state = _OUTCOME_STATES.get(outcome, "retrying")
+        if outcome == "success":
             self.last_success_at = now
             self.consecutive_failures = 0
-            self.outcome_state = "ready"
             self.set("Ready", True, "Succeeded", "the list equals the segments", now)
             self.set("Stalled", False, "Succeeded", "", now)
             return
         self.consecutive_failures += 1
-        message = report.error or report.outcome
-        if report.outcome == "guard":
-            self.outcome_state = "blocked"
+        message = error or outcome
+        if outcome == "guard":
             self.set("Ready", False, "GuardTripped", message, now)
             self.set("Stalled", False, "GuardTripped", "re-checked on every refresh", now)
-        elif report.outcome == "permanent":
-            self.outcome_state = "stalled"
+        elif outcome == "permanent":
             self.set("Ready", False, "PermanentFailure", message, now)
             waits = (
                 "re-checked by itself on a slow schedule (SYNCD_STALL_RECHECK), or at once "
                 "when the file changes or on demand"
-                if report.recheck
+                if recheck
                 else "waiting for the file to change or an on-demand run"
             )
             self.set("Stalled", True, "PermanentFailure", waits, now)
         else:
-            self.outcome_state = "retrying"
             self.set("Ready", False, "RetryingAfterFailure", message, now)
             self.set("Stalled", False, "RetryingAfterFailure", "retried with backoff", now)
 
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "file": self.file,
-            "digest": self.digest,
-            "suspended": self.suspended,
-            "owned": self.owned,
-            "state": self.state,
-            "conditions": [c.as_json() for c in self.conditions.values()],
-            "nextRunAt": iso(self.next_run_at),
-            "lastRun": self.last_run.as_json() if self.last_run else None,
-            "lastSuccessAt": iso(self.last_success_at),
-            "consecutiveFailures": self.consecutive_failures,
-            "lastHandledRequest": self.last_handled_request,
-            "fileProblems": self.file_problems,
-        }
+    def restore(self, runs: Sequence[RunRecord]) -> None:
+        """Replay the runs the ledger kept (any order), as they ended: the status comes back
+        as the daemon that saw them left it. A run without an end (the process died in it)
+        counts as the last run, its outcome unknown; it is run again at once."""
+        for run in sorted(runs, key=lambda r: r.id):
+            self.last_run = LastRun.from_record(run)
+            if run.ended_at is not None and run.outcome is not None:
+                self.finished(run.outcome, run.counts, run.error, run.ended_at, run.id)
+                self.last_run = LastRun.from_record(run)
+
+    def shape(self) -> StatusShape:
+        live = self.live if self.running else None
+        if live is not None and self.last_run is not None and self.last_run.id is None:
+            self.last_run.id = live.run_id  # known once the ledger recorded the run
+        return StatusShape(
+            name=self.name,
+            display_name=self.display_name,
+            file=self.file,
+            digest=self.digest,
+            state=self.state,
+            suspended=self.suspended,
+            owned=self.owned,
+            conditions=[c.shape() for c in self.conditions.values()],
+            next_run_at=iso(self.next_run_at),
+            last_run=self.last_run.shape() if self.last_run else None,
+            last_success_at=iso(self.last_success_at),
+            consecutive_failures=self.consecutive_failures,
+            last_handled_request=self.last_handled_request,
+            file_problems=self.file_problems,
+            progress=live.shape() if live is not None else None,
+            pending_removals=self.pending_removals,
+        )

@@ -16,7 +16,7 @@ from typing import Protocol
 from syncd.clock import Clock
 from syncd.loading import LoadedDestination
 from syncd.logs import get_logger, scrub
-from syncd.reconciling import Progress, RunReport
+from syncd.reconciling import Progress, RunProgress, RunReport
 from syncd.scheduling.status import DestinationStatus
 from syncd.scheduling.timing import backoff, next_run
 
@@ -35,6 +35,7 @@ class Runner(Protocol):
         dry_run: bool = ...,
         stopping: Callable[[], bool] = ...,
         progress: Progress = ...,
+        live: RunProgress | None = ...,
     ) -> RunReport: ...
 
 
@@ -157,18 +158,24 @@ class Worker:
                 self.requests = requests + self.requests
                 return
             self.last_start = self.clock.now()
-            self.status.started(trigger, self.last_start)
+            live = RunProgress(self.clock)
+            self.status.started(trigger, self.last_start, live)
             self.status.next_run_at = None
             self.on_change()
-            report = await self._run(trigger, allow_removals)
+            report = await self._run(trigger, allow_removals, live)
         now = self.clock.now()
-        self.status.finished(report, now)
+        ended = report.ended_at or now
+        if report.started_at and self.status.last_run is not None:
+            self.status.last_run.started_at = report.started_at  # as the ledger has it
+        self.status.finished(
+            report.outcome, report.counts(), report.error, ended, report.run_id, report.recheck
+        )
         if requests:
             self.status.last_handled_request = max(r.id for r in requests)
         self._after(report, now)
         self.on_change()
 
-    async def _run(self, trigger: str, allow_removals: bool) -> RunReport:
+    async def _run(self, trigger: str, allow_removals: bool, live: RunProgress) -> RunReport:
         """One run; whatever it raises ends as an `unexpected` outcome, never as a dead
         worker (which would leave the destination "reconciling" for ever)."""
         try:
@@ -177,6 +184,7 @@ class Worker:
                 trigger=trigger,
                 allow_removals=allow_removals,
                 stopping=self.stopping,
+                live=live,
             )
         except Exception as error:
             log.exception("schedule.run_failed", destination=self.loaded.name)

@@ -1,7 +1,9 @@
-"""The admin server: health, readiness, metrics, status JSON and on-demand runs.
+"""The admin server: health, readiness, metrics, status JSON and pages, and on-demand runs.
 
 ```
 app          the routes; every JSON answer scrubbed
+pages        the status pages (HTML), from the same shapes; `chart` draws the run history
+             as SVG, `page_layout` is their frame (inline style and script, strict CSP)
 auth         who may change something: the token, constant-time, slowed after failures
 host_token   the token the CLI on the daemon's host uses when none is configured
 listening    a socket per application, with connection, head and body limits

@@ -1,5 +1,5 @@
-"""The routes: health, readiness, metrics, status JSON, on-demand runs, plans, contacts
-and erasure requests.
+"""The routes: health, readiness, metrics, status JSON, status pages, on-demand runs, plans,
+contacts and erasure requests.
 
 `/healthz` answers as long as the event loop does (it touches nothing else), so a
 SendGrid or database outage never gets the pod killed. `/readyz` needs the
@@ -17,15 +17,19 @@ from typing import Any
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from syncd import __version__
 from syncd.errors import SyncdError
+from syncd.ledger import Ledger
 from syncd.logs import get_logger, scrub_data
 from syncd.metrics import Metrics
 from syncd.reconciling.forgetting import ForgetRefused, ForgetReport, ForgetRequest
-from syncd.scheduling import Scheduler, Suspended, UnknownDestination
+from syncd.scheduling import Scheduler, Suspended, UnknownDestination, history_shape
 from syncd.serving.auth import FORGET_REFUSED, AdminGate, problem
 from syncd.serving.contacts import Explainer, get_contact
 from syncd.serving.listening import MAX_BODY_BYTES
+from syncd.serving.pages import add_pages
 from syncd.serving.plans import Planner, post_plans
+from syncd.shapes import SCHEMA_VERSION, RunHistory
 
 log = get_logger("syncd.serving")
 
@@ -42,6 +46,10 @@ FORGET: web.AppKey[Forget] = web.AppKey("forget")
 FORGET_FIELDS = frozenset({"email", "destination", "deleteInSendgrid", "undo"})
 PLANNER = web.AppKey("planner", Planner)
 EXPLAINER = web.AppKey("explainer", Explainer)
+LEDGER: web.AppKey[Ledger] = web.AppKey("ledger")
+LEDGER_ID = web.AppKey("ledger_id", str)
+DEFAULT_RUNS = 20
+MAX_RUNS = 1000
 
 
 def answer(body: Any, status: int = 200) -> web.Response:
@@ -68,15 +76,28 @@ async def metrics(request: web.Request) -> web.Response:
 
 
 async def destinations(request: web.Request) -> web.Response:
-    return answer(request.app[SCHEDULER].statuses())
+    return answer(request.app[SCHEDULER].statuses().wire())
 
 
 async def destination(request: web.Request) -> web.Response:
     name = request.match_info["name"]
     try:
-        return answer(request.app[SCHEDULER].status(name))
+        return answer(request.app[SCHEDULER].status(name).wire())
     except UnknownDestination:
-        return answer({"error": f"no destination named {name!r}"}, status=404)
+        return problem(404, f"no destination named {name!r}")
+
+
+async def runs(request: web.Request) -> web.Response:
+    """The destination's kept runs, newest first: `?limit=N` (default 20)."""
+    name = request.match_info["name"]
+    limit = request.query.get("limit", str(DEFAULT_RUNS))
+    if not limit.isdigit() or not 1 <= int(limit) <= MAX_RUNS:
+        return problem(400, f"limit must be a whole number from 1 to {MAX_RUNS}")
+    if name not in request.app[SCHEDULER].workers:
+        return problem(404, f"no destination named {name!r}")
+    records = await asyncio.to_thread(request.app[LEDGER].runs, name, int(limit))
+    history = RunHistory(destination=name, runs=[history_shape(r) for r in records])
+    return answer(history.wire())
 
 
 async def trigger(request: web.Request) -> web.Response:
@@ -91,7 +112,9 @@ async def trigger(request: web.Request) -> web.Response:
     except UnknownDestination:
         return problem(404, f"no destination named {name!r}")
     except Suspended:
-        return problem(409, f"{name} is suspended (spec.suspend: true); resume it first")
+        return problem(
+            409, f"{name} is suspended (spec.suspend: true); resume it first", "suspended"
+        )
     log.info("sync.requested", destination=name, request=request_id, allow_removals=allow)
     body: dict[str, Any] = {"destination": name, "request": request_id, "allowRemovals": allow}
     return answer(body, status=202)
@@ -161,12 +184,21 @@ async def contact(request: web.Request) -> web.Response:
     return await get_contact(request, request.app[GATE], request.app[EXPLAINER])
 
 
+async def info(request: web.Request) -> web.Response:
+    """Which syncd this is and which ledger it holds: the CLI checks it before asking."""
+    return web.json_response(
+        {"schemaVersion": SCHEMA_VERSION, "version": __version__, "ledger": request.app[LEDGER_ID]}
+    )
+
+
 def build_app(
     scheduler: Scheduler,
     registry: Metrics,
     ready: Readiness,
     *,
     gate: AdminGate,
+    ledger: Ledger,
+    ledger_id: str = "",
     forgetting: Forget | None = None,
     planner: Planner | None = None,
     explainer: Explainer | None = None,
@@ -177,8 +209,13 @@ def build_app(
     app = build_metrics_app(registry, ready)
     app[SCHEDULER] = scheduler
     app[GATE] = gate
+    app[LEDGER] = ledger
+    app[LEDGER_ID] = ledger_id
+    app.router.add_get("/v1/info", info)
+    add_pages(app, scheduler, ledger, gate)
     app.router.add_get("/v1/destinations", destinations)
     app.router.add_get("/v1/destinations/{name}", destination)
+    app.router.add_get("/v1/destinations/{name}/runs", runs)
     app.router.add_post("/v1/destinations/{name}/sync", trigger)
     if forgetting is not None:
         app[FORGET] = forgetting

@@ -23,6 +23,8 @@ holding any other request; every refusal is counted in
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import hmac
 from dataclasses import dataclass, field
 
@@ -58,7 +60,7 @@ CODES = {
     400: "badRequest",
     401: "unauthorized",
     403: "forbidden",
-    404: "notFound",
+    404: "unknownDestination",
     408: "requestTimeout",
     409: "conflict",
     413: "payloadTooLarge",
@@ -68,7 +70,8 @@ CODES = {
 
 
 def problem(status: int, message: str, code: str | None = None) -> web.Response:
-    """An error document; its code says what went wrong (by default, the status's name)."""
+    """An error as `shapes.ErrorDocument`: a code to branch on (by default the status's
+    usual meaning here), a message to read."""
     body = ErrorDocument(error=ErrorBody(code=code or CODES.get(status, "error"), message=message))
     response = web.json_response(body.wire(), status=status)
     if status == 401:
@@ -139,6 +142,40 @@ class AdminGate:
             await self.penalties.wait(request.remote or "")
             return problem(status, why)
         return None
+
+    async def personal_data(self, request: web.Request) -> int | None:
+        """None when the request may see personal data (unmasked addresses), else the HTTP
+        status to refuse it with. It takes a valid token in every configuration (the host
+        token without SYNCD_ADMIN_TOKEN), as `Bearer <token>`, or as the password of HTTP
+        Basic authentication so that a browser can ask the person for it."""
+        expected = self.token or self.host_token
+        header = request.headers.get("Authorization")
+        if header is None:
+            self.metrics.admin_auth_failures.labels(reason="missing").inc()
+            return 401
+        given = _bearer(header)
+        if given == b"":
+            given = _basic_password(header)
+        if given is None:
+            self.metrics.admin_auth_failures.labels(reason="malformed").inc()
+            return 400
+        if expected is None or not hmac.compare_digest(given, expected.encode()):
+            self.metrics.admin_auth_failures.labels(reason="invalid").inc()
+            await self.penalties.wait(request.remote or "")
+            return 401
+        return None
+
+
+def _basic_password(header: str) -> bytes | None:
+    """The password of `Basic base64(user:password)`; b"" when the scheme is another."""
+    scheme, _, encoded = header.strip().partition(" ")
+    if scheme.lower() != "basic":
+        return b""
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return decoded.partition(b":")[2]
 
 
 def _bearer(header: str) -> bytes | None:

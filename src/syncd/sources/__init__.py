@@ -69,7 +69,15 @@ def open_segment(
             stopping=stopping,
         )
     if isinstance(options, PostgresSource):
-        from syncd.sources.postgres import PostgresQuery  # psycopg only for those who use it
+        try:
+            from syncd.sources.postgres import PostgresQuery  # psycopg for those who use it
+        except ModuleNotFoundError as missing:
+            if missing.name != "psycopg":
+                raise
+            raise SourceInvalid(
+                f"segment {segment.name}: PostgreSQL sources need the psycopg driver, which "
+                "this installation lacks: install syncd[postgres] (the container image has it)"
+            ) from None
 
         dsn = read_secret(
             options.dsn,

@@ -1,0 +1,180 @@
+"""What an operator sees of a running daemon: a run followed as it goes, a status that
+survives a restart, and a CLI that finds its daemon through the ledger's lock file."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from syncd.emulator import Emulator, EmulatorConfig
+from tests.daemon.process import Daemon
+from tests.daemon.test_daemon import env_for
+from tests.fixtures_emulator import strict_emulator_config
+from tests.reconciling.world import World, people
+
+TOKEN = "operator-view-token"
+
+
+@pytest.fixture
+def emulator_config() -> EmulatorConfig:
+    return strict_emulator_config(job_delay=2.0)
+
+
+@pytest.fixture
+def daemon_world(tmp_path: Path, emulator: Emulator) -> World:
+    built = World(tmp_path, emulator)
+    built.ledger.close()
+    return built
+
+
+async def cli(daemon: Daemon, *args: str, **env: str) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "syncd",
+        *args,
+        env={**daemon.env, **env},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+def metric(text: str, name: str, **labels: str) -> float | None:
+    wanted = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+    match = re.search(rf"^{name}\{{{re.escape(wanted)}\}} (\S+)$", text, re.MULTILINE)
+    return float(match.group(1)) if match else None
+
+
+async def test_a_sync_asked_of_the_daemon_is_followed_until_it_ends(daemon_world: World) -> None:
+    w = daemon_world
+    rows = people(0, 3000)
+    w.destination({"vip": w.csv("vip", rows)}, name="members", schedule={"interval": "1h"})
+    daemon = Daemon(env_for(w, SYNCD_ADMIN_TOKEN=TOKEN))
+    await daemon.start()
+    try:
+        await daemon.until("/v1/destinations/members", lambda s: s["state"] == "ready", 60)
+        for row in rows:
+            row["FirstName"] += "x"
+        w.csv("vip", rows)
+        syncing = asyncio.create_task(cli(daemon, "sync", "members"))
+        seen: list[dict[str, Any]] = []
+        ratios: list[float | None] = []
+        while not syncing.done():
+            _, status = await daemon.get("/v1/destinations/members")
+            if status["progress"]:
+                seen.append(status["progress"])
+                ratios.append(
+                    metric(
+                        (await daemon.get("/metrics"))[1],
+                        "syncd_run_progress_ratio",
+                        destination="members",
+                    )
+                )
+            await asyncio.sleep(0.2)
+        code, out, err = syncing.result()
+        _, after = await daemon.get("/metrics")
+    finally:
+        await daemon.stop()
+    assert code == 0, out + err
+    assert "members: success" in out
+    assert "waiting for SendGrid's jobs" in err or "sending" in err  # followed on stderr
+    phases = {p["phase"] for p in seen}
+    assert "waitingForJobs" in phases
+    waiting = next(p for p in seen if p["phase"] == "waitingForJobs")
+    assert (waiting["toSend"], waiting["sent"], waiting["jobsOpen"]) == (3000, 3000, 1)
+    assert waiting["ratio"] == 1.0
+    assert any(r is not None for r in ratios)
+    assert metric(after, "syncd_run_progress_ratio", destination="members") is None
+
+
+async def test_after_a_restart_the_status_and_gauges_are_as_before_any_run(
+    daemon_world: World,
+) -> None:
+    w = daemon_world
+    w.destination({"vip": w.csv("vip", people(0, 20))}, name="members", schedule={"interval": "1h"})
+    w.destination(
+        {"vip": w.csv("vip2", people(20, 30))},
+        name="stuck",
+        sendgrid={
+            "apiKey": {"env": "SENDGRID_API_KEY"},
+            "listId": "0badc0de-0000-4000-8000-000000000000",
+        },
+        schedule={"interval": "1h"},
+    )
+    first = Daemon(env_for(w))
+    await first.start()
+    try:
+        before = await first.until(
+            "/v1/destinations",
+            lambda b: (
+                {d["name"]: d["state"] for d in b["destinations"]}
+                == {"members": "ready", "stuck": "stalled"}
+            ),
+            60,
+        )
+        _, metrics_before = await first.get("/metrics")
+    finally:
+        assert await first.stop() == 0
+    second = Daemon(env_for(w))
+    second.port, second.url, second.env = first.port, first.url, first.env
+    await second.start()
+    try:
+        _, after = await second.get("/v1/destinations")
+        _, metrics_after = await second.get("/metrics")
+    finally:
+        await second.stop()
+
+    def kept(document: dict[str, Any]) -> dict[str, Any]:
+        return {
+            d["name"]: (
+                d["state"],
+                d["lastSuccessAt"],
+                d["lastRun"],
+                d["consecutiveFailures"],
+                [
+                    (c["type"], c["status"], c["lastTransitionTime"])
+                    for c in d["conditions"]
+                    if c["type"] != "FileValid"
+                ],
+            )
+            for d in document["destinations"]
+        }
+
+    for name, was in kept(before).items():
+        assert kept(after)[name] == was, name
+    for name, labels in [
+        ("syncd_last_success_timestamp_seconds", {"destination": "members"}),
+        ("syncd_last_attempt_timestamp_seconds", {"destination": "stuck"}),
+        ("syncd_segment_profiles", {"destination": "members"}),
+        ("syncd_destinations", {"state": "ready"}),
+        ("syncd_destinations", {"state": "stalled"}),
+    ]:
+        assert metric(metrics_after, name, **labels) == metric(metrics_before, name, **labels), name
+    assert metric(metrics_after, "syncd_destinations", state="ready") == 1
+
+
+async def test_the_cli_finds_its_daemon_through_the_lock_file(daemon_world: World) -> None:
+    w = daemon_world
+    w.destination({"vip": w.csv("vip", people(0, 5))}, name="members")
+    daemon = Daemon(env_for(w))
+    await daemon.start()
+    try:
+        await daemon.until("/v1/destinations/members", lambda s: s["state"] == "ready", 60)
+        elsewhere = {"SYNCD_LISTEN": "127.0.0.1:9"}  # nothing there: the lock file says where
+        code, out, err = await cli(daemon, "status", "members", "--output", "json", **elsewhere)
+        history = await cli(daemon, "history", "members", "--output", "json", **elsewhere)
+    finally:
+        await daemon.stop()
+    assert code == 0, err
+    assert json.loads(out)["nextRunAt"] is not None  # only the daemon knows the next run
+    assert history[0] == 0
+    assert json.loads(history[1])["runs"][0]["outcome"] == "success"
