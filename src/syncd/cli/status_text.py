@@ -58,6 +58,11 @@ def run_line(run: Run) -> str:
         f"{run.outcome or 'running'}: profiles {counts.profiles:,} · upserted {counts.upserted:,}"
         f" · removed {counts.removed:,} · unchanged {counts.unchanged:,}"
         f" · rejected {counts.rejected:,}"
+        + "".join(
+            f" · {name} {value:,}"
+            for name, value in (("forgotten", counts.forgotten), ("kept", counts.kept))
+            if value
+        )
     )
 
 
