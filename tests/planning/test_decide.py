@@ -20,66 +20,79 @@ def diff(**counts: int) -> DiffCounts:
     return DiffCounts(**(base | counts))
 
 
-def test_removals_within_the_allowed_share_go_ahead() -> None:
+@pytest.mark.parametrize(
+    ("counts", "on_leave", "max_removal_fraction", "allow_removals", "removals", "blocked_says"),
+    [
+        pytest.param(
+            {"gone": 20, "desired": 80},
+            "removeFromList",
+            0.2,
+            False,
+            20,
+            None,
+            id="removals within the allowed share go ahead",
+        ),
+        pytest.param(
+            {"gone": 21, "desired": 79},
+            "removeFromList",
+            0.2,
+            False,
+            0,
+            ["21 of 100 contacts (21%)", "syncd sync vip --allow-removals"],
+            id="a shrink beyond the share blocks removals and says how to confirm",
+        ),
+        pytest.param(
+            {"desired": 0, "unchanged": 0, "gone": 100},
+            "removeFromList",
+            1.0,
+            False,
+            0,
+            ["came back empty", "syncd sync vip --allow-removals"],
+            id="an empty segment blocks removals even within the share",
+        ),
+        pytest.param(
+            {"desired": 0, "unchanged": 0, "gone": 100},
+            "removeFromList",
+            0.2,
+            True,
+            100,
+            None,
+            id="allow removals lifts the guard",
+        ),
+        pytest.param(
+            {"desired": 0, "unchanged": 0, "gone": 100},
+            "keep",
+            0.0,
+            False,
+            0,
+            None,
+            id="keep never removes and never blocks",
+        ),
+    ],
+)
+def test_the_removal_guard(
+    counts: dict[str, int],
+    on_leave: str,
+    max_removal_fraction: float,
+    allow_removals: bool,
+    removals: int,
+    blocked_says: list[str] | None,
+) -> None:
     result = decide(
-        diff(gone=20, desired=80),
-        on_leave="removeFromList",
-        max_removal_fraction=0.2,
-        allow_removals=False,
+        diff(**counts),
+        on_leave=on_leave,
+        max_removal_fraction=max_removal_fraction,
+        allow_removals=allow_removals,
         destination="vip",
     )
-    assert result.removals_blocked is None
-    assert result.removals == 20
-
-
-def test_a_shrink_beyond_the_share_blocks_removals_and_says_how_to_confirm() -> None:
-    result = decide(
-        diff(gone=21, desired=79),
-        on_leave="removeFromList",
-        max_removal_fraction=0.2,
-        allow_removals=False,
-        destination="vip",
-    )
-    assert result.removals == 0
-    assert result.removals_blocked is not None
-    assert "21 of 100 contacts (21%)" in result.removals_blocked
-    assert "syncd sync vip --allow-removals" in result.removals_blocked
-
-
-def test_an_empty_segment_blocks_removals_even_within_the_share() -> None:
-    result = decide(
-        diff(desired=0, unchanged=0, gone=100),
-        on_leave="removeFromList",
-        max_removal_fraction=1.0,
-        allow_removals=False,
-        destination="vip",
-    )
-    assert result.removals_blocked is not None
-    assert "came back empty" in result.removals_blocked
-
-
-def test_allow_removals_lifts_the_guard() -> None:
-    result = decide(
-        diff(desired=0, unchanged=0, gone=100),
-        on_leave="removeFromList",
-        max_removal_fraction=0.2,
-        allow_removals=True,
-        destination="vip",
-    )
-    assert result.removals == 100
-
-
-def test_keep_never_removes_and_never_blocks() -> None:
-    result = decide(
-        diff(desired=0, unchanged=0, gone=100),
-        on_leave="keep",
-        max_removal_fraction=0.0,
-        allow_removals=False,
-        destination="vip",
-    )
-    assert result.removals == 0
-    assert result.removals_blocked is None
-    assert result.removal_action == "forget"
+    assert result.removals == removals
+    if blocked_says is None:
+        assert result.removals_blocked is None
+    else:
+        assert result.removals_blocked is not None
+        for words in blocked_says:
+            assert words in result.removals_blocked
+    assert result.removal_action == ("forget" if on_leave == "keep" else "remove")
 
 
 def test_contacts_held_by_open_batches_or_out_of_retries_are_not_sent() -> None:
