@@ -26,12 +26,13 @@ from pathlib import Path
 import watchfiles
 
 from syncd.allowlists import Allowlists
-from syncd.clock import SYSTEM_CLOCK, Clock
+from syncd.clock import SYSTEM_CLOCK, Clock, wait_any
 from syncd.loading import Catalog, FirstClaimWins, LoadedDestination, Problem, load_directory
 from syncd.logs import get_logger
 from syncd.metrics import Metrics
 
 log = get_logger("syncd.watching")
+_WAIT = "watching:wait"
 
 
 @dataclass(frozen=True)
@@ -165,9 +166,9 @@ class Watcher:
         try:
             while not stop.is_set():
                 await self.scan()
-                await _wait_any(self.wake, stop, seconds=self.rescan_interval)
+                await wait_any(self.wake, stop, seconds=self.rescan_interval, name=_WAIT)
                 if self.wake.is_set() and not stop.is_set():
-                    await _wait_any(stop, seconds=self.debounce)  # let a burst settle
+                    await wait_any(stop, seconds=self.debounce, name=_WAIT)  # let a burst settle
                 self.wake.clear()
         finally:
             events.cancel()
@@ -183,13 +184,3 @@ class Watcher:
         except (FileNotFoundError, OSError) as error:
             # A missing or unwatchable directory: the timer still rescans it.
             log.warning("config.watch_unavailable", error=str(error))
-
-
-async def _wait_any(*events: asyncio.Event, seconds: float) -> None:
-    waiters = [asyncio.create_task(e.wait(), name="watching:wait") for e in events]
-    try:
-        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiter in waiters:
-            waiter.cancel()
-        await asyncio.gather(*waiters, return_exceptions=True)
