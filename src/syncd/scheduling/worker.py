@@ -91,6 +91,9 @@ class Worker:
     def update(self, loaded: LoadedDestination) -> None:
         """A changed file: take it from the next run on, which is now."""
         self.loaded = loaded
+        self.status.file_changed(
+            loaded.path.name, loaded.digest, loaded.definition.spec.display_name
+        )
         self.failures = 0
         self.stalled = False
         self.due_now = True
