@@ -117,6 +117,7 @@ async def settle(replicas: list[Replica], world: World, within: float = 20) -> d
             await asyncio.sleep(0.2)
 
 
+@pytest.mark.slow
 async def test_two_replicas_share_the_work_and_never_run_one_destination_twice_at_once(
     world: World, replicas: list[Replica]
 ) -> None:
@@ -138,6 +139,7 @@ async def test_two_replicas_share_the_work_and_never_run_one_destination_twice_a
         assert published == {n for n, owner in owners.items() if owner == replica.replica}
 
 
+@pytest.mark.slow
 async def test_a_killed_replicas_destinations_move_to_the_others(
     world: World, replicas: list[Replica]
 ) -> None:
