@@ -26,7 +26,7 @@ DEFAULT_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 @pytest.fixture(scope="session")
-def postgres_server(worker_id: str) -> Iterator[str]:
+def postgres_server() -> Iterator[str]:
     """A postgresql:// URL (the form `--state` takes) of a database this session owns."""
     dsn = os.environ.get("SYNCD_TEST_POSTGRES_DSN", DEFAULT_DSN)
     try:
@@ -37,7 +37,7 @@ def postgres_server(worker_id: str) -> Iterator[str]:
         if os.environ.get("SYNCD_REQUIRE_POSTGRES") == "1":
             pytest.fail(f"PostgreSQL is required here (SYNCD_REQUIRE_POSTGRES=1): {reason}")
         pytest.skip(reason)
-    own = _own_database(dsn, worker_id)
+    own = _own_database(dsn, os.environ.get("PYTEST_XDIST_WORKER", "main"))
     if own is None:
         yield dsn
         return
