@@ -1,10 +1,11 @@
-# syncd: `make run` to watch the example sync into the bundled emulator, `make test` for every check.
+# syncd: `make run` to watch the example sync into the bundled emulator, `make test` for every check,
+# `make test-fast` for a quick loop.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint types contracts pytest deploy-check bench soak fmt clean screenshots docs
+.PHONY: install run test test-fast lint types contracts pytest deploy-check bench soak fmt clean screenshots docs
 
 install: $(STAMP)
 
@@ -29,8 +30,19 @@ types: install
 contracts: install
 	$(BIN)/lint-imports
 
+# The suite on every core (pytest-xdist; each worker has a PostgreSQL database of its own).
+# `--dist loadgroup`: tests sharing a module-scoped browser stay on one worker.
+# PYTEST_WORKERS=0 runs it in one process.
+PYTEST_WORKERS ?= auto
+PYTEST_PARALLEL = -n $(PYTEST_WORKERS) --dist loadgroup
+
 pytest: install
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q $(PYTEST_PARALLEL)
+
+# The quick loop: every test but those marked slow (real processes, kill and crash matrices,
+# the browser). `make test` still runs everything.
+test-fast: install
+	$(BIN)/pytest -q $(PYTEST_PARALLEL) -m "not slow"
 
 deploy-check: install
 	deploy/check.sh

@@ -13,57 +13,10 @@ it measures every file the benchmark uses (`python -m bench --only B4`).
 from __future__ import annotations
 
 import argparse
-import csv
 import json
-import subprocess
-import time
-from dataclasses import dataclass
 from pathlib import Path
 
-from bench.common import PYTHON, REPO
-
-
-def read_source(path: Path) -> tuple[int, int]:
-    """(rows, characters) of a CSV file, every field touched."""
-    rows = characters = 0
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.reader(handle)
-        next(reader, None)
-        for record in reader:
-            rows += 1
-            for value in record:
-                characters += len(value)
-    return rows, characters
-
-
-@dataclass(frozen=True)
-class Floor:
-    rows: int
-    seconds: float
-
-
-def measure(path: Path, repeat: int = 1) -> Floor:
-    """The best of `repeat` reads, in this process."""
-    best = float("inf")
-    rows = 0
-    for _ in range(repeat):
-        started = time.perf_counter()
-        rows, _ = read_source(path)
-        best = min(best, time.perf_counter() - started)
-    return Floor(rows, best)
-
-
-def measure_apart(path: Path, repeat: int = 1) -> Floor:
-    """`measure` in a fresh interpreter, so the caller's heap does not slow the reads."""
-    completed = subprocess.run(
-        [PYTHON, "-m", "bench.b4_floor", str(path), "--repeat", str(repeat), "--json"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    figures = json.loads(completed.stdout)
-    return Floor(int(figures["rows"]), float(figures["seconds"]))
+from bench.floor import measure
 
 
 def main() -> None:

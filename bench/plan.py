@@ -6,9 +6,9 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
-from bench.b4_floor import Floor
 from bench.common import Result, say
 from bench.emulator import EmulatorProcess
+from bench.floor import Floor
 from bench.syncing import World
 
 B1_TARGET_S = 30.0

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench import ledgers
-from bench.b4_floor import Floor, measure_apart
 from bench.common import PROFILES, Result, say
 from bench.data import CHANGED_SLOT, COLUMNS, SLOTS, Dataset, fields
 from bench.emulator import summarize
+from bench.floor import Floor, measure_apart
 from bench.plan import B1_TARGET_S, Bench, label, list_id, world_name
 from bench.profiling import breakdown
 from bench.syncing import MAPPING, SyncRun, World, run_sync

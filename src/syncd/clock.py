@@ -1,8 +1,8 @@
 """Wall-clock time that can follow the event loop's (possibly fake) time in tests.
 
 SendGrid speaks epoch seconds (`X-RateLimit-Reset`, timestamps in the ledger);
-waiting is done on the loop. A `LoopClock` keeps the two consistent when tests
-fast-forward the loop.
+waiting is done on the loop (`wait_any`). A `LoopClock` keeps the two consistent when
+tests fast-forward the loop.
 """
 
 from __future__ import annotations
@@ -43,3 +43,18 @@ class LoopClock:
 
 
 SYSTEM_CLOCK = SystemClock()
+
+
+async def wait_any(*events: asyncio.Event, seconds: float | None, name: str) -> None:
+    """Until any of the events is set, or `seconds` of loop time have passed (None: no limit).
+
+    Each event is waited on in a task named `name`; all are cancelled and awaited before
+    returning, so none outlives the wait.
+    """
+    waiters = [asyncio.create_task(event.wait(), name=name) for event in events]
+    try:
+        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+        await asyncio.gather(*waiters, return_exceptions=True)

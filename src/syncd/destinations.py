@@ -23,8 +23,6 @@ from pydantic.alias_generators import to_camel
 
 from syncd.durations import Duration
 
-API_VERSION = "syncd/v1"
-KIND = "SendGridDestination"
 NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 CUSTOM_FIELD_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,99}$"
 LIST_ID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"

@@ -22,7 +22,7 @@ import logging
 import re
 import sys
 import threading
-from collections.abc import Iterable, MutableMapping
+from collections.abc import MutableMapping
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
@@ -166,8 +166,3 @@ def configure(log_format: str = "auto", level: str = "info", stream: Any = None)
 def get_logger(name: str, **context: Any) -> Any:
     """A lazy logger: safe to create at import time, before `configure` runs."""
     return structlog.get_logger(name, **context)
-
-
-def secrets_in(texts: Iterable[str]) -> list[str]:
-    """The registered secrets that occur in any of these texts (for self-checks in tests)."""
-    return [s for s in tuple(_secrets) if any(s in t for t in texts)]

@@ -26,12 +26,13 @@ from pathlib import Path
 import watchfiles
 
 from syncd.allowlists import Allowlists
-from syncd.clock import SYSTEM_CLOCK, Clock
-from syncd.loading import Catalog, LoadedDestination, Problem, load_directory
+from syncd.clock import SYSTEM_CLOCK, Clock, wait_any
+from syncd.loading import Catalog, FirstClaimWins, LoadedDestination, Problem, load_directory
 from syncd.logs import get_logger
 from syncd.metrics import Metrics
 
 log = get_logger("syncd.watching")
+_WAIT = "watching:wait"
 
 
 @dataclass(frozen=True)
@@ -81,30 +82,29 @@ class Merger:
             else:
                 kept[key] = self._last_good[key]
         # A currently valid file wins over a kept last-good version for a name or a list:
-        # one name one destination, one list one owner, even across a broken file.
+        # one name one destination, one list one owner (`loading.owners`), even across a
+        # broken file.
         valid_now = {k for k, r in catalog.files.items() if r.valid}
         by_name: dict[str, LoadedDestination] = {}
-        owners: dict[str, str] = {}
+        owners = FirstClaimWins()
         problems = list(catalog.problems)
         for key in sorted(kept, key=lambda k: (k not in valid_now, k)):
             destination = kept[key]
-            list_id = destination.definition.spec.sendgrid.list_id
-            if destination.name in by_name:
-                continue
-            if list_id in owners:
+            clash = owners.claim(key, destination.definition)
+            if clash is None:
+                by_name[destination.name] = destination
+            elif clash.claimed == "list":
+                list_id = destination.definition.spec.sendgrid.list_id
                 problems.append(
                     Problem(
                         key,
                         None,
                         None,
-                        f"stopped: list {list_id} is now targeted by "
-                        f"{owners[list_id]}; fix this file",
+                        f"stopped: list {list_id} is now targeted by {clash.others[0]}; "
+                        "fix this file",
                     )
                 )
                 stale.pop(destination.name, None)
-                continue
-            by_name[destination.name] = destination
-            owners[list_id] = key
         invalid = tuple(sorted(k for k, r in catalog.files.items() if not r.valid))
         self._previous = Desired(by_name, tuple(problems), invalid, stale)
         return self._previous
@@ -166,9 +166,9 @@ class Watcher:
         try:
             while not stop.is_set():
                 await self.scan()
-                await _wait_any(self.wake, stop, seconds=self.rescan_interval)
+                await wait_any(self.wake, stop, seconds=self.rescan_interval, name=_WAIT)
                 if self.wake.is_set() and not stop.is_set():
-                    await _wait_any(stop, seconds=self.debounce)  # let a burst settle
+                    await wait_any(stop, seconds=self.debounce, name=_WAIT)  # let a burst settle
                 self.wake.clear()
         finally:
             events.cancel()
@@ -184,13 +184,3 @@ class Watcher:
         except (FileNotFoundError, OSError) as error:
             # A missing or unwatchable directory: the timer still rescans it.
             log.warning("config.watch_unavailable", error=str(error))
-
-
-async def _wait_any(*events: asyncio.Event, seconds: float) -> None:
-    waiters = [asyncio.create_task(e.wait(), name="watching:wait") for e in events]
-    try:
-        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiter in waiters:
-            waiter.cancel()
-        await asyncio.gather(*waiters, return_exceptions=True)

@@ -33,6 +33,7 @@ printf '%s\\n' "${{COMPREPLY[@]}}"
     return result.stdout.split()
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("bash") is None, reason="no bash")
 def test_bash_completes_commands_and_their_options() -> None:
     assert "status" in complete_in_bash("syncd sta")

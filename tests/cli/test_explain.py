@@ -79,6 +79,7 @@ async def story(w: World, email: str, *options: str) -> dict[str, Any]:
     return told
 
 
+@pytest.mark.slow
 async def test_each_contact_gets_its_own_story_and_live_adds_what_sendgrid_holds(
     history: World,
 ) -> None:

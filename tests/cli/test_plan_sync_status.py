@@ -46,6 +46,7 @@ async def cli_world(tmp_path: Path, emulator: Emulator) -> World:
     return built
 
 
+@pytest.mark.slow
 async def test_plan_then_sync_then_plan_again(cli_world: World) -> None:
     w = cli_world
     rows = people(0, 20)
@@ -86,6 +87,7 @@ async def test_an_unknown_destination_names_the_valid_ones(cli_world: World) -> 
     assert "valid: members" in err
 
 
+@pytest.mark.slow
 async def test_status_shows_the_last_runs(cli_world: World) -> None:
     w = cli_world
     w.destination({"vip": w.csv("vip", people(0, 3))})
@@ -102,6 +104,7 @@ async def test_status_shows_the_last_runs(cli_world: World) -> None:
     assert [run["trigger"] for run in json.loads(out)["runs"]] == ["manual"]
 
 
+@pytest.mark.slow
 async def test_status_of_an_unknown_destination_exits_1_and_says_so(cli_world: World) -> None:
     w = cli_world
     w.destination({"vip": w.csv("vip", people(0, 2))})
@@ -114,6 +117,7 @@ async def test_status_of_an_unknown_destination_exits_1_and_says_so(cli_world: W
     assert (await syncd(w, "history", "nope"))[0] == 1
 
 
+@pytest.mark.slow
 async def test_status_does_not_call_a_destination_with_a_broken_file_a_success(
     cli_world: World,
 ) -> None:
@@ -131,6 +135,7 @@ async def test_status_does_not_call_a_destination_with_a_broken_file_a_success(
     assert document["invalidFiles"][0]["problems"][0]["line"] is not None
 
 
+@pytest.mark.slow
 async def test_no_key_and_no_address_reaches_the_output(cli_world: World) -> None:
     w = cli_world
     rows = people(0, 10)

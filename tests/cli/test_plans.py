@@ -125,6 +125,7 @@ async def test_a_guard_that_stops_the_whole_sync_is_named_too(plan_world: World)
     )
 
 
+@pytest.mark.slow
 async def test_plan_all_in_markdown_has_a_section_per_destination_with_masked_examples(
     plan_world: World,
 ) -> None:

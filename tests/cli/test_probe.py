@@ -72,6 +72,7 @@ async def test_without_live_it_refuses_and_says_what_it_would_do(emulator: Emula
     assert emulator.requests == []
 
 
+@pytest.mark.slow
 async def test_against_the_strict_emulator_it_prints_each_finding_and_leaves_nothing(
     emulator: Emulator,
 ) -> None:
@@ -120,6 +121,7 @@ async def test_json_output_names_each_disagreement_and_exits_3(emulator: Emulato
     assert_left_as_found(emulator)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 async def test_a_probe_stopped_midway_cleans_up_then_exits_1(
     emulator: Emulator, signum: signal.Signals

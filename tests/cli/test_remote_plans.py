@@ -68,6 +68,7 @@ async def ci(checkout: Path, *args: str, token: str | None = TOKEN) -> tuple[int
     return process.returncode, out.decode(), err.decode()
 
 
+@pytest.mark.slow
 async def test_a_ci_job_gets_the_plan_the_daemon_computed_and_nothing_is_applied(
     tmp_path: Path, deployed: tuple[World, Daemon]
 ) -> None:

@@ -37,6 +37,7 @@ def emulator_config() -> EmulatorConfig:
     return default_emulator_config(api_keys=keys)
 
 
+@pytest.mark.slow
 async def test_every_deviation_is_needed_by_some_exchange_of_the_tour(
     emulator: Emulator,
 ) -> None:

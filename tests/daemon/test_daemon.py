@@ -74,6 +74,7 @@ async def test_health_readiness_status_and_metrics_over_http(
     assert (await running.get("/v1/destinations/nobody"))[0] == 404
 
 
+@pytest.mark.slow
 async def test_an_on_demand_run_needs_the_token_and_is_acknowledged(running: Daemon) -> None:
     await running.until("/v1/destinations/members", lambda s: s["lastRun"]["outcome"])
     assert (await running.post("/v1/destinations/members/sync"))[0] == 401
@@ -87,6 +88,7 @@ async def test_an_on_demand_run_needs_the_token_and_is_acknowledged(running: Dae
     assert (await running.post("/v1/destinations/nobody/sync", token="let-me-in"))[0] == 404
 
 
+@pytest.mark.slow
 async def test_files_added_edited_broken_and_deleted_are_picked_up(
     running: Daemon, daemon_world: World
 ) -> None:
@@ -113,6 +115,7 @@ async def test_files_added_edited_broken_and_deleted_are_picked_up(
     assert w.members() == emails(people(0, 30))  # stopping never touches SendGrid
 
 
+@pytest.mark.slow
 async def test_sync_command_asks_the_running_daemon(running: Daemon, daemon_world: World) -> None:
     await running.until("/v1/destinations/members", lambda s: s["lastRun"]["outcome"])
     env = {**running.env, "SYNCD_ADMIN_TOKEN": "let-me-in"}

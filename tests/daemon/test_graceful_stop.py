@@ -22,6 +22,7 @@ def emulator_config() -> EmulatorConfig:
     return strict_emulator_config(job_delay=2.0)
 
 
+@pytest.mark.slow
 async def test_sigterm_mid_run_exits_0_and_the_next_start_resumes_without_resending(
     daemon_world: World,
 ) -> None:
@@ -51,6 +52,7 @@ async def test_sigterm_mid_run_exits_0_and_the_next_start_resumes_without_resend
     assert w.members() == emails(rows)
 
 
+@pytest.mark.slow
 async def test_sigterm_stops_run_once_at_a_safe_point(daemon_world: World) -> None:
     w = daemon_world
     rows = people(0, 40)

@@ -54,6 +54,7 @@ def metric(text: str, name: str, **labels: str) -> float | None:
     return float(match.group(1)) if match else None
 
 
+@pytest.mark.slow
 async def test_a_sync_asked_of_the_daemon_is_followed_until_it_ends(daemon_world: World) -> None:
     w = daemon_world
     rows = people(0, 3000)
@@ -96,6 +97,7 @@ async def test_a_sync_asked_of_the_daemon_is_followed_until_it_ends(daemon_world
     assert metric(after, "syncd_run_progress_ratio", destination="members") is None
 
 
+@pytest.mark.slow
 async def test_after_a_restart_the_status_and_gauges_are_as_before_any_run(
     daemon_world: World,
 ) -> None:
@@ -162,6 +164,7 @@ async def test_after_a_restart_the_status_and_gauges_are_as_before_any_run(
     assert metric(metrics_after, "syncd_destinations", state="ready") == 1
 
 
+@pytest.mark.slow
 async def test_the_cli_finds_its_daemon_through_the_lock_file(daemon_world: World) -> None:
     w = daemon_world
     w.destination({"vip": w.csv("vip", people(0, 5))}, name="members")

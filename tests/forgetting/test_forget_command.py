@@ -97,6 +97,7 @@ async def syncd(tmp_path: Path, emulator: Emulator) -> Syncd:
     return Syncd(world)
 
 
+@pytest.mark.slow
 async def test_a_forgotten_address_is_gone_from_the_ledger_and_sendgrid_and_never_sent_again(
     syncd: Syncd,
 ) -> None:
@@ -124,6 +125,7 @@ async def test_a_forgotten_address_is_gone_from_the_ledger_and_sendgrid_and_neve
     syncd.assert_no_log_line_carries_the_address()
 
 
+@pytest.mark.slow
 async def test_undo_lets_the_next_sync_send_it_again(syncd: Syncd) -> None:
     w = syncd.world
     await syncd("sync", "members")
@@ -172,6 +174,7 @@ async def test_a_running_daemon_carries_the_request_out_between_runs(syncd: Sync
     syncd.assert_no_log_line_carries_the_address(daemon.output())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("failpoint", ["after-outbox-commit", "after-job-commit"])
 async def test_a_crash_in_the_middle_of_the_deletion_is_finished_by_the_next_start(
     syncd: Syncd, failpoint: str

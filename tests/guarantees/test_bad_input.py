@@ -195,6 +195,7 @@ async def sync_clean_sources_first(
         live.write_bytes(content)
 
 
+@pytest.mark.slow
 async def test_every_bad_source_fails_with_its_reason_or_has_its_rows_rejected(
     tmp_path: Path, emulator: Emulator
 ) -> None:

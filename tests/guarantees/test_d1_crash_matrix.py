@@ -52,6 +52,7 @@ CELLS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("cell", "scene_size"),
     [(c, 1000 + c.changes - 600) for c in CELLS],

@@ -51,6 +51,7 @@ def scene_size() -> int:
     return 300
 
 
+@pytest.mark.slow
 async def test_random_kills_during_churn_lose_nothing_and_never_overlap_batches(
     scene: Scene,
 ) -> None:

@@ -37,6 +37,7 @@ def scene_size() -> int:
     return 200
 
 
+@pytest.mark.slow
 async def test_jobs_applied_newest_first_still_leave_every_contact_on_its_latest_value(
     scene: Scene, caplog: pytest.LogCaptureFixture
 ) -> None:

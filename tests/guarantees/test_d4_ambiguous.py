@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from syncd.emulator import FaultRule
 from tests.guarantees.harness import REMOVE, UPSERT, Scene, record_figure
 
@@ -25,6 +27,7 @@ def dropped(scene: Scene) -> int:
     return sum(1 for r in scene.emulator.requests if r.status is None)
 
 
+@pytest.mark.slow
 async def test_requests_applied_then_cut_off_are_resent_at_most_once_each(scene: Scene) -> None:
     s = scene
     s.emulator.faults.add(FaultRule(kind="reset_after_apply", template=UPSERT, times=2))
@@ -63,6 +66,7 @@ async def test_requests_applied_then_cut_off_are_resent_at_most_once_each(scene:
     assert result.unnecessary == 0
 
 
+@pytest.mark.slow
 async def test_a_request_that_timed_out_is_resent_once(scene: Scene) -> None:
     s = scene
     s.emulator.faults.add(FaultRule(kind="delay", template=UPSERT, seconds=1.5, times=1))

@@ -33,6 +33,7 @@ def scene_size() -> int:
     return 1000
 
 
+@pytest.mark.slow
 async def test_three_rejected_of_a_thousand_are_retried_then_reported_with_their_reason(
     scene: Scene,
 ) -> None:

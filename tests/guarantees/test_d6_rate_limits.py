@@ -48,6 +48,7 @@ def count(scene: Scene, status: int) -> int:
     return sum(1 for r in scene.emulator.requests if r.status == status)
 
 
+@pytest.mark.slow
 async def test_a_real_process_waits_out_storms_and_windows_and_loses_nothing(scene: Scene) -> None:
     s = scene
     s.emulator.faults.add(FaultRule(kind="rate_limit_storm", template=UPSERT, times=2, seconds=1))

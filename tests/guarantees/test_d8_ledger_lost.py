@@ -23,6 +23,7 @@ def scene_size() -> int:
     return 500
 
 
+@pytest.mark.slow
 async def test_a_lost_ledger_costs_one_full_idempotent_resend(scene: Scene) -> None:
     s = scene
     first = await s.sync()
@@ -42,6 +43,7 @@ async def test_a_lost_ledger_costs_one_full_idempotent_resend(scene: Scene) -> N
     assert len(runs) == 1  # and quiet again at once
 
 
+@pytest.mark.slow
 @pytest.mark.xfail(
     strict=True,
     reason="not guaranteed (docs/guarantees.md): with the ledger lost, syncd no longer knows "

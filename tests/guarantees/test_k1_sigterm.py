@@ -100,6 +100,7 @@ async def stop(process: SyncdProcess) -> tuple[float, int]:
     return loop.time() - signalled, code
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not CAN_UNSHARE, reason="running as PID 1 needs root and unshare (Linux)")
 async def test_sigterm_at_random_moments_as_pid_1_exits_0_in_time_and_loses_nothing(
     scene: Scene,

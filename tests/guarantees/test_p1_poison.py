@@ -120,6 +120,7 @@ def reported(state: Path, name: str) -> dict[str, str]:
         ledger.close()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("scene_size", [200])
 async def test_poison_of_every_kind_is_isolated_reported_and_never_stalls(scene: Scene) -> None:
     s = scene

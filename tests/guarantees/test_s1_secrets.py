@@ -59,6 +59,7 @@ def postgres(dsn: dict[str, str]) -> list[dict[str, object]]:
     return [{"name": "db", "source": {"postgres": {"dsn": dsn, "query": "SELECT 1"}}}]
 
 
+@pytest.mark.slow
 async def test_no_secret_and_no_address_appears_in_anything_syncd_says(scene: Scene) -> None:
     s = scene
     s.canaries |= {WRONG_KEY, WRONG_KEY.split(".", 2)[2], ADMIN_TOKEN}

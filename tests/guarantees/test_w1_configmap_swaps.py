@@ -130,6 +130,7 @@ async def swap_many(
     return latencies
 
 
+@pytest.mark.slow
 async def test_every_swap_is_applied_within_the_debounce_and_a_second(tmp_path: Path) -> None:
     mount = ConfigMapMount(tmp_path / "mounted")
     mount.publish({"members.yaml": document(0)})

@@ -14,6 +14,8 @@ import os
 import shutil
 from typing import Any
 
+import pytest
+
 from tests.corpus import BAD_FILES, DESTINATIONS, MIB, destination_text
 from tests.guarantees.harness import Scene, record_figure
 
@@ -62,6 +64,7 @@ def expected_problem(name: str) -> str:
     return bad.problems[0]
 
 
+@pytest.mark.slow
 async def test_bad_files_are_refused_with_a_reason_while_the_good_one_keeps_syncing(
     scene: Scene,
 ) -> None:

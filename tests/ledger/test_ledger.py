@@ -345,6 +345,7 @@ def stage_state(session: LedgerSession, state: dict[str, int]) -> None:
     load(session, state)
 
 
+@pytest.mark.slow
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

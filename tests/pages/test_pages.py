@@ -16,6 +16,10 @@ from tests.pages.site import TOKEN, Site
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
+# One site and one browser serve the module (module-scoped fixtures): its tests stay on one
+# pytest-xdist worker (`--dist loadgroup`) so they are started once.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("pages")]
+
 ADDRESS = re.compile(r"[A-Za-z0-9._%+-]{2,}@[A-Za-z0-9.-]+\.[a-z]{2,}")
 """An address with more than one character before the @: masked ones have a single one."""
 

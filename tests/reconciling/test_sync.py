@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from syncd.emulator import FaultRule
 from tests.fixtures_emulator import TEST_LIST_ID
 from tests.reconciling.world import World, emails, people
@@ -241,6 +243,7 @@ async def test_the_list_must_exist_before_anything_is_sent(sync_world: World) ->
     assert w.emulator.write_requests() == []
 
 
+@pytest.mark.slow
 async def test_upserts_with_faults_still_end_with_the_list_equal_to_the_segment(
     sync_world: World,
 ) -> None:

@@ -27,6 +27,7 @@ def emulator_config() -> EmulatorConfig:
     )
 
 
+@pytest.mark.slow
 async def test_a_paused_replicas_late_commit_is_refused_by_the_epoch(
     world: World, replicas: list[Replica]
 ) -> None:

@@ -18,6 +18,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from syncd.clock import SYSTEM_CLOCK
 from syncd.emulator import Emulator
@@ -48,6 +49,7 @@ def attacked(world: World, url: str, name: str) -> None:
     )
 
 
+@pytest.mark.slow
 async def test_plan_sends_nothing_to_a_host_named_by_a_pull_request(
     tmp_path: Path, emulator: Emulator
 ) -> None:

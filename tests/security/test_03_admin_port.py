@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from syncd.emulator import Emulator
 from tests.daemon.process import Daemon, free_port
@@ -38,6 +39,7 @@ async def shrunk_and_blocked(world: World, daemon: Daemon, token: str | None = N
     await daemon.until("/v1/destinations/members", lambda s: s["lastRun"]["outcome"] == "guard")
 
 
+@pytest.mark.slow
 async def test_an_anonymous_request_cannot_lift_the_guard_even_on_loopback(
     tmp_path: Path, emulator: Emulator
 ) -> None:
@@ -69,6 +71,7 @@ async def test_an_anonymous_request_cannot_lift_the_guard_even_on_loopback(
     assert not (tmp_path / "daemon-state.db.admin-token").exists()  # removed at stop
 
 
+@pytest.mark.slow
 async def test_with_a_token_only_its_holder_can_lift_the_guard(
     tmp_path: Path, emulator: Emulator
 ) -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from syncd.emulator import Emulator
 from tests.reconciling.world import World, emails, people
 from tests.security.common import env_for, syncd
@@ -26,6 +28,7 @@ def orders(emulator: Emulator, email: str) -> object:
     return custom.get("e2_N")
 
 
+@pytest.mark.slow
 async def test_a_number_of_2_to_the_64_refuses_its_row_and_the_rest_lands(
     tmp_path: Path, emulator: Emulator
 ) -> None:

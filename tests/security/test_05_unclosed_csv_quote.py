@@ -11,12 +11,15 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
 from syncd.emulator import Emulator
 from tests.corpus import STRAY_QUOTE_AT, STRAY_QUOTE_ROWS, stray_quote
 from tests.reconciling.world import World
 from tests.security.common import env_for, syncd
 
 
+@pytest.mark.slow
 async def test_a_stray_quote_at_row_1700_of_2000_fails_the_run_naming_its_line_and_removes_nobody(
     tmp_path: Path, emulator: Emulator
 ) -> None:

@@ -13,6 +13,8 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from syncd.emulator import Emulator
 from tests.daemon.process import Daemon
 from tests.reconciling.world import World, emails, people
@@ -51,6 +53,7 @@ async def assert_stalled_by_the_ledger(daemon: Daemon, state: Path) -> None:
         assert (await daemon.get(path))[0] == 200, path
 
 
+@pytest.mark.slow
 async def test_a_ledger_moved_away_is_retried_and_a_damaged_one_stalls_while_serving(
     tmp_path: Path, emulator: Emulator
 ) -> None:

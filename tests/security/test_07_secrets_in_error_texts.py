@@ -93,6 +93,7 @@ def finished(status: dict[str, Any]) -> bool:
     return status["state"] in ("ready", "stalled", "retrying")
 
 
+@pytest.mark.slow
 async def test_no_form_of_a_dsn_password_no_secret_read_as_a_source_and_no_address_leaves(
     tmp_path: Path, emulator: Emulator
 ) -> None:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from syncd.emulator import Emulator
 from tests.daemon.process import Daemon
 from tests.reconciling.world import World, emails, people
@@ -39,6 +41,7 @@ def peak_mib(pid: int) -> int:
     return int(found.group(1)) // 1024
 
 
+@pytest.mark.slow
 async def test_a_400_mb_single_line_source_is_refused_and_the_daemon_stays_under_200_mb(
     tmp_path: Path, emulator: Emulator
 ) -> None:

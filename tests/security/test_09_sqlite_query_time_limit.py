@@ -11,6 +11,8 @@ import sqlite3
 import time
 from pathlib import Path
 
+import pytest
+
 from syncd.emulator import Emulator
 from syncd.ledger import open_ledger
 from tests.corpus.bad_sources import ENDLESS
@@ -25,6 +27,7 @@ LISTS = {
 }
 
 
+@pytest.mark.slow
 async def test_an_endless_query_ends_at_its_time_limit_and_never_holds_up_a_stop(
     tmp_path: Path, emulator: Emulator
 ) -> None:

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from syncd.emulator import Emulator
 from syncd.serving.listening import HEAD_TIMEOUT, MAX_CONNECTIONS
@@ -50,6 +51,7 @@ def counter(metrics: str, name: str, **labels: str) -> float:
     return float(found.group(1)) if found else 0.0
 
 
+@pytest.mark.slow
 async def test_idle_clients_cannot_hold_the_server_and_bad_tokens_get_nowhere(
     tmp_path: Path, emulator: Emulator
 ) -> None:

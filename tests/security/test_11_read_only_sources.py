@@ -29,6 +29,7 @@ def people_db(path: Path) -> None:
     db.close()
 
 
+@pytest.mark.slow
 async def test_a_sqlite_query_in_a_pull_request_can_neither_write_nor_create_files(
     tmp_path: Path, emulator: Emulator
 ) -> None:
@@ -62,6 +63,7 @@ async def test_a_sqlite_query_in_a_pull_request_can_neither_write_nor_create_fil
     assert (world.data / "people.db").read_bytes() == before
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 async def test_a_postgres_query_in_a_pull_request_changes_nothing_in_the_warehouse(
     tmp_path: Path, emulator: Emulator, postgres_dsn: str

@@ -71,6 +71,7 @@ def test_a_setting_refused_ends_in_one_line_naming_it(
     assert "CANARY" not in err
 
 
+@pytest.mark.slow
 async def test_run_status_and_plan_refuse_to_start_with_a_bad_setting_and_plan_says_no_changes(
     world: World,
 ) -> None:
@@ -122,6 +123,7 @@ async def test_a_port_in_use_ends_in_one_line_naming_the_setting(
     assert "Traceback" not in done.text
 
 
+@pytest.mark.slow
 async def test_a_ledger_that_is_another_database_or_from_a_newer_syncd_is_left_as_it_is(
     world: World,
 ) -> None:

@@ -56,6 +56,7 @@ def test_a_full_disk_is_reported_as_such_and_the_ledger_works_once_there_is_room
     assert len(ledger.rejections(recorded.id, limit=10_000)) == 10
 
 
+@pytest.mark.slow
 async def test_a_transient_401_clears_by_itself_and_a_malformed_dsn_is_not_retried(
     tmp_path: Path, emulator: Emulator
 ) -> None:

@@ -5,7 +5,7 @@ lower-cased to `k` (another person's address); duplicate CSV columns or JSON key
 silently let the last one win; NUL and terminal escape sequences went to SendGrid in
 names. Bidirectional overrides (a name that shows as another) and line separators are
 refused the same way. Every such row is refused with its reason; nothing of it is sent.
-The value rules are unit-tested in tests/engine/ (test_custom_values.py,
+The value rules are unit-tested in tests/contacts/ (test_custom_values.py,
 test_addresses.py, test_control_characters.py) and the corpus's `typed-values`,
 `unsafe-text`, `duplicate-columns` and `duplicate-keys` sources.
 """

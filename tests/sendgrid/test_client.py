@@ -194,6 +194,7 @@ async def test_emails_are_searched_a_hundred_at_a_time(
     assert emulator.count_requests(template="POST /v3/marketing/contacts/search/emails") == 3
 
 
+@pytest.mark.slow
 async def test_a_large_body_cut_off_after_being_applied_arrives_whole(
     emulator: Emulator, http: aiohttp.ClientSession, clock: LoopClock
 ) -> None:

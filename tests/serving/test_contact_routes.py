@@ -229,6 +229,7 @@ async def test_a_request_over_a_limit_or_malformed_is_refused_with_a_clear_error
     assert (got, answer["error"]["code"]) == (status, code), answer
 
 
+@pytest.mark.slow
 async def test_a_body_announced_over_the_limit_is_refused_before_it_is_read(serve: Serve) -> None:
     url = await serve()
     _, _, rest = url.partition("://")

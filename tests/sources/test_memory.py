@@ -45,6 +45,7 @@ def peak_mib(path: Path) -> tuple[int, str]:
     return int(peak), outcome
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("name", "first_line"), [("huge.csv", b"Email\n"), ("huge.jsonl", b'{"Email": "a@b.co"}\n')]
 )

@@ -68,6 +68,7 @@ def peak_rss_kib(dsn: str, limit: int) -> tuple[int, int]:
     return int(out[0]), int(out[1])
 
 
+@pytest.mark.slow
 def test_a_million_rows_stream_with_flat_memory(warehouse: str) -> None:
     small_rows, small_peak = peak_rss_kib(warehouse, 10_000)
     big_rows, big_peak = peak_rss_kib(warehouse, 1_000_000)
@@ -102,6 +103,7 @@ def test_the_query_runs_in_a_read_only_transaction(warehouse: str) -> None:
         list(query(warehouse, "DELETE FROM profiles RETURNING email").rows(["email"]))
 
 
+@pytest.mark.slow
 def test_a_slow_query_hits_the_statement_timeout_and_is_retried_later(warehouse: str) -> None:
     with pytest.raises(SourceUnavailable, match="longer than statementTimeout"):
         list(query(warehouse, "SELECT pg_sleep(5) AS email", timeout=0.2).rows(["email"]))

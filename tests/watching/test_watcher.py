@@ -17,6 +17,7 @@ from tests.policy import allowing
 
 LIST_A = "11111111-1111-4111-8111-111111111111"
 LIST_B = "22222222-2222-4222-8222-222222222222"
+LIST_HEX = "abcdef12-3456-4abc-8def-0123456789ab"
 
 
 def document(name: str, list_id: str, display: str = "x") -> str:
@@ -188,12 +189,19 @@ async def _no_events(stop: asyncio.Event) -> None:
     await stop.wait()
 
 
-def test_a_kept_version_never_shares_its_list_with_a_valid_file(tmp_path: Path) -> None:
-    (tmp_path / "a.yaml").write_text(document("a", LIST_A))
+@pytest.mark.parametrize(
+    "written_by_b",
+    [LIST_HEX, LIST_HEX.upper()],
+    ids=["the same id", "the id in capitals"],
+)
+def test_a_kept_version_never_shares_its_list_with_a_valid_file(
+    tmp_path: Path, written_by_b: str
+) -> None:
+    (tmp_path / "a.yaml").write_text(document("a", LIST_HEX))
     merger = Merger()
     merger.merge(load_directory(tmp_path, allowing(tmp_path)))
     (tmp_path / "a.yaml").write_text("not: [valid\n")
-    (tmp_path / "b.yaml").write_text(document("b", LIST_A))
+    (tmp_path / "b.yaml").write_text(document("b", written_by_b))
     desired = merger.merge(load_directory(tmp_path, allowing(tmp_path)))
     assert desired is not None
     assert set(desired.destinations) == {"b"}

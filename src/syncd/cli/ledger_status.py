@@ -51,7 +51,8 @@ def status_from_ledger(settings: Settings) -> StatusDocument:
     for status in statuses:
         summary = summaries.get(status.name)
         if summary is not None:
-            status.restore(runs[status.name] or [summary.last_run])
-            status.last_success_at = summary.last_success_at
+            status.restore(
+                runs[status.name] or [summary.last_run], last_success_at=summary.last_success_at
+            )
     shapes = [s.shape() for s in sorted(statuses, key=lambda s: s.name)]
     return status_document(shapes, catalog.problems, invalid)

@@ -1,4 +1,9 @@
-"""The state store: what SendGrid acknowledged, the outbox, runs and rejections.
+"""The state store: what SendGrid acknowledged, the outbox, runs and rejections; and the diff.
+
+The diff of a run is computed here, in SQL, where the state is: the run's rows are staged
+into a per-connection snapshot and compared with what SendGrid acknowledged
+(`sql_text.SqlText`: new, changed, unchanged, gone, held, exhausted), so a run never holds
+a whole list in memory. `LedgerSession.diff` answers the counts `planning` decides on.
 
 SQLite (one process) by default; PostgreSQL (`postgresql://...`) when several
 replicas share the work. Both implement `Ledger` / `LedgerSession`. Calls are

@@ -5,7 +5,7 @@ directory ──files──▶ bytes (visible names, symlinks contained, size li
           ──yaml_reading──▶ data + positions (one document, no aliases, no duplicate keys)
           ──validation──▶ Destination, or problems at their line
           ──policy──▶ refused where it names what the operator's allowlists do not allow
-          ──catalog──▶ Catalog (one name one file, one list one owner, digests)
+          ──catalog──▶ Catalog (one name one file, one list one owner (owners), digests)
 ```
 
 One bad file never hides the others; loading never touches the network, reads no
@@ -22,6 +22,7 @@ from syncd.loading.catalog import (
     load_with,
 )
 from syncd.loading.files import MAX_DIRECTORY_BYTES, MAX_FILE_BYTES, MAX_FILES
+from syncd.loading.owners import FirstClaimWins
 from syncd.loading.problems import Problem
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "MAX_FILE_BYTES",
     "Catalog",
     "FileResult",
+    "FirstClaimWins",
     "LoadedDestination",
     "Problem",
     "load_directory",

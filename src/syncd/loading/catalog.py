@@ -3,7 +3,7 @@
 One bad file never hides the others: each file is read, parsed and validated on
 its own and held to the operator's allowlists (`loading.policy`), then a
 catalog-level pass refuses the files that clash with another (two files with one
-`metadata.name`, or two files targeting one SendGrid list: one list has one owner).
+`metadata.name`, or two files targeting one SendGrid list: `loading.owners`).
 Loading only parses and validates destination files; it does not touch the network,
 read source data or resolve secrets, and reads no setting itself: the caller passes
 the `Allowlists` built from its settings.
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +21,7 @@ from types import MappingProxyType
 from syncd.allowlists import Allowlists
 from syncd.destinations import Destination
 from syncd.loading.files import RawFile, read_directory, read_file
+from syncd.loading.owners import every_clash
 from syncd.loading.policy import refusals
 from syncd.loading.problems import Problem, sorted_problems
 from syncd.loading.validation import validate
@@ -195,30 +195,19 @@ def _candidate(raw: RawFile, allowlists: Allowlists) -> _Candidate:
 
 
 def _refuse_clashes(candidates: Sequence[_Candidate]) -> None:
-    """Both files are refused when two share a name or a list: neither may win silently."""
-    valid = [c for c in candidates if c.definition is not None and not c.problems]
-    by_name: defaultdict[str, list[_Candidate]] = defaultdict(list)
-    by_list: defaultdict[str, list[_Candidate]] = defaultdict(list)
-    for candidate in valid:
-        assert candidate.definition is not None
-        by_name[candidate.definition.name].append(candidate)
-        by_list[candidate.definition.spec.sendgrid.list_id.lower()].append(candidate)
-    for name, group in by_name.items():
-        for candidate, others in _each_with_others(group):
-            message = f"destination name '{name}' is also used by {others}; names must be unique"
-            _add(candidate, _NAME_PATH, f"metadata.name: {message}")
-    for list_id, group in by_list.items():
-        for candidate, others in _each_with_others(group):
-            message = f"list {list_id} is also targeted by {others}; one list has one owner"
-            _add(candidate, _LIST_PATH, f"spec.sendgrid.listId: {message}")
-
-
-def _each_with_others(group: list[_Candidate]) -> Iterable[tuple[_Candidate, str]]:
-    if len(group) < 2:
-        return
-    for candidate in group:
-        others = [other.raw.key for other in group if other is not candidate]
-        yield candidate, ", ".join(others)
+    """Both files are refused when two share a name or a list (`loading.owners`)."""
+    valid = {c.raw.key: c for c in candidates if c.definition is not None and not c.problems}
+    claimants = [(key, c.definition) for key, c in valid.items() if c.definition is not None]
+    for clash in list(every_clash(claimants)):
+        others = ", ".join(clash.others)
+        if clash.claimed == "name":
+            message = (
+                f"destination name '{clash.value}' is also used by {others}; names must be unique"
+            )
+            _add(valid[clash.key], _NAME_PATH, f"metadata.name: {message}")
+        else:
+            message = f"list {clash.value} is also targeted by {others}; one list has one owner"
+            _add(valid[clash.key], _LIST_PATH, f"spec.sendgrid.listId: {message}")
 
 
 def _add(candidate: _Candidate, path: DataPath, message: str) -> None:

@@ -97,8 +97,6 @@ class Scheduler:
                 elif worker.loaded.digest != loaded.digest:
                     log.info("schedule.changed", destination=name)
                     worker.update(loaded)
-                    worker.status.file, worker.status.digest = loaded.path.name, loaded.digest
-                    worker.status.display_name = loaded.definition.spec.display_name
                 self._publish_interval(loaded)
             now = self.clock.now()
             for name, worker in self.workers.items():
@@ -150,8 +148,7 @@ class Scheduler:
     def _restore(self, status: DestinationStatus, past: Past) -> None:
         """The status and the gauges as the ledger left them, before any new run."""
         summary = past.summary
-        status.restore(past.runs or [summary.last_run])
-        status.last_success_at = summary.last_success_at  # also when pruned from the runs
+        status.restore(past.runs or [summary.last_run], last_success_at=summary.last_success_at)
         name = status.name
         if summary.last_success_at:
             self.metrics.last_success.labels(destination=name).set(summary.last_success_at)

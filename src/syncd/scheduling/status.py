@@ -222,15 +222,21 @@ class DestinationStatus:
             self.set("Ready", False, "RetryingAfterFailure", message, now)
             self.set("Stalled", False, "RetryingAfterFailure", "retried with backoff", now)
 
-    def restore(self, runs: Sequence[RunRecord]) -> None:
+    def restore(self, runs: Sequence[RunRecord], *, last_success_at: float | None) -> None:
         """Replay the runs the ledger kept (any order), as they ended: the status comes back
         as the daemon that saw them left it. A run without an end (the process died in it)
-        counts as the last run, its outcome unknown; it is run again at once."""
+        counts as the last run, its outcome unknown; it is run again at once.
+        `last_success_at` is the ledger's, also when that run was pruned from `runs`."""
         for run in sorted(runs, key=lambda r: r.id):
             self.last_run = LastRun.from_record(run)
             if run.ended_at is not None and run.outcome is not None:
                 self.finished(run.outcome, run.counts, run.error, run.ended_at, run.id)
                 self.last_run = LastRun.from_record(run)
+        self.last_success_at = last_success_at
+
+    def file_changed(self, file: str, digest: str, display_name: str | None) -> None:
+        """A new version of the destination's file was taken."""
+        self.file, self.digest, self.display_name = file, digest, display_name
 
     def shape(self) -> StatusShape:
         live = self.live if self.running else None

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from syncd.clock import Clock
+from syncd.clock import Clock, wait_any
 from syncd.loading import LoadedDestination
 from syncd.logs import get_logger, scrub
 from syncd.reconciling import Progress, RunProgress, RunReport
@@ -91,6 +91,9 @@ class Worker:
     def update(self, loaded: LoadedDestination) -> None:
         """A changed file: take it from the next run on, which is now."""
         self.loaded = loaded
+        self.status.file_changed(
+            loaded.path.name, loaded.digest, loaded.definition.spec.display_name
+        )
         self.failures = 0
         self.stalled = False
         self.due_now = True
@@ -137,16 +140,9 @@ class Worker:
     async def _sleep_until(self, when: float | None) -> None:
         self.wake.clear()
         timeout = None if when is None else max(0.0, when - self.clock.now())
-        waits = [
-            asyncio.create_task(e.wait(), name=f"worker:{self.loaded.name}:wait")
-            for e in (self.wake, self.stop, self.halt)
-        ]
-        try:
-            await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for waiter in waits:
-                waiter.cancel()
-            await asyncio.gather(*waits, return_exceptions=True)
+        await wait_any(
+            self.wake, self.stop, self.halt, seconds=timeout, name=f"worker:{self.loaded.name}:wait"
+        )
 
     async def _run_once(self) -> None:
         requests, self.requests = self.requests, []
