@@ -23,6 +23,7 @@ from __future__ import annotations
 from syncd.contacts import NOTHING_FORGOTTEN, ContactBuilder
 from syncd.ledger import LedgerSession
 from syncd.loading import LoadedDestination
+from syncd.reconciling.in_sync import InSyncRecord
 from syncd.reconciling.progress import RunProgress
 from syncd.reconciling.staging import (
     Digest,
@@ -53,7 +54,7 @@ class SegmentReader:
         self.builder = builder
         self.base_dir = loaded.path.parent
         self._prints: str | None = None
-        self._known: tuple[str, int] | None = None  # (binding, profiles) from `in_sync`
+        self._known: InSyncRecord | None = None
         self._digest: Digest | None = None
         self.staged = Staged()
         self.how = ""  # "known" (in sync, nothing parsed), "verified" or "staged"
@@ -69,22 +70,17 @@ class SegmentReader:
                 base_dir=self.base_dir,
                 allowlists=self.loaded.allowlists,
             )
-            known = await in_thread(self.session.in_sync)
-            prefix = f"{self.loaded.digest}:{self._prints}:"
-            if known and known.startswith(prefix):
-                # Records written before erasure existed lack the forgotten count.
-                binding, profiles, rows, *forgotten = known[len(prefix) :].split(":")
-                self._known = (binding, int(profiles))
+            known = InSyncRecord.parse(await in_thread(self.session.in_sync))
+            if known is not None and known.same_sources(self.loaded.digest, self._prints):
+                self._known = known
                 self.staged = Staged(
-                    profiles=int(profiles),
-                    rows=int(rows),
-                    forgotten=int(forgotten[0]) if forgotten else 0,
+                    profiles=known.profiles, rows=known.rows, forgotten=known.forgotten
                 )
                 if self.live is not None:
                     self.live.reading(self.staged)
                 self.how = "known"
                 return self.staged
-            if _bytes_changed(known, self._prints):
+            if known is not None and self._prints is not None and known.files != self._prints:
                 # Rows changed, almost surely: verifying would read the files only to
                 # read them again for staging. A file rewritten with equal rows is staged.
                 return await self._stage()
@@ -142,7 +138,7 @@ class SegmentReader:
         """After the preflight: does SendGrid already equal the segments? If it cannot be
         told without staging, stage now (the snapshot is then ready for the diff)."""
         if self._known is not None:
-            if self._known[0] == str(binding):
+            if self._known.binding == binding:
                 return True
             self._known = None
             if not await in_thread(self._worth_verifying):
@@ -181,11 +177,7 @@ class SegmentReader:
         if now != self._prints:
             return None
         s = self.staged
-        return f"{self.loaded.digest}:{self._prints}:{binding}:{s.profiles}:{s.rows}:{s.forgotten}"
-
-
-def _bytes_changed(record: str | None, prints: str | None) -> bool:
-    """Whether the files differ from those SendGrid was last known to equal."""
-    if not record or prints is None:
-        return False
-    return record.split(":")[1] != prints
+        record = InSyncRecord(
+            self.loaded.digest, self._prints, binding, s.profiles, s.rows, s.forgotten
+        )
+        return record.encode()
