@@ -168,6 +168,12 @@ class Metrics:
             ["destination", "kind"],
             registry=r,
         )
+        self.drift_healed = Gauge(
+            "syncd_drift_healed",
+            "1 when the last audit healed everything it found (heal, prune), else 0.",
+            ["destination"],
+            registry=r,
+        )
         self.audit_last_success = Gauge(
             "syncd_audit_last_success_timestamp_seconds",
             "When the destination's last successful audit compared the list with the segment.",
@@ -214,6 +220,7 @@ class Metrics:
             self.run_progress,
             self.audit_last_success,
             self.audit_interval,
+            self.drift_healed,
         ):
             try:
                 metric.remove(name)

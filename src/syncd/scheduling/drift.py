@@ -62,6 +62,7 @@ def drifted(drift: Drift) -> tuple[bool, str, str]:
 def drift_gauges(metrics: Metrics, name: str, drift: Drift) -> None:
     for kind in DRIFT_KINDS:
         metrics.drift_contacts.labels(destination=name, kind=kind).set(getattr(drift, kind))
+    metrics.drift_healed.labels(destination=name).set(1 if drift.healed else 0)
 
 
 def audit_metrics(metrics: Metrics, name: str, report: AuditReport, now: float) -> None:
