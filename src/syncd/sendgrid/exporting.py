@@ -31,7 +31,7 @@ EP_EXPORT = "POST /v3/marketing/contacts/exports"
 EP_EXPORT_STATUS = "GET /v3/marketing/contacts/exports/{id}"
 EP_EXPORT_FILE = "GET export file"
 CHUNK = 256 * 1024
-FIRST_PAUSE = 1.0
+FIRST_PAUSE = 0.1
 STOP_CHECK = 0.25
 """Seconds between two looks at `stopping` while waiting for an export."""
 MAX_URLS = 10_000
@@ -136,7 +136,7 @@ class Exports:
                             f"{EP_EXPORT_FILE}: the export is larger than "
                             "SYNCD_AUDIT_MAX_DOWNLOAD_BYTES; not read"
                         )
-                    await asyncio.to_thread(sink.write, chunk)
+                    sink.write(chunk)  # a local file: quicker than a thread hop a chunk
         except (aiohttp.ClientError, TimeoutError) as error:
             raise SendGridUnavailable(
                 f"{EP_EXPORT_FILE}: the download of an export file failed ({type(error).__name__})"

@@ -21,6 +21,8 @@ where asked. Never decides *when* (the scheduler, or `syncd audit`, does).
 from __future__ import annotations
 
 import asyncio
+import resource
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -74,6 +76,16 @@ class _Found:
     examples: dict[str, list[str]] = field(default_factory=dict)
     healing: Healing = field(default_factory=Healing)
     binding: FieldBinding = field(default_factory=lambda: FieldBinding("", {}))
+    timings: dict[str, float] = field(default_factory=dict)
+    """Seconds per step, for the log line (where an audit's time goes)."""
+
+    def lap(self, step: str, since: float) -> float:
+        now = time.perf_counter()
+        self.timings[step] = round(now - since, 3)
+        self.timings[step.replace("_s", "_rss_mb")] = (
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+        )
+        return now
 
 
 class Auditor:
@@ -111,6 +123,7 @@ class Auditor:
             resent=found.healing.resent,
             acknowledged=found.healing.acknowledged,
             removed=found.healing.removed,
+            **found.timings,
         )
         return report
 
@@ -194,7 +207,9 @@ class Auditor:
             workspace.add_segment(chunk)
             return staged
 
+        lap = time.perf_counter()
         await in_thread(read_segment)
+        lap = found.lap("read_s", lap)
         client, key_id = await self.reconciler.client_for(loaded)
         hint = spec.sendgrid.api_key.describe()
         checked = await self.reconciler.preflight.check(client, spec, key_id=key_id, hint=hint)
@@ -203,10 +218,14 @@ class Auditor:
         export, export_started = await self._export(
             session, client, spec.sendgrid.list_id, stopping
         )
+        lap = found.lap("export_s", lap)
         await self._download(session, client, workspace, export)
+        lap = found.lap("download_s", lap)
         since = export_started - self.settings.audit_settle_window
         await in_thread(_copy_ledger, session, workspace, since)
+        lap = found.lap("ledger_s", lap)
         await in_thread(compare, workspace, builder, Outgoing(found.binding, spec.mapping))
+        found.lap("compare_s", lap)
         counts = await in_thread(workspace.counts)
         found.audited_at = self.clock.now()
         found.list_contacts, found.profiles = await in_thread(workspace.sizes)
@@ -370,7 +389,7 @@ def _parse_kept(kept: str | None) -> tuple[str | None, float]:
 
 
 def _load_file(workspace: Workspace, path: Path, counts: FileCounts) -> None:
-    chunk: list[tuple[str, str, bytes]] = []
+    chunk: list[tuple[str, str, str]] = []
     for held in read_export_file(path, counts):
         chunk.append((held.email, held.contact_id, held.fields))
         if len(chunk) >= CHUNK:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import orjson
 
-from syncd.comparing import FieldTypes, differences
+from syncd.comparing import FieldTypes, same_as_held
 from syncd.contacts import ContactBuilder, Outgoing
 from syncd.reconciling.auditing.workspace import DriftKind, Workspace
 
@@ -37,7 +37,7 @@ def compare(workspace: Workspace, builder: ContactBuilder, outgoing: Outgoing) -
                 continue
             if held is None:
                 found.append((email, "missing", None, None))
-            elif differences(orjson.loads(body), orjson.loads(held), fields):
+            elif not same_as_held(orjson.loads(body), orjson.loads(held), fields):
                 found.append((email, "stale", None, None))
             elif not acknowledged:
                 found.append((email, "unacknowledged", built.fingerprint, raw))

@@ -73,7 +73,7 @@ NOT_FIELDS = frozenset(
 class HeldContact:
     email: str
     contact_id: str
-    fields: bytes
+    fields: str
     """JSON: reserved fields by name, `custom_fields` by name, as SendGrid holds them."""
 
 
@@ -94,9 +94,9 @@ def read_export_file(path: Path, counts: FileCounts) -> Iterator[HeldContact]:
     with binary, io.TextIOWrapper(binary, encoding="utf-8-sig", newline="") as text:
         first = _first_character(text)
         rows = _json_rows(text) if first == "{" else _csv_rows(text)
-        for row in rows:
+        for email, contact_id, fields in rows:
             counts.rows += 1
-            held = _held(row)
+            held = _held(email, contact_id, fields)
             if held is None:
                 counts.unreadable += 1
             else:
@@ -110,7 +110,11 @@ def _first_character(text: io.TextIOWrapper) -> str:
     return head.lstrip()[:1]
 
 
-def _json_rows(text: IO[str]) -> Iterator[dict[str, Any]]:
+Row = tuple[Any, Any, dict[str, Any]]
+"""(email, contact id, fields: reserved by name, `custom_fields` by name)."""
+
+
+def _json_rows(text: IO[str]) -> Iterator[Row]:
     for line in text:
         if not line.strip():
             continue
@@ -118,27 +122,45 @@ def _json_rows(text: IO[str]) -> Iterator[dict[str, Any]]:
             row = orjson.loads(line)
         except orjson.JSONDecodeError:
             row = None
-        yield row if isinstance(row, dict) else {}
+        if not isinstance(row, dict):
+            yield None, None, {}
+            continue
+        fields: dict[str, Any] = {
+            name.lower(): value
+            for name, value in row.items()
+            if isinstance(name, str) and name.lower() in RESERVED
+        }
+        custom = row.get("custom_fields")
+        fields["custom_fields"] = custom if isinstance(custom, dict) else {}
+        yield row.get("email"), row.get("contact_id") or row.get("id"), fields
 
 
-def _csv_rows(text: IO[str]) -> Iterator[dict[str, Any]]:
+def _csv_rows(text: IO[str]) -> Iterator[Row]:
     csv.field_size_limit(sys.maxsize)  # a long custom Text field is not a reason to fail
     reader = csv.reader(text)
     header = next(reader, None)
     if header is None:
         return
     names = [_column(name) for name in header]
+    email_at = names.index("email") if "email" in names else None
+    id_at = names.index("contact_id") if "contact_id" in names else None
+    reserved = [(n, name) for n, name in enumerate(names) if name in RESERVED]
+    custom = [
+        (n, name) for n, name in enumerate(names) if name and name not in RESERVED | NOT_FIELDS
+    ]
+    width = len(names)
     for values in reader:
         if not values:
             continue
-        custom: dict[str, str] = {}
-        row: dict[str, Any] = {"custom_fields": custom}
-        for name, value in zip(names, values, strict=False):
-            if name in RESERVED or name in NOT_FIELDS:
-                row[name] = value
-            elif name:
-                custom[name] = value
-        yield row
+        if len(values) < width:  # a short row: the missing cells are blank
+            values += [""] * (width - len(values))
+        fields: dict[str, Any] = {name: values[n] for n, name in reserved}
+        fields["custom_fields"] = {name: values[n] for n, name in custom}
+        yield (
+            values[email_at] if email_at is not None else None,
+            values[id_at] if id_at is not None else None,
+            fields,
+        )
 
 
 def _column(name: str) -> str:
@@ -148,20 +170,12 @@ def _column(name: str) -> str:
     return lowered if lowered in RESERVED or lowered in NOT_FIELDS else bare
 
 
-def _held(row: dict[str, Any]) -> HeldContact | None:
-    email = row.get("email")
+def _held(email: Any, contact_id: Any, fields: dict[str, Any]) -> HeldContact | None:
     if not isinstance(email, str) or not email.strip():
         return None
     try:
         key = address_key(email)
     except Refused:
         return None
-    contact_id = row.get("contact_id") or row.get("id") or ""
-    fields: dict[str, Any] = {
-        name.lower(): value
-        for name, value in row.items()
-        if isinstance(name, str) and name.lower() in RESERVED
-    }
-    custom = row.get("custom_fields")
-    fields["custom_fields"] = custom if isinstance(custom, dict) else {}
-    return HeldContact(key, str(contact_id), orjson.dumps(fields))
+    # orjson's bytes keep their first, larger buffer: as text they take only their size.
+    return HeldContact(key, str(contact_id or ""), orjson.dumps(fields).decode())

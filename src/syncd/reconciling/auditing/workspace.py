@@ -24,7 +24,7 @@ DriftKind = Literal["missing", "extra", "stale", "unacknowledged"]
 KINDS: tuple[DriftKind, ...] = ("missing", "extra", "stale", "unacknowledged")
 
 SCHEMA = """
-CREATE TABLE held (email TEXT PRIMARY KEY, contact_id TEXT NOT NULL, fields BLOB NOT NULL)
+CREATE TABLE held (email TEXT PRIMARY KEY, contact_id TEXT NOT NULL, fields TEXT NOT NULL)
     WITHOUT ROWID;
 CREATE TABLE seg (
     email TEXT PRIMARY KEY, raw INTEGER NOT NULL, vals BLOB NOT NULL,
@@ -49,7 +49,7 @@ class Workspace:
         self.db = sqlite3.connect(self.directory / "audit.sqlite3", check_same_thread=False)
         self.db.executescript(
             "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA temp_store = FILE;"
-            "PRAGMA cache_size = -16000;" + SCHEMA
+            "PRAGMA cache_size = -4000;" + SCHEMA
         )
 
     def __enter__(self) -> Workspace:
@@ -63,7 +63,7 @@ class Workspace:
         self._dir.cleanup()
 
     # -- filling -------------------------------------------------------------------------
-    def add_held(self, rows: Iterable[tuple[str, str, bytes]]) -> None:
+    def add_held(self, rows: Iterable[tuple[str, str, str]]) -> None:
         """A contact listed twice (several files) counts once."""
         with self.db:
             self.db.executemany("INSERT OR IGNORE INTO held VALUES (?, ?, ?)", rows)
@@ -101,7 +101,7 @@ class Workspace:
                 " AND NOT EXISTS (SELECT 1 FROM excluded x WHERE x.email = h.email)"
             ).rowcount
 
-    def segment_page(self, after: str) -> list[tuple[str, int, bytes, bytes | None, bool]]:
+    def segment_page(self, after: str) -> list[tuple[str, int, bytes, str | None, bool]]:
         """A page of segment contacts not left out: (email, raw, source values, held
         fields or None when not on the list, acknowledged), in email order after `after`."""
         return self.db.execute(
