@@ -5,7 +5,10 @@ the ledger remembers across restarts; a destination never audited is first audit
 period after the daemon took it on, not at once), when someone asks
 (`POST /v1/destinations/{name}/audit`), or early when the cheap check on every refresh
 finds the list's `contact_count` off what the ledger expects by more than the tolerance,
-for longer than the settle window (SendGrid's count lags behind its jobs).
+for longer than the settle window (SendGrid's count lags behind its jobs). A gap the last
+audit already saw (drift it reported and was not asked to heal, or leavers `onLeave: keep`
+leaves on the list) does not start another: only a gap that changed does. A failed audit
+is tried again after `AUDIT_RETRY`, not a whole period later.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from syncd.scheduling.timing import next_run
 from syncd.shapes import AuditReport
 
 log = get_logger("syncd.scheduling")
+AUDIT_RETRY = 600.0
+"""Seconds before a failed audit (an export SendGrid failed, say) is tried again."""
 
 
 @dataclass
@@ -48,6 +53,10 @@ class AuditTimer:
         self.rng = rng
         self.asks: list[AuditAsk] = []
         self.mismatch_since: float | None = None
+        self.gap: int | None = None
+        """The list's count minus the ledger's, at the last run."""
+        self.seen_gap: int | None = None
+        """The gap when the last audit ran: drift it already reported."""
         self.early_reason: str | None = None
         self.next_at: float | None = None
 
@@ -85,11 +94,17 @@ class AuditTimer:
     def put_back(self, asks: list[AuditAsk]) -> None:
         self.asks = asks + self.asks
 
-    def done(self, started: float, report: AuditReport, asks: list[AuditAsk]) -> None:
-        self.last_audit = started
-        self.next_at = None
+    def done(
+        self, started: float, report: AuditReport, asks: list[AuditAsk], *, now: float
+    ) -> None:
+        if report.outcome == "success":
+            self.last_audit = started
+            self.next_at = None
+        else:
+            self.next_at = now + AUDIT_RETRY
         self.early_reason = None
         self.mismatch_since = None
+        self.seen_gap = self.gap
         for ask in asks:
             if not ask.answer.done():
                 ask.answer.set_result(report)
@@ -104,7 +119,9 @@ class AuditTimer:
         listed, expected = report.list_contacts, report.expected_contacts
         if not spec.on_count_mismatch or listed is None or expected is None:
             return
-        if abs(listed - expected) <= self.tolerance:
+        self.gap = gap = listed - expected
+        known = self.seen_gap is not None and abs(gap - self.seen_gap) <= self.tolerance
+        if abs(gap) <= self.tolerance or known:
             self.mismatch_since = None
             return
         if self.mismatch_since is None:

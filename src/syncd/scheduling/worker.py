@@ -224,7 +224,7 @@ class Worker:
                 self.audits.abandon(asks)
                 raise
         self.status.audit_finished(report, self.clock.now())
-        self.audits.done(started, report, asks)
+        self.audits.done(started, report, asks, now=self.clock.now())
         self.on_audit(self.loaded.name, report)
         self.on_change()
 
