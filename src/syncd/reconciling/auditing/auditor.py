@@ -221,6 +221,8 @@ class Auditor:
         lap = found.lap("export_s", lap)
         await self._download(session, client, workspace, export)
         lap = found.lap("download_s", lap)
+        await in_thread(workspace.sort)
+        lap = found.lap("sort_s", lap)
         since = export_started - self.settings.audit_settle_window
         await in_thread(_copy_ledger, session, workspace, since)
         lap = found.lap("ledger_s", lap)

@@ -31,6 +31,13 @@ CREATE TABLE seg (
     segment INTEGER NOT NULL, row INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE acked (email TEXT PRIMARY KEY, acked_at REAL NOT NULL) WITHOUT ROWID;
+-- Landing tables, appended to as read (random-order inserts into a large B-tree cost
+-- several times more), then sorted once into `held` and `seg`: see `sort`.
+CREATE TABLE held_in (email TEXT NOT NULL, contact_id TEXT NOT NULL, fields TEXT NOT NULL);
+CREATE TABLE seg_in (
+    email TEXT NOT NULL, raw INTEGER NOT NULL, vals BLOB NOT NULL,
+    segment INTEGER NOT NULL, row INTEGER NOT NULL
+);
 CREATE TABLE excluded (email TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE drift (
     email TEXT PRIMARY KEY, kind TEXT NOT NULL, contact_id TEXT NOT NULL DEFAULT '',
@@ -64,14 +71,29 @@ class Workspace:
 
     # -- filling -------------------------------------------------------------------------
     def add_held(self, rows: Iterable[tuple[str, str, str]]) -> None:
-        """A contact listed twice (several files) counts once."""
         with self.db:
-            self.db.executemany("INSERT OR IGNORE INTO held VALUES (?, ?, ?)", rows)
+            self.db.executemany("INSERT INTO held_in VALUES (?, ?, ?)", rows)
 
     def add_segment(self, rows: Iterable[tuple[str, int, bytes, int, int]]) -> None:
-        """Rows in read order: the first row of an email wins, as in a run."""
+        """Rows in read order (see `sort`)."""
         with self.db:
-            self.db.executemany("INSERT OR IGNORE INTO seg VALUES (?, ?, ?, ?, ?)", rows)
+            self.db.executemany("INSERT INTO seg_in VALUES (?, ?, ?, ?, ?)", rows)
+
+    def sort(self) -> None:
+        """Everything read, sorted once into its keyed table: the first row of an email
+        wins in the segment, as in a run; a contact listed twice (several files) counts
+        once."""
+        with self.db:
+            self.db.execute(
+                "INSERT OR IGNORE INTO seg SELECT email, raw, vals, segment, row FROM seg_in"
+                " ORDER BY email, rowid"
+            )
+            self.db.execute(
+                "INSERT OR IGNORE INTO held SELECT email, contact_id, fields FROM held_in"
+                " ORDER BY email, rowid"
+            )
+            self.db.execute("DELETE FROM seg_in")
+            self.db.execute("DELETE FROM held_in")
 
     def add_acked(self, rows: Iterable[tuple[str, float]]) -> None:
         with self.db:
