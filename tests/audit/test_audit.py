@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from syncd.emulator import Emulator
 from syncd.emulator.faults import FaultRule
 from syncd.ledger import open_ledger
 from tests.audit.conftest import AuditWorld, add_to_list, set_first_name, unlist
+from tests.fixtures_emulator import TEST_API_KEY
 from tests.reconciling.world import emails, people
 
 EXPORT = "POST /v3/marketing/contacts/exports"
@@ -192,3 +195,32 @@ async def test_a_failed_export_fails_the_audit_and_the_next_starts_another(
     again = await w.audit()
     assert again.outcome == "success"
     assert [r.template for r in w.emulator.requests].count(EXPORT) == 2
+
+
+@pytest.mark.postgres
+async def test_an_audit_over_a_postgresql_ledger(
+    tmp_path: Path, emulator: Emulator, postgres_dsn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SENDGRID_API_KEY", TEST_API_KEY)
+    w = AuditWorld(tmp_path, emulator)
+    w.ledger.close()
+    w.settings = w.settings.model_copy(update={"state": postgres_dsn})
+    w.ledger = open_ledger(postgres_dsn)
+    try:
+        await synced(w, 30)
+        await w.hand_edits(
+            unlist(person(1)), add_to_list("hand@elsewhere.com"), set_first_name("X", person(2))
+        )
+        found = await w.audit(heal=True, prune=True)
+        assert found.outcome == "success", found.error
+        assert found.drift.model_dump() == {
+            "missing": 1,
+            "extra": 1,
+            "stale": 1,
+            "unacknowledged": 0,
+        }
+        assert w.members() == emails(people(0, 30))
+        assert w.ledger.drifts()["members"].missing == 1
+        assert not (await w.audit()).drifted
+    finally:
+        w.ledger.close()
