@@ -248,6 +248,8 @@ class DestinationStatus:
         as the daemon that saw them left it. A run without an end (the process died in it)
         counts as the last run, its outcome unknown; it is run again at once."""
         for run in sorted(runs, key=lambda r: r.id):
+            if run.trigger == "audit":
+                continue  # its findings are `drift`'s; the state follows the runs
             self.last_run = LastRun.from_record(run)
             if run.ended_at is not None and run.outcome is not None:
                 self.finished(run.outcome, run.counts, run.error, run.ended_at, run.id)
