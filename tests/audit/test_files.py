@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -128,3 +129,19 @@ def test_an_empty_file_holds_nobody(tmp_path: Path) -> None:
 def test_only_https_export_urls_are_fetched(url: str, base: str, problem: str | None) -> None:
     found = download_problem(url, base)
     assert (found is None) if problem is None else (found is not None and problem in found)
+
+
+def test_a_workspace_left_by_a_killed_audit_is_deleted_by_the_next(tmp_path: Path) -> None:
+    from syncd.reconciling.auditing.workspace import remove_left_behind
+
+    dead = tmp_path / "syncd-audit-999999999-abc"  # no such process
+    dead.mkdir()
+    (dead / "audit.sqlite3").write_text("personal data")
+    alive = tmp_path / f"syncd-audit-{os.getpid()}-def"
+    alive.mkdir()
+    other = tmp_path / "something-else"
+    other.mkdir()
+    assert remove_left_behind(str(tmp_path)) == [dead.name]
+    assert not dead.exists()
+    assert alive.exists()
+    assert other.exists()

@@ -9,11 +9,17 @@ Four sides are streamed in, each keyed by email, and compared with SQL:
   contacts refused for good).
 
 The findings go to `drift`, one row per contact found drifted, for the examples and the heal.
-The file lives in the system's temporary directory and is deleted when the audit ends.
+The file lives in a private (0700) directory of the system's temporary directory and is
+deleted when the audit ends. It holds personal data: one left behind by a process that was
+killed is deleted by the next audit on the host (the directory names the process).
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import re
+import shutil
 import sqlite3
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -45,13 +51,16 @@ CREATE TABLE drift (
 ) WITHOUT ROWID;
 """
 PAGE = 5_000
+PREFIX = "syncd-audit-"
+_LEFT_BEHIND = re.compile(rf"^{PREFIX}(\d+)-")
 
 
 class Workspace:
     """One audit's scratch database; use as a context manager (the file is removed)."""
 
     def __init__(self) -> None:
-        self._dir = tempfile.TemporaryDirectory(prefix="syncd-audit-")
+        remove_left_behind()
+        self._dir = tempfile.TemporaryDirectory(prefix=f"{PREFIX}{os.getpid()}-")
         self.directory = Path(self._dir.name)
         self.db = sqlite3.connect(self.directory / "audit.sqlite3", check_same_thread=False)
         self.db.executescript(
@@ -181,3 +190,27 @@ class Workspace:
                 return
             after = page[-1][0]
             yield page
+
+
+def remove_left_behind(root: str | None = None) -> list[str]:
+    """Delete the workspaces of audit processes that no longer run (killed mid-audit)."""
+    removed = []
+    base = Path(root or tempfile.gettempdir())
+    with contextlib.suppress(OSError):
+        for path in base.iterdir():
+            match = _LEFT_BEHIND.match(path.name)
+            if match is None or _alive(int(match.group(1))):
+                continue
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path.name)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process: not ours to judge
+    return True
