@@ -137,11 +137,14 @@ def test_a_workspace_left_by_a_killed_audit_is_deleted_by_the_next(tmp_path: Pat
     dead = tmp_path / "syncd-audit-999999999-abc"  # no such process
     dead.mkdir()
     (dead / "audit.sqlite3").write_text("personal data")
-    alive = tmp_path / f"syncd-audit-{os.getpid()}-def"
+    alive = tmp_path / f"syncd-audit-{os.getppid()}-def"  # the process that runs the tests
     alive.mkdir()
+    earlier = tmp_path / f"syncd-audit-{os.getpid()}-ghi"  # our pid, but not one of ours
+    earlier.mkdir()
     other = tmp_path / "something-else"
     other.mkdir()
-    assert remove_left_behind(str(tmp_path)) == [dead.name]
+    assert sorted(remove_left_behind(str(tmp_path))) == sorted([dead.name, earlier.name])
     assert not dead.exists()
+    assert not earlier.exists()
     assert alive.exists()
     assert other.exists()

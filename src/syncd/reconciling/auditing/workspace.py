@@ -53,6 +53,9 @@ CREATE TABLE drift (
 PAGE = 5_000
 PREFIX = "syncd-audit-"
 _LEFT_BEHIND = re.compile(rf"^{PREFIX}(\d+)-")
+_OURS: set[str] = set()
+"""This process's workspaces in use (a container's syncd is always pid 1: a directory with
+our pid that is not one of these was left by an earlier process with the same pid)."""
 
 
 class Workspace:
@@ -62,6 +65,7 @@ class Workspace:
         remove_left_behind()
         self._dir = tempfile.TemporaryDirectory(prefix=f"{PREFIX}{os.getpid()}-")
         self.directory = Path(self._dir.name)
+        _OURS.add(self.directory.name)
         self.db = sqlite3.connect(self.directory / "audit.sqlite3", check_same_thread=False)
         self.db.executescript(
             "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA temp_store = FILE;"
@@ -77,6 +81,7 @@ class Workspace:
     def close(self) -> None:
         self.db.close()
         self._dir.cleanup()
+        _OURS.discard(self.directory.name)
 
     # -- filling -------------------------------------------------------------------------
     def add_held(self, rows: Iterable[tuple[str, str, str]]) -> None:
@@ -201,7 +206,10 @@ def remove_left_behind(root: str | None = None) -> list[str]:
     with contextlib.suppress(OSError):
         for path in base.iterdir():
             match = _LEFT_BEHIND.match(path.name)
-            if match is None or _alive(int(match.group(1))):
+            if match is None or path.name in _OURS:
+                continue
+            pid = int(match.group(1))
+            if pid != os.getpid() and _alive(pid):
                 continue
             shutil.rmtree(path, ignore_errors=True)
             removed.append(path.name)
