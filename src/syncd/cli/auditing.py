@@ -144,8 +144,12 @@ def audit_text(report: AuditReport) -> str:
     lines = [
         f"{name}: audited {report.audited_at} · the list holds {report.list_contacts:,} · "
         f"the segment {report.profiles:,}"
-        + (f" · {report.excluded:,} left out (still settling)" if report.excluded else "")
     ]
+    if report.excluded:
+        lines.append(
+            f"  {report.excluded:,} left out: sent or removed within SYNCD_AUDIT_SETTLE_WINDOW "
+            "before the export (SendGrid may not show them yet), or in an open batch"
+        )
     counts = report.drift.wire()
     examples = report.examples.wire()
     for kind in KINDS:
