@@ -146,6 +146,8 @@ class Drift(Shape):
     stale: int = 0
     unacknowledged: int = 0
     healed: bool = False
+    why: str | None = None
+    """What started the audit early, if something did (a contact-count mismatch)."""
 
 
 State = Literal[
@@ -435,6 +437,8 @@ class AuditReport(Shape):
     audited_at: str | None = None
     reason: str = "manual"
     """Why the audit ran: manual, schedule, or countMismatch."""
+    why: str | None = None
+    """For countMismatch: the counts that started it early."""
     list_contacts: int = 0
     """Contacts on the list, as SendGrid exported it."""
     profiles: int = 0

@@ -47,6 +47,7 @@ def test_a_count_mismatch_that_lasts_past_the_settle_window_starts_an_audit() ->
     assert t.due(HOURLY, 1700.0)
     request, asks = t.take(HOURLY)
     assert (request.reason, asks) == ("countMismatch", [])
+    assert request.why == "the list counts 90 contacts where the ledger expects 100"
     t.done(1700.0, AuditReport(destination="members", outcome="success"), asks, now=1710.0)
     # The same gap, already seen by that audit (reported, not healed): no audit again.
     t.check_count(HOURLY, run(90, 100), 2000.0)

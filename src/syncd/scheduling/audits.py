@@ -89,7 +89,10 @@ class AuditTimer:
                 asks,
             )
         reason = "countMismatch" if self.early_reason else "schedule"
-        return AuditRequest(heal=spec.heal, prune=spec.prune, reason=reason), []
+        return (
+            AuditRequest(heal=spec.heal, prune=spec.prune, reason=reason, why=self.early_reason),
+            [],
+        )
 
     def put_back(self, asks: list[AuditAsk]) -> None:
         self.asks = asks + self.asks

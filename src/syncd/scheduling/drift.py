@@ -42,21 +42,23 @@ def drift_from_report(report: AuditReport) -> Drift | None:
         stale=d.stale,
         unacknowledged=d.unacknowledged,
         healed=healed,
+        why=report.why,
     )
 
 
 def drifted(drift: Drift) -> tuple[bool, str, str]:
     """The `Drifted` condition: (status, reason, message)."""
     found = drift.missing + drift.extra + drift.stale + drift.unacknowledged
+    early = f" (started early: {drift.why})" if drift.why else ""
     if not found:
-        return False, "NoDrift", f"the audit at {drift.audited_at} found the list equal"
+        return False, "NoDrift", f"the audit at {drift.audited_at}{early} found the list equal"
     counts = (
         f"{drift.missing:,} missing, {drift.extra:,} extra, {drift.stale:,} stale, "
         f"{drift.unacknowledged:,} unacknowledged"
     )
     if drift.healed:
-        return False, "Healed", f"the audit at {drift.audited_at} found and healed {counts}"
-    return True, "DriftFound", f"the audit at {drift.audited_at} found {counts}"
+        return False, "Healed", f"the audit at {drift.audited_at}{early} found and healed {counts}"
+    return True, "DriftFound", f"the audit at {drift.audited_at}{early} found {counts}"
 
 
 def drift_gauges(metrics: Metrics, name: str, drift: Drift) -> None:

@@ -20,6 +20,8 @@ class AuditRequest:
     allow_removals: bool = False
     reason: str = "manual"
     """manual, schedule or countMismatch: shown in the report and the log."""
+    why: str | None = None
+    """For an audit started early, what started it (the counts that differed)."""
 
 
 @dataclass
