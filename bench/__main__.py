@@ -1,6 +1,6 @@
 """`python -m bench`: B1-B4 (P1 plans the B3 change), scaling, daemon overhead; one table.
 
-    python -m bench [--quick] [--only B1,B2,B3,B4,SCALING,DAEMON] [--skip-10m]
+    python -m bench [--quick] [--only B1,B2,B3,B4,SCALING,AUDIT,DAEMON] [--skip-10m]
                     [--daemon-minutes 3] [--profile] [--json PATH]
 
 Generated segment files are cached in bench/results/data/ (the first run writes about

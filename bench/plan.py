@@ -16,7 +16,7 @@ B2_TARGET_RATIO = 3.0
 B2_TARGET_RSS_MB = 250.0
 LINEAR_TOLERANCE = 1.25  # cost per profile may grow this much from one size to the next
 FLAT_TOLERANCE = 1.15  # peak RSS may grow this much from the smallest size to the largest
-SELECTABLE = ("B1", "B2", "B3", "B4", "SCALING", "DAEMON")
+SELECTABLE = ("B1", "B2", "B3", "B4", "SCALING", "AUDIT", "DAEMON")
 _LIST_NAMESPACE = uuid.UUID("5b7c0e9a-3f1d-4c2b-9a8e-6d5f4c3b2a10")
 
 

@@ -15,6 +15,7 @@ import traceback
 from collections.abc import Callable
 from functools import partial
 
+from bench.auditing import audit_row
 from bench.common import WORK, Result, say
 from bench.data import CHANGED_SLOT, SLOTS, Dataset, fields
 from bench.emulator import EmulatorProcess
@@ -290,13 +291,15 @@ def run_all(bench: Bench, daemon: Callable[[Bench], None] | None) -> None:
                     f"{3 if dataset.size <= 1_000_000 else 1}",
                 )
             )
-    needs_emulator = bench.only & {"B1", "B2", "B3", "SCALING"}
+    needs_emulator = bench.only & {"B1", "B2", "B3", "SCALING", "AUDIT"}
     if needs_emulator:
         names = plan.worlds()
         with EmulatorProcess({list_id(n): n for n in names}, WORK / "emulator") as emulator:
             bench.emulator = emulator
             try:
                 _syncs(bench)
+                if bench.wants("AUDIT"):
+                    attempt(bench, "A1 audit", partial(audit_row, bench))
             finally:
                 drop_postgres_worlds(bench)
                 bench.emulator = None

@@ -35,6 +35,33 @@ def differences(sent: Mapping[str, Any], held: Mapping[str, Any], fields: FieldT
     return [name for name, _, _, same in _compared(sent, held, fields) if not same]
 
 
+def same_as_held(sent: Mapping[str, Any], held: Mapping[str, Any], fields: FieldTypes) -> bool:
+    """`not differences(...)`, quicker when every value is held exactly as sent (the common
+    case of an audit: a million contacts, nearly all equal)."""
+    if _exactly_held(sent, held, fields):
+        return True
+    return not differences(sent, held, fields)
+
+
+def _exactly_held(sent: Mapping[str, Any], held: Mapping[str, Any], fields: FieldTypes) -> bool:
+    for name, value in sent.items():
+        if name in _NOT_FIELDS:
+            continue
+        if held.get(name, "") != value:
+            return False
+    sent_custom = sent.get("custom_fields")
+    if not sent_custom:
+        return True
+    held_custom = held.get("custom_fields")
+    if not isinstance(held_custom, Mapping) or not isinstance(sent_custom, Mapping):
+        return False
+    for field_id, value in sent_custom.items():
+        name = fields[field_id][0] if field_id in fields else field_id
+        if held_custom.get(name, "") != value:
+            return False
+    return True
+
+
 def changes_from_held(
     sent: Mapping[str, Any], held: Mapping[str, Any], fields: FieldTypes
 ) -> list[FieldChange]:

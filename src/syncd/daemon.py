@@ -70,8 +70,13 @@ def _ledger(settings: Settings, clock: Clock) -> Ledger:
 def _past(ledger: Ledger, keep_runs: int) -> dict[str, Past]:
     """Every destination the ledger knows, with its kept runs: the status is restored from
     them at start, before any run."""
+    drifts = ledger.drifts()
     return {
-        summary.destination: Past(summary, ledger.runs(summary.destination, limit=keep_runs))
+        summary.destination: Past(
+            summary,
+            ledger.runs(summary.destination, limit=keep_runs),
+            drifts.get(summary.destination),
+        )
         for summary in ledger.summaries()
     }
 
@@ -156,6 +161,9 @@ async def run_daemon(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> int:
                 leases=ledger.leases(settings.replica_id, ttl=3 * settings.claim_interval),
                 claim_interval=settings.claim_interval,
                 stall_recheck=settings.stall_recheck,
+                auditor=reconciler,
+                audit_settle_window=settings.audit_settle_window,
+                audit_count_tolerance=settings.audit_count_tolerance,
             )
 
             async def publish(desired: Desired) -> None:

@@ -251,6 +251,31 @@ class Metadata(_Model):
 OnLeave = Literal["removeFromList", "keep", "deleteContact"]
 
 
+class Audit(_Model):
+    """How often syncd reads the real list back and compares it with the segment, and what
+    it does about what differs. Omitted: an audit every 24 h that only reports."""
+
+    schedule: Schedule = Field(
+        default_factory=lambda: Schedule.model_validate({"interval": "24h"}),
+        description="When to audit: every `interval`, or on a `cron` expression.",
+    )
+    heal: bool = Field(
+        default=False,
+        description="true sends missing and stale contacts again, through the normal outbox.",
+    )
+    prune: bool = Field(
+        default=False,
+        description="true takes contacts that are on the list but in no segment off the list "
+        "(never out of the account, whatever onLeave says), under maxRemovalFraction of the "
+        "list's size.",
+    )
+    on_count_mismatch: bool = Field(
+        default=True,
+        description="true starts an audit early when the list's contact count strays from "
+        "what the ledger expects beyond SYNCD_AUDIT_COUNT_TOLERANCE past the settle window.",
+    )
+
+
 class Spec(_Model):
     display_name: str | None = Field(default=None, description="A human name for dashboards.")
     suspend: bool = Field(default=False, description="true pauses every run of the destination.")
@@ -270,6 +295,10 @@ class Spec(_Model):
         "(default), keep, or deleteContact (deletes them from the SendGrid account).",
     )
     limits: Limits = Field(default_factory=lambda: Limits.model_validate({}))
+    audit: Audit = Field(
+        default_factory=lambda: Audit.model_validate({}),
+        description="Reading the real list back to find and heal drift (`syncd audit`).",
+    )
 
     @model_validator(mode="after")
     def _unique_segment_names(self) -> Spec:

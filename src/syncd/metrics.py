@@ -25,6 +25,9 @@ DESTINATION_STATES = (
 )
 
 
+DRIFT_KINDS = ("missing", "extra", "stale", "unacknowledged")
+
+
 class Metrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry if registry is not None else CollectorRegistry()
@@ -158,6 +161,37 @@ class Metrics:
             ["listener"],
             registry=r,
         )
+        self.drift_contacts = Gauge(
+            "syncd_drift_contacts",
+            "Contacts the last audit found drifted, by kind: missing, extra, stale, "
+            "unacknowledged (counted before any heal).",
+            ["destination", "kind"],
+            registry=r,
+        )
+        self.drift_healed = Gauge(
+            "syncd_drift_healed",
+            "1 when the last audit healed everything it found (heal, prune), else 0.",
+            ["destination"],
+            registry=r,
+        )
+        self.audit_last_success = Gauge(
+            "syncd_audit_last_success_timestamp_seconds",
+            "When the destination's last successful audit compared the list with the segment.",
+            ["destination"],
+            registry=r,
+        )
+        self.audit_interval = Gauge(
+            "syncd_audit_interval_seconds",
+            "Expected seconds between two audits of the destination (spec.audit.schedule).",
+            ["destination"],
+            registry=r,
+        )
+        self.audit_runs = Counter(
+            "syncd_audit_runs_total",
+            "Audits per destination by outcome.",
+            ["destination", "outcome"],
+            registry=r,
+        )
         for state in DESTINATION_STATES:
             self.destinations.labels(state=state).set(0)
         for reason in AUTH_FAILURES:
@@ -170,6 +204,8 @@ class Metrics:
             self.reconcile_total.labels(destination=name, outcome=outcome)
         for action in CONTACT_ACTIONS:
             self.contacts_total.labels(destination=name, action=action)
+        for outcome in OUTCOMES:
+            self.audit_runs.labels(destination=name, outcome=outcome)
 
     def forget_destination(self, name: str) -> None:
         """Drop a removed destination's series so dashboards do not show ghosts."""
@@ -182,8 +218,16 @@ class Metrics:
             self.oldest_open_job_age,
             self.leader,
             self.run_progress,
+            self.audit_last_success,
+            self.audit_interval,
+            self.drift_healed,
         ):
             try:
                 metric.remove(name)
+            except KeyError:
+                continue
+        for kind in DRIFT_KINDS:
+            try:
+                self.drift_contacts.remove(name, kind)
             except KeyError:
                 continue

@@ -222,6 +222,25 @@ class Settings(BaseSettings):
         description="Seconds between two rounds of claiming destinations (shared ledger); "
         "a dead replica's destinations move within about three rounds.",
     )
+    audit_settle_window: float = Field(
+        default=600.0,
+        ge=0,
+        description="Seconds after a SendGrid job completed during which an audit leaves its "
+        "contacts out (SendGrid may not show them in an export yet), and a contact-count "
+        "mismatch must last before it starts an audit early.",
+    )
+    audit_count_tolerance: int = Field(
+        default=0,
+        ge=0,
+        description="How many contacts a list's contact_count may differ from what the ledger "
+        "expects before an audit starts early (spec.audit.onCountMismatch).",
+    )
+    audit_max_download_bytes: int = Field(
+        default=10_000_000_000,
+        ge=1,
+        description="Most bytes an audit downloads from one export (all its files, as sent); "
+        "a larger export fails the audit instead of filling the disk.",
+    )
     log_format: Literal["auto", "json", "console"] = Field(
         default="auto", description="auto: console on a terminal, JSON otherwise."
     )

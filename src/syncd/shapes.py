@@ -146,6 +146,8 @@ class Drift(Shape):
     stale: int = 0
     unacknowledged: int = 0
     healed: bool = False
+    why: str | None = None
+    """What started the audit early, if something did (a contact-count mismatch)."""
 
 
 State = Literal[
@@ -383,6 +385,77 @@ class ValidationDocument(Shape):
     online: list[OnlineCheck] | None = None
 
 
+class DriftCounts(Shape):
+    """Contacts found drifted, by kind (see `AuditReport`)."""
+
+    missing: int = 0
+    extra: int = 0
+    stale: int = 0
+    unacknowledged: int = 0
+
+
+class DriftExamples(Shape):
+    """Up to 20 addresses of each kind, in address order (never in logs or metrics)."""
+
+    missing: list[str] = Field(default_factory=list)
+    extra: list[str] = Field(default_factory=list)
+    stale: list[str] = Field(default_factory=list)
+    unacknowledged: list[str] = Field(default_factory=list)
+
+
+class Healing(Shape):
+    """What the audit did about the drift."""
+
+    resent: int = 0
+    """Missing and stale contacts sent again (through a run with trigger `audit`)."""
+    acknowledged: int = 0
+    """Unacknowledged contacts recorded in the ledger, without a request."""
+    removed: int = 0
+    """Extra contacts taken off the list (`prune`); never deleted from the account."""
+    prune_blocked: str | None = None
+    """Why the extra contacts were left on the list although pruning was asked."""
+    heal_error: str | None = None
+    """Why the run that sends missing and stale contacts did not succeed, if it did not."""
+
+
+class AuditReport(Shape):
+    """`syncd audit NAME --output json` and `POST /v1/destinations/{name}/audit`: the real
+    list (SendGrid's export) against the segment and the ledger.
+
+    - missing: in the segment (and not refused by syncd or SendGrid), not on the list;
+    - extra: on the list, in no segment;
+    - stale: on both, but a field syncd maps holds another value than syncd would send;
+    - unacknowledged: on both and equal, unknown to the ledger (repaired without a request).
+
+    Contacts of jobs completed within the settle window, in open batches, or taken off the
+    list within it are left out (`excluded`)."""
+
+    schema_version: SchemaVersion = SCHEMA_VERSION
+    destination: str
+    outcome: Outcome
+    error: str | None = None
+    audited_at: str | None = None
+    reason: str = "manual"
+    """Why the audit ran: manual, schedule, or countMismatch."""
+    why: str | None = None
+    """For countMismatch: the counts that started it early."""
+    list_contacts: int = 0
+    """Contacts on the list, as SendGrid exported it."""
+    profiles: int = 0
+    """Distinct profiles in the segment."""
+    excluded: int = 0
+    drift: DriftCounts = Field(default_factory=DriftCounts)
+    examples: DriftExamples = Field(default_factory=DriftExamples)
+    heal: bool = False
+    prune: bool = False
+    healing: Healing = Field(default_factory=Healing)
+
+    @property
+    def drifted(self) -> bool:
+        d = self.drift
+        return bool(d.missing or d.extra or d.stale or d.unacknowledged)
+
+
 class ErrorBody(Shape):
     code: str
     message: str
@@ -399,6 +472,7 @@ DOCUMENTS: dict[str, type[Shape]] = {
     "plan": PlanDocument,
     "validation": ValidationDocument,
     "explain": ExplainDocument,
+    "audit": AuditReport,
     "error": ErrorDocument,
 }
 """The documents `syncd schema --NAME` prints the JSON Schema of."""

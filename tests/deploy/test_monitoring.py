@@ -29,6 +29,8 @@ EXPECTED_ALERTS = {
     "SyncdImportJobStuck",
     "SyncdRateLimited",
     "SyncdAbsent",
+    "SyncdListDrifted",
+    "SyncdAuditStale",
 }
 
 

@@ -30,7 +30,7 @@ def test_an_unknown_key_is_reported_at_its_line_with_the_allowed_keys() -> None:
     assert (problem.line, problem.column) == (line_of(text, "bogus"), 3)
     assert problem.message == (
         "spec.bogus: unknown key (allowed: displayName, suspend, sendgrid, consent, "
-        "segments, mapping, schedule, onLeave, limits)"
+        "segments, mapping, schedule, onLeave, limits, audit)"
     )
 
 

@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "plan": ("syncd.cli.planning", "show what a sync would do, without writing to SendGrid"),
     "explain": ("syncd.cli.explaining", "tell why one address is (not) on a list"),
     "sync": ("syncd.cli.syncing", "export one destination now"),
+    "audit": ("syncd.cli.auditing", "compare the real list with the segment; --heal, --prune"),
     "status": ("syncd.cli.status", "show where each destination stands"),
     "history": ("syncd.cli.history", "show a destination's last runs"),
     "forget": ("syncd.cli.forgetting", "erase an address from the ledger (and SendGrid); --undo"),
@@ -43,7 +44,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-CANNOT_START: dict[str, int] = {"plan": 1}
+CANNOT_START: dict[str, int] = {"plan": 1, "audit": 1}
 """The exit status for a command line or settings a command cannot start with, where it is
 not 2 (a command whose 2 means something else)."""
 

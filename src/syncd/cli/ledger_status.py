@@ -8,6 +8,7 @@ import time
 from syncd.ledger import open_ledger
 from syncd.loading import Problem, load_directory
 from syncd.scheduling import DestinationStatus, status_document
+from syncd.scheduling.drift import drift_from_record
 from syncd.scheduling.status import problem_shape
 from syncd.settings import Settings
 from syncd.shapes import StatusDocument
@@ -21,6 +22,7 @@ def status_from_ledger(settings: Settings) -> StatusDocument:
     try:
         summaries = {s.destination: s for s in ledger.summaries()}
         runs = {name: ledger.runs(name, limit=settings.keep_runs) for name in summaries}
+        drifts = ledger.drifts()
     finally:
         ledger.close()
     statuses: list[DestinationStatus] = []
@@ -54,5 +56,8 @@ def status_from_ledger(settings: Settings) -> StatusDocument:
             status.restore(
                 runs[status.name] or [summary.last_run], last_success_at=summary.last_success_at
             )
+        drift = drifts.get(status.name)
+        if drift is not None:
+            status.show_drift(drift_from_record(drift), drift.audited_at)
     shapes = [s.shape() for s in sorted(statuses, key=lambda s: s.name)]
     return status_document(shapes, catalog.problems, invalid)

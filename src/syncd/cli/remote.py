@@ -187,3 +187,57 @@ async def forget_through_daemon(
             "to end); it carries the request out all the same: run the same command again "
             "later to see where it stands"
         ) from None
+
+
+async def audit_through_daemon(
+    settings: Settings,
+    base: str,
+    name: str,
+    *,
+    heal: bool,
+    prune: bool,
+    allow_removals: bool,
+    patience: float,
+) -> dict[str, Any]:
+    """`POST /v1/destinations/{name}/audit`: the daemon audits between its runs of the
+    destination and answers with the report (`syncd schema --audit`)."""
+    headers = {}
+    secret = token(settings)
+    if secret:
+        headers["Authorization"] = f"Bearer {secret}"
+    params = {
+        "heal": _flag(heal),
+        "prune": _flag(prune),
+        "allowRemovals": _flag(allow_removals),
+    }
+    timeout = aiohttp.ClientTimeout(total=patience)
+    try:
+        async with (
+            aiohttp.ClientSession(headers=headers, timeout=timeout) as http,
+            http.post(f"{base}/v1/destinations/{name}/audit", params=params) as reply,
+        ):
+            try:
+                body = await reply.json(content_type=None)
+            except ValueError:
+                body = None
+            if reply.status == 404:
+                raise UnknownDestination(f"the daemon knows no destination named {name!r}")
+            if reply.status != 200 or not isinstance(body, dict):
+                error = body.get("error") if isinstance(body, dict) else None
+                why = error.get("message") if isinstance(error, dict) else reply.status
+                raise PermanentError(f"the daemon refused: {why}")
+            return body
+    except (aiohttp.ClientError, OSError) as error:
+        raise TemporaryError(
+            f"the daemon at {base} stopped answering ({type(error).__name__}); "
+            f"see `syncd status {name}`"
+        ) from None
+    except TimeoutError:
+        raise TemporaryError(
+            f"the daemon did not finish the audit within {patience:.0f}s; it goes on: "
+            f"see `syncd status {name}`"
+        ) from None
+
+
+def _flag(value: bool) -> str:
+    return "true" if value else "false"

@@ -90,6 +90,13 @@ def status_detail(status: DestinationStatus) -> str:
     lines.append(f"  next run       {when(status.next_run_at)}")
     if status.pending_removals:
         lines.append(f"  removals       {status.pending_removals:,} waiting on SendGrid's search")
+    if status.drift is not None:
+        d = status.drift
+        lines.append(
+            f"  last audit     {when(d.audited_at)}: {d.missing:,} missing, {d.extra:,} extra, "
+            f"{d.stale:,} stale, {d.unacknowledged:,} unacknowledged"
+            + (" (healed)" if d.healed else "")
+        )
     if status.progress is not None:
         now = status.progress
         lines.append(f"  in progress    {bar(now.ratio)} {describe(now.wire())}")

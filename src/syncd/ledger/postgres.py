@@ -17,6 +17,7 @@ from psycopg import errors as pg_errors
 
 from syncd.clock import SYSTEM_CLOCK, Clock
 from syncd.errors import LedgerUnavailable
+from syncd.ledger.auditing import LedgerAuditing
 from syncd.ledger.forgetting import LedgerForgetting
 from syncd.ledger.postgres_leases import PostgresLeases
 from syncd.ledger.postgres_schema import FINALIZE, SNAPSHOT, STALE_PAGE, migrate
@@ -42,7 +43,7 @@ def connect(dsn: str) -> psycopg.Connection:
         raise LedgerUnavailable(f"ledger: cannot connect: {scrub(str(error).strip())}") from None
 
 
-class PostgresLedger(LedgerReads, LedgerForgetting):
+class PostgresLedger(LedgerReads, LedgerForgetting, LedgerAuditing):
     def __init__(
         self,
         dsn: str,

@@ -150,6 +150,19 @@ CREATE TABLE departures (
 );
 CREATE INDEX departures_by_time ON departures (destination, departed_at);
 """,
+    # 5: see sqlite_schema.py.
+    5: """
+ALTER TABLE destinations ADD COLUMN audit_export text;
+CREATE TABLE drift (
+    destination    text PRIMARY KEY,
+    audited_at     double precision NOT NULL,
+    missing        bigint NOT NULL,
+    extra          bigint NOT NULL,
+    stale          bigint NOT NULL,
+    unacknowledged bigint NOT NULL,
+    healed         boolean NOT NULL
+);
+""",
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 

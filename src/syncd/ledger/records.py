@@ -160,3 +160,16 @@ class Erased:
                 self.in_flight,
             )
         )
+
+
+@dataclass(frozen=True)
+class DriftRecord:
+    """What the last audit of a destination found (counts only: never an address)."""
+
+    destination: str
+    audited_at: float
+    missing: int = 0
+    extra: int = 0
+    stale: int = 0
+    unacknowledged: int = 0
+    healed: bool = False

@@ -11,6 +11,7 @@ import json
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 
+from syncd.ledger.auditing import AuditState
 from syncd.ledger.core import Params, SessionCore, Tx
 from syncd.ledger.forgetting import ForgettingState
 from syncd.ledger.leavers import LeaverState
@@ -30,7 +31,7 @@ KEEP_DEPARTURES = 90 * 86_400.0
 __all__ = ["Params", "SqlSession", "Tx"]
 
 
-class SqlSession(OutboxState, LeaverState, ForgettingState, SessionCore):
+class SqlSession(OutboxState, LeaverState, ForgettingState, AuditState, SessionCore):
     """Session logic over backend primitives; see the module docstring."""
 
     keep_runs: int = KEEP_RUNS

@@ -311,14 +311,18 @@ class SqlText(Statements):
         "SELECT segment, row, reason, email FROM rejections WHERE run_id = ?"
         " ORDER BY segment, row LIMIT ?"
     )
+    # Audits (trigger `audit`) are left out: the status and the schedule follow the runs
+    # that keep the list (an audit's own findings come from the `drift` table).
     summaries: str = (
         "SELECT r.destination, r.id, r.destination, r.trigger, r.digest, r.started_at,"
         " r.ended_at, r.outcome, r.counts, r.error,"
         " (SELECT max(s.ended_at) FROM runs s"
-        "   WHERE s.destination = r.destination AND s.outcome = 'success'),"
+        "   WHERE s.destination = r.destination AND s.outcome = 'success'"
+        "   AND s.trigger <> 'audit'),"
         " (SELECT count(*) FROM batches b WHERE b.destination = r.destination),"
         " (SELECT min(b.created_at) FROM batches b WHERE b.destination = r.destination),"
         " (SELECT count(*) FROM erasures e WHERE e.destination = r.destination)"
-        " FROM runs r WHERE r.id IN (SELECT max(id) FROM runs GROUP BY destination)"
+        " FROM runs r WHERE r.id IN"
+        "   (SELECT max(id) FROM runs WHERE trigger <> 'audit' GROUP BY destination)"
         " ORDER BY r.destination"
     )

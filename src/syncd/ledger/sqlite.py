@@ -28,6 +28,7 @@ from typing import IO, Any
 
 from syncd.clock import SYSTEM_CLOCK, Clock
 from syncd.errors import LedgerConflict, LedgerCorrupt, LedgerUnavailable
+from syncd.ledger.auditing import LedgerAuditing
 from syncd.ledger.forgetting import LedgerForgetting
 from syncd.ledger.identity import ledger_identity
 from syncd.ledger.leases import LocalLeases
@@ -80,7 +81,7 @@ def _empty() -> sqlite3.Connection:
     return connection
 
 
-class SqliteLedger(LedgerReads, LedgerForgetting):
+class SqliteLedger(LedgerReads, LedgerForgetting, LedgerAuditing):
     """The ledger file. `writer=False` opens it for reading only, without the lock."""
 
     def __init__(

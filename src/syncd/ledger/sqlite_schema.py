@@ -159,6 +159,21 @@ CREATE TABLE departures (
 ) WITHOUT ROWID;
 CREATE INDEX departures_by_time ON departures (destination, departed_at);
 """,
+    # 5: the audit (reading the real list back). The export an audit waits for, kept so a
+    # restart polls the same one instead of starting another; and what the last audit of
+    # each destination found (counts only, never addresses), for the status after a restart.
+    5: """
+ALTER TABLE destinations ADD COLUMN audit_export TEXT;
+CREATE TABLE drift (
+    destination    TEXT PRIMARY KEY,
+    audited_at     REAL NOT NULL,
+    missing        INTEGER NOT NULL,
+    extra          INTEGER NOT NULL,
+    stale          INTEGER NOT NULL,
+    unacknowledged INTEGER NOT NULL,
+    healed         INTEGER NOT NULL
+) WITHOUT ROWID;
+""",
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 

@@ -57,6 +57,11 @@ class RunReport:
     """For a permanent failure: worth re-checking on a slow schedule (a SendGrid stall)."""
     requeue_after: float | None = None
     """For a success with removals still waiting on SendGrid's search: run again this soon."""
+    list_contacts: int | None = None
+    """The list's `contact_count` at the preflight (SendGrid's, eventually consistent)."""
+    expected_contacts: int | None = None
+    """The contacts the ledger holds acknowledged at the preflight: what the list should
+    count. Compared with `list_contacts` to start an audit early (spec.audit)."""
 
     @property
     def rejected(self) -> int:

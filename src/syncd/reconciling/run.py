@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import aiohttp
 
@@ -33,6 +34,10 @@ from syncd.reconciling.staging import build_stale
 from syncd.reconciling.threads import in_thread, session_of
 from syncd.sendgrid import Lookup, RateGates, SendGridClient
 from syncd.settings import Settings
+from syncd.shapes import AuditReport
+
+if TYPE_CHECKING:
+    from syncd.reconciling.auditing import AuditRequest
 
 log = get_logger("syncd.reconciling")
 REMOVAL_RECHECK = 60.0
@@ -161,6 +166,8 @@ class Reconciler:
         client, key_id = await self.client_for(loaded)
         hint = spec.sendgrid.api_key.describe()
         checked = await self.preflight.check(client, spec, key_id=key_id, hint=hint)
+        report.list_contacts = checked.list.contact_count
+        report.expected_contacts = await in_thread(session.acked_count)
         binding = checked.binding
         generation = await in_thread(session.field_generation, binding.ids(), record=not dry_run)
         binding = replace(binding, generation=generation)
@@ -272,6 +279,20 @@ class Reconciler:
         client, _ = await self.client_for(loaded)
         binding = await self.preflight.binding(client, loaded.definition.spec)
         return await client.lookup([email]), binding
+
+    async def audit(
+        self,
+        loaded: LoadedDestination,
+        request: AuditRequest,
+        *,
+        stopping: Callable[[], bool] = lambda: False,
+        live: RunProgress | None = None,
+    ) -> AuditReport:
+        """An audit of the destination (`reconciling.auditing`), with this reconciler's
+        client, preflight and limits; a heal is a run of this reconciler."""
+        from syncd.reconciling.auditing import Auditor  # builds on this module
+
+        return await Auditor(self).audit(loaded, request, stopping=stopping, live=live)
 
     async def _forget_gone(self, session: LedgerSession) -> None:
         while page := await in_thread(session.gone, "", 5000):

@@ -66,7 +66,7 @@ def rereadable(spec: Spec) -> bool:
     return all(s.source.csv or s.source.jsonl for s in spec.segments)
 
 
-def _keyed_rows(
+def keyed_rows(
     spec: Spec,
     builder: ContactBuilder,
     staged: Staged,
@@ -75,6 +75,8 @@ def _keyed_rows(
     stopping: Stopping,
     forgotten: Forgotten,
 ) -> Iterator[tuple[str, int, bytes, int, int]]:
+    """(email, raw fingerprint, source values, segment, row) of every usable row, in read
+    order; refused rows counted in `staged`, forgotten addresses dropped."""
     holds = forgotten.holds if forgotten else None
     for index, segment in enumerate(spec.segments):
         source = open_segment(segment, base_dir=base_dir, allowlists=allowlists, stopping=stopping)
@@ -157,7 +159,7 @@ def stage_segments(
     limit = spec.limits.max_profiles
     next_check = limit
     chunk: list[tuple[str, int, bytes, int, int]] = []
-    for row in _keyed_rows(spec, builder, staged, base_dir, allowlists, stopping, forgotten):
+    for row in keyed_rows(spec, builder, staged, base_dir, allowlists, stopping, forgotten):
         chunk.append(row)
         if len(chunk) >= STAGE_CHUNK:
             session.stage(chunk)

@@ -12,16 +12,18 @@ from pathlib import PurePath
 from typing import TypeVar
 
 from syncd.clock import Clock
-from syncd.ledger import DestinationSummary, Leases, LocalLeases, RunRecord
+from syncd.ledger import DestinationSummary, DriftRecord, Leases, LocalLeases, RunRecord
 from syncd.loading import LoadedDestination, Problem
 from syncd.logs import get_logger
 from syncd.metrics import DESTINATION_STATES, Metrics
 from syncd.reconciling import RunProgress
+from syncd.reconciling.auditing import AuditRequest
+from syncd.scheduling.drift import audit_metrics, drift_from_record, drift_gauges
 from syncd.scheduling.status import DestinationStatus, problem_shape
 from syncd.scheduling.timing import period
-from syncd.scheduling.worker import Request, Runner, Worker
+from syncd.scheduling.worker import AuditRunner, Request, Runner, Worker
+from syncd.shapes import AuditReport, InvalidFile, StatusDocument
 from syncd.shapes import DestinationStatus as StatusShape
-from syncd.shapes import InvalidFile, StatusDocument
 
 log = get_logger("syncd.scheduling")
 T = TypeVar("T")
@@ -41,6 +43,7 @@ class Past:
 
     summary: DestinationSummary
     runs: Sequence[RunRecord] = ()
+    drift: DriftRecord | None = None
 
 
 class Scheduler:
@@ -56,7 +59,13 @@ class Scheduler:
         leases: Leases | None = None,
         claim_interval: float = 5.0,
         stall_recheck: float = 900.0,
+        auditor: AuditRunner | None = None,
+        audit_settle_window: float = 600.0,
+        audit_count_tolerance: int = 0,
     ) -> None:
+        self.auditor = auditor
+        self.audit_settle_window = audit_settle_window
+        self.audit_count_tolerance = audit_count_tolerance
         self.leases: Leases = leases or LocalLeases()
         self.shared = not isinstance(self.leases, LocalLeases)
         self.claim_interval = claim_interval
@@ -117,7 +126,10 @@ class Scheduler:
         )
         past = self.history.pop(name, None)
         last_start = None
+        last_audit = None
         resume = True
+        if past is not None and past.drift is not None:
+            last_audit = past.drift.audited_at
         if past is not None:
             self._restore(status, past)
             run = past.summary.last_run
@@ -140,6 +152,11 @@ class Scheduler:
             stall_recheck=self.stall_recheck,
             last_start=last_start,
             resume=resume,
+            last_audit=last_audit,
+            audit_settle_window=self.audit_settle_window,
+            audit_count_tolerance=self.audit_count_tolerance,
+            auditor=self.auditor,
+            on_audit=self._audited,
         )
         self.workers[name] = worker
         self.tasks[name] = asyncio.create_task(worker.run(), name=f"worker:{name}")
@@ -157,6 +174,14 @@ class Scheduler:
             profiles = summary.last_run.counts.get("profiles", 0)
             self.metrics.segment_profiles.labels(destination=name).set(profiles)
         self.metrics.open_jobs.labels(destination=name).set(summary.open_batches)
+        if past.drift is not None:
+            drift = drift_from_record(past.drift)
+            status.show_drift(drift, past.drift.audited_at)
+            drift_gauges(self.metrics, name, drift)
+            self.metrics.audit_last_success.labels(destination=name).set(past.drift.audited_at)
+
+    def _audited(self, name: str, report: AuditReport) -> None:
+        audit_metrics(self.metrics, name, report, self.clock.now())
 
     async def _retire(self, name: str) -> None:
         """A removed file: stop without touching SendGrid (an open job is left for later)."""
@@ -202,6 +227,9 @@ class Scheduler:
         spec = loaded.definition.spec
         seconds = 0.0 if spec.suspend else period(spec.schedule, now=self.clock.now())
         self.metrics.refresh_interval.labels(destination=loaded.name).set(seconds)
+        if self.auditor is not None:
+            audits = 0.0 if spec.suspend else period(spec.audit.schedule, now=self.clock.now())
+            self.metrics.audit_interval.labels(destination=loaded.name).set(audits)
 
     def _count_states(self) -> None:
         counts = dict.fromkeys(DESTINATION_STATES, 0)
@@ -233,6 +261,15 @@ class Scheduler:
         self._requests += 1
         worker.trigger(Request(self._requests, allow_removals))
         return self._requests
+
+    def audit(self, name: str, request: AuditRequest) -> asyncio.Future[AuditReport]:
+        """Audit a destination between its runs; the report once done."""
+        worker = self.workers.get(name)
+        if worker is None or self.auditor is None:
+            raise UnknownDestination(name)
+        if worker.loaded.definition.spec.suspend:
+            raise Suspended(name)
+        return worker.audit(request)
 
     async def between_runs(self, names: Iterable[str], work: Callable[[], Awaitable[T]]) -> T:
         """Carry out `work` while none of these destinations runs: runs in progress end

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from syncd.ledger import RunRecord
 from syncd.loading import Problem as FileProblem
 from syncd.reconciling import RunProgress
-from syncd.shapes import Condition, Counts, Outcome, Problem, Run, State, iso
+from syncd.scheduling.drift import drift_from_report, drifted
+from syncd.shapes import AuditReport, Condition, Counts, Drift, Outcome, Problem, Run, State, iso
 from syncd.shapes import DestinationStatus as StatusShape
 
 _OUTCOMES: dict[str, Outcome] = {
@@ -136,6 +137,8 @@ class DestinationStatus:
     conditions: dict[str, _Condition] = field(default_factory=dict)
     live: RunProgress | None = None
     """The run in flight, followed as it goes."""
+    drift: Drift | None = None
+    """What the last audit found."""
 
     def set(self, kind: str, status: bool, reason: str, message: str, now: float) -> None:
         current = self.conditions.get(kind)
@@ -222,12 +225,32 @@ class DestinationStatus:
             self.set("Ready", False, "RetryingAfterFailure", message, now)
             self.set("Stalled", False, "RetryingAfterFailure", "retried with backoff", now)
 
+    def audit_started(self, now: float, live: RunProgress) -> None:
+        self.running = True
+        self.live = live
+        self.set("Reconciling", True, "Auditing", "audit in progress", now)
+
+    def audit_finished(self, report: AuditReport, now: float) -> None:
+        self.running = False
+        self.live = None
+        self.set("Reconciling", False, "Idle", "no run in progress", now)
+        found = drift_from_report(report)
+        if found is not None:
+            self.show_drift(found, now)
+
+    def show_drift(self, found: Drift, now: float) -> None:
+        self.drift = found
+        status, reason, message = drifted(found)
+        self.set("Drifted", status, reason, message, now)
+
     def restore(self, runs: Sequence[RunRecord], *, last_success_at: float | None) -> None:
         """Replay the runs the ledger kept (any order), as they ended: the status comes back
         as the daemon that saw them left it. A run without an end (the process died in it)
         counts as the last run, its outcome unknown; it is run again at once.
         `last_success_at` is the ledger's, also when that run was pruned from `runs`."""
         for run in sorted(runs, key=lambda r: r.id):
+            if run.trigger == "audit":
+                continue  # its findings are `drift`'s; the state follows the runs
             self.last_run = LastRun.from_record(run)
             if run.ended_at is not None and run.outcome is not None:
                 self.finished(run.outcome, run.counts, run.error, run.ended_at, run.id)
@@ -259,4 +282,5 @@ class DestinationStatus:
             file_problems=self.file_problems,
             progress=live.shape() if live is not None else None,
             pending_removals=self.pending_removals,
+            drift=self.drift,
         )

@@ -17,8 +17,11 @@ from syncd.clock import Clock, wait_any
 from syncd.loading import LoadedDestination
 from syncd.logs import get_logger, scrub
 from syncd.reconciling import Progress, RunProgress, RunReport
+from syncd.reconciling.auditing import AuditRequest
+from syncd.scheduling.audits import AuditTimer
 from syncd.scheduling.status import DestinationStatus
 from syncd.scheduling.timing import backoff, next_run
+from syncd.shapes import AuditReport
 
 log = get_logger("syncd.scheduling")
 
@@ -37,6 +40,19 @@ class Runner(Protocol):
         progress: Progress = ...,
         live: RunProgress | None = ...,
     ) -> RunReport: ...
+
+
+class AuditRunner(Protocol):
+    """What the scheduler needs to audit (the reconciler; None: no audits)."""
+
+    async def audit(
+        self,
+        loaded: LoadedDestination,
+        request: AuditRequest,
+        *,
+        stopping: Callable[[], bool] = ...,
+        live: RunProgress | None = ...,
+    ) -> AuditReport: ...
 
 
 @dataclass
@@ -61,6 +77,11 @@ class Worker:
         last_start: float | None = None,
         resume: bool = True,
         rng: random.Random | None = None,
+        last_audit: float | None = None,
+        audit_settle_window: float = 600.0,
+        audit_count_tolerance: int = 0,
+        auditor: AuditRunner | None = None,
+        on_audit: Callable[[str, AuditReport], None] = lambda name, report: None,
     ) -> None:
         self.loaded = loaded
         self.runner = runner
@@ -86,6 +107,16 @@ class Worker:
         self.recheck_at: float | None = None
         """When a stall whose cause lies with SendGrid is tried again by itself."""
         self.owned = False  # set by the scheduler's claims; only an owner runs
+        self.audits = AuditTimer(
+            loaded.name,
+            last_audit=last_audit,
+            now=clock.now(),
+            settle_window=audit_settle_window,
+            tolerance=audit_count_tolerance,
+            rng=self.rng,
+        )
+        self.auditor = auditor
+        self.on_audit = on_audit
 
     # -- steering from the scheduler ---------------------------------------------------
     def update(self, loaded: LoadedDestination) -> None:
@@ -98,6 +129,12 @@ class Worker:
         self.stalled = False
         self.due_now = True
         self.wake.set()
+
+    def audit(self, request: AuditRequest) -> asyncio.Future[AuditReport]:
+        """An audit between runs, as soon as the destination's turn comes; its report."""
+        answer = self.audits.ask(request)
+        self.wake.set()
+        return answer
 
     def trigger(self, request: Request) -> None:
         self.requests.append(request)
@@ -129,13 +166,70 @@ class Worker:
             elif self.requests or self.due_now:
                 await self._run_once()
                 continue
+            elif self._audit_due():
+                await self._audit_once()
+                continue
             elif self.stalled:
                 self._set_next(self.recheck_at)
             elif self.status.next_run_at is None:
                 self._set_next(self._scheduled())
-            await self._sleep_until(self.status.next_run_at)
+            await self._sleep_until(self._wake_at())
             if self.status.next_run_at is not None and self.clock.now() >= self.status.next_run_at:
                 self.due_now = True
+
+    def _audits_run(self) -> bool:
+        """Audits need an owned, running destination: not while suspended or stalled
+        (asked-for audits still run while stalled: someone wants to see the list)."""
+        spec = self.loaded.definition.spec
+        return (
+            self.auditor is not None
+            and self.owned
+            and not spec.suspend
+            and (not self.stalled or bool(self.audits.asks))
+        )
+
+    def _audit_due(self) -> bool:
+        spec = self.loaded.definition.spec.audit
+        return self._audits_run() and self.audits.due(spec, self.clock.now())
+
+    def _wake_at(self) -> float | None:
+        when = self.status.next_run_at
+        if self._audits_run():
+            audit_at = self.audits.schedule(self.loaded.definition.spec.audit, self.clock.now())
+            when = audit_at if when is None else min(when, audit_at)
+        return when
+
+    async def _audit_once(self) -> None:
+        spec = self.loaded.definition.spec.audit
+        request, asks = self.audits.take(spec)
+        assert self.auditor is not None
+        async with self.turn, self.slots:
+            if self.stopping():
+                self.audits.put_back(asks)
+                return
+            started = self.clock.now()
+            live = RunProgress(self.clock)
+            self.status.audit_started(started, live)
+            self.on_change()
+            try:
+                report = await self.auditor.audit(
+                    self.loaded, request, stopping=self.stopping, live=live
+                )
+            except Exception as error:
+                log.exception("schedule.audit_failed", destination=self.loaded.name)
+                report = AuditReport(
+                    destination=self.loaded.name,
+                    outcome="unexpected",
+                    error=scrub(f"{type(error).__name__}: {error}")[:500],
+                    reason=request.reason,
+                )
+            except BaseException:
+                self.audits.abandon(asks)
+                raise
+        self.status.audit_finished(report, self.clock.now())
+        self.audits.done(started, report, asks, now=self.clock.now())
+        self.on_audit(self.loaded.name, report)
+        self.on_change()
 
     async def _sleep_until(self, when: float | None) -> None:
         self.wake.clear()
@@ -169,6 +263,7 @@ class Worker:
         if requests:
             self.status.last_handled_request = max(r.id for r in requests)
         self._after(report, now)
+        self.audits.check_count(self.loaded.definition.spec.audit, report, now)
         self.on_change()
 
     async def _run(self, trigger: str, allow_removals: bool, live: RunProgress) -> RunReport:

@@ -2,6 +2,7 @@
 
 from syncd.sendgrid.batching import MAX_BODY_BYTES, MAX_CONTACTS, Packer, upsert_body
 from syncd.sendgrid.client import REMOVE_LIMIT, Job, ListInfo, SendGridClient
+from syncd.sendgrid.exporting import ExportGone, ExportState, ExportStopped
 from syncd.sendgrid.http import SendGridHttp
 from syncd.sendgrid.ratelimit import RateGate, RateGates
 from syncd.sendgrid.refusals import Refusal
@@ -13,6 +14,9 @@ __all__ = [
     "MAX_CONTACTS",
     "REMOVE_LIMIT",
     "SEARCH_LIMIT",
+    "ExportGone",
+    "ExportState",
+    "ExportStopped",
     "Found",
     "Job",
     "ListInfo",

@@ -20,6 +20,7 @@ import yarl
 from syncd.contacts import CustomField
 from syncd.errors import SendGridRejected, SendGridUnavailable
 from syncd.sendgrid.errors_file import parse_errors_file
+from syncd.sendgrid.exporting import Exports
 from syncd.sendgrid.http import SendGridHttp
 from syncd.sendgrid.refusals import BODY_REFUSALS, Refusal, refusal
 from syncd.sendgrid.searching import SEARCH_LIMIT, Lookup, lookup
@@ -80,6 +81,7 @@ class Job:
 class SendGridClient:
     def __init__(self, http: SendGridHttp) -> None:
         self.http = http
+        self.exports = Exports(http)  # the audit's reading of the real list
 
     async def scopes(self) -> frozenset[str]:
         reply = await self.http.call("GET", EP_SCOPES, "/v3/scopes")

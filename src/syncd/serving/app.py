@@ -24,6 +24,7 @@ from syncd.logs import get_logger, scrub_data
 from syncd.metrics import Metrics
 from syncd.reconciling.forgetting import ForgetRefused, ForgetReport, ForgetRequest
 from syncd.scheduling import Scheduler, Suspended, UnknownDestination, history_shape
+from syncd.serving.audits import post_audit
 from syncd.serving.auth import FORGET_REFUSED, AdminGate, problem
 from syncd.serving.contacts import Explainer, get_contact
 from syncd.serving.listening import MAX_BODY_BYTES
@@ -118,6 +119,10 @@ async def trigger(request: web.Request) -> web.Response:
     log.info("sync.requested", destination=name, request=request_id, allow_removals=allow)
     body: dict[str, Any] = {"destination": name, "request": request_id, "allowRemovals": allow}
     return answer(body, status=202)
+
+
+async def audit(request: web.Request) -> web.Response:
+    return await post_audit(request, request.app[SCHEDULER], request.app[GATE])
 
 
 async def forget(request: web.Request) -> web.Response:
@@ -217,6 +222,7 @@ def build_app(
     app.router.add_get("/v1/destinations/{name}", destination)
     app.router.add_get("/v1/destinations/{name}/runs", runs)
     app.router.add_post("/v1/destinations/{name}/sync", trigger)
+    app.router.add_post("/v1/destinations/{name}/audit", audit)
     if forgetting is not None:
         app[FORGET] = forgetting
         app.router.add_post("/v1/forget", forget)

@@ -1,0 +1,115 @@
+"""The list's export for an audit: resumed or started, polled, downloaded, read.
+
+The export id goes to the ledger (`destinations.audit_export`, with when it was started)
+before the first poll, so a restart polls the same export instead of starting another;
+an export older than `RESUME_WITHIN` shows the list as it was, so another is started
+then. A failed export, or a download that fails (links expire), forgets the id: the next
+audit starts afresh.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from syncd import failpoints
+from syncd.clock import Clock
+from syncd.errors import SendGridUnavailable
+from syncd.ledger import LedgerSession
+from syncd.logs import get_logger
+from syncd.reconciling.auditing.files import FileCounts, read_export_file
+from syncd.reconciling.auditing.workspace import Workspace
+from syncd.reconciling.threads import in_thread
+from syncd.sendgrid import ExportGone, ExportState, SendGridClient
+
+log = get_logger("syncd.audit")
+CHUNK = 10_000
+RESUME_WITHIN = 24 * 3600.0
+
+
+async def ready_export(
+    session: LedgerSession,
+    client: SendGridClient,
+    list_id: str,
+    *,
+    clock: Clock,
+    poll_max_interval: float,
+    stopping: Callable[[], bool],
+) -> tuple[ExportState, float]:
+    """The list's export, ready, and when it was started: the one an interrupted audit
+    kept, or a new one."""
+    export_id, started = _parse_kept(await in_thread(session.audit_export))
+    if export_id is None or clock.now() - started > RESUME_WITHIN:
+        export_id, started = await _start(session, client, list_id, clock)
+    failpoints.hit("audit-polling")
+    try:
+        state = await client.exports.wait(
+            export_id, max_interval=poll_max_interval, stopping=stopping
+        )
+    except ExportGone:  # expired while syncd was down: start again
+        export_id, started = await _start(session, client, list_id, clock)
+        state = await client.exports.wait(
+            export_id, max_interval=poll_max_interval, stopping=stopping
+        )
+    if state.status == "failure":
+        await in_thread(session.keep_audit_export, None)
+        raise SendGridUnavailable(
+            f"SendGrid's export of the list failed ({state.message or 'no reason given'}); "
+            "the next audit starts another"
+        )
+    return state, started
+
+
+async def _start(
+    session: LedgerSession, client: SendGridClient, list_id: str, clock: Clock
+) -> tuple[str, float]:
+    started = clock.now()
+    export_id = await client.exports.start(list_id)
+    await in_thread(session.keep_audit_export, f"{export_id} {started}")
+    return export_id, started
+
+
+def _parse_kept(kept: str | None) -> tuple[str | None, float]:
+    if not kept:
+        return None, 0.0
+    export_id, _, started = kept.partition(" ")
+    try:
+        return export_id, float(started)
+    except ValueError:
+        return None, 0.0
+
+
+async def download_export(
+    session: LedgerSession,
+    client: SendGridClient,
+    workspace: Workspace,
+    export: ExportState,
+    *,
+    budget: int,
+) -> None:
+    """Every file to the workspace's directory, read into it, deleted."""
+    counts = FileCounts()
+    try:
+        for number, url in enumerate(export.urls, start=1):
+            path = workspace.directory / f"export-{number}"
+            with path.open("wb") as sink:
+                failpoints.hit("audit-downloading")
+                budget -= await client.exports.download(url, sink, budget=budget)
+            await in_thread(_load_file, workspace, path, counts)
+    except SendGridUnavailable:
+        # Links expire: the next audit starts a new export rather than retry dead ones.
+        await in_thread(session.keep_audit_export, None)
+        raise
+    if counts.unreadable:
+        log.warning("audit.unreadable_rows", count=counts.unreadable, files=counts.files)
+
+
+def _load_file(workspace: Workspace, path: Path, counts: FileCounts) -> None:
+    chunk: list[tuple[str, str, str]] = []
+    for held in read_export_file(path, counts):
+        chunk.append((held.email, held.contact_id, held.fields))
+        if len(chunk) >= CHUNK:
+            workspace.add_held(chunk)
+            chunk.clear()
+    workspace.add_held(chunk)
+    path.unlink()

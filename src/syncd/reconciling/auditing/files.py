@@ -1,0 +1,186 @@
+"""Reading SendGrid's export files, whatever their layout, one contact at a time.
+
+SendGrid documents that an export is CSV or JSON and may be split into several files, and
+nothing of the files themselves. So each file is looked at, not trusted by its name:
+
+- gzip'd or plain, told from its first two bytes (gzip's magic number);
+- JSON lines (the first character `{`), one contact object a line, custom fields by name
+  under `custom_fields`; or CSV with a header row, names matched without regard to case
+  (`EMAIL`, `FIRST_NAME`, `CONTACT_ID` or `email`, ...), every column that is not one of
+  SendGrid's own fields being a custom field, by its name.
+
+Each contact comes out as its keyed email (the same `address_key` a run uses), its contact
+id, and its fields as SendGrid shows them (reserved fields by name, `custom_fields` by
+name): what `syncd.comparing` compares with what syncd sends. Rows without a usable email
+are counted, not compared.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, cast
+
+import orjson
+
+from syncd.contacts import Refused, address_key
+
+GZIP_MAGIC = b"\x1f\x8b"
+RESERVED = frozenset(
+    {
+        "first_name",
+        "last_name",
+        "address_line_1",
+        "address_line_2",
+        "city",
+        "state_province_region",
+        "postal_code",
+        "country",
+        "phone_number",
+        "whatsapp",
+        "line",
+        "facebook",
+        "unique_name",
+    }
+)
+"""SendGrid's reserved fields a contact can be given (and syncd may map)."""
+NOT_FIELDS = frozenset(
+    {
+        "email",
+        "contact_id",
+        "id",
+        "list_ids",
+        "segment_ids",
+        "alternate_emails",
+        "created_at",
+        "updated_at",
+        "phone_number_id",
+        "external_id",
+        "anonymous_id",
+        "_metadata",
+        "custom_fields",
+    }
+)
+"""What an export shows besides field values (identifiers, memberships, timestamps)."""
+
+
+@dataclass(frozen=True)
+class HeldContact:
+    email: str
+    contact_id: str
+    fields: str
+    """JSON: reserved fields by name, `custom_fields` by name, as SendGrid holds them."""
+
+
+@dataclass
+class FileCounts:
+    files: int = 0
+    rows: int = 0
+    unreadable: int = 0
+    """Rows without a usable email (counted, never compared)."""
+
+
+def read_export_file(path: Path, counts: FileCounts) -> Iterator[HeldContact]:
+    """The contacts of one downloaded export file, in file order."""
+    counts.files += 1
+    with path.open("rb") as raw:
+        gzipped = raw.read(2) == GZIP_MAGIC
+    binary = cast(IO[bytes], gzip.open(path, "rb") if gzipped else path.open("rb"))  # noqa: SIM115 - closed below
+    with binary, io.TextIOWrapper(binary, encoding="utf-8-sig", newline="") as text:
+        first = _first_character(text)
+        rows = _json_rows(text) if first == "{" else _csv_rows(text)
+        for email, contact_id, fields in rows:
+            counts.rows += 1
+            held = _held(email, contact_id, fields)
+            if held is None:
+                counts.unreadable += 1
+            else:
+                yield held
+
+
+def _first_character(text: io.TextIOWrapper) -> str:
+    """The first character that is not white space, the stream rewound afterwards."""
+    head = text.read(4096)
+    text.seek(0)
+    return head.lstrip()[:1]
+
+
+Row = tuple[Any, Any, dict[str, Any]]
+"""(email, contact id, fields: reserved by name, `custom_fields` by name)."""
+
+
+def _json_rows(text: IO[str]) -> Iterator[Row]:
+    for line in text:
+        if not line.strip():
+            continue
+        try:
+            row = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            row = None
+        if not isinstance(row, dict):
+            yield None, None, {}
+            continue
+        fields: dict[str, Any] = {
+            name.lower(): value
+            for name, value in row.items()
+            if isinstance(name, str) and name.lower() in RESERVED and value not in ("", None)
+        }
+        custom = row.get("custom_fields")
+        fields["custom_fields"] = (
+            {k: v for k, v in custom.items() if v not in ("", None)}
+            if isinstance(custom, dict)
+            else {}
+        )
+        yield row.get("email"), row.get("contact_id") or row.get("id"), fields
+
+
+def _csv_rows(text: IO[str]) -> Iterator[Row]:
+    csv.field_size_limit(sys.maxsize)  # a long custom Text field is not a reason to fail
+    reader = csv.reader(text)
+    header = next(reader, None)
+    if header is None:
+        return
+    names = [_column(name) for name in header]
+    email_at = names.index("email") if "email" in names else None
+    id_at = names.index("contact_id") if "contact_id" in names else None
+    reserved = [(n, name) for n, name in enumerate(names) if name in RESERVED]
+    custom = [
+        (n, name) for n, name in enumerate(names) if name and name not in RESERVED | NOT_FIELDS
+    ]
+    width = len(names)
+    for values in reader:
+        if not values:
+            continue
+        if len(values) < width:  # a short row: the missing cells are blank
+            values += [""] * (width - len(values))
+        # Blank cells are left out: they compare as blank, and cost disk at a million rows.
+        fields: dict[str, Any] = {name: values[n] for n, name in reserved if values[n]}
+        fields["custom_fields"] = {name: values[n] for n, name in custom if values[n]}
+        yield (
+            values[email_at] if email_at is not None else None,
+            values[id_at] if id_at is not None else None,
+            fields,
+        )
+
+
+def _column(name: str) -> str:
+    """A reserved field's name in lower case; a custom field's name as SendGrid shows it."""
+    bare = name.strip()
+    lowered = bare.lower()
+    return lowered if lowered in RESERVED or lowered in NOT_FIELDS else bare
+
+
+def _held(email: Any, contact_id: Any, fields: dict[str, Any]) -> HeldContact | None:
+    if not isinstance(email, str) or not email.strip():
+        return None
+    try:
+        key = address_key(email)
+    except Refused:
+        return None
+    # orjson's bytes keep their first, larger buffer: as text they take only their size.
+    return HeldContact(key, str(contact_id or ""), orjson.dumps(fields).decode())

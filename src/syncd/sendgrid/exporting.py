@@ -1,0 +1,163 @@
+"""Contact exports: start one for a list, poll it, download its files (for the audit).
+
+SendGrid builds an export in the background (`POST /v3/marketing/contacts/exports`, then
+`GET .../exports/{id}` until `ready` or `failure`) and hands out `urls`, one per file. The
+URLs are SendGrid's answer, so untrusted input: only https ones are fetched (plain http
+only to a loopback host, and only when the API itself is on one: the emulator), and the
+API key is never sent with them (SendGrid's are pre-signed storage URLs; a key sent there
+would leak). Files are streamed to a sink in chunks, and a download larger than the cap
+fails instead of filling the disk. Logs and errors never show a URL: a pre-signed URL is a
+credential for the file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import BinaryIO, Literal
+
+import aiohttp
+import orjson
+import yarl
+
+from syncd.allowlists import is_loopback
+from syncd.errors import SendGridUnavailable
+from syncd.sendgrid.http import SendGridHttp
+
+EXPORTS = "/v3/marketing/contacts/exports"
+EP_EXPORT = "POST /v3/marketing/contacts/exports"
+EP_EXPORT_STATUS = "GET /v3/marketing/contacts/exports/{id}"
+EP_EXPORT_FILE = "GET export file"
+CHUNK = 256 * 1024
+FIRST_PAUSE = 0.1
+STOP_CHECK = 0.25
+"""Seconds between two looks at `stopping` while waiting for an export."""
+MAX_URLS = 10_000
+
+ExportStatus = Literal["pending", "ready", "failure"]
+
+
+class ExportStopped(SendGridUnavailable):
+    """A stop ended the wait; the export id is kept and polled again after the restart."""
+
+
+class ExportGone(SendGridUnavailable):
+    """SendGrid no longer knows the export (expired): a new one must be started."""
+
+
+@dataclass(frozen=True)
+class ExportState:
+    id: str
+    status: ExportStatus
+    urls: tuple[str, ...] = ()
+    message: str = ""
+
+
+class Exports:
+    """The export endpoints, over the client's HTTP (pacing, retries, the key)."""
+
+    def __init__(self, http: SendGridHttp) -> None:
+        self.http = http
+
+    async def start(self, list_id: str) -> str:
+        body = orjson.dumps({"list_ids": [list_id], "file_type": "csv"})
+        reply = await self.http.call("POST", EP_EXPORT, EXPORTS, body=body, expected=(200, 202))
+        data = reply.data
+        export_id = data.get("id") if isinstance(data, dict) else None
+        if not isinstance(export_id, str) or not export_id or len(export_id) > 200:
+            raise SendGridUnavailable(f"{EP_EXPORT}: SendGrid answered without an export id")
+        if "/" in export_id or "?" in export_id:
+            raise SendGridUnavailable(f"{EP_EXPORT}: SendGrid answered an unusable export id")
+        return export_id
+
+    async def state(self, export_id: str) -> ExportState | None:
+        """The export now, or None when SendGrid does not know it (expired, never made)."""
+        reply = await self.http.call(
+            "GET", EP_EXPORT_STATUS, f"{EXPORTS}/{export_id}", tolerated=(404,)
+        )
+        if reply.status == 404 or not isinstance(reply.data, dict):
+            return None
+        data = reply.data
+        status = data.get("status")
+        if status == "ready":
+            urls = data.get("urls")
+            if not isinstance(urls, list) or len(urls) > MAX_URLS:
+                raise SendGridUnavailable(f"{EP_EXPORT_STATUS}: a ready export without urls")
+            return ExportState(export_id, "ready", tuple(str(u) for u in urls))
+        if status == "failure":
+            message = data.get("message")
+            return ExportState(export_id, "failure", message=str(message or "")[:300])
+        return ExportState(export_id, "pending")
+
+    async def wait(
+        self, export_id: str, *, max_interval: float, stopping: Callable[[], bool]
+    ) -> ExportState:
+        """Poll until the export is ready or failed, pausing longer each time (up to
+        `max_interval`); a stop ends the wait at once (`ExportStopped`)."""
+        pause = FIRST_PAUSE
+        while True:
+            state = await self.state(export_id)
+            if state is None:
+                raise ExportGone("SendGrid no longer knows the audit's export")
+            if state.status != "pending":
+                return state
+            slices = max(1, math.ceil(pause / STOP_CHECK))
+            for _ in range(slices):
+                if stopping():
+                    raise ExportStopped("stopping: the export is polled again after the restart")
+                await asyncio.sleep(pause / slices)
+            pause = min(max_interval, pause * 2)
+
+    async def download(self, url: str, sink: BinaryIO, *, budget: int) -> int:
+        """Stream one file into `sink`; returns its size. Fails (temporary) beyond `budget`
+        bytes, on a URL that may not be fetched, or when the download breaks off."""
+        problem = download_problem(url, self.http.base_url)
+        if problem:
+            raise SendGridUnavailable(f"{EP_EXPORT_FILE}: an export URL {problem}; not fetched")
+        size = 0
+        try:
+            # No Authorization header: the URL is pre-signed, the key is not its business.
+            async with self.http.session.get(
+                url,
+                headers={"User-Agent": "syncd"},
+                timeout=aiohttp.ClientTimeout(total=None, sock_read=self.http.timeout.total),
+                allow_redirects=False,
+            ) as response:
+                if response.status != 200:
+                    raise SendGridUnavailable(
+                        f"{EP_EXPORT_FILE}: answered {response.status} for an export file"
+                    )
+                async for chunk in response.content.iter_chunked(CHUNK):
+                    size += len(chunk)
+                    if size > budget:
+                        raise SendGridUnavailable(
+                            f"{EP_EXPORT_FILE}: the export is larger than "
+                            "SYNCD_AUDIT_MAX_DOWNLOAD_BYTES; not read"
+                        )
+                    sink.write(chunk)  # a local file: quicker than a thread hop a chunk
+        except (aiohttp.ClientError, TimeoutError) as error:
+            raise SendGridUnavailable(
+                f"{EP_EXPORT_FILE}: the download of an export file failed ({type(error).__name__})"
+            ) from None
+        return size
+
+
+def download_problem(url: str, base_url: str) -> str | None:
+    """Why an export URL may not be fetched, or None: https only, or plain http to a
+    loopback host when the API itself is on one (the emulator)."""
+    try:
+        parsed = yarl.URL(url)
+    except (TypeError, ValueError):
+        return "is not a URL"
+    if not parsed.is_absolute() or not parsed.host:
+        return "has no host"
+    if parsed.user is not None or parsed.password is not None:
+        return "holds a user name or password"
+    if parsed.scheme == "https":
+        return None
+    base = yarl.URL(base_url)
+    if parsed.scheme == "http" and is_loopback(parsed.host) and is_loopback(base.host or ""):
+        return None
+    return "is not https"

@@ -1,0 +1,150 @@
+"""Export files as SendGrid may shape them: gzip'd or not, CSV with any header case, JSON."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from syncd.reconciling.auditing.files import FileCounts, read_export_file
+from syncd.sendgrid.exporting import download_problem
+
+UPPER = (
+    "EMAIL,FIRST_NAME,LAST_NAME,ALTERNATE_EMAILS,LIST_IDS,CONTACT_ID,CREATED_AT,loyalty_tier\n"
+    'Ann@Example.com,Ann,Lee,,"l1,l2",c-1,2026-01-01T00:00:00Z,gold\n'
+    "bob@example.com,Bob,,,l1,c-2,2026-01-01T00:00:00Z,\n"
+    ",Nobody,,,l1,c-3,,\n"
+)
+
+
+def write(path: Path, text: str, *, gzipped: bool) -> Path:
+    data = text.encode()
+    path.write_bytes(gzip.compress(data) if gzipped else data)
+    return path
+
+
+def read(path: Path) -> tuple[list[tuple[str, str, dict[str, object]]], FileCounts]:
+    counts = FileCounts()
+    rows = [(h.email, h.contact_id, json.loads(h.fields)) for h in read_export_file(path, counts)]
+    return rows, counts
+
+
+@pytest.mark.parametrize("gzipped", [True, False])
+@pytest.mark.parametrize("case", ["upper", "lower"])
+def test_csv_gzip_or_plain_with_upper_or_lower_case_headers(
+    tmp_path: Path, gzipped: bool, case: str
+) -> None:
+    header, _, body = UPPER.partition("\n")
+    if case == "lower":
+        header = header.lower()
+    # The name says nothing: the bytes tell gzip from plain.
+    path = write(tmp_path / "export-1.csv", f"{header}\n{body}", gzipped=gzipped)
+    rows, counts = read(path)
+    assert rows == [
+        (
+            "ann@example.com",
+            "c-1",
+            {"first_name": "Ann", "last_name": "Lee", "custom_fields": {"loyalty_tier": "gold"}},
+        ),
+        (
+            "bob@example.com",
+            "c-2",
+            {"first_name": "Bob", "custom_fields": {}},  # blanks left out: they read as blank
+        ),
+    ]
+    assert (counts.files, counts.rows, counts.unreadable) == (1, 3, 1)
+
+
+def test_custom_field_names_keep_their_case_and_never_shadow_reserved_ones(
+    tmp_path: Path,
+) -> None:
+    path = write(
+        tmp_path / "f",
+        "email,First_Name,Loyalty_Tier,orders\nann@example.com,Ann,Gold,3\n",
+        gzipped=False,
+    )
+    rows, _ = read(path)
+    assert rows[0][2] == {
+        "first_name": "Ann",
+        "custom_fields": {"Loyalty_Tier": "Gold", "orders": "3"},
+    }
+
+
+@pytest.mark.parametrize("gzipped", [True, False])
+def test_json_lines(tmp_path: Path, gzipped: bool) -> None:
+    lines = [
+        {
+            "id": "c-1",
+            "email": "ANN@example.com",
+            "first_name": "Ann",
+            "list_ids": ["l1"],
+            "custom_fields": {"loyalty_tier": "gold", "orders": 3},
+        },
+        {"id": "c-2", "first_name": "no email"},
+        "not an object",
+    ]
+    text = "\n".join(json.dumps(line) for line in lines) + "\n\n{broken\n"
+    rows, counts = read(write(tmp_path / "export.json", text, gzipped=gzipped))
+    assert rows == [
+        (
+            "ann@example.com",
+            "c-1",
+            {"first_name": "Ann", "custom_fields": {"loyalty_tier": "gold", "orders": 3}},
+        )
+    ]
+    assert (counts.rows, counts.unreadable) == (4, 3)
+
+
+def test_several_files_are_counted_together(tmp_path: Path) -> None:
+    counts = FileCounts()
+    found = []
+    for number, text in enumerate([UPPER, UPPER.lower()]):
+        path = write(tmp_path / f"{number}", text, gzipped=bool(number))
+        found += [h.email for h in read_export_file(path, counts)]
+    assert found == ["ann@example.com", "bob@example.com"] * 2
+    assert (counts.files, counts.rows) == (2, 6)
+
+
+def test_an_empty_file_holds_nobody(tmp_path: Path) -> None:
+    rows, counts = read(write(tmp_path / "empty", "", gzipped=True))
+    assert rows == []
+    assert counts.rows == 0
+
+
+@pytest.mark.parametrize(
+    ("url", "base", "problem"),
+    [
+        ("https://bucket.s3.amazonaws.com/x.csv.gz?sig=1", "https://api.sendgrid.com", None),
+        ("http://127.0.0.1:3030/_emulator/files/x", "http://127.0.0.1:3030", None),
+        ("http://127.0.0.1:3030/x", "https://api.sendgrid.com", "is not https"),
+        ("http://bucket.example.com/x", "http://127.0.0.1:3030", "is not https"),
+        ("file:///etc/passwd", "https://api.sendgrid.com", "has no host"),
+        ("https://user:pw@example.com/x", "https://api.sendgrid.com", "holds a user name"),
+        ("/relative", "https://api.sendgrid.com", "has no host"),
+    ],
+)
+def test_only_https_export_urls_are_fetched(url: str, base: str, problem: str | None) -> None:
+    found = download_problem(url, base)
+    assert (found is None) if problem is None else (found is not None and problem in found)
+
+
+def test_a_workspace_left_by_a_killed_audit_is_deleted_by_the_next(tmp_path: Path) -> None:
+    from syncd.reconciling.auditing.workspace import remove_left_behind
+
+    dead = tmp_path / "syncd-audit-999999999-abc"  # no such process
+    dead.mkdir()
+    (dead / "audit.sqlite3").write_text("personal data")
+    alive = tmp_path / f"syncd-audit-{os.getppid()}-def"  # the process that runs the tests
+    alive.mkdir()
+    earlier = tmp_path / f"syncd-audit-{os.getpid()}-ghi"  # our pid, but not one of ours
+    earlier.mkdir()
+    other = tmp_path / "something-else"
+    other.mkdir()
+    assert sorted(remove_left_behind(str(tmp_path))) == sorted([dead.name, earlier.name])
+    assert not dead.exists()
+    assert not earlier.exists()
+    assert alive.exists()
+    assert other.exists()

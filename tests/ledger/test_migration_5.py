@@ -1,0 +1,96 @@
+"""Migration 5 (the audit): a ledger written by the previous schema keeps everything it
+held, and gains the export an audit waits for and the last drift of each destination."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from syncd.ledger import DriftRecord, Ledger, open_ledger, postgres_schema, sqlite_schema
+
+
+def _sqlite_at_4(path: Path) -> None:
+    with sqlite3.connect(path) as db:
+        for version in range(1, 5):
+            db.executescript(sqlite_schema.MIGRATIONS[version])
+        db.execute("PRAGMA user_version = 4")
+        db.execute("INSERT INTO destinations (name) VALUES ('members')")
+        db.execute(
+            "INSERT INTO acked (destination, email, fingerprint, binding, raw, acked_at)"
+            " VALUES ('members', 'ann@example.com', 1, 2, 3, 4.0)"
+        )
+    db.close()
+    path.chmod(0o600)
+
+
+def _postgres_at_4(dsn: str) -> None:
+    with psycopg.connect(dsn, autocommit=True) as db:
+        db.execute(
+            "CREATE TABLE syncd_schema (version integer PRIMARY KEY,"
+            " applied_at timestamptz NOT NULL DEFAULT now())"
+        )
+        for version in range(1, 5):
+            db.execute(postgres_schema.MIGRATIONS[version].encode())
+            db.execute("INSERT INTO syncd_schema (version) VALUES (%s)", (version,))
+        db.execute("INSERT INTO destinations (name) VALUES ('members')")
+        db.execute(
+            "INSERT INTO acked (destination, email, fingerprint, binding, raw, acked_at)"
+            " VALUES ('members', 'ann@example.com', 1, 2, 3, 4.0)"
+        )
+
+
+def _migrated(ledger: Ledger) -> None:
+    assert ledger.acked_count("members") == 1  # kept
+    assert ledger.drifts() == {}
+    with ledger.session("members") as session:
+        assert session.audit_export() is None
+        session.keep_audit_export("export-1 100.0")
+        assert session.audit_export() == "export-1 100.0"
+        session.record_drift(DriftRecord("members", 200.0, missing=7, extra=5, stale=3))
+        session.record_drift(DriftRecord("members", 300.0, unacknowledged=2, healed=True))
+    assert ledger.drifts() == {
+        "members": DriftRecord("members", 300.0, unacknowledged=2, healed=True)
+    }
+
+
+def test_sqlite_ledger_at_schema_4_migrates_to_5(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    _sqlite_at_4(path)
+    ledger = open_ledger(str(path))
+    try:
+        _migrated(ledger)
+    finally:
+        ledger.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 5
+    db.close()
+
+
+@pytest.mark.postgres
+def test_postgres_ledger_at_schema_4_migrates_to_5(postgres_dsn: str) -> None:
+    _postgres_at_4(postgres_dsn)
+    ledger = open_ledger(postgres_dsn)
+    try:
+        _migrated(ledger)
+    finally:
+        ledger.close()
+    with psycopg.connect(postgres_dsn) as db:
+        row = db.execute("SELECT max(version) FROM syncd_schema").fetchone()
+    assert row is not None
+    assert row[0] == 5
+
+
+def test_audit_repairs_are_fenced_and_paged(ledger: Ledger) -> None:
+    with ledger.session("members") as session:
+        session.acknowledge_found([("b@example.com", 11, 22, 33), ("a@example.com", 1, 2, 3)])
+        assert [e for e, _ in session.acked_page("", 10)] == ["a@example.com", "b@example.com"]
+        assert [e for e, _ in session.acked_page("a@example.com", 10)] == ["b@example.com"]
+        session.mark_in_sync("known")
+        session.unsettle(["a@example.com"])
+        assert session.in_sync() is None  # the sources are no longer known equal
+        record = ledger.contact("members", "a@example.com")
+        assert record.acknowledged is not None
+        assert session.audit_exclusions(0.0, 3, "", 10) == []
