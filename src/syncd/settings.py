@@ -226,8 +226,9 @@ class Settings(BaseSettings):
         default=600.0,
         ge=0,
         description="Seconds after a SendGrid job completed during which an audit leaves its "
-        "contacts out (SendGrid may not show them in an export yet), and a contact-count "
-        "mismatch must last before it starts an audit early.",
+        "contacts out (SendGrid may not show them in an export yet; the window ends sooner "
+        "when the export holds a later change), and a contact-count mismatch must last "
+        "before it starts an audit early.",
     )
     audit_count_tolerance: int = Field(
         default=0,

@@ -26,7 +26,6 @@ async def syncd(w: AuditWorld, *args: str) -> tuple[int, str, str]:
         "SYNCD_DESTINATIONS": str(w.destinations),
         "SYNCD_STATE": str(w.root / "cli-state.db"),
         "SYNCD_LOG_LEVEL": "warning",
-        "SYNCD_AUDIT_SETTLE_WINDOW": "0",
         "SYNCD_JOB_POLL_MAX_INTERVAL": "0.2",
     }
     process = await asyncio.create_subprocess_exec(

@@ -86,7 +86,7 @@ async def download_export(
     export: ExportState,
     *,
     budget: int,
-) -> None:
+) -> FileCounts:
     """Every file to the workspace's directory, read into it, deleted."""
     counts = FileCounts()
     try:
@@ -102,6 +102,7 @@ async def download_export(
         raise
     if counts.unreadable:
         log.warning("audit.unreadable_rows", count=counts.unreadable, files=counts.files)
+    return counts
 
 
 def _load_file(workspace: Workspace, path: Path, counts: FileCounts) -> None:

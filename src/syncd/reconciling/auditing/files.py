@@ -23,6 +23,7 @@ import io
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -83,6 +84,15 @@ class FileCounts:
     rows: int = 0
     unreadable: int = 0
     """Rows without a usable email (counted, never compared)."""
+    newest_change: float | None = None
+    """The latest `updated_at`/`created_at` of any contact (epoch seconds), when the
+    files carry them: SendGrid held every change up to then when it exported."""
+
+    def saw_change(self, stamps: tuple[Any, ...]) -> None:
+        for stamp in stamps:
+            when = _epoch(stamp)
+            if when is not None and (self.newest_change is None or when > self.newest_change):
+                self.newest_change = when
 
 
 def read_export_file(path: Path, counts: FileCounts) -> Iterator[HeldContact]:
@@ -94,8 +104,9 @@ def read_export_file(path: Path, counts: FileCounts) -> Iterator[HeldContact]:
     with binary, io.TextIOWrapper(binary, encoding="utf-8-sig", newline="") as text:
         first = _first_character(text)
         rows = _json_rows(text) if first == "{" else _csv_rows(text)
-        for email, contact_id, fields in rows:
+        for email, contact_id, fields, stamps in rows:
             counts.rows += 1
+            counts.saw_change(stamps)
             held = _held(email, contact_id, fields)
             if held is None:
                 counts.unreadable += 1
@@ -110,8 +121,11 @@ def _first_character(text: io.TextIOWrapper) -> str:
     return head.lstrip()[:1]
 
 
-Row = tuple[Any, Any, dict[str, Any]]
-"""(email, contact id, fields: reserved by name, `custom_fields` by name)."""
+Row = tuple[Any, Any, dict[str, Any], tuple[Any, ...]]
+"""(email, contact id, fields: reserved by name, `custom_fields` by name, the contact's
+`updated_at` and `created_at` when the file has them)."""
+
+STAMPS = ("updated_at", "created_at")
 
 
 def _json_rows(text: IO[str]) -> Iterator[Row]:
@@ -123,7 +137,7 @@ def _json_rows(text: IO[str]) -> Iterator[Row]:
         except orjson.JSONDecodeError:
             row = None
         if not isinstance(row, dict):
-            yield None, None, {}
+            yield None, None, {}, ()
             continue
         fields: dict[str, Any] = {
             name.lower(): value
@@ -136,7 +150,8 @@ def _json_rows(text: IO[str]) -> Iterator[Row]:
             if isinstance(custom, dict)
             else {}
         )
-        yield row.get("email"), row.get("contact_id") or row.get("id"), fields
+        stamps = tuple(row.get(name) for name in STAMPS)
+        yield row.get("email"), row.get("contact_id") or row.get("id"), fields, stamps
 
 
 def _csv_rows(text: IO[str]) -> Iterator[Row]:
@@ -148,6 +163,7 @@ def _csv_rows(text: IO[str]) -> Iterator[Row]:
     names = [_column(name) for name in header]
     email_at = names.index("email") if "email" in names else None
     id_at = names.index("contact_id") if "contact_id" in names else None
+    stamps_at = [names.index(name) for name in STAMPS if name in names]
     reserved = [(n, name) for n, name in enumerate(names) if name in RESERVED]
     custom = [
         (n, name) for n, name in enumerate(names) if name and name not in RESERVED | NOT_FIELDS
@@ -165,6 +181,7 @@ def _csv_rows(text: IO[str]) -> Iterator[Row]:
             values[email_at] if email_at is not None else None,
             values[id_at] if id_at is not None else None,
             fields,
+            tuple(values[n] for n in stamps_at),
         )
 
 
@@ -184,3 +201,17 @@ def _held(email: Any, contact_id: Any, fields: dict[str, Any]) -> HeldContact | 
         return None
     # orjson's bytes keep their first, larger buffer: as text they take only their size.
     return HeldContact(key, str(contact_id or ""), orjson.dumps(fields).decode())
+
+
+def _epoch(stamp: Any) -> float | None:
+    """An ISO 8601 time as SendGrid writes it (`2026-11-30T02:33:40Z`), else None. A time
+    to the second stands for the end of that second: the change came at most then."""
+    if not isinstance(stamp, str) or not stamp:
+        return None
+    try:
+        when = datetime.fromisoformat(stamp.strip())
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.timestamp() + (1.0 if when.microsecond == 0 else 0.0)
