@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import gzip
 import json
 import os
@@ -11,6 +12,7 @@ import pytest
 
 from syncd.reconciling.auditing.files import FileCounts, read_export_file
 from syncd.sendgrid.exporting import download_problem
+from syncd.sources.csvfile import MAX_FIELD_CHARS
 
 UPPER = (
     "EMAIL,FIRST_NAME,LAST_NAME,ALTERNATE_EMAILS,LIST_IDS,CONTACT_ID,CREATED_AT,loyalty_tier\n"
@@ -148,3 +150,11 @@ def test_a_workspace_left_by_a_killed_audit_is_deleted_by_the_next(tmp_path: Pat
     assert not earlier.exists()
     assert alive.exists()
     assert other.exists()
+
+
+def test_reading_an_export_leaves_the_segment_files_field_limit_in_place(tmp_path: Path) -> None:
+    # csv's field limit is process-wide: sources refuse a field over theirs (untrusted input).
+    path = tmp_path / "export.csv"
+    path.write_text("EMAIL,FIRST_NAME\na@example.com,Ann\n")
+    assert len(list(read_export_file(path, FileCounts()))) == 1
+    assert csv.field_size_limit() == MAX_FIELD_CHARS

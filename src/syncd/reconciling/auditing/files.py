@@ -20,7 +20,6 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,6 +29,7 @@ from typing import IO, Any, cast
 import orjson
 
 from syncd.contacts import Refused, address_key
+from syncd.sources.csvfile import MAX_FIELD_CHARS
 
 GZIP_MAGIC = b"\x1f\x8b"
 RESERVED = frozenset(
@@ -155,7 +155,9 @@ def _json_rows(text: IO[str]) -> Iterator[Row]:
 
 
 def _csv_rows(text: IO[str]) -> Iterator[Row]:
-    csv.field_size_limit(sys.maxsize)  # a long custom Text field is not a reason to fail
+    # The csv module's field limit is process-wide: sources' own (1 MiB, far above any
+    # value SendGrid holds), never raised here, or segment files would lose their limit.
+    csv.field_size_limit(MAX_FIELD_CHARS)
     reader = csv.reader(text)
     header = next(reader, None)
     if header is None:
