@@ -219,7 +219,3 @@ class TestSeededContacts:
             "old@example.com",
             ["old@work.example"],
         )
-        async with aiohttp.ClientSession(base_url=emulator.url) as admin:
-            seed = {"contacts": [{"email": "later@example.com"}]}
-            assert (await call(admin, "POST", "/_emulator/seed", json=seed))[0] == 200
-        assert await found(client, "later@example.com") is not None

@@ -55,7 +55,7 @@ class Emulator:
             api_keys=dict(config.api_keys),
         )
         try:
-            self.services.reset()
+            self.services.start()
         except InvalidRequestError as invalid:
             raise ValueError(f"invalid seed: {invalid.message}") from None
         self.app = self._build_app()
@@ -128,10 +128,6 @@ class Emulator:
         """Applies every pending job now, whatever its delay, so tests need not wait."""
         self.services.jobs.settle()
         await asyncio.sleep(0)
-
-    def reset(self) -> None:
-        """Back to the state at start: the seeded account, configured faults, empty logs."""
-        self.services.reset()
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Serves over HTTP (port 0: any free port); returns the base URL."""

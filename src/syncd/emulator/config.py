@@ -1,7 +1,7 @@
 """What an emulator starts with: the seeded account, keys, timing, limits and faults.
 
-The same models read the seed YAML file, the admin API's seed requests and the command
-line's flags, so all three accept and refuse the same things.
+Tests build an `EmulatorConfig` in Python; `syncd emulator --seed FILE.yaml` reads the same
+model from YAML, so both accept and refuse the same things.
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ class ContactSeed(BaseModel):
 
 
 class Seed(BaseModel):
-    """Account data: what `--seed`, `POST /_emulator/seed` and a reset put in place."""
+    """Account data: the lists, custom fields and contacts the emulator starts with."""
 
     model_config = _FROZEN
 
@@ -92,8 +92,6 @@ class EmulatorConfig(Seed, Behaviour):
     - `job_delay` / `export_delay`: loop-time seconds before a job / an export is processed.
     - `rate_limit`, `endpoint_rate_limits`: the default budget and per-template overrides.
     - `wall_clock`: epoch seconds, for timestamps and the rate-limit windows.
-    - `public_url`: the base of absolute URLs (download links, `_metadata.self`); by default
-      the origin each request was sent to.
     - `record_exchanges`: keep every `/v3/` request and response whole, for contract checks.
     - `random_seed`: makes probabilistic faults repeatable.
     """
@@ -104,7 +102,6 @@ class EmulatorConfig(Seed, Behaviour):
     rate_limit: RateBudget = Field(default_factory=RateBudget)
     endpoint_rate_limits: dict[str, RateBudget] = Field(default_factory=dict)
     wall_clock: Callable[[], float] = time.time
-    public_url: str | None = None
     faults: list[FaultRule] = Field(default_factory=list)
     record_exchanges: bool = False
     random_seed: int | None = None
@@ -116,11 +113,6 @@ class EmulatorConfig(Seed, Behaviour):
         if unknown:
             raise ValueError(f"unknown endpoint templates: {sorted(unknown)}")
         return budgets
-
-    @field_validator("public_url")
-    @classmethod
-    def _no_trailing_slash(cls, url: str | None) -> str | None:
-        return url.rstrip("/") if url else None
 
     def budget_for(self, template: str) -> RateBudget:
         return self.endpoint_rate_limits.get(template, self.rate_limit)

@@ -82,11 +82,6 @@ class JobRunner:
         self._wakeup: asyncio.Event | None = None
         faults.on_change(self._wake)
 
-    def reset(self) -> None:
-        self.jobs.clear()
-        self._pending.clear()
-        self._hold_until = None
-
     @property
     def pending(self) -> int:
         return len(self._pending)

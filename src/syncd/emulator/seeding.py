@@ -1,4 +1,4 @@
-"""Putting seed data in the store, and reading seed files and the command line's shorthands."""
+"""Putting seed data in the store, and reading seed files."""
 
 from __future__ import annotations
 
@@ -7,9 +7,8 @@ from typing import Any
 
 import yaml
 
-from syncd.emulator.config import ContactSeed, FieldSeed, ListSeed, RateBudget, Seed
+from syncd.emulator.config import ContactSeed, Seed
 from syncd.emulator.contact_checks import ContactChanges, check_contact
-from syncd.emulator.profiles import Behaviour
 from syncd.emulator.store import Store
 from syncd.emulator.validation import InvalidRequestError
 
@@ -69,44 +68,3 @@ def read_seed_file(path: Path) -> dict[str, Any]:
     if not isinstance(loaded, dict):
         raise ValueError(f"{path}: a seed file must be a mapping")
     return loaded
-
-
-def parse_list_flag(text: str) -> ListSeed:
-    """`--list NAME` or `--list ID=NAME`."""
-    list_id, sep, name = text.partition("=")
-    return ListSeed(id=list_id, name=name) if sep else ListSeed(name=text)
-
-
-def parse_field_flag(text: str) -> FieldSeed:
-    """`--field NAME:Text|Number|Date`."""
-    name, sep, field_type = text.rpartition(":")
-    if not sep:
-        raise ValueError(f"expected NAME:Text|Number|Date, got {text!r}")
-    return FieldSeed.model_validate({"name": name, "field_type": field_type})
-
-
-def parse_api_key_flag(text: str, all_scopes: frozenset[str]) -> tuple[str, frozenset[str]]:
-    """`--api-key KEY` (every scope) or `--api-key KEY=scope,scope`."""
-    key, sep, scopes = text.partition("=")
-    if not key:
-        raise ValueError("an API key must not be empty")
-    if not sep:
-        return key, all_scopes
-    return key, frozenset(scope.strip() for scope in scopes.split(",") if scope.strip())
-
-
-def parse_knob_flag(text: str) -> tuple[str, object]:
-    """`--knob NAME=VALUE`; the value is read as YAML (`30`, `true`, `null`, `Email Address`)."""
-    name, sep, value = text.partition("=")
-    if not sep or name not in Behaviour.model_fields:
-        known = ", ".join(Behaviour.model_fields)
-        raise ValueError(f"expected --knob NAME=VALUE with NAME one of {known}; got {text!r}")
-    return name, yaml.safe_load(value) if value else ""
-
-
-def parse_rate_flag(text: str) -> RateBudget:
-    """`N/WINDOW`: N requests per WINDOW seconds, e.g. `600/60`."""
-    limit, sep, window = text.partition("/")
-    if not sep:
-        raise ValueError(f"expected N/WINDOW, got {text!r}")
-    return RateBudget(limit=int(limit), window=float(window))

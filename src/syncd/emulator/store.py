@@ -65,14 +65,6 @@ class Store:
         # Called with the emails whose search result a change is about to alter, before it.
         self.before_change: Callable[[set[str]], None] | None = None
 
-    def clear(self) -> None:
-        self.contacts.clear()
-        self.lists.clear()
-        self.custom_fields.clear()
-        self._email_by_id.clear()
-        self._email_by_alternate.clear()
-        self._field_numbers = 0
-
     # --- reading, for handlers and for tests ---------------------------------------------
 
     def list_members(self, list_id: str) -> set[str]:
