@@ -97,12 +97,12 @@ class Served:
 
 @pytest.fixture
 async def served(tmp_path: Path) -> AsyncIterator[Served]:
-    """`python -m syncd.emulator` on a free port; stopped with SIGTERM unless a test stops it."""
+    """`python -m syncd emulator` on a free port; stopped with SIGTERM unless a test stops it."""
     seed = tmp_path / "seed.yaml"
     seed.write_text(SEED)
     started = time.monotonic()
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "syncd.emulator", "--port", "0", "--seed", str(seed),
+        sys.executable, "-m", "syncd", "emulator", "--port", "0", "--seed", str(seed),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip

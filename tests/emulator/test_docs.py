@@ -9,8 +9,9 @@ from pathlib import Path
 
 import yaml
 
-from syncd.emulator import Emulator, EmulatorConfig, FaultKind
+from syncd.emulator import Emulator, EmulatorConfig
 from syncd.emulator.command import add_arguments
+from syncd.emulator.faults import FaultKind
 from syncd.emulator.profiles import Behaviour
 
 DOCS = (Path(__file__).parents[2] / "docs" / "emulator.md").read_text(encoding="utf-8")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 from aiohttp import web
 
@@ -163,18 +163,3 @@ async def running_emulator(
         yield emulator
     finally:
         await emulator.stop()
-
-
-async def serve(
-    config: EmulatorConfig,
-    host: str,
-    port: int,
-    *,
-    stop: asyncio.Event,
-    on_ready: Callable[[Emulator], None] | None = None,
-) -> None:
-    """Serves until `stop` is set."""
-    async with running_emulator(config, host=host, port=port) as emulator:
-        if on_ready is not None:
-            on_ready(emulator)
-        await stop.wait()

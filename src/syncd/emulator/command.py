@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from syncd.emulator.app import Emulator, serve
+from syncd.emulator.app import Emulator, running_emulator
 from syncd.emulator.config import EmulatorConfig
 from syncd.emulator.seeding import read_seed_file
 
@@ -76,7 +76,9 @@ async def _serve(config: EmulatorConfig, host: str, port: int) -> None:
     for signum in signals:
         loop.add_signal_handler(signum, stop.set)
     try:
-        await serve(config, host, port, stop=stop, on_ready=_announce)
+        async with running_emulator(config, host=host, port=port) as emulator:
+            _announce(emulator)
+            await stop.wait()
     finally:
         for signum in signals:
             loop.remove_signal_handler(signum)
