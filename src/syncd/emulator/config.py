@@ -35,33 +35,21 @@ class ListSeed(BaseModel):
 
 
 class FieldSeed(BaseModel):
-    """A custom field to define; without an id it gets the next `e{n}_{T|N|D}`."""
+    """A custom field to define; it gets the next id, `e{n}_{T|N|D}`."""
 
     model_config = _FROZEN
 
     name: str
     field_type: rules.FieldType
-    id: str | None = None
 
 
 class ContactSeed(BaseModel):
-    """A contact present from the start. Custom fields are keyed by name or by id."""
+    """A contact present from the start, on these lists."""
 
     model_config = _FROZEN
 
     email: str
     list_ids: list[str] = Field(default_factory=list)
-    fields: dict[str, str] = Field(default_factory=dict)
-    alternate_emails: list[str] = Field(default_factory=list)
-    custom_fields: dict[str, str | int | float] = Field(default_factory=dict)
-
-    @field_validator("fields")
-    @classmethod
-    def _reserved_text_fields(cls, fields: dict[str, str]) -> dict[str, str]:
-        unknown = set(fields) - set(rules.CONTACT_TEXT_FIELDS) | ({"email"} & set(fields))
-        if unknown:
-            raise ValueError(f"not settable text fields: {sorted(unknown)}")
-        return fields
 
 
 class Seed(BaseModel):

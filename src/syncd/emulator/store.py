@@ -126,9 +126,7 @@ class Store:
         self.lists[new_id] = created
         return created
 
-    def add_custom_field(
-        self, name: str, field_type: str, field_id: str | None = None
-    ) -> CustomField:
+    def add_custom_field(self, name: str, field_type: str) -> CustomField:
         if not 0 < len(name) <= rules.MAX_FIELD_NAME or not _FIELD_NAME.fullmatch(name):
             raise InvalidRequestError(
                 "name must be 1 to 100 letters, digits or underscores, not starting with a digit",
@@ -144,9 +142,7 @@ class Store:
             limit = rules.MAX_CUSTOM_FIELDS
             raise InvalidRequestError(f"an account has at most {limit} custom fields")
         self._field_numbers += 1
-        new_id = field_id or f"e{self._field_numbers}_{rules.FIELD_TYPE_SUFFIX[field_type]}"
-        if new_id in self.custom_fields:
-            raise InvalidRequestError("a custom field with this id already exists", field="id")
+        new_id = f"e{self._field_numbers}_{rules.FIELD_TYPE_SUFFIX[field_type]}"
         created = CustomField(id=new_id, name=name, field_type=field_type)
         self.custom_fields[new_id] = created
         return created
