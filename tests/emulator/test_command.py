@@ -71,6 +71,8 @@ def test_the_seed_file_builds_the_config_and_job_delay_overrides_it(tmp_path: Pa
         "rate_limit: {limit: 0}",
         "endpoint_rate_limits: {GET /v3/nowhere: {limit: 1, window: 1}}",
         "- a list, not a mapping",
+        "lists: [{name: twice}, {name: twice}]",
+        "contacts: [{email: not-an-email}]",
     ],
 )
 def test_a_bad_seed_file_exits_with_2(

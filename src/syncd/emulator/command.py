@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from syncd.emulator.app import Emulator, running_emulator
+from syncd.emulator.app import Emulator
 from syncd.emulator.config import EmulatorConfig
 from syncd.emulator.seeding import read_seed_file
 
@@ -55,31 +55,34 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
 def run(args: argparse.Namespace) -> int:
     """Serves until SIGINT or SIGTERM; 0 then, 2 for bad arguments, 1 if it cannot bind."""
     try:
-        config = config_from_args(args)
+        # Built before serving so that a seed the model takes but the account cannot (two
+        # lists of one name) is a bad seed file too.
+        emulator = Emulator(config_from_args(args))
     except (ValueError, ValidationError, OSError) as problem:
         sys.stderr.write(f"syncd emulator: {problem}\n")
         return 2
     if not args.quiet:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     try:
-        asyncio.run(_serve(config, args.host, args.port))
+        asyncio.run(_serve(emulator, args.host, args.port))
     except OSError as problem:
         sys.stderr.write(f"syncd emulator: cannot serve on {args.host}:{args.port}: {problem}\n")
         return 1
     return 0
 
 
-async def _serve(config: EmulatorConfig, host: str, port: int) -> None:
+async def _serve(emulator: Emulator, host: str, port: int) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     signals = (signal.SIGINT, signal.SIGTERM)
     for signum in signals:
         loop.add_signal_handler(signum, stop.set)
     try:
-        async with running_emulator(config, host=host, port=port) as emulator:
-            _announce(emulator)
-            await stop.wait()
+        await emulator.start(host, port)
+        _announce(emulator)
+        await stop.wait()
     finally:
+        await emulator.stop()
         for signum in signals:
             loop.remove_signal_handler(signum)
 
