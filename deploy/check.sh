@@ -189,8 +189,15 @@ EOF
     emulator_pid="" syncd_pid=""
     trap 'stop_pid "$syncd_pid"; stop_pid "$emulator_pid"' EXIT
 
+    # The emulator's account: the destination's list, and only the destination's key.
+    cat >"$dir/emulator-seed.yaml" <<EOF
+lists: [{id: $list, name: deploy-check}]
+api_keys:
+  $key: [marketing.read, marketing_campaigns.create, marketing_campaigns.read,
+    marketing_campaigns.update, marketing_campaigns.delete]
+EOF
     "$BIN/syncd" emulator --host 127.0.0.1 --port "$sendgrid_port" --quiet \
-        --list "$list=deploy-check" --api-key "$key" >"$dir/emulator.log" 2>&1 &
+        --seed "$dir/emulator-seed.yaml" >"$dir/emulator.log" 2>&1 &
     emulator_pid=$!
     helper wait-http "$sendgrid/_emulator/state" --timeout 10 --pid "$emulator_pid" ||
         { tail -n 20 "$dir/emulator.log"; return 1; }

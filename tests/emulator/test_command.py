@@ -1,4 +1,4 @@
-"""`syncd emulator` on the command line: flags, seed file, start-up time, signals."""
+"""`syncd emulator` on the command line: the seed file, its flags, start-up time, signals."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from syncd.emulator import ALL_SCOPES, RateBudget
+from syncd.emulator import EmulatorConfig
 from syncd.emulator.command import add_arguments, config_from_args, run
 
 LIST_ID = "0b6f7d1e-2a3b-4c5d-8e9f-0a1b2c3d4e5f"
@@ -27,11 +27,16 @@ custom_fields:
     field_type: Text
 api_keys:
   SG.from-the-seed: [marketing.read]
+  SG.writer: [marketing.read, marketing_campaigns.create, marketing_campaigns.update]
 job_delay: 0.5
 faults:
   - kind: status
     template: GET /v3/marketing/lists/{{id}}
     status: 502
+    times: 1
+  - kind: status
+    template: GET /v3/scopes
+    status: 503
     times: 1
 """
 
@@ -42,55 +47,46 @@ def parse(*argv: str) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def test_flags_build_the_config() -> None:
-    args = parse(
-        "--list", f"{LIST_ID}=newsletter",
-        "--list", "other",
-        "--field", "orders:Number",
-        "--api-key", "SG.all",
-        "--api-key", "SG.reader=marketing.read",
-        "--job-delay", "2.5",
-        "--rate-limit", "10/1",
-        "--endpoint-rate-limit", "PUT /v3/marketing/contacts=3/2",
-    )  # fmt: skip
-    config = config_from_args(args)
-    assert [(seed.id, seed.name) for seed in config.lists] == [
-        (LIST_ID, "newsletter"),
-        (None, "other"),
-    ]
-    assert [(seed.name, seed.field_type) for seed in config.custom_fields] == [("orders", "Number")]
-    assert config.api_keys == {"SG.all": ALL_SCOPES, "SG.reader": frozenset({"marketing.read"})}
-    assert config.job_delay == 2.5
-    assert config.rate_limit == RateBudget(limit=10, window=1)
-    assert config.budget_for("PUT /v3/marketing/contacts") == RateBudget(limit=3, window=2)
-
-
-def test_flags_add_to_the_seed_file(tmp_path: Path) -> None:
+def test_the_seed_file_builds_the_config_and_job_delay_overrides_it(tmp_path: Path) -> None:
     seed = tmp_path / "seed.yaml"
     seed.write_text(SEED)
-    config = config_from_args(parse("--seed", str(seed), "--list", "more", "--job-delay", "0"))
-    assert [found.name for found in config.lists] == ["newsletter", "more"]
-    assert config.job_delay == 0
-    assert [rule.kind for rule in config.faults] == ["status"]
+    config = config_from_args(parse("--seed", str(seed)))
+    assert [(found.id, found.name) for found in config.lists] == [(LIST_ID, "newsletter")]
+    assert [(found.name, found.field_type) for found in config.custom_fields] == [
+        ("loyalty_tier", "Text")
+    ]
+    assert config.api_keys["SG.from-the-seed"] == frozenset({"marketing.read"})
+    assert config.job_delay == 0.5
+    assert [rule.kind for rule in config.faults] == ["status", "status"]
+    assert config_from_args(parse("--seed", str(seed), "--job-delay", "0")).job_delay == 0
+    assert config_from_args(parse()) == EmulatorConfig()
 
 
 @pytest.mark.parametrize(
-    "argv",
+    "seed",
     [
-        ["--fault", "{not json"],
-        ["--fault", '{"kind": "lightning"}'],
-        ["--field", "orders"],
-        ["--field", "orders:Boolean"],
-        ["--rate-limit", "lots"],
-        ["--list", "not-a-uuid=name"],
-        ["--seed", "/nonexistent/seed.yaml"],
-        ["--endpoint-rate-limit", "GET /v3/nowhere=1/1"],
+        "faults: [{kind: lightning}]",
+        "custom_fields: [{name: orders, field_type: Boolean}]",
+        "lists: [{id: not-a-uuid, name: x}]",
+        "rate_limit: {limit: 0}",
+        "endpoint_rate_limits: {GET /v3/nowhere: {limit: 1, window: 1}}",
+        "- a list, not a mapping",
+        "lists: [{name: twice}, {name: twice}]",
+        "contacts: [{email: not-an-email}]",
     ],
 )
+def test_a_bad_seed_file_exits_with_2(
+    tmp_path: Path, seed: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "seed.yaml"
+    path.write_text(seed)
+    assert run(parse("--seed", str(path))) == 2
+    assert capsys.readouterr().err.startswith("syncd emulator: ")
+
+
+@pytest.mark.parametrize("argv", [["--seed", "/nonexistent/seed.yaml"], ["--job-delay", "-1"]])
 def test_bad_arguments_exit_with_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
-    parser = argparse.ArgumentParser()
-    add_arguments(parser)
-    assert run(parser.parse_args(argv)) == 2
+    assert run(parse(*argv)) == 2
     assert capsys.readouterr().err.startswith("syncd emulator: ")
 
 
@@ -103,14 +99,12 @@ class Served:
 
 @pytest.fixture
 async def served(tmp_path: Path) -> AsyncIterator[Served]:
-    """`python -m syncd.emulator` on a free port; stopped with SIGTERM unless a test stops it."""
+    """`python -m syncd emulator` on a free port; stopped with SIGTERM unless a test stops it."""
     seed = tmp_path / "seed.yaml"
     seed.write_text(SEED)
-    fault = '{"kind": "status", "template": "GET /v3/scopes", "status": 503, "times": 1}'
     started = time.monotonic()
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "syncd.emulator", "--port", "0", "--seed", str(seed),
-        "--api-key", "SG.from-the-flag", "--fault", fault,
+        sys.executable, "-m", "syncd", "emulator", "--port", "0", "--seed", str(seed),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
@@ -140,7 +134,7 @@ async def test_the_command_serves_within_two_seconds_with_its_seed_and_faults(
             assert await response.json() == {"scopes": ["marketing.read"]}
         async with session.get(f"/v3/marketing/lists/{LIST_ID}", headers=headers) as response:
             assert response.status == 502
-        headers = {"Authorization": "Bearer SG.from-the-flag"}
+        headers = {"Authorization": "Bearer SG.writer"}
         async with session.get(f"/v3/marketing/lists/{LIST_ID}", headers=headers) as response:
             assert (await response.json())["name"] == "newsletter"
         async with session.get("/_emulator/state") as response:

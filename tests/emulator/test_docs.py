@@ -7,16 +7,15 @@ import re
 import typing
 from pathlib import Path
 
-import pytest
 import yaml
 
-from syncd.emulator import Emulator, EmulatorConfig, FaultKind, FaultRule
-from syncd.emulator.command import add_arguments, config_from_args
+from syncd.emulator import Emulator, EmulatorConfig
+from syncd.emulator.command import add_arguments
+from syncd.emulator.faults import FaultKind
 from syncd.emulator.profiles import Behaviour
 
 DOCS = (Path(__file__).parents[2] / "docs" / "emulator.md").read_text(encoding="utf-8")
-CLI_FAULTS = re.findall(r"--fault '(\{.*?\})'", DOCS)
-ADMIN_FAULTS = re.findall(r"-X POST \$E/_emulator/faults -d '(\{.*?\})'", DOCS)
+(FAULTS_EXAMPLE,) = re.findall(r"```yaml\n(faults:.*?)```", DOCS, flags=re.DOTALL)
 
 
 def test_the_seed_file_example_is_a_valid_config() -> None:
@@ -28,23 +27,19 @@ def test_the_seed_file_example_is_a_valid_config() -> None:
     }
 
 
-@pytest.mark.parametrize("text", CLI_FAULTS)
-def test_each_command_line_fault_example_is_accepted(text: str) -> None:
+def test_the_fault_examples_are_valid_and_show_every_kind() -> None:
+    config = EmulatorConfig.model_validate(yaml.safe_load(FAULTS_EXAMPLE))
+    assert {rule.kind for rule in config.faults} == set(typing.get_args(FaultKind))
+
+
+def test_the_command_line_flags_are_the_documented_ones() -> None:
     parser = argparse.ArgumentParser()
     add_arguments(parser)
-    config = config_from_args(parser.parse_args(["--fault", text]))
-    assert len(config.faults) == 1
-
-
-@pytest.mark.parametrize("text", ADMIN_FAULTS)
-def test_each_admin_api_fault_example_is_a_valid_rule(text: str) -> None:
-    FaultRule.model_validate_json(text)
-
-
-def test_the_examples_show_every_fault_kind_both_ways() -> None:
-    kinds = set(typing.get_args(FaultKind))
-    assert {FaultRule.model_validate_json(text).kind for text in CLI_FAULTS} == kinds
-    assert {FaultRule.model_validate_json(text).kind for text in ADMIN_FAULTS} == kinds
+    section = DOCS.split("## Starting it", 1)[1].split("\n### ", 1)[0]
+    documented = set(re.findall(r"^\| `(--[a-z-]+)[ `]", section, flags=re.MULTILINE))
+    documented |= set(re.findall(r"^\| `--[a-z-]+`, `(--[a-z-]+)`", section, flags=re.MULTILINE))
+    flags = {flag for action in parser._actions for flag in action.option_strings}
+    assert documented == flags - {"-h", "--help"}
 
 
 def _knob_table() -> dict[str, tuple[object, object]]:

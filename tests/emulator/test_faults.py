@@ -1,4 +1,4 @@
-"""Every fault kind, injected from Python and through the admin API."""
+"""Every fault kind, injected from Python (the rules given as their JSON form)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from pydantic import ValidationError
 
 from syncd.emulator import Emulator, EmulatorConfig, FaultRule
 from tests.emulator.helpers import FakeWallClock, call, errors_file, job, settled_job, upsert
@@ -27,20 +28,14 @@ def emulator_config(wall_clock: FakeWallClock) -> EmulatorConfig:
     return default_emulator_config(wall_clock=wall_clock)
 
 
-@pytest.fixture(params=["python", "admin API"])
-def inject(request: pytest.FixtureRequest, emulator: Emulator) -> Inject:
-    """Adds a fault rule given as JSON, from Python or with `POST /_emulator/faults`."""
+@pytest.fixture
+def inject(emulator: Emulator) -> Inject:
+    """Adds a fault rule given as JSON, as a seed file or a test gives it."""
 
     async def from_python(rule: dict[str, Any]) -> None:
         emulator.faults.add(FaultRule.model_validate(rule))
 
-    async def through_admin_api(rule: dict[str, Any]) -> None:
-        async with aiohttp.ClientSession(base_url=emulator.url) as admin:
-            status, added = await call(admin, "POST", "/_emulator/faults", json=rule)
-        assert status == 201, added
-        assert added["kind"] == rule["kind"]
-
-    return from_python if request.param == "python" else through_admin_api
+    return from_python
 
 
 async def test_a_status_fault_answers_an_error_without_applying_the_request(
@@ -256,14 +251,9 @@ async def test_a_fault_with_a_duration_ends_that_long_after_its_first_match(
         {"kind": "delay", "colour": "red"},
     ],
 )
-async def test_an_invalid_fault_rule_is_refused_by_the_admin_api(
-    emulator: Emulator, rule: dict[str, Any]
-) -> None:
-    async with aiohttp.ClientSession(base_url=emulator.url) as admin:
-        status, answer = await call(admin, "POST", "/_emulator/faults", json=rule)
-    assert status == 400
-    assert answer["errors"][0]["message"]
-    assert emulator.faults.describe() == []
+def test_an_invalid_fault_rule_is_refused(rule: dict[str, Any]) -> None:
+    with pytest.raises(ValidationError):
+        FaultRule.model_validate(rule)
 
 
 @pytest.mark.parametrize("unnamed", [False, True])

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from syncd.emulator import is_valid_email
-from syncd.emulator.validation import normalize_email
+from syncd.emulator.validation import is_valid_email, normalize_email
 from syncd.emulator.values import Refused, custom_value
 
 

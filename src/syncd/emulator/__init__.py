@@ -13,19 +13,11 @@ See docs/emulator.md. This package imports nothing from the rest of syncd.
 
 from __future__ import annotations
 
-from syncd.emulator.app import Emulator, running_emulator, serve
-from syncd.emulator.config import (
-    ContactSeed,
-    EmulatorConfig,
-    FieldSeed,
-    ListSeed,
-    RateBudget,
-    Seed,
-)
-from syncd.emulator.faults import FaultKind, FaultRule
-from syncd.emulator.recording import Exchange, RequestRecord
+from syncd.emulator.app import Emulator, running_emulator
+from syncd.emulator.config import ContactSeed, EmulatorConfig, FieldSeed, ListSeed, RateBudget
+from syncd.emulator.faults import FaultRule
+from syncd.emulator.recording import Exchange
 from syncd.emulator.rules import ALL_SCOPES
-from syncd.emulator.validation import is_valid_email
 
 __all__ = [
     "ALL_SCOPES",
@@ -33,14 +25,9 @@ __all__ = [
     "Emulator",
     "EmulatorConfig",
     "Exchange",
-    "FaultKind",
     "FaultRule",
     "FieldSeed",
     "ListSeed",
     "RateBudget",
-    "RequestRecord",
-    "Seed",
-    "is_valid_email",
     "running_emulator",
-    "serve",
 ]

@@ -1,4 +1,7 @@
-"""The admin API under `/_emulator/`: inspect, reset, seed, inject faults, download files.
+"""The admin API under `/_emulator/`: what a separate process (`make run`, the benchmark)
+needs: look inside, edit by hand, change the knobs, download the files the API links to.
+
+Tests in the same process use the `Emulator` object instead (docs/emulator.md).
 
 It needs no SendGrid key: the emulator is for local use and binds 127.0.0.1 by default.
 """
@@ -8,15 +11,12 @@ from __future__ import annotations
 from aiohttp import web
 from pydantic import ValidationError
 
-from syncd.emulator.config import Seed
 from syncd.emulator.errors_files import CONTENT_TYPES, errors_file
 from syncd.emulator.export_files import send_file
 from syncd.emulator.exports import export_view
-from syncd.emulator.faults import FaultRule
 from syncd.emulator.hand_edits import HAND_EDITS, apply_hand_edits
 from syncd.emulator.handlers.common import json_object, parse_json
 from syncd.emulator.responses import error_response, json_response
-from syncd.emulator.seeding import apply_seed
 from syncd.emulator.services import SERVICES, Services
 from syncd.emulator.validation import InvalidRequestError
 from syncd.emulator.views import field_view, job_view
@@ -60,32 +60,6 @@ async def requests(request: web.Request) -> web.Response:
     return json_response([record.as_json() for record in request.app[SERVICES].requests])
 
 
-@routes.post("/_emulator/reset")
-async def reset(request: web.Request) -> web.Response:
-    request.app[SERVICES].reset()
-    return json_response({"reset": True})
-
-
-@routes.post("/_emulator/settle")
-async def settle(request: web.Request) -> web.Response:
-    services = request.app[SERVICES]
-    services.jobs.settle()
-    return json_response({"pending_jobs": services.jobs.pending})
-
-
-@routes.post("/_emulator/seed")
-async def seed(request: web.Request) -> web.Response:
-    services = request.app[SERVICES]
-    try:
-        parsed = Seed.model_validate(parse_json(await request.read()))
-        apply_seed(services.store, parsed)
-    except ValidationError as invalid:
-        return _validation_error(invalid)
-    except InvalidRequestError as invalid:
-        return error_response(400, invalid.message, field=invalid.field)
-    return json_response(state_view(services, services.base_url(request)))
-
-
 @routes.post("/_emulator/hand-edits")
 async def hand_edits(request: web.Request) -> web.Response:
     """Changes made at once, as in SendGrid's UI (see `hand_edits`); 200 once all applied."""
@@ -98,11 +72,6 @@ async def hand_edits(request: web.Request) -> web.Response:
     except InvalidRequestError as invalid:
         return error_response(400, invalid.message, field=invalid.field)
     return json_response({"applied": len(edits)})
-
-
-@routes.get("/_emulator/behaviour")
-async def behaviour(request: web.Request) -> web.Response:
-    return json_response(request.app[SERVICES].behaviour.knobs())
 
 
 @routes.patch("/_emulator/behaviour")
@@ -118,41 +87,6 @@ async def change_behaviour(request: web.Request) -> web.Response:
     except InvalidRequestError as invalid:
         return error_response(400, invalid.message)
     return json_response(services.behaviour.knobs())
-
-
-@routes.get("/_emulator/faults")
-async def faults(request: web.Request) -> web.Response:
-    return json_response(request.app[SERVICES].faults.describe())
-
-
-@routes.post("/_emulator/faults")
-async def add_fault(request: web.Request) -> web.Response:
-    """One rule as a JSON object, or several as an array."""
-    book = request.app[SERVICES].faults
-    try:
-        body = parse_json(await request.read())
-        items = body if isinstance(body, list) else [body]
-        rules = [FaultRule.model_validate(item) for item in items]
-    except ValidationError as invalid:
-        return _validation_error(invalid)
-    except InvalidRequestError as invalid:
-        return error_response(400, invalid.message)
-    ids = [book.add(rule) for rule in rules]
-    added = [fault for fault in book.describe() if fault["id"] in ids]
-    return json_response(added if isinstance(body, list) else added[0], status=201)
-
-
-@routes.delete("/_emulator/faults")
-async def clear_faults(request: web.Request) -> web.Response:
-    request.app[SERVICES].faults.clear()
-    return web.Response(status=204)
-
-
-@routes.delete("/_emulator/faults/{fault_id}")
-async def remove_fault(request: web.Request) -> web.Response:
-    if not request.app[SERVICES].faults.remove(request.match_info["fault_id"]):
-        return error_response(404, "no such fault")
-    return web.Response(status=204)
 
 
 @routes.get("/_emulator/files/errors/{job_id}.{file_format}")

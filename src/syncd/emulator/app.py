@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 from aiohttp import web
 
@@ -55,7 +55,7 @@ class Emulator:
             api_keys=dict(config.api_keys),
         )
         try:
-            self.services.reset()
+            self.services.start()
         except InvalidRequestError as invalid:
             raise ValueError(f"invalid seed: {invalid.message}") from None
         self.app = self._build_app()
@@ -129,10 +129,6 @@ class Emulator:
         self.services.jobs.settle()
         await asyncio.sleep(0)
 
-    def reset(self) -> None:
-        """Back to the state at start: the seeded account, configured faults, empty logs."""
-        self.services.reset()
-
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Serves over HTTP (port 0: any free port); returns the base URL."""
         runner = web.AppRunner(
@@ -167,18 +163,3 @@ async def running_emulator(
         yield emulator
     finally:
         await emulator.stop()
-
-
-async def serve(
-    config: EmulatorConfig,
-    host: str,
-    port: int,
-    *,
-    stop: asyncio.Event,
-    on_ready: Callable[[Emulator], None] | None = None,
-) -> None:
-    """Serves until `stop` is set."""
-    async with running_emulator(config, host=host, port=port) as emulator:
-        if on_ready is not None:
-            on_ready(emulator)
-        await stop.wait()

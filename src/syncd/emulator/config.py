@@ -1,7 +1,7 @@
 """What an emulator starts with: the seeded account, keys, timing, limits and faults.
 
-The same models read the seed YAML file, the admin API's seed requests and the command
-line's flags, so all three accept and refuse the same things.
+Tests build an `EmulatorConfig` in Python; `syncd emulator --seed FILE.yaml` reads the same
+model from YAML, so both accept and refuse the same things.
 """
 
 from __future__ import annotations
@@ -35,37 +35,25 @@ class ListSeed(BaseModel):
 
 
 class FieldSeed(BaseModel):
-    """A custom field to define; without an id it gets the next `e{n}_{T|N|D}`."""
+    """A custom field to define; it gets the next id, `e{n}_{T|N|D}`."""
 
     model_config = _FROZEN
 
     name: str
     field_type: rules.FieldType
-    id: str | None = None
 
 
 class ContactSeed(BaseModel):
-    """A contact present from the start. Custom fields are keyed by name or by id."""
+    """A contact present from the start, on these lists."""
 
     model_config = _FROZEN
 
     email: str
     list_ids: list[str] = Field(default_factory=list)
-    fields: dict[str, str] = Field(default_factory=dict)
-    alternate_emails: list[str] = Field(default_factory=list)
-    custom_fields: dict[str, str | int | float] = Field(default_factory=dict)
-
-    @field_validator("fields")
-    @classmethod
-    def _reserved_text_fields(cls, fields: dict[str, str]) -> dict[str, str]:
-        unknown = set(fields) - set(rules.CONTACT_TEXT_FIELDS) | ({"email"} & set(fields))
-        if unknown:
-            raise ValueError(f"not settable text fields: {sorted(unknown)}")
-        return fields
 
 
 class Seed(BaseModel):
-    """Account data: what `--seed`, `POST /_emulator/seed` and a reset put in place."""
+    """Account data: the lists, custom fields and contacts the emulator starts with."""
 
     model_config = _FROZEN
 
@@ -92,8 +80,6 @@ class EmulatorConfig(Seed, Behaviour):
     - `job_delay` / `export_delay`: loop-time seconds before a job / an export is processed.
     - `rate_limit`, `endpoint_rate_limits`: the default budget and per-template overrides.
     - `wall_clock`: epoch seconds, for timestamps and the rate-limit windows.
-    - `public_url`: the base of absolute URLs (download links, `_metadata.self`); by default
-      the origin each request was sent to.
     - `record_exchanges`: keep every `/v3/` request and response whole, for contract checks.
     - `random_seed`: makes probabilistic faults repeatable.
     """
@@ -104,7 +90,6 @@ class EmulatorConfig(Seed, Behaviour):
     rate_limit: RateBudget = Field(default_factory=RateBudget)
     endpoint_rate_limits: dict[str, RateBudget] = Field(default_factory=dict)
     wall_clock: Callable[[], float] = time.time
-    public_url: str | None = None
     faults: list[FaultRule] = Field(default_factory=list)
     record_exchanges: bool = False
     random_seed: int | None = None
@@ -116,11 +101,6 @@ class EmulatorConfig(Seed, Behaviour):
         if unknown:
             raise ValueError(f"unknown endpoint templates: {sorted(unknown)}")
         return budgets
-
-    @field_validator("public_url")
-    @classmethod
-    def _no_trailing_slash(cls, url: str | None) -> str | None:
-        return url.rstrip("/") if url else None
 
     def budget_for(self, template: str) -> RateBudget:
         return self.endpoint_rate_limits.get(template, self.rate_limit)

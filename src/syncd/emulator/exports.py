@@ -60,14 +60,10 @@ class ExportRunner:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def reset(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        self.exports.clear()
-
     async def close(self) -> None:
         tasks = list(self._tasks)
-        self.reset()
+        for task in tasks:
+            task.cancel()
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task

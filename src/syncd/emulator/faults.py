@@ -1,6 +1,6 @@
 """Fault injection: rules that make the emulator misbehave the ways SendGrid can.
 
-A rule matches requests (or the jobs they create) by endpoint template and method, fires
+A rule matches requests (or the jobs they create) by endpoint template, fires
 with a probability, and lasts `times` matches and/or `duration` seconds of loop time counted
 from its first match; with neither it lasts until cleared.
 """
@@ -56,7 +56,6 @@ class FaultRule(BaseModel):
 
     kind: FaultKind
     template: str | None = None
-    method: str | None = None
     times: int | None = Field(default=None, ge=1)
     duration: float | None = Field(default=None, gt=0)
     probability: float = Field(default=1.0, ge=0.0, le=1.0)
@@ -76,11 +75,6 @@ class FaultRule(BaseModel):
             raise ValueError(f"unknown endpoint template {template!r}; known: {known}")
         return template
 
-    @field_validator("method")
-    @classmethod
-    def _upper_method(cls, method: str | None) -> str | None:
-        return method.upper() if method else None
-
     @model_validator(mode="after")
     def _job_errored_needs_victims(self) -> FaultRule:
         if self.kind == "job_errored" and not self.emails and self.count is None:
@@ -95,10 +89,8 @@ class FaultRule(BaseModel):
             return self.seconds
         return _DEFAULT_SECONDS.get(self.kind, 0.0)
 
-    def matches(self, template: str, method: str) -> bool:
-        return (self.template is None or self.template == template) and (
-            self.method is None or self.method == method
-        )
+    def matches(self, template: str) -> bool:
+        return self.template is None or self.template == template
 
 
 @dataclass
@@ -154,18 +146,18 @@ class FaultBook:
     def on_change(self, listener: Callable[[], None]) -> None:
         self._listeners.append(listener)
 
-    def take(self, kind: FaultKind, template: str, method: str, now: float) -> ActiveFault | None:
+    def take(self, kind: FaultKind, template: str, now: float) -> ActiveFault | None:
         """The first live rule of this kind matching the request, counting it as used."""
-        for fault in self._live(kind, template, method, now):
+        for fault in self.live(kind, template, now):
             if fault.rule.probability < 1.0 and self._rng.random() >= fault.rule.probability:
                 continue
             self.use(fault, now)
             return fault
         return None
 
-    def peek(self, kind: FaultKind, template: str, method: str, now: float) -> ActiveFault | None:
+    def peek(self, kind: FaultKind, template: str, now: float) -> ActiveFault | None:
         """The first live matching rule, without counting a use."""
-        return next(iter(self._live(kind, template, method, now)), None)
+        return next(iter(self.live(kind, template, now)), None)
 
     def use(self, fault: ActiveFault, now: float) -> None:
         if fault.started_at is None:
@@ -177,18 +169,15 @@ class FaultBook:
                 self._faults.pop(fault.id, None)
                 self._changed()
 
-    def live(self, kind: FaultKind, template: str, method: str, now: float) -> list[ActiveFault]:
+    def live(self, kind: FaultKind, template: str, now: float) -> list[ActiveFault]:
         """The live rules of this kind matching the request, none counted as used."""
-        return self._live(kind, template, method, now)
-
-    def _live(self, kind: FaultKind, template: str, method: str, now: float) -> list[ActiveFault]:
         live = []
         for fault in list(self._faults.values()):
             ends_at = fault.ends_at()
             if ends_at is not None and now >= ends_at:
                 self._faults.pop(fault.id, None)
                 continue
-            if fault.rule.kind == kind and fault.rule.matches(template, method):
+            if fault.rule.kind == kind and fault.rule.matches(template):
                 live.append(fault)
         return live
 

@@ -47,7 +47,6 @@ class Job:
     id: str
     job_type: rules.JobType
     template: str
-    method: str
     work: Work
     sequence: int
     due_at: float
@@ -82,27 +81,21 @@ class JobRunner:
         self._wakeup: asyncio.Event | None = None
         faults.on_change(self._wake)
 
-    def reset(self) -> None:
-        self.jobs.clear()
-        self._pending.clear()
-        self._hold_until = None
-
     @property
     def pending(self) -> int:
         return len(self._pending)
 
-    def submit(self, job_type: rules.JobType, template: str, method: str, work: Work) -> Job:
+    def submit(self, job_type: rules.JobType, template: str, work: Work) -> Job:
         """Creates a pending job; job faults matching the creating request are decided now."""
         now = asyncio.get_running_loop().time()
-        injected = self._faults.take("job_failed", template, method, now) or self._faults.take(
-            "job_errored", template, method, now
+        injected = self._faults.take("job_failed", template, now) or self._faults.take(
+            "job_errored", template, now
         )
         self._sequence += 1
         job = Job(
             id=str(uuid.uuid4()),
             job_type=job_type,
             template=template,
-            method=method,
             work=work,
             sequence=self._sequence,
             due_at=now + self._job_delay,
@@ -142,7 +135,7 @@ class JobRunner:
         due = [job for job in self._pending if force or job.due_at <= now]
         held: list[tuple[Job, ActiveFault]] = []
         for job in due:
-            reorder = self._faults.peek("out_of_order", job.template, job.method, now)
+            reorder = self._faults.peek("out_of_order", job.template, now)
             if reorder is None:
                 self._finish(job)
             else:

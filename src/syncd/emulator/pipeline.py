@@ -45,7 +45,7 @@ async def v3_pipeline(request: web.Request, handler: Handler) -> web.StreamRespo
     response, fault_kind = await _answer(request, handler, services, template)
     dropped = False
     if 200 <= response.status < 300 and template is not None:
-        reset = services.faults.take("reset_after_apply", template, request.method, loop.time())
+        reset = services.faults.take("reset_after_apply", template, loop.time())
         if reset is not None and request.transport is not None:
             fault_kind, dropped = "reset_after_apply", True
             request.transport.abort()
@@ -56,9 +56,9 @@ async def v3_pipeline(request: web.Request, handler: Handler) -> web.StreamRespo
 async def _answer(
     request: web.Request, handler: Handler, services: Services, template: str | None
 ) -> tuple[web.StreamResponse, str | None]:
-    faults, method, loop = services.faults, request.method, asyncio.get_running_loop()
-    known = template or f"{method} {request.path}"
-    delay = faults.take("delay", known, method, loop.time())
+    faults, loop = services.faults, asyncio.get_running_loop()
+    known = template or f"{request.method} {request.path}"
+    delay = faults.take("delay", known, loop.time())
     if delay is not None:
         await asyncio.sleep(delay.rule.effective_seconds)
     decision, fault_kind = _rate_decision(request, services, known)
@@ -67,9 +67,7 @@ async def _answer(
         response = error_response(429, rules.MSG_TOO_MANY_REQUESTS)
     elif template is None:
         response = _no_route(request)
-    elif (
-        status_fault := faults.take("status", known, method, asyncio.get_running_loop().time())
-    ) is not None:
+    elif (status_fault := faults.take("status", known, loop.time())) is not None:
         fault_kind = "status"
         status = status_fault.rule.status
         response = error_response(status, f"{rules.MSG_INJECTED}: {status}")
@@ -91,7 +89,7 @@ def _rate_decision(
     request: web.Request, services: Services, template: str
 ) -> tuple[RateDecision, str | None]:
     loop_now = asyncio.get_running_loop().time()
-    storm = services.faults.take("rate_limit_storm", template, request.method, loop_now)
+    storm = services.faults.take("rate_limit_storm", template, loop_now)
     if storm is not None:
         ends_at = storm.ends_at()
         ahead = ends_at - loop_now if ends_at is not None else storm.rule.effective_seconds

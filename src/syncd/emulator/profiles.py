@@ -3,7 +3,7 @@
 Each knob is one behaviour. A profile only chooses the knobs' defaults: `kind` is the
 emulator's original, forgiving behaviour; `strict` is SendGrid as documented and, where
 SendGrid is silent, the choice that is harder on a client. Any knob can still be set on its
-own (seed file, `--knob`, `PATCH /_emulator/behaviour`). docs/emulator.md describes each.
+own (seed file, `EmulatorConfig`, `PATCH /_emulator/behaviour`). docs/emulator.md describes each.
 """
 
 from __future__ import annotations

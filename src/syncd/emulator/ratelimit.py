@@ -37,9 +37,6 @@ class RateLimiter:
         self._wall_clock = wall_clock
         self._windows: dict[tuple[str, str], _Window] = {}
 
-    def reset(self) -> None:
-        self._windows.clear()
-
     def take(self, key: str, template: str) -> RateDecision:
         """Counts one request; refused ones are not counted (they are not applied either)."""
         budget = self._budget_for(template)

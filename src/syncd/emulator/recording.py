@@ -44,18 +44,3 @@ class Exchange:
     status: int | None  # None: the connection was dropped, there is no response
     response_headers: dict[str, str]
     response_body: bytes | None
-
-    @property
-    def content_type(self) -> str:
-        return _content_type(self.headers)
-
-    @property
-    def response_content_type(self) -> str:
-        return _content_type(self.response_headers)
-
-
-def _content_type(headers: dict[str, str]) -> str:
-    for name, value in headers.items():
-        if name.lower() == "content-type":
-            return value.lower()
-    return ""

@@ -34,24 +34,16 @@ class Services:
     requests: list[RequestRecord] = field(default_factory=list)
     exchanges: list[Exchange] = field(default_factory=list)
 
-    def reset(self) -> None:
-        """Back to the state at start: the seeded account, the configured faults and knobs."""
+    def start(self) -> None:
+        """The state at start: the seeded account, the configured faults and knobs."""
         self.behaviour = self.config.behaviour
-        self.store.clear()
-        self.search.clear()
-        self.jobs.reset()
-        self.exports.reset()
-        self.faults.clear()
-        self.limiter.reset()
-        self.requests.clear()
-        self.exchanges.clear()
         apply_seed(self.store, self.config)
         for rule in self.config.faults:
             self.faults.add(rule)
 
     def base_url(self, request: web.Request) -> str:
-        """Where absolute links point: the configured public URL or the request's origin."""
-        return self.config.public_url or str(request.url.origin())
+        """Where absolute links point: the origin the request was sent to."""
+        return str(request.url.origin())
 
 
 SERVICES = web.AppKey("syncd_emulator_services", Services)

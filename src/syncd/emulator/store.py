@@ -65,14 +65,6 @@ class Store:
         # Called with the emails whose search result a change is about to alter, before it.
         self.before_change: Callable[[set[str]], None] | None = None
 
-    def clear(self) -> None:
-        self.contacts.clear()
-        self.lists.clear()
-        self.custom_fields.clear()
-        self._email_by_id.clear()
-        self._email_by_alternate.clear()
-        self._field_numbers = 0
-
     # --- reading, for handlers and for tests ---------------------------------------------
 
     def list_members(self, list_id: str) -> set[str]:
@@ -134,9 +126,7 @@ class Store:
         self.lists[new_id] = created
         return created
 
-    def add_custom_field(
-        self, name: str, field_type: str, field_id: str | None = None
-    ) -> CustomField:
+    def add_custom_field(self, name: str, field_type: str) -> CustomField:
         if not 0 < len(name) <= rules.MAX_FIELD_NAME or not _FIELD_NAME.fullmatch(name):
             raise InvalidRequestError(
                 "name must be 1 to 100 letters, digits or underscores, not starting with a digit",
@@ -152,9 +142,7 @@ class Store:
             limit = rules.MAX_CUSTOM_FIELDS
             raise InvalidRequestError(f"an account has at most {limit} custom fields")
         self._field_numbers += 1
-        new_id = field_id or f"e{self._field_numbers}_{rules.FIELD_TYPE_SUFFIX[field_type]}"
-        if new_id in self.custom_fields:
-            raise InvalidRequestError("a custom field with this id already exists", field="id")
+        new_id = f"e{self._field_numbers}_{rules.FIELD_TYPE_SUFFIX[field_type]}"
         created = CustomField(id=new_id, name=name, field_type=field_type)
         self.custom_fields[new_id] = created
         return created

@@ -47,7 +47,6 @@ async def upsert_contacts(request: web.Request) -> web.Response:
     job = services.jobs.submit(
         "upsert",
         "PUT /v3/marketing/contacts",
-        "PUT",
         UpsertWork(list_ids=upsert.list_ids, contacts=upsert.contacts),
     )
     request[JOB_ID] = job.id
@@ -58,7 +57,7 @@ def _refuse_injected(request: web.Request, contacts: list[dict[str, object]]) ->
     """A `refuse_contacts` fault: the request is refused whole if it carries a victim."""
     faults = request.app[SERVICES].faults
     now = asyncio.get_running_loop().time()
-    for fault in faults.live("refuse_contacts", "PUT /v3/marketing/contacts", "PUT", now):
+    for fault in faults.live("refuse_contacts", "PUT /v3/marketing/contacts", now):
         victims = {normalize_email(email) for email in fault.rule.emails}
         named = [
             (f"contacts[{i}].email", fault.rule.reason)
@@ -90,7 +89,7 @@ async def delete_contacts(request: web.Request) -> web.Response:
             raise InvalidRequestError(rules.MSG_DELETE_PARAMS, field="ids")
         work = DeleteWork(contact_ids=contact_ids)
         request[CONTACT_COUNT] = len(contact_ids)
-    job = services.jobs.submit("delete", "DELETE /v3/marketing/contacts", "DELETE", work)
+    job = services.jobs.submit("delete", "DELETE /v3/marketing/contacts", work)
     request[JOB_ID] = job.id
     return json_response({"job_id": job.id}, status=202)
 

@@ -50,12 +50,8 @@ async def create_export(request: web.Request) -> web.Response:
     if unknown:
         return error_response(404, f"list ids not found: {','.join(unknown)}", field="list_ids")
     behaviour, base_url = services.behaviour, services.base_url(request)
-    failed = services.faults.take(
-        "job_failed",
-        "POST /v3/marketing/contacts/exports",
-        "POST",
-        asyncio.get_running_loop().time(),
-    )
+    now = asyncio.get_running_loop().time()
+    failed = services.faults.take("job_failed", "POST /v3/marketing/contacts/exports", now)
     created = services.config.wall_clock()
     export = Export(
         id=str(uuid.uuid4()),

@@ -72,7 +72,7 @@ async def delete_list(request: web.Request) -> web.Response:
         return web.Response(status=204)
     request[CONTACT_COUNT] = len(members)
     job = services.jobs.submit(
-        "delete", "DELETE /v3/marketing/lists/{id}", "DELETE", DeleteWork(contact_ids=members)
+        "delete", "DELETE /v3/marketing/lists/{id}", DeleteWork(contact_ids=members)
     )
     request[JOB_ID] = job.id
     return json_response({"job_id": job.id})
@@ -103,7 +103,6 @@ async def remove_from_list(request: web.Request) -> web.Response:
     job = services.jobs.submit(
         rules.LIST_REMOVAL_JOB_TYPE,
         "DELETE /v3/marketing/lists/{id}/contacts",
-        "DELETE",
         ListRemovalWork(list_id=list_id, contact_ids=contact_ids),
     )
     request[JOB_ID] = job.id
