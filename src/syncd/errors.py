@@ -26,11 +26,13 @@ a raw email address.
 
 from __future__ import annotations
 
+from syncd.shapes import Outcome
+
 
 class SyncdError(Exception):
     """Base of every error syncd raises on purpose."""
 
-    outcome = "unexpected"
+    outcome: Outcome = "unexpected"
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -40,13 +42,13 @@ class SyncdError(Exception):
 class DefinitionError(SyncdError):
     """A destination file is invalid; the destination waits for the file to change."""
 
-    outcome = "permanent"
+    outcome: Outcome = "permanent"
 
 
 class TemporaryError(SyncdError):
     """Worth retrying: after `retry_after` seconds when the server said so, else with backoff."""
 
-    outcome = "temporary"
+    outcome: Outcome = "temporary"
 
     def __init__(self, message: str, *, retry_after: float | None = None) -> None:
         super().__init__(message)
@@ -68,7 +70,7 @@ class SendGridUnavailable(TemporaryError):
 class PermanentError(SyncdError):
     """Retrying will not help until the definition changes or a person acts."""
 
-    outcome = "permanent"
+    outcome: Outcome = "permanent"
     recheck = False
     """True: worth trying again on a slow schedule (the cause may clear by itself)."""
 
@@ -98,7 +100,7 @@ class SendGridStalled(PermanentError):
 class GuardTripped(PermanentError):
     """A safety guard stopped the run: nothing unsafe was sent."""
 
-    outcome = "guard"
+    outcome: Outcome = "guard"
 
 
 class LedgerConflict(PermanentError):

@@ -12,6 +12,7 @@ import yaml
 
 from syncd.loading import LoadedDestination, load_directory
 from syncd.reconciling import RunReport
+from syncd.shapes import Outcome, Trigger
 from tests.policy import allowing
 
 
@@ -25,7 +26,7 @@ class Call:
 
 @dataclass
 class FakeRunner:
-    outcomes: dict[str, list[str]] = field(default_factory=dict)
+    outcomes: dict[str, list[Outcome]] = field(default_factory=dict)
     duration: float = 1.0
     calls: list[Call] = field(default_factory=list)
     running: int = 0
@@ -35,7 +36,7 @@ class FakeRunner:
         self,
         loaded: LoadedDestination,
         *,
-        trigger: str = "schedule",
+        trigger: Trigger = "schedule",
         allow_removals: bool = False,
         dry_run: bool = False,
         stopping: Callable[[], bool] = lambda: False,
@@ -52,7 +53,7 @@ class FakeRunner:
         finally:
             self.running -= 1
         queue = self.outcomes.get(loaded.name, [])
-        outcome = queue.pop(0) if queue else "success"
+        outcome: Outcome = queue.pop(0) if queue else "success"
         report = RunReport(loaded.name, trigger, outcome=outcome)
         if outcome != "success":
             report.error = f"{outcome} failure"

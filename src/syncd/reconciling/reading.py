@@ -33,6 +33,7 @@ from syncd.reconciling.staging import (
     verify_segments,
 )
 from syncd.reconciling.threads import in_thread
+from syncd.shapes import ReadPath
 from syncd.sources import Stopping, files_print, never
 
 
@@ -57,7 +58,7 @@ class SegmentReader:
         self._known: InSyncRecord | None = None
         self._digest: Digest | None = None
         self.staged = Staged()
-        self.how = ""  # "known" (in sync, nothing parsed), "verified" or "staged"
+        self.how: ReadPath | None = None
         self.forgotten = NOTHING_FORGOTTEN
 
     async def read(self) -> Staged:

@@ -8,7 +8,7 @@ from syncd.ledger import Rejection
 from syncd.planning import GuardStop, Plan
 from syncd.reconciling.context import Applied
 from syncd.reconciling.staging import Staged
-from syncd.shapes import Examples
+from syncd.shapes import Examples, Outcome, ReadPath, Trigger
 
 
 @dataclass
@@ -22,8 +22,8 @@ class Preview:
 @dataclass
 class RunReport:
     destination: str
-    trigger: str
-    outcome: str = "unexpected"
+    trigger: Trigger
+    outcome: Outcome = "unexpected"
     error: str | None = None
     duration: float = 0.0
     started: float = 0.0
@@ -48,7 +48,7 @@ class RunReport:
     """The guard that stopped the run (outcome `guard`), when it says which it is."""
     verified: bool = False
     """The sources were found equal to what SendGrid has without staging them."""
-    read: str = ""
+    read: ReadPath | None = None
     """How the segments were read: known (in sync by their bytes, nothing parsed),
     verified (rows fingerprinted and summed) or staged (the full diff)."""
     retry_after: float | None = None

@@ -34,7 +34,7 @@ from syncd.reconciling.staging import build_stale
 from syncd.reconciling.threads import in_thread, session_of
 from syncd.sendgrid import Lookup, RateGates, SendGridClient
 from syncd.settings import Settings
-from syncd.shapes import AuditReport
+from syncd.shapes import AuditReport, Trigger
 
 if TYPE_CHECKING:
     from syncd.reconciling.auditing import AuditRequest
@@ -75,7 +75,7 @@ class Reconciler:
         self,
         loaded: LoadedDestination,
         *,
-        trigger: str = "schedule",
+        trigger: Trigger = "schedule",
         allow_removals: bool = False,
         dry_run: bool = False,
         stopping: Callable[[], bool] = lambda: False,

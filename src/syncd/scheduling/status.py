@@ -16,7 +16,18 @@ from syncd.ledger import RunRecord
 from syncd.loading import Problem as FileProblem
 from syncd.reconciling import RunProgress
 from syncd.scheduling.drift import drift_from_report, drifted
-from syncd.shapes import AuditReport, Condition, Counts, Drift, Outcome, Problem, Run, State, iso
+from syncd.shapes import (
+    AuditReport,
+    Condition,
+    Counts,
+    Drift,
+    Outcome,
+    Problem,
+    Run,
+    State,
+    Trigger,
+    iso,
+)
 from syncd.shapes import DestinationStatus as StatusShape
 
 _OUTCOMES: dict[str, Outcome] = {
@@ -174,7 +185,7 @@ class DestinationStatus:
         else:
             self.set("FileValid", True, "Loaded", "the file is valid and running", now)
 
-    def started(self, trigger: str, now: float, live: RunProgress | None = None) -> None:
+    def started(self, trigger: Trigger, now: float, live: RunProgress | None = None) -> None:
         self.running = True
         self.live = live
         self.last_run = LastRun(now, None, None, trigger)

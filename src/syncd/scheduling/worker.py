@@ -21,7 +21,7 @@ from syncd.reconciling.auditing import AuditRequest
 from syncd.scheduling.audits import AuditTimer
 from syncd.scheduling.status import DestinationStatus
 from syncd.scheduling.timing import backoff, next_run
-from syncd.shapes import AuditReport
+from syncd.shapes import AuditReport, Trigger
 
 log = get_logger("syncd.scheduling")
 
@@ -33,7 +33,7 @@ class Runner(Protocol):
         self,
         loaded: LoadedDestination,
         *,
-        trigger: str = ...,
+        trigger: Trigger = ...,
         allow_removals: bool = ...,
         dry_run: bool = ...,
         stopping: Callable[[], bool] = ...,
@@ -241,7 +241,7 @@ class Worker:
     async def _run_once(self) -> None:
         requests, self.requests = self.requests, []
         self.due_now = False
-        trigger = "manual" if requests else "schedule"
+        trigger: Trigger = "manual" if requests else "schedule"
         allow_removals = any(r.allow_removals for r in requests)
         async with self.turn, self.slots:
             if self.stopping():
@@ -266,7 +266,7 @@ class Worker:
         self.audits.check_count(self.loaded.definition.spec.audit, report, now)
         self.on_change()
 
-    async def _run(self, trigger: str, allow_removals: bool, live: RunProgress) -> RunReport:
+    async def _run(self, trigger: Trigger, allow_removals: bool, live: RunProgress) -> RunReport:
         """One run; whatever it raises ends as an `unexpected` outcome, never as a dead
         worker (which would leave the destination "reconciling" for ever)."""
         try:
