@@ -30,7 +30,7 @@ from syncd.logs import get_logger
 from syncd.metrics import Metrics
 from syncd.reconciling import Reconciler, RunReport
 from syncd.reconciling.forgetting import ForgetReport, ForgetRequest, Forgetting
-from syncd.reconciling.run import REMOVAL_RECHECK
+from syncd.reconciling.one_run import REMOVAL_RECHECK
 from syncd.scheduling import Past, Scheduler
 from syncd.settings import InvalidSettings, Settings, parse_listen
 from syncd.watching import Desired, Watcher

@@ -8,10 +8,11 @@ from typing import Any
 import aiohttp
 import pytest
 
+from syncd.clock import SYSTEM_CLOCK
 from syncd.emulator import EmulatorConfig, ListSeed
 from syncd.ledger import open_ledger
 from syncd.loading import load_directory
-from syncd.reconciling import Reconciler
+from syncd.reconciling import Reconciler, RunProgress
 from syncd.reconciling.forgetting import ForgetRefused, ForgetReport, ForgetRequest, Forgetting
 from tests.fixtures_emulator import TEST_LIST_ID, TEST_LIST_NAME, strict_emulator_config
 from tests.reconciling.world import World, emails, people
@@ -47,14 +48,8 @@ async def forget(w: World, **request: Any) -> ForgetReport:
 def stopped_once_submitted() -> dict[str, Any]:
     """Run options that stop a run as soon as its first batch is submitted: its job is left
     in flight, as a forget between two runs can find it."""
-    submitted: list[str] = []
-
-    def progress(event: str, **counts: int) -> None:
-        del counts
-        if event == "submitted":
-            submitted.append(event)
-
-    return {"progress": progress, "stopping": lambda: bool(submitted)}
+    live = RunProgress(SYSTEM_CLOCK)  # counts the contacts of submitted upserts
+    return {"live": live, "stopping": lambda: live.sent > 0}
 
 
 def acked(w: World, destination: str = "members") -> int:

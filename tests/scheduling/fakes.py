@@ -40,10 +40,9 @@ class FakeRunner:
         allow_removals: bool = False,
         dry_run: bool = False,
         stopping: Callable[[], bool] = lambda: False,
-        progress: Any = None,
         live: Any = None,
     ) -> RunReport:
-        del dry_run, progress, live
+        del dry_run, live
         loop = asyncio.get_running_loop()
         self.calls.append(Call(loaded.name, loop.time(), trigger, allow_removals))
         self.running += 1

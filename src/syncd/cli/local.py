@@ -11,7 +11,7 @@ from syncd.errors import DefinitionError
 from syncd.ledger import Ledger
 from syncd.loading import LoadedDestination, load_directory
 from syncd.metrics import Metrics
-from syncd.reconciling import Progress, Reconciler, RunProgress, RunReport, no_progress
+from syncd.reconciling import Reconciler, RunProgress, RunReport
 from syncd.settings import Settings
 
 
@@ -42,7 +42,6 @@ async def reconcile_once(
     *,
     dry_run: bool,
     allow_removals: bool = False,
-    progress: Progress = no_progress,
     live: RunProgress | None = None,
 ) -> RunReport:
     async with local_reconciler(settings, ledger) as reconciler:
@@ -51,6 +50,5 @@ async def reconcile_once(
             trigger="manual",
             dry_run=dry_run,
             allow_removals=allow_removals,
-            progress=progress,
             live=live,
         )

@@ -1,8 +1,7 @@
 """One run for one destination: read the segments, plan, apply through the outbox, record."""
 
-from syncd.reconciling.applying import Progress, no_progress
 from syncd.reconciling.progress import RunProgress
 from syncd.reconciling.report import RunReport
 from syncd.reconciling.run import Reconciler
 
-__all__ = ["Progress", "Reconciler", "RunProgress", "RunReport", "no_progress"]
+__all__ = ["Reconciler", "RunProgress", "RunReport"]

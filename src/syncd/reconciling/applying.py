@@ -16,7 +16,7 @@ from syncd.contacts import FieldBinding, Outgoing
 from syncd.errors import SendGridStalled
 from syncd.ledger import Batch, LedgerSession
 from syncd.planning import RemovalAction
-from syncd.reconciling.context import Applied, Limits, Outbox, Progress, no_progress
+from syncd.reconciling.context import Applied, Limits, Outbox
 from syncd.reconciling.erasing import send_erasures
 from syncd.reconciling.progress import RunProgress
 from syncd.reconciling.removing import send_removal_batch, send_removals
@@ -25,7 +25,7 @@ from syncd.reconciling.threads import in_thread
 from syncd.reconciling.upserting import send_upsert_batch, send_upserts
 from syncd.sendgrid import SendGridClient
 
-__all__ = ["Applied", "Applier", "Limits", "Progress", "no_progress"]
+__all__ = ["Applied", "Applier", "Limits"]
 
 
 class Applier:
@@ -40,7 +40,6 @@ class Applier:
         limits: Limits,
         clock: Clock,
         stopping: Callable[[], bool],
-        progress: Progress = no_progress,
         live: RunProgress | None = None,
     ) -> None:
         self.outbox = Outbox(
@@ -52,7 +51,6 @@ class Applier:
             limits=limits,
             clock=clock,
             stopping=stopping,
-            progress=progress,
             live=live,
         )
         # To compare what SendGrid holds (custom fields by name) with what was sent (by id).

@@ -22,13 +22,6 @@ from syncd.sendgrid import SendGridClient
 
 STOPPING = "stopping: open jobs are polled again after the restart"
 
-Progress = Callable[..., None]
-"""Called as `progress(event, **counts)`; the CLI draws a progress line from it."""
-
-
-def no_progress(event: str, **counts: int) -> None:
-    del event, counts
-
 
 @dataclass(frozen=True)
 class Limits:
@@ -82,7 +75,6 @@ class Outbox:
         limits: Limits,
         clock: Clock,
         stopping: Callable[[], bool],
-        progress: Progress = no_progress,
         live: RunProgress | None = None,
     ) -> None:
         self.session = session
@@ -93,7 +85,6 @@ class Outbox:
         self.limits = limits
         self.clock = clock
         self.stopping = stopping
-        self.progress = progress
         self.live = live or RunProgress(clock)
         self.pending: list[Batch] = []
         self.result = Applied()
@@ -128,10 +119,8 @@ class Outbox:
             replace(batch, state="submitted", job_id=job_id, submitted_at=submitted_at)
         )
         self.live.batch_submitted(batch.size, upsert=batch.kind == "upsert")
-        self.progress("submitted", batches=len(self.pending), contacts=batch.size)
         self.jobs_changed()
 
     def jobs_changed(self) -> None:
-        self.live.jobs(len(self.pending))
         submitted = [b.submitted_at for b in self.pending if b.submitted_at is not None]
-        self.progress("jobs", open=len(self.pending), oldest=int(min(submitted, default=0)))
+        self.live.jobs(len(self.pending), min(submitted, default=None))

@@ -7,7 +7,7 @@ from typing import Any
 from syncd.clock import Clock
 from syncd.logs import get_logger
 from syncd.metrics import Metrics
-from syncd.reconciling.context import Progress
+from syncd.reconciling.progress import JobsHook
 from syncd.reconciling.report import RunReport
 
 log = get_logger("syncd.reconciling")
@@ -19,7 +19,7 @@ class RunObserver:
         self.clock = clock
         self._oldest_job: dict[str, float] = {}
 
-    def tracking_jobs(self, name: str, progress: Progress) -> Progress:
+    def jobs_hook(self, name: str) -> JobsHook:
         """Keeps the open-jobs gauges current while a run waits on SendGrid; the age is
         computed at scrape time, so it grows while a job stays pending."""
         m = self.metrics
@@ -28,13 +28,11 @@ class RunObserver:
             lambda: self.clock.now() - self._oldest_job[name] if self._oldest_job[name] else 0
         )
 
-        def tracked(event: str, **counts: int) -> None:
-            if event == "jobs":
-                m.open_jobs.labels(destination=name).set(counts["open"])
-                self._oldest_job[name] = float(counts["oldest"])
-            progress(event, **counts)
+        def jobs_changed(open_jobs: int, oldest_submitted_at: float | None) -> None:
+            m.open_jobs.labels(destination=name).set(open_jobs)
+            self._oldest_job[name] = oldest_submitted_at or 0.0
 
-        return tracked
+        return jobs_changed
 
     def finished(self, report: RunReport) -> None:
         name = report.destination

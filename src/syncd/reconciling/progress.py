@@ -13,6 +13,7 @@ extrapolates the rate since sending began; it is null while nothing can be told.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -38,6 +39,10 @@ class _Nothing:
     removed: int = 0
 
 
+JobsHook = Callable[[int, float | None], None]
+"""(open jobs, when the oldest was submitted, or None)."""
+
+
 @dataclass
 class RunProgress:
     clock: Clock
@@ -53,6 +58,8 @@ class RunProgress:
     """Batches recorded in the outbox whose request has not been accepted yet."""
     work_started_at: float | None = None
     """When sending began: the estimate extrapolates from there."""
+    on_jobs: JobsHook = field(default=lambda open_jobs, oldest: None, repr=False)
+    """Told of the open jobs as they change (the metrics: `RunObserver.jobs_hook`)."""
     _rows: RowCounter = field(default_factory=_Nothing)
     _confirmed: ConfirmedCounter = field(default_factory=_Nothing)
 
@@ -83,9 +90,10 @@ class RunProgress:
             self.sent += contacts
         self.updated_at = self.clock.now()
 
-    def jobs(self, open_jobs: int) -> None:
+    def jobs(self, open_jobs: int, oldest_submitted_at: float | None) -> None:
         self.jobs_open = open_jobs
         self.updated_at = self.clock.now()
+        self.on_jobs(open_jobs, oldest_submitted_at)
 
     @property
     def removed(self) -> int:

@@ -20,6 +20,8 @@ the in-sync record keeps their count. Any change to what is forgotten clears the
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from syncd.contacts import NOTHING_FORGOTTEN, ContactBuilder
 from syncd.ledger import LedgerSession
 from syncd.loading import LoadedDestination
@@ -35,6 +37,16 @@ from syncd.reconciling.staging import (
 from syncd.reconciling.threads import in_thread
 from syncd.shapes import ReadPath
 from syncd.sources import Stopping, files_print, never
+
+
+@dataclass(frozen=True)
+class SegmentRead:
+    """What a run read: its segments' counts and rows, how, and whether SendGrid already
+    equals them (then nothing needs staging, diffing or sending)."""
+
+    staged: Staged
+    how: ReadPath | None
+    in_sync: bool
 
 
 class SegmentReader:
@@ -134,6 +146,12 @@ class SegmentReader:
         if self.live is not None:
             self.live.reading(staged)
         return staged
+
+    async def against(self, binding: int) -> SegmentRead:
+        """The read, once the preflight bound the custom fields: the segments as counted,
+        how they were read, and whether SendGrid already equals them."""
+        in_sync = await self.unchanged(binding)
+        return SegmentRead(self.staged, self.how, in_sync=in_sync)
 
     async def unchanged(self, binding: int) -> bool:
         """After the preflight: does SendGrid already equal the segments? If it cannot be

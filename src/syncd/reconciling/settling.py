@@ -101,7 +101,6 @@ async def _record_removal(outbox: Outbox, batch: Batch, job: Job | None) -> None
     action: RemovalAction = "remove" if batch.kind == "remove" else "delete"
     await confirm(outbox, emails, action, batch.list_id)
     outbox.result.batches_done += 1
-    _acknowledged(outbox)
 
 
 async def _record_upsert(
@@ -134,7 +133,6 @@ async def _record_upsert(
     outbox.result.rejections.extend(reported)
     outbox.result.upserted += batch.size - len(rejected)
     outbox.result.batches_done += 1
-    _acknowledged(outbox)
 
 
 async def _drop_forgotten(outbox: Outbox, batch: Batch) -> Batch:
@@ -189,12 +187,3 @@ async def _verify(
         elif changed := differences(orjson.loads(body), contact.fields, fields):
             rejected[email] = f"{why}; SendGrid holds other values for {', '.join(changed)}"
     return rejected
-
-
-def _acknowledged(outbox: Outbox) -> None:
-    outbox.progress(
-        "acknowledged",
-        upserted=outbox.result.upserted,
-        removed=outbox.result.removed,
-        pending=len(outbox.pending),
-    )

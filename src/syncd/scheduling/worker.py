@@ -16,7 +16,7 @@ from typing import Protocol
 from syncd.clock import Clock, wait_any
 from syncd.loading import LoadedDestination
 from syncd.logs import get_logger, scrub
-from syncd.reconciling import Progress, RunProgress, RunReport
+from syncd.reconciling import RunProgress, RunReport
 from syncd.reconciling.auditing import AuditRequest
 from syncd.scheduling.audits import AuditTimer
 from syncd.scheduling.status import DestinationStatus
@@ -37,7 +37,6 @@ class Runner(Protocol):
         allow_removals: bool = ...,
         dry_run: bool = ...,
         stopping: Callable[[], bool] = ...,
-        progress: Progress = ...,
         live: RunProgress | None = ...,
     ) -> RunReport: ...
 

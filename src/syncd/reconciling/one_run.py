@@ -1,0 +1,196 @@
+"""The core of one run, in the order it happens: read → bind → diff → plan → apply.
+
+`Reconciler.run` records the run and turns what is raised into an outcome; this module
+does the work. A dry run (`syncd plan`) takes the same read, binding, diff and plan and
+ends in a preview instead of the apply: it records nothing and sends nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from syncd.contacts import ContactBuilder, FieldBinding, Outgoing
+from syncd.errors import SendGridUnavailable
+from syncd.ledger import RETRY_BUDGET, LedgerSession
+from syncd.loading import LoadedDestination
+from syncd.planning import DiffCounts, GuardStopped, Plan, decide, unchanged
+from syncd.reconciling.applying import Applied, Applier
+from syncd.reconciling.previewing import preview
+from syncd.reconciling.progress import RunProgress
+from syncd.reconciling.reading import SegmentRead, SegmentReader
+from syncd.reconciling.report import Preview, RunReport
+from syncd.reconciling.staging import build_stale
+from syncd.reconciling.threads import in_thread
+from syncd.sendgrid import SendGridClient
+from syncd.shapes import Trigger
+
+if TYPE_CHECKING:
+    from syncd.reconciling.run import Reconciler
+
+REMOVAL_RECHECK = 60.0
+"""Seconds before the next run when removals wait on SendGrid's search."""
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How a run was asked for."""
+
+    trigger: Trigger = "schedule"
+    allow_removals: bool = False
+    dry_run: bool = False
+    stopping: Callable[[], bool] = lambda: False
+
+
+@dataclass
+class OneRun:
+    """Everything one run holds; `carry_out` is the run."""
+
+    reconciler: Reconciler
+    loaded: LoadedDestination
+    session: LedgerSession
+    report: RunReport
+    options: RunOptions
+    live: RunProgress
+    run_id: int | None = None
+
+    async def carry_out(self) -> None:
+        spec = self.loaded.definition.spec
+        builder = ContactBuilder(spec.mapping)
+        reader = SegmentReader(
+            self.session, self.loaded, builder, stopping=self.options.stopping, live=self.live
+        )
+        # Everything local first: a segment over its limits fails before any request.
+        self.report.staged = await reader.read()
+        self.live.enter("diffing")
+        client, binding = await self._bind()
+        read = await reader.against(binding.digest)
+        self.report.staged, self.report.read = read.staged, read.how
+        if read.in_sync:
+            self.report.verified = True
+            self.report.plan = self._decide(unchanged(read.staged.profiles))
+            if self.options.dry_run:
+                self.report.preview = Preview()
+            elif self.report.rejected == 0:
+                await self._record_in_sync(reader, binding.digest)
+            return
+        if not self.options.dry_run:  # from here SendGrid may change: forget it was equal
+            await in_thread(self.session.mark_in_sync, None)
+        applier = self._applier(client, binding)
+        self.report.applied = applier.result
+        diff = await self._diff(applier, builder, read, binding)
+        plan = self.report.plan = self._decide(diff)
+        self.report.planned_after = asyncio.get_running_loop().time() - self.report.started
+        self.live.planned(to_send=plan.upserts, to_remove=plan.removals, confirmed=applier.result)
+        outgoing = Outgoing(binding, spec.mapping)
+        segment_names = [s.name for s in spec.segments]
+        if self.options.dry_run:
+            await preview(self.session, outgoing, segment_names, self.report, client)
+            return
+        await self._apply(applier, plan, outgoing)
+        if self.report.rejected == 0 and not plan.diff.held and not _open_work(applier.result):
+            await self._record_in_sync(reader, binding.digest)
+
+    async def _bind(self) -> tuple[SendGridClient, FieldBinding]:
+        """The key's client and the binding of the list and custom fields (the preflight),
+        with the generation of the fields' ids the ledger knows them by."""
+        spec = self.loaded.definition.spec
+        client, key_id = await self.reconciler.client_for(self.loaded)
+        hint = spec.sendgrid.api_key.describe()
+        checked = await self.reconciler.preflight.check(client, spec, key_id=key_id, hint=hint)
+        binding = checked.binding
+        generation = await in_thread(
+            self.session.field_generation, binding.ids(), record=not self.options.dry_run
+        )
+        return client, replace(binding, generation=generation)
+
+    def _applier(self, client: SendGridClient, binding: FieldBinding) -> Applier:
+        return Applier(
+            self.session,
+            client,
+            binding=binding,
+            run_id=self.run_id,
+            segment_names=[s.name for s in self.loaded.definition.spec.segments],
+            limits=self.reconciler.limits,
+            clock=self.reconciler.clock,
+            stopping=self.options.stopping,
+            live=self.live,
+        )
+
+    async def _diff(
+        self, applier: Applier, builder: ContactBuilder, read: SegmentRead, binding: FieldBinding
+    ) -> DiffCounts:
+        """Work left open by an earlier run is finished first (not in a dry run), then the
+        staged rows are compared with what SendGrid acknowledged."""
+        if not self.options.dry_run:
+            await applier.resume()
+            if applier.result.batches_done:  # acknowledged since the snapshot was sorted
+                await in_thread(self.session.refresh_flags)
+        await in_thread(
+            build_stale,
+            self.session,
+            builder,
+            read.staged,
+            binding=binding.digest,
+            segment_names=[s.name for s in self.loaded.definition.spec.segments],
+            remember=not self.options.dry_run,
+        )
+        return await in_thread(self.session.diff, RETRY_BUDGET)
+
+    def _decide(self, diff: DiffCounts) -> Plan:
+        spec = self.loaded.definition.spec
+        return decide(
+            diff,
+            on_leave=spec.on_leave,
+            max_removal_fraction=spec.limits.max_removal_fraction,
+            allow_removals=self.options.allow_removals,
+            destination=self.loaded.definition.name,
+        )
+
+    async def _apply(self, applier: Applier, plan: Plan, outgoing: Outgoing) -> None:
+        report = self.report
+        try:
+            self.live.enter("sending")
+            await applier.send_upserts(outgoing)
+            await applier.settle()
+            if plan.removal_action == "forget":
+                await self._forget_gone()
+            elif plan.removals_blocked is None and plan.diff.gone:
+                self.live.enter("removing")
+                await applier.send_removals(plan.removal_action)
+                await applier.settle()
+                applier.result.pending_removals = await applier.pending_removals()
+        finally:
+            given_up = await in_thread(self.session.exhausted, RETRY_BUDGET)
+            seen = {(r.segment, r.row, r.email) for r in given_up}
+            retried = [
+                r for r in applier.result.rejections if (r.segment, r.row, r.email) not in seen
+            ]
+            report.rejections = [*given_up, *retried]
+        if _open_work(applier.result):
+            report.requeue_after = REMOVAL_RECHECK
+        if applier.result.failed_jobs:
+            raise SendGridUnavailable(
+                f"{applier.result.failed_jobs} SendGrid job(s) failed; their contacts are sent "
+                "again on the next run"
+            )
+        if plan.removal_guard:
+            raise GuardStopped(plan.removal_guard)
+
+    async def _forget_gone(self) -> None:
+        """`onLeave: keep`: leavers stay on the list and leave the ledger."""
+        while page := await in_thread(self.session.gone, "", 5000):
+            await in_thread(self.session.forget, page)
+
+    async def _record_in_sync(self, reader: SegmentReader, binding: int) -> None:
+        """SendGrid now equals these sources: the next run can tell from their bytes."""
+        record = await reader.in_sync_record(binding)
+        if record is not None:
+            await in_thread(self.session.mark_in_sync, record)
+
+
+def _open_work(applied: Applied) -> bool:
+    """Removals or erasures that wait on SendGrid's search: checked again soon."""
+    return bool(applied.pending_removals or applied.pending_erasures)
