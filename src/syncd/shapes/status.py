@@ -1,0 +1,73 @@
+"""A destination's status (`syncd status`, `GET /v1/destinations`) and its run history."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from syncd.shapes.common import SCHEMA_VERSION, Problem, Progress, Run, SchemaVersion, Shape
+
+
+class Condition(Shape):
+    type: str
+    status: Literal["True", "False", "Unknown"]
+    reason: str
+    message: str
+    last_transition_time: str | None = None
+
+
+class Drift(Shape):
+    """What the last audit found between SendGrid's list and the segment."""
+
+    audited_at: str
+    missing: int = 0
+    extra: int = 0
+    stale: int = 0
+    unacknowledged: int = 0
+    healed: bool = False
+    why: str | None = None
+    """What started the audit early, if something did (a contact-count mismatch)."""
+
+
+State = Literal[
+    "pending", "ready", "reconciling", "retrying", "blocked", "stalled", "suspended", "standby"
+]
+
+
+class DestinationStatus(Shape):
+    name: str
+    display_name: str | None = None
+    file: str
+    digest: str
+    state: State
+    suspended: bool = False
+    owned: bool = True
+    conditions: list[Condition] = Field(default_factory=list)
+    next_run_at: str | None = None
+    last_run: Run | None = None
+    last_success_at: str | None = None
+    consecutive_failures: int = 0
+    last_handled_request: int = 0
+    file_problems: list[Problem] = Field(default_factory=list)
+    progress: Progress | None = None
+    pending_removals: int = 0
+    drift: Drift | None = None
+
+
+class InvalidFile(Shape):
+    file: str
+    problems: list[Problem]
+
+
+class StatusDocument(Shape):
+    schema_version: SchemaVersion = SCHEMA_VERSION
+    destinations: list[DestinationStatus]
+    invalid_files: list[InvalidFile] = Field(default_factory=list)
+    problems: list[Problem] = Field(default_factory=list)
+
+
+class RunHistory(Shape):
+    schema_version: SchemaVersion = SCHEMA_VERSION
+    destination: str
+    runs: list[Run]
