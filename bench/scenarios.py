@@ -15,6 +15,7 @@ import traceback
 from collections.abc import Callable
 from functools import partial
 
+from bench import peers
 from bench.common import WORK, Result, say
 from bench.data import CHANGED_SLOT, SLOTS, Dataset, fields
 from bench.emulator import EmulatorProcess
@@ -80,6 +81,8 @@ def refresh(bench: Bench, world: World, dataset: Dataset, backend: str) -> Resul
         target, met = "0 writes", not problems
     per_profile = 1e6 * run.wall_s / dataset.profiles
     path = READ_PATHS.get(str(run.report.get("read")), "")
+    if headline:
+        peers.run_peer(bench, f"{size} no change", dataset.path, dataset.profiles)
     note = (
         f"{per_profile:.1f} µs/profile{f' ({path})' if path else ''}; syncd CPU {run.cpu_s:.1f}s "
         f"(the rest: {'PostgreSQL' if backend != 'SQLite' else 'I/O'} and waits)"
@@ -119,6 +122,8 @@ def one_change(bench: Bench, world: World, size: int, backend: str) -> Result:
         problems.append(f"{requests['writes']} writes, {run.count('removed')} removed")
     if run.report.get("verified"):
         problems.append("verified without staging")
+    if size == bench.plan.headline and backend == "SQLite":
+        peers.run_peer(bench, f"{label(size)} one changed", variant.path, size)
     per_profile = 1e6 * run.wall_s / variant.profiles
     note = (
         f"{per_profile:.1f} µs/profile; syncd CPU {run.cpu_s:.1f}s "
@@ -162,6 +167,7 @@ def b3(bench: Bench) -> Result:
     upsert_floor = request_floor(changed, changed_bytes(size))
     removal_floor = math.ceil(gone / SEARCH_LIMIT) + math.ceil(gone / REMOVE_LIMIT)
     listed = bench.emulator.list_count(world.list_id)
+    peers.run_peer(bench, f"{label(size)} 1% changed", variant.path, size)
     problems = [p for p in (failure(run),) if p]
     if requests["sent"] != changed or run.count("upserted") != changed:
         problems.append(f"{requests['sent']:,} contacts sent, {changed:,} changed")
