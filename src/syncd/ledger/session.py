@@ -167,16 +167,7 @@ class SqlSession(OutboxState, LeaverState, ForgettingState, SessionCore):
     def stale(self, after: str, limit: int) -> list[StaleRow]:
         """Rows still to build, in email order after `after`."""
         return [
-            StaleRow(
-                email=r[0],
-                raw=r[1],
-                values=bytes(r[2]),
-                segment=r[3],
-                row=r[4],
-                known=bool(r[5]),
-                acked_fingerprint=r[6],
-                acked_binding=r[7],
-            )
+            StaleRow(r[0], r[1], bytes(r[2]), r[3], r[4], bool(r[5]), r[6], r[7])
             for r in self._rows(self.sql.stale_page, (self.destination, after, limit))
         ]
 
@@ -240,15 +231,7 @@ class SqlSession(OutboxState, LeaverState, ForgettingState, SessionCore):
         d = self.destination
         rows = self._rows(self.sql.to_send, (after, d, d, retry_budget, limit))
         return [
-            StagedContact(
-                email=row[0],
-                fingerprint=row[1],
-                payload=bytes(row[2]),
-                segment=row[3],
-                row=row[4],
-                is_new=bool(row[5]),
-                raw=row[6],
-            )
+            StagedContact(row[0], row[1], bytes(row[2]), row[3], row[4], bool(row[5]), row[6])
             for row in rows
         ]
 

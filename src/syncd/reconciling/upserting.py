@@ -10,6 +10,8 @@ is committed before its next request, so a refused body is never sent again unch
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from syncd import failpoints
 from syncd.contacts import Outgoing
 from syncd.errors import SendGridRejected
@@ -40,7 +42,7 @@ async def send_upserts(outbox: Outbox, outgoing: Outgoing) -> None:
                 refused.append((contact, segment, encoded))
                 continue
             if not packer.fits(len(encoded)):
-                await send_upsert_batch(outbox, await outbox.open_batch("upsert", items))
+                await send_upsert_batch(outbox, await outbox.open_batch("upsert", items), items)
                 packer.reset()
                 items = []
             packer.add(len(encoded))
@@ -56,17 +58,24 @@ async def send_upserts(outbox: Outbox, outgoing: Outgoing) -> None:
                 )
             )
     if items:
-        await send_upsert_batch(outbox, await outbox.open_batch("upsert", items))
+        await send_upsert_batch(outbox, await outbox.open_batch("upsert", items), items)
     await in_thread(session.give_up, refused)
 
 
-async def send_upsert_batch(outbox: Outbox, batch: Batch) -> None:
-    """Send a prepared batch; whatever SendGrid refuses is isolated and the rest sent."""
+async def send_upsert_batch(
+    outbox: Outbox, batch: Batch, prepared: Sequence[OutboxItem] = ()
+) -> None:
+    """Send a batch recorded in the outbox; whatever SendGrid refuses is isolated and the
+    rest sent. `prepared`: the items the batch was just recorded with (committed), so its
+    first body needs no read back; every later body is read from the ledger."""
     waiting = [batch]
     while waiting:
         current = waiting.pop()
         await outbox.count_send(current)
-        items = await in_thread(outbox.session.items, current.id)
+        if prepared and current is batch:
+            items = sorted((i.email, i.body) for i in prepared)
+        else:
+            items = await in_thread(outbox.session.items, current.id)
         failpoints.hit("before-upsert-request")
         answer = await outbox.client.upsert(upsert_body(current.list_id, [b for _, b in items]))
         if isinstance(answer, str):
@@ -99,7 +108,10 @@ async def _isolate(
         outbox.result.refused += len(rejections)
         log.info("reconcile.refused", batch=batch.id, refused=len(rejections), left=left)
         return [batch.again(left)] if left else []
-    middle = emails[len(emails) // 2]
+    # The split point in the ledger's own order of the batch (its collation), whatever
+    # order the body was sent in: both halves are then never empty.
+    ordered = await in_thread(outbox.session.emails, batch.id)
+    middle = ordered[len(ordered) // 2]
     second = await in_thread(outbox.session.split, batch, middle)
     log.info("reconcile.split", batch=batch.id, into=second.id, size=len(emails))
     return [second, batch.again(len(emails) - second.size)]
