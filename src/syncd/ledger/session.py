@@ -198,6 +198,11 @@ class SqlSession(OutboxState, LeaverState, ForgettingState, SessionCore):
         row = self._rows(self.sql.acked_digest, (binding, self.destination))[0]
         return int(row[0]), int(row[1] or 0), int(row[2] or 0), int(row[3] or 0)
 
+    def nothing_recorded(self) -> bool:
+        """Nothing acknowledged, no batch open, no retry spent: a first export."""
+        d = self.destination
+        return bool(self._rows(self.sql.nothing_recorded, (d, d, d))[0][0])
+
     def acked_count(self) -> int:
         count: int = self._rows(self.sql.count_acked, (self.destination,))[0][0]
         return count

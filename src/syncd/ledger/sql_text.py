@@ -85,6 +85,12 @@ class SqlText(Statements):
     drop: str = "DELETE FROM {snapshot} WHERE email = ?"
     refresh_raw: str = "UPDATE acked SET raw = ? WHERE destination = ? AND email = ?"
     count_acked: str = "SELECT count(*) FROM acked WHERE destination = ?"
+    # A first export: nothing acknowledged, no batch open, no retry spent.
+    nothing_recorded: str = (
+        "SELECT NOT EXISTS (SELECT 1 FROM acked WHERE destination = ?)"
+        " AND NOT EXISTS (SELECT 1 FROM batches WHERE destination = ?)"
+        " AND NOT EXISTS (SELECT 1 FROM attempts WHERE destination = ?)"
+    )
     # Order-independent sums of the acknowledged source fingerprints (two 32-bit halves,
     # so the sums cannot overflow), to tell "the source equals what SendGrid has".
     acked_digest: str = (
@@ -244,6 +250,14 @@ class SqlText(Statements):
     clear_removals: str = (
         "DELETE FROM removals WHERE destination = ? AND email IN"
         " (SELECT email FROM outbox_items WHERE batch_id = ? AND rejected IS NULL)"
+    )
+    # Which of the three tables an acknowledgement clears hold anything for the
+    # destination: on a first export none does, and each clear would still build the
+    # batch's list of emails (30,000) to look them up.
+    holds_records: str = (
+        "SELECT EXISTS (SELECT 1 FROM attempts WHERE destination = ?),"
+        " EXISTS (SELECT 1 FROM removals WHERE destination = ?),"
+        " EXISTS (SELECT 1 FROM departures WHERE destination = ?)"
     )
     clear_attempts: str = (
         "DELETE FROM attempts WHERE destination = ? AND email IN"

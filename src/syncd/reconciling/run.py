@@ -200,15 +200,19 @@ class Reconciler:
             await applier.resume()
             if applier.result.batches_done:  # acknowledged since the snapshot was sorted
                 await in_thread(session.refresh_flags)
-        await in_thread(
-            build_stale,
-            session,
-            builder,
-            report.staged,
-            binding=binding.digest,
-            segment_names=[s.name for s in spec.segments],
-            remember=not dry_run,
-        )
+        # A first export builds as it sends (reconciling/first_export.py).
+        first = not dry_run and not applier.result.pending_erasures
+        first = first and await in_thread(session.nothing_recorded)
+        if not first:
+            await in_thread(
+                build_stale,
+                session,
+                builder,
+                report.staged,
+                binding=binding.digest,
+                segment_names=[s.name for s in spec.segments],
+                remember=not dry_run,
+            )
         diff = await in_thread(session.diff, RETRY_BUDGET)
         report.plan = decide(
             diff,
@@ -227,7 +231,12 @@ class Reconciler:
             return
         try:
             live.enter("sending")
-            await applier.send_upserts(outgoing)
+            if first:
+                dropped = await applier.send_first_export(builder, outgoing, report.staged)
+                new, desired = plan.diff.new - dropped, plan.diff.desired - dropped
+                report.plan = replace(plan, diff=replace(plan.diff, new=new, desired=desired))
+            else:
+                await applier.send_upserts(outgoing)
             await applier.settle()
             if plan.removal_action == "forget":
                 await self._forget_gone(session)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from syncd import failpoints
-from syncd.contacts import Outgoing
+from syncd.contacts import FieldBinding, Outgoing
 from syncd.errors import SendGridRejected
 from syncd.ledger import RETRY_BUDGET, Batch, OutboxItem, StagedContact
 from syncd.logs import get_logger
@@ -25,12 +25,45 @@ log = get_logger("syncd.reconciling")
 PAGE = 5_000
 
 
+class Batcher:
+    """Encoded contacts packed greedily into batches, in arrival order: each batch is
+    recorded in the outbox, then sent, as soon as the next contact would not fit."""
+
+    def __init__(self, outbox: Outbox, binding: FieldBinding) -> None:
+        self.outbox = outbox
+        self.digest = binding.digest
+        self.packer = Packer(binding.list_id)
+        self.items: list[OutboxItem] = []
+
+    async def add(self, contact: StagedContact, segment: str, encoded: bytes) -> None:
+        if not self.packer.fits(len(encoded)):
+            await self.flush()
+        self.packer.add(len(encoded))
+        self.items.append(
+            OutboxItem(
+                contact.email,
+                contact.fingerprint,
+                self.digest,
+                encoded,
+                segment,
+                contact.row,
+                contact.raw,
+            )
+        )
+
+    async def flush(self) -> None:
+        items, self.items = self.items, []
+        self.packer.reset()
+        if items:
+            await send_upsert_batch(
+                self.outbox, await self.outbox.open_batch("upsert", items), items
+            )
+
+
 async def send_upserts(outbox: Outbox, outgoing: Outgoing) -> None:
     """Every contact that differs from SendGrid, packed greedily into batches and sent."""
-    binding = outgoing.binding
     session = outbox.session
-    packer = Packer(binding.list_id)
-    items: list[OutboxItem] = []
+    batcher = Batcher(outbox, outgoing.binding)
     refused: list[tuple[StagedContact, str, str]] = []
     after = ""
     while page := await in_thread(session.to_send, RETRY_BUDGET, after, PAGE):
@@ -40,25 +73,9 @@ async def send_upserts(outbox: Outbox, outgoing: Outgoing) -> None:
             encoded = outgoing.encode(contact.payload)
             if isinstance(encoded, str):
                 refused.append((contact, segment, encoded))
-                continue
-            if not packer.fits(len(encoded)):
-                await send_upsert_batch(outbox, await outbox.open_batch("upsert", items), items)
-                packer.reset()
-                items = []
-            packer.add(len(encoded))
-            items.append(
-                OutboxItem(
-                    contact.email,
-                    contact.fingerprint,
-                    binding.digest,
-                    encoded,
-                    segment,
-                    contact.row,
-                    contact.raw,
-                )
-            )
-    if items:
-        await send_upsert_batch(outbox, await outbox.open_batch("upsert", items), items)
+            else:
+                await batcher.add(contact, segment, encoded)
+    await batcher.flush()
     await in_thread(session.give_up, refused)
 
 
