@@ -149,7 +149,7 @@ def one_change(bench: Bench, world: World, size: int, backend: str) -> Result:
 def b3(bench: Bench) -> Result:
     """1 % of the profiles changed, 1 % gone: exactly those are sent and removed."""
     size = bench.plan.b3
-    world = sqlite_world(bench, size)
+    world = exported(bench, size)
     started = time.perf_counter()
     variant = Dataset(size, "b3")
     world.point_at(variant.ensure())
@@ -312,6 +312,16 @@ def run_all(bench: Bench, daemon: Callable[[Bench], None] | None) -> None:
         daemon(bench)
 
 
+def exported(bench: Bench, size: int) -> World:
+    """The SQLite world of this size (its initial export done); the peer exports the same
+    file into its own list right after syncd's export."""
+    fresh = world_name("sqlite", size) not in bench.worlds
+    world = sqlite_world(bench, size)
+    if fresh:
+        peers.run_peer(bench, f"export {label(size)}", Dataset(size).path, size)
+    return world
+
+
 def attempt(bench: Bench, scenario: str, step: Callable[[], object]) -> None:
     """Run one step; a crash becomes a failed row instead of ending the benchmark."""
     try:
@@ -324,7 +334,7 @@ def attempt(bench: Bench, scenario: str, step: Callable[[], object]) -> None:
 def _syncs(bench: Bench) -> None:
     plan = bench.plan
     if bench.wants("B1"):
-        attempt(bench, "B1 initial export", lambda: sqlite_world(bench, plan.b1))
+        attempt(bench, "B1 initial export", lambda: exported(bench, plan.b1))
     sqlite_refreshes = list(plan.sqlite_sizes) if bench.wants("SCALING") else []
     if bench.wants("B2") and plan.headline not in sqlite_refreshes:
         sqlite_refreshes.append(plan.headline)
@@ -350,7 +360,7 @@ def _syncs(bench: Bench) -> None:
 
 
 def _sqlite(bench: Bench, size: int) -> None:
-    refresh(bench, sqlite_world(bench, size), Dataset(size), "SQLite")
+    refresh(bench, exported(bench, size), Dataset(size), "SQLite")
 
 
 def _one(bench: Bench, size: int, kind: str, backend: str) -> None:

@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from bench import ledgers, peers
+from bench import ledgers
 from bench.b4_floor import Floor, measure_apart
 from bench.common import PROFILES, Result, say
 from bench.data import CHANGED_SLOT, COLUMNS, SLOTS, Dataset, fields
@@ -187,7 +187,6 @@ def export(bench: Bench, world: World, dataset: Dataset, scenario: str, *, b1: b
         f"syncd CPU {run.cpu_s:.1f}s, emulator CPU {measured.emulator_cpu_s:.1f}s"
     )
     bench.phase(scenario, started)
-    peers.run_peer(bench, f"export {label(dataset.size)}", dataset.path, dataset.size)
     return bench.add(
         sync_result(
             measured,
