@@ -45,7 +45,9 @@ async def send_first_export(
             if isinstance(encoded, str):
                 refused.append((contact, segment, encoded))
             else:
-                await batcher.add(contact, segment, encoded)
+                if not batcher.fits(encoded):
+                    await batcher.flush()
+                batcher.add(contact, segment, encoded)
         staged.built += len(page) - len(refused_rows)
         if refused_rows:
             dropped += len(refused_rows)

@@ -35,9 +35,12 @@ class Batcher:
         self.packer = Packer(binding.list_id)
         self.items: list[OutboxItem] = []
 
-    async def add(self, contact: StagedContact, segment: str, encoded: bytes) -> None:
-        if not self.packer.fits(len(encoded)):
-            await self.flush()
+    def fits(self, encoded: bytes) -> bool:
+        """Whether `encoded` fits in the batch being packed (else: `flush` first)."""
+        return self.packer.fits(len(encoded))
+
+    def add(self, contact: StagedContact, segment: str, encoded: bytes) -> None:
+        # Not a coroutine: called for every contact, it awaits nothing.
         self.packer.add(len(encoded))
         self.items.append(
             OutboxItem(
@@ -74,7 +77,9 @@ async def send_upserts(outbox: Outbox, outgoing: Outgoing) -> None:
             if isinstance(encoded, str):
                 refused.append((contact, segment, encoded))
             else:
-                await batcher.add(contact, segment, encoded)
+                if not batcher.fits(encoded):
+                    await batcher.flush()
+                batcher.add(contact, segment, encoded)
     await batcher.flush()
     await in_thread(session.give_up, refused)
 
