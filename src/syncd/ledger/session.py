@@ -142,7 +142,14 @@ class SqlSession(OutboxState, LeaverState, ForgettingState, SessionCore):
         """Sort what was staged into the snapshot, the first row of each email winning, and
         mark each row known/stale against the acknowledged state; returns the profiles."""
         with self._scratch() as tx:
-            tx.run(self.sql.finalize, (self.destination,))
+            all_new = (
+                self.sql.finalize_all_new
+                and not tx.rows(self.sql.any_acked, (self.destination,))[0][0]
+            )
+            if all_new:
+                tx.run(self.sql.finalize_all_new, ())
+            else:
+                tx.run(self.sql.finalize, (self.destination,))
             if self.sql.clear_staged:
                 tx.run(self.sql.clear_staged, ())
         return self._snapshot_counts()[0]

@@ -41,7 +41,10 @@ class SqlText(Statements):
     # The sort carries keys only: a row's source values stay in `snapshot_in`, found by
     # `seq` for the rows that are stale. Carrying them (≈ 150 bytes a row) made the sort
     # of a 1M segment on SQLite about 2.5 times slower, through its temporary files. The
-    # staged rows are therefore kept until the build is done.
+    # staged rows are therefore kept until the build is done. With nothing acknowledged
+    # (a first export) every row is built: the values then go through the sort
+    # (`finalize_all_new`), read in order rather than looked up one by one (on SQLite
+    # 6.4 s of CPU at 1M instead of 8.0 for the sort and the read; not on PostgreSQL).
     stage: str = "INSERT INTO {snapshot}_in (email, raw, vals, segment, row) VALUES (?, ?, ?, ?, ?)"
     staged_distinct: str = "SELECT count(DISTINCT email) FROM {snapshot}_in"
     finalize: str = (
@@ -50,6 +53,12 @@ class SqlText(Statements):
         " a.email IS NULL OR a.raw IS NOT i.raw"
         " FROM {snapshot}_in i LEFT JOIN acked a ON a.destination = ? AND a.email = i.email"
         " ORDER BY i.email, i.seq"
+    )
+    any_acked: str = "SELECT EXISTS (SELECT 1 FROM acked WHERE destination = ?)"
+    finalize_all_new: str = (
+        "INSERT OR IGNORE INTO {snapshot} (email, raw, seq, vals, segment, row, known, stale)"
+        " SELECT email, raw, seq, vals, segment, row, FALSE, TRUE"
+        " FROM {snapshot}_in ORDER BY email, seq"
     )
     clear_staged: str = ""  # at finalize, when the snapshot carries the values
     # After the build. Not on SQLite: a delete does not shrink its temporary file (0.5 s
@@ -74,10 +83,10 @@ class SqlText(Statements):
         " (SELECT email FROM acked WHERE destination = ? AND binding <> ?)"
     )
     stale_page: str = (
-        "SELECT s.email, s.raw, i.vals, s.segment, s.row, a.email IS NOT NULL,"
-        " a.fingerprint, a.binding"
-        " FROM {snapshot} s JOIN {snapshot}_in i ON i.seq = s.seq"
-        " LEFT JOIN acked a ON a.destination = ? AND a.email = s.email"
+        "SELECT s.email, s.raw,"
+        " coalesce(s.vals, (SELECT i.vals FROM {snapshot}_in i WHERE i.seq = s.seq)),"
+        " s.segment, s.row, a.email IS NOT NULL, a.fingerprint, a.binding"
+        " FROM {snapshot} s LEFT JOIN acked a ON a.destination = ? AND a.email = s.email"
         " WHERE s.stale AND s.fingerprint IS NULL AND s.email > ? ORDER BY s.email LIMIT ?"
     )
     set_built: str = "UPDATE {snapshot} SET fingerprint = ?, payload = ? WHERE email = ?"

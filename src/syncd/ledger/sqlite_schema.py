@@ -175,6 +175,7 @@ CREATE TEMP TABLE IF NOT EXISTS snapshot (
     email       TEXT PRIMARY KEY,
     raw         INTEGER NOT NULL,
     seq         INTEGER NOT NULL,
+    vals        BLOB,
     segment     INTEGER NOT NULL,
     row         INTEGER NOT NULL,
     known       INTEGER NOT NULL,
