@@ -15,10 +15,10 @@ import traceback
 from collections.abc import Callable
 from functools import partial
 
-from bench import peers
 from bench.common import WORK, Result, say
 from bench.data import CHANGED_SLOT, SLOTS, Dataset, fields
 from bench.emulator import EmulatorProcess
+from bench.peers import run_peer
 from bench.plan import (
     B2_TARGET_RATIO,
     B2_TARGET_RSS_MB,
@@ -82,7 +82,7 @@ def refresh(bench: Bench, world: World, dataset: Dataset, backend: str) -> Resul
     per_profile = 1e6 * run.wall_s / dataset.profiles
     path = READ_PATHS.get(str(run.report.get("read")), "")
     if headline:
-        peers.run_peer(bench, f"{size} no change", dataset.path, dataset.profiles)
+        run_peer(bench, f"{size} no change", dataset.path, dataset.profiles)
     note = (
         f"{per_profile:.1f} µs/profile{f' ({path})' if path else ''}; syncd CPU {run.cpu_s:.1f}s "
         f"(the rest: {'PostgreSQL' if backend != 'SQLite' else 'I/O'} and waits)"
@@ -123,7 +123,7 @@ def one_change(bench: Bench, world: World, size: int, backend: str) -> Result:
     if run.report.get("verified"):
         problems.append("verified without staging")
     if size == bench.plan.headline and backend == "SQLite":
-        peers.run_peer(bench, f"{label(size)} one changed", variant.path, size)
+        run_peer(bench, f"{label(size)} one changed", variant.path, size)
     per_profile = 1e6 * run.wall_s / variant.profiles
     note = (
         f"{per_profile:.1f} µs/profile; syncd CPU {run.cpu_s:.1f}s "
@@ -167,7 +167,7 @@ def b3(bench: Bench) -> Result:
     upsert_floor = request_floor(changed, changed_bytes(size))
     removal_floor = math.ceil(gone / SEARCH_LIMIT) + math.ceil(gone / REMOVE_LIMIT)
     listed = bench.emulator.list_count(world.list_id)
-    peers.run_peer(bench, f"{label(size)} 1% changed", variant.path, size)
+    run_peer(bench, f"{label(size)} 1% changed", variant.path, size)
     problems = [p for p in (failure(run),) if p]
     if requests["sent"] != changed or run.count("upserted") != changed:
         problems.append(f"{requests['sent']:,} contacts sent, {changed:,} changed")
@@ -318,7 +318,7 @@ def exported(bench: Bench, size: int) -> World:
     fresh = world_name("sqlite", size) not in bench.worlds
     world = sqlite_world(bench, size)
     if fresh:
-        peers.run_peer(bench, f"export {label(size)}", Dataset(size).path, size)
+        run_peer(bench, f"export {label(size)}", Dataset(size).path, size)
     return world
 
 
