@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import daemon_overhead, ledgers
+from bench import daemon_overhead, ledgers, peers
 from bench.common import (
     LATEST,
     RESULTS,
@@ -116,7 +116,13 @@ def _run(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
     for result in results:
         if result.note:
             print(f"- {result.scenario}: {result.note}")
+    beside = peers.comparisons(bench)
+    if beside:
+        print()
+        print("syncd beside the peer (bench/peer.py), same run, same emulator, same files:")
+        print(peers.table(beside))
     missed = [r.scenario for r in results if r.met is False]
+    missed += [f"{row.path} (beside the peer)" for row in beside if row.met is False]
     print()
     print(
         f"{len(results)} rows in {elapsed / 60:.1f} min"
@@ -133,9 +139,11 @@ def _run(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
         "elapsed_s": round(elapsed, 1),
         "phases_s": bench.phases,
         "results": [r.as_json() for r in results],
+        "beside_the_peer": peers.as_json(beside),
     }
     write_json(LATEST, document)
-    (RESULTS / "latest.md").write_text(markdown(results) + "\n", encoding="utf-8")
+    beside_md = f"\n\n{peers.markdown(beside)}" if beside else ""
+    (RESULTS / "latest.md").write_text(markdown(results) + beside_md + "\n", encoding="utf-8")
     if args.json:
         write_json(Path(args.json), document)
     say(f"results: {LATEST}")

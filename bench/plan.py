@@ -5,11 +5,15 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from bench.common import Result, say
 from bench.emulator import EmulatorProcess
 from bench.floor import Floor
 from bench.syncing import World
+
+if TYPE_CHECKING:
+    from bench.peers import PeerRun
 
 B1_TARGET_S = 30.0
 B2_TARGET_RATIO = 3.0
@@ -54,10 +58,17 @@ class Plan:
         postgres = (1_000_000,) if skip_10m else (1_000_000, 10_000_000)
         return Plan(100_000, (10_000, 100_000, 1_000_000), postgres, 1_000_000, 1_000_000)
 
+    @property
+    def peer_sizes(self) -> tuple[int, ...]:
+        """The sizes the peer (bench/peer.py) exports and refreshes beside syncd."""
+        return (self.b1, self.b3)
+
     def worlds(self) -> list[str]:
-        return [world_name("sqlite", n) for n in self.sqlite_sizes] + [
-            world_name("pg", n) for n in self.postgres_sizes
-        ]
+        return (
+            [world_name("sqlite", n) for n in self.sqlite_sizes]
+            + [world_name("pg", n) for n in self.postgres_sizes]
+            + [world_name("peer", n) for n in self.peer_sizes]
+        )
 
 
 @dataclass
@@ -72,6 +83,7 @@ class Bench:
     phases: dict[str, float] = field(default_factory=dict)
     emulator: EmulatorProcess | None = None
     postgres_problem: str | None = None
+    peer_runs: dict[str, PeerRun] = field(default_factory=dict)
 
     def wants(self, key: str) -> bool:
         return key in self.only

@@ -51,6 +51,7 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
         "outbox + acks (SQL)",
         (
+            "OutboxState.",
             "SqlSession.prepare",
             "SqlSession.bodies",
             "SqlSession.emails",
@@ -62,7 +63,7 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     ("staging loop (rows → chunks)", ("stage_segments", "_keyed_rows")),
     ("HTTP client (aiohttp, JSON)", ("SendGridHttp.", "aiohttp/", "SendGridClient.")),
-    ("pack batches", ("Applier.send_upserts", "upsert_body (")),
+    ("pack batches", ("Applier.send_upserts", "upsert_body (", "Batcher.", "send_first_export")),
     (
         "run bookkeeping (SQL)",
         (

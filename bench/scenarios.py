@@ -19,6 +19,7 @@ from bench.auditing import audit_row
 from bench.common import WORK, Result, say
 from bench.data import CHANGED_SLOT, SLOTS, Dataset, fields
 from bench.emulator import EmulatorProcess
+from bench.peers import run_peer
 from bench.plan import (
     B2_TARGET_RATIO,
     B2_TARGET_RSS_MB,
@@ -81,6 +82,8 @@ def refresh(bench: Bench, world: World, dataset: Dataset, backend: str) -> Resul
         target, met = "0 writes", not problems
     per_profile = 1e6 * run.wall_s / dataset.profiles
     path = READ_PATHS.get(str(run.report.get("read")), "")
+    if headline:
+        run_peer(bench, f"{size} no change", dataset.path, dataset.profiles)
     note = (
         f"{per_profile:.1f} µs/profile{f' ({path})' if path else ''}; syncd CPU {run.cpu_s:.1f}s "
         f"(the rest: {'PostgreSQL' if backend != 'SQLite' else 'I/O'} and waits)"
@@ -120,6 +123,8 @@ def one_change(bench: Bench, world: World, size: int, backend: str) -> Result:
         problems.append(f"{requests['writes']} writes, {run.count('removed')} removed")
     if run.report.get("verified"):
         problems.append("verified without staging")
+    if size == bench.plan.headline and backend == "SQLite":
+        run_peer(bench, f"{label(size)} one changed", variant.path, size)
     per_profile = 1e6 * run.wall_s / variant.profiles
     note = (
         f"{per_profile:.1f} µs/profile; syncd CPU {run.cpu_s:.1f}s "
@@ -145,7 +150,7 @@ def one_change(bench: Bench, world: World, size: int, backend: str) -> Result:
 def b3(bench: Bench) -> Result:
     """1 % of the profiles changed, 1 % gone: exactly those are sent and removed."""
     size = bench.plan.b3
-    world = sqlite_world(bench, size)
+    world = exported(bench, size)
     started = time.perf_counter()
     variant = Dataset(size, "b3")
     world.point_at(variant.ensure())
@@ -163,6 +168,7 @@ def b3(bench: Bench) -> Result:
     upsert_floor = request_floor(changed, changed_bytes(size))
     removal_floor = math.ceil(gone / SEARCH_LIMIT) + math.ceil(gone / REMOVE_LIMIT)
     listed = bench.emulator.list_count(world.list_id)
+    run_peer(bench, f"{label(size)} 1% changed", variant.path, size)
     problems = [p for p in (failure(run),) if p]
     if requests["sent"] != changed or run.count("upserted") != changed:
         problems.append(f"{requests['sent']:,} contacts sent, {changed:,} changed")
@@ -309,6 +315,16 @@ def run_all(bench: Bench, daemon: Callable[[Bench], None] | None) -> None:
         daemon(bench)
 
 
+def exported(bench: Bench, size: int) -> World:
+    """The SQLite world of this size (its initial export done); the peer exports the same
+    file into its own list right after syncd's export."""
+    fresh = world_name("sqlite", size) not in bench.worlds
+    world = sqlite_world(bench, size)
+    if fresh:
+        run_peer(bench, f"export {label(size)}", Dataset(size).path, size)
+    return world
+
+
 def attempt(bench: Bench, scenario: str, step: Callable[[], object]) -> None:
     """Run one step; a crash becomes a failed row instead of ending the benchmark."""
     try:
@@ -321,7 +337,7 @@ def attempt(bench: Bench, scenario: str, step: Callable[[], object]) -> None:
 def _syncs(bench: Bench) -> None:
     plan = bench.plan
     if bench.wants("B1"):
-        attempt(bench, "B1 initial export", lambda: sqlite_world(bench, plan.b1))
+        attempt(bench, "B1 initial export", lambda: exported(bench, plan.b1))
     sqlite_refreshes = list(plan.sqlite_sizes) if bench.wants("SCALING") else []
     if bench.wants("B2") and plan.headline not in sqlite_refreshes:
         sqlite_refreshes.append(plan.headline)
@@ -330,7 +346,8 @@ def _syncs(bench: Bench) -> None:
         sqlite_refreshes.insert(0, plan.b1)
     for size in sqlite_refreshes:
         attempt(bench, f"B2 refresh {label(size)} (SQLite)", partial(_sqlite, bench, size))
-        if bench.wants("SCALING"):
+        # B2+1 at the headline size is one of issue 17's targets: measured with B2 too.
+        if bench.wants("SCALING") or (size == plan.headline and bench.wants("B2")):
             attempt(
                 bench,
                 f"B2+1 one changed {label(size)} (SQLite)",
@@ -346,7 +363,7 @@ def _syncs(bench: Bench) -> None:
 
 
 def _sqlite(bench: Bench, size: int) -> None:
-    refresh(bench, sqlite_world(bench, size), Dataset(size), "SQLite")
+    refresh(bench, exported(bench, size), Dataset(size), "SQLite")
 
 
 def _one(bench: Bench, size: int, kind: str, backend: str) -> None:

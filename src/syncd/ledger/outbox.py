@@ -154,9 +154,12 @@ class OutboxState(SessionCore):
             sent_in: int = tx.rows(self.sql.log_batch, (now, outcome, batch.id))[0][0]
             if applied:
                 tx.run(self.sql.ack_items, (now, sent_in, batch.id))
-                tx.run(self.sql.clear_attempts, (self.destination, batch.id))
-                tx.run(self.sql.clear_removals, (self.destination, batch.id))
-                tx.run(self.sql.clear_departures, (self.destination, batch.id))
+                d, sql = self.destination, self.sql
+                held = tx.rows(sql.holds_records, (d, d, d))[0]
+                clears = (sql.clear_attempts, sql.clear_removals, sql.clear_departures)
+                for clear, any_held in zip(clears, held, strict=True):
+                    if any_held:
+                        tx.run(clear, (d, batch.id))
             tx.run(self.sql.count_attempts, (sent_in, batch.id))
             reported = tx.rows(self.sql.rejected_items, (batch.id,))
             tx.run(self.sql.delete_batch, (batch.id,))

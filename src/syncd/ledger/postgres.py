@@ -31,6 +31,7 @@ SQL = SqlText(
     snapshot="pg_temp.snapshot",
     finalize=FINALIZE,
     stale_page=STALE_PAGE,
+    finalize_all_new="",  # the server sorts keys only, whatever is acknowledged
     clear_staged="",
     release_staged="TRUNCATE pg_temp.snapshot_in",
 )

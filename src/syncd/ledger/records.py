@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Literal, NamedTuple
 
 BatchKind = Literal["upsert", "remove", "delete"]
 BatchState = Literal["prepared", "submitted"]
@@ -19,8 +19,9 @@ Departure = Literal["removed", "kept"]
 RETRY_BUDGET = 3
 
 
-@dataclass(frozen=True, slots=True)
-class StagedContact:
+# The three records made per contact on the sending path are named tuples: as immutable
+# as a frozen dataclass, and about three times cheaper to make (a million of each at 1M).
+class StagedContact(NamedTuple):
     """One desired contact of this run, built and different from what SendGrid has."""
 
     email: str
@@ -28,14 +29,13 @@ class StagedContact:
     payload: bytes
     segment: int
     row: int
+    # Not acknowledged before (an add rather than an update).
     is_new: bool
-    """Not acknowledged before (an add rather than an update)."""
+    # Fingerprint of the source values it was built from.
     raw: int
-    """Fingerprint of the source values it was built from."""
 
 
-@dataclass(frozen=True, slots=True)
-class StaleRow:
+class StaleRow(NamedTuple):
     """A snapshot row whose source values are not those acknowledged: it must be built."""
 
     email: str
@@ -48,8 +48,7 @@ class StaleRow:
     acked_binding: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class OutboxItem:
+class OutboxItem(NamedTuple):
     email: str
     fingerprint: int = 0
     binding: int = 0

@@ -143,7 +143,14 @@ class SqlSession(OutboxState, LeaverState, ForgettingState, AuditState, SessionC
         """Sort what was staged into the snapshot, the first row of each email winning, and
         mark each row known/stale against the acknowledged state; returns the profiles."""
         with self._scratch() as tx:
-            tx.run(self.sql.finalize, (self.destination,))
+            all_new = (
+                self.sql.finalize_all_new
+                and not tx.rows(self.sql.any_acked, (self.destination,))[0][0]
+            )
+            if all_new:
+                tx.run(self.sql.finalize_all_new, ())
+            else:
+                tx.run(self.sql.finalize, (self.destination,))
             if self.sql.clear_staged:
                 tx.run(self.sql.clear_staged, ())
         return self._snapshot_counts()[0]
@@ -168,16 +175,7 @@ class SqlSession(OutboxState, LeaverState, ForgettingState, AuditState, SessionC
     def stale(self, after: str, limit: int) -> list[StaleRow]:
         """Rows still to build, in email order after `after`."""
         return [
-            StaleRow(
-                email=r[0],
-                raw=r[1],
-                values=bytes(r[2]),
-                segment=r[3],
-                row=r[4],
-                known=bool(r[5]),
-                acked_fingerprint=r[6],
-                acked_binding=r[7],
-            )
+            StaleRow(r[0], r[1], bytes(r[2]), r[3], r[4], bool(r[5]), r[6], r[7])
             for r in self._rows(self.sql.stale_page, (self.destination, after, limit))
         ]
 
@@ -207,6 +205,11 @@ class SqlSession(OutboxState, LeaverState, ForgettingState, AuditState, SessionC
         """(count, low sum, high sum, rows acknowledged under another binding)."""
         row = self._rows(self.sql.acked_digest, (binding, self.destination))[0]
         return int(row[0]), int(row[1] or 0), int(row[2] or 0), int(row[3] or 0)
+
+    def nothing_recorded(self) -> bool:
+        """Nothing acknowledged, no batch open, no retry spent: a first export."""
+        d = self.destination
+        return bool(self._rows(self.sql.nothing_recorded, (d, d, d))[0][0])
 
     def acked_count(self) -> int:
         count: int = self._rows(self.sql.count_acked, (self.destination,))[0][0]
@@ -241,15 +244,7 @@ class SqlSession(OutboxState, LeaverState, ForgettingState, AuditState, SessionC
         d = self.destination
         rows = self._rows(self.sql.to_send, (after, d, d, retry_budget, limit))
         return [
-            StagedContact(
-                email=row[0],
-                fingerprint=row[1],
-                payload=bytes(row[2]),
-                segment=row[3],
-                row=row[4],
-                is_new=bool(row[5]),
-                raw=row[6],
-            )
+            StagedContact(row[0], row[1], bytes(row[2]), row[3], row[4], bool(row[5]), row[6])
             for row in rows
         ]
 

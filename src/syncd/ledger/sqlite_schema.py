@@ -179,6 +179,7 @@ SCHEMA_VERSION = max(MIGRATIONS)
 
 SNAPSHOT = """
 CREATE TEMP TABLE IF NOT EXISTS snapshot_in (
+    seq     INTEGER PRIMARY KEY,
     email   TEXT NOT NULL,
     raw     INTEGER NOT NULL,
     vals    BLOB NOT NULL,
@@ -188,7 +189,8 @@ CREATE TEMP TABLE IF NOT EXISTS snapshot_in (
 CREATE TEMP TABLE IF NOT EXISTS snapshot (
     email       TEXT PRIMARY KEY,
     raw         INTEGER NOT NULL,
-    vals        BLOB NOT NULL,
+    seq         INTEGER NOT NULL,
+    vals        BLOB,
     segment     INTEGER NOT NULL,
     row         INTEGER NOT NULL,
     known       INTEGER NOT NULL,

@@ -12,15 +12,17 @@ from collections.abc import Callable
 
 from syncd.clock import Clock
 from syncd.comparing import FieldTypes
-from syncd.contacts import FieldBinding, Outgoing
+from syncd.contacts import ContactBuilder, FieldBinding, Outgoing
 from syncd.errors import SendGridStalled
 from syncd.ledger import Batch, LedgerSession
 from syncd.planning import RemovalAction
 from syncd.reconciling.context import Applied, Limits, Outbox
 from syncd.reconciling.erasing import send_erasures
+from syncd.reconciling.first_export import send_first_export
 from syncd.reconciling.progress import RunProgress
 from syncd.reconciling.removing import send_removal_batch, send_removals
 from syncd.reconciling.settling import settle
+from syncd.reconciling.staging import Staged
 from syncd.reconciling.threads import in_thread
 from syncd.reconciling.upserting import send_upsert_batch, send_upserts
 from syncd.sendgrid import SendGridClient
@@ -83,6 +85,12 @@ class Applier:
 
     async def send_upserts(self, outgoing: Outgoing) -> None:
         await send_upserts(self.outbox, outgoing)
+
+    async def send_first_export(
+        self, builder: ContactBuilder, outgoing: Outgoing, staged: Staged
+    ) -> int:
+        """Every staged row, built as it is sent; returns the rows refused while built."""
+        return await send_first_export(self.outbox, builder, outgoing, staged)
 
     async def send_removals(self, action: RemovalAction) -> None:
         await send_removals(self.outbox, action)

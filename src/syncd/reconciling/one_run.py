@@ -55,6 +55,8 @@ class OneRun:
     options: RunOptions
     live: RunProgress
     run_id: int | None = None
+    first_export: bool = False
+    """Nothing acknowledged, nothing open: built as it is sent (reconciling/first_export.py)."""
 
     async def carry_out(self) -> None:
         spec = self.loaded.definition.spec
@@ -89,7 +91,7 @@ class OneRun:
         if self.options.dry_run:
             await preview(self.session, outgoing, segment_names, self.report, client)
             return
-        await self._apply(applier, plan, outgoing)
+        await self._apply(applier, plan, outgoing, builder)
         if self.report.rejected == 0 and not plan.diff.held and not _open_work(applier.result):
             await self._record_in_sync(reader, binding.digest)
 
@@ -128,15 +130,19 @@ class OneRun:
             await applier.resume()
             if applier.result.batches_done:  # acknowledged since the snapshot was sorted
                 await in_thread(self.session.refresh_flags)
-        await in_thread(
-            build_stale,
-            self.session,
-            builder,
-            read.staged,
-            binding=binding.digest,
-            segment_names=[s.name for s in self.loaded.definition.spec.segments],
-            remember=not self.options.dry_run,
-        )
+            self.first_export = not applier.result.pending_erasures and await in_thread(
+                self.session.nothing_recorded
+            )
+        if not self.first_export:
+            await in_thread(
+                build_stale,
+                self.session,
+                builder,
+                read.staged,
+                binding=binding.digest,
+                segment_names=[s.name for s in self.loaded.definition.spec.segments],
+                remember=not self.options.dry_run,
+            )
         return await in_thread(self.session.diff, RETRY_BUDGET)
 
     def _decide(self, diff: DiffCounts) -> Plan:
@@ -149,11 +155,18 @@ class OneRun:
             destination=self.loaded.definition.name,
         )
 
-    async def _apply(self, applier: Applier, plan: Plan, outgoing: Outgoing) -> None:
+    async def _apply(
+        self, applier: Applier, plan: Plan, outgoing: Outgoing, builder: ContactBuilder
+    ) -> None:
         report = self.report
         try:
             self.live.enter("sending")
-            await applier.send_upserts(outgoing)
+            if self.first_export:
+                dropped = await applier.send_first_export(builder, outgoing, report.staged)
+                new, desired = plan.diff.new - dropped, plan.diff.desired - dropped
+                report.plan = replace(plan, diff=replace(plan.diff, new=new, desired=desired))
+            else:
+                await applier.send_upserts(outgoing)
             await applier.settle()
             if plan.removal_action == "forget":
                 await self._forget_gone()

@@ -10,8 +10,10 @@ is committed before its next request, so a refused body is never sent again unch
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from syncd import failpoints
-from syncd.contacts import Outgoing
+from syncd.contacts import FieldBinding, Outgoing
 from syncd.errors import SendGridRejected
 from syncd.ledger import RETRY_BUDGET, Batch, OutboxItem, StagedContact
 from syncd.logs import get_logger
@@ -23,12 +25,48 @@ log = get_logger("syncd.reconciling")
 PAGE = 5_000
 
 
+class Batcher:
+    """Encoded contacts packed greedily into batches, in arrival order: each batch is
+    recorded in the outbox, then sent, as soon as the next contact would not fit."""
+
+    def __init__(self, outbox: Outbox, binding: FieldBinding) -> None:
+        self.outbox = outbox
+        self.digest = binding.digest
+        self.packer = Packer(binding.list_id)
+        self.items: list[OutboxItem] = []
+
+    def fits(self, encoded: bytes) -> bool:
+        """Whether `encoded` fits in the batch being packed (else: `flush` first)."""
+        return self.packer.fits(len(encoded))
+
+    def add(self, contact: StagedContact, segment: str, encoded: bytes) -> None:
+        # Not a coroutine: called for every contact, it awaits nothing.
+        self.packer.add(len(encoded))
+        self.items.append(
+            OutboxItem(
+                contact.email,
+                contact.fingerprint,
+                self.digest,
+                encoded,
+                segment,
+                contact.row,
+                contact.raw,
+            )
+        )
+
+    async def flush(self) -> None:
+        items, self.items = self.items, []
+        self.packer.reset()
+        if items:
+            await send_upsert_batch(
+                self.outbox, await self.outbox.open_batch("upsert", items), items
+            )
+
+
 async def send_upserts(outbox: Outbox, outgoing: Outgoing) -> None:
     """Every contact that differs from SendGrid, packed greedily into batches and sent."""
-    binding = outgoing.binding
     session = outbox.session
-    packer = Packer(binding.list_id)
-    items: list[OutboxItem] = []
+    batcher = Batcher(outbox, outgoing.binding)
     refused: list[tuple[StagedContact, str, str]] = []
     after = ""
     while page := await in_thread(session.to_send, RETRY_BUDGET, after, PAGE):
@@ -38,35 +76,28 @@ async def send_upserts(outbox: Outbox, outgoing: Outgoing) -> None:
             encoded = outgoing.encode(contact.payload)
             if isinstance(encoded, str):
                 refused.append((contact, segment, encoded))
-                continue
-            if not packer.fits(len(encoded)):
-                await send_upsert_batch(outbox, await outbox.open_batch("upsert", items))
-                packer.reset()
-                items = []
-            packer.add(len(encoded))
-            items.append(
-                OutboxItem(
-                    contact.email,
-                    contact.fingerprint,
-                    binding.digest,
-                    encoded,
-                    segment,
-                    contact.row,
-                    contact.raw,
-                )
-            )
-    if items:
-        await send_upsert_batch(outbox, await outbox.open_batch("upsert", items))
+            else:
+                if not batcher.fits(encoded):
+                    await batcher.flush()
+                batcher.add(contact, segment, encoded)
+    await batcher.flush()
     await in_thread(session.give_up, refused)
 
 
-async def send_upsert_batch(outbox: Outbox, batch: Batch) -> None:
-    """Send a prepared batch; whatever SendGrid refuses is isolated and the rest sent."""
+async def send_upsert_batch(
+    outbox: Outbox, batch: Batch, prepared: Sequence[OutboxItem] = ()
+) -> None:
+    """Send a batch recorded in the outbox; whatever SendGrid refuses is isolated and the
+    rest sent. `prepared`: the items the batch was just recorded with (committed), so its
+    first body needs no read back; every later body is read from the ledger."""
     waiting = [batch]
     while waiting:
         current = waiting.pop()
         await outbox.count_send(current)
-        items = await in_thread(outbox.session.items, current.id)
+        if prepared and current is batch:
+            items = sorted((i.email, i.body) for i in prepared)
+        else:
+            items = await in_thread(outbox.session.items, current.id)
         failpoints.hit("before-upsert-request")
         answer = await outbox.client.upsert(upsert_body(current.list_id, [b for _, b in items]))
         if isinstance(answer, str):
@@ -99,7 +130,10 @@ async def _isolate(
         outbox.result.refused += len(rejections)
         log.info("reconcile.refused", batch=batch.id, refused=len(rejections), left=left)
         return [batch.again(left)] if left else []
-    middle = emails[len(emails) // 2]
+    # The split point in the ledger's own order of the batch (its collation), whatever
+    # order the body was sent in: both halves are then never empty.
+    ordered = await in_thread(outbox.session.emails, batch.id)
+    middle = ordered[len(ordered) // 2]
     second = await in_thread(outbox.session.split, batch, middle)
     log.info("reconcile.split", batch=batch.id, into=second.id, size=len(emails))
     return [second, batch.again(len(emails) - second.size)]
