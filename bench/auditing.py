@@ -4,7 +4,7 @@ The 1M SQLite world (exported by the setup, or by B2/B3 before) is audited right
 last sync, in its own process like a sync (`syncd audit NAME`, settle window 0 so that
 every contact is compared): wall time and peak RSS. The floor is the standard library
 reading the same export: the files the emulator serves for the list (gzip'd, as SendGrid's
-are), read with `gzip` and `csv.reader`, best of 3, in this process. Targets (issue 15):
+are), read with `gzip` and `csv.reader`, best of 3, in this process. Targets:
 peak RSS ≤ 150 MB, wall ≤ 3x the floor, and no drift found.
 """
 

@@ -349,7 +349,7 @@ def _syncs(bench: Bench) -> None:
         sqlite_refreshes.insert(0, plan.b1)
     for size in sqlite_refreshes:
         attempt(bench, f"B2 refresh {label(size)} (SQLite)", partial(_sqlite, bench, size))
-        # B2+1 at the headline size is one of issue 17's targets: measured with B2 too.
+        # B2+1 at the headline size has a target beside the peer: measured with B2 too.
         if bench.wants("SCALING") or (size == plan.headline and bench.wants("B2")):
             attempt(
                 bench,

@@ -1,5 +1,5 @@
 """`syncd forget` as an operator runs it: real processes, the strict emulator over HTTP, the
-ledger file read from outside (issue 18, acceptance 7)."""
+ledger file read from outside."""
 
 from __future__ import annotations
 
