@@ -18,14 +18,16 @@ from tests.corpus.bad_sources import (
     BAD_SOURCES,
     FULL_MAPPING,
     POSTGRES_SETUP,
-    STRAY_QUOTE_AT,
-    STRAY_QUOTE_ROWS,
     BadSource,
     csv,
+)
+from tests.corpus.common import DESTINATIONS, HERE, MIB, SOURCES, destination_text, list_id
+from tests.corpus.source_files import (
+    STRAY_QUOTE_AT,
+    STRAY_QUOTE_ROWS,
     source_corpus,
     stray_quote,
 )
-from tests.corpus.common import DESTINATIONS, HERE, MIB, SOURCES, destination_text, list_id
 
 __all__ = [
     "BAD_FILES",

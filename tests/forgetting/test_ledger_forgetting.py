@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from syncd.contacts import forgotten_digest
 from syncd.ledger import EVERY_DESTINATION, Ledger, OutboxItem, Rejection, open_ledger
-from tests.ledger.test_ledger import load, send_all
+from tests.ledger.state import load, send_all
 
 ANN = "ann@example.com"
 BOB = "bob@example.com"

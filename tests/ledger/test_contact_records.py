@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from syncd.ledger import RETRY_BUDGET, Ledger, OutboxItem
-from tests.ledger.test_ledger import BINDING, load, remove_all
+from tests.ledger.state import BINDING, load, remove_all
 
 
 def send(ledger: Ledger, state: dict[str, int], *, rejected: dict[str, str] | None = None) -> None:
