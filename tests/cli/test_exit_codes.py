@@ -28,6 +28,7 @@ def test_help_ends_with_the_exit_statuses(name: str, capsys: pytest.CaptureFixtu
         main([name, "--help"])
     assert done.value.code == 0
     help_text = capsys.readouterr().out
+    assert help_text.count("exit status:") == 1
     statuses = help_text[help_text.index("exit status:") :]
     for code, meaning in exit_codes(name).items():
         assert re.search(rf"^  {code}  {re.escape(meaning[:30])}", statuses, re.M), (code, meaning)

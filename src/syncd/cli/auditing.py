@@ -18,7 +18,7 @@ import json
 import sys
 from contextlib import nullcontext
 
-from syncd.cli.common import add_common, add_output, describe_exit_codes, settings_from
+from syncd.cli.common import add_common, add_output, settings_from
 from syncd.cli.local import find_destination, local_reconciler
 from syncd.cli.output import addresses_shown
 from syncd.cli.remote import audit_through_daemon, candidates, find_daemon
@@ -40,8 +40,6 @@ KINDS = ("missing", "extra", "stale", "unacknowledged")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    parser.epilog = describe_exit_codes(EXIT_CODES)
     parser.add_argument("name", help="the destination's metadata.name")
     parser.add_argument("--heal", action="store_true", help="send missing and stale contacts again")
     parser.add_argument(

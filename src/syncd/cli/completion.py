@@ -22,7 +22,6 @@ EXIT_CODES = {0: "the script printed", 2: BAD_USAGE_OR_SETTINGS}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.epilog = __doc__.split("\n\n", 2)[2] if __doc__ else None
     parser.add_argument("shell", choices=SHELLS, help="the shell to complete for")
 

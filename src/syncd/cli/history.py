@@ -15,7 +15,6 @@ from syncd.cli.common import (
     BAD_USAGE_OR_SETTINGS,
     add_common,
     add_output,
-    describe_exit_codes,
     settings_from,
 )
 from syncd.cli.remote import find_daemon, get_json
@@ -35,8 +34,6 @@ EXIT_CODES = {
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    parser.epilog = describe_exit_codes(EXIT_CODES)
     parser.add_argument("name", help="the destination's metadata.name")
     parser.add_argument(
         "--limit", type=int, default=20, metavar="N", help="how many runs (default 20)"

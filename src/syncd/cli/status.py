@@ -20,7 +20,6 @@ from syncd.cli.common import (
     BAD_USAGE_OR_SETTINGS,
     add_common,
     add_output,
-    describe_exit_codes,
     settings_from,
 )
 from syncd.cli.ledger_status import status_from_ledger
@@ -39,8 +38,6 @@ EXIT_CODES = {
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    parser.epilog = describe_exit_codes(EXIT_CODES)
     parser.add_argument("name", nargs="?", help="one destination, in detail")
     add_output(parser)
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # --output json

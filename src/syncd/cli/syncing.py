@@ -20,7 +20,6 @@ from syncd.cli.common import (
     BAD_USAGE_OR_SETTINGS,
     add_common,
     add_output,
-    describe_exit_codes,
     settings_from,
 )
 from syncd.cli.following import Follower
@@ -46,8 +45,6 @@ FOLLOW_EVERY = 0.5
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    parser.epilog = describe_exit_codes(EXIT_CODES)
     parser.add_argument("name", help="the destination's metadata.name")
     parser.add_argument(
         "--allow-removals",
