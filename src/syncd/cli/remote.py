@@ -99,10 +99,7 @@ async def sync_through_daemon(
 ) -> dict[str, Any]:
     """Trigger a run in the daemon, show each status as it goes (`follow`), and return the
     destination's status once the run is done."""
-    headers = {}
-    secret = token(settings)
-    if secret:
-        headers["Authorization"] = f"Bearer {secret}"
+    headers = bearer(token(settings))
     params = {"allowRemovals": "true" if allow_removals else "false"}
     try:
         async with aiohttp.ClientSession(headers=headers) as http:
@@ -111,9 +108,7 @@ async def sync_through_daemon(
                 if reply.status == 404:
                     raise UnknownDestination(f"the daemon knows no destination named {name!r}")
                 if reply.status != 202:
-                    error = body.get("error") if isinstance(body, dict) else None
-                    why = error.get("message") if isinstance(error, dict) else reply.status
-                    raise PermanentError(f"the daemon refused: {why}")
+                    raise _refused(reply.status, body)
             request = int(body["request"])
             async with asyncio.timeout(patience):
                 while True:
@@ -161,7 +156,7 @@ async def forget_through_daemon(
             "address its lock file announces or at SYNCD_LISTEN; is it starting or stopping?"
         )
     timeout = aiohttp.ClientTimeout(total=patience)
-    headers = {"Authorization": f"Bearer {secret}"}
+    headers = bearer(secret)
     try:
         async with (
             aiohttp.ClientSession(headers=headers, timeout=timeout) as http,
@@ -172,9 +167,7 @@ async def forget_through_daemon(
             except ValueError:
                 answer = {}
             if reply.status != 200:
-                error = answer.get("error")
-                why = error.get("message") if isinstance(error, dict) else reply.status
-                raise PermanentError(f"the daemon refused: {why}")
+                raise _refused(reply.status, answer)
             return answer
     except (aiohttp.ClientError, OSError) as error:
         raise TemporaryError(
@@ -201,10 +194,7 @@ async def audit_through_daemon(
 ) -> dict[str, Any]:
     """`POST /v1/destinations/{name}/audit`: the daemon audits between its runs of the
     destination and answers with the report (`syncd schema --audit`)."""
-    headers = {}
-    secret = token(settings)
-    if secret:
-        headers["Authorization"] = f"Bearer {secret}"
+    headers = bearer(token(settings))
     params = {
         "heal": _flag(heal),
         "prune": _flag(prune),
@@ -223,9 +213,7 @@ async def audit_through_daemon(
             if reply.status == 404:
                 raise UnknownDestination(f"the daemon knows no destination named {name!r}")
             if reply.status != 200 or not isinstance(body, dict):
-                error = body.get("error") if isinstance(body, dict) else None
-                why = error.get("message") if isinstance(error, dict) else reply.status
-                raise PermanentError(f"the daemon refused: {why}")
+                raise _refused(reply.status, body)
             return body
     except (aiohttp.ClientError, OSError) as error:
         raise TemporaryError(
@@ -241,3 +229,19 @@ async def audit_through_daemon(
 
 def _flag(value: bool) -> str:
     return "true" if value else "false"
+
+
+def bearer(secret: str | None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {secret}"} if secret else {}
+
+
+def error_message(body: Any) -> str | None:
+    """The message of the daemon's error document (`{"error": {"message"}}`), if any."""
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict):
+        return str(error.get("message", error))
+    return str(error) if error is not None else None
+
+
+def _refused(status: int, body: Any) -> PermanentError:
+    return PermanentError(f"the daemon refused: {error_message(body) or status}")

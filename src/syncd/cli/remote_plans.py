@@ -19,6 +19,7 @@ import aiohttp
 from pydantic import ValidationError
 
 from syncd.cli.common import UsageError
+from syncd.cli.remote import bearer, error_message
 from syncd.errors import PermanentError, TemporaryError
 from syncd.loading import MAX_FILE_BYTES
 from syncd.serving import PLAN_MAX_FILES
@@ -61,7 +62,7 @@ async def remote_plan(
     if len(given) < len(sent):
         raise UsageError("two --file paths have the same base name; the daemon needs them apart")
     endpoint = f"{url.rstrip('/')}/v1/plans"
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    headers = bearer(token)
     params = {"showEmails": "true"} if show_emails else {}
     body = {"files": sent, "allowRemovals": allow_removals}
     try:
@@ -88,10 +89,7 @@ async def remote_plan(
 
 
 def _message(answer: Any) -> str:
-    error = answer.get("error") if isinstance(answer, dict) else None
-    if isinstance(error, dict):
-        return str(error.get("message", error))
-    return str(error) if error is not None else "no error message"
+    return error_message(answer) or "no error message"
 
 
 def _as_given(entry: PlanEntry, given: dict[str, str]) -> PlanEntry:
