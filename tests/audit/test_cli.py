@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import re
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +12,7 @@ import pytest
 from syncd.emulator import Emulator
 from syncd.emulator.faults import FaultRule
 from tests.audit.conftest import AuditWorld, add_to_list, set_first_name, unlist
+from tests.commands import syncd as run_syncd
 from tests.fixtures_emulator import TEST_API_KEY
 from tests.reconciling.world import emails, people
 
@@ -28,18 +27,8 @@ async def syncd(w: AuditWorld, *args: str) -> tuple[int, str, str]:
         "SYNCD_LOG_LEVEL": "warning",
         "SYNCD_JOB_POLL_MAX_INTERVAL": "0.2",
     }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "syncd",
-        *args,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), 120)
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
+    done = await run_syncd(*args, env=env, within=120)
+    return done.code, done.out, done.err
 
 
 def counted(out: str) -> dict[str, int]:

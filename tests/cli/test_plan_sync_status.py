@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import re
-import sys
 from pathlib import Path
 
 import pytest
 
 from syncd.emulator import Emulator
+from tests.commands import syncd as run_syncd
 from tests.fixtures_emulator import TEST_API_KEY
 from tests.reconciling.world import World, people
 
@@ -25,18 +24,8 @@ async def syncd(world: World, *args: str) -> tuple[int, str, str]:
         "SYNCD_STATE": str(world.root / "cli-state.db"),
         "SYNCD_LOG_FORMAT": "json",
     }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "syncd",
-        *args,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await process.communicate()
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
+    done = await run_syncd(*args, env=env, within=120)
+    return done.code, done.out, done.err
 
 
 @pytest.fixture

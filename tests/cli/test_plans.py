@@ -6,10 +6,8 @@ syncs filled (the plan opens it read-only beside the test's own writer).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +17,7 @@ import pytest
 from syncd.cli import main
 from syncd.emulator import Emulator, EmulatorConfig, ListSeed
 from syncd.shapes import json_schema
+from tests.commands import syncd as run_syncd
 from tests.fixtures_emulator import TEST_API_KEY, TEST_LIST_ID, strict_emulator_config
 from tests.reconciling.world import World, people, world
 
@@ -59,18 +58,8 @@ async def syncd(w: World, *args: str) -> tuple[int, str, str]:
         "SYNCD_STATE": w.settings.state,
         "SYNCD_LOG_FORMAT": "json",
     }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "syncd",
-        *args,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await process.communicate()
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
+    done = await run_syncd(*args, env=env, within=120)
+    return done.code, done.out, done.err
 
 
 async def test_a_segment_shrinking_by_40_percent_fails_the_plan_naming_the_guard(

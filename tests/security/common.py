@@ -6,12 +6,9 @@ import asyncio
 import contextlib
 import os
 import socket
-import sys
-from collections.abc import Mapping
 from pathlib import Path
 
 from tests.fixtures_emulator import TEST_API_KEY
-from tests.guarantees.processes import Completed
 from tests.reconciling.world import World
 
 
@@ -30,28 +27,6 @@ def env_for(world: World, **extra: str) -> dict[str, str]:
         "SYNCD_JOB_POLL_MAX_INTERVAL": "0.2",
         **extra,
     }
-
-
-async def syncd(*args: str, env: Mapping[str, str], within: float = 60) -> Completed:
-    """One syncd command to its end."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "syncd",
-        *args,
-        env=dict(env),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        stdin=asyncio.subprocess.DEVNULL,
-    )
-    try:
-        out, err = await asyncio.wait_for(process.communicate(), within)
-    except TimeoutError:
-        process.kill()
-        await process.wait()
-        raise AssertionError(f"syncd {' '.join(args)} did not end within {within}s") from None
-    assert process.returncode is not None
-    return Completed(tuple(args), process.returncode, out.decode(), err.decode(), 0.0)
 
 
 class Recorder:

@@ -24,9 +24,10 @@ from syncd.clock import SYSTEM_CLOCK
 from syncd.emulator import Emulator
 from syncd.metrics import Metrics
 from syncd.sendgrid import RateGates, SendGridHttp
+from tests.commands import syncd
 from tests.corpus import list_id
 from tests.reconciling.world import World, people
-from tests.security.common import Recorder, env_for, syncd, write
+from tests.security.common import Recorder, env_for, write
 
 WAREHOUSE_DSN = "postgresql://reader:CANARY-warehouse-pw@warehouse.internal:5432/marts"
 ADMIN_TOKEN = "CANARY-admin-token-0f3e"

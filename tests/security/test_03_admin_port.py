@@ -13,9 +13,10 @@ import aiohttp
 import pytest
 
 from syncd.emulator import Emulator
+from tests.commands import syncd
 from tests.daemon.process import Daemon, free_port
 from tests.reconciling.world import World, emails, people
-from tests.security.common import env_for, syncd
+from tests.security.common import env_for
 
 TOKEN = "CANARY-admin-token-7a1c"
 

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from syncd.emulator import Emulator
+from tests.commands import syncd
 from tests.reconciling.world import World, emails, people
-from tests.security.common import env_for, syncd
+from tests.security.common import env_for
 
 HUGE = 2**64
 

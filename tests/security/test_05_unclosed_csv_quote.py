@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 
 from syncd.emulator import Emulator
+from tests.commands import syncd
 from tests.corpus import STRAY_QUOTE_AT, STRAY_QUOTE_ROWS, stray_quote
 from tests.reconciling.world import World
-from tests.security.common import env_for, syncd
+from tests.security.common import env_for
 
 
 @pytest.mark.slow

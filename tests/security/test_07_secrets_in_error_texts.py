@@ -21,11 +21,12 @@ import pytest
 
 from syncd.emulator import Emulator, EmulatorConfig, FaultRule, ListSeed
 from syncd.logs import email_token
+from tests.commands import syncd
 from tests.corpus import list_id
 from tests.daemon.process import Daemon
 from tests.fixtures_emulator import TEST_LIST_ID, strict_emulator_config
 from tests.reconciling.world import World, people
-from tests.security.common import env_for, syncd
+from tests.security.common import env_for
 
 PASSWORD = "CANARY pw%zz-9"  # a space, and a `%` that escapes nothing: libpq quotes it back
 DSN = f"postgresql://reader:{PASSWORD}@127.0.0.1:1/marts"

@@ -17,9 +17,10 @@ import psycopg
 import pytest
 
 from syncd.emulator import Emulator
+from tests.commands import syncd
 from tests.corpus import list_id
 from tests.reconciling.world import World
-from tests.security.common import env_for, syncd
+from tests.security.common import env_for
 
 
 def people_db(path: Path) -> None:

@@ -18,8 +18,9 @@ import pytest
 from syncd.cli import main
 from syncd.emulator import Emulator
 from syncd.ledger.sqlite_schema import SCHEMA_VERSION
+from tests.commands import syncd
 from tests.reconciling.world import World, people
-from tests.security.common import env_for, port_in_use, syncd
+from tests.security.common import env_for, port_in_use
 
 
 @pytest.fixture

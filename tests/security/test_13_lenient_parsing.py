@@ -17,9 +17,10 @@ import json
 from pathlib import Path
 
 from syncd.emulator import Emulator
+from tests.commands import syncd
 from tests.corpus import list_id
 from tests.reconciling.world import World
-from tests.security.common import env_for, syncd
+from tests.security.common import env_for
 
 NOT_A_NUMBER = (
     "custom field orders (Number): the value is not a number; write ASCII digits with an "

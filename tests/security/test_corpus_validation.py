@@ -11,8 +11,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from tests.commands import syncd
 from tests.corpus import destination_corpus
-from tests.security.common import syncd
 
 CANARIES = {
     "SENDGRID_API_KEY": "SG.CANARYcorpus-key-000000.CANARYcorpus-secret-0123456789abcdef",
