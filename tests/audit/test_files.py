@@ -158,3 +158,24 @@ def test_reading_an_export_leaves_the_segment_files_field_limit_in_place(tmp_pat
     path.write_text("EMAIL,FIRST_NAME\na@example.com,Ann\n")
     assert len(list(read_export_file(path, FileCounts()))) == 1
     assert csv.field_size_limit() == MAX_FIELD_CHARS
+
+
+def test_the_newest_change_is_read_from_the_contacts_stamps(tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text(
+        "EMAIL,CREATED_AT,UPDATED_AT\n"
+        "a@example.com,2026-11-30T01:00:00Z,2026-11-30T02:00:00Z\n"
+        "b@example.com,2026-11-30T02:30:00Z,2026-11-30T02:30:00Z\n"
+    )
+    counts = FileCounts()
+    assert len(list(read_export_file(path, counts))) == 2
+    # A stamp to the second stands for the end of that second.
+    assert counts.newest_change == 1_796_005_800.0 + 1
+
+
+def test_a_stamp_that_is_no_time_gives_no_evidence(tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text("EMAIL,UPDATED_AT\na@example.com,2026-11-30T02:00:00Z\nb@example.com,soon\n")
+    counts = FileCounts()
+    list(read_export_file(path, counts))
+    assert counts.newest_change is None  # the window then stays whole: the safe side

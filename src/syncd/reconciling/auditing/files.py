@@ -84,15 +84,21 @@ class FileCounts:
     rows: int = 0
     unreadable: int = 0
     """Rows without a usable email (counted, never compared)."""
-    newest_change: float | None = None
-    """The latest `updated_at`/`created_at` of any contact (epoch seconds), when the
-    files carry them: SendGrid held every change up to then when it exported."""
+    newest_stamp: str = ""
+    """The latest `updated_at`/`created_at` of any contact, as the files write it."""
 
     def saw_change(self, stamps: tuple[Any, ...]) -> None:
+        # One format within an export: its ISO times order as text, and only the newest
+        # is parsed (a million rows, two stamps each).
         for stamp in stamps:
-            when = _epoch(stamp)
-            if when is not None and (self.newest_change is None or when > self.newest_change):
-                self.newest_change = when
+            if isinstance(stamp, str) and stamp > self.newest_stamp:
+                self.newest_stamp = stamp
+
+    @property
+    def newest_change(self) -> float | None:
+        """The newest stamp in epoch seconds, when the files carry readable ones: SendGrid
+        held every change up to then when it exported."""
+        return _epoch(self.newest_stamp)
 
 
 def read_export_file(path: Path, counts: FileCounts) -> Iterator[HeldContact]:
