@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from syncd.errors import SendGridUnavailable
 from syncd.reconciling.auditing.files import FileCounts, read_export_file
 from syncd.sendgrid.exporting import download_problem
 from syncd.sources.csvfile import MAX_FIELD_CHARS
+from syncd.sources.lines import MAX_LINE_BYTES
 
 UPPER = (
     "EMAIL,FIRST_NAME,LAST_NAME,ALTERNATE_EMAILS,LIST_IDS,CONTACT_ID,CREATED_AT,loyalty_tier\n"
@@ -179,3 +181,19 @@ def test_a_stamp_that_is_no_time_gives_no_evidence(tmp_path: Path) -> None:
     counts = FileCounts()
     list(read_export_file(path, counts))
     assert counts.newest_change is None  # the window then stays whole: the safe side
+
+
+@pytest.mark.parametrize("gzipped", [False, True])
+def test_an_endless_line_is_refused_before_it_is_held(tmp_path: Path, gzipped: bool) -> None:
+    body = b"EMAIL,FIRST_NAME\na@example.com,Ann\nb@example.com," + b"x" * (2 << 20) + b"\n"
+    path = tmp_path / "export.csv"
+    path.write_bytes(gzip.compress(body) if gzipped else body)
+    with pytest.raises(SendGridUnavailable, match="a line over"):
+        list(read_export_file(path, FileCounts()))
+
+
+def test_a_line_of_exactly_the_limit_is_read(tmp_path: Path) -> None:
+    name = "x" * (MAX_LINE_BYTES - len("a@example.com,"))
+    path = tmp_path / "export.csv"
+    path.write_text(f"EMAIL,FIRST_NAME\r\na@example.com,{name}\r\n", newline="")
+    assert len(list(read_export_file(path, FileCounts()))) == 1

@@ -29,7 +29,9 @@ from typing import IO, Any, cast
 import orjson
 
 from syncd.contacts import Refused, address_key
+from syncd.errors import SendGridUnavailable
 from syncd.sources.csvfile import MAX_FIELD_CHARS
+from syncd.sources.lines import MAX_LINE_BYTES
 
 GZIP_MAGIC = b"\x1f\x8b"
 RESERVED = frozenset(
@@ -109,7 +111,8 @@ def read_export_file(path: Path, counts: FileCounts) -> Iterator[HeldContact]:
     binary = cast(IO[bytes], gzip.open(path, "rb") if gzipped else path.open("rb"))  # noqa: SIM115 - closed below
     with binary, io.TextIOWrapper(binary, encoding="utf-8-sig", newline="") as text:
         first = _first_character(text)
-        rows = _json_rows(text) if first == "{" else _csv_rows(text)
+        lines = _bounded_lines(text)
+        rows = _json_rows(lines) if first == "{" else _csv_rows(lines)
         for email, contact_id, fields, stamps in rows:
             counts.rows += 1
             counts.saw_change(stamps)
@@ -118,6 +121,18 @@ def read_export_file(path: Path, counts: FileCounts) -> Iterator[HeldContact]:
                 counts.unreadable += 1
             else:
                 yield held
+
+
+def _bounded_lines(text: io.TextIOWrapper) -> Iterator[str]:
+    """The file's lines, none longer than a source line may be: SendGrid's answer is
+    untrusted, and a gzip'd file of one endless line must not fill the memory."""
+    while line := text.readline(MAX_LINE_BYTES + 2):  # + its line ending
+        if len(line.rstrip("\r\n")) > MAX_LINE_BYTES:
+            raise SendGridUnavailable(
+                f"SendGrid's export has a line over {MAX_LINE_BYTES:,} characters; it is not "
+                "read (the next audit asks for a new export)"
+            )
+        yield line
 
 
 def _first_character(text: io.TextIOWrapper) -> str:
@@ -134,7 +149,7 @@ Row = tuple[Any, Any, dict[str, Any], tuple[Any, ...]]
 STAMPS = ("updated_at", "created_at")
 
 
-def _json_rows(text: IO[str]) -> Iterator[Row]:
+def _json_rows(text: Iterator[str]) -> Iterator[Row]:
     for line in text:
         if not line.strip():
             continue
@@ -160,7 +175,7 @@ def _json_rows(text: IO[str]) -> Iterator[Row]:
         yield row.get("email"), row.get("contact_id") or row.get("id"), fields, stamps
 
 
-def _csv_rows(text: IO[str]) -> Iterator[Row]:
+def _csv_rows(text: Iterator[str]) -> Iterator[Row]:
     # The csv module's field limit is process-wide: sources' own (1 MiB, far above any
     # value SendGrid holds), never raised here, or segment files would lose their limit.
     csv.field_size_limit(MAX_FIELD_CHARS)
