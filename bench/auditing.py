@@ -2,7 +2,8 @@
 
 The 1M SQLite world (exported by the setup, or by B2/B3 before) is audited right after its
 last sync, in its own process like a sync (`syncd audit NAME`, settle window 0 so that
-every contact is compared): wall time and peak RSS. The floor is the standard library
+every contact is compared): wall time less the wait for the export to be built (SendGrid's
+time, printed beside it), and peak RSS. The floor is the standard library
 reading the same export: the files the emulator serves for the list (gzip'd, as SendGrid's
 are), read with `gzip` and `csv.reader`, best of 3, in this process. Targets:
 peak RSS ≤ 150 MB, wall ≤ 3x the floor, and no drift found.
@@ -58,14 +59,18 @@ def audit_row(bench: Bench) -> Result:
     drift = {k: done.get(k) for k in ("missing", "extra", "stale", "unacknowledged")}
     if any(drift.values()):
         problems.append(f"drift found: {drift}")
-    ratio = wall / floor_s if floor_s else float("inf")
+    # The wait for SendGrid to build the export is SendGrid's time (minutes, for a real
+    # list), not syncd's: the target is judged on the rest, and both are printed.
+    waited = float(done.get("export_s") or 0.0)
+    own = wall - waited
+    ratio = own / floor_s if floor_s else float("inf")
     met = not problems and ratio <= AUDIT_TARGET_RATIO and rss <= AUDIT_TARGET_RSS_MB
     bench.phase(scenario, started)
     return bench.add(
         Result(
             scenario=scenario,
             profiles=size,
-            wall_s=wall,
+            wall_s=own,
             floor_s=floor_s,
             peak_rss_mb=rss,
             target=f"≤ {AUDIT_TARGET_RATIO:.0f}x csv of the export, ≤ {AUDIT_TARGET_RSS_MB:.0f} MB",
@@ -73,11 +78,21 @@ def audit_row(bench: Bench) -> Result:
             note="; ".join(
                 [
                     *problems,
+                    f"wall: syncd's own time, {wall:.1f}s less {waited:.1f}s waiting for the "
+                    "export to be built",
+                    f"compared the {done.get('way', '?')} way",
                     f"floor: gzip + csv.reader over the {files} export file(s), {rows:,} rows",
                     f"syncd CPU {user_s + sys_s:.1f}s",
                 ]
             ),
-            extra={"drift": drift, "export_files": files},
+            extra={
+                "drift": drift,
+                "export_files": files,
+                "wall_with_export_wait_s": round(wall, 3),
+                "export_wait_s": waited,
+                "way": done.get("way"),
+                "cpu_s": round(user_s + sys_s, 3),
+            },
         )
     )
 

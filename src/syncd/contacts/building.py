@@ -199,6 +199,26 @@ class ContactBuilder:
                 return reason
         return Built(email, encoded, fingerprint(encoded))
 
+    def held_print(self, email: str, held: Mapping[str, Any]) -> int:
+        """The fingerprint `build` gives a contact whose mapped values are exactly those
+        SendGrid shows (`held`: reserved fields by name, `custom_fields` by name), in the
+        same shape and order. Equal to an acknowledged fingerprint, SendGrid holds that
+        contact byte for byte as sent; any other spelling (a number as `5.0`, a space, a
+        name in another case) differs, and is compared field by field instead."""
+        payload: dict[str, Any] = {"email": email}
+        for field, _, _ in self._reserved:
+            if value := held.get(field):
+                payload[field] = value
+        custom_held = held.get("custom_fields")
+        if self._custom and isinstance(custom_held, Mapping):
+            custom = {name: value for name, _ in self._custom if (value := custom_held.get(name))}
+            if custom:
+                payload["custom_fields"] = custom
+        try:
+            return fingerprint(orjson.dumps(payload))
+        except TypeError:  # a value orjson cannot write: never equal to a built payload
+            return 0
+
 
 def _may_hold_control(encoded: bytes) -> bool:
     # One pass in C deletes every byte that cannot start a match (the pattern itself

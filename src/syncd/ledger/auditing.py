@@ -48,6 +48,43 @@ class AuditState(SessionCore):
         params = (d, after, d, departed_since, after, d, retry_budget, after, limit)
         return [row[0] for row in self._rows(self._audit_sql.exclusions, params)]
 
+    def acked_buckets(self) -> dict[int, tuple[int, int]]:
+        """Bucket (a fingerprint's low 16 bits) → (count, sum of the unsigned fingerprints)."""
+        rows = self._rows(self._audit_sql.acked_buckets, (self.destination,))
+        return {
+            int(bucket): (int(count), int(low or 0) + (int(high or 0) << 32))
+            for bucket, count, low, high in rows
+        }
+
+    def acked_settling(self, since: float, limit: int) -> list[tuple[str, int]]:
+        """(email, fingerprint) of at most `limit` contacts acknowledged since `since`."""
+        rows = self._rows(self._audit_sql.settling, (self.destination, since, limit))
+        return [(row[0], int(row[1])) for row in rows]
+
+    def acked_in_buckets(self, buckets: Sequence[int]) -> list[tuple[str, int]]:
+        """(email, fingerprint) of the contacts whose fingerprint falls in these buckets."""
+        found: list[tuple[str, int]] = []
+        for start in range(0, len(buckets), 500):
+            part = buckets[start : start + 500]
+            sql = self._audit_sql.adapt(
+                "SELECT email, fingerprint FROM acked WHERE destination = ?"
+                f" AND (fingerprint & 65535) IN ({', '.join('?' * len(part))})"
+            )
+            found += [(r[0], int(r[1])) for r in self._rows(sql, (self.destination, *part))]
+        return found
+
+    def acked_prints(self, emails: Sequence[str]) -> dict[str, int]:
+        """email → acknowledged fingerprint, for those of `emails` the ledger holds."""
+        found: dict[str, int] = {}
+        for start in range(0, len(emails), 500):
+            part = emails[start : start + 500]
+            sql = self._audit_sql.adapt(
+                "SELECT email, fingerprint FROM acked WHERE destination = ?"
+                f" AND email IN ({', '.join('?' * len(part))})"
+            )
+            found.update((r[0], int(r[1])) for r in self._rows(sql, (self.destination, *part)))
+        return found
+
     def acknowledge_found(self, found: Sequence[tuple[str, int, int, int]]) -> None:
         """(email, fingerprint, binding, raw) of contacts the list holds exactly as syncd
         would send them: acknowledged without a request (a ledger lost, then rebuilt)."""

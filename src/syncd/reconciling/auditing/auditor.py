@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import cast
 
@@ -33,7 +33,14 @@ from syncd.loading import LoadedDestination
 from syncd.logs import get_logger
 from syncd.planning import require_consent
 from syncd.reconciling.auditing.comparing import compare
-from syncd.reconciling.auditing.export import download_export, ready_export
+from syncd.reconciling.auditing.digests import QuickCounts, known_in_sync, quick_compare
+from syncd.reconciling.auditing.export import (
+    download_export,
+    load_export,
+    ready_export,
+    warn_unreadable,
+)
+from syncd.reconciling.auditing.files import FileCounts
 from syncd.reconciling.auditing.findings import EXAMPLES, AuditRequest, Findings
 from syncd.reconciling.auditing.healing import prune, prune_guard, repair
 from syncd.reconciling.auditing.workspace import KINDS, Workspace
@@ -86,6 +93,8 @@ class Auditor:
             resent=found.healing.resent,
             acknowledged=found.healing.acknowledged,
             removed=found.healing.removed,
+            way=found.way,
+            examined=found.examined,
             **found.timings,
         )
         return report
@@ -151,34 +160,21 @@ class Auditor:
         builder = ContactBuilder(spec.mapping)
         forgotten = await in_thread(session.forgotten)
 
-        def read_segment() -> Staged:
-            staged = Staged()
-            rows = keyed_rows(
-                spec,
-                builder,
-                staged,
-                loaded.path.parent,
-                loaded.allowlists,
-                stopping,
-                forgotten,
+        def segment_rows() -> Iterator[tuple[str, int, bytes, int, int]]:
+            return keyed_rows(
+                spec, builder, Staged(), loaded.path.parent, loaded.allowlists, stopping, forgotten
             )
-            chunk: list[tuple[str, int, bytes, int, int]] = []
-            for row in rows:
-                chunk.append(row)
-                if len(chunk) >= CHUNK:
-                    workspace.add_segment(chunk)
-                    chunk.clear()
-            workspace.add_segment(chunk)
-            return staged
 
         lap = time.perf_counter()
-        await in_thread(read_segment)
-        lap = found.lap("read", lap)
         client, key_id = await self.reconciler.client_for(loaded)
         hint = spec.sendgrid.api_key.describe()
         checked = await self.reconciler.preflight.check(client, spec, key_id=key_id, hint=hint)
         generation = await in_thread(session.field_generation, checked.binding.ids(), record=True)
         found.binding = replace(checked.binding, generation=generation)
+        quick = await in_thread(known_in_sync, session, loaded, found.binding.digest)
+        if not quick:
+            await in_thread(_read_segment, workspace, segment_rows())
+            lap = found.lap("read", lap)
         export, export_started = await ready_export(
             session,
             client,
@@ -189,22 +185,52 @@ class Auditor:
         )
         lap = found.lap("export", lap)
         budget = self.settings.audit_max_download_bytes
-        files = await download_export(session, client, workspace, export, budget=budget)
+        paths = await download_export(session, client, workspace, export, budget=budget)
         lap = found.lap("download", lap)
-        await in_thread(workspace.sort)
-        lap = found.lap("sort", lap)
-        since = settled_before(
-            export_started, self.settings.audit_settle_window, files.newest_change
-        )
-        await in_thread(_copy_ledger, session, workspace, since)
-        lap = found.lap("ledger", lap)
-        await in_thread(compare, workspace, builder, Outgoing(found.binding, spec.mapping))
-        found.lap("compare", lap)
-        counts = await in_thread(workspace.counts)
+        outgoing = Outgoing(found.binding, spec.mapping)
+        window = self.settings.audit_settle_window
+
+        def since(counts: FileCounts) -> float:
+            return settled_before(export_started, window, counts.newest_change)
+
+        counts = FileCounts()
+        sizes: QuickCounts | None = None
+        if quick:
+            sizes = await in_thread(
+                quick_compare,
+                session,
+                workspace,
+                builder,
+                outgoing,
+                paths,
+                counts,
+                settled_before=since,
+                segment_rows=segment_rows,
+            )
+            lap = found.lap("quick", lap)
+            found.way = "quick" if sizes is not None else "quick, then full"
+            if sizes is None:  # gives way: the full comparison, from the start
+                counts = FileCounts()
+                await in_thread(_read_segment, workspace, segment_rows())
+                lap = found.lap("read", lap)
+        if sizes is None:
+            await in_thread(load_export, workspace, paths, counts)
+            await in_thread(workspace.sort)
+            lap = found.lap("sort", lap)
+            await in_thread(_copy_ledger, session, workspace, since(counts))
+            lap = found.lap("ledger", lap)
+            await in_thread(compare, workspace, builder, outgoing)
+            found.lap("compare", lap)
+            found.list_contacts, found.profiles = await in_thread(workspace.sizes)
+            found.excluded = await in_thread(workspace.excluded_count)
+        else:
+            found.list_contacts, found.profiles = sizes.list_contacts, sizes.profiles
+            found.excluded, found.examined = sizes.excluded, sizes.examined
+        warn_unreadable(counts)
         found.audited_at = self.clock.now()
-        found.list_contacts, found.profiles = await in_thread(workspace.sizes)
-        found.excluded = await in_thread(workspace.excluded_count)
-        found.counts = {str(kind): count for kind, count in counts.items()}
+        found.counts = {
+            str(kind): count for kind, count in (await in_thread(workspace.counts)).items()
+        }
         for kind in KINDS:
             found.examples[kind] = await in_thread(workspace.examples, kind, EXAMPLES)
 
@@ -238,6 +264,16 @@ class Auditor:
             live=live,
         )
         found.healing = found.healing.model_copy(update={"removed": removed})
+
+
+def _read_segment(workspace: Workspace, rows: Iterator[tuple[str, int, bytes, int, int]]) -> None:
+    chunk: list[tuple[str, int, bytes, int, int]] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= CHUNK:
+            workspace.add_segment(chunk)
+            chunk.clear()
+    workspace.add_segment(chunk)
 
 
 def _copy_ledger(session: LedgerSession, workspace: Workspace, since: float) -> None:

@@ -86,31 +86,35 @@ async def download_export(
     export: ExportState,
     *,
     budget: int,
-) -> FileCounts:
-    """Every file to the workspace's directory, read into it, deleted."""
-    counts = FileCounts()
+) -> list[Path]:
+    """Every file of the export, downloaded to the workspace's directory (deleted with it)."""
+    paths = []
     try:
         for number, url in enumerate(export.urls, start=1):
             path = workspace.directory / f"export-{number}"
             with path.open("wb") as sink:
                 failpoints.hit("audit-downloading")
                 budget -= await client.exports.download(url, sink, budget=budget)
-            await in_thread(_load_file, workspace, path, counts)
+            paths.append(path)
     except SendGridUnavailable:
         # Links expire: the next audit starts a new export rather than retry dead ones.
         await in_thread(session.keep_audit_export, None)
         raise
+    return paths
+
+
+def load_export(workspace: Workspace, paths: list[Path], counts: FileCounts) -> None:
+    """The downloaded files read into the workspace's `held` (blocking)."""
+    for path in paths:
+        chunk: list[tuple[str, str, str]] = []
+        for held in read_export_file(path, counts):
+            chunk.append((held.email, held.contact_id, held.fields))
+            if len(chunk) >= CHUNK:
+                workspace.add_held(chunk)
+                chunk.clear()
+        workspace.add_held(chunk)
+
+
+def warn_unreadable(counts: FileCounts) -> None:
     if counts.unreadable:
         log.warning("audit.unreadable_rows", count=counts.unreadable, files=counts.files)
-    return counts
-
-
-def _load_file(workspace: Workspace, path: Path, counts: FileCounts) -> None:
-    chunk: list[tuple[str, str, str]] = []
-    for held in read_export_file(path, counts):
-        chunk.append((held.email, held.contact_id, held.fields))
-        if len(chunk) >= CHUNK:
-            workspace.add_held(chunk)
-            chunk.clear()
-    workspace.add_held(chunk)
-    path.unlink()

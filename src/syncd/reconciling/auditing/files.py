@@ -104,7 +104,14 @@ class FileCounts:
 
 
 def read_export_file(path: Path, counts: FileCounts) -> Iterator[HeldContact]:
-    """The contacts of one downloaded export file, in file order."""
+    """The contacts of one downloaded export file, in file order, fields as JSON text."""
+    for email, contact_id, fields in export_contacts(path, counts):
+        # orjson's bytes keep their first, larger buffer: as text they take only their size.
+        yield HeldContact(email, contact_id, orjson.dumps(fields).decode())
+
+
+def export_contacts(path: Path, counts: FileCounts) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(keyed email, contact id, fields) of every usable contact of one export file."""
     counts.files += 1
     with path.open("rb") as raw:
         gzipped = raw.read(2) == GZIP_MAGIC
@@ -116,11 +123,11 @@ def read_export_file(path: Path, counts: FileCounts) -> Iterator[HeldContact]:
         for email, contact_id, fields, stamps in rows:
             counts.rows += 1
             counts.saw_change(stamps)
-            held = _held(email, contact_id, fields)
-            if held is None:
+            key = _key(email)
+            if key is None:
                 counts.unreadable += 1
             else:
-                yield held
+                yield key, str(contact_id or ""), fields
 
 
 def _bounded_lines(text: io.TextIOWrapper) -> Iterator[str]:
@@ -215,15 +222,13 @@ def _column(name: str) -> str:
     return lowered if lowered in RESERVED or lowered in NOT_FIELDS else bare
 
 
-def _held(email: Any, contact_id: Any, fields: dict[str, Any]) -> HeldContact | None:
+def _key(email: Any) -> str | None:
     if not isinstance(email, str) or not email.strip():
         return None
     try:
-        key = address_key(email)
+        return address_key(email)
     except Refused:
         return None
-    # orjson's bytes keep their first, larger buffer: as text they take only their size.
-    return HeldContact(key, str(contact_id or ""), orjson.dumps(fields).decode())
 
 
 def _epoch(stamp: Any) -> float | None:

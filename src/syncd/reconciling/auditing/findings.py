@@ -5,10 +5,14 @@ from __future__ import annotations
 import resource
 import time
 from dataclasses import dataclass, field
+from typing import Literal
 
 from syncd.contacts import FieldBinding
 from syncd.shapes import Healing
 
+AuditWay = Literal["quick", "full", "quick, then full"]
+"""How the export was compared: by bucket digests (`digests`), contact by contact, or
+the first giving way to the second."""
 EXAMPLES = 20
 """Example addresses kept per kind (the report only: never logs or metrics)."""
 
@@ -34,6 +38,9 @@ class Findings:
     examples: dict[str, list[str]] = field(default_factory=dict)
     healing: Healing = field(default_factory=Healing)
     binding: FieldBinding = field(default_factory=lambda: FieldBinding("", {}))
+    way: AuditWay = "full"
+    examined: int = 0
+    """Digest buckets the quick way examined contact by contact."""
     timings: dict[str, float] = field(default_factory=dict)
     """Seconds per step and the peak RSS after it, for the log line."""
 

@@ -152,6 +152,13 @@ class Workspace:
             (after, PAGE),
         ).fetchall()
 
+    def add_extra(self, rows: Iterable[tuple[str, str]]) -> None:
+        """(email, contact id) of contacts found on the list and not in the segment."""
+        with self.db:
+            self.db.executemany(
+                "INSERT INTO drift (email, kind, contact_id) VALUES (?, 'extra', ?)", rows
+            )
+
     def add_drift(self, rows: Iterable[tuple[str, DriftKind, int | None, int | None]]) -> None:
         """(email, kind, fingerprint, raw) of contacts found stale or unacknowledged."""
         with self.db:
