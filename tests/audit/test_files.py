@@ -197,3 +197,22 @@ def test_a_line_of_exactly_the_limit_is_read(tmp_path: Path) -> None:
     path = tmp_path / "export.csv"
     path.write_text(f"EMAIL,FIRST_NAME\r\na@example.com,{name}\r\n", newline="")
     assert len(list(read_export_file(path, FileCounts()))) == 1
+
+
+@pytest.mark.parametrize("ending", ["\n", "\r\n", "\r"])
+@pytest.mark.parametrize("over", [0, 1])
+def test_the_line_limit_holds_whatever_the_line_ending_and_across_blocks(
+    tmp_path: Path, ending: str, over: int
+) -> None:
+    # Short lines first, so the long one starts in the middle of a block of bytes.
+    rows = [f"p{n}@example.com,Ann" for n in range(5000)]
+    long = "a@example.com," + "x" * (MAX_LINE_BYTES - len("a@example.com,") + over)
+    path = tmp_path / "export.csv"
+    path.write_bytes(
+        ending.join(["EMAIL,FIRST_NAME", *rows, long, "z@example.com,Zed", ""]).encode()
+    )
+    if over:
+        with pytest.raises(SendGridUnavailable, match="a line over"):
+            list(read_export_file(path, FileCounts()))
+    else:
+        assert len(list(read_export_file(path, FileCounts()))) == 5002

@@ -170,5 +170,47 @@ def test_held_print_is_the_fingerprint_of_the_payload_built_from_the_same_values
         shown = orjson.loads(built.payload)
         email = shown.pop("email")
         assert builder.held_print(email, shown) == built.fingerprint
+        # The same values as CSV cells, in another order, with a column syncd does not map.
+        cells = ["", *shown.values(), *shown.get("custom_fields", {}).values()]
+        header = ["phone_number", *shown, *shown.get("custom_fields", {})]
+        reserved = {name: n for n, name in enumerate(header) if name != "custom_fields"}
+        custom = {name: n for n, name in enumerate(header) if name in ("tier", "Score")}
+        cells = [c if isinstance(c, str) else "" for c in cells]
+        assert builder.held_printer(reserved, custom)(email, cells) == built.fingerprint
         shown["first_name"] = "Other"
         assert builder.held_print(email, shown) != built.fingerprint
+
+
+async def test_contacts_still_settling_are_left_out_the_same_way(
+    audit_world: AuditWorld, monkeypatch: Any
+) -> None:
+    w = audit_world
+    w.settings = w.settings.model_copy(update={"audit_settle_window": 3600.0})
+    w.destination({"vip": w.csv("vip", people(0, 30))})
+    assert (await w.sync()).outcome == "success"
+    await everything(w)  # the edits' stamps shrink the window (`settled_before`)
+    quick, done = await audited(w)
+    assert done["way"] == "quick"
+    monkeypatch.setattr(auditor, "known_in_sync", lambda *_: False)
+    full, _ = await audited(w)
+    assert findings(quick) == findings(full)
+    assert quick.drift.extra == 2
+
+
+async def test_a_sync_still_settling_is_left_out_the_same_way(
+    audit_world: AuditWorld, monkeypatch: Any
+) -> None:
+    w = audit_world
+    w.destination({"vip": w.csv("vip", people(0, 30))})
+    assert (await w.sync()).outcome == "success"
+    await w.hand_edits(unlist(person(1)), add_to_list("stranger1@elsewhere.com"))
+    # Every contact syncd wrote counts as settling: none of them is drift, either way.
+    monkeypatch.setattr(auditor, "settled_before", lambda *_: 0.0)
+    quick, done = await audited(w)
+    assert done["way"] == "quick"
+    assert 0 < done["examined"] <= 31  # the settling contacts' buckets, and the stranger's
+    monkeypatch.setattr(auditor, "known_in_sync", lambda *_: False)
+    full, _ = await audited(w)
+    assert findings(quick) == findings(full)
+    assert quick.excluded == 30
+    assert quick.drift.model_dump() == {"missing": 0, "extra": 1, "stale": 0, "unacknowledged": 0}

@@ -199,6 +199,13 @@ class ContactBuilder:
                 return reason
         return Built(email, encoded, fingerprint(encoded))
 
+    @property
+    def mapped_names(self) -> frozenset[str]:
+        """The names of the fields this mapping sends (reserved and custom), lower-cased:
+        all an audit needs of what SendGrid shows."""
+        names = [field for field, _, _ in self._reserved] + [name for name, _ in self._custom]
+        return frozenset(name.lower() for name in names)
+
     def held_print(self, email: str, held: Mapping[str, Any]) -> int:
         """The fingerprint `build` gives a contact whose mapped values are exactly those
         SendGrid shows (`held`: reserved fields by name, `custom_fields` by name), in the
@@ -218,6 +225,30 @@ class ContactBuilder:
             return fingerprint(orjson.dumps(payload))
         except TypeError:  # a value orjson cannot write: never equal to a built payload
             return 0
+
+    def held_printer(
+        self, reserved: Mapping[str, int], custom: Mapping[str, int]
+    ) -> Callable[[str, Sequence[str]], int]:
+        """`held_print` for rows of text cells, compiled once per file: `reserved` and
+        `custom` give the cell of each field SendGrid shows, by its name (a custom field's
+        as SendGrid shows it); a blank cell is a field not shown."""
+        fields = tuple(
+            (field, reserved[field]) for field, _, _ in self._reserved if field in reserved
+        )
+        named = tuple((name, custom[name]) for name, _ in self._custom if name in custom)
+
+        def printed(email: str, cells: Sequence[str]) -> int:
+            payload: dict[str, Any] = {"email": email}
+            for field, at in fields:
+                if value := cells[at]:
+                    payload[field] = value
+            if named:
+                found = {name: value for name, at in named if (value := cells[at])}
+                if found:
+                    payload["custom_fields"] = found
+            return fingerprint(orjson.dumps(payload))
+
+        return printed
 
 
 def _may_hold_control(encoded: bytes) -> bool:

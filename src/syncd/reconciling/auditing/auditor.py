@@ -214,7 +214,7 @@ class Auditor:
                 await in_thread(_read_segment, workspace, segment_rows())
                 lap = found.lap("read", lap)
         if sizes is None:
-            await in_thread(load_export, workspace, paths, counts)
+            await in_thread(load_export, workspace, paths, counts, builder.mapped_names)
             await in_thread(workspace.sort)
             lap = found.lap("sort", lap)
             await in_thread(_copy_ledger, session, workspace, since(counts))

@@ -23,6 +23,7 @@ listed twice, a segment changed since).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +33,7 @@ from syncd.comparing import FieldTypes, same_as_held
 from syncd.contacts import ContactBuilder, Outgoing
 from syncd.ledger import RETRY_BUDGET, LedgerSession
 from syncd.loading import LoadedDestination
-from syncd.reconciling.auditing.files import FileCounts, export_contacts
+from syncd.reconciling.auditing.files import FileCounts, export_contacts, export_prints
 from syncd.reconciling.auditing.workspace import DriftKind, Workspace
 from syncd.reconciling.in_sync import InSyncRecord
 from syncd.reconciling.staging import rereadable
@@ -87,9 +88,13 @@ def quick_compare(
     """Fill the workspace's `drift` as `comparing.compare` would, or None to give way to
     it. `settled_before` turns the export's newest change into the time from which
     contacts are left out. Blocking: run it in a worker thread."""
-    held_count, held_sum, rows = _export_buckets(paths, builder, counts)
+    # The ledger sums its side in SQL while this thread reads the export: SQLite and
+    # PostgreSQL work without the GIL, so the two overlap on two cores.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit-ledger") as pool:
+        acked_side = pool.submit(session.acked_buckets)
+        held_count, held_sum, rows = _export_buckets(paths, builder, counts)
+        acked = acked_side.result()
     since = settled_before(counts)
-    acked = session.acked_buckets()
     left_out = _left_out(session, since)
     if left_out is None:
         return None
@@ -136,13 +141,11 @@ def _export_buckets(
     count = [0] * BUCKETS
     total = [0] * BUCKETS
     rows = 0
-    held_print = builder.held_print
     for path in paths:
-        for email, _, fields in export_contacts(path, counts):
-            print_ = held_print(email, fields) % _WRAP
-            bucket = print_ & MASK
-            count[bucket] += 1
-            total[bucket] += print_
+        for _, signed in export_prints(path, counts, builder):
+            print_ = signed % _WRAP
+            count[print_ & MASK] += 1
+            total[print_ & MASK] += print_
             rows += 1
     return count, total, rows
 
@@ -174,7 +177,7 @@ def _held_in(
     held: dict[str, tuple[str, dict[str, object], int]] = {}
     again = 0
     for path in paths:
-        for email, contact_id, fields in export_contacts(path, FileCounts()):
+        for email, contact_id, fields in export_contacts(path, FileCounts(), builder.mapped_names):
             print_ = builder.held_print(email, fields)
             if print_ & MASK not in buckets:
                 continue

@@ -17,7 +17,7 @@ from syncd.clock import Clock
 from syncd.errors import SendGridUnavailable
 from syncd.ledger import LedgerSession
 from syncd.logs import get_logger
-from syncd.reconciling.auditing.files import FileCounts, read_export_file
+from syncd.reconciling.auditing.files import FileCounts, Wanted, read_export_file
 from syncd.reconciling.auditing.workspace import Workspace
 from syncd.reconciling.threads import in_thread
 from syncd.sendgrid import ExportGone, ExportState, SendGridClient
@@ -103,11 +103,14 @@ async def download_export(
     return paths
 
 
-def load_export(workspace: Workspace, paths: list[Path], counts: FileCounts) -> None:
-    """The downloaded files read into the workspace's `held` (blocking)."""
+def load_export(
+    workspace: Workspace, paths: list[Path], counts: FileCounts, wanted: Wanted
+) -> None:
+    """The downloaded files read into the workspace's `held`, the fields `wanted` only
+    (blocking)."""
     for path in paths:
         chunk: list[tuple[str, str, str]] = []
-        for held in read_export_file(path, counts):
+        for held in read_export_file(path, counts, wanted):
             chunk.append((held.email, held.contact_id, held.fields))
             if len(chunk) >= CHUNK:
                 workspace.add_held(chunk)

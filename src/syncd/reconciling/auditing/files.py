@@ -17,10 +17,11 @@ are counted, not compared.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gzip
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,8 +29,8 @@ from typing import IO, Any, cast
 
 import orjson
 
-from syncd.contacts import Refused, address_key
-from syncd.errors import SendGridUnavailable
+from syncd.contacts import ContactBuilder, Refused, address_key
+from syncd.reconciling.auditing.bounded import BoundedLines
 from syncd.sources.csvfile import MAX_FIELD_CHARS
 from syncd.sources.lines import MAX_LINE_BYTES
 
@@ -103,60 +104,114 @@ class FileCounts:
         return _epoch(self.newest_stamp)
 
 
-def read_export_file(path: Path, counts: FileCounts) -> Iterator[HeldContact]:
+def read_export_file(
+    path: Path, counts: FileCounts, wanted: Wanted = None
+) -> Iterator[HeldContact]:
     """The contacts of one downloaded export file, in file order, fields as JSON text."""
-    for email, contact_id, fields in export_contacts(path, counts):
+    for email, contact_id, fields in export_contacts(path, counts, wanted):
         # orjson's bytes keep their first, larger buffer: as text they take only their size.
         yield HeldContact(email, contact_id, orjson.dumps(fields).decode())
 
 
-def export_contacts(path: Path, counts: FileCounts) -> Iterator[tuple[str, str, dict[str, Any]]]:
+Wanted = frozenset[str] | None
+"""The fields to keep, by lower-cased name (reserved and custom alike); None keeps all."""
+
+
+def export_contacts(
+    path: Path, counts: FileCounts, wanted: Wanted = None
+) -> Iterator[tuple[str, str, dict[str, Any]]]:
     """(keyed email, contact id, fields) of every usable contact of one export file."""
-    counts.files += 1
-    with path.open("rb") as raw:
-        gzipped = raw.read(2) == GZIP_MAGIC
-    binary = cast(IO[bytes], gzip.open(path, "rb") if gzipped else path.open("rb"))  # noqa: SIM115 - closed below
-    with binary, io.TextIOWrapper(binary, encoding="utf-8-sig", newline="") as text:
-        first = _first_character(text)
-        lines = _bounded_lines(text)
-        rows = _json_rows(lines) if first == "{" else _csv_rows(lines)
-        for email, contact_id, fields, stamps in rows:
-            counts.rows += 1
-            counts.saw_change(stamps)
-            key = _key(email)
-            if key is None:
-                counts.unreadable += 1
-            else:
+    with _export_text(path, counts) as (first, text):
+        if first == "{":
+            rows = _json_rows(text, counts, wanted)
+        else:
+            rows = _csv_rows(csv.reader(text), counts, wanted)
+        for email, contact_id, fields in rows:
+            key = _keyed(email, counts)
+            if key is not None:
                 yield key, str(contact_id or ""), fields
 
 
-def _bounded_lines(text: io.TextIOWrapper) -> Iterator[str]:
-    """The file's lines, none longer than a source line may be: SendGrid's answer is
-    untrusted, and a gzip'd file of one endless line must not fill the memory."""
-    while line := text.readline(MAX_LINE_BYTES + 2):  # + its line ending
-        if len(line.rstrip("\r\n")) > MAX_LINE_BYTES:
-            raise SendGridUnavailable(
-                f"SendGrid's export has a line over {MAX_LINE_BYTES:,} characters; it is not "
-                "read (the next audit asks for a new export)"
-            )
-        yield line
+def export_prints(
+    path: Path, counts: FileCounts, builder: ContactBuilder
+) -> Iterator[tuple[str, int]]:
+    """(keyed email, `ContactBuilder.held_print`) of every usable contact of one export
+    file: the same contacts and fields as `export_contacts`, without building each CSV
+    row's fields (a million rows, an audit's quick way)."""
+    with _export_text(path, counts) as (first, text):
+        if first == "{":
+            for email, _, fields in _json_rows(text, counts, builder.mapped_names):
+                key = _keyed(email, counts)
+                if key is not None:
+                    yield key, builder.held_print(key, fields)
+            return
+        reader = csv.reader(text)
+        layout = _CsvLayout.read(reader, builder.mapped_names)
+        if layout is None:
+            return
+        printed = builder.held_printer(
+            {name: n for n, name in layout.reserved}, {name: n for n, name in layout.custom}
+        )
+        email_at = layout.email_at
+        for values in layout.cells(reader, counts):
+            key = _keyed(values[email_at], counts)
+            if key is not None:
+                yield key, printed(key, values)
 
 
-def _first_character(text: io.TextIOWrapper) -> str:
-    """The first character that is not white space, the stream rewound afterwards."""
-    head = text.read(4096)
-    text.seek(0)
+@contextlib.contextmanager
+def _export_text(path: Path, counts: FileCounts) -> Iterator[tuple[str, io.TextIOWrapper]]:
+    """The file's first character that is not white space, and its text, its lines bounded."""
+    counts.files += 1
+    first = _first_character(path)
+    with _opened(path) as binary:
+        bounded = io.BufferedReader(BoundedLines(binary, MAX_LINE_BYTES), buffer_size=1 << 16)
+        with io.TextIOWrapper(bounded, encoding="utf-8-sig", newline="") as text:
+            yield first, text
+
+
+def _keyed(email: Any, counts: FileCounts) -> str | None:
+    """The row counted, its email keyed as a run keys it; None (counted) if unusable."""
+    counts.rows += 1
+    if type(email) is str and email.isascii():
+        key: str | None = email.strip().lower()  # `address_key`'s plain case
+    else:
+        key = _key(email)
+    if not key:
+        counts.unreadable += 1
+        return None
+    return key
+
+
+def _opened(path: Path) -> IO[bytes]:
+    """The file's bytes, gunzipped when its first two bytes are gzip's magic number."""
+    with path.open("rb") as raw:
+        gzipped = raw.read(2) == GZIP_MAGIC
+    return cast(IO[bytes], gzip.open(path, "rb") if gzipped else path.open("rb"))
+
+
+def _first_character(path: Path) -> str:
+    """The first character of the file that is not white space."""
+    with _opened(path) as binary:
+        head = binary.read(4096).decode("utf-8-sig", errors="replace")
     return head.lstrip()[:1]
 
 
-Row = tuple[Any, Any, dict[str, Any], tuple[Any, ...]]
-"""(email, contact id, fields: reserved by name, `custom_fields` by name, the contact's
-`updated_at` and `created_at` when the file has them)."""
+def _only(fields: dict[str, Any], wanted: frozenset[str]) -> dict[str, Any]:
+    """JSON lines' fields cut to those wanted (CSV rows are cut as they are read)."""
+    kept = {name: value for name, value in fields.items() if name in wanted}
+    custom = fields.get("custom_fields") or {}
+    kept["custom_fields"] = {k: v for k, v in custom.items() if str(k).lower() in wanted}
+    return kept
+
+
+Row = tuple[Any, Any, dict[str, Any]]
+"""(email, contact id, fields: reserved by name, `custom_fields` by name)."""
 
 STAMPS = ("updated_at", "created_at")
 
 
-def _json_rows(text: Iterator[str]) -> Iterator[Row]:
+def _json_rows(text: Iterable[str], counts: FileCounts, wanted: Wanted) -> Iterator[Row]:
     for line in text:
         if not line.strip():
             continue
@@ -165,7 +220,7 @@ def _json_rows(text: Iterator[str]) -> Iterator[Row]:
         except orjson.JSONDecodeError:
             row = None
         if not isinstance(row, dict):
-            yield None, None, {}, ()
+            yield None, None, {}
             continue
         fields: dict[str, Any] = {
             name.lower(): value
@@ -178,41 +233,78 @@ def _json_rows(text: Iterator[str]) -> Iterator[Row]:
             if isinstance(custom, dict)
             else {}
         )
-        stamps = tuple(row.get(name) for name in STAMPS)
-        yield row.get("email"), row.get("contact_id") or row.get("id"), fields, stamps
+        counts.saw_change(tuple(row.get(name) for name in STAMPS))
+        if wanted is not None:
+            fields = _only(fields, wanted)
+        yield row.get("email"), row.get("contact_id") or row.get("id"), fields
 
 
-def _csv_rows(text: Iterator[str]) -> Iterator[Row]:
-    # The csv module's field limit is process-wide: sources' own (1 MiB, far above any
-    # value SendGrid holds), never raised here, or segment files would lose their limit.
-    csv.field_size_limit(MAX_FIELD_CHARS)
-    reader = csv.reader(text)
-    header = next(reader, None)
-    if header is None:
+def _csv_rows(reader: Iterator[list[str]], counts: FileCounts, wanted: Wanted) -> Iterator[Row]:
+    layout = _CsvLayout.read(reader, wanted)
+    if layout is None:
         return
-    names = [_column(name) for name in header]
-    email_at = names.index("email") if "email" in names else None
-    id_at = names.index("contact_id") if "contact_id" in names else None
-    stamps_at = [names.index(name) for name in STAMPS if name in names]
-    reserved = [(n, name) for n, name in enumerate(names) if name in RESERVED]
-    custom = [
-        (n, name) for n, name in enumerate(names) if name and name not in RESERVED | NOT_FIELDS
-    ]
-    width = len(names)
-    for values in reader:
-        if not values:
-            continue
-        if len(values) < width:  # a short row: the missing cells are blank
-            values += [""] * (width - len(values))
+    reserved, custom = layout.reserved, layout.custom
+    email_at, id_at = layout.email_at, layout.id_at
+    for values in layout.cells(reader, counts):
         # Blank cells are left out: they compare as blank, and cost disk at a million rows.
         fields: dict[str, Any] = {name: values[n] for n, name in reserved if values[n]}
-        fields["custom_fields"] = {name: values[n] for n, name in custom if values[n]}
-        yield (
-            values[email_at] if email_at is not None else None,
-            values[id_at] if id_at is not None else None,
-            fields,
-            tuple(values[n] for n in stamps_at),
+        fields["custom_fields"] = (
+            {name: values[n] for n, name in custom if values[n]} if custom else {}
         )
+        yield values[email_at], values[id_at], fields
+
+
+@dataclass(frozen=True)
+class _CsvLayout:
+    """Where a CSV export keeps what an audit reads, from its header row."""
+
+    width: int
+    email_at: int
+    id_at: int
+    stamp_at: int | None
+    reserved: list[tuple[int, str]]
+    """(cell, reserved field name) of the fields wanted."""
+    custom: list[tuple[int, str]]
+    """(cell, custom field name as SendGrid shows it) of the fields wanted."""
+
+    @classmethod
+    def read(cls, reader: Iterator[list[str]], wanted: Wanted) -> _CsvLayout | None:
+        # The csv module's field limit is process-wide: sources' own (1 MiB, far above any
+        # value SendGrid holds), never raised here, or segment files would lose their limit.
+        csv.field_size_limit(MAX_FIELD_CHARS)
+        header = next(reader, None)
+        if header is None:
+            return None
+        names = [_column(name) for name in header]
+        # A missing email or id column reads as a blank one past the end (rows are padded).
+        names += [name for name in ("email", "contact_id") if name not in names]
+        kept = [
+            (n, name) for n, name in enumerate(names) if wanted is None or name.lower() in wanted
+        ]
+        return cls(
+            width=len(names),
+            email_at=names.index("email"),
+            id_at=names.index("contact_id"),
+            # updated_at when the file has it: never before created_at, and an earlier
+            # stamp only leaves more contacts out (the safe side).
+            stamp_at=next((names.index(name) for name in STAMPS if name in names), None),
+            reserved=[(n, name) for n, name in kept if name in RESERVED],
+            custom=[(n, name) for n, name in kept if name and name not in RESERVED | NOT_FIELDS],
+        )
+
+    def cells(self, reader: Iterator[list[str]], counts: FileCounts) -> Iterator[list[str]]:
+        """Each row's cells, a short row padded with blanks; the newest stamp noted."""
+        width, stamp_at = self.width, self.stamp_at
+        newest = counts.newest_stamp
+        for values in reader:
+            if len(values) < width:
+                if not values:
+                    continue
+                values += [""] * (width - len(values))
+            # One format within an export: its ISO times order as text.
+            if stamp_at is not None and values[stamp_at] > newest:
+                newest = counts.newest_stamp = values[stamp_at]
+            yield values
 
 
 def _column(name: str) -> str:
