@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from syncd.errors import SendGridUnavailable
-from syncd.reconciling.auditing.files import FileCounts, read_export_file
+from syncd.reconciling.auditing.export_rows import FileCounts
+from syncd.reconciling.auditing.files import read_export_file
 from syncd.sendgrid.exporting import download_problem
 from syncd.sources.csvfile import MAX_FIELD_CHARS
 from syncd.sources.lines import MAX_LINE_BYTES

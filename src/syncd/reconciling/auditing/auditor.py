@@ -24,15 +24,14 @@ import asyncio
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from typing import cast
 
 from syncd.contacts import ContactBuilder, Outgoing
 from syncd.errors import SyncdError
-from syncd.ledger import RETRY_BUDGET, LedgerSession
+from syncd.ledger import LedgerSession
 from syncd.loading import LoadedDestination
 from syncd.logs import get_logger
 from syncd.planning import require_consent
-from syncd.reconciling.auditing.comparing import compare
+from syncd.reconciling.auditing.comparing import compare, copy_ledger, fill_segment
 from syncd.reconciling.auditing.digests import QuickCounts, known_in_sync, quick_compare
 from syncd.reconciling.auditing.export import (
     download_export,
@@ -40,7 +39,7 @@ from syncd.reconciling.auditing.export import (
     ready_export,
     warn_unreadable,
 )
-from syncd.reconciling.auditing.files import FileCounts
+from syncd.reconciling.auditing.export_rows import FileCounts
 from syncd.reconciling.auditing.findings import EXAMPLES, AuditRequest, Findings
 from syncd.reconciling.auditing.healing import prune, prune_guard, repair
 from syncd.reconciling.auditing.workspace import KINDS, Workspace
@@ -48,11 +47,9 @@ from syncd.reconciling.progress import RunProgress
 from syncd.reconciling.run import Reconciler
 from syncd.reconciling.staging import Staged, keyed_rows
 from syncd.reconciling.threads import in_thread, session_of
-from syncd.shapes import AuditReport, DriftCounts, DriftExamples, Outcome, iso
+from syncd.shapes import AuditReport
 
 log = get_logger("syncd.audit")
-CHUNK = 10_000
-PAGE = 5_000
 
 __all__ = ["AuditRequest", "Auditor"]
 
@@ -81,7 +78,7 @@ class Auditor:
             outcome, error = await self._audit(loaded, request, found, stopping, live)
         except SyncdError as failure:  # before a run could be recorded (consent, ledger)
             outcome, error = failure.outcome, failure.message
-        report = _report(name, request, outcome, error, found)
+        report = found.report(name, request, outcome, error)
         log.info(
             "audit.done",
             destination=name,
@@ -173,7 +170,7 @@ class Auditor:
         found.binding = replace(checked.binding, generation=generation)
         quick = await in_thread(known_in_sync, session, loaded, found.binding.digest)
         if not quick:
-            await in_thread(_read_segment, workspace, segment_rows())
+            await in_thread(fill_segment, workspace, segment_rows())
             lap = found.lap("read", lap)
         export, export_started = await ready_export(
             session,
@@ -211,13 +208,13 @@ class Auditor:
             found.way = "quick" if sizes is not None else "quick, then full"
             if sizes is None:  # gives way: the full comparison, from the start
                 counts = FileCounts()
-                await in_thread(_read_segment, workspace, segment_rows())
+                await in_thread(fill_segment, workspace, segment_rows())
                 lap = found.lap("read", lap)
         if sizes is None:
             await in_thread(load_export, workspace, paths, counts, builder.mapped_names)
             await in_thread(workspace.sort)
             lap = found.lap("sort", lap)
-            await in_thread(_copy_ledger, session, workspace, since(counts))
+            await in_thread(copy_ledger, session, workspace, since(counts))
             lap = found.lap("ledger", lap)
             await in_thread(compare, workspace, builder, outgoing)
             found.lap("compare", lap)
@@ -264,49 +261,6 @@ class Auditor:
             live=live,
         )
         found.healing = found.healing.model_copy(update={"removed": removed})
-
-
-def _read_segment(workspace: Workspace, rows: Iterator[tuple[str, int, bytes, int, int]]) -> None:
-    chunk: list[tuple[str, int, bytes, int, int]] = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) >= CHUNK:
-            workspace.add_segment(chunk)
-            chunk.clear()
-    workspace.add_segment(chunk)
-
-
-def _copy_ledger(session: LedgerSession, workspace: Workspace, since: float) -> None:
-    after = ""
-    while page := session.acked_page(after, PAGE):
-        after = page[-1][0]
-        workspace.add_acked(page)
-    after = ""
-    while emails := session.audit_exclusions(since, RETRY_BUDGET, after, PAGE):
-        after = emails[-1]
-        workspace.exclude(emails)
-    workspace.exclude_settling(since)
-
-
-def _report(
-    name: str, request: AuditRequest, outcome: str, error: str | None, found: Findings
-) -> AuditReport:
-    return AuditReport(
-        destination=name,
-        outcome=cast(Outcome, outcome),
-        error=error,
-        audited_at=iso(found.audited_at),
-        reason=request.reason,
-        why=request.why,
-        list_contacts=found.list_contacts,
-        profiles=found.profiles,
-        excluded=found.excluded,
-        drift=DriftCounts(**found.counts),
-        examples=DriftExamples(**found.examples),
-        heal=request.heal,
-        prune=request.prune,
-        healing=found.healing,
-    )
 
 
 def settled_before(

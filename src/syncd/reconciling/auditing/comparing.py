@@ -10,11 +10,17 @@ runs report it as rejected.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import orjson
 
 from syncd.comparing import FieldTypes, same_as_held
 from syncd.contacts import ContactBuilder, Outgoing
+from syncd.ledger import RETRY_BUDGET, LedgerSession
 from syncd.reconciling.auditing.workspace import DriftKind, Workspace
+
+CHUNK = 10_000
+PAGE = 5_000
 
 
 def compare(workspace: Workspace, builder: ContactBuilder, outgoing: Outgoing) -> None:
@@ -42,3 +48,27 @@ def compare(workspace: Workspace, builder: ContactBuilder, outgoing: Outgoing) -
             elif not acknowledged:
                 found.append((email, "unacknowledged", built.fingerprint, raw))
         workspace.add_drift(found)
+
+
+def fill_segment(workspace: Workspace, rows: Iterator[tuple[str, int, bytes, int, int]]) -> None:
+    """The segment's keyed rows (`staging.keyed_rows`) into the workspace, in read order."""
+    chunk: list[tuple[str, int, bytes, int, int]] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= CHUNK:
+            workspace.add_segment(chunk)
+            chunk.clear()
+    workspace.add_segment(chunk)
+
+
+def copy_ledger(session: LedgerSession, workspace: Workspace, since: float) -> None:
+    """The acknowledged contacts, and those an audit leaves out, into the workspace."""
+    after = ""
+    while page := session.acked_page(after, PAGE):
+        after = page[-1][0]
+        workspace.add_acked(page)
+    after = ""
+    while emails := session.audit_exclusions(since, RETRY_BUDGET, after, PAGE):
+        after = emails[-1]
+        workspace.exclude(emails)
+    workspace.exclude_settling(since)

@@ -33,7 +33,8 @@ from syncd.comparing import FieldTypes, same_as_held
 from syncd.contacts import ContactBuilder, Outgoing
 from syncd.ledger import RETRY_BUDGET, LedgerSession
 from syncd.loading import LoadedDestination
-from syncd.reconciling.auditing.files import FileCounts, export_contacts, export_prints
+from syncd.reconciling.auditing.export_rows import FileCounts
+from syncd.reconciling.auditing.files import export_contacts, export_prints
 from syncd.reconciling.auditing.workspace import DriftKind, Workspace
 from syncd.reconciling.in_sync import InSyncRecord
 from syncd.reconciling.staging import rereadable

@@ -17,7 +17,8 @@ from syncd.clock import Clock
 from syncd.errors import SendGridUnavailable
 from syncd.ledger import LedgerSession
 from syncd.logs import get_logger
-from syncd.reconciling.auditing.files import FileCounts, Wanted, read_export_file
+from syncd.reconciling.auditing.export_rows import FileCounts, Wanted
+from syncd.reconciling.auditing.files import read_export_file
 from syncd.reconciling.auditing.workspace import Workspace
 from syncd.reconciling.threads import in_thread
 from syncd.sendgrid import ExportGone, ExportState, SendGridClient

@@ -5,10 +5,10 @@ from __future__ import annotations
 import resource
 import time
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, cast
 
 from syncd.contacts import FieldBinding
-from syncd.shapes import Healing
+from syncd.shapes import AuditReport, DriftCounts, DriftExamples, Healing, Outcome, iso
 
 AuditWay = Literal["quick", "full", "quick, then full"]
 """How the export was compared: by bucket digests (`digests`), contact by contact, or
@@ -49,3 +49,24 @@ class Findings:
         self.timings[f"{step}_s"] = round(now - since, 3)
         self.timings[f"{step}_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
         return now
+
+    def report(
+        self, name: str, request: AuditRequest, outcome: str, error: str | None
+    ) -> AuditReport:
+        """What the audit found, as the CLI, the API and the log show it."""
+        return AuditReport(
+            destination=name,
+            outcome=cast(Outcome, outcome),
+            error=error,
+            audited_at=iso(self.audited_at),
+            reason=request.reason,
+            why=request.why,
+            list_contacts=self.list_contacts,
+            profiles=self.profiles,
+            excluded=self.excluded,
+            drift=DriftCounts(**self.counts),
+            examples=DriftExamples(**self.examples),
+            heal=request.heal,
+            prune=request.prune,
+            healing=self.healing,
+        )
