@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from structlog.testing import capture_logs
 
 from syncd.emulator import FaultRule
 from syncd.reconciling import reading
@@ -139,25 +140,25 @@ async def test_a_run_that_may_change_sendgrid_forgets_the_record_first(sync_worl
     assert w.members() == emails(rows)
 
 
-async def test_new_bytes_go_straight_to_staging_and_equal_rows_send_nothing(
-    sync_world: World, monkeypatch: pytest.MonkeyPatch
+async def test_new_bytes_are_verified_and_only_the_buckets_that_differ_are_staged(
+    sync_world: World,
 ) -> None:
     w = sync_world
     rows = people(0, 30)
     w.destination({"vip": w.csv("vip", rows)})
     await w.sync()
     writes = len(w.emulator.write_requests())
-
-    def no_verifying(*args: object, **kwargs: object) -> object:
-        raise AssertionError("the files were verified before being staged")
-
-    monkeypatch.setattr(reading, "verify_segments", no_verifying)
     w.csv("vip", list(reversed(rows)))  # other bytes, the same rows
     rewritten = await w.sync()
-    assert (rewritten.outcome, rewritten.read) == ("success", "staged")
+    assert (rewritten.outcome, rewritten.read) == ("success", "verified")
     assert rewritten.counts()["unchanged"] == 30
     assert len(w.emulator.write_requests()) == writes
     rows[7]["FirstName"] = "Changed"
     w.csv("vip", rows)
-    changed = await w.sync()
+    with capture_logs() as logs:
+        changed = await w.sync()
     assert (changed.read, changed.counts()["upserted"]) == ("staged", 1)
+    assert changed.counts()["unchanged"] == 29
+    differing = [e for e in logs if e["event"] == "reading.differing"]
+    assert len(differing) == 1
+    assert differing[0]["buckets"] in (1, 2)  # the row's old fingerprint's and its new one's

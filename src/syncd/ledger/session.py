@@ -13,6 +13,7 @@ from contextlib import AbstractContextManager
 
 from syncd.ledger.auditing import AuditState
 from syncd.ledger.core import Params, SessionCore, Tx
+from syncd.ledger.digests import DigestState
 from syncd.ledger.forgetting import ForgettingState
 from syncd.ledger.leavers import LeaverState
 from syncd.ledger.outbox import OutboxState
@@ -31,7 +32,7 @@ KEEP_DEPARTURES = 90 * 86_400.0
 __all__ = ["Params", "SqlSession", "Tx"]
 
 
-class SqlSession(OutboxState, LeaverState, ForgettingState, AuditState, SessionCore):
+class SqlSession(OutboxState, LeaverState, ForgettingState, AuditState, DigestState, SessionCore):
     """Session logic over backend primitives; see the module docstring."""
 
     keep_runs: int = KEEP_RUNS

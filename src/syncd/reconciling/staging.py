@@ -19,21 +19,24 @@ acknowledged state does. With nothing forgotten the check costs one comparison a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from syncd.allowlists import Allowlists
 from syncd.contacts import NOTHING_FORGOTTEN, ContactBuilder, Forgotten
 from syncd.destinations import Spec
-from syncd.ledger import LedgerSession, Rejection
+from syncd.ledger import BUCKETS, LedgerSession, Rejection
 from syncd.planning import profile_limit_exceeded
 from syncd.sources import BadRow, Stopping, never, open_segment
 
 STAGE_CHUNK = 10_000
 BUILD_PAGE = 5_000
 KEEP_REJECTIONS = 10_000
-LOW = (1 << 32) - 1
+MASK = BUCKETS - 1
+ONE = 1 << 100
+"""A row's count in its bucket's sum: above any sum of 64-bit fingerprints (2^36 rows)."""
 
 
 @dataclass
@@ -54,11 +57,26 @@ class Staged:
 
 @dataclass(frozen=True)
 class Digest:
-    """Count and sums of the keyed rows' source fingerprints (order does not matter)."""
+    """Count and sum of the keyed rows' source fingerprints (unsigned; order does not
+    matter), in all and per bucket (a fingerprint's low 16 bits): each bucket's count
+    sits above its sum (`ONE`)."""
 
     count: int
-    low: int
-    high: int
+    total: int
+    buckets: list[int]
+
+    def equals(self, acked: tuple[int, int, int, int]) -> bool:
+        """The same as the acknowledged state's `acked_digest`, all under one binding."""
+        count, low, high, other_binding = acked
+        return (count, low + (high << 32), other_binding) == (self.count, self.total, 0)
+
+    def differing(self, acked: dict[int, tuple[int, int]]) -> list[int]:
+        """The buckets whose rows are not those acknowledged (`acked_raw_buckets`)."""
+        return [
+            bucket
+            for bucket, summed in enumerate(self.buckets)
+            if summed != ONE * acked.get(bucket, (0, 0))[0] + acked.get(bucket, (0, 0))[1]
+        ]
 
 
 def rereadable(spec: Spec) -> bool:
@@ -74,25 +92,45 @@ def keyed_rows(
     allowlists: Allowlists,
     stopping: Stopping,
     forgotten: Forgotten,
+    only: set[int] | None = None,
 ) -> Iterator[tuple[str, int, bytes, int, int]]:
     """(email, raw fingerprint, source values, segment, row) of every usable row, in read
-    order; refused rows counted in `staged`, forgotten addresses dropped."""
+    order; refused rows counted in `staged`, forgotten addresses dropped.
+
+    With `only`, the rows of those buckets alone, after a verify read counted and reported
+    every row (`verify_segments`): a row is then neither counted nor reported again,
+    except for a refused address, which only keying finds."""
     holds = forgotten.holds if forgotten else None
+    raw_print = builder.raw_print
     for index, segment in enumerate(spec.segments):
         source = open_segment(segment, base_dir=base_dir, allowlists=allowlists, stopping=stopping)
         for number, values in source.rows(builder.columns):
-            staged.rows += 1
+            if only is None:
+                staged.rows += 1
+            elif isinstance(values, BadRow) or not _within(raw_print(_listed(values)), only):
+                continue  # counted and reported by the verify read, or in a bucket left out
             if isinstance(values, BadRow):
                 staged.reject(segment.name, number, values.reason)
                 continue
-            keyed = builder.key(values if type(values) is list else list(values))
+            keyed = builder.key(_listed(values))
             if isinstance(keyed, str):
                 staged.reject(segment.name, number, keyed)
                 continue
             if holds is not None and holds(keyed[0]):
-                staged.forgotten += 1
+                if only is None:
+                    staged.forgotten += 1
                 continue
             yield keyed[0], keyed[1], keyed[2], index, number
+
+
+def _within(raw: int | None, buckets: set[int]) -> bool:
+    """A row `raw_print` fingerprinted (not one without an email: the verify read reported
+    it) whose bucket is among `buckets`."""
+    return raw is not None and raw & MASK in buckets
+
+
+def _listed(values: Sequence[Any]) -> list[Any]:
+    return values if type(values) is list else list(values)
 
 
 def verify_segments(
@@ -108,7 +146,8 @@ def verify_segments(
     """Read without staging: what `Digest` needs to tell "nothing changed". `staged`, when
     given, is filled as rows are read (someone may be following the count)."""
     staged = Staged() if staged is None else staged
-    count = low = high = rows = 0
+    buckets = [0] * BUCKETS
+    rows = 0
     raw_print = builder.raw_print
     dropped = builder.forgotten_check(forgotten)
     for segment in spec.segments:
@@ -128,12 +167,46 @@ def verify_segments(
             if dropped is not None and dropped(row):
                 staged.forgotten += 1
                 continue
-            count += 1
-            low += raw & LOW  # the unsigned halves: the same as SQL's of the signed value
-            high += raw >> 32
+            buckets[raw & MASK] += ONE + raw
     staged.rows = rows
+    count = sum(summed // ONE for summed in buckets)
     staged.profiles = count  # no duplicates when it matches the acknowledged state
-    return staged, Digest(count, low, high)
+    return staged, Digest(count, sum(summed % ONE for summed in buckets), buckets)
+
+
+def stage_differing(
+    session: LedgerSession,
+    spec: Spec,
+    builder: ContactBuilder,
+    differing: list[int],
+    *,
+    base_dir: Path,
+    allowlists: Allowlists,
+    staged: Staged,
+    stopping: Stopping = never,
+    forgotten: Forgotten = NOTHING_FORGOTTEN,
+) -> Staged | None:
+    """After a verify read (`staged` holds its counts): the snapshot staged from the rows
+    of the `differing` buckets only, completed with the acknowledged rows of the others
+    (`LedgerSession.fill_unchanged`). None, with nothing staged, when that cannot be exact
+    (an email in the segment twice across buckets): stage everything then."""
+    session.reset_snapshot()
+    only = set(differing)
+    chunk: list[tuple[str, int, bytes, int, int]] = []
+    for row in keyed_rows(spec, builder, staged, base_dir, allowlists, stopping, forgotten, only):
+        chunk.append(row)
+        if len(chunk) >= STAGE_CHUNK:
+            session.stage(chunk)
+            chunk.clear()
+    session.stage(chunk)
+    session.finalize_snapshot()
+    profiles = session.fill_unchanged(differing)
+    if profiles is None:
+        session.reset_snapshot()
+        return None
+    staged.profiles = profiles
+    check_limit(profiles, spec.limits.max_profiles)
+    return staged
 
 
 def stage_segments(

@@ -1,0 +1,88 @@
+"""The acknowledged state summed by bucket, and a snapshot staged only where it differs.
+
+A run that reads file sources sums each row's source fingerprint into one of 65,536
+buckets (its low 16 bits: `reconciling.staging`); the ledger sums the acknowledged raw
+fingerprints the same way here, in SQL. Where a bucket's count and sum agree, the segment
+holds exactly the acknowledged rows of that bucket; only the rows of the buckets that
+differ are staged, and the snapshot is completed with the acknowledged rows of the others,
+as known and not stale (`fill_unchanged`). Everything after the snapshot (stale rows,
+leavers, counts, plans) reads it as it reads a fully staged one.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+
+from syncd.ledger.core import SessionCore, Tx
+from syncd.ledger.sql_text import Statements
+
+BUCKET_BITS = 16
+BUCKETS = 1 << BUCKET_BITS
+
+
+@dataclass(frozen=True)
+class DigestSql(Statements):
+    acked_raw_buckets: str = (
+        "SELECT raw & 65535, count(*), sum(raw & 4294967295), sum((raw >> 32) & 4294967295)"
+        " FROM acked WHERE destination = ? GROUP BY 1"
+    )
+    create_scope: str = (
+        "CREATE TEMP TABLE IF NOT EXISTS snapshot_scope (bucket INTEGER PRIMARY KEY)"
+    )
+    clear_scope: str = "DELETE FROM {snapshot}_scope"
+    add_scope: str = "INSERT INTO {snapshot}_scope (bucket) VALUES (?)"
+    # A staged email acknowledged under a bucket that was not staged: the segment holds it
+    # twice (the first row may be the unstaged one). The caller stages everything then.
+    conflicts: str = (
+        "SELECT count(*) FROM {snapshot} s"
+        " JOIN acked a ON a.destination = ? AND a.email = s.email"
+        " WHERE (a.raw & 65535) NOT IN (SELECT bucket FROM {snapshot}_scope)"
+    )
+    fill: str = (
+        "INSERT INTO {snapshot} (email, raw, seq, segment, row, known, stale)"
+        " SELECT a.email, a.raw, 0, -1, 0, TRUE, FALSE FROM acked a"
+        " WHERE a.destination = ? AND (a.raw & 65535) NOT IN (SELECT bucket FROM {snapshot}_scope)"
+    )
+
+
+@functools.cache
+def digest_sql(param: str, snapshot: str) -> DigestSql:
+    return DigestSql(param=param, snapshot=snapshot)
+
+
+class DigestState(SessionCore):
+    @property
+    def _digest_sql(self) -> DigestSql:
+        return digest_sql(self.sql.param, self.sql.snapshot)
+
+    def acked_raw_buckets(self) -> dict[int, tuple[int, int]]:
+        """Bucket → (count, sum of the unsigned raw fingerprints) of the acknowledged rows."""
+        rows = self._rows(self._digest_sql.acked_raw_buckets, (self.destination,))
+        return {
+            int(bucket): (int(count), int(low or 0) + (int(high or 0) << 32))
+            for bucket, count, low, high in rows
+        }
+
+    def fill_unchanged(self, staged_buckets: Sequence[int]) -> int | None:
+        """Complete a snapshot staged only for `staged_buckets` with the acknowledged rows
+        of every other bucket (known, not stale); the profiles, or None (nothing filled)
+        when a staged email is acknowledged under an unstaged bucket."""
+        sql = self._digest_sql
+        with self._scratch() as tx:
+            tx.run(sql.create_scope, ())
+            tx.run(sql.clear_scope, ())
+            tx.many(sql.add_scope, [(bucket,) for bucket in staged_buckets])
+            if tx.rows(sql.conflicts, (self.destination,))[0][0]:
+                return None
+            tx.run(sql.fill, (self.destination,))
+        return self._snapshot_counts()[0]
+
+    # -- SqlSession's ----------------------------------------------------------------------
+    def _scratch(self) -> AbstractContextManager[Tx]:
+        raise NotImplementedError
+
+    def _snapshot_counts(self) -> tuple[int, int, int, int]:
+        raise NotImplementedError

@@ -1,0 +1,150 @@
+"""Staging only the buckets whose rows differ (`staging.stage_differing`), against staging
+everything: each scenario's run must come out as a fully staged run would, whichever way
+the reader took. The full way is forced by making every bucket count as differing."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from structlog.testing import capture_logs
+
+from syncd.ledger import open_ledger
+from syncd.reconciling import reading
+from tests.fixtures_emulator import running_emulator, strict_emulator_config
+from tests.reconciling.world import Row, World, emails, people, world
+
+
+def outcome(report: Any) -> tuple[Any, ...]:
+    counts = report.counts()
+    return (
+        report.outcome,
+        {k: counts[k] for k in ("profiles", "new", "changed", "unchanged", "gone", "rejected")},
+        counts["upserted"],
+        counts["removed"],
+        counts["forgotten"],
+        sorted((r.row, r.reason) for r in report.staged.rejections),
+    )
+
+
+async def synced_then(
+    w: World, change: Callable[[list[Row]], list[Row]], **spec: Any
+) -> tuple[Any, list[dict[str, Any]]]:
+    rows = people(0, 40)
+    w.destination({"vip": w.csv("vip", rows)}, **spec)
+    first = await w.sync()
+    assert first.outcome == "success", first.error
+    w.csv("vip", change([dict(r) for r in rows]))
+    with capture_logs() as logs:
+        report = await w.sync()
+    return report, [e for e in logs if e["event"] == "reading.differing"]
+
+
+def changed_one(rows: list[Row]) -> list[Row]:
+    rows[3]["FirstName"] = "Changed"
+    return rows
+
+
+def three_left(rows: list[Row]) -> list[Row]:
+    return rows[3:]
+
+
+def five_joined(rows: list[Row]) -> list[Row]:
+    return rows + people(100, 5)
+
+
+def a_bad_address_and_a_blank_one(rows: list[Row]) -> list[Row]:
+    bad = dict(rows[0], EmailAddress="ß@bad@example.com")
+    blank = dict(rows[0], EmailAddress="  ")
+    return [*rows, bad, blank]
+
+
+def twice_old_first(rows: list[Row]) -> list[Row]:
+    # The unchanged row first: it wins, nothing is sent for this contact.
+    return [*rows, dict(rows[5], FirstName="Second")]
+
+
+def twice_new_first(rows: list[Row]) -> list[Row]:
+    # A new spelling of the address with other values, before the unchanged row: it wins.
+    again = dict(rows[5], EmailAddress=rows[5]["EmailAddress"].upper(), FirstName="First")
+    return [again, *rows]
+
+
+def mixed(rows: list[Row]) -> list[Row]:
+    return five_joined(three_left(changed_one(rows)))
+
+
+SCENARIOS = [
+    changed_one,
+    three_left,
+    five_joined,
+    a_bad_address_and_a_blank_one,
+    twice_old_first,
+    twice_new_first,
+    mixed,
+]
+
+
+@pytest.mark.parametrize("change", SCENARIOS, ids=[s.__name__ for s in SCENARIOS])
+async def test_staging_the_differing_buckets_runs_as_staging_everything(
+    sync_world: World, tmp_path_factory: pytest.TempPathFactory, change: Any
+) -> None:
+    partly, differing = await synced_then(sync_world, change)
+    assert partly.outcome == "success", partly.error
+    async with (
+        running_emulator(strict_emulator_config()) as other,
+        world(tmp_path_factory.mktemp("full"), other) as full_world,
+    ):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(reading, "MAX_DIFFERING", -1)  # every bucket is too many
+            fully, none = await synced_then(full_world, change)
+        assert none == []
+        assert outcome(partly) == outcome(fully)
+        assert sync_world.members() == full_world.members()
+    if change not in (twice_old_first, twice_new_first):
+        assert len(differing) == 1  # the partial way was taken
+
+
+async def test_an_address_in_two_buckets_stages_everything(sync_world: World) -> None:
+    report, differing = await synced_then(sync_world, twice_old_first)
+    assert differing == []  # the partial staging gave way
+    assert report.counts()["upserted"] == 0
+    assert report.read == "staged"
+
+
+async def test_rows_acknowledged_under_another_binding_stage_everything(
+    sync_world: World,
+) -> None:
+    w = sync_world
+    rows = people(0, 20)
+    w.destination({"vip": w.csv("vip", rows)})
+    await w.sync()
+    w.ledger.close()
+    with sqlite3.connect(w.settings.state) as db:
+        db.execute("UPDATE acked SET binding = binding + 1 WHERE email = 'person.1@example.com'")
+    w.ledger = open_ledger(w.settings.state)
+    rows[2]["FirstName"] = "Changed"
+    w.csv("vip", rows)
+    with capture_logs() as logs:
+        report = await w.sync()
+    assert report.outcome == "success", report.error
+    assert [e for e in logs if e["event"] == "reading.differing"] == []
+    assert report.counts()["upserted"] == 2  # person.2 changed; person.1 sent under this binding
+
+
+@pytest.mark.postgres
+async def test_staging_the_differing_buckets_on_a_postgresql_ledger(
+    sync_world: World, postgres_dsn: str
+) -> None:
+    w = sync_world
+    w.ledger.close()
+    w.ledger = open_ledger(postgres_dsn)
+    w.settings = w.settings.model_copy(update={"state": postgres_dsn})
+    report, differing = await synced_then(w, mixed)
+    assert report.outcome == "success", report.error
+    assert len(differing) == 1
+    counts = report.counts()
+    assert (counts["upserted"], counts["removed"], counts["unchanged"]) == (6, 3, 36)
+    assert w.members() == emails(mixed(people(0, 40)))
