@@ -7,7 +7,7 @@ turned off.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 import orjson
@@ -25,7 +25,7 @@ def person(n: int) -> str:
     return f"person.{n}@example.com"
 
 
-async def audited(w: AuditWorld, **request: Any) -> tuple[AuditReport, dict[str, Any]]:
+async def audited(w: AuditWorld, **request: Any) -> tuple[AuditReport, MutableMapping[str, Any]]:
     with capture_logs() as logs:
         report = await w.audit(**request)
     done = next(entry for entry in logs if entry["event"] == "audit.done")

@@ -5,15 +5,16 @@ the reader took. The full way is forced by making every bucket count as differin
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from typing import Any
 
 import pytest
 from structlog.testing import capture_logs
 
+from syncd.emulator import running_emulator
 from syncd.ledger import open_ledger
 from syncd.reconciling import reading
-from tests.fixtures_emulator import running_emulator, strict_emulator_config
+from tests.fixtures_emulator import strict_emulator_config
 from tests.reconciling.world import Row, World, emails, people, world
 
 
@@ -31,7 +32,7 @@ def outcome(report: Any) -> tuple[Any, ...]:
 
 async def synced_then(
     w: World, change: Callable[[list[Row]], list[Row]], **spec: Any
-) -> tuple[Any, list[dict[str, Any]]]:
+) -> tuple[Any, list[MutableMapping[str, Any]]]:
     rows = people(0, 40)
     w.destination({"vip": w.csv("vip", rows)}, **spec)
     first = await w.sync()
