@@ -26,6 +26,7 @@ the in-sync record keeps their count. Any change to what is forgotten clears the
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from syncd.contacts import NOTHING_FORGOTTEN, ContactBuilder
@@ -81,6 +82,7 @@ class SegmentReader:
         self._prints: str | None = None
         self._known: InSyncRecord | None = None
         self._digest: Digest | None = None
+        self._acked_buckets: dict[int, tuple[int, int]] | None = None
         self.staged = Staged()
         self.how: ReadPath | None = None
         self.forgotten = NOTHING_FORGOTTEN
@@ -108,16 +110,22 @@ class SegmentReader:
             # Files that changed are verified too: the read tells which buckets of rows
             # differ, and only those are staged (`unchanged`).
             if await in_thread(self._worth_verifying):
-                self.staged, digest = await in_thread(
-                    verify_segments,
-                    self.spec,
-                    self.builder,
-                    base_dir=self.base_dir,
-                    allowlists=self.loaded.allowlists,
-                    stopping=self.stopping,
-                    forgotten=self.forgotten,
-                    staged=self._followed(),
-                )
+                # The ledger sums its side by bucket meanwhile (SQL, without the GIL): the
+                # buckets that differ are known as soon as the read ends.
+                acked = asyncio.ensure_future(in_thread(self.session.acked_raw_buckets))
+                try:
+                    self.staged, digest = await in_thread(
+                        verify_segments,
+                        self.spec,
+                        self.builder,
+                        base_dir=self.base_dir,
+                        allowlists=self.loaded.allowlists,
+                        stopping=self.stopping,
+                        forgotten=self.forgotten,
+                        staged=self._followed(),
+                    )
+                finally:
+                    self._acked_buckets = await acked
                 if digest.count <= self.spec.limits.max_profiles:
                     self._digest = digest
                     self.how = "verified"
@@ -195,7 +203,9 @@ class SegmentReader:
     async def _stage_differing(self, digest: Digest) -> bool:
         """Stage only the buckets of rows that differ from the acknowledged ones; False
         (nothing staged) when too many differ to gain, or it cannot be exact."""
-        acked = await in_thread(self.session.acked_raw_buckets)
+        acked = self._acked_buckets
+        if acked is None:
+            acked = await in_thread(self.session.acked_raw_buckets)
         differing = digest.differing(acked)
         if len(differing) > MAX_DIFFERING:
             return False
