@@ -1,5 +1,6 @@
 """When destinations run: schedules, triggers, backoff, concurrency, status."""
 
+from syncd.scheduling.runners import Runner
 from syncd.scheduling.scheduler import (
     Past,
     Scheduler,
@@ -8,7 +9,6 @@ from syncd.scheduling.scheduler import (
     status_document,
 )
 from syncd.scheduling.status import DestinationStatus, history_shape
-from syncd.scheduling.worker import Runner
 
 __all__ = [
     "DestinationStatus",

@@ -19,9 +19,10 @@ from syncd.metrics import DESTINATION_STATES, Metrics
 from syncd.reconciling import RunProgress
 from syncd.reconciling.auditing import AuditRequest
 from syncd.scheduling.drift import audit_metrics, drift_from_record, drift_gauges
+from syncd.scheduling.runners import AuditRunner, Request, Runner
 from syncd.scheduling.status import DestinationStatus, problem_shape
 from syncd.scheduling.timing import period
-from syncd.scheduling.worker import AuditRunner, Request, Runner, Worker
+from syncd.scheduling.worker import Worker
 from syncd.shapes import AuditReport, InvalidFile, StatusDocument
 from syncd.shapes import DestinationStatus as StatusShape
 
