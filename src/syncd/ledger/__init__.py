@@ -47,7 +47,8 @@ from syncd.ledger.records import (
     StaleRow,
 )
 from syncd.ledger.session import KEEP_RUNS
-from syncd.ledger.sqlite import SqliteLedger, read_announcement
+from syncd.ledger.sqlite import SqliteLedger
+from syncd.ledger.sqlite_connection import read_announcement
 from syncd.planning import DiffCounts
 from syncd.settings import InvalidSettings
 

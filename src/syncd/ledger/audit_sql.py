@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from syncd.ledger.sql_text import Statements
+from syncd.ledger.statements import Statements
 
 
 @dataclass(frozen=True)

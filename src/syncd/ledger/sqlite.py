@@ -21,8 +21,8 @@ import json
 import os
 import sqlite3
 import stat
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -33,52 +33,19 @@ from syncd.ledger.forgetting import LedgerForgetting
 from syncd.ledger.identity import ledger_identity
 from syncd.ledger.leases import LocalLeases
 from syncd.ledger.reading import LedgerReads
-from syncd.ledger.session import KEEP_RUNS, Params, SqlSession
-from syncd.ledger.sql_text import SqlText
+from syncd.ledger.session import KEEP_RUNS
+from syncd.ledger.sqlite_connection import connect, empty, lock_path
 from syncd.ledger.sqlite_errors import translated
-from syncd.ledger.sqlite_schema import SNAPSHOT, migrate
+from syncd.ledger.sqlite_schema import migrate
+from syncd.ledger.sqlite_session import SQL, SqliteSession, SqliteTx
 from syncd.logs import get_logger
 from syncd.settings import InvalidSettings
 
 log = get_logger("syncd.ledger")
 
-SQL = SqlText(param="?", snapshot="temp.snapshot")
 PRIVATE_FILE = 0o600
 PRIVATE_DIRECTORY = 0o700
 _COMPANIONS = ("", "-wal", "-shm", ".lock")
-
-
-def _uri(path: str, *, mode: str) -> str:
-    """`path` as SQLite reads a URI: absolute, every special character escaped. `mode` ro,
-    rw or rwc: only the first open may create the file, so a ledger deleted under a running
-    process is not silently replaced by an empty one."""
-    if path == ":memory:":
-        return "file::memory:"
-    return f"{Path(path).absolute().as_uri()}?mode={mode}"
-
-
-def _connect(path: str, *, mode: str = "rw") -> sqlite3.Connection:
-    """A configured connection; SQLite's errors are the caller's to translate."""
-    connection = sqlite3.connect(
-        _uri(path, mode=mode), uri=True, isolation_level=None, check_same_thread=False, timeout=30
-    )
-    try:
-        connection.execute("PRAGMA busy_timeout = 30000")
-        connection.execute("PRAGMA foreign_keys = ON")
-        connection.execute("PRAGMA temp_store = FILE")
-        if mode != "ro":
-            connection.execute("PRAGMA synchronous = NORMAL")
-    except BaseException:
-        connection.close()
-        raise
-    return connection
-
-
-def _empty() -> sqlite3.Connection:
-    """A ledger in memory with nothing recorded, for readers of a ledger not yet written."""
-    connection = _connect(":memory:")
-    migrate(connection)
-    return connection
 
 
 class SqliteLedger(LedgerReads, LedgerForgetting, LedgerAuditing):
@@ -213,16 +180,16 @@ class SqliteLedger(LedgerReads, LedgerForgetting, LedgerAuditing):
             raise LedgerCorrupt(self.damaged)
         with self._translated():
             if self.writer:
-                connection = _connect(str(self.path), mode="rwc" if create else "rw")
+                connection = connect(str(self.path), mode="rwc" if create else "rw")
             elif self._readable:
-                connection = _connect(str(self.path), mode="ro")
+                connection = connect(str(self.path), mode="ro")
                 if not connection.execute("PRAGMA user_version").fetchone()[0]:
                     # Created by a writer that has not yet migrated it (the schema and its
                     # version are one transaction): nothing recorded yet, not damage.
                     connection.close()
-                    connection = _empty()
+                    connection = empty()
             else:  # nothing recorded yet: an empty ledger
-                connection = _empty()
+                connection = empty()
         try:
             yield connection
         finally:
@@ -233,11 +200,11 @@ class SqliteLedger(LedgerReads, LedgerForgetting, LedgerAuditing):
             return connection.execute(sql, params).fetchall()
 
     @contextmanager
-    def _outside(self) -> Iterator[_SqliteTx]:
+    def _outside(self) -> Iterator[SqliteTx]:
         with self._connection() as connection, self._translated():
             connection.execute("BEGIN IMMEDIATE")
             try:
-                yield _SqliteTx(connection)
+                yield SqliteTx(connection)
                 connection.execute("COMMIT")
             except BaseException:
                 if connection.in_transaction:
@@ -264,83 +231,3 @@ class SqliteLedger(LedgerReads, LedgerForgetting, LedgerAuditing):
         if self._lock_file is not None:
             self._lock_file.close()
             self._lock_file = None
-
-
-def lock_path(path: Path) -> Path:
-    return path.with_name(path.name + ".lock")
-
-
-def read_announcement(path: Path) -> dict[str, Any] | None:
-    """What the process holding the ledger at `path` announced (`announce`), if anything.
-    A stale file (its process gone) may still hold one: the caller checks the daemon."""
-    try:
-        lock = lock_path(path)
-        if not lock.is_file():  # never open a FIFO planted there
-            return None
-        lines = lock.read_text(encoding="utf-8").splitlines()
-        record = json.loads(lines[1]) if len(lines) > 1 else None
-    except (OSError, UnicodeDecodeError, ValueError):
-        return None
-    return record if isinstance(record, dict) and isinstance(record.get("admin"), str) else None
-
-
-class _SqliteTx:
-    def __init__(self, connection: sqlite3.Connection) -> None:
-        self._db = connection
-
-    def run(self, sql: str, params: Params) -> int:
-        return self._db.execute(sql, params).rowcount
-
-    def rows(self, sql: str, params: Params) -> list[tuple[Any, ...]]:
-        return self._db.execute(sql, params).fetchall()
-
-    def many(self, sql: str, params: Sequence[Params]) -> None:
-        self._db.executemany(sql, params)
-
-
-class SqliteSession(SqlSession):
-    """One destination's state, through one connection (one run at a time). Every SQLite
-    error is translated into a syncd error that says what to do."""
-
-    translated: Callable[[], AbstractContextManager[None]] = nullcontext
-
-    def __init__(
-        self, connection: sqlite3.Connection, destination: str, clock: Clock, *, writer: bool
-    ) -> None:
-        self._db = connection
-        self._db.executescript(SNAPSHOT)
-        super().__init__(destination, clock, SQL, writer=writer)
-
-    def _rows(self, sql: str, params: Params) -> list[tuple[Any, ...]]:
-        with self.translated():
-            return self._db.execute(sql, params).fetchall()
-
-    def _transaction(self) -> AbstractContextManager[_SqliteTx]:
-        return self._begin("BEGIN IMMEDIATE")
-
-    def _scratch(self) -> AbstractContextManager[_SqliteTx]:
-        # Deferred: a reader (syncd plan) may not take the main database's write lock.
-        return self._begin("BEGIN")
-
-    @contextmanager
-    def _begin(self, statement: str) -> Iterator[_SqliteTx]:
-        with self.translated():
-            self._db.execute(statement)
-            try:
-                yield _SqliteTx(self._db)
-                self._db.execute("COMMIT")
-            except BaseException:
-                # SQLite may have rolled back already (a full disk): a second ROLLBACK would
-                # replace the real error with "no transaction is active".
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                raise
-
-    def reset_snapshot(self) -> None:
-        with self.translated():
-            self._db.execute("DELETE FROM temp.snapshot_in")
-            self._db.execute("DELETE FROM temp.snapshot")
-
-    def stage(self, rows: Sequence[tuple[str, int, bytes, int, int]]) -> None:
-        with self._scratch() as tx:
-            tx.many(self.sql.stage, rows)

@@ -6,23 +6,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from functools import partial
-from pathlib import PurePath
 from typing import TypeVar
 
 from syncd.clock import Clock
-from syncd.ledger import DestinationSummary, DriftRecord, Leases, LocalLeases, RunRecord
+from syncd.ledger import Leases, LocalLeases
 from syncd.loading import LoadedDestination, Problem
 from syncd.logs import get_logger
-from syncd.metrics import DESTINATION_STATES, Metrics
-from syncd.reconciling import RunProgress
+from syncd.metrics import Metrics
 from syncd.reconciling.auditing import AuditRequest
-from syncd.scheduling.drift import audit_metrics, drift_from_record, drift_gauges
+from syncd.scheduling.drift import audit_metrics
+from syncd.scheduling.gauges import count_states, publish_interval
+from syncd.scheduling.restoring import Past, restore
+from syncd.scheduling.runners import AuditRunner, Request, Runner
 from syncd.scheduling.status import DestinationStatus, problem_shape
-from syncd.scheduling.timing import period
-from syncd.scheduling.worker import AuditRunner, Request, Runner, Worker
-from syncd.shapes import AuditReport, InvalidFile, StatusDocument
+from syncd.scheduling.status_overview import status_document
+from syncd.scheduling.worker import Worker
+from syncd.shapes import AuditReport, StatusDocument
 from syncd.shapes import DestinationStatus as StatusShape
 
 log = get_logger("syncd.scheduling")
@@ -35,15 +34,6 @@ class UnknownDestination(LookupError):
 
 class Suspended(RuntimeError):
     pass
-
-
-@dataclass(frozen=True)
-class Past:
-    """What the ledger remembers of a destination: where it stands, and its kept runs."""
-
-    summary: DestinationSummary
-    runs: Sequence[RunRecord] = ()
-    drift: DriftRecord | None = None
 
 
 class Scheduler:
@@ -131,7 +121,7 @@ class Scheduler:
         if past is not None and past.drift is not None:
             last_audit = past.drift.audited_at
         if past is not None:
-            self._restore(status, past)
+            restore(status, past, self.metrics)
             run = past.summary.last_run
             last_start = run.started_at
             resume = (
@@ -161,24 +151,6 @@ class Scheduler:
         self.workers[name] = worker
         self.tasks[name] = asyncio.create_task(worker.run(), name=f"worker:{name}")
         log.info("schedule.started", destination=name)
-
-    def _restore(self, status: DestinationStatus, past: Past) -> None:
-        """The status and the gauges as the ledger left them, before any new run."""
-        summary = past.summary
-        status.restore(past.runs or [summary.last_run], last_success_at=summary.last_success_at)
-        name = status.name
-        if summary.last_success_at:
-            self.metrics.last_success.labels(destination=name).set(summary.last_success_at)
-        if summary.last_run.ended_at is not None:
-            self.metrics.last_attempt.labels(destination=name).set(summary.last_run.ended_at)
-            profiles = summary.last_run.counts.get("profiles", 0)
-            self.metrics.segment_profiles.labels(destination=name).set(profiles)
-        self.metrics.open_jobs.labels(destination=name).set(summary.open_batches)
-        if past.drift is not None:
-            drift = drift_from_record(past.drift)
-            status.show_drift(drift, past.drift.audited_at)
-            drift_gauges(self.metrics, name, drift)
-            self.metrics.audit_last_success.labels(destination=name).set(past.drift.audited_at)
 
     def _audited(self, name: str, report: AuditReport) -> None:
         audit_metrics(self.metrics, name, report, self.clock.now())
@@ -222,34 +194,10 @@ class Scheduler:
                     await self._claim_round()
 
     def _publish_interval(self, loaded: LoadedDestination) -> None:
-        """The expected gap between runs, for staleness alerts; 0 while suspended (no
-        runs are expected, so none can be late)."""
-        spec = loaded.definition.spec
-        seconds = 0.0 if spec.suspend else period(spec.schedule, now=self.clock.now())
-        self.metrics.refresh_interval.labels(destination=loaded.name).set(seconds)
-        if self.auditor is not None:
-            audits = 0.0 if spec.suspend else period(spec.audit.schedule, now=self.clock.now())
-            self.metrics.audit_interval.labels(destination=loaded.name).set(audits)
+        publish_interval(self.metrics, self.clock, loaded, with_audits=self.auditor is not None)
 
     def _count_states(self) -> None:
-        counts = dict.fromkeys(DESTINATION_STATES, 0)
-        for worker in self.workers.values():
-            counts[worker.status.state] = counts.get(worker.status.state, 0) + 1
-        for state, count in counts.items():
-            self.metrics.destinations.labels(state=state).set(count)
-        self._follow_runs()
-
-    def _follow_runs(self) -> None:
-        """`syncd_run_progress_ratio` for each run in flight, read at scrape time; the
-        series goes when the run ends."""
-        gauge = self.metrics.run_progress
-        for name, worker in self.workers.items():
-            live = worker.status.live if worker.status.running else None
-            if live is None:
-                with contextlib.suppress(KeyError):
-                    gauge.remove(name)
-            else:
-                gauge.labels(destination=name).set_function(partial(_ratio, live))
+        count_states(self.metrics, self.workers)
 
     # -- on demand ------------------------------------------------------------------------
     def trigger(self, name: str, *, allow_removals: bool = False) -> int:
@@ -319,26 +267,3 @@ class Scheduler:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         await asyncio.to_thread(self.leases.close)  # hand every destination to the others
-
-
-def status_document(
-    destinations: Sequence[StatusShape], problems: Sequence[Problem], invalid_files: Sequence[str]
-) -> StatusDocument:
-    """Every destination, every invalid file with its problems, and the problems that
-    concern no single invalid file (the directory, a clash between files)."""
-    by_file: dict[str, list[Problem]] = {file: [] for file in invalid_files}
-    others: list[Problem] = []
-    for problem in problems:  # a problem names the file's path; the catalog keys its name
-        by_file.get(PurePath(problem.file).name, others).append(problem)
-    return StatusDocument(
-        destinations=list(destinations),
-        invalid_files=[
-            InvalidFile(file=file, problems=[problem_shape(p) for p in found])
-            for file, found in sorted(by_file.items())
-        ],
-        problems=[problem_shape(p) for p in others],
-    )
-
-
-def _ratio(live: RunProgress) -> float:
-    return live.ratio or 0.0

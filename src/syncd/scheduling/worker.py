@@ -10,8 +10,6 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Protocol
 
 from syncd.clock import Clock, wait_any
 from syncd.loading import LoadedDestination
@@ -19,45 +17,12 @@ from syncd.logs import get_logger, scrub
 from syncd.reconciling import RunProgress, RunReport
 from syncd.reconciling.auditing import AuditRequest
 from syncd.scheduling.audits import AuditTimer
+from syncd.scheduling.runners import AuditRunner, Request, Runner
 from syncd.scheduling.status import DestinationStatus
 from syncd.scheduling.timing import backoff, next_run
 from syncd.shapes import AuditReport, Trigger
 
 log = get_logger("syncd.scheduling")
-
-
-class Runner(Protocol):
-    """What the scheduler needs from the reconciler (tests pass their own)."""
-
-    async def run(
-        self,
-        loaded: LoadedDestination,
-        *,
-        trigger: Trigger = ...,
-        allow_removals: bool = ...,
-        dry_run: bool = ...,
-        stopping: Callable[[], bool] = ...,
-        live: RunProgress | None = ...,
-    ) -> RunReport: ...
-
-
-class AuditRunner(Protocol):
-    """What the scheduler needs to audit (the reconciler; None: no audits)."""
-
-    async def audit(
-        self,
-        loaded: LoadedDestination,
-        request: AuditRequest,
-        *,
-        stopping: Callable[[], bool] = ...,
-        live: RunProgress | None = ...,
-    ) -> AuditReport: ...
-
-
-@dataclass
-class Request:
-    id: int
-    allow_removals: bool
 
 
 class Worker:
