@@ -17,7 +17,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from syncd.ledger.core import SessionCore, Tx
-from syncd.ledger.sql_text import Statements
+from syncd.ledger.statements import Statements
 
 BUCKET_BITS = 16
 BUCKETS = 1 << BUCKET_BITS
