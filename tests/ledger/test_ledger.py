@@ -159,6 +159,26 @@ def test_a_newer_claim_on_a_destination_fences_off_the_older_session(ledger: Led
         new.begin_run("schedule", "x")
 
 
+def test_a_run_left_without_an_end_is_closed_as_interrupted_when_the_next_begins(
+    ledger: Ledger,
+) -> None:
+    with ledger.session("d") as s:
+        killed = s.begin_run("schedule", "sha-1")  # the process dies: no finish_run
+    with ledger.session("other") as s:
+        elsewhere = s.begin_run("schedule", "sha-1")  # another destination's: left alone
+    assert ledger.runs("d")[0].outcome is None
+    with ledger.session("d") as s:
+        after = s.begin_run("schedule", "sha-1")
+        s.finish_run(after, "success", {}, None)
+    runs = {r.id: r for r in ledger.runs("d")}
+    assert runs[killed].outcome == "temporary"
+    assert (runs[killed].error or "").startswith("interrupted")
+    assert runs[killed].ended_at is not None
+    assert runs[after].outcome == "success"
+    assert ledger.runs("other")[0].id == elsewhere
+    assert ledger.runs("other")[0].outcome is None
+
+
 emails = st.sampled_from([f"{c}@x.io" for c in "abcdefghij"])
 states = st.dictionaries(emails, st.integers(min_value=-3, max_value=3), max_size=10)
 

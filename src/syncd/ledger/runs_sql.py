@@ -20,6 +20,12 @@ class RunsSql(Statements):
         "INSERT INTO runs (destination, trigger, digest, started_at) VALUES (?, ?, ?, ?)"
         " RETURNING id"
     )
+    # A run still without an end when another begins was interrupted (the process was
+    # killed): the new run holds the destination's claim, so no live run can own it.
+    close_interrupted: str = (
+        "UPDATE runs SET ended_at = ?, outcome = 'temporary', error = ?"
+        " WHERE destination = ? AND ended_at IS NULL"
+    )
     finish_run: str = (
         "UPDATE runs SET ended_at = ?, outcome = ?, counts = ?, error = ? WHERE id = ?"
     )

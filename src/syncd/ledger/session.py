@@ -21,6 +21,7 @@ from syncd.ledger.records import RETRY_BUDGET, Rejection, StagedContact, StaleRo
 from syncd.logs import scrub
 from syncd.planning import DiffCounts
 
+INTERRUPTED = "interrupted: syncd stopped before this run ended; the next run took over"
 KEEP_RUNS = 500
 KEEP_REJECTION_RUNS = 20
 MAX_REJECTIONS_PER_RUN = 10_000
@@ -70,6 +71,7 @@ class SqlSession(OutboxState, LeaverState, ForgettingState, AuditState, DigestSt
     def begin_run(self, trigger: str, digest: str, *, started_at: float | None = None) -> int:
         started_at = started_at or self.clock.now()
         with self._write() as tx:
+            tx.run(self.sql.close_interrupted, (self.clock.now(), INTERRUPTED, self.destination))
             rows = tx.rows(self.sql.begin_run, (self.destination, trigger, digest, started_at))
         run_id: int = rows[0][0]
         return run_id
