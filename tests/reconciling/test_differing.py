@@ -14,6 +14,7 @@ from structlog.testing import capture_logs
 from syncd.emulator import running_emulator
 from syncd.ledger import open_ledger
 from syncd.reconciling import reading
+from syncd.reconciling.spill import MAX_BYTES, Spill
 from tests.fixtures_emulator import strict_emulator_config
 from tests.reconciling.world import Row, World, emails, people, world
 
@@ -88,10 +89,17 @@ SCENARIOS = [
 ]
 
 
+@pytest.mark.parametrize("spill_bytes", [MAX_BYTES, 0], ids=["spilled", "read-again"])
 @pytest.mark.parametrize("change", SCENARIOS, ids=[s.__name__ for s in SCENARIOS])
 async def test_staging_the_differing_buckets_runs_as_staging_everything(
-    sync_world: World, tmp_path_factory: pytest.TempPathFactory, change: Any
+    sync_world: World,
+    tmp_path_factory: pytest.TempPathFactory,
+    change: Any,
+    spill_bytes: int,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # With no room to spill, the differing rows are read from the source again.
+    monkeypatch.setattr(reading, "Spill", lambda: Spill(spill_bytes))
     partly, differing = await synced_then(sync_world, change)
     assert partly.outcome == "success", partly.error
     async with (

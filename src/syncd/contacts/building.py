@@ -145,16 +145,23 @@ class ContactBuilder:
     def raw_print(self, values: list[Any]) -> int | None:
         """`key`'s fingerprint alone (unsigned), or None for a row without an email: the
         least a row can cost, for checking that nothing changed."""
+        printed = self.raw_encoded(values)
+        return None if printed is None else printed[0]
+
+    def raw_encoded(self, values: list[Any]) -> tuple[int, bytes | None] | None:
+        """`raw_print`, with the values encoded as `key` encodes them (None for a row
+        orjson cannot write as it is: `key` handles it)."""
         email = values[self._email]
         if email is None or not (email if type(email) is str else _text(email)).strip():
             return None
         try:
-            return xxhash.xxh3_64_intdigest(orjson.dumps(values, default=str), self._seed)
+            encoded = orjson.dumps(values, default=str)
         except TypeError:
             keyed = self.key(values)
             # A row `key` refuses still counts: the sums then differ from those of the
             # acknowledged state, and staging reports the row with its reason.
-            return 0 if isinstance(keyed, str) else keyed[1] % _WRAP
+            return (0 if isinstance(keyed, str) else keyed[1] % _WRAP), None
+        return xxhash.xxh3_64_intdigest(encoded, self._seed), encoded
 
     def build_encoded(self, encoded: bytes) -> Built | str:
         """`build` on values as `key` encoded them."""

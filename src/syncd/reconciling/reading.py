@@ -11,7 +11,7 @@ Four ways, tried in order:
    changed.
 3. **Staged where they differ.** Otherwise the files are read again and only the rows of
    the buckets whose sums differ are staged; the snapshot is completed with the
-   acknowledged rows of the others (`staging.stage_differing`). One changed row of a
+   acknowledged rows of the others (`differing.stage_differing`). One changed row of a
    million stages a few dozen rows instead of a million.
 4. **Staged.** Every row goes to the ledger's snapshot and the stale ones are built: SQL
    sources, a first export, work left open, rows acknowledged under another binding,
@@ -33,13 +33,14 @@ from syncd.contacts import NOTHING_FORGOTTEN, ContactBuilder
 from syncd.ledger import BUCKETS, LedgerSession
 from syncd.loading import LoadedDestination
 from syncd.logs import get_logger
+from syncd.reconciling.differing import stage_differing
 from syncd.reconciling.in_sync import InSyncRecord
 from syncd.reconciling.progress import RunProgress
+from syncd.reconciling.spill import Spill
 from syncd.reconciling.staging import (
     Digest,
     Staged,
     rereadable,
-    stage_differing,
     stage_segments,
     verify_segments,
 )
@@ -83,6 +84,7 @@ class SegmentReader:
         self._known: InSyncRecord | None = None
         self._digest: Digest | None = None
         self._acked_buckets: dict[int, tuple[int, int]] | None = None
+        self._spill: Spill | None = None
         self.staged = Staged()
         self.how: ReadPath | None = None
         self.forgotten = NOTHING_FORGOTTEN
@@ -113,6 +115,10 @@ class SegmentReader:
                 # The ledger sums its side by bucket meanwhile (SQL, without the GIL): the
                 # buckets that differ are known as soon as the read ends.
                 acked = asyncio.ensure_future(in_thread(self.session.acked_raw_buckets))
+                # Files that changed since the record almost surely differ somewhere:
+                # their rows are kept for staging, not parsed twice.
+                changed = known is not None and known.files != self._prints
+                self._spill = Spill() if changed else None
                 try:
                     self.staged, digest = await in_thread(
                         verify_segments,
@@ -123,6 +129,7 @@ class SegmentReader:
                         stopping=self.stopping,
                         forgotten=self.forgotten,
                         staged=self._followed(),
+                        spill=self._spill,
                     )
                 finally:
                     self._acked_buckets = await acked
@@ -194,11 +201,19 @@ class SegmentReader:
             self.how = "verified"
         if self._digest is not None:
             acked = await in_thread(self.session.acked_digest, binding)
-            if self._digest.equals(acked):
-                return True
-            if acked[3] or not await self._stage_differing(self._digest):
-                await self._stage()  # rows under another binding are all rebuilt
+            try:
+                if self._digest.equals(acked):
+                    return True
+                if acked[3] or not await self._stage_differing(self._digest):
+                    await self._stage()  # rows under another binding are all rebuilt
+            finally:
+                self._drop_spill()
         return False
+
+    def _drop_spill(self) -> None:
+        if self._spill is not None:
+            self._spill.close()
+            self._spill = None
 
     async def _stage_differing(self, digest: Digest) -> bool:
         """Stage only the buckets of rows that differ from the acknowledged ones; False
@@ -220,6 +235,7 @@ class SegmentReader:
             staged=self.staged,
             stopping=self.stopping,
             forgotten=self.forgotten,
+            spill=self._spill,
         )
         if staged is None:
             return False

@@ -29,6 +29,7 @@ from syncd.contacts import NOTHING_FORGOTTEN, ContactBuilder, Forgotten
 from syncd.destinations import Spec
 from syncd.ledger import BUCKETS, LedgerSession, Rejection
 from syncd.planning import profile_limit_exceeded
+from syncd.reconciling.spill import Spill
 from syncd.sources import BadRow, Stopping, never, open_segment
 
 STAGE_CHUNK = 10_000
@@ -142,15 +143,18 @@ def verify_segments(
     stopping: Stopping = never,
     forgotten: Forgotten = NOTHING_FORGOTTEN,
     staged: Staged | None = None,
+    spill: Spill | None = None,
 ) -> tuple[Staged, Digest]:
     """Read without staging: what `Digest` needs to tell "nothing changed". `staged`, when
-    given, is filled as rows are read (someone may be following the count)."""
+    given, is filled as rows are read (someone may be following the count); `spill`, when
+    given, keeps every summed row for `differing.stage_differing`."""
     staged = Staged() if staged is None else staged
     buckets = [0] * BUCKETS
     rows = 0
-    raw_print = builder.raw_print
+    raw_print, raw_encoded = builder.raw_print, builder.raw_encoded
     dropped = builder.forgotten_check(forgotten)
-    for segment in spec.segments:
+    encoded: bytes | None = None
+    for index, segment in enumerate(spec.segments):
         source = open_segment(segment, base_dir=base_dir, allowlists=allowlists, stopping=stopping)
         for number, values in source.rows(builder.columns):
             rows += 1
@@ -160,7 +164,11 @@ def verify_segments(
                 staged.reject(segment.name, number, values.reason)
                 continue
             row = values if type(values) is list else list(values)
-            raw = raw_print(row)
+            if spill is None:
+                raw = raw_print(row)
+            else:
+                printed = raw_encoded(row)
+                raw, encoded = (None, None) if printed is None else printed
             if raw is None:
                 staged.reject(segment.name, number, "email is empty")
                 continue
@@ -168,45 +176,12 @@ def verify_segments(
                 staged.forgotten += 1
                 continue
             buckets[raw & MASK] += ONE + raw
+            if spill is not None:
+                spill.add(raw & MASK, index, number, encoded)
     staged.rows = rows
     count = sum(summed // ONE for summed in buckets)
     staged.profiles = count  # no duplicates when it matches the acknowledged state
     return staged, Digest(count, sum(summed % ONE for summed in buckets), buckets)
-
-
-def stage_differing(
-    session: LedgerSession,
-    spec: Spec,
-    builder: ContactBuilder,
-    differing: list[int],
-    *,
-    base_dir: Path,
-    allowlists: Allowlists,
-    staged: Staged,
-    stopping: Stopping = never,
-    forgotten: Forgotten = NOTHING_FORGOTTEN,
-) -> Staged | None:
-    """After a verify read (`staged` holds its counts): the snapshot staged from the rows
-    of the `differing` buckets only, completed with the acknowledged rows of the others
-    (`LedgerSession.fill_unchanged`). None, with nothing staged, when that cannot be exact
-    (an email in the segment twice across buckets): stage everything then."""
-    session.reset_snapshot()
-    only = set(differing)
-    chunk: list[tuple[str, int, bytes, int, int]] = []
-    for row in keyed_rows(spec, builder, staged, base_dir, allowlists, stopping, forgotten, only):
-        chunk.append(row)
-        if len(chunk) >= STAGE_CHUNK:
-            session.stage(chunk)
-            chunk.clear()
-    session.stage(chunk)
-    session.finalize_snapshot()
-    profiles = session.fill_unchanged(differing)
-    if profiles is None:
-        session.reset_snapshot()
-        return None
-    staged.profiles = profiles
-    check_limit(profiles, spec.limits.max_profiles)
-    return staged
 
 
 def stage_segments(

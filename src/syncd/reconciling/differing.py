@@ -1,0 +1,77 @@
+"""Staging only the rows of the buckets that differ from the acknowledged state.
+
+After a verify read found that the segment's sums differ from the acknowledged ones, only
+the rows whose bucket (a source fingerprint's low 16 bits) differs are staged, read back
+from the verify read's spill when it kept them, else from the source again; the snapshot
+is then completed with the acknowledged rows of every other bucket
+(`LedgerSession.fill_unchanged`). See `reading` for when this is tried.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+
+from syncd.allowlists import Allowlists
+from syncd.contacts import NOTHING_FORGOTTEN, ContactBuilder, Forgotten
+from syncd.destinations import Spec
+from syncd.ledger import LedgerSession
+from syncd.reconciling.spill import Spill
+from syncd.reconciling.staging import STAGE_CHUNK, Staged, check_limit, keyed_rows
+from syncd.sources import Stopping, never
+
+
+def stage_differing(
+    session: LedgerSession,
+    spec: Spec,
+    builder: ContactBuilder,
+    differing: list[int],
+    *,
+    base_dir: Path,
+    allowlists: Allowlists,
+    staged: Staged,
+    stopping: Stopping = never,
+    forgotten: Forgotten = NOTHING_FORGOTTEN,
+    spill: Spill | None = None,
+) -> Staged | None:
+    """After a verify read (`staged` holds its counts): the snapshot staged from the rows
+    of the `differing` buckets only, completed with the acknowledged rows of the others
+    (`LedgerSession.fill_unchanged`). None, with nothing staged, when that cannot be exact
+    (an email in the segment twice across buckets): stage everything then."""
+    session.reset_snapshot()
+    only = set(differing)
+    chunk: list[tuple[str, int, bytes, int, int]] = []
+    rows = (
+        _spilled(spill, builder, staged, only, [s.name for s in spec.segments])
+        if spill is not None and spill.usable
+        else keyed_rows(spec, builder, staged, base_dir, allowlists, stopping, forgotten, only)
+    )
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= STAGE_CHUNK:
+            session.stage(chunk)
+            chunk.clear()
+    session.stage(chunk)
+    session.finalize_snapshot()
+    profiles = session.fill_unchanged(differing)
+    if profiles is None:
+        session.reset_snapshot()
+        return None
+    staged.profiles = profiles
+    check_limit(profiles, spec.limits.max_profiles)
+    return staged
+
+
+def _spilled(
+    spill: Spill, builder: ContactBuilder, staged: Staged, only: set[int], names: list[str]
+) -> Iterator[tuple[str, int, bytes, int, int]]:
+    """`keyed_rows(..., only)` from the spill: the verify read left out the rows it
+    reported or dropped, so only a refused address is reported here."""
+    for segment, number, encoded in spill.rows(only):
+        keyed = builder.key(orjson.loads(encoded))
+        if isinstance(keyed, str):
+            staged.reject(names[segment], number, keyed)
+            continue
+        yield keyed[0], keyed[1], keyed[2], segment, number
