@@ -14,6 +14,7 @@ from structlog.testing import capture_logs
 from syncd.emulator import running_emulator
 from syncd.ledger import open_ledger
 from syncd.reconciling import reading
+from syncd.reconciling.differing import stage_differing
 from syncd.reconciling.spill import MAX_BYTES, Spill
 from tests.fixtures_emulator import strict_emulator_config
 from tests.reconciling.world import Row, World, emails, people, world
@@ -157,3 +158,39 @@ async def test_staging_the_differing_buckets_on_a_postgresql_ledger(
     counts = report.counts()
     assert (counts["upserted"], counts["removed"], counts["unchanged"]) == (6, 3, 36)
     assert w.members() == emails(mixed(people(0, 40)))
+
+
+async def test_files_rewritten_between_the_two_reads_are_staged_whole(
+    sync_world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Read again (nothing spilled), the files must still be the bytes whose buckets were
+    # summed: a row changed meanwhile in a bucket not staged would be missed, and one that
+    # moved out of its bucket taken for a leaver and removed.
+    w = sync_world
+    rows = people(0, 40)
+    w.destination({"vip": w.csv("vip", rows)})
+    assert (await w.sync()).outcome == "success"
+    monkeypatch.setattr(reading, "Spill", lambda: Spill(0))
+    later = [dict(r) for r in rows]
+    for n in range(10):  # changed again, into buckets the first read did not see differ
+        later[n]["FirstName"] = f"Later{n}"
+
+    def rewritten_first(*args: Any, **kwargs: Any) -> Any:
+        w.csv("vip", later)
+        return stage_differing(*args, **kwargs)
+
+    monkeypatch.setattr(reading, "stage_differing", rewritten_first)
+    first_change = [dict(r) for r in rows]
+    for n in range(10):
+        first_change[n]["FirstName"] = f"Sooner{n}"
+    w.csv("vip", first_change)
+    with capture_logs() as logs:
+        report = await w.sync()
+    assert report.outcome == "success", report.error
+    assert [e for e in logs if e["event"] == "reading.differing"] == []  # gave way
+    assert report.counts()["removed"] == 0
+    assert w.members() == emails(rows)
+    for n in range(10):
+        held = w.emulator.state.contact(f"person.{n}@example.com")
+        assert held is not None
+        assert held["first_name"] == f"Later{n}"

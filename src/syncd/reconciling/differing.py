@@ -9,7 +9,7 @@ is then completed with the acknowledged rows of every other bucket
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import orjson
@@ -35,17 +35,22 @@ def stage_differing(
     stopping: Stopping = never,
     forgotten: Forgotten = NOTHING_FORGOTTEN,
     spill: Spill | None = None,
+    unchanged_files: Callable[[], bool] = lambda: False,
 ) -> Staged | None:
     """After a verify read (`staged` holds its counts): the snapshot staged from the rows
     of the `differing` buckets only, completed with the acknowledged rows of the others
-    (`LedgerSession.fill_unchanged`). None, with nothing staged, when that cannot be exact
-    (an email in the segment twice across buckets): stage everything then."""
+    (`LedgerSession.fill_unchanged`). None, with nothing staged, when that cannot be exact:
+    an email in the segment twice across buckets, or files read again (no spill) that are
+    no longer the bytes the verify read summed (`unchanged_files`): the buckets were found
+    on those, and rows changed since in other buckets would be missed, or taken for leavers.
+    Stage everything then."""
     session.reset_snapshot()
     only = set(differing)
     chunk: list[tuple[str, int, bytes, int, int]] = []
+    spilled = spill is not None and spill.usable
     rows = (
         _spilled(spill, builder, staged, only, [s.name for s in spec.segments])
-        if spill is not None and spill.usable
+        if spill is not None and spilled
         else keyed_rows(spec, builder, staged, base_dir, allowlists, stopping, forgotten, only)
     )
     for row in rows:
@@ -54,6 +59,9 @@ def stage_differing(
             session.stage(chunk)
             chunk.clear()
     session.stage(chunk)
+    if not spilled and not unchanged_files():
+        session.reset_snapshot()
+        return None
     session.finalize_snapshot()
     profiles = session.fill_unchanged(differing)
     if profiles is None:

@@ -210,6 +210,13 @@ class SegmentReader:
                 self._drop_spill()
         return False
 
+    def _files_unchanged(self) -> bool:
+        """The source files are still the bytes they were when this read began."""
+        now = files_print(
+            self.spec.segments, base_dir=self.base_dir, allowlists=self.loaded.allowlists
+        )
+        return now is not None and now == self._prints
+
     def _drop_spill(self) -> None:
         if self._spill is not None:
             self._spill.close()
@@ -236,6 +243,7 @@ class SegmentReader:
             stopping=self.stopping,
             forgotten=self.forgotten,
             spill=self._spill,
+            unchanged_files=self._files_unchanged,
         )
         if staged is None:
             return False
