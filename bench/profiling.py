@@ -30,7 +30,14 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
         "build contacts (normalise, orjson, xxhash)",
         ("ContactBuilder.build", "fingerprint (", "build_stale", "SqlSession.record_builds"),
     ),
-    ("key rows (email, raw fingerprint)", ("ContactBuilder.key (", "ContactBuilder.raw_print (")),
+    (
+        "key rows (email, raw fingerprint)",
+        ("ContactBuilder.key (", "ContactBuilder.raw_print (", "ContactBuilder.raw_encoded ("),
+    ),
+    ("spill: the verify read's rows kept, read back", ("Spill.",)),
+    ("fill: the unchanged buckets from the ledger (SQL)", ("fill_unchanged",)),
+    ("bucket sums of the ledger (SQL, another thread)", ("acked_raw_buckets",)),
+    ("files' prints (xxh3 of the bytes)", ("files_print", "content_print")),
     ("read + parse CSV", ("CsvFile.rows",)),
     ("verify: count and sum (no staging)", ("verify_segments", "SqlSession.acked_digest")),
     (
@@ -61,7 +68,7 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "SqlSession.forget",
         ),
     ),
-    ("staging loop (rows → chunks)", ("stage_segments", "_keyed_rows")),
+    ("staging loop (rows → chunks)", ("stage_segments", "_keyed_rows", "stage_differing")),
     ("HTTP client (aiohttp, JSON)", ("SendGridHttp.", "aiohttp/", "SendGridClient.")),
     ("pack batches", ("Applier.send_upserts", "upsert_body (", "Batcher.", "send_first_export")),
     (

@@ -14,12 +14,13 @@ def test_rows_come_back_in_order_for_the_buckets_asked_whatever_the_blocks() -> 
     try:
         for n in range(40_000):  # several blocks of bytes, records across their edges
             values = ("x" * rng.randrange(0, 200)).encode()
-            bucket = rng.randrange(0, 16)
-            spill.add(bucket, n % 3, n, values)
-            written.append((bucket, n % 3, n, values))
+            bucket = rng.choice((3, 11, 4097, 40_000, 65_535))  # in four of the files
+            segment = n * 3 // 40_000  # three segments, read one after the other
+            spill.add(bucket, segment, n, values)
+            written.append((bucket, segment, n, values))
         assert sum(len(v) + 18 for *_, v in written) > 2 * BLOCK
         assert spill.usable
-        wanted = {3, 11}
+        wanted = {3, 4097, 65_535}  # rows of three files, merged back in read order
         assert list(spill.rows(wanted)) == [(s, n, v) for b, s, n, v in written if b in wanted]
     finally:
         spill.close()

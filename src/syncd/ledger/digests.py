@@ -11,10 +11,13 @@ leavers, counts, plans) reads it as it reads a fully staged one.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+
+import orjson
 
 from syncd.ledger.core import SessionCore, Tx
 from syncd.ledger.statements import Statements
@@ -25,9 +28,12 @@ BUCKETS = 1 << BUCKET_BITS
 
 @dataclass(frozen=True)
 class DigestSql(Statements):
+    # One row holding every bucket, as JSON: fetching 65,536 rows one by one takes the
+    # GIL back 65,536 times from the thread reading the files meanwhile.
     acked_raw_buckets: str = (
-        "SELECT raw & 65535, count(*), sum(raw & 4294967295), sum((raw >> 32) & 4294967295)"
-        " FROM acked WHERE destination = ? GROUP BY 1"
+        "SELECT json_group_array(json_array(bucket, n, low, high)) FROM ("
+        "SELECT raw & 65535 AS bucket, count(*) AS n, sum(raw & 4294967295) AS low,"
+        " sum((raw >> 32) & 4294967295) AS high FROM acked WHERE destination = ? GROUP BY 1) AS b"
     )
     create_scope: str = (
         "CREATE TEMP TABLE IF NOT EXISTS snapshot_scope (bucket INTEGER PRIMARY KEY)"
@@ -48,9 +54,20 @@ class DigestSql(Statements):
     )
 
 
+# PostgreSQL's names for SQLite's JSON aggregates (the sums are numeric there: JSON
+# numbers all the same, read back as integers).
+_POSTGRES_JSON = (("json_group_array(", "json_agg("), ("json_array(", "json_build_array("))
+
+
 @functools.cache
 def digest_sql(param: str, snapshot: str) -> DigestSql:
-    return DigestSql(param=param, snapshot=snapshot)
+    sql = DigestSql(param=param, snapshot=snapshot)
+    if param == "?":
+        return sql
+    text = sql.acked_raw_buckets
+    for sqlite_name, postgres_name in _POSTGRES_JSON:
+        text = text.replace(sqlite_name, postgres_name)
+    return dataclasses.replace(sql, acked_raw_buckets=text)
 
 
 class DigestState(SessionCore):
@@ -60,10 +77,11 @@ class DigestState(SessionCore):
 
     def acked_raw_buckets(self) -> dict[int, tuple[int, int]]:
         """Bucket → (count, sum of the unsigned raw fingerprints) of the acknowledged rows."""
-        rows = self._rows(self._digest_sql.acked_raw_buckets, (self.destination,))
+        found = self._rows(self._digest_sql.acked_raw_buckets, (self.destination,))[0][0]
+        buckets = orjson.loads(found) if isinstance(found, str | bytes) else (found or [])
         return {
             int(bucket): (int(count), int(low or 0) + (int(high or 0) << 32))
-            for bucket, count, low, high in rows
+            for bucket, count, low, high in buckets
         }
 
     def fill_unchanged(self, staged_buckets: Sequence[int]) -> int | None:

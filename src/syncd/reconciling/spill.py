@@ -2,25 +2,31 @@
 back instead of parsing the source again.
 
 Each summed row is appended as it is read: its bucket, segment, row number and values as
-`ContactBuilder.key` encodes them. The file is anonymous (unlinked at once: it holds
-personal data, and nothing else can open it) and deleted when closed. It stops growing at
-`MAX_BYTES`, or at a row it cannot hold; then it is not used, and the source is read again.
+`ContactBuilder.key` encodes them, into one of 16 files by its bucket, so that reading
+back a few buckets reads a few files. The files are anonymous (unlinked at once: they hold
+personal data, and nothing else can open them) and deleted when closed. The spill stops
+growing at `MAX_BYTES`, or at a row it cannot hold; it is not used then, and the source is
+read again.
 """
 
 from __future__ import annotations
 
+import heapq
 import struct
 import tempfile
 from collections.abc import Iterator
+from typing import IO
 
 _RECORD = struct.Struct("<HIQI")  # bucket, segment, row, length of the values
 MAX_BYTES = 512 << 20
 BLOCK = 1 << 20
+GROUP_SHIFT = 12
+"""A file holds 4,096 buckets (16 files for 65,536)."""
 
 
 class Spill:
     def __init__(self, max_bytes: int = MAX_BYTES) -> None:
-        self._file = tempfile.TemporaryFile(prefix="syncd-spill-")  # noqa: SIM115 - closed by close()
+        self._files: dict[int, IO[bytes]] = {}
         self._left = max_bytes
         self.usable = True
 
@@ -31,16 +37,25 @@ class Spill:
             self.usable = False
             return
         self._left -= len(encoded) + _RECORD.size
-        self._file.write(_RECORD.pack(bucket, segment, row, len(encoded)))
-        self._file.write(encoded)
+        group = bucket >> GROUP_SHIFT
+        file = self._files.get(group)
+        if file is None:
+            file = self._files[group] = tempfile.TemporaryFile(prefix="syncd-spill-")  # noqa: SIM115 - closed by close()
+        file.write(_RECORD.pack(bucket, segment, row, len(encoded)))
+        file.write(encoded)
 
     def rows(self, buckets: set[int]) -> Iterator[tuple[int, int, bytes]]:
-        """(segment, row, encoded values) of the rows of `buckets`, in read order, read
-        back a block at a time."""
-        self._file.seek(0)
+        """(segment, row, encoded values) of the rows of `buckets`, in read order (the
+        files' rows merged by segment and row), read back a block at a time."""
+        groups = sorted({bucket >> GROUP_SHIFT for bucket in buckets} & self._files.keys())
+        return heapq.merge(*(self._group(self._files[g], buckets) for g in groups))
+
+    @staticmethod
+    def _group(file: IO[bytes], buckets: set[int]) -> Iterator[tuple[int, int, bytes]]:
+        file.seek(0)
         size, unpack = _RECORD.size, _RECORD.unpack_from
         pending = b""
-        while block := self._file.read(BLOCK):
+        while block := file.read(BLOCK):
             data = pending + block
             at = 0
             while at + size <= len(data):
@@ -54,4 +69,6 @@ class Spill:
             pending = data[at:]
 
     def close(self) -> None:
-        self._file.close()
+        for file in self._files.values():
+            file.close()
+        self._files.clear()
