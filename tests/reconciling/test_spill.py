@@ -19,6 +19,7 @@ def test_rows_come_back_in_order_for_the_buckets_asked_whatever_the_blocks() -> 
             spill.add(bucket, segment, n, values)
             written.append((bucket, segment, n, values))
         assert sum(len(v) + 18 for *_, v in written) > 2 * BLOCK
+        spill.finish()
         assert spill.usable
         wanted = {3, 4097, 65_535}  # rows of three files, merged back in read order
         assert list(spill.rows(wanted)) == [(s, n, v) for b, s, n, v in written if b in wanted]
@@ -29,8 +30,10 @@ def test_rows_come_back_in_order_for_the_buckets_asked_whatever_the_blocks() -> 
 def test_a_spill_stops_being_usable_past_its_size_or_at_a_row_it_cannot_hold() -> None:
     small = Spill(max_bytes=100)
     small.add(1, 0, 1, b"x" * 50)
+    small.finish()
     first = small.usable
     small.add(1, 0, 2, b"x" * 50)
+    small.finish()
     assert (first, small.usable) == (True, False)
     small.close()
     odd = Spill()

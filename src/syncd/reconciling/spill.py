@@ -19,34 +19,55 @@ from typing import IO
 
 _RECORD = struct.Struct("<HIQI")  # bucket, segment, row, length of the values
 MAX_BYTES = 512 << 20
-BLOCK = 1 << 20
+BLOCK = 1 << 18
 GROUP_SHIFT = 12
 """A file holds 4,096 buckets (16 files for 65,536)."""
+GROUPS = (1 << 16) >> GROUP_SHIFT
+_pack = _RECORD.pack
 
 
 class Spill:
     def __init__(self, max_bytes: int = MAX_BYTES) -> None:
         self._files: dict[int, IO[bytes]] = {}
+        self._buffers = [bytearray() for _ in range(GROUPS)]
         self._left = max_bytes
         self.usable = True
 
     def add(self, bucket: int, segment: int, row: int, encoded: bytes | None) -> None:
-        if not self.usable:
-            return
-        if encoded is None or len(encoded) + _RECORD.size > self._left:
+        """One row (a million a read: appended to its file's buffer, written a block at a
+        time)."""
+        if encoded is None:
             self.usable = False
             return
-        self._left -= len(encoded) + _RECORD.size
-        group = bucket >> GROUP_SHIFT
+        buffer = self._buffers[bucket >> GROUP_SHIFT]
+        buffer += _pack(bucket, segment, row, len(encoded))
+        buffer += encoded
+        if len(buffer) >= BLOCK:
+            self._flush(bucket >> GROUP_SHIFT)
+
+    def finish(self) -> None:
+        """Every row added is on disk (or the spill is not usable): the read has ended."""
+        for group in range(GROUPS):
+            if self._buffers[group]:
+                self._flush(group)
+
+    def _flush(self, group: int) -> None:
+        buffer = self._buffers[group]
+        if not self.usable or len(buffer) > self._left:
+            self.usable = False
+            buffer.clear()
+            return
+        self._left -= len(buffer)
         file = self._files.get(group)
         if file is None:
             file = self._files[group] = tempfile.TemporaryFile(prefix="syncd-spill-")  # noqa: SIM115 - closed by close()
-        file.write(_RECORD.pack(bucket, segment, row, len(encoded)))
-        file.write(encoded)
+        file.write(buffer)
+        buffer.clear()
 
     def rows(self, buckets: set[int]) -> Iterator[tuple[int, int, bytes]]:
         """(segment, row, encoded values) of the rows of `buckets`, in read order (the
-        files' rows merged by segment and row), read back a block at a time."""
+        files' rows merged by segment and row), read back a block at a time; after
+        `finish`, when `usable`."""
         groups = sorted({bucket >> GROUP_SHIFT for bucket in buckets} & self._files.keys())
         return heapq.merge(*(self._group(self._files[g], buckets) for g in groups))
 

@@ -179,6 +179,8 @@ def verify_segments(
             if spill is not None:
                 spill.add(raw & MASK, index, number, encoded)
     staged.rows = rows
+    if spill is not None:
+        spill.finish()
     count = sum(summed // ONE for summed in buckets)
     staged.profiles = count  # no duplicates when it matches the acknowledged state
     return staged, Digest(count, sum(summed % ONE for summed in buckets), buckets)
