@@ -194,3 +194,46 @@ async def test_files_rewritten_between_the_two_reads_are_staged_whole(
         held = w.emulator.state.contact(f"person.{n}@example.com")
         assert held is not None
         assert held["first_name"] == f"Later{n}"
+
+
+@pytest.mark.parametrize("change", [changed_one, three_left, mixed, twice_new_first])
+async def test_a_warehouse_segment_is_read_once_and_stages_only_what_differs(
+    sync_world: World, tmp_path_factory: pytest.TempPathFactory, change: Any
+) -> None:
+    async def run(w: World) -> tuple[Any, Any, list[MutableMapping[str, Any]]]:
+        rows = people(0, 40)
+        w.destination({"vip": w.sqlite("vip", rows)})
+        assert (await w.sync()).outcome == "success"
+        with capture_logs() as logs:
+            same = await w.sync()
+        w.sqlite("vip", change([dict(r) for r in rows]))
+        with capture_logs() as more:
+            changed = await w.sync()
+        return same, changed, [e for e in [*logs, *more] if e["event"] == "reading.differing"]
+
+    same, partly, differing = await run(sync_world)
+    assert (same.outcome, same.read, same.counts()["upserted"]) == ("success", "verified", 0)
+    async with (
+        running_emulator(strict_emulator_config()) as other,
+        world(tmp_path_factory.mktemp("full"), other) as full_world,
+    ):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(reading, "MAX_DIFFERING", -1)
+            _, fully, none = await run(full_world)
+        assert none == []
+        assert outcome(partly) == outcome(fully)
+        assert sync_world.members() == full_world.members()
+    if change is not twice_new_first:
+        assert len(differing) == 1
+
+
+async def test_a_warehouse_segment_too_large_to_spill_is_staged_whole(
+    sync_world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    w = sync_world
+    rows = people(0, 20)
+    w.destination({"vip": w.sqlite("vip", rows)})
+    await w.sync()
+    monkeypatch.setattr(reading, "SPILLED_ROW_BYTES", 1 << 40)
+    report = await w.sync()
+    assert (report.read, report.counts()["unchanged"]) == ("staged", 20)

@@ -5,20 +5,24 @@ Four ways, tried in order:
 1. **Known in sync.** File sources whose bytes, definition and binding are those SendGrid
    was last known to equal (`in_sync` in the ledger, recorded only after a clean run):
    nothing is parsed at all.
-2. **Verified.** File sources, a destination in sync before (no batch open, nothing
-   waiting): rows are only keyed and their fingerprints summed, in all and per bucket
-   (a fingerprint's low 16 bits); equal to the acknowledged state's sums, nothing
-   changed.
-3. **Staged where they differ.** Otherwise the files are read again and only the rows of
-   the buckets whose sums differ are staged; the snapshot is completed with the
-   acknowledged rows of the others (`differing.stage_differing`). One changed row of a
-   million stages a few dozen rows instead of a million.
-4. **Staged.** Every row goes to the ledger's snapshot and the stale ones are built: SQL
-   sources, a first export, work left open, rows acknowledged under another binding,
-   more than half the buckets differing, or an email found in two buckets.
+2. **Verified.** A destination in sync before (no batch open, nothing waiting): rows are
+   only keyed and their fingerprints summed, in all and per bucket (a fingerprint's low
+   16 bits); equal to the acknowledged state's sums, nothing changed. Files are verified
+   whenever they are not known; a warehouse (SQL sources) when its rows are likely to fit
+   the spill, for it is read once: its rows are spilled as they are summed.
+3. **Staged where they differ.** Otherwise only the rows of the buckets whose sums differ
+   are staged, read back from the spill (files that changed since the record, and
+   warehouses, spill their rows), or from the files again; the snapshot is completed with
+   the acknowledged rows of the others (`differing.stage_differing`). One changed row of
+   a million stages a few dozen rows instead of a million.
+4. **Staged.** Every row goes to the ledger's snapshot and the stale ones are built: a
+   first export, work left open, a warehouse too large to spill, rows acknowledged under
+   another binding, more than half the buckets differing, an email found in two buckets,
+   or files changed between two reads.
 
 Everything before the preflight is local: a segment over maxProfiles fails before any
-request. A failed check costs a second read of local files, never of a warehouse.
+request. A failed check costs a second read of local files; a warehouse is read a second
+time only when its spill overflowed (its rows were larger than guessed).
 
 Rows whose address was forgotten (`syncd forget`) are dropped on every way and counted;
 the in-sync record keeps their count. Any change to what is forgotten clears the record.
@@ -36,7 +40,7 @@ from syncd.logs import get_logger
 from syncd.reconciling.differing import stage_differing
 from syncd.reconciling.in_sync import InSyncRecord
 from syncd.reconciling.progress import RunProgress
-from syncd.reconciling.spill import Spill
+from syncd.reconciling.spill import MAX_BYTES, Spill
 from syncd.reconciling.staging import (
     Digest,
     Staged,
@@ -49,6 +53,8 @@ from syncd.shapes import ReadPath
 from syncd.sources import Stopping, files_print, never
 
 log = get_logger("syncd.reading")
+SPILLED_ROW_BYTES = 256
+"""A generous guess of a spilled row's size, to tell whether a warehouse's rows would fit."""
 MAX_DIFFERING = BUCKETS // 2
 """Past half the buckets, staging only those costs about as much as staging everything."""
 
@@ -110,35 +116,49 @@ class SegmentReader:
                 self.how = "known"
                 return self.staged
             # Files that changed are verified too: the read tells which buckets of rows
-            # differ, and only those are staged (`unchanged`).
+            # differ, and only those are staged (`unchanged`). Files that changed since
+            # the record almost surely differ somewhere: their rows are kept for
+            # staging, not parsed twice.
             if await in_thread(self._worth_verifying):
-                # The ledger sums its side by bucket meanwhile (SQL, without the GIL): the
-                # buckets that differ are known as soon as the read ends.
-                acked = asyncio.ensure_future(in_thread(self.session.acked_raw_buckets))
-                # Files that changed since the record almost surely differ somewhere:
-                # their rows are kept for staging, not parsed twice.
                 changed = known is not None and known.files != self._prints
-                self._spill = Spill() if changed else None
-                try:
-                    self.staged, digest = await in_thread(
-                        verify_segments,
-                        self.spec,
-                        self.builder,
-                        base_dir=self.base_dir,
-                        allowlists=self.loaded.allowlists,
-                        stopping=self.stopping,
-                        forgotten=self.forgotten,
-                        staged=self._followed(),
-                        spill=self._spill,
-                    )
-                finally:
-                    self._acked_buckets = await acked
-                if digest.count <= self.spec.limits.max_profiles:
-                    self._digest = digest
-                    self.how = "verified"
-                    return self.staged
-                # over the limit, or duplicates: only staging counts distinct profiles
+                return await self._verify(Spill() if changed else None)
+        elif await in_thread(self._worth_verifying) and await in_thread(self._spill_fits):
+            # A warehouse is read once, its rows spilled: a segment equal to the
+            # acknowledged state stages nothing, one that differs stages what differs.
+            return await self._verify(Spill())
         return await self._stage()
+
+    async def _verify(self, spill: Spill | None) -> Staged:
+        # The ledger sums its side by bucket meanwhile (SQL, without the GIL): the
+        # buckets that differ are known as soon as the read ends.
+        acked = asyncio.ensure_future(in_thread(self.session.acked_raw_buckets))
+        self._spill = spill
+        try:
+            self.staged, digest = await in_thread(
+                verify_segments,
+                self.spec,
+                self.builder,
+                base_dir=self.base_dir,
+                allowlists=self.loaded.allowlists,
+                stopping=self.stopping,
+                forgotten=self.forgotten,
+                staged=self._followed(),
+                spill=spill,
+            )
+        finally:
+            self._acked_buckets = await acked
+        if digest.count <= self.spec.limits.max_profiles:
+            self._digest = digest
+            self.how = "verified"
+            return self.staged
+        # over the limit, or duplicates: only staging counts distinct profiles
+        self._drop_spill()
+        return await self._stage()
+
+    def _spill_fits(self) -> bool:
+        """Would the segment's rows likely fit the spill? (Else a warehouse would be read
+        twice when they differ: once to verify, once to stage.)"""
+        return self.session.acked_count() * SPILLED_ROW_BYTES <= MAX_BYTES
 
     def _worth_verifying(self) -> bool:
         """Not when work is left open: only the full path finishes it (resume)."""
@@ -225,6 +245,8 @@ class SegmentReader:
     async def _stage_differing(self, digest: Digest) -> bool:
         """Stage only the buckets of rows that differ from the acknowledged ones; False
         (nothing staged) when too many differ to gain, or it cannot be exact."""
+        if (self._spill is None or not self._spill.usable) and not rereadable(self.spec):
+            return False  # a warehouse is not read again for a part: staged whole
         acked = self._acked_buckets
         if acked is None:
             acked = await in_thread(self.session.acked_raw_buckets)
