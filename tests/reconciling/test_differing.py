@@ -16,6 +16,7 @@ from syncd.ledger import open_ledger
 from syncd.reconciling import reading
 from syncd.reconciling.differing import stage_differing
 from syncd.reconciling.spill import MAX_BYTES, Spill
+from syncd.reconciling.staging import verify_segments
 from tests.fixtures_emulator import strict_emulator_config
 from tests.reconciling.world import Row, World, emails, people, world
 
@@ -109,6 +110,7 @@ async def test_staging_the_differing_buckets_runs_as_staging_everything(
     ):
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(reading, "MAX_DIFFERING", -1)  # every bucket is too many
+            patch.setattr(reading, "Spill", lambda: Spill(0))  # and nothing spilled
             fully, none = await synced_then(full_world, change)
         assert none == []
         assert outcome(partly) == outcome(fully)
@@ -219,6 +221,7 @@ async def test_a_warehouse_segment_is_read_once_and_stages_only_what_differs(
     ):
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(reading, "MAX_DIFFERING", -1)
+            patch.setattr(reading, "Spill", lambda: Spill(0))
             _, fully, none = await run(full_world)
         assert none == []
         assert outcome(partly) == outcome(fully)
@@ -237,3 +240,32 @@ async def test_a_warehouse_segment_too_large_to_spill_is_staged_whole(
     monkeypatch.setattr(reading, "SPILLED_ROW_BYTES", 1 << 40)
     report = await w.sync()
     assert (report.read, report.counts()["unchanged"]) == ("staged", 20)
+
+
+async def test_most_buckets_differing_stage_every_row_from_the_spill(
+    sync_world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A source is not read twice: past MAX_DIFFERING, every bucket is staged from the spill.
+    w = sync_world
+    rows = people(0, 30)
+    w.destination({"vip": w.sqlite("vip", rows)})
+    await w.sync()
+    monkeypatch.setattr(reading, "MAX_DIFFERING", 0)
+    reads = 0
+    real = verify_segments
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        nonlocal reads
+        reads += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(reading, "verify_segments", counted)
+    monkeypatch.setattr(reading, "stage_segments", lambda *a, **k: pytest.fail("read again"))
+    changed = [dict(r, FirstName="New") for r in rows]
+    w.sqlite("vip", changed)
+    with capture_logs() as logs:
+        report = await w.sync()
+    assert report.outcome == "success", report.error
+    assert reads == 1
+    assert report.counts()["upserted"] == 30
+    assert [e["buckets"] for e in logs if e["event"] == "reading.differing"] == [65_536]

@@ -17,8 +17,9 @@ Four ways, tried in order:
    a million stages a few dozen rows instead of a million.
 4. **Staged.** Every row goes to the ledger's snapshot and the stale ones are built: a
    first export, work left open, a warehouse too large to spill, rows acknowledged under
-   another binding, more than half the buckets differing, an email found in two buckets,
-   or files changed between two reads.
+   another binding, an email found in two buckets, or files changed between two reads.
+   More than half the buckets differing stages every row too, from the spill when there
+   is one (a source is not read a second time).
 
 Everything before the preflight is local: a segment over maxProfiles fails before any
 request. A failed check costs a second read of local files; a warehouse is read a second
@@ -252,7 +253,10 @@ class SegmentReader:
             acked = await in_thread(self.session.acked_raw_buckets)
         differing = digest.differing(acked)
         if len(differing) > MAX_DIFFERING:
-            return False
+            if self._spill is None or not self._spill.usable:
+                return False
+            # Every row, then, but from the spill: a source is not read a second time.
+            differing = list(range(BUCKETS))
         staged = await in_thread(
             stage_differing,
             self.session,
