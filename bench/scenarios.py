@@ -106,14 +106,15 @@ def refresh(bench: Bench, world: World, dataset: Dataset, backend: str) -> Resul
 
 
 def one_change(bench: Bench, world: World, size: int, backend: str) -> Result:
-    """One profile changed: the verify path fails, so the whole segment is staged in the
-    ledger and diffed there; exactly one contact is sent. The ledger's cost at scale."""
+    """One profile changed: the verify read's sums differ, so the segment is staged (only
+    the buckets that differ, when it can be) and diffed in the ledger; exactly one contact
+    is sent. The ledger's cost at scale."""
     started = time.perf_counter()
     variant = Dataset(size, "one")
     world.point_at(variant.ensure())
     floor = floor_of(bench, Dataset(size))  # the same size and shape as the base file
     scenario = f"B2+1 one changed {label(size)} ({backend})"
-    say(f"{scenario}: the whole segment staged…")
+    say(f"{scenario}: verified, what differs staged…")
     measured = measured_sync(bench, world, f"{world.name}-one")
     run, requests = measured.run, measured.requests
     problems = [p for p in (failure(run),) if p]

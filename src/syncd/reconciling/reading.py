@@ -90,7 +90,7 @@ class SegmentReader:
         self._prints: str | None = None
         self._known: InSyncRecord | None = None
         self._digest: Digest | None = None
-        self._acked_buckets: dict[int, tuple[int, int]] | None = None
+        self._acked_buckets: list[int] | None = None
         self._spill: Spill | None = None
         self.staged = Staged()
         self.how: ReadPath | None = None

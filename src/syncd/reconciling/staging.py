@@ -27,7 +27,7 @@ from typing import Any
 from syncd.allowlists import Allowlists
 from syncd.contacts import NOTHING_FORGOTTEN, ContactBuilder, Forgotten
 from syncd.destinations import Spec
-from syncd.ledger import BUCKETS, LedgerSession, Rejection
+from syncd.ledger import BUCKETS, COUNTED, LedgerSession, Rejection
 from syncd.planning import profile_limit_exceeded
 from syncd.reconciling.spill import Spill
 from syncd.sources import BadRow, Stopping, never, open_segment
@@ -36,8 +36,7 @@ STAGE_CHUNK = 10_000
 BUILD_PAGE = 5_000
 KEEP_REJECTIONS = 10_000
 MASK = BUCKETS - 1
-ONE = 1 << 100
-"""A row's count in its bucket's sum: above any sum of 64-bit fingerprints (2^36 rows)."""
+ONE = COUNTED
 
 
 @dataclass
@@ -71,12 +70,12 @@ class Digest:
         count, low, high, other_binding = acked
         return (count, low + (high << 32), other_binding) == (self.count, self.total, 0)
 
-    def differing(self, acked: dict[int, tuple[int, int]]) -> list[int]:
+    def differing(self, acked: list[int]) -> list[int]:
         """The buckets whose rows are not those acknowledged (`acked_raw_buckets`)."""
         return [
             bucket
-            for bucket, summed in enumerate(self.buckets)
-            if summed != ONE * acked.get(bucket, (0, 0))[0] + acked.get(bucket, (0, 0))[1]
+            for bucket, (summed, held) in enumerate(zip(self.buckets, acked, strict=True))
+            if summed != held
         ]
 
 
