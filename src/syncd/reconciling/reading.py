@@ -252,6 +252,7 @@ class SegmentReader:
         if acked is None:
             acked = await in_thread(self.session.acked_raw_buckets)
         differing = digest.differing(acked)
+        self._acked_buckets = acked = None  # not needed any more: memory stays flat
         if len(differing) > MAX_DIFFERING:
             if self._spill is None or not self._spill.usable:
                 return False

@@ -20,6 +20,9 @@ from typing import IO
 _RECORD = struct.Struct("<HIQI")  # bucket, segment, row, length of the values
 MAX_BYTES = 512 << 20
 BLOCK = 1 << 18
+"""Bytes read back at a time from a file."""
+FLUSH = 1 << 16
+"""Bytes a file's buffer holds before they are written (16 buffers: 1 MiB in all)."""
 GROUP_SHIFT = 12
 """A file holds 4,096 buckets (16 files for 65,536)."""
 GROUPS = (1 << 16) >> GROUP_SHIFT
@@ -42,7 +45,7 @@ class Spill:
         buffer = self._buffers[bucket >> GROUP_SHIFT]
         buffer += _pack(bucket, segment, row, len(encoded))
         buffer += encoded
-        if len(buffer) >= BLOCK:
+        if len(buffer) >= FLUSH:
             self._flush(bucket >> GROUP_SHIFT)
 
     def finish(self) -> None:
