@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
@@ -72,20 +72,30 @@ def digest_sql(param: str, snapshot: str) -> DigestSql:
 _BUCKET = re.compile(r"(\d+),(\d+),(\d+),(\d+)")
 
 
+class BucketTotals:
+    """The ledger's totals by bucket, kept as the text SQL gave and read as they are
+    compared: 65,536 large integers held at once would be a few MB more at the peak."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        """(bucket, total) of every bucket holding acknowledged rows."""
+        for match in _BUCKET.finditer(self._text):
+            bucket, count, low, high = map(int, match.groups())
+            yield bucket, count * COUNTED + low + (high << 32)
+
+
 class DigestState(SessionCore):
     @property
     def _digest_sql(self) -> DigestSql:
         return digest_sql(self.sql.param, self.sql.snapshot)
 
-    def acked_raw_buckets(self) -> list[int]:
+    def acked_raw_buckets(self) -> BucketTotals:
         """Per bucket, the acknowledged rows' count times `COUNTED` plus the sum of their
         unsigned raw fingerprints (as `staging.Digest` sums the source's)."""
         found = self._rows(self._digest_sql.acked_raw_buckets, (self.destination,))[0][0]
-        totals = [0] * BUCKETS
-        for match in _BUCKET.finditer(found or ""):
-            bucket, count, low, high = map(int, match.groups())
-            totals[bucket] = count * COUNTED + low + (high << 32)
-        return totals
+        return BucketTotals(found or "")
 
     def fill_unchanged(self, staged_buckets: Sequence[int]) -> int | None:
         """Complete a snapshot staged only for `staged_buckets` with the acknowledged rows

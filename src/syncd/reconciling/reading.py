@@ -35,7 +35,7 @@ import asyncio
 from dataclasses import dataclass
 
 from syncd.contacts import NOTHING_FORGOTTEN, ContactBuilder
-from syncd.ledger import BUCKETS, LedgerSession
+from syncd.ledger import BUCKETS, BucketTotals, LedgerSession
 from syncd.loading import LoadedDestination
 from syncd.logs import get_logger
 from syncd.reconciling.differing import stage_differing
@@ -90,7 +90,7 @@ class SegmentReader:
         self._prints: str | None = None
         self._known: InSyncRecord | None = None
         self._digest: Digest | None = None
-        self._acked_buckets: list[int] | None = None
+        self._acked_buckets: BucketTotals | None = None
         self._spill: Spill | None = None
         self.staged = Staged()
         self.how: ReadPath | None = None

@@ -19,7 +19,7 @@ acknowledged state does. With nothing forgotten the check costs one comparison a
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,13 +70,16 @@ class Digest:
         count, low, high, other_binding = acked
         return (count, low + (high << 32), other_binding) == (self.count, self.total, 0)
 
-    def differing(self, acked: list[int]) -> list[int]:
+    def differing(self, acked: Iterable[tuple[int, int]]) -> list[int]:
         """The buckets whose rows are not those acknowledged (`acked_raw_buckets`)."""
-        return [
-            bucket
-            for bucket, (summed, held) in enumerate(zip(self.buckets, acked, strict=True))
-            if summed != held
-        ]
+        seen = bytearray(BUCKETS)
+        found = set()
+        for bucket, held in acked:
+            seen[bucket] = 1
+            if self.buckets[bucket] != held:
+                found.add(bucket)
+        found.update(b for b, summed in enumerate(self.buckets) if summed and not seen[b])
+        return sorted(found)
 
 
 def rereadable(spec: Spec) -> bool:
