@@ -209,17 +209,7 @@ class SegmentReader:
             if not await in_thread(self._worth_verifying):
                 await self._stage()
                 return False
-            self.staged, self._digest = await in_thread(
-                verify_segments,
-                self.spec,
-                self.builder,
-                base_dir=self.base_dir,
-                allowlists=self.loaded.allowlists,
-                stopping=self.stopping,
-                forgotten=self.forgotten,
-                staged=self._followed(),
-            )
-            self.how = "verified"
+            await self._verify(None)
         if self._digest is not None:
             acked = await in_thread(self.session.acked_digest, binding)
             try:
