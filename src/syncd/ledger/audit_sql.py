@@ -16,12 +16,6 @@ class AuditSql(Statements):
         "SELECT email, acked_at FROM acked WHERE destination = ? AND email > ?"
         " ORDER BY email LIMIT ?"
     )
-    # The audit's quick way (`reconciling.auditing.digests`): per bucket of fingerprints
-    # (their low 16 bits), the count and the sums of their two unsigned 32-bit halves.
-    acked_buckets: str = (
-        "SELECT fingerprint & 65535, count(*), sum(fingerprint & 4294967295),"
-        " sum((fingerprint >> 32) & 4294967295) FROM acked WHERE destination = ? GROUP BY 1"
-    )
     settling: str = (
         "SELECT email, fingerprint FROM acked WHERE destination = ? AND acked_at >= ? LIMIT ?"
     )

@@ -48,14 +48,6 @@ class AuditState(SessionCore):
         params = (d, after, d, departed_since, after, d, retry_budget, after, limit)
         return [row[0] for row in self._rows(self._audit_sql.exclusions, params)]
 
-    def acked_buckets(self) -> dict[int, tuple[int, int]]:
-        """Bucket (a fingerprint's low 16 bits) → (count, sum of the unsigned fingerprints)."""
-        rows = self._rows(self._audit_sql.acked_buckets, (self.destination,))
-        return {
-            int(bucket): (int(count), int(low or 0) + (int(high or 0) << 32))
-            for bucket, count, low, high in rows
-        }
-
     def acked_settling(self, since: float, limit: int) -> list[tuple[str, int]]:
         """(email, fingerprint) of at most `limit` contacts acknowledged since `since`."""
         rows = self._rows(self._audit_sql.settling, (self.destination, since, limit))

@@ -31,12 +31,10 @@ COUNTED = 1 << 100
 class DigestSql(Statements):
     # One row holding every bucket, as text: fetching 65,536 rows one by one takes the GIL
     # back 65,536 times from the thread reading the files meanwhile, and JSON would build
-    # 65,536 lists at once (tens of MB for a moment).
-    acked_raw_buckets: str = (
-        "SELECT group_concat(bucket || ',' || n || ',' || low || ',' || high, ' ') FROM ("
-        "SELECT raw & 65535 AS bucket, count(*) AS n, sum(raw & 4294967295) AS low,"
-        " sum((raw >> 32) & 4294967295) AS high FROM acked WHERE destination = ? GROUP BY 1) AS b"
-    )
+    # 65,536 lists at once (tens of MB for a moment). By source fingerprint for runs, by
+    # payload fingerprint for an audit's quick way (`reconciling.auditing.digests`).
+    acked_raw_buckets: str = ""
+    acked_print_buckets: str = ""
     create_scope: str = (
         "CREATE TEMP TABLE IF NOT EXISTS snapshot_scope (bucket INTEGER PRIMARY KEY)"
     )
@@ -59,14 +57,25 @@ class DigestSql(Statements):
     )
 
 
+def _bucket_totals(column: str, param: str) -> str:
+    """The acknowledged rows' count and sums by bucket of `column`, as one line of text."""
+    # PostgreSQL's name for group_concat; its || needs one side to be text.
+    concat = "group_concat(bucket ||" if param == "?" else "string_agg(bucket::text ||"
+    return (
+        f"SELECT {concat} ',' || n || ',' || low || ',' || high, ' ') FROM ("
+        f"SELECT {column} & 65535 AS bucket, count(*) AS n, sum({column} & 4294967295) AS low,"
+        f" sum(({column} >> 32) & 4294967295) AS high FROM acked WHERE destination = {param}"
+        " GROUP BY 1) AS b"
+    )
+
+
 @functools.cache
 def digest_sql(param: str, snapshot: str) -> DigestSql:
-    sql = DigestSql(param=param, snapshot=snapshot)
-    if param == "?":
-        return sql
-    # PostgreSQL's name for group_concat; its || needs one side to be text.
-    text = sql.acked_raw_buckets.replace("group_concat(bucket ||", "string_agg(bucket::text ||")
-    return dataclasses.replace(sql, acked_raw_buckets=text)
+    return dataclasses.replace(
+        DigestSql(param=param, snapshot=snapshot),
+        acked_raw_buckets=_bucket_totals("raw", param),
+        acked_print_buckets=_bucket_totals("fingerprint", param),
+    )
 
 
 _BUCKET = re.compile(r"(\d+),(\d+),(\d+),(\d+)")
@@ -85,6 +94,20 @@ class BucketTotals:
             bucket, count, low, high = map(int, match.groups())
             yield bucket, count * COUNTED + low + (high << 32)
 
+    def rows(self) -> int:
+        return sum(total // COUNTED for _, total in self)
+
+    def differing(self, totals: Sequence[int]) -> list[int]:
+        """The buckets whose `totals` (summed the same way, one per bucket) are not these."""
+        seen = bytearray(BUCKETS)
+        found = set()
+        for bucket, held in self:
+            seen[bucket] = 1
+            if totals[bucket] != held:
+                found.add(bucket)
+        found.update(b for b, total in enumerate(totals) if total and not seen[b])
+        return sorted(found)
+
 
 class DigestState(SessionCore):
     @property
@@ -92,9 +115,14 @@ class DigestState(SessionCore):
         return digest_sql(self.sql.param, self.sql.snapshot)
 
     def acked_raw_buckets(self) -> BucketTotals:
-        """Per bucket, the acknowledged rows' count times `COUNTED` plus the sum of their
-        unsigned raw fingerprints (as `staging.Digest` sums the source's)."""
+        """Per bucket (of a source fingerprint's low 16 bits), the acknowledged rows' count
+        times `COUNTED` plus the sum of their unsigned source fingerprints."""
         found = self._rows(self._digest_sql.acked_raw_buckets, (self.destination,))[0][0]
+        return BucketTotals(found or "")
+
+    def acked_print_buckets(self) -> BucketTotals:
+        """The same, by payload fingerprint (an audit compares what SendGrid shows)."""
+        found = self._rows(self._digest_sql.acked_print_buckets, (self.destination,))[0][0]
         return BucketTotals(found or "")
 
     def fill_unchanged(self, staged_buckets: Sequence[int]) -> int | None:

@@ -19,7 +19,7 @@ acknowledged state does. With nothing forgotten the check costs one comparison a
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ from typing import Any
 from syncd.allowlists import Allowlists
 from syncd.contacts import NOTHING_FORGOTTEN, ContactBuilder, Forgotten
 from syncd.destinations import Spec
-from syncd.ledger import BUCKETS, COUNTED, LedgerSession, Rejection
+from syncd.ledger import BUCKETS, COUNTED, BucketTotals, LedgerSession, Rejection
 from syncd.planning import profile_limit_exceeded
 from syncd.reconciling.spill import Spill
 from syncd.sources import BadRow, Stopping, never, open_segment
@@ -70,16 +70,9 @@ class Digest:
         count, low, high, other_binding = acked
         return (count, low + (high << 32), other_binding) == (self.count, self.total, 0)
 
-    def differing(self, acked: Iterable[tuple[int, int]]) -> list[int]:
+    def differing(self, acked: BucketTotals) -> list[int]:
         """The buckets whose rows are not those acknowledged (`acked_raw_buckets`)."""
-        seen = bytearray(BUCKETS)
-        found = set()
-        for bucket, held in acked:
-            seen[bucket] = 1
-            if self.buckets[bucket] != held:
-                found.add(bucket)
-        found.update(b for b, summed in enumerate(self.buckets) if summed and not seen[b])
-        return sorted(found)
+        return acked.differing(self.buckets)
 
 
 def rereadable(spec: Spec) -> bool:

@@ -31,7 +31,7 @@ import orjson
 
 from syncd.comparing import FieldTypes, same_as_held
 from syncd.contacts import ContactBuilder, Outgoing
-from syncd.ledger import RETRY_BUDGET, LedgerSession
+from syncd.ledger import BUCKETS, COUNTED, RETRY_BUDGET, LedgerSession
 from syncd.loading import LoadedDestination
 from syncd.reconciling.auditing.export_rows import FileCounts
 from syncd.reconciling.auditing.files import export_contacts, export_prints
@@ -40,7 +40,6 @@ from syncd.reconciling.in_sync import InSyncRecord
 from syncd.reconciling.staging import rereadable
 from syncd.sources import files_print
 
-BUCKETS = 1 << 16
 MASK = BUCKETS - 1
 _WRAP = 1 << 64
 MAX_EXAMINED = 2_048
@@ -92,18 +91,16 @@ def quick_compare(
     # The ledger sums its side in SQL while this thread reads the export: SQLite and
     # PostgreSQL work without the GIL, so the two overlap on two cores.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit-ledger") as pool:
-        acked_side = pool.submit(session.acked_buckets)
-        held_count, held_sum, rows = _export_buckets(paths, builder, counts)
+        acked_side = pool.submit(session.acked_print_buckets)
+        held, rows = _export_buckets(paths, builder, counts)
         acked = acked_side.result()
     since = settled_before(counts)
     left_out = _left_out(session, since)
     if left_out is None:
         return None
     emails, marked = left_out
-    differ = marked | {
-        b for b in range(BUCKETS) if (held_count[b], held_sum[b]) != acked.get(b, (0, 0))
-    }
-    profiles = sum(count for count, _ in acked.values())
+    differ = marked | set(acked.differing(held))
+    profiles = acked.rows()
     if not differ:
         return QuickCounts(list_contacts=rows, profiles=profiles, excluded=0, examined=0)
     if len(differ) > MAX_EXAMINED:
@@ -137,18 +134,17 @@ def quick_compare(
 
 def _export_buckets(
     paths: Sequence[Path], builder: ContactBuilder, counts: FileCounts
-) -> tuple[list[int], list[int], int]:
-    """Per bucket: the count and the sum of the unsigned fingerprints of the export."""
-    count = [0] * BUCKETS
-    total = [0] * BUCKETS
+) -> tuple[list[int], int]:
+    """Per bucket, the export's contacts summed as the ledger sums its own (`BucketTotals`):
+    the count times `COUNTED` plus the unsigned fingerprints; and how many contacts."""
+    totals = [0] * BUCKETS
     rows = 0
     for path in paths:
         for _, signed in export_prints(path, counts, builder):
             print_ = signed % _WRAP
-            count[print_ & MASK] += 1
-            total[print_ & MASK] += print_
+            totals[print_ & MASK] += COUNTED + print_
             rows += 1
-    return count, total, rows
+    return totals, rows
 
 
 def _left_out(session: LedgerSession, since: float) -> tuple[set[str], set[int]] | None:
