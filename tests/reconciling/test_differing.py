@@ -146,6 +146,36 @@ async def test_rows_acknowledged_under_another_binding_stage_everything(
     assert report.counts()["upserted"] == 2  # person.2 changed; person.1 sent under this binding
 
 
+async def test_a_leaver_back_in_an_unchanged_bucket_starts_afresh(sync_world: World) -> None:
+    # person.5 left earlier and its removal was not confirmed yet; it is back, unchanged, in
+    # a bucket the scoped snapshot does not stage: its removal state must still be cleared
+    # (as it is when the next leavers are looked at).
+    w = sync_world
+    rows = people(0, 40)
+    w.destination({"vip": w.csv("vip", rows)})
+    assert (await w.sync()).outcome == "success"
+    w.ledger.close()
+    with sqlite3.connect(w.settings.state) as db:
+        db.execute(
+            "INSERT INTO removals (destination, email, first_missed_at, sent_at, sends)"
+            " VALUES ('members', 'person.5@example.com', 1.0, 2.0, 1)"
+        )
+    db.close()
+    w.ledger = open_ledger(w.settings.state)
+    w.csv("vip", three_left(changed_one(rows)))  # leavers: removal states are looked at
+    with capture_logs() as logs:
+        report = await w.sync()
+    assert report.outcome == "success", report.error
+    assert len([e for e in logs if e["event"] == "reading.differing"]) == 1
+    counts = report.counts()
+    assert (counts["profiles"], counts["unchanged"], counts["removed"]) == (37, 36, 3)
+    w.ledger.close()
+    with sqlite3.connect(w.settings.state) as db:
+        assert db.execute("SELECT email FROM removals").fetchall() == []
+    db.close()
+    w.ledger = open_ledger(w.settings.state)
+
+
 @pytest.mark.postgres
 async def test_staging_the_differing_buckets_on_a_postgresql_ledger(
     sync_world: World, postgres_dsn: str

@@ -37,6 +37,9 @@ class SessionCore:
         self.clock = clock
         self.sql = sql
         self.epoch = self._claim() if writer else -1
+        self._outside: int | None = None
+        """With a scoped snapshot (`DigestState.scope_snapshot`), the acknowledged rows it
+        leaves out, present as they are; None when the snapshot holds the whole segment."""
 
     # -- primitives a backend provides -------------------------------------------------
     def _rows(self, sql: str, params: Params) -> list[tuple[Any, ...]]:

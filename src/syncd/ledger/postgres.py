@@ -133,7 +133,7 @@ class PostgresSession(SqlSession):
         except pg_errors.SerializationFailure as error:
             raise LedgerUnavailable(f"ledger busy: {error}") from None
 
-    def reset_snapshot(self) -> None:
+    def _clear_snapshot(self) -> None:
         self._db.execute(b"TRUNCATE pg_temp.snapshot, pg_temp.snapshot_in")
 
     def stage(self, rows: Sequence[tuple[str, int, bytes, int, int]]) -> None:

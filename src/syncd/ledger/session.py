@@ -128,6 +128,11 @@ class SqlSession(OutboxState, LeaverState, ForgettingState, AuditState, DigestSt
 
     # -- the snapshot of this run's segment ------------------------------------------
     def reset_snapshot(self) -> None:
+        """An empty snapshot, holding the whole segment once staged (not scoped)."""
+        self._outside = None
+        self._clear_snapshot()
+
+    def _clear_snapshot(self) -> None:
         raise NotImplementedError
 
     def stage(self, rows: Sequence[tuple[str, int, bytes, int, int]]) -> None:
@@ -221,7 +226,8 @@ class SqlSession(OutboxState, LeaverState, ForgettingState, AuditState, DigestSt
     def _snapshot_counts(self) -> tuple[int, int, int, int]:
         """(profiles, not known, stale and new, stale and known)."""
         row = self._rows(self.sql.snapshot_counts, ())[0]
-        return int(row[0]), int(row[1] or 0), int(row[2] or 0), int(row[3] or 0)
+        outside = self._outside or 0  # known, not stale
+        return int(row[0]) + outside, int(row[1] or 0), int(row[2] or 0), int(row[3] or 0)
 
     def diff(self, retry_budget: int) -> DiffCounts:
         """The snapshot, once built, against the acknowledged state."""
@@ -271,7 +277,8 @@ class SqlSession(OutboxState, LeaverState, ForgettingState, AuditState, DigestSt
         return [Rejection(*row) for row in rows]
 
     def gone(self, after: str, limit: int) -> list[str]:
-        rows = self._rows(self.sql.gone, (self.destination, after, limit))
+        gone = self.sql.gone if self._outside is None else self.sql.gone_scoped
+        rows = self._rows(gone, (self.destination, after, limit))
         return [row[0] for row in rows]
 
     def forget(self, emails: Sequence[str]) -> None:

@@ -12,6 +12,31 @@ from dataclasses import dataclass
 
 from syncd.ledger.statements import Statements
 
+# A snapshot may be *scoped* (`digests`): staged only for the buckets whose sums differ
+# from the acknowledged ones (listed in `{snapshot}_scope`). The acknowledged rows of every
+# other bucket are in the segment as they are, without being copied into the snapshot: the
+# questions "which acknowledged contacts are absent" then look at the scope's buckets only.
+_SCOPE = "{in_scope}"
+_IN_SCOPE = " AND (a.raw & 65535) IN (SELECT bucket FROM {snapshot}_scope)"
+_ABSENT = " AND NOT EXISTS (SELECT 1 FROM {snapshot} s WHERE s.email = a.email)" + _SCOPE
+_GONE = (
+    "SELECT a.email FROM acked a WHERE a.destination = ? AND a.email > ?"
+    + _ABSENT
+    + " AND NOT EXISTS (SELECT 1 FROM outbox_items o"
+    "   WHERE o.destination = a.destination AND o.email = a.email)"
+    " ORDER BY a.email LIMIT ?"
+)
+_LEAVERS = (
+    "SELECT a.email, r.first_missed_at, r.sent_at, coalesce(r.sends, 0)"
+    " FROM acked a LEFT JOIN removals r ON r.destination = a.destination AND r.email = a.email"
+    " WHERE a.destination = ? AND a.email > ?"
+    + _ABSENT
+    + " AND NOT EXISTS (SELECT 1 FROM outbox_items o"
+    "   WHERE o.destination = a.destination AND o.email = a.email)"
+    " ORDER BY a.email LIMIT ?"
+)
+_PENDING_REMOVALS = "SELECT count(*) FROM acked a WHERE a.destination = ?" + _ABSENT
+
 
 @dataclass(frozen=True)
 class SnapshotSql(Statements):
@@ -111,13 +136,8 @@ class SnapshotSql(Statements):
     exhausted: str = (
         "SELECT t.segment, t.row, t.reason, t.email" + _exhausted_from + " ORDER BY t.email"
     )
-    gone: str = (
-        "SELECT a.email FROM acked a WHERE a.destination = ? AND a.email > ?"
-        " AND NOT EXISTS (SELECT 1 FROM {snapshot} s WHERE s.email = a.email)"
-        " AND NOT EXISTS (SELECT 1 FROM outbox_items o"
-        "   WHERE o.destination = a.destination AND o.email = a.email)"
-        " ORDER BY a.email LIMIT ?"
-    )
+    gone: str = _GONE.replace(_SCOPE, "")
+    gone_scoped: str = _GONE.replace(_SCOPE, _IN_SCOPE)
     to_send: str = (
         "SELECT s.email, s.fingerprint, s.payload, s.segment, s.row, NOT s.known, s.raw"
         " FROM {snapshot} s"
@@ -133,18 +153,18 @@ class SnapshotSql(Statements):
     ping: str = "SELECT count(*) FROM destinations"
 
     # -- leavers: where each removal stands ------------------------------------------------
-    leavers: str = (
-        "SELECT a.email, r.first_missed_at, r.sent_at, coalesce(r.sends, 0)"
-        " FROM acked a LEFT JOIN removals r ON r.destination = a.destination AND r.email = a.email"
-        " WHERE a.destination = ? AND a.email > ?"
-        " AND NOT EXISTS (SELECT 1 FROM {snapshot} s WHERE s.email = a.email)"
-        " AND NOT EXISTS (SELECT 1 FROM outbox_items o"
-        "   WHERE o.destination = a.destination AND o.email = a.email)"
-        " ORDER BY a.email LIMIT ?"
-    )
-    # A leaver back in the segment starts afresh if it leaves again.
+    leavers: str = _LEAVERS.replace(_SCOPE, "")
+    leavers_scoped: str = _LEAVERS.replace(_SCOPE, _IN_SCOPE)
+    # A leaver back in the segment starts afresh if it leaves again. In a scoped snapshot,
+    # an acknowledged row outside the scope is in the segment too (its bucket is unchanged).
     clear_returned: str = (
         "DELETE FROM removals WHERE destination = ? AND email IN (SELECT email FROM {snapshot})"
+    )
+    clear_returned_scoped: str = (
+        "DELETE FROM removals WHERE destination = ? AND (email IN (SELECT email FROM {snapshot})"
+        " OR EXISTS (SELECT 1 FROM acked a WHERE a.destination = removals.destination"
+        "   AND a.email = removals.email"
+        "   AND (a.raw & 65535) NOT IN (SELECT bucket FROM {snapshot}_scope)))"
     )
     missed: str = (
         "INSERT INTO removals (destination, email, first_missed_at) VALUES (?, ?, ?)"
@@ -160,7 +180,5 @@ class SnapshotSql(Statements):
         " sent_at = excluded.sent_at, sends = removals.sends + 1"
     )
     forget_removal: str = "DELETE FROM removals WHERE destination = ? AND email = ?"
-    pending_removals: str = (
-        "SELECT count(*) FROM acked a WHERE a.destination = ?"
-        " AND NOT EXISTS (SELECT 1 FROM {snapshot} s WHERE s.email = a.email)"
-    )
+    pending_removals: str = _PENDING_REMOVALS.replace(_SCOPE, "")
+    pending_removals_scoped: str = _PENDING_REMOVALS.replace(_SCOPE, _IN_SCOPE)

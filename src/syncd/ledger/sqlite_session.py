@@ -74,7 +74,7 @@ class SqliteSession(SqlSession):
                     self._db.execute("ROLLBACK")
                 raise
 
-    def reset_snapshot(self) -> None:
+    def _clear_snapshot(self) -> None:
         with self.translated():
             self._db.execute("DELETE FROM temp.snapshot_in")
             self._db.execute("DELETE FROM temp.snapshot")

@@ -3,8 +3,8 @@
 After a verify read found that the segment's sums differ from the acknowledged ones, only
 the rows whose bucket (a source fingerprint's low 16 bits) differs are staged, read back
 from the verify read's spill when it kept them, else from the source again; the snapshot
-is then completed with the acknowledged rows of every other bucket
-(`LedgerSession.fill_unchanged`). See `reading` for when this is tried.
+is then scoped to those buckets: the acknowledged rows of every other bucket count as
+present as they are (`LedgerSession.scope_snapshot`). See `reading` for when this is tried.
 """
 
 from __future__ import annotations
@@ -38,12 +38,12 @@ def stage_differing(
     unchanged_files: Callable[[], bool] = lambda: False,
 ) -> Staged | None:
     """After a verify read (`staged` holds its counts): the snapshot staged from the rows
-    of the `differing` buckets only, completed with the acknowledged rows of the others
-    (`LedgerSession.fill_unchanged`). None, with nothing staged, when that cannot be exact:
-    an email in the segment twice across buckets, or files read again (no spill) that are
-    no longer the bytes the verify read summed (`unchanged_files`): the buckets were found
-    on those, and rows changed since in other buckets would be missed, or taken for leavers.
-    Stage everything then."""
+    of the `differing` buckets only, scoped to them: the acknowledged rows of the others
+    count as present (`LedgerSession.scope_snapshot`). None, with nothing staged, when that
+    cannot be exact: an email in the segment twice across buckets, or files read again (no
+    spill) that are no longer the bytes the verify read summed (`unchanged_files`): the
+    buckets were found on those, and rows changed since in other buckets would be missed,
+    or taken for leavers. Stage everything then."""
     session.reset_snapshot()
     only = set(differing)
     chunk: list[tuple[str, int, bytes, int, int]] = []
@@ -63,7 +63,7 @@ def stage_differing(
         session.reset_snapshot()
         return None
     session.finalize_snapshot()
-    profiles = session.fill_unchanged(differing)
+    profiles = session.scope_snapshot(differing)
     if profiles is None:
         session.reset_snapshot()
         return None
