@@ -91,17 +91,24 @@ SCENARIOS = [
 ]
 
 
-@pytest.mark.parametrize("spill_bytes", [MAX_BYTES, 0], ids=["spilled", "read-again"])
+def not_scanned(*args: Any, **kwargs: Any) -> None:
+    return None  # as for a file that is not plain: the csv module reads it
+
+
+@pytest.mark.parametrize("way", ["scanned", "spilled", "read-again"])
 @pytest.mark.parametrize("change", SCENARIOS, ids=[s.__name__ for s in SCENARIOS])
 async def test_staging_the_differing_buckets_runs_as_staging_everything(
     sync_world: World,
     tmp_path_factory: pytest.TempPathFactory,
     change: Any,
-    spill_bytes: int,
+    way: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # With no room to spill, the differing rows are read from the source again.
-    monkeypatch.setattr(reading, "Spill", lambda: Spill(spill_bytes))
+    # Plain files are scanned; otherwise their rows are spilled, or with no room to spill,
+    # the differing rows are read from the source again.
+    if way != "scanned":
+        monkeypatch.setattr(reading, "scan_segments", not_scanned)
+        monkeypatch.setattr(reading, "Spill", lambda: Spill(MAX_BYTES if way == "spilled" else 0))
     partly, differing = await synced_then(sync_world, change)
     assert partly.outcome == "success", partly.error
     async with (
@@ -111,6 +118,7 @@ async def test_staging_the_differing_buckets_runs_as_staging_everything(
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(reading, "MAX_DIFFERING", -1)  # every bucket is too many
             patch.setattr(reading, "Spill", lambda: Spill(0))  # and nothing spilled
+            patch.setattr(reading, "scan_segments", not_scanned)  # nor scanned
             fully, none = await synced_then(full_world, change)
         assert none == []
         assert outcome(partly) == outcome(fully)

@@ -1,4 +1,5 @@
-"""The verify read's spill: rows written, read back by bucket across block boundaries."""
+"""The verify read's spill: rows and their prints written, read back by bucket across block
+boundaries."""
 
 from __future__ import annotations
 
@@ -15,14 +16,16 @@ def test_rows_come_back_in_order_for_the_buckets_asked_whatever_the_blocks() -> 
         for n in range(40_000):  # several blocks of bytes, records across their edges
             values = ("x" * rng.randrange(0, 200)).encode()
             bucket = rng.choice((3, 11, 4097, 40_000, 65_535))  # in four of the files
+            raw = rng.getrandbits(48) << 16 | bucket  # a source print: its bucket, low bits
             segment = n * 3 // 40_000  # three segments, read one after the other
-            spill.add(bucket, segment, n, values)
-            written.append((bucket, segment, n, values))
-        assert sum(len(v) + 18 for *_, v in written) > 2 * BLOCK
+            spill.add(raw, segment, n, values)
+            written.append((raw, segment, n, values))
+        assert sum(len(v) + 24 for *_, v in written) > 2 * BLOCK
         spill.finish()
         assert spill.usable
         wanted = {3, 4097, 65_535}  # rows of three files, merged back in read order
-        assert list(spill.rows(wanted)) == [(s, n, v) for b, s, n, v in written if b in wanted]
+        expected = [(s, n, v, raw) for raw, s, n, v in written if raw & 0xFFFF in wanted]
+        assert list(spill.rows(wanted)) == expected
     finally:
         spill.close()
 

@@ -84,11 +84,18 @@ class ContactBuilder:
         described = orjson.dumps([sorted(reserved.items()), sorted(mapping.custom_fields.items())])
         self._seed = xxhash.xxh3_64_intdigest(described)
 
-    def key(self, values: list[Any]) -> tuple[str, int, bytes] | str:
+    @property
+    def seed(self) -> int:
+        """What every source fingerprint is hashed under: the mapping's columns."""
+        return self._seed
+
+    def key(self, values: list[Any], raw: int | None = None) -> tuple[str, int, bytes] | str:
         """(email, raw fingerprint, encoded values) for one row, or why it is refused.
 
-        The email is only keyed here (`address_key`: for an ASCII address, trimmed and
-        lower-cased); `build` and `Outgoing.encode` check the rest. Never raises."""
+        The raw fingerprint is that of the encoded values, or `raw` (unsigned) when the
+        source printed the row itself (a CSV record: `sources.csvfile`). The email is only
+        keyed here (`address_key`: for an ASCII address, trimmed and lower-cased); `build`
+        and `Outgoing.encode` check the rest. Never raises."""
         email = values[self._email]
         if type(email) is not str:
             email = _text(email)
@@ -108,7 +115,8 @@ class ContactBuilder:
                 encoded = compact(orjson.dumps(_writable(values, self.columns), default=str))
             except Refused as refused:
                 return str(refused)
-        raw = xxhash.xxh3_64_intdigest(encoded, self._seed)
+        if raw is None:
+            raw = xxhash.xxh3_64_intdigest(encoded, self._seed)
         return email, raw - _WRAP if raw >= _SIGN else raw, encoded
 
     def email_key(self, values: list[Any]) -> str | None:
@@ -142,13 +150,19 @@ class ContactBuilder:
 
         return dropped
 
-    def raw_print(self, values: list[Any]) -> int | None:
+    def raw_print(self, values: list[Any], raw: int | None = None) -> int | None:
         """`key`'s fingerprint alone (unsigned), or None for a row without an email: the
         least a row can cost, for checking that nothing changed."""
+        if raw is not None:
+            email = values[self._email]
+            blank = email is None or not (email if type(email) is str else _text(email)).strip()
+            return None if blank else raw
         printed = self.raw_encoded(values)
         return None if printed is None else printed[0]
 
-    def raw_encoded(self, values: list[Any]) -> tuple[int, bytes | None] | None:
+    def raw_encoded(
+        self, values: list[Any], raw: int | None = None
+    ) -> tuple[int, bytes | None] | None:
         """`raw_print`, with the values encoded as `key` encodes them (None for a row
         orjson cannot write as it is: `key` handles it)."""
         email = values[self._email]
@@ -157,11 +171,13 @@ class ContactBuilder:
         try:
             encoded = orjson.dumps(values, default=str)
         except TypeError:
-            keyed = self.key(values)
+            keyed = self.key(values, raw)
             # A row `key` refuses still counts: the sums then differ from those of the
             # acknowledged state, and staging reports the row with its reason.
             return (0 if isinstance(keyed, str) else keyed[1] % _WRAP), None
-        return xxhash.xxh3_64_intdigest(encoded, self._seed), encoded
+        if raw is None:
+            raw = xxhash.xxh3_64_intdigest(encoded, self._seed)
+        return raw, encoded
 
     def build_encoded(self, encoded: bytes) -> Built | str:
         """`build` on values as `key` encoded them."""

@@ -18,9 +18,11 @@ from syncd.allowlists import Allowlists
 from syncd.contacts import NOTHING_FORGOTTEN, ContactBuilder, Forgotten
 from syncd.destinations import Spec
 from syncd.ledger import LedgerSession
+from syncd.reconciling.scanning import scanned_rows
 from syncd.reconciling.spill import Spill
 from syncd.reconciling.staging import STAGE_CHUNK, Staged, check_limit, keyed_rows
 from syncd.sources import Stopping, never
+from syncd.sources.csv_scan import NotPlain
 
 
 def stage_differing(
@@ -35,6 +37,7 @@ def stage_differing(
     stopping: Stopping = never,
     forgotten: Forgotten = NOTHING_FORGOTTEN,
     spill: Spill | None = None,
+    scanned: bool = False,
     unchanged_files: Callable[[], bool] = lambda: False,
 ) -> Staged | None:
     """After a verify read (`staged` holds its counts): the snapshot staged from the rows
@@ -48,16 +51,31 @@ def stage_differing(
     only = set(differing)
     chunk: list[tuple[str, int, bytes, int, int]] = []
     spilled = spill is not None and spill.usable
-    rows = (
-        _spilled(spill, builder, staged, only, [s.name for s in spec.segments])
-        if spill is not None and spilled
-        else keyed_rows(spec, builder, staged, base_dir, allowlists, stopping, forgotten, only)
-    )
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) >= STAGE_CHUNK:
-            session.stage(chunk)
-            chunk.clear()
+    rows: Iterator[tuple[str, int, bytes, int, int]]
+    if spill is not None and spilled:
+        rows = _spilled(spill, builder, staged, only, [s.name for s in spec.segments])
+    elif scanned:  # the verify read checked nothing: these rows are reported now
+        rows = scanned_rows(
+            spec,
+            builder,
+            staged,
+            only,
+            base_dir=base_dir,
+            allowlists=allowlists,
+            stopping=stopping,
+            forgotten=forgotten,
+        )
+    else:
+        rows = keyed_rows(spec, builder, staged, base_dir, allowlists, stopping, forgotten, only)
+    try:
+        for row in rows:
+            chunk.append(row)
+            if len(chunk) >= STAGE_CHUNK:
+                session.stage(chunk)
+                chunk.clear()
+    except NotPlain:  # a file rewritten since it was scanned: its lines are not records
+        session.reset_snapshot()
+        return None
     session.stage(chunk)
     if not spilled and not unchanged_files():
         session.reset_snapshot()
@@ -77,8 +95,8 @@ def _spilled(
 ) -> Iterator[tuple[str, int, bytes, int, int]]:
     """`keyed_rows(..., only)` from the spill: the verify read left out the rows it
     reported or dropped, so only a refused address is reported here."""
-    for segment, number, encoded in spill.rows(only):
-        keyed = builder.key(orjson.loads(encoded))
+    for segment, number, encoded, raw in spill.rows(only):
+        keyed = builder.key(orjson.loads(encoded), raw)
         if isinstance(keyed, str):
             staged.reject(names[segment], number, keyed)
             continue

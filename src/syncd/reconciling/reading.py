@@ -8,12 +8,13 @@ Four ways, tried in order:
 2. **Verified.** A destination in sync before (no batch open, nothing waiting): rows are
    only keyed and their fingerprints summed, in all and per bucket (a fingerprint's low
    16 bits); equal to the acknowledged state's sums, nothing changed. Files are verified
-   whenever they are not known; a warehouse (SQL sources) when its rows are likely to fit
-   the spill, for it is read once: its rows are spilled as they are summed.
+   whenever they are not known, plain CSV files from their bytes (`scanning`: no row
+   parsed); a warehouse (SQL sources) when its rows are likely to fit the spill, for it
+   is read once: its rows are spilled as they are summed.
 3. **Staged where they differ.** Otherwise only the rows of the buckets whose sums differ
-   are staged, read back from the spill (files that changed since the record, and
-   warehouses, spill their rows), or from the files again; the snapshot is completed with
-   the acknowledged rows of the others (`differing.stage_differing`). One changed row of
+   are staged, picked from scanned files' lines, read back from the spill (other files
+   that changed since the record, and warehouses, spill their rows), or from the files
+   again; the snapshot is scoped to those buckets (`differing.stage_differing`). One changed row of
    a million stages a few dozen rows instead of a million.
 4. **Staged.** Every row goes to the ledger's snapshot and the stale ones are built: a
    first export, work left open, a warehouse too large to spill, rows acknowledged under
@@ -41,6 +42,7 @@ from syncd.logs import get_logger
 from syncd.reconciling.differing import stage_differing
 from syncd.reconciling.in_sync import InSyncRecord
 from syncd.reconciling.progress import RunProgress
+from syncd.reconciling.scanning import scan_segments
 from syncd.reconciling.spill import MAX_BYTES, Spill
 from syncd.reconciling.staging import (
     Digest,
@@ -133,19 +135,25 @@ class SegmentReader:
         # The ledger sums its side by bucket meanwhile (SQL, without the GIL): the
         # buckets that differ are known as soon as the read ends.
         acked = asyncio.ensure_future(in_thread(self.session.acked_raw_buckets))
-        self._spill = spill
         try:
-            self.staged, digest = await in_thread(
-                verify_segments,
-                self.spec,
-                self.builder,
-                base_dir=self.base_dir,
-                allowlists=self.loaded.allowlists,
-                stopping=self.stopping,
-                forgotten=self.forgotten,
-                staged=self._followed(),
-                spill=spill,
-            )
+            scanned = await self._scanned() if rereadable(self.spec) else None
+            if scanned is not None:
+                digest = scanned
+                if spill is not None:
+                    spill.close()  # plain files are read again from their bytes instead
+            else:
+                self._spill = spill
+                self.staged, digest = await in_thread(
+                    verify_segments,
+                    self.spec,
+                    self.builder,
+                    base_dir=self.base_dir,
+                    allowlists=self.loaded.allowlists,
+                    stopping=self.stopping,
+                    forgotten=self.forgotten,
+                    staged=self._followed(),
+                    spill=spill,
+                )
         finally:
             self._acked_buckets = await acked
         if digest.count <= self.spec.limits.max_profiles:
@@ -155,6 +163,23 @@ class SegmentReader:
         # over the limit, or duplicates: only staging counts distinct profiles
         self._drop_spill()
         return await self._stage()
+
+    async def _scanned(self) -> Digest | None:
+        """The digest of plain CSV files from their bytes (`scanning`), or None. Not while
+        anything is forgotten: a scan cannot drop those rows, and a source still holding
+        one would then never verify equal (the csv module's read drops them as it sums)."""
+        if self.forgotten:
+            return None
+        self.staged = self._followed()
+        return await in_thread(
+            scan_segments,
+            self.spec,
+            self.builder,
+            base_dir=self.base_dir,
+            allowlists=self.loaded.allowlists,
+            staged=self.staged,
+            stopping=self.stopping,
+        )
 
     def _spill_fits(self) -> bool:
         """Would the segment's rows likely fit the spill? (Else a warehouse would be read
@@ -236,7 +261,8 @@ class SegmentReader:
     async def _stage_differing(self, digest: Digest) -> bool:
         """Stage only the buckets of rows that differ from the acknowledged ones; False
         (nothing staged) when too many differ to gain, or it cannot be exact."""
-        if (self._spill is None or not self._spill.usable) and not rereadable(self.spec):
+        spilled = self._spill is not None and self._spill.usable
+        if not spilled and not rereadable(self.spec):
             return False  # a warehouse is not read again for a part: staged whole
         acked = self._acked_buckets
         if acked is None:
@@ -244,9 +270,9 @@ class SegmentReader:
         differing = digest.differing(acked)
         self._acked_buckets = acked = None  # not needed any more: memory stays flat
         if len(differing) > MAX_DIFFERING:
-            if self._spill is None or not self._spill.usable:
+            if not spilled and not digest.scanned:
                 return False
-            # Every row, then, but from the spill: a source is not read a second time.
+            # Every row, then, but from the spill or the bytes: not parsed a second time.
             differing = list(range(BUCKETS))
         staged = await in_thread(
             stage_differing,
@@ -260,6 +286,7 @@ class SegmentReader:
             stopping=self.stopping,
             forgotten=self.forgotten,
             spill=self._spill,
+            scanned=digest.scanned,
             unchanged_files=self._files_unchanged,
         )
         if staged is None:

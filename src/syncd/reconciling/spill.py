@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import Iterator
 from typing import IO
 
-_RECORD = struct.Struct("<HIQI")  # bucket, segment, row, length of the values
+_RECORD = struct.Struct("<QIQI")  # source print, segment, row, length of the values
 MAX_BYTES = 512 << 20
 BLOCK = 1 << 18
 """Bytes read back at a time from a file."""
@@ -26,6 +26,7 @@ FLUSH = 1 << 16
 GROUP_SHIFT = 12
 """A file holds 4,096 buckets (16 files for 65,536)."""
 GROUPS = (1 << 16) >> GROUP_SHIFT
+_MASK = (1 << 16) - 1
 _pack = _RECORD.pack
 
 
@@ -36,17 +37,18 @@ class Spill:
         self._left = max_bytes
         self.usable = True
 
-    def add(self, bucket: int, segment: int, row: int, encoded: bytes | None) -> None:
-        """One row (a million a read: appended to its file's buffer, written a block at a
-        time)."""
+    def add(self, raw: int, segment: int, row: int, encoded: bytes | None) -> None:
+        """One row and its source print (unsigned; its bucket is the low bits): a million
+        a read, appended to its file's buffer, written a block at a time."""
         if encoded is None:
             self.usable = False
             return
-        buffer = self._buffers[bucket >> GROUP_SHIFT]
-        buffer += _pack(bucket, segment, row, len(encoded))
+        group = (raw & _MASK) >> GROUP_SHIFT
+        buffer = self._buffers[group]
+        buffer += _pack(raw, segment, row, len(encoded))
         buffer += encoded
         if len(buffer) >= FLUSH:
-            self._flush(bucket >> GROUP_SHIFT)
+            self._flush(group)
 
     def finish(self) -> None:
         """Every row added is on disk (or the spill is not usable): the read has ended."""
@@ -67,15 +69,16 @@ class Spill:
         file.write(buffer)
         buffer.clear()
 
-    def rows(self, buckets: set[int]) -> Iterator[tuple[int, int, bytes]]:
-        """(segment, row, encoded values) of the rows of `buckets`, in read order (the
+    def rows(self, buckets: set[int]) -> Iterator[tuple[int, int, bytes, int]]:
+        """(segment, row, encoded values, source print) of the rows of `buckets`, in read
+        order (the
         files' rows merged by segment and row), read back a block at a time; after
         `finish`, when `usable`."""
         groups = sorted({bucket >> GROUP_SHIFT for bucket in buckets} & self._files.keys())
         return heapq.merge(*(self._group(self._files[g], buckets) for g in groups))
 
     @staticmethod
-    def _group(file: IO[bytes], buckets: set[int]) -> Iterator[tuple[int, int, bytes]]:
+    def _group(file: IO[bytes], buckets: set[int]) -> Iterator[tuple[int, int, bytes, int]]:
         file.seek(0)
         size, unpack = _RECORD.size, _RECORD.unpack_from
         pending = b""
@@ -83,12 +86,12 @@ class Spill:
             data = pending + block
             at = 0
             while at + size <= len(data):
-                bucket, segment, row, length = unpack(data, at)
+                raw, segment, row, length = unpack(data, at)
                 end = at + size + length
                 if end > len(data):
                     break
-                if bucket in buckets:
-                    yield segment, row, data[at + size : end]
+                if raw & _MASK in buckets:
+                    yield segment, row, data[at + size : end], raw
                 at = end
             pending = data[at:]
 

@@ -30,7 +30,7 @@ from syncd.destinations import Spec
 from syncd.ledger import BUCKETS, COUNTED, BucketTotals, LedgerSession, Rejection
 from syncd.planning import profile_limit_exceeded
 from syncd.reconciling.spill import Spill
-from syncd.sources import BadRow, Stopping, never, open_segment
+from syncd.sources import BadRow, Stopping, never, open_segment, printed_rows
 
 STAGE_CHUNK = 10_000
 BUILD_PAGE = 5_000
@@ -64,6 +64,8 @@ class Digest:
     count: int
     total: int
     buckets: list[int]
+    scanned: bool = False
+    """From the files' bytes (`scanning`): no row was checked, refused or dropped."""
 
     def equals(self, acked: tuple[int, int, int, int]) -> bool:
         """The same as the acknowledged state's `acked_digest`, all under one binding."""
@@ -100,15 +102,17 @@ def keyed_rows(
     raw_print = builder.raw_print
     for index, segment in enumerate(spec.segments):
         source = open_segment(segment, base_dir=base_dir, allowlists=allowlists, stopping=stopping)
-        for number, values in source.rows(builder.columns):
+        for number, values, printed in printed_rows(source, builder.columns, builder.seed):
             if only is None:
                 staged.rows += 1
-            elif isinstance(values, BadRow) or not _within(raw_print(_listed(values)), only):
+            elif isinstance(values, BadRow) or not _within(
+                raw_print(_listed(values), printed), only
+            ):
                 continue  # counted and reported by the verify read, or in a bucket left out
             if isinstance(values, BadRow):
                 staged.reject(segment.name, number, values.reason)
                 continue
-            keyed = builder.key(_listed(values))
+            keyed = builder.key(_listed(values), printed)
             if isinstance(keyed, str):
                 staged.reject(segment.name, number, keyed)
                 continue
@@ -151,7 +155,7 @@ def verify_segments(
     encoded: bytes | None = None
     for index, segment in enumerate(spec.segments):
         source = open_segment(segment, base_dir=base_dir, allowlists=allowlists, stopping=stopping)
-        for number, values in source.rows(builder.columns):
+        for number, values, printed in printed_rows(source, builder.columns, builder.seed):
             rows += 1
             if not rows & 0xFFF:  # a local counter is cheaper; share it now and then
                 staged.rows = rows
@@ -160,10 +164,10 @@ def verify_segments(
                 continue
             row = values if type(values) is list else list(values)
             if spill is None:
-                raw = raw_print(row)
+                raw = raw_print(row, printed)
             else:
-                printed = raw_encoded(row)
-                raw, encoded = (None, None) if printed is None else printed
+                keyed = raw_encoded(row, printed)
+                raw, encoded = (None, None) if keyed is None else keyed
             if raw is None:
                 staged.reject(segment.name, number, "email is empty")
                 continue
@@ -172,7 +176,7 @@ def verify_segments(
                 continue
             buckets[raw & MASK] += ONE + raw
             if spill is not None:
-                spill.add(raw & MASK, index, number, encoded)
+                spill.add(raw, index, number, encoded)
     staged.rows = rows
     if spill is not None:
         spill.finish()

@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from syncd.allowlists import Allowlists, NotAllowed
 from syncd.credentials import read_secret
 from syncd.destinations import CsvSource, JsonlSource, PostgresSource, Segment, SqliteSource
 from syncd.errors import SourceInvalid
-from syncd.sources.base import BadRow, Row, RowSource, Stopping, never
+from syncd.sources.base import BadRow, PrintedRow, Row, RowSource, Stopping, never
 from syncd.sources.csvfile import CsvFile
 from syncd.sources.jsonl import JsonLinesFile
 from syncd.sources.lines import content_print
 from syncd.sources.sqlite import SqliteQuery
 
-__all__ = ["BadRow", "Row", "RowSource", "Stopping", "files_print", "never", "open_segment"]
+__all__ = [
+    "BadRow",
+    "PrintedRow",
+    "Row",
+    "RowSource",
+    "Stopping",
+    "files_print",
+    "never",
+    "open_segment",
+    "printed_rows",
+]
 
 
 def files_print(segments: list[Segment], *, base_dir: Path, allowlists: Allowlists) -> str | None:
@@ -93,3 +104,11 @@ def open_segment(
             stopping=stopping,
         )
     raise AssertionError(f"unhandled source {type(options).__name__}")
+
+
+def printed_rows(source: RowSource, columns: Sequence[str], seed: int) -> Iterator[PrintedRow]:
+    """The source's rows, each with the record's own print when the source has one (a CSV
+    file: `CsvFile.printed_rows`), else None: the values are then printed (`ContactBuilder`)."""
+    if isinstance(source, CsvFile):
+        return source.printed_rows(columns, seed)
+    return ((number, values, None) for number, values in source.rows(columns))

@@ -38,6 +38,8 @@ class BadRow:
 
 Row = tuple[int, Sequence[Any] | BadRow]
 """(row number, the values in the order of the requested columns, or why not)."""
+PrintedRow = tuple[int, Sequence[Any] | BadRow, int | None]
+"""A `Row` and the record's own fingerprint (unsigned 64 bits), when its source has one."""
 
 
 class RowSource(Protocol):

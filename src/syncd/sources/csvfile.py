@@ -14,8 +14,11 @@ from collections.abc import Iterator, Sequence
 from itertools import chain
 from pathlib import Path
 
+import orjson
+import xxhash
+
 from syncd.errors import SourceInvalid
-from syncd.sources.base import Row, Stopping, never, project
+from syncd.sources.base import PrintedRow, Row, Stopping, never, project
 from syncd.sources.lines import (
     MAX_LINE_BYTES,
     LineTooLong,
@@ -50,52 +53,115 @@ class CsvFile:
         self.delimiter = delimiter
         self.encoding = encoding
         self.description = f"csv {path.name}"
-        self._stopping = stopping
-        self._max_line = max_line_bytes
+        self.stopping = stopping
+        self.max_line = max_line_bytes
+        self.header_text = ""
 
     def rows(self, columns: Sequence[str]) -> Iterator[Row]:
+        return self._records(columns, None)
+
+    def printed_rows(self, columns: Sequence[str], seed: int) -> Iterator[PrintedRow]:
+        """`rows`, each with its record's fingerprint (`record_print`): the record's text as
+        read, hashed under `seed` and the file's layout, so that a file is verified from
+        its bytes alone when each line is a record (`csv_scan`)."""
+        taken: list[str] = []
+        records = self._records(columns, taken)
+        hashed = xxhash.xxh3_64_intdigest
+        layout: int | None = None
+        for number, values in records:
+            if layout is None:
+                layout = layout_seed(self.delimiter, self.encoding, self.header_text, seed)
+            text = taken[0] if len(taken) == 1 else "".join(taken)
+            taken.clear()
+            yield number, values, hashed(record_bytes(text), layout)
+
+    def _records(self, columns: Sequence[str], taken: list[str] | None) -> Iterator[Row]:
+        """The rows; with `taken`, the lines of each record are left there as it is yielded
+        (the caller empties it), and `header_text` is set."""
         lines = text_lines(
             self.path,
             self.description,
             encoding=text_encoding(self.encoding, self.description),
-            limit=self._max_line,
-            stopping=self._stopping,
+            limit=self.max_line,
+            stopping=self.stopping,
         )
-        reader = csv.reader(chain.from_iterable(lines), delimiter=self.delimiter, strict=True)
+        flat: Iterator[str] = chain.from_iterable(lines)
+        if taken is not None:
+            flat = _taking(flat, taken)
+        reader = csv.reader(flat, delimiter=self.delimiter, strict=True)
         start = 1  # the line the record being read starts on
         try:
             header = [name.strip() for name in next(reader, [])]
+            if taken is not None:
+                self.header_text = _without_ending("".join(taken))
+                taken.clear()
             positions = project(header, columns, self.description)
-            last = max(positions, default=-1)
             # The mapped columns are the file's own, in order: no projection to make.
             whole = positions == list(range(len(header)))
             start = reader.line_num + 1
             for record in reader:
                 number, start = start, reader.line_num + 1
                 if not record:
+                    if taken is not None:
+                        taken.clear()  # a blank line: no record, no print
                     continue
                 if whole and len(record) == len(positions):
                     yield number, record
-                elif len(record) > last:
-                    yield number, [record[i] for i in positions]
                 else:
-                    yield number, [record[i] if i < len(record) else None for i in positions]
+                    yield number, projected(record, positions)
         except LineTooLong as error:
             line = line_number(self.path, error.offset)
-            raise too_long(self.description, line, self._max_line) from None
+            raise too_long(self.description, line, self.max_line) from None
         except Undecodable as error:
-            raise SourceInvalid(
-                f"{self.description}: line {line_number(self.path, error.offset)} is not valid "
-                f"{self.encoding}; set source.csv.encoding (e.g. latin-1) or fix the file"
-            ) from None
+            line = line_number(self.path, error.offset)
+            raise SourceInvalid(self.undecodable(line)) from None
         except csv.Error as error:
-            problem = _csv_problem(str(error), line=reader.line_num, start=start)
+            problem = csv_problem(str(error), line=reader.line_num, start=start)
             raise SourceInvalid(f"{self.description}: {problem}") from None
         finally:
             lines.close()  # the file, also when the caller stops early
 
+    def undecodable(self, line: int) -> str:
+        return (
+            f"{self.description}: line {line} is not valid {self.encoding}; "
+            "set source.csv.encoding (e.g. latin-1) or fix the file"
+        )
 
-def _csv_problem(message: str, *, line: int, start: int) -> str:
+
+def projected(record: list[str], positions: list[int]) -> list[str | None]:
+    """The mapped columns of a record, in the mapping's order; None where it is short."""
+    if len(record) > max(positions, default=-1):
+        return [record[i] for i in positions]
+    return [record[i] if i < len(record) else None for i in positions]
+
+
+def layout_seed(delimiter: str, encoding: str, header_text: str, seed: int) -> int:
+    """What a record's print is hashed under: the mapping's `seed` and how the file is read
+    (its delimiter, encoding and header), for equal lines mean equal values only then."""
+    layout = orjson.dumps([delimiter, codecs.lookup(encoding).name, header_text])
+    return xxhash.xxh3_64_intdigest(layout, seed)
+
+
+def record_bytes(text: str) -> bytes:
+    """A record's text as hashed: without the line ending that closes it, in UTF-8 (for a
+    UTF-8 file, the bytes of its line as they are)."""
+    return _without_ending(text).encode("utf-8", "surrogatepass")
+
+
+def _without_ending(text: str) -> str:
+    if text.endswith("\n"):
+        return text[:-2] if text.endswith("\r\n") else text[:-1]
+    return text[:-1] if text.endswith("\r") else text
+
+
+def _taking(lines: Iterator[str], taken: list[str]) -> Iterator[str]:
+    append = taken.append
+    for line in lines:
+        append(line)
+        yield line
+
+
+def csv_problem(message: str, *, line: int, start: int) -> str:
     """The csv module's complaint as a rule and a line; its own text is never passed on."""
     if message == "unexpected end of data":
         return (

@@ -184,6 +184,40 @@ def byte_lines(
         yield [carry]
 
 
+class NotPlain(Exception):
+    """The file's lines cannot be told apart from its bytes alone (`plain_lines`)."""
+
+
+def plain_lines(
+    path: Path, what: str, *, limit: int, stopping: Stopping
+) -> Generator[list[bytes], None, None]:
+    """Lines ending at `\\n` or `\\r\\n`, endings dropped, undecoded, a chunk's worth at a
+    time, as `text_lines` would split them; `NotPlain` at a carriage return that does not
+    end a line (`text_lines` ends one there) or a line over the limit (`text_lines` says
+    where)."""
+    carry = b""
+    try:
+        for data in _Chunks(path, what, limit=limit, breaks=b"\n", stopping=stopping):
+            if carry:
+                data = carry + data
+            end = data.rfind(b"\n") + 1
+            body, carry = data[:end], data[end:]
+            if not body:
+                continue
+            if b"\r" in body:
+                body = body.replace(b"\r\n", b"\n")
+                if b"\r" in body:
+                    raise NotPlain
+            yield body[:-1].split(b"\n")
+    except LineTooLong:
+        raise NotPlain from None
+    if carry:
+        carry = carry.removesuffix(b"\r")
+        if b"\r" in carry:
+            raise NotPlain
+        yield [carry]
+
+
 def line_number(path: Path, offset: int) -> int:
     """The number of the line that holds byte `offset` (read again: errors only)."""
     count = 0

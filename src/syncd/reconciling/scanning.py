@@ -1,0 +1,106 @@
+"""Verifying CSV segments from their bytes, and staging from them the rows that differ.
+
+When every segment is a plain UTF-8 CSV file (`sources.csv_scan`: each line one record),
+a verify read does not parse: each line's print is hashed from its bytes and summed into
+its bucket, as `staging.verify_segments` sums the prints of the rows it parses. Those are
+the same prints (`CsvFile.printed_rows`), so the sums compare with the acknowledged ones
+the same way. Nothing is checked while scanning: a row that would be refused (no email, a
+bad address, too few columns), an address forgotten, a second row of an address, all have
+prints nothing acknowledged has, so their buckets differ, and `scanned_rows` reads and
+reports them when those buckets are staged, as a verify read would have. The scan gives
+way (None) to the csv module for any file that is not plain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from syncd.allowlists import Allowlists
+from syncd.contacts import NOTHING_FORGOTTEN, ContactBuilder, Forgotten
+from syncd.destinations import Spec
+from syncd.ledger import BUCKETS, COUNTED
+from syncd.reconciling.staging import MASK, Digest, Staged
+from syncd.sources import BadRow, Stopping, never, open_segment
+from syncd.sources.csv_scan import NotPlain, Scan, open_scan
+from syncd.sources.csvfile import CsvFile
+
+
+def _scans(
+    spec: Spec, builder: ContactBuilder, base_dir: Path, allowlists: Allowlists, stopping: Stopping
+) -> list[Scan] | None:
+    scans = []
+    for segment in spec.segments:
+        source = open_segment(segment, base_dir=base_dir, allowlists=allowlists, stopping=stopping)
+        if not isinstance(source, CsvFile):
+            return None
+        try:
+            scans.append(open_scan(source, builder.columns, builder.seed))
+        except NotPlain:
+            return None
+    return scans
+
+
+def scan_segments(
+    spec: Spec,
+    builder: ContactBuilder,
+    *,
+    base_dir: Path,
+    allowlists: Allowlists,
+    staged: Staged,
+    stopping: Stopping = never,
+) -> Digest | None:
+    """`verify_segments`' digest from the files' bytes (`staged` counts the rows as they
+    are scanned), or None when a segment is not a plain CSV file."""
+    scans = _scans(spec, builder, base_dir, allowlists, stopping)
+    if scans is None:
+        return None
+    buckets = [0] * BUCKETS
+    rows = 0
+    try:
+        for scan in scans:
+            for prints in scan.prints():
+                rows += len(prints)
+                staged.rows = rows
+                for printed in prints:
+                    buckets[printed & MASK] += COUNTED + printed
+    except NotPlain:
+        staged.rows = 0
+        return None
+    count = sum(summed // COUNTED for summed in buckets)
+    staged.profiles = count  # an upper bound: rows to refuse and duplicates are in it
+    return Digest(count, sum(summed % COUNTED for summed in buckets), buckets, scanned=True)
+
+
+def scanned_rows(
+    spec: Spec,
+    builder: ContactBuilder,
+    staged: Staged,
+    only: set[int],
+    *,
+    base_dir: Path,
+    allowlists: Allowlists,
+    stopping: Stopping = never,
+    forgotten: Forgotten = NOTHING_FORGOTTEN,
+) -> Iterator[tuple[str, int, bytes, int, int]]:
+    """`keyed_rows(..., only)` after `scan_segments`: the rows of the `only` buckets, from
+    the files' bytes; the scan checked no row, so each refused, forgotten or bad one is
+    reported and counted here (all of them are in buckets that differ)."""
+    scans = _scans(spec, builder, base_dir, allowlists, stopping)
+    if scans is None:  # the files changed since the scan: the caller checks them again
+        return
+    holds = forgotten.holds if forgotten else None
+    for index, (segment, scan) in enumerate(zip(spec.segments, scans, strict=True)):
+        for number, values, printed in scan.lines_in(MASK, only):
+            if isinstance(values, BadRow):
+                staged.reject(segment.name, number, values.reason)
+                continue
+            row = values if type(values) is list else list(values)
+            keyed = builder.key(row, printed)
+            if isinstance(keyed, str):
+                staged.reject(segment.name, number, keyed)
+                continue
+            if holds is not None and holds(keyed[0]):
+                staged.forgotten += 1
+                continue
+            yield keyed[0], keyed[1], keyed[2], index, number

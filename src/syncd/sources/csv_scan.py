@@ -1,0 +1,146 @@
+"""A CSV file's record prints from its bytes alone, when every line is one record.
+
+`CsvFile.printed_rows` fingerprints each record by its text (`record_bytes`, hashed under
+`layout_seed`). In a UTF-8 file whose every line is one whole record, which is so unless a
+quoted field spans lines, the same prints come from the file's bytes: split at the line
+ends and hashed in C, without decoding or parsing, about a fifth of the csv module's cost.
+A verify read needs no more (`reconciling.scanning`): it only sums the prints.
+
+The scan gives way (`NotPlain`) wherever it cannot be sure that a line is a record as
+`printed_rows` reads it: a file in another encoding, a carriage return that does not end
+a line, a line over the limit, or a line holding a quote that the csv module cannot read
+as a whole record on its own (a quoted field may go on to the next line). The caller then
+reads the file with the csv module. Nothing else is checked while scanning: a line that
+does not decode or does not fit the columns has a print nothing acknowledged has, so its
+bucket differs, and `lines_in` reads it as `CsvFile.rows` would, with the same errors.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from itertools import compress, repeat
+
+import xxhash
+
+from syncd.errors import SourceInvalid
+from syncd.sources.base import BadRow, PrintedRow, project
+from syncd.sources.csvfile import CsvFile, csv_problem, layout_seed, projected
+from syncd.sources.lines import NotPlain, plain_lines
+
+__all__ = ["NotPlain", "Scan", "open_scan"]
+
+
+@dataclass(frozen=True)
+class Scan:
+    """A plain CSV file, its header read: its lines' prints, or the rows of some."""
+
+    file: CsvFile
+    positions: list[int]
+    layout: int
+
+    def prints(self) -> Iterator[list[int]]:
+        """Every record's print, a chunk of lines at a time (blank lines have none)."""
+        hashed = xxhash.xxh3_64_intdigest
+        for lines in self._lines():
+            if not all(lines):
+                lines = [line for line in lines if line]
+            yield list(map(hashed, lines, repeat(self.layout)))
+
+    def lines_in(self, mask: int, wanted: set[int]) -> Iterator[PrintedRow]:
+        """The rows whose print's low bits (`mask`) are among `wanted`, read as
+        `CsvFile.printed_rows` reads them. The lines are picked in C: most are not wanted."""
+        hashed, layout = xxhash.xxh3_64_intdigest, self.layout
+        flags = bytearray(mask + 1)
+        for low in wanted:
+            flags[low] = 1
+        number = 1  # the header's line
+        for lines in self._lines():
+            prints = list(map(hashed, lines, repeat(layout)))
+            for at in compress(
+                range(len(lines)), map(flags.__getitem__, map(mask.__and__, prints))
+            ):
+                if lines[at]:  # a blank line is no record
+                    yield number + at + 1, self._values(lines[at], number + at + 1), prints[at]
+            number += len(lines)
+
+    def _lines(self) -> Iterator[list[bytes]]:
+        """The lines after the header; `NotPlain` where a quote makes a line doubtful."""
+        first = True
+        for lines in self._plain():
+            if first:
+                lines, first = lines[1:], False
+            joined = b"\n".join(lines)
+            if b'"' in joined:
+                _whole(_quoted(joined), self.file.delimiter)
+            yield lines
+
+    def _plain(self) -> Iterator[list[bytes]]:
+        file = self.file
+        return plain_lines(file.path, file.description, limit=file.max_line, stopping=file.stopping)
+
+    def _values(self, line: bytes, number: int) -> Sequence[str | None] | BadRow:
+        file = self.file
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError:
+            raise SourceInvalid(file.undecodable(number)) from None
+        try:
+            record = next(csv.reader([text], delimiter=file.delimiter, strict=True))
+        except csv.Error as error:
+            problem = csv_problem(str(error), line=number, start=number)
+            raise SourceInvalid(f"{file.description}: {problem}") from None
+        return projected(record, self.positions)
+
+
+def open_scan(file: CsvFile, columns: Sequence[str], seed: int) -> Scan:
+    """The file's header read as `CsvFile.rows` reads it; `NotPlain` when the file is not
+    one to scan, `SourceInvalid` when its header lacks a mapped column."""
+    if codecs.lookup(file.encoding).name != "utf-8":
+        raise NotPlain
+    head = next(iter(_first(file)), b"")
+    if b'"' in head:
+        _whole([head], file.delimiter)
+    try:
+        text = head.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError:
+        raise NotPlain from None
+    header = [name.strip() for name in next(csv.reader([text], delimiter=file.delimiter), [])]
+    positions = project(header, columns, file.description)
+    return Scan(file, positions, layout_seed(file.delimiter, file.encoding, text, seed))
+
+
+def _first(file: CsvFile) -> list[bytes]:
+    lines = plain_lines(file.path, file.description, limit=file.max_line, stopping=file.stopping)
+    try:
+        return next(lines, [])[:1]
+    finally:
+        lines.close()
+
+
+def _quoted(joined: bytes) -> list[bytes]:
+    """The lines of `joined` that hold a quote (found by searching, not line by line)."""
+    quoted = []
+    at = joined.find(b'"')
+    while at >= 0:
+        end = joined.find(b"\n", at)
+        end = len(joined) if end < 0 else end
+        quoted.append(joined[joined.rfind(b"\n", 0, at) + 1 : end])
+        at = joined.find(b'"', end)
+    return quoted
+
+
+def _whole(lines: list[bytes], delimiter: str) -> None:
+    """`NotPlain` unless the csv module reads each of `lines` alone as one whole record: a
+    quoted field left open (it would go on to the next line), or anything it refuses."""
+    try:
+        reader = csv.reader(
+            b"\n".join(lines).decode("utf-8").split("\n"), delimiter=delimiter, strict=True
+        )
+        for records, _ in enumerate(reader, 1):
+            if reader.line_num != records:  # a record took more than its line
+                raise NotPlain
+    except (csv.Error, UnicodeDecodeError):
+        raise NotPlain from None
