@@ -35,10 +35,12 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
         ("ContactBuilder.key (", "ContactBuilder.raw_print (", "ContactBuilder.raw_encoded ("),
     ),
     ("spill: the verify read's rows kept, read back", ("Spill.",)),
-    ("fill: the unchanged buckets from the ledger (SQL)", ("fill_unchanged",)),
+    ("scope: the snapshot's buckets (SQL)", ("scope_snapshot",)),
+    ("scan: plain CSV lines hashed from their bytes", ("scan_segments", "Scan.prints")),
+    ("differing rows picked from the lines", ("Scan.lines_in", "scanned_rows")),
     ("bucket sums of the ledger (SQL, another thread)", ("acked_raw_buckets",)),
     ("files' prints (xxh3 of the bytes)", ("files_print", "content_print")),
-    ("read + parse CSV", ("CsvFile.rows",)),
+    ("read + parse CSV", ("CsvFile.rows", "CsvFile._records", "CsvFile.printed_rows")),
     ("verify: count and sum (no staging)", ("verify_segments", "SqlSession.acked_digest")),
     (
         "stage: write the snapshot",
@@ -54,7 +56,10 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("find stale rows (SQL)", ("SqlSession.stale", "SqlSession.mark_rebind")),
     ("diff counts (SQL)", ("SqlSession.diff",)),
     ("to-send query (SQL)", ("SqlSession.to_send",)),
-    ("gone / exhausted queries (SQL)", ("SqlSession.gone", "SqlSession.exhausted")),
+    (
+        "gone / leavers / exhausted queries (SQL)",
+        ("SqlSession.gone", "SqlSession.exhausted", "LeaverState."),
+    ),
     (
         "outbox + acks (SQL)",
         (

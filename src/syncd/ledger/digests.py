@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
@@ -49,11 +49,6 @@ class DigestSql(Statements):
         "SELECT count(*) FROM {snapshot} s"
         " JOIN acked a ON a.destination = ? AND a.email = s.email"
         " WHERE (a.raw & 65535) NOT IN (SELECT bucket FROM {snapshot}_scope)"
-    )
-    # The acknowledged rows the scoped snapshot leaves out, present as they are.
-    outside: str = (
-        "SELECT count(*) FROM acked a"
-        " WHERE a.destination = ? AND (a.raw & 65535) NOT IN (SELECT bucket FROM {snapshot}_scope)"
     )
 
 
@@ -94,8 +89,9 @@ class BucketTotals:
             bucket, count, low, high = map(int, match.groups())
             yield bucket, count * COUNTED + low + (high << 32)
 
-    def rows(self) -> int:
-        return sum(total // COUNTED for _, total in self)
+    def rows(self, outside: Collection[int] = ()) -> int:
+        """The acknowledged rows, or those of every bucket but `outside`."""
+        return sum(total // COUNTED for bucket, total in self if bucket not in outside)
 
     def differing(self, totals: Sequence[int]) -> list[int]:
         """The buckets whose `totals` (summed the same way, one per bucket) are not these."""
@@ -125,9 +121,10 @@ class DigestState(SessionCore):
         found = self._rows(self._digest_sql.acked_print_buckets, (self.destination,))[0][0]
         return BucketTotals(found or "")
 
-    def scope_snapshot(self, staged_buckets: Sequence[int]) -> int | None:
-        """Declare a snapshot staged only for `staged_buckets`: the acknowledged rows of every
-        other bucket are in the segment as they are (known, not stale), without a copy. The
+    def scope_snapshot(self, staged_buckets: Collection[int], outside: int) -> int | None:
+        """Declare a snapshot staged only for `staged_buckets`: the `outside` acknowledged
+        rows of every other bucket are in the segment as they are (known, not stale),
+        without a copy (the caller counted them from `acked_raw_buckets` of this run). The
         profiles, or None (the snapshot left as it is) when a staged email is acknowledged
         under an unstaged bucket: the segment holds it twice, stage everything then."""
         sql = self._digest_sql
@@ -137,7 +134,6 @@ class DigestState(SessionCore):
             tx.many(sql.add_scope, [(bucket,) for bucket in staged_buckets])
             if tx.rows(sql.conflicts, (self.destination,))[0][0]:
                 return None
-            outside: int = tx.rows(sql.outside, (self.destination,))[0][0]
         self._outside = outside
         return self._snapshot_counts()[0]
 

@@ -30,6 +30,7 @@ def stage_differing(
     spec: Spec,
     builder: ContactBuilder,
     differing: list[int],
+    outside: int,
     *,
     base_dir: Path,
     allowlists: Allowlists,
@@ -41,8 +42,8 @@ def stage_differing(
     unchanged_files: Callable[[], bool] = lambda: False,
 ) -> Staged | None:
     """After a verify read (`staged` holds its counts): the snapshot staged from the rows
-    of the `differing` buckets only, scoped to them: the acknowledged rows of the others
-    count as present (`LedgerSession.scope_snapshot`). None, with nothing staged, when that
+    of the `differing` buckets only, scoped to them: the `outside` acknowledged rows of the
+    others count as present (`LedgerSession.scope_snapshot`). None, with nothing staged, when that
     cannot be exact: an email in the segment twice across buckets, or files read again (no
     spill) that are no longer the bytes the verify read summed (`unchanged_files`): the
     buckets were found on those, and rows changed since in other buckets would be missed,
@@ -81,7 +82,7 @@ def stage_differing(
         session.reset_snapshot()
         return None
     session.finalize_snapshot()
-    profiles = session.scope_snapshot(differing)
+    profiles = session.scope_snapshot(only, outside)
     if profiles is None:
         session.reset_snapshot()
         return None

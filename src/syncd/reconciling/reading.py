@@ -268,18 +268,20 @@ class SegmentReader:
         if acked is None:
             acked = await in_thread(self.session.acked_raw_buckets)
         differing = digest.differing(acked)
-        self._acked_buckets = acked = None  # not needed any more: memory stays flat
         if len(differing) > MAX_DIFFERING:
             if not spilled and not digest.scanned:
                 return False
             # Every row, then, but from the spill or the bytes: not parsed a second time.
             differing = list(range(BUCKETS))
+        outside = acked.rows(set(differing))  # the acknowledged rows not staged
+        self._acked_buckets = acked = None  # not needed any more: memory stays flat
         staged = await in_thread(
             stage_differing,
             self.session,
             self.spec,
             self.builder,
             differing,
+            outside,
             base_dir=self.base_dir,
             allowlists=self.loaded.allowlists,
             staged=self.staged,

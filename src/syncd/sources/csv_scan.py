@@ -1,10 +1,11 @@
 """A CSV file's record prints from its bytes alone, when every line is one record.
 
-`CsvFile.printed_rows` fingerprints each record by its text (`record_bytes`, hashed under
-`layout_seed`). In a UTF-8 file whose every line is one whole record, which is so unless a
-quoted field spans lines, the same prints come from the file's bytes: split at the line
-ends and hashed in C, without decoding or parsing, about a fifth of the csv module's cost.
-A verify read needs no more (`reconciling.scanning`): it only sums the prints.
+`CsvFile.printed_rows` fingerprints each record by its text as read, without the line
+ending that closes it (hashed under `layout_seed`). In a UTF-8 file whose every line is
+one whole record, which is so unless a quoted field spans lines, the same prints come
+from the file's bytes: split at the line ends and hashed in C, without decoding or
+parsing, about a fifth of the csv module's cost. A verify read needs no more
+(`reconciling.scanning`): it only sums the prints.
 
 The scan gives way (`NotPlain`) wherever it cannot be sure that a line is a record as
 `printed_rows` reads it: a file in another encoding, a carriage return that does not end

@@ -61,8 +61,8 @@ class CsvFile:
         return self._records(columns, None)
 
     def printed_rows(self, columns: Sequence[str], seed: int) -> Iterator[PrintedRow]:
-        """`rows`, each with its record's fingerprint (`record_print`): the record's text as
-        read, hashed under `seed` and the file's layout, so that a file is verified from
+        """`rows`, each with its record's fingerprint: the record's text as read, hashed
+        under `seed` and the file's layout (`layout_seed`), so that a file is verified from
         its bytes alone when each line is a record (`csv_scan`)."""
         taken: list[str] = []
         records = self._records(columns, taken)
@@ -71,9 +71,13 @@ class CsvFile:
         for number, values in records:
             if layout is None:
                 layout = layout_seed(self.delimiter, self.encoding, self.header_text, seed)
-            text = taken[0] if len(taken) == 1 else "".join(taken)
+            # Without the line ending that closes it (stripping every trailing \r and \n
+            # strips that ending alone: a line break inside a record is inside a quoted
+            # field, which ends with its quote), in UTF-8: for a UTF-8 file, the bytes of
+            # its line as they are.
+            text = (taken[0] if len(taken) == 1 else "".join(taken)).rstrip("\r\n")
             taken.clear()
-            yield number, values, hashed(record_bytes(text), layout)
+            yield number, values, hashed(text.encode("utf-8", "surrogatepass"), layout)
 
     def _records(self, columns: Sequence[str], taken: list[str] | None) -> Iterator[Row]:
         """The rows; with `taken`, the lines of each record are left there as it is yielded
@@ -93,7 +97,7 @@ class CsvFile:
         try:
             header = [name.strip() for name in next(reader, [])]
             if taken is not None:
-                self.header_text = _without_ending("".join(taken))
+                self.header_text = "".join(taken).rstrip("\r\n")
                 taken.clear()
             positions = project(header, columns, self.description)
             # The mapped columns are the file's own, in order: no projection to make.
@@ -140,18 +144,6 @@ def layout_seed(delimiter: str, encoding: str, header_text: str, seed: int) -> i
     (its delimiter, encoding and header), for equal lines mean equal values only then."""
     layout = orjson.dumps([delimiter, codecs.lookup(encoding).name, header_text])
     return xxhash.xxh3_64_intdigest(layout, seed)
-
-
-def record_bytes(text: str) -> bytes:
-    """A record's text as hashed: without the line ending that closes it, in UTF-8 (for a
-    UTF-8 file, the bytes of its line as they are)."""
-    return _without_ending(text).encode("utf-8", "surrogatepass")
-
-
-def _without_ending(text: str) -> str:
-    if text.endswith("\n"):
-        return text[:-2] if text.endswith("\r\n") else text[:-1]
-    return text[:-1] if text.endswith("\r") else text
 
 
 def _taking(lines: Iterator[str], taken: list[str]) -> Iterator[str]:
