@@ -31,7 +31,7 @@ from syncd.contacts import ContactBuilder, FieldBinding
 from syncd.ledger import open_ledger
 from syncd.loading import LoadedDestination, load_directory
 from syncd.settings import Settings
-from syncd.sources import BadRow, files_print, open_segment
+from syncd.sources import BadRow, files_print, open_segment, printed_rows
 
 
 def postgres_problem(dsn: str = PG_DSN) -> str | None:
@@ -150,7 +150,7 @@ def _acked_records(name: str, loaded: LoadedDestination, columns: list[str]) -> 
         )
     for segment in spec.segments:
         source = open_segment(segment, base_dir=loaded.path.parent, allowlists=loaded.allowlists)
-        for _, values in source.rows(builder.columns):
+        for _, values, printed in printed_rows(source, builder.columns, builder.seed):
             if isinstance(values, BadRow):
                 continue
             built = builder.build(values)
@@ -164,7 +164,7 @@ def _acked_records(name: str, loaded: LoadedDestination, columns: list[str]) -> 
                 "acked_at": 0.0,
             }
             if "raw" in columns:
-                record["raw"] = key(list(values))[1] if key is not None else 0
+                record["raw"] = key(list(values), printed)[1] if key is not None else 0
             yield [record[c] for c in columns]
 
 
