@@ -60,12 +60,34 @@ class Scan:
         number = 1  # the header's line
         for lines in self._lines():
             prints = list(map(hashed, lines, repeat(layout)))
-            for at in compress(
-                range(len(lines)), map(flags.__getitem__, map(mask.__and__, prints))
-            ):
-                if lines[at]:  # a blank line is no record
-                    yield number + at + 1, self._values(lines[at], number + at + 1), prints[at]
+            picked = compress(range(len(lines)), map(flags.__getitem__, map(mask.__and__, prints)))
+            at = [i for i in picked if lines[i]]  # a blank line is no record
+            if at:
+                yield from self._rows(
+                    [lines[i] for i in at], [number + i + 1 for i in at], [prints[i] for i in at]
+                )
             number += len(lines)
+
+    def _rows(
+        self, lines: list[bytes], numbers: list[int], prints: list[int]
+    ) -> Iterator[PrintedRow]:
+        """The rows of some lines, each one whole record: decoded at once, parsed by one
+        reader; the first line refused is reported, as `CsvFile.rows` reports it."""
+        try:
+            texts = b"\n".join(lines).decode("utf-8").split("\n")
+        except UnicodeDecodeError:  # which line: one at a time, in order
+            for line, number, printed in zip(lines, numbers, prints, strict=True):
+                yield number, self._values(line, number), printed
+            return
+        reader = csv.reader(texts, delimiter=self.file.delimiter, strict=True)
+        positions = self.positions
+        try:
+            for record, number, printed in zip(reader, numbers, prints, strict=True):
+                yield number, projected(record, positions), printed
+        except csv.Error as error:
+            number = numbers[reader.line_num - 1]
+            problem = csv_problem(str(error), line=number, start=number)
+            raise SourceInvalid(f"{self.file.description}: {problem}") from None
 
     def _lines(self) -> Iterator[list[bytes]]:
         """The lines after the header; `NotPlain` where a quote makes a line doubtful."""
