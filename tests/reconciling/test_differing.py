@@ -184,6 +184,39 @@ async def test_a_leaver_back_in_an_unchanged_bucket_starts_afresh(sync_world: Wo
     w.ledger = open_ledger(w.settings.state)
 
 
+async def test_prints_of_an_older_syncd_are_replaced_without_sending_anything(
+    sync_world: World,
+) -> None:
+    # Before CSV records were printed by their line, their prints were those of their
+    # values: after the upgrade every print differs once. Nothing may be sent for that,
+    # and the next change must again stage only what differs.
+    w = sync_world
+    rows = people(0, 40)
+    w.destination({"vip": w.csv("vip", rows)})
+    assert (await w.sync()).outcome == "success"
+    w.ledger.close()
+    with sqlite3.connect(w.settings.state) as db:
+        db.execute("UPDATE acked SET raw = raw + 1")
+    db.close()
+    w.ledger = open_ledger(w.settings.state)
+    w.csv("vip", changed_one(rows))
+    upgraded = await w.sync()
+    assert upgraded.outcome == "success", upgraded.error
+    assert (upgraded.counts()["upserted"], upgraded.counts()["unchanged"]) == (1, 39)
+    rows[7]["LastName"] = "Changed"
+    w.csv("vip", changed_one(rows))
+    report, differing = await synced_then_again(w)
+    assert report.counts()["upserted"] == 1
+    assert [e["buckets"] <= 4 for e in differing] == [True]  # the row's old and new buckets
+
+
+async def synced_then_again(w: World) -> tuple[Any, list[MutableMapping[str, Any]]]:
+    with capture_logs() as logs:
+        report = await w.sync()
+    assert report.outcome == "success", report.error
+    return report, [e for e in logs if e["event"] == "reading.differing"]
+
+
 @pytest.mark.postgres
 async def test_staging_the_differing_buckets_on_a_postgresql_ledger(
     sync_world: World, postgres_dsn: str
