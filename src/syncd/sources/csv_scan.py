@@ -81,9 +81,13 @@ class Scan:
             return
         reader = csv.reader(texts, delimiter=self.file.delimiter, strict=True)
         positions = self.positions
+        last = max(positions, default=-1)
         try:
             for record, number, printed in zip(reader, numbers, prints, strict=True):
-                yield number, projected(record, positions), printed
+                if len(record) > last:
+                    yield number, [record[i] for i in positions], printed
+                else:
+                    yield number, projected(record, positions), printed
         except csv.Error as error:
             number = numbers[reader.line_num - 1]
             problem = csv_problem(str(error), line=number, start=number)

@@ -58,30 +58,12 @@ class CsvFile:
         self.header_text = ""
 
     def rows(self, columns: Sequence[str]) -> Iterator[Row]:
-        return self._records(columns, None)
+        return ((number, values) for number, values, _ in self.printed_rows(columns, 0))
 
     def printed_rows(self, columns: Sequence[str], seed: int) -> Iterator[PrintedRow]:
         """`rows`, each with its record's fingerprint: the record's text as read, hashed
         under `seed` and the file's layout (`layout_seed`), so that a file is verified from
         its bytes alone when each line is a record (`csv_scan`)."""
-        taken: list[str] = []
-        records = self._records(columns, taken)
-        hashed = xxhash.xxh3_64_intdigest
-        layout: int | None = None
-        for number, values in records:
-            if layout is None:
-                layout = layout_seed(self.delimiter, self.encoding, self.header_text, seed)
-            # Without the line ending that closes it (stripping every trailing \r and \n
-            # strips that ending alone: a line break inside a record is inside a quoted
-            # field, which ends with its quote), in UTF-8: for a UTF-8 file, the bytes of
-            # its line as they are.
-            text = (taken[0] if len(taken) == 1 else "".join(taken)).rstrip("\r\n")
-            taken.clear()
-            yield number, values, hashed(text.encode("utf-8", "surrogatepass"), layout)
-
-    def _records(self, columns: Sequence[str], taken: list[str] | None) -> Iterator[Row]:
-        """The rows; with `taken`, the lines of each record are left there as it is yielded
-        (the caller empties it), and `header_text` is set."""
         lines = text_lines(
             self.path,
             self.description,
@@ -89,30 +71,38 @@ class CsvFile:
             limit=self.max_line,
             stopping=self.stopping,
         )
-        flat: Iterator[str] = chain.from_iterable(lines)
-        if taken is not None:
-            flat = _taking(flat, taken)
+        taken: list[str] = []  # the lines of the record being read
+        flat = _taking(chain.from_iterable(lines), taken)
         reader = csv.reader(flat, delimiter=self.delimiter, strict=True)
+        hashed = xxhash.xxh3_64_intdigest
         start = 1  # the line the record being read starts on
         try:
             header = [name.strip() for name in next(reader, [])]
-            if taken is not None:
-                self.header_text = "".join(taken).rstrip("\r\n")
-                taken.clear()
+            self.header_text = "".join(taken).rstrip("\r\n")
+            taken.clear()
+            layout = layout_seed(self.delimiter, self.encoding, self.header_text, seed)
             positions = project(header, columns, self.description)
+            last = max(positions, default=-1)
             # The mapped columns are the file's own, in order: no projection to make.
             whole = positions == list(range(len(header)))
             start = reader.line_num + 1
             for record in reader:
                 number, start = start, reader.line_num + 1
+                # The record's text without the line ending that closes it (stripping every
+                # trailing \r and \n strips that ending alone: a line break inside a record
+                # is inside a quoted field, which ends with its quote), in UTF-8: for a
+                # UTF-8 file, the bytes of its line as they are.
+                text = (taken[0] if len(taken) == 1 else "".join(taken)).rstrip("\r\n")
+                taken.clear()
                 if not record:
-                    if taken is not None:
-                        taken.clear()  # a blank line: no record, no print
-                    continue
+                    continue  # a blank line: no record, no print
+                printed = hashed(text.encode("utf-8", "surrogatepass"), layout)
                 if whole and len(record) == len(positions):
-                    yield number, record
+                    yield number, record, printed
+                elif len(record) > last:  # inline: a million times a read
+                    yield number, [record[i] for i in positions], printed
                 else:
-                    yield number, projected(record, positions)
+                    yield number, projected(record, positions), printed
         except LineTooLong as error:
             line = line_number(self.path, error.offset)
             raise too_long(self.description, line, self.max_line) from None
