@@ -13,7 +13,7 @@ from structlog.testing import capture_logs
 
 from syncd.emulator import running_emulator
 from syncd.ledger import open_ledger
-from syncd.reconciling import reading
+from syncd.reconciling import reading, scanning
 from syncd.reconciling.differing import stage_differing
 from syncd.reconciling.spill import MAX_BYTES, Spill
 from syncd.reconciling.staging import verify_segments
@@ -107,7 +107,7 @@ async def test_staging_the_differing_buckets_runs_as_staging_everything(
     # Plain files are scanned; otherwise their rows are spilled, or with no room to spill,
     # the differing rows are read from the source again.
     if way != "scanned":
-        monkeypatch.setattr(reading, "scan_segments", not_scanned)
+        monkeypatch.setattr(scanning, "scan_segments", not_scanned)
         monkeypatch.setattr(reading, "Spill", lambda: Spill(MAX_BYTES if way == "spilled" else 0))
     partly, differing = await synced_then(sync_world, change)
     assert partly.outcome == "success", partly.error
@@ -118,7 +118,7 @@ async def test_staging_the_differing_buckets_runs_as_staging_everything(
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(reading, "MAX_DIFFERING", -1)  # every bucket is too many
             patch.setattr(reading, "Spill", lambda: Spill(0))  # and nothing spilled
-            patch.setattr(reading, "scan_segments", not_scanned)  # nor scanned
+            patch.setattr(scanning, "scan_segments", not_scanned)  # nor scanned
             fully, none = await synced_then(full_world, change)
         assert none == []
         assert outcome(partly) == outcome(fully)
@@ -330,7 +330,7 @@ async def test_most_buckets_differing_stage_every_row_from_the_spill(
         reads += 1
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(reading, "verify_segments", counted)
+    monkeypatch.setattr(scanning, "verify_segments", counted)
     monkeypatch.setattr(reading, "stage_segments", lambda *a, **k: pytest.fail("read again"))
     changed = [dict(r, FirstName="New") for r in rows]
     w.sqlite("vip", changed)

@@ -91,7 +91,7 @@ async def test_files_known_in_sync_are_not_even_parsed(
     def no_parsing(*args: object, **kwargs: object) -> object:
         raise AssertionError("the files were parsed")
 
-    monkeypatch.setattr(reading, "verify_segments", no_parsing)
+    monkeypatch.setattr(reading, "verify_read", no_parsing)
     monkeypatch.setattr(reading, "stage_segments", no_parsing)
     report = await w.sync()
     assert (report.outcome, report.verified, report.read) == ("success", True, "known")

@@ -42,14 +42,13 @@ from syncd.logs import get_logger
 from syncd.reconciling.differing import stage_differing
 from syncd.reconciling.in_sync import InSyncRecord
 from syncd.reconciling.progress import RunProgress
-from syncd.reconciling.scanning import scan_segments
+from syncd.reconciling.scanning import verify_read
 from syncd.reconciling.spill import MAX_BYTES, Spill
 from syncd.reconciling.staging import (
     Digest,
     Staged,
     rereadable,
     stage_segments,
-    verify_segments,
 )
 from syncd.reconciling.threads import in_thread
 from syncd.shapes import ReadPath
@@ -135,27 +134,23 @@ class SegmentReader:
         # The ledger sums its side by bucket meanwhile (SQL, without the GIL): the
         # buckets that differ are known as soon as the read ends.
         acked = asyncio.ensure_future(in_thread(self.session.acked_raw_buckets))
+        self._spill = spill
         try:
-            scanned = await self._scanned() if rereadable(self.spec) else None
-            if scanned is not None:
-                digest = scanned
-                if spill is not None:
-                    spill.close()  # plain files are read again from their bytes instead
-            else:
-                self._spill = spill
-                self.staged, digest = await in_thread(
-                    verify_segments,
-                    self.spec,
-                    self.builder,
-                    base_dir=self.base_dir,
-                    allowlists=self.loaded.allowlists,
-                    stopping=self.stopping,
-                    forgotten=self.forgotten,
-                    staged=self._followed(),
-                    spill=spill,
-                )
+            self.staged, digest = await in_thread(
+                verify_read,
+                self.spec,
+                self.builder,
+                base_dir=self.base_dir,
+                allowlists=self.loaded.allowlists,
+                stopping=self.stopping,
+                forgotten=self.forgotten,
+                staged=self._followed(),
+                spill=spill,
+            )
         finally:
             self._acked_buckets = await acked
+        if digest.scanned:
+            self._drop_spill()  # scanned files are picked from their lines again instead
         if digest.count <= self.spec.limits.max_profiles:
             self._digest = digest
             self.how = "verified"
@@ -163,23 +158,6 @@ class SegmentReader:
         # over the limit, or duplicates: only staging counts distinct profiles
         self._drop_spill()
         return await self._stage()
-
-    async def _scanned(self) -> Digest | None:
-        """The digest of plain CSV files from their bytes (`scanning`), or None. Not while
-        anything is forgotten: a scan cannot drop those rows, and a source still holding
-        one would then never verify equal (the csv module's read drops them as it sums)."""
-        if self.forgotten:
-            return None
-        self.staged = self._followed()
-        return await in_thread(
-            scan_segments,
-            self.spec,
-            self.builder,
-            base_dir=self.base_dir,
-            allowlists=self.loaded.allowlists,
-            staged=self.staged,
-            stopping=self.stopping,
-        )
 
     def _spill_fits(self) -> bool:
         """Would the segment's rows likely fit the spill? (Else a warehouse would be read

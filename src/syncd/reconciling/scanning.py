@@ -20,7 +20,8 @@ from syncd.allowlists import Allowlists
 from syncd.contacts import NOTHING_FORGOTTEN, ContactBuilder, Forgotten
 from syncd.destinations import Spec
 from syncd.ledger import BUCKETS, COUNTED
-from syncd.reconciling.staging import MASK, Digest, Staged
+from syncd.reconciling.spill import Spill
+from syncd.reconciling.staging import MASK, Digest, Staged, rereadable, verify_segments
 from syncd.sources import BadRow, Stopping, never, open_segment
 from syncd.sources.csv_scan import NotPlain, Scan, open_scan
 from syncd.sources.csvfile import CsvFile
@@ -70,6 +71,44 @@ def scan_segments(
     count = sum(summed // COUNTED for summed in buckets)
     staged.profiles = count  # an upper bound: rows to refuse and duplicates are in it
     return Digest(count, sum(summed % COUNTED for summed in buckets), buckets, scanned=True)
+
+
+def verify_read(
+    spec: Spec,
+    builder: ContactBuilder,
+    *,
+    base_dir: Path,
+    allowlists: Allowlists,
+    staged: Staged,
+    stopping: Stopping = never,
+    forgotten: Forgotten = NOTHING_FORGOTTEN,
+    spill: Spill | None = None,
+) -> tuple[Staged, Digest]:
+    """A verify read: plain CSV files scanned (`scan_segments`), anything else parsed
+    (`verify_segments`, which fills `spill`; a scanned digest says it did not). Nothing is
+    scanned while anything is forgotten: a scan cannot drop those rows, and a source still
+    holding one would then never verify equal (the csv module's read drops them)."""
+    if not forgotten and rereadable(spec):
+        digest = scan_segments(
+            spec,
+            builder,
+            base_dir=base_dir,
+            allowlists=allowlists,
+            staged=staged,
+            stopping=stopping,
+        )
+        if digest is not None:
+            return staged, digest
+    return verify_segments(
+        spec,
+        builder,
+        base_dir=base_dir,
+        allowlists=allowlists,
+        stopping=stopping,
+        forgotten=forgotten,
+        staged=staged,
+        spill=spill,
+    )
 
 
 def scanned_rows(
