@@ -11,7 +11,9 @@ import orjson
 import xxhash
 
 from syncd.contacts.addresses import address_key
+from syncd.contacts.fingerprints import SIGN, WRAP, fingerprint
 from syncd.contacts.forgotten import HASH, Forgotten
+from syncd.contacts.held import HeldPrints
 from syncd.contacts.values import Refused, control_character
 from syncd.destinations import Mapping as FieldMapping
 
@@ -28,8 +30,6 @@ FIELD_LIMITS: Mapping[str, int | None] = {
     "postal_code": None,
     "country": 50,
 }
-_SIGN = 1 << 63
-_WRAP = 1 << 64
 # C0 and C1 controls include ESC and CSI, which start terminal escape sequences; they
 # would reach SendGrid, and every screen and template that shows the value, as they are.
 # Refused rather than stripped: stripping would send a value the source does not hold.
@@ -43,15 +43,6 @@ _MAYBE_CONTROL = re.compile(
 _CANNOT_START = bytes(set(range(256)) - set(b"\\\x7f\xc2\xe2"))
 
 
-def to_signed64(value: int) -> int:
-    """Unsigned 64-bit hash → signed, so SQLite and PostgreSQL store it as a plain integer."""
-    return value - _WRAP if value >= _SIGN else value
-
-
-def fingerprint(payload: bytes) -> int:
-    return to_signed64(xxhash.xxh3_64_intdigest(payload))
-
-
 @dataclass(frozen=True, slots=True)
 class Built:
     email: str
@@ -59,7 +50,7 @@ class Built:
     fingerprint: int
 
 
-class ContactBuilder:
+class ContactBuilder(HeldPrints):
     """Compiled once per run from the mapping; `build` is called per row."""
 
     def __init__(self, mapping: FieldMapping) -> None:
@@ -117,7 +108,7 @@ class ContactBuilder:
                 return str(refused)
         if raw is None:
             raw = xxhash.xxh3_64_intdigest(encoded, self._seed)
-        return email, raw - _WRAP if raw >= _SIGN else raw, encoded
+        return email, raw - WRAP if raw >= SIGN else raw, encoded
 
     def email_key(self, values: list[Any]) -> str | None:
         """The row's key as `key` computes it, or None for a row `key` refuses for its
@@ -174,7 +165,7 @@ class ContactBuilder:
             keyed = self.key(values, raw)
             # A row `key` refuses still counts: the sums then differ from those of the
             # acknowledged state, and staging reports the row with its reason.
-            return (0 if isinstance(keyed, str) else keyed[1] % _WRAP), None
+            return (0 if isinstance(keyed, str) else keyed[1] % WRAP), None
         if raw is None:
             raw = xxhash.xxh3_64_intdigest(encoded, self._seed)
         return raw, encoded
@@ -221,57 +212,6 @@ class ContactBuilder:
             if reason is not None:
                 return reason
         return Built(email, encoded, fingerprint(encoded))
-
-    @property
-    def mapped_names(self) -> frozenset[str]:
-        """The names of the fields this mapping sends (reserved and custom), lower-cased:
-        all an audit needs of what SendGrid shows."""
-        names = [field for field, _, _ in self._reserved] + [name for name, _ in self._custom]
-        return frozenset(name.lower() for name in names)
-
-    def held_print(self, email: str, held: Mapping[str, Any]) -> int:
-        """The fingerprint `build` gives a contact whose mapped values are exactly those
-        SendGrid shows (`held`: reserved fields by name, `custom_fields` by name), in the
-        same shape and order. Equal to an acknowledged fingerprint, SendGrid holds that
-        contact byte for byte as sent; any other spelling (a number as `5.0`, a space, a
-        name in another case) differs, and is compared field by field instead."""
-        payload: dict[str, Any] = {"email": email}
-        for field, _, _ in self._reserved:
-            if value := held.get(field):
-                payload[field] = value
-        custom_held = held.get("custom_fields")
-        if self._custom and isinstance(custom_held, Mapping):
-            custom = {name: value for name, _ in self._custom if (value := custom_held.get(name))}
-            if custom:
-                payload["custom_fields"] = custom
-        try:
-            return fingerprint(orjson.dumps(payload))
-        except TypeError:  # a value orjson cannot write: never equal to a built payload
-            return 0
-
-    def held_printer(
-        self, reserved: Mapping[str, int], custom: Mapping[str, int]
-    ) -> Callable[[str, Sequence[str]], int]:
-        """`held_print` for rows of text cells, compiled once per file: `reserved` and
-        `custom` give the cell of each field SendGrid shows, by its name (a custom field's
-        as SendGrid shows it); a blank cell is a field not shown."""
-        fields = tuple(
-            (field, reserved[field]) for field, _, _ in self._reserved if field in reserved
-        )
-        named = tuple((name, custom[name]) for name, _ in self._custom if name in custom)
-
-        def printed(email: str, cells: Sequence[str]) -> int:
-            payload: dict[str, Any] = {"email": email}
-            for field, at in fields:
-                if value := cells[at]:
-                    payload[field] = value
-            if named:
-                found = {name: value for name, at in named if (value := cells[at])}
-                if found:
-                    payload["custom_fields"] = found
-            return fingerprint(orjson.dumps(payload))
-
-        return printed
 
 
 def _may_hold_control(encoded: bytes) -> bool:

@@ -10,7 +10,8 @@ from typing import Any, Final
 import orjson
 
 from syncd.contacts.addresses import refusal
-from syncd.contacts.building import compact, fingerprint
+from syncd.contacts.building import compact
+from syncd.contacts.fingerprints import fingerprint
 from syncd.contacts.values import CONVERTERS, Refused, Typed, text
 from syncd.destinations import Mapping as FieldMapping
 
