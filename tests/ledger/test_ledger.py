@@ -167,16 +167,31 @@ def test_a_run_left_without_an_end_is_closed_as_interrupted_when_the_next_begins
     with ledger.session("other") as s:
         elsewhere = s.begin_run("schedule", "sha-1")  # another destination's: left alone
     assert ledger.runs("d")[0].outcome is None
+    killed_at = ledger.runs("d")[0].started_at
     with ledger.session("d") as s:
-        after = s.begin_run("schedule", "sha-1")
+        # The next run's start was taken before its claim (as a run's is): the interrupted
+        # one ended then, not when the claim was written, or the two would overlap.
+        after = s.begin_run("schedule", "sha-1", started_at=killed_at + 0.5)
         s.finish_run(after, "success", {}, None)
     runs = {r.id: r for r in ledger.runs("d")}
     assert runs[killed].outcome == "temporary"
     assert (runs[killed].error or "").startswith("interrupted")
-    assert runs[killed].ended_at is not None
+    assert runs[killed].ended_at == killed_at + 0.5 == runs[after].started_at
     assert runs[after].outcome == "success"
     assert ledger.runs("other")[0].id == elsewhere
     assert ledger.runs("other")[0].outcome is None
+
+
+def test_an_interrupted_run_never_ends_before_it_began_whatever_the_clocks(
+    ledger: Ledger,
+) -> None:
+    with ledger.session("d") as s:
+        killed = s.begin_run("schedule", "sha-1")
+    killed_at = ledger.runs("d")[0].started_at
+    with ledger.session("d") as s:  # another replica, its clock a second behind
+        s.begin_run("schedule", "sha-1", started_at=killed_at - 1)
+    (ended,) = [r for r in ledger.runs("d") if r.id == killed]
+    assert ended.ended_at == killed_at
 
 
 emails = st.sampled_from([f"{c}@x.io" for c in "abcdefghij"])

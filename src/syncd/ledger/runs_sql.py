@@ -21,10 +21,12 @@ class RunsSql(Statements):
         " RETURNING id"
     )
     # A run still without an end when another begins was interrupted (the process was
-    # killed): the new run holds the destination's claim, so no live run can own it.
+    # killed): the new run holds the destination's claim, so no live run can own it. It
+    # ended, at the latest, when the new one began (never before it began itself: two
+    # replicas' clocks may differ), so the history never shows two runs at once.
     close_interrupted: str = (
-        "UPDATE runs SET ended_at = ?, outcome = 'temporary', error = ?"
-        " WHERE destination = ? AND ended_at IS NULL"
+        "UPDATE runs SET ended_at = CASE WHEN started_at > ? THEN started_at ELSE ? END,"
+        " outcome = 'temporary', error = ? WHERE destination = ? AND ended_at IS NULL"
     )
     finish_run: str = (
         "UPDATE runs SET ended_at = ?, outcome = ?, counts = ?, error = ? WHERE id = ?"

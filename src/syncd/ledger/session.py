@@ -71,7 +71,8 @@ class SqlSession(OutboxState, LeaverState, ForgettingState, AuditState, DigestSt
     def begin_run(self, trigger: str, digest: str, *, started_at: float | None = None) -> int:
         started_at = started_at or self.clock.now()
         with self._write() as tx:
-            tx.run(self.sql.close_interrupted, (self.clock.now(), INTERRUPTED, self.destination))
+            ended = (started_at, started_at, INTERRUPTED, self.destination)
+            tx.run(self.sql.close_interrupted, ended)
             rows = tx.rows(self.sql.begin_run, (self.destination, trigger, digest, started_at))
         run_id: int = rows[0][0]
         return run_id
