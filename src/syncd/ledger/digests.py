@@ -48,9 +48,8 @@ class DigestSql(Statements):
     # A staged email acknowledged under a bucket that was not staged: the segment holds it
     # twice (the first row may be the unstaged one). The caller stages everything then.
     conflicts: str = (
-        "SELECT count(*) FROM {snapshot} s"
-        " JOIN acked a ON a.destination = ? AND a.email = s.email"
-        " WHERE (a.raw & 65535) NOT IN (SELECT bucket FROM {snapshot}_scope)"
+        "SELECT count(*) FROM {snapshot}"
+        " WHERE (acked_raw & 65535) NOT IN (SELECT bucket FROM {snapshot}_scope)"
     )
 
 
@@ -148,7 +147,7 @@ class DigestState(SessionCore):
             tx.run(sql.create_scope, ())
             tx.run(sql.clear_scope, ())
             tx.many(sql.add_scope, [(bucket,) for bucket in staged_buckets])
-            if tx.rows(sql.conflicts, (self.destination,))[0][0]:
+            if tx.rows(sql.conflicts, ())[0][0]:
                 return None
         self._outside = outside
         return self._snapshot_counts()[0]

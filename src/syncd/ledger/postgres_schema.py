@@ -185,6 +185,7 @@ CREATE TEMP TABLE IF NOT EXISTS snapshot (
     row         integer NOT NULL,
     known       boolean NOT NULL,
     stale       boolean NOT NULL,
+    acked_raw   bigint,
     fingerprint bigint,
     payload     bytea
 );
@@ -195,9 +196,9 @@ CREATE TEMP TABLE IF NOT EXISTS snapshot (
 # `seq` for the few rows that are stale (carrying them made the sort of a 10M segment
 # several times wider). The staged rows are therefore kept until the build is done.
 FINALIZE = (
-    "INSERT INTO {snapshot} (email, raw, seq, segment, row, known, stale)"
+    "INSERT INTO {snapshot} (email, raw, seq, segment, row, known, stale, acked_raw)"
     " SELECT DISTINCT ON (i.email) i.email, i.raw, i.seq, i.segment, i.row,"
-    " a.email IS NOT NULL, a.email IS NULL OR a.raw IS DISTINCT FROM i.raw"
+    " a.email IS NOT NULL, a.email IS NULL OR a.raw IS DISTINCT FROM i.raw, a.raw"
     " FROM {snapshot}_in i LEFT JOIN acked a ON a.destination = ? AND a.email = i.email"
     " ORDER BY i.email, i.seq"
 )

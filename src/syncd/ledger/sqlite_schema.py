@@ -195,6 +195,7 @@ CREATE TEMP TABLE IF NOT EXISTS snapshot (
     row         INTEGER NOT NULL,
     known       INTEGER NOT NULL,
     stale       INTEGER NOT NULL,
+    acked_raw   INTEGER,
     fingerprint INTEGER,
     payload     BLOB
 ) WITHOUT ROWID;
