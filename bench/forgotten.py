@@ -26,7 +26,7 @@ from syncd.allowlists import Allowlists
 from syncd.contacts import NOTHING_FORGOTTEN, ContactBuilder, Forgotten, address_key, new_salt
 from syncd.contacts import forgotten_digest as digest
 from syncd.destinations import Spec
-from syncd.reconciling.staging import verify_segments
+from syncd.reconciling.staging import SegmentSources, verify_segments
 
 
 def best_of(passes: int, cases: dict[str, Callable[[], object]]) -> dict[str, float]:
@@ -78,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     def verify(forgotten: Forgotten) -> None:
         staged, _ = verify_segments(
-            spec, builder, base_dir=DATA, allowlists=policy, forgotten=forgotten
+            SegmentSources(spec, builder, DATA, policy, forgotten=forgotten)
         )
         assert staged.forgotten == len(forgotten.digests)
 

@@ -10,64 +10,47 @@ present as they are (`LedgerSession.scope_snapshot`). See `reading` for when thi
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import orjson
 
-from syncd.allowlists import Allowlists
-from syncd.contacts import NOTHING_FORGOTTEN, ContactBuilder, Forgotten
-from syncd.destinations import Spec
+from syncd.contacts import ContactBuilder
 from syncd.ledger import LedgerSession
 from syncd.reconciling.scanning import scanned_rows
 from syncd.reconciling.spill import Spill
-from syncd.reconciling.staging import STAGE_CHUNK, Staged, check_limit, keyed_rows
-from syncd.sources import Stopping, never
+from syncd.reconciling.staging import STAGE_CHUNK, SegmentSources, Staged, check_limit, keyed_rows
 from syncd.sources.csv_scan import NotPlain
 
 
 def stage_differing(
     session: LedgerSession,
-    spec: Spec,
-    builder: ContactBuilder,
+    sources: SegmentSources,
     differing: list[int],
     outside: int,
     *,
-    base_dir: Path,
-    allowlists: Allowlists,
     staged: Staged,
-    stopping: Stopping = never,
-    forgotten: Forgotten = NOTHING_FORGOTTEN,
     spill: Spill | None = None,
     scanned: bool = False,
     unchanged_files: Callable[[], bool] = lambda: False,
 ) -> Staged | None:
     """After a verify read (`staged` holds its counts): the snapshot staged from the rows
     of the `differing` buckets only, scoped to them: the `outside` acknowledged rows of the
-    others count as present (`LedgerSession.scope_snapshot`). None, with nothing staged, when that
-    cannot be exact: an email in the segment twice across buckets, or files read again (no
-    spill) that are no longer the bytes the verify read summed (`unchanged_files`): the
-    buckets were found on those, and rows changed since in other buckets would be missed,
-    or taken for leavers. Stage everything then."""
+    others count as present (`LedgerSession.scope_snapshot`). None, with nothing staged,
+    when that cannot be exact: an email in the segment twice across buckets, or files read
+    again (no spill) that are no longer the bytes the verify read summed
+    (`unchanged_files`): the buckets were found on those, and rows changed since in other
+    buckets would be missed, or taken for leavers. Stage everything then."""
     session.reset_snapshot()
     only = set(differing)
     chunk: list[tuple[str, int, bytes, int, int]] = []
     spilled = spill is not None and spill.usable
     rows: Iterator[tuple[str, int, bytes, int, int]]
     if spill is not None and spilled:
-        rows = _spilled(spill, builder, staged, only, [s.name for s in spec.segments])
+        names = [s.name for s in sources.spec.segments]
+        rows = _spilled(spill, sources.builder, staged, only, names)
     elif scanned:  # the verify read checked nothing: these rows are reported now
-        rows = scanned_rows(
-            spec,
-            builder,
-            staged,
-            only,
-            base_dir=base_dir,
-            allowlists=allowlists,
-            stopping=stopping,
-            forgotten=forgotten,
-        )
+        rows = scanned_rows(sources, staged, only)
     else:
-        rows = keyed_rows(spec, builder, staged, base_dir, allowlists, stopping, forgotten, only)
+        rows = keyed_rows(sources, staged, only)
     try:
         for row in rows:
             chunk.append(row)
@@ -87,7 +70,7 @@ def stage_differing(
         session.reset_snapshot()
         return None
     staged.profiles = profiles
-    check_limit(profiles, spec.limits.max_profiles)
+    check_limit(profiles, sources.spec.limits.max_profiles)
     return staged
 
 

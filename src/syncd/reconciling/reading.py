@@ -46,13 +46,14 @@ from syncd.reconciling.scanning import verify_read
 from syncd.reconciling.spill import MAX_BYTES, Spill
 from syncd.reconciling.staging import (
     Digest,
+    SegmentSources,
     Staged,
     rereadable,
     stage_segments,
 )
 from syncd.reconciling.threads import in_thread
 from syncd.shapes import ReadPath
-from syncd.sources import Stopping, files_print, never
+from syncd.sources import Stopping, never
 
 log = get_logger("syncd.reading")
 SPILLED_ROW_BYTES = 256
@@ -101,12 +102,7 @@ class SegmentReader:
         """Everything that needs no request: the in-sync record, or a read."""
         self.forgotten = await in_thread(self.session.forgotten)
         if rereadable(self.spec):
-            self._prints = await in_thread(
-                files_print,
-                self.spec.segments,
-                base_dir=self.base_dir,
-                allowlists=self.loaded.allowlists,
-            )
+            self._prints = await in_thread(self._sources.files_print)
             known = InSyncRecord.parse(await in_thread(self.session.in_sync))
             if known is not None and known.same_sources(self.loaded.digest, self._prints):
                 self._known = known
@@ -137,15 +133,7 @@ class SegmentReader:
         self._spill = spill
         try:
             self.staged, digest = await in_thread(
-                verify_read,
-                self.spec,
-                self.builder,
-                base_dir=self.base_dir,
-                allowlists=self.loaded.allowlists,
-                stopping=self.stopping,
-                forgotten=self.forgotten,
-                staged=self._followed(),
-                spill=spill,
+                verify_read, self._sources, staged=self._followed(), spill=spill
             )
         finally:
             self._acked_buckets = await acked
@@ -177,15 +165,7 @@ class SegmentReader:
         self._known = self._digest = None
         self.how = "staged"
         self.staged = await in_thread(
-            stage_segments,
-            self.session,
-            self.spec,
-            self.builder,
-            base_dir=self.base_dir,
-            allowlists=self.loaded.allowlists,
-            stopping=self.stopping,
-            forgotten=self.forgotten,
-            staged=self._followed(),
+            stage_segments, self.session, self._sources, staged=self._followed()
         )
         return self.staged
 
@@ -224,11 +204,20 @@ class SegmentReader:
                 self._drop_spill()
         return False
 
+    @property
+    def _sources(self) -> SegmentSources:
+        return SegmentSources(
+            self.spec,
+            self.builder,
+            self.base_dir,
+            self.loaded.allowlists,
+            stopping=self.stopping,
+            forgotten=self.forgotten,
+        )
+
     def _files_unchanged(self) -> bool:
         """The source files are still the bytes they were when this read began."""
-        now = files_print(
-            self.spec.segments, base_dir=self.base_dir, allowlists=self.loaded.allowlists
-        )
+        now = self._sources.files_print()
         return now is not None and now == self._prints
 
     def _drop_spill(self) -> None:
@@ -256,15 +245,10 @@ class SegmentReader:
         staged = await in_thread(
             stage_differing,
             self.session,
-            self.spec,
-            self.builder,
+            self._sources,
             differing,
             outside,
-            base_dir=self.base_dir,
-            allowlists=self.loaded.allowlists,
             staged=self.staged,
-            stopping=self.stopping,
-            forgotten=self.forgotten,
             spill=self._spill,
             scanned=digest.scanned,
             unchanged_files=self._files_unchanged,
@@ -282,13 +266,7 @@ class SegmentReader:
         files, or changed while being read."""
         if self._prints is None:
             return None
-        now = await in_thread(
-            files_print,
-            self.spec.segments,
-            base_dir=self.base_dir,
-            allowlists=self.loaded.allowlists,
-        )
-        if now != self._prints:
+        if await in_thread(self._sources.files_print) != self._prints:
             return None
         s = self.staged
         record = InSyncRecord(

@@ -14,25 +14,26 @@ way (None) to the csv module for any file that is not plain.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
-from syncd.allowlists import Allowlists
-from syncd.contacts import NOTHING_FORGOTTEN, ContactBuilder, Forgotten
-from syncd.destinations import Spec
 from syncd.ledger import BUCKETS, COUNTED
 from syncd.reconciling.spill import Spill
-from syncd.reconciling.staging import MASK, Digest, Staged, rereadable, verify_segments
-from syncd.sources import BadRow, Stopping, never, open_segment
+from syncd.reconciling.staging import (
+    MASK,
+    Digest,
+    SegmentSources,
+    Staged,
+    rereadable,
+    verify_segments,
+)
+from syncd.sources import BadRow
 from syncd.sources.csv_scan import NotPlain, Scan, open_scan
 from syncd.sources.csvfile import CsvFile
 
 
-def _scans(
-    spec: Spec, builder: ContactBuilder, base_dir: Path, allowlists: Allowlists, stopping: Stopping
-) -> list[Scan] | None:
+def _scans(sources: SegmentSources) -> list[Scan] | None:
     scans = []
-    for segment in spec.segments:
-        source = open_segment(segment, base_dir=base_dir, allowlists=allowlists, stopping=stopping)
+    builder = sources.builder
+    for _, _, source in sources.opened():
         if not isinstance(source, CsvFile):
             return None
         try:
@@ -42,18 +43,10 @@ def _scans(
     return scans
 
 
-def scan_segments(
-    spec: Spec,
-    builder: ContactBuilder,
-    *,
-    base_dir: Path,
-    allowlists: Allowlists,
-    staged: Staged,
-    stopping: Stopping = never,
-) -> Digest | None:
+def scan_segments(sources: SegmentSources, *, staged: Staged) -> Digest | None:
     """`verify_segments`' digest from the files' bytes (`staged` counts the rows as they
     are scanned), or None when a segment is not a plain CSV file."""
-    scans = _scans(spec, builder, base_dir, allowlists, stopping)
+    scans = _scans(sources)
     if scans is None:
         return None
     buckets = [0] * BUCKETS
@@ -74,62 +67,31 @@ def scan_segments(
 
 
 def verify_read(
-    spec: Spec,
-    builder: ContactBuilder,
-    *,
-    base_dir: Path,
-    allowlists: Allowlists,
-    staged: Staged,
-    stopping: Stopping = never,
-    forgotten: Forgotten = NOTHING_FORGOTTEN,
-    spill: Spill | None = None,
+    sources: SegmentSources, *, staged: Staged, spill: Spill | None = None
 ) -> tuple[Staged, Digest]:
     """A verify read: plain CSV files scanned (`scan_segments`), anything else parsed
     (`verify_segments`, which fills `spill`; a scanned digest says it did not). Nothing is
     scanned while anything is forgotten: a scan cannot drop those rows, and a source still
     holding one would then never verify equal (the csv module's read drops them)."""
-    if not forgotten and rereadable(spec):
-        digest = scan_segments(
-            spec,
-            builder,
-            base_dir=base_dir,
-            allowlists=allowlists,
-            staged=staged,
-            stopping=stopping,
-        )
+    if not sources.forgotten and rereadable(sources.spec):
+        digest = scan_segments(sources, staged=staged)
         if digest is not None:
             return staged, digest
-    return verify_segments(
-        spec,
-        builder,
-        base_dir=base_dir,
-        allowlists=allowlists,
-        stopping=stopping,
-        forgotten=forgotten,
-        staged=staged,
-        spill=spill,
-    )
+    return verify_segments(sources, staged=staged, spill=spill)
 
 
 def scanned_rows(
-    spec: Spec,
-    builder: ContactBuilder,
-    staged: Staged,
-    only: set[int],
-    *,
-    base_dir: Path,
-    allowlists: Allowlists,
-    stopping: Stopping = never,
-    forgotten: Forgotten = NOTHING_FORGOTTEN,
+    sources: SegmentSources, staged: Staged, only: set[int]
 ) -> Iterator[tuple[str, int, bytes, int, int]]:
     """`keyed_rows(..., only)` after `scan_segments`: the rows of the `only` buckets, from
     the files' bytes; the scan checked no row, so each refused, forgotten or bad one is
     reported and counted here (all of them are in buckets that differ)."""
-    scans = _scans(spec, builder, base_dir, allowlists, stopping)
+    scans = _scans(sources)
     if scans is None:  # the files changed since the scan: the caller checks them again
         return
+    builder, forgotten = sources.builder, sources.forgotten
     holds = forgotten.holds if forgotten else None
-    for index, (segment, scan) in enumerate(zip(spec.segments, scans, strict=True)):
+    for index, (segment, scan) in enumerate(zip(sources.spec.segments, scans, strict=True)):
         for number, values, printed in scan.lines_in(MASK, only):
             if isinstance(values, BadRow):
                 staged.reject(segment.name, number, values.reason)

@@ -17,6 +17,8 @@ import tempfile
 from collections.abc import Iterator
 from typing import IO
 
+from syncd.ledger import BUCKETS
+
 _RECORD = struct.Struct("<QIQI")  # source print, segment, row, length of the values
 MAX_BYTES = 512 << 20
 BLOCK = 1 << 18
@@ -25,8 +27,8 @@ FLUSH = 1 << 16
 """Bytes a file's buffer holds before they are written (16 buffers: 1 MiB in all)."""
 GROUP_SHIFT = 12
 """A file holds 4,096 buckets (16 files for 65,536)."""
-GROUPS = (1 << 16) >> GROUP_SHIFT
-_MASK = (1 << 16) - 1
+GROUPS = BUCKETS >> GROUP_SHIFT
+_MASK = BUCKETS - 1
 _pack = _RECORD.pack
 
 

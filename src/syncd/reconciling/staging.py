@@ -26,11 +26,19 @@ from typing import Any
 
 from syncd.allowlists import Allowlists
 from syncd.contacts import NOTHING_FORGOTTEN, ContactBuilder, Forgotten
-from syncd.destinations import Spec
+from syncd.destinations import Segment, Spec
 from syncd.ledger import BUCKETS, COUNTED, BucketTotals, LedgerSession, Rejection
 from syncd.planning import profile_limit_exceeded
 from syncd.reconciling.spill import Spill
-from syncd.sources import BadRow, Stopping, never, open_segment, printed_rows
+from syncd.sources import (
+    BadRow,
+    RowSource,
+    Stopping,
+    files_print,
+    never,
+    open_segment,
+    printed_rows,
+)
 
 STAGE_CHUNK = 10_000
 BUILD_PAGE = 5_000
@@ -77,20 +85,40 @@ class Digest:
         return acked.differing(self.buckets)
 
 
+@dataclass(frozen=True)
+class SegmentSources:
+    """A destination's segments as one read opens them: where their files are, what may be
+    read, how rows are keyed, when to stop, and which addresses are forgotten."""
+
+    spec: Spec
+    builder: ContactBuilder
+    base_dir: Path
+    allowlists: Allowlists
+    stopping: Stopping = never
+    forgotten: Forgotten = NOTHING_FORGOTTEN
+
+    def opened(self) -> Iterator[tuple[int, Segment, RowSource]]:
+        """(index, segment, its reader), in the order a duplicate is decided."""
+        for index, segment in enumerate(self.spec.segments):
+            yield index, segment, self.open(segment)
+
+    def open(self, segment: Segment) -> RowSource:
+        return open_segment(
+            segment, base_dir=self.base_dir, allowlists=self.allowlists, stopping=self.stopping
+        )
+
+    def files_print(self) -> str | None:
+        """The files' bytes, hashed (`sources.files_print`); None unless all are files."""
+        return files_print(self.spec.segments, base_dir=self.base_dir, allowlists=self.allowlists)
+
+
 def rereadable(spec: Spec) -> bool:
     """Local files: cheap to read twice, unlike a warehouse query."""
     return all(s.source.csv or s.source.jsonl for s in spec.segments)
 
 
 def keyed_rows(
-    spec: Spec,
-    builder: ContactBuilder,
-    staged: Staged,
-    base_dir: Path,
-    allowlists: Allowlists,
-    stopping: Stopping,
-    forgotten: Forgotten,
-    only: set[int] | None = None,
+    sources: SegmentSources, staged: Staged, only: set[int] | None = None
 ) -> Iterator[tuple[str, int, bytes, int, int]]:
     """(email, raw fingerprint, source values, segment, row) of every usable row, in read
     order; refused rows counted in `staged`, forgotten addresses dropped.
@@ -98,10 +126,10 @@ def keyed_rows(
     With `only`, the rows of those buckets alone, after a verify read counted and reported
     every row (`verify_segments`): a row is then neither counted nor reported again,
     except for a refused address, which only keying finds."""
+    builder, forgotten = sources.builder, sources.forgotten
     holds = forgotten.holds if forgotten else None
     raw_print = builder.raw_print
-    for index, segment in enumerate(spec.segments):
-        source = open_segment(segment, base_dir=base_dir, allowlists=allowlists, stopping=stopping)
+    for index, segment, source in sources.opened():
         for number, values, printed in printed_rows(source, builder.columns, builder.seed):
             if only is None:
                 staged.rows += 1
@@ -134,15 +162,7 @@ def _listed(values: Sequence[Any]) -> list[Any]:
 
 
 def verify_segments(
-    spec: Spec,
-    builder: ContactBuilder,
-    *,
-    base_dir: Path,
-    allowlists: Allowlists,
-    stopping: Stopping = never,
-    forgotten: Forgotten = NOTHING_FORGOTTEN,
-    staged: Staged | None = None,
-    spill: Spill | None = None,
+    sources: SegmentSources, *, staged: Staged | None = None, spill: Spill | None = None
 ) -> tuple[Staged, Digest]:
     """Read without staging: what `Digest` needs to tell "nothing changed". `staged`, when
     given, is filled as rows are read (someone may be following the count); `spill`, when
@@ -150,11 +170,11 @@ def verify_segments(
     staged = Staged() if staged is None else staged
     buckets = [0] * BUCKETS
     rows = 0
+    builder = sources.builder
     raw_print, raw_encoded = builder.raw_print, builder.raw_encoded
-    dropped = builder.forgotten_check(forgotten)
+    dropped = builder.forgotten_check(sources.forgotten)
     encoded: bytes | None = None
-    for index, segment in enumerate(spec.segments):
-        source = open_segment(segment, base_dir=base_dir, allowlists=allowlists, stopping=stopping)
+    for index, segment, source in sources.opened():
         for number, values, printed in printed_rows(source, builder.columns, builder.seed):
             rows += 1
             if not rows & 0xFFF:  # a local counter is cheaper; share it now and then
@@ -186,15 +206,7 @@ def verify_segments(
 
 
 def stage_segments(
-    session: LedgerSession,
-    spec: Spec,
-    builder: ContactBuilder,
-    *,
-    base_dir: Path,
-    allowlists: Allowlists,
-    stopping: Stopping = never,
-    forgotten: Forgotten = NOTHING_FORGOTTEN,
-    staged: Staged | None = None,
+    session: LedgerSession, sources: SegmentSources, *, staged: Staged | None = None
 ) -> Staged:
     """Fill the snapshot with this run's desired contacts; the first segment wins a duplicate.
     `staged`, when given, is filled as rows are read.
@@ -205,10 +217,10 @@ def stage_segments(
     """
     staged = Staged() if staged is None else staged
     session.reset_snapshot()
-    limit = spec.limits.max_profiles
+    limit = sources.spec.limits.max_profiles
     next_check = limit
     chunk: list[tuple[str, int, bytes, int, int]] = []
-    for row in keyed_rows(spec, builder, staged, base_dir, allowlists, stopping, forgotten):
+    for row in keyed_rows(sources, staged):
         chunk.append(row)
         if len(chunk) >= STAGE_CHUNK:
             session.stage(chunk)

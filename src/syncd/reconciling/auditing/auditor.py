@@ -45,7 +45,7 @@ from syncd.reconciling.auditing.healing import prune, prune_guard, repair
 from syncd.reconciling.auditing.workspace import KINDS, Workspace
 from syncd.reconciling.progress import RunProgress
 from syncd.reconciling.run import Reconciler
-from syncd.reconciling.staging import Staged, keyed_rows
+from syncd.reconciling.staging import SegmentSources, Staged, keyed_rows
 from syncd.reconciling.threads import in_thread, session_of
 from syncd.shapes import AuditReport
 
@@ -158,9 +158,10 @@ class Auditor:
         forgotten = await in_thread(session.forgotten)
 
         def segment_rows() -> Iterator[tuple[str, int, bytes, int, int]]:
-            return keyed_rows(
-                spec, builder, Staged(), loaded.path.parent, loaded.allowlists, stopping, forgotten
+            sources = SegmentSources(
+                spec, builder, loaded.path.parent, loaded.allowlists, stopping, forgotten
             )
+            return keyed_rows(sources, Staged())
 
         lap = time.perf_counter()
         client, key_id = await self.reconciler.client_for(loaded)
