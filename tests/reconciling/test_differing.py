@@ -76,6 +76,17 @@ def twice_new_first(rows: list[Row]) -> list[Row]:
     return [again, *rows]
 
 
+def the_same_row_twice(rows: list[Row]) -> list[Row]:
+    # An unchanged row found twice: its print matches an acknowledged one, but only once.
+    return [*rows[:9], rows[7], *rows[9:]]
+
+
+def respelled(rows: list[Row]) -> list[Row]:
+    # The same contact under another spelling of its address: another print, same email.
+    rows[4]["EmailAddress"] = rows[4]["EmailAddress"].upper()
+    return rows
+
+
 def mixed(rows: list[Row]) -> list[Row]:
     return five_joined(three_left(changed_one(rows)))
 
@@ -87,6 +98,8 @@ SCENARIOS = [
     a_bad_address_and_a_blank_one,
     twice_old_first,
     twice_new_first,
+    the_same_row_twice,
+    respelled,
     mixed,
 ]
 
@@ -125,6 +138,44 @@ async def test_staging_the_differing_buckets_runs_as_staging_everything(
         assert sync_world.members() == full_world.members()
     if change not in (twice_old_first, twice_new_first):
         assert len(differing) == 1  # the partial way was taken
+
+
+@pytest.mark.parametrize("way", ["scanned", "spilled"])
+async def test_unchanged_rows_of_a_differing_bucket_are_not_staged(
+    sync_world: World, monkeypatch: pytest.MonkeyPatch, way: str
+) -> None:
+    # 3,000 rows share some of the 65,536 buckets. A changed row and a leaver, each with an
+    # unchanged neighbour in its bucket: only the changed row is staged (its neighbours'
+    # prints match acknowledged ones), and nothing but the two changes is sent.
+    if way == "spilled":
+        monkeypatch.setattr(scanning, "scan_segments", not_scanned)
+    w = sync_world
+    rows = people(0, 3_000)
+    w.destination({"vip": w.csv("vip", rows)})
+    assert (await w.sync()).outcome == "success"
+    w.ledger.close()
+    with sqlite3.connect(w.settings.state) as db:
+        acked = db.execute("SELECT email, raw FROM acked").fetchall()
+    db.close()
+    w.ledger = open_ledger(w.settings.state)
+    by_bucket: dict[int, list[str]] = {}
+    for email, raw in acked:
+        by_bucket.setdefault(raw & 0xFFFF, []).append(email)
+    shared = [sorted(e) for e in by_bucket.values() if len(e) > 1]
+    assert len(shared) >= 2
+    number = {f"person.{n}@example.com": n for n in range(3_000)}
+    changed, leaver = number[shared[0][0]], number[shared[1][0]]
+    rows[changed]["FirstName"] = "Changed"
+    w.csv("vip", [r for n, r in enumerate(rows) if n != leaver])
+    report, differing = await synced_then_again(w)
+    counts = report.counts()
+    assert (counts["upserted"], counts["removed"], counts["unchanged"]) == (1, 1, 2_998)
+    assert counts["profiles"] == 2_999
+    assert [(e["buckets"] >= 3, e["rows"]) for e in differing] == [(True, 1)]
+    assert w.members() == emails(rows) - {shared[1][0]}
+    held = w.emulator.state.contact(shared[0][0])
+    assert held is not None
+    assert held["first_name"] == "Changed"
 
 
 async def test_an_address_in_two_buckets_stages_everything(sync_world: World) -> None:

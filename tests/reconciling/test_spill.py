@@ -26,6 +26,11 @@ def test_rows_come_back_in_order_for_the_buckets_asked_whatever_the_blocks() -> 
         wanted = {3, 4097, 65_535}  # rows of three files, merged back in read order
         expected = [(s, n, v, raw) for raw, s, n, v in written if raw & 0xFFFF in wanted]
         assert list(spill.rows(wanted)) == expected
+        some = {raw for raw, *_ in written[::7] if raw & 0xFFFF in wanted}
+        assert list(spill.rows(wanted, some)) == [r for r in expected if r[3] in some]
+        groups = spill.prints(wanted)
+        assert sorted(p for g in groups for p in g) == sorted(r[3] for r in expected)
+        assert all(p >> 12 & 0xF == g for g, prints in enumerate(groups) for p in prints)
     finally:
         spill.close()
 

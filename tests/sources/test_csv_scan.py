@@ -68,7 +68,7 @@ def scanned(path: Path, columns: list[str]) -> tuple[list[int], list[tuple[Any, 
     prints = [p for chunk in scan.prints() for p in chunk]
     rows: list[tuple[Any, ...]] = []
     try:
-        for number, values, printed in scan.lines_in(0, {0}):
+        for number, values, printed in scan.lines_in(lambda prints: [True] * len(prints)):
             rows.append((number, values if not isinstance(values, list) else list(values), printed))
     except SourceInvalid as error:
         return prints, rows, error.message

@@ -12,6 +12,7 @@ synchronous: the reconciler runs them in worker threads.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -28,7 +29,7 @@ from syncd.ledger.contacts import (
     InFlight,
     LastRejection,
 )
-from syncd.ledger.digests import BUCKETS, COUNTED, BucketTotals
+from syncd.ledger.digests import BUCKETS, COUNTED, GROUP_SHIFT, GROUPS, UNSIGNED, BucketTotals
 from syncd.ledger.forgetting import EVERY_DESTINATION
 from syncd.ledger.identity import ledger_identity
 from syncd.ledger.leases import Leases, LocalLeases
@@ -56,8 +57,11 @@ __all__ = [
     "BUCKETS",
     "COUNTED",
     "EVERY_DESTINATION",
+    "GROUPS",
+    "GROUP_SHIFT",
     "KEEP_RUNS",
     "RETRY_BUDGET",
+    "UNSIGNED",
     "Acknowledged",
     "Attempted",
     "Batch",
@@ -112,7 +116,9 @@ class LedgerSession(Protocol):
     def finalize_snapshot(self) -> int: ...
     def acked_raw_buckets(self) -> BucketTotals: ...
     def acked_print_buckets(self) -> BucketTotals: ...
-    def scope_snapshot(self, staged_buckets: Collection[int], outside: int) -> int | None: ...
+    def declare_differing(self, buckets: Collection[int]) -> None: ...
+    def acked_raws_within(self) -> list[array[int]]: ...
+    def scope_snapshot(self, outside: int, unmatched: array[int] | None = None) -> int | None: ...
     def refresh_flags(self) -> None: ...
     def mark_rebind(self, binding: int) -> None: ...
     def stale(self, after: str, limit: int) -> list[StaleRow]: ...

@@ -3,13 +3,15 @@
 A run that reads file sources sums each row's source fingerprint into one of 65,536
 buckets (its low 16 bits: `reconciling.staging`); the ledger sums the acknowledged raw
 fingerprints the same way here, in SQL. Where a bucket's count and sum agree, the segment
-holds exactly the acknowledged rows of that bucket; only the rows of the buckets that
-differ are staged, and the snapshot is *scoped* to them (`scope_snapshot`): the acknowledged
-rows of the other buckets count as present, known and not stale, without being copied
-(copying them cost about a second a million rows, minutes at 10M on PostgreSQL). The
-queries about absent contacts (leavers, pending removals) then look at the scope's buckets
-only (`snapshot_sql`); the rest of the diff (stale rows, counts, plans) reads the snapshot
-as it reads a fully staged one.
+holds exactly the acknowledged rows of that bucket. In the buckets that differ, the
+acknowledged prints (`acked_raws_within`) are matched with the segment's one by one
+(`reconciling.matching`): only the rows that match nothing are staged, and the snapshot
+is *scoped* (`scope_snapshot`) to the acknowledged contacts that no row matched, listed
+by email in `{snapshot}_scope`. Every other acknowledged row counts as present, known and
+not stale, without being copied (copying them cost about a second a million rows,
+minutes at 10M on PostgreSQL). The queries about absent contacts (leavers, pending
+removals) then start from the scope's contacts (`snapshot_sql`); the rest of the diff
+(stale rows, counts, plans) reads the snapshot as it reads a fully staged one.
 """
 
 from __future__ import annotations
@@ -28,6 +30,11 @@ from syncd.ledger.statements import Statements
 
 BUCKET_BITS = 16
 BUCKETS = 1 << BUCKET_BITS
+GROUP_SHIFT = 12
+"""Buckets go by groups of 4,096 (16 groups) where a whole list of them would be large."""
+GROUPS = BUCKETS >> GROUP_SHIFT
+UNSIGNED = "Q"
+"""The array type of prints outside the ledger, which stores them signed (`q`)."""
 COUNTED = 1 << 100
 """A row's count in its bucket's total: above any sum of 64-bit fingerprints (2^36 rows)."""
 
@@ -40,16 +47,33 @@ class DigestSql(Statements):
     # payload fingerprint for an audit's quick way (`reconciling.auditing.digests`).
     acked_raw_buckets: str = ""
     acked_print_buckets: str = ""
-    create_scope: str = (
-        "CREATE TEMP TABLE IF NOT EXISTS snapshot_scope (bucket INTEGER PRIMARY KEY)"
+    # The scope: the buckets that differ, the acknowledged prints no row matched, and the
+    # contacts those are (the queries about absent contacts start from these).
+    create_buckets: str = (
+        "CREATE TEMP TABLE IF NOT EXISTS snapshot_buckets (bucket INTEGER PRIMARY KEY)"
     )
+    create_prints: str = "CREATE TEMP TABLE IF NOT EXISTS snapshot_prints (raw BIGINT PRIMARY KEY)"
+    create_scope: str = "CREATE TEMP TABLE IF NOT EXISTS snapshot_scope (email TEXT PRIMARY KEY)"
+    clear_buckets: str = "DELETE FROM {snapshot}_buckets"
+    clear_prints: str = "DELETE FROM {snapshot}_prints"
     clear_scope: str = "DELETE FROM {snapshot}_scope"
-    add_scope: str = "INSERT INTO {snapshot}_scope (bucket) VALUES (?)"
-    # A staged email acknowledged under a bucket that was not staged: the segment holds it
-    # twice (the first row may be the unstaged one). The caller stages everything then.
+    add_bucket: str = "INSERT INTO {snapshot}_buckets (bucket) VALUES (?)"
+    add_print: str = "INSERT INTO {snapshot}_prints (raw) VALUES (?)"
+    acked_raws_within: str = ""
+    scope_from_prints: str = (
+        "INSERT INTO {snapshot}_scope (email) SELECT email FROM acked"
+        " WHERE destination = ? AND raw IN (SELECT raw FROM {snapshot}_prints)"
+    )
+    scope_from_buckets: str = (
+        "INSERT INTO {snapshot}_scope (email) SELECT email FROM acked"
+        " WHERE destination = ? AND (raw & 65535) IN (SELECT bucket FROM {snapshot}_buckets)"
+    )
+    # A staged email acknowledged outside the scope: a row left out (its bucket equal, or
+    # its print matched) holds it too, so the segment holds it twice (the first row may be
+    # the one left out). The caller stages everything then.
     conflicts: str = (
-        "SELECT count(*) FROM {snapshot}"
-        " WHERE (acked_raw & 65535) NOT IN (SELECT bucket FROM {snapshot}_scope)"
+        "SELECT count(*) FROM {snapshot} s"
+        " WHERE s.known AND s.email NOT IN (SELECT email FROM {snapshot}_scope)"
     )
 
 
@@ -66,12 +90,24 @@ def _bucket_totals(column: str, param: str) -> str:
     )
 
 
+def _acked_raws_within(param: str) -> str:
+    """The acknowledged source prints of the declared buckets, as one line of text for
+    each group of buckets (`GROUP_SHIFT`)."""
+    concat = "group_concat(raw, ' ')" if param == "?" else "string_agg(raw::text, ' ')"
+    return (
+        f"SELECT (raw & 65535) >> {GROUP_SHIFT}, {concat} FROM acked"
+        f" WHERE destination = {param}"
+        " AND (raw & 65535) IN (SELECT bucket FROM {snapshot}_buckets) GROUP BY 1"
+    )
+
+
 @functools.cache
 def digest_sql(param: str, snapshot: str) -> DigestSql:
     return dataclasses.replace(
         DigestSql(param=param, snapshot=snapshot),
         acked_raw_buckets=_bucket_totals("raw", param),
         acked_print_buckets=_bucket_totals("fingerprint", param),
+        acked_raws_within=_acked_raws_within(param),
     )
 
 
@@ -136,17 +172,45 @@ class DigestState(SessionCore):
             _texts(self._rows(self._digest_sql.acked_print_buckets, (self.destination,)))
         )
 
-    def scope_snapshot(self, staged_buckets: Collection[int], outside: int) -> int | None:
-        """Declare a snapshot staged only for `staged_buckets`: the `outside` acknowledged
-        rows of every other bucket are in the segment as they are (known, not stale),
-        without a copy (the caller counted them from `acked_raw_buckets` of this run). The
-        profiles, or None (the snapshot left as it is) when a staged email is acknowledged
-        under an unstaged bucket: the segment holds it twice, stage everything then."""
+    def declare_differing(self, buckets: Collection[int]) -> None:
+        """The buckets whose rows differ: `acked_raws_within` and `scope_snapshot` look there."""
         sql = self._digest_sql
         with self._scratch() as tx:
-            tx.run(sql.create_scope, ())
+            for create in (sql.create_buckets, sql.create_prints, sql.create_scope):
+                tx.run(create, ())
+            tx.run(sql.clear_buckets, ())
+            tx.many(sql.add_bucket, [(bucket,) for bucket in buckets])
+
+    def acked_raws_within(self) -> list[array[int]]:
+        """The acknowledged source prints (unsigned) in the declared buckets, by group of
+        buckets (`GROUP_SHIFT`): arrays, 8 bytes a print."""
+        groups = [array(UNSIGNED) for _ in range(GROUPS)]
+        rows = self._rows(self._digest_sql.acked_raws_within, (self.destination,))
+        while rows:
+            group, text = rows.pop()
+            if text:
+                groups[group] = array(UNSIGNED, array("q", map(int, text.split())).tobytes())
+        return groups
+
+    def scope_snapshot(self, outside: int, unmatched: array[int] | None = None) -> int | None:
+        """Declare the snapshot staged only for the declared buckets: for the rows there
+        whose print matched no acknowledged one, when `unmatched` lists the acknowledged
+        prints (unsigned) that no row matched, else for every row of those buckets. The
+        `outside` acknowledged rows left out (every other bucket's, and the matched ones:
+        the caller counted them) are in the segment as they are (known, not stale),
+        without a copy. The profiles, or None (the snapshot left as it is) when a staged
+        email is acknowledged outside the scope: the segment holds it twice, stage
+        everything then."""
+        sql, destination = self._digest_sql, (self.destination,)
+        with self._scratch() as tx:
             tx.run(sql.clear_scope, ())
-            tx.many(sql.add_scope, [(bucket,) for bucket in staged_buckets])
+            if unmatched is None:
+                tx.run(sql.scope_from_buckets, destination)
+            else:
+                tx.run(sql.clear_prints, ())
+                signed = array("q", unmatched.tobytes())
+                tx.many(sql.add_print, [(raw,) for raw in signed])
+                tx.run(sql.scope_from_prints, destination)
             if tx.rows(sql.conflicts, ())[0][0]:
                 return None
         self._outside = outside

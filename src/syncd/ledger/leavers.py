@@ -57,5 +57,5 @@ class LeaverState(SessionCore):
         """Leavers still acknowledged after this run: their removal is not confirmed yet."""
         scoped = self._outside is not None
         sql = self.sql.pending_removals_scoped if scoped else self.sql.pending_removals
-        count: int = self._rows(sql, (self.destination,))[0][0]
+        count: int = self._rows(sql, (self.destination, ""))[0][0]
         return count

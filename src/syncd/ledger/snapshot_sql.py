@@ -12,31 +12,41 @@ from dataclasses import dataclass
 
 from syncd.ledger.statements import Statements
 
-# A snapshot may be *scoped* (`digests`): staged only for the buckets whose sums differ
-# from the acknowledged ones (listed in `{snapshot}_scope`). The acknowledged rows of every
-# other bucket are in the segment as they are, without being copied into the snapshot: the
-# questions "which acknowledged contacts are absent" then look at the scope's buckets only.
-_SCOPE = "{in_scope}"
-_IN_SCOPE = " AND (a.raw & 65535) IN (SELECT bucket FROM {snapshot}_scope)"
-# The scope's test first: in a scoped snapshot most acknowledged rows are outside it.
-_ABSENT = _SCOPE + " AND NOT EXISTS (SELECT 1 FROM {snapshot} s WHERE s.email = a.email)"
-_GONE = (
-    "SELECT a.email FROM acked a WHERE a.destination = ? AND a.email > ?"
-    + _ABSENT
-    + " AND NOT EXISTS (SELECT 1 FROM outbox_items o"
-    "   WHERE o.destination = a.destination AND o.email = a.email)"
-    " ORDER BY a.email LIMIT ?"
+# A snapshot may be *scoped* (`digests`): staged only for the rows that differ from the
+# acknowledged ones, its scope the acknowledged contacts that no row left out stands for
+# (listed in `{snapshot}_scope`). Every other acknowledged contact is in the segment as it
+# is, without being copied into the snapshot: the questions "which acknowledged contacts
+# are absent" then start from the scope's contacts (a few, where the whole `acked` would
+# be read). `_FROM` is where a question starts, after `a.email > ?`.
+_FROM = "{from}"
+_ALL = "acked a{removals} WHERE a.destination = ? AND a.email > ?"
+_SCOPE = (
+    "{snapshot}_scope x CROSS JOIN acked a{removals}"
+    " WHERE a.destination = ? AND a.email = x.email AND x.email > ?"
 )
+_REMOVALS = " LEFT JOIN removals r ON r.destination = a.destination AND r.email = a.email"
+_ABSENT = (
+    " AND NOT EXISTS (SELECT 1 FROM {snapshot} s WHERE s.email = a.email)"
+    " AND NOT EXISTS (SELECT 1 FROM outbox_items o"
+    "   WHERE o.destination = a.destination AND o.email = a.email)"
+)
+_GONE = "SELECT a.email FROM " + _FROM + _ABSENT + " ORDER BY a.email LIMIT ?"
 _LEAVERS = (
-    "SELECT a.email, r.first_missed_at, r.sent_at, coalesce(r.sends, 0)"
-    " FROM acked a LEFT JOIN removals r ON r.destination = a.destination AND r.email = a.email"
-    " WHERE a.destination = ? AND a.email > ?"
+    "SELECT a.email, r.first_missed_at, r.sent_at, coalesce(r.sends, 0) FROM "
+    + _FROM
     + _ABSENT
-    + " AND NOT EXISTS (SELECT 1 FROM outbox_items o"
-    "   WHERE o.destination = a.destination AND o.email = a.email)"
-    " ORDER BY a.email LIMIT ?"
+    + " ORDER BY a.email LIMIT ?"
 )
-_PENDING_REMOVALS = "SELECT count(*) FROM acked a WHERE a.destination = ?" + _ABSENT
+# Every acknowledged contact absent from the segment, counted (`a.email > ''`: all).
+_PENDING_REMOVALS = (
+    "SELECT count(*) FROM " + _FROM + " AND NOT EXISTS (SELECT 1 FROM {snapshot} s"
+    " WHERE s.email = a.email)"
+)
+
+
+def _asked(question: str, *, scoped: bool, removals: bool = False) -> str:
+    start = (_SCOPE if scoped else _ALL).replace("{removals}", _REMOVALS if removals else "")
+    return question.replace(_FROM, start)
 
 
 @dataclass(frozen=True)
@@ -139,8 +149,8 @@ class SnapshotSql(Statements):
     exhausted: str = (
         "SELECT t.segment, t.row, t.reason, t.email" + _exhausted_from + " ORDER BY t.email"
     )
-    gone: str = _GONE.replace(_SCOPE, "")
-    gone_scoped: str = _GONE.replace(_SCOPE, _IN_SCOPE)
+    gone: str = _asked(_GONE, scoped=False)
+    gone_scoped: str = _asked(_GONE, scoped=True)
     to_send: str = (
         "SELECT s.email, s.fingerprint, s.payload, s.segment, s.row, NOT s.known, s.raw"
         " FROM {snapshot} s"
@@ -156,18 +166,18 @@ class SnapshotSql(Statements):
     ping: str = "SELECT count(*) FROM destinations"
 
     # -- leavers: where each removal stands ------------------------------------------------
-    leavers: str = _LEAVERS.replace(_SCOPE, "")
-    leavers_scoped: str = _LEAVERS.replace(_SCOPE, _IN_SCOPE)
+    leavers: str = _asked(_LEAVERS, scoped=False, removals=True)
+    leavers_scoped: str = _asked(_LEAVERS, scoped=True, removals=True)
     # A leaver back in the segment starts afresh if it leaves again. In a scoped snapshot,
-    # an acknowledged row outside the scope is in the segment too (its bucket is unchanged).
+    # an acknowledged contact outside the scope is in the segment too (a row left out).
     clear_returned: str = (
         "DELETE FROM removals WHERE destination = ? AND email IN (SELECT email FROM {snapshot})"
     )
     clear_returned_scoped: str = (
         "DELETE FROM removals WHERE destination = ? AND (email IN (SELECT email FROM {snapshot})"
-        " OR EXISTS (SELECT 1 FROM acked a WHERE a.destination = removals.destination"
-        "   AND a.email = removals.email"
-        "   AND (a.raw & 65535) NOT IN (SELECT bucket FROM {snapshot}_scope)))"
+        " OR (email NOT IN (SELECT email FROM {snapshot}_scope)"
+        "   AND EXISTS (SELECT 1 FROM acked a WHERE a.destination = removals.destination"
+        "     AND a.email = removals.email)))"
     )
     missed: str = (
         "INSERT INTO removals (destination, email, first_missed_at) VALUES (?, ?, ?)"
@@ -183,5 +193,5 @@ class SnapshotSql(Statements):
         " sent_at = excluded.sent_at, sends = removals.sends + 1"
     )
     forget_removal: str = "DELETE FROM removals WHERE destination = ? AND email = ?"
-    pending_removals: str = _PENDING_REMOVALS.replace(_SCOPE, "")
-    pending_removals_scoped: str = _PENDING_REMOVALS.replace(_SCOPE, _IN_SCOPE)
+    pending_removals: str = _asked(_PENDING_REMOVALS, scoped=False)
+    pending_removals_scoped: str = _asked(_PENDING_REMOVALS, scoped=True)

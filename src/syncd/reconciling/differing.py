@@ -1,24 +1,38 @@
-"""Staging only the rows of the buckets that differ from the acknowledged state.
+"""Staging only the rows that differ from the acknowledged state.
 
-After a verify read found that the segment's sums differ from the acknowledged ones, only
-the rows whose bucket (a source fingerprint's low 16 bits) differs are staged, read back
-from the verify read's spill when it kept them, else from the source again; the snapshot
-is then scoped to those buckets: the acknowledged rows of every other bucket count as
-present as they are (`LedgerSession.scope_snapshot`). See `reading` for when this is tried.
+After a verify read found that the segment's sums differ from the acknowledged ones in
+some buckets, the prints of those buckets' rows are matched with the acknowledged prints
+of the same buckets (`matching`): only the rows that match nothing are staged, read back
+from the verify read's spill when it kept them, picked from the lines of files it
+scanned, else read from the source again (then every row of those buckets is staged, its
+prints unknown before it is read). The snapshot is then scoped to the acknowledged
+contacts no row matched (`LedgerSession.scope_snapshot`): every other acknowledged row
+counts as present as it is. See `reading` for when this is tried.
 """
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable, Iterator
 
 import orjson
 
 from syncd.contacts import ContactBuilder
-from syncd.ledger import LedgerSession
-from syncd.reconciling.scanning import scanned_rows
+from syncd.ledger import BUCKETS, LedgerSession
+from syncd.reconciling.matching import MATCH_LIMIT, Matched, match
+from syncd.reconciling.scanning import scanned_prints, scanned_rows
 from syncd.reconciling.spill import Spill
-from syncd.reconciling.staging import STAGE_CHUNK, SegmentSources, Staged, check_limit, keyed_rows
-from syncd.sources.csv_scan import NotPlain
+from syncd.reconciling.staging import (
+    MASK,
+    STAGE_CHUNK,
+    SegmentSources,
+    Staged,
+    check_limit,
+    keyed_rows,
+)
+from syncd.sources.csv_scan import NotPlain, Picks
+
+Row = tuple[str, int, bytes, int, int]
 
 
 def stage_differing(
@@ -28,44 +42,38 @@ def stage_differing(
     outside: int,
     *,
     staged: Staged,
+    acked_within: int = 0,
     spill: Spill | None = None,
     scanned: bool = False,
     unchanged_files: Callable[[], bool] = lambda: False,
 ) -> Staged | None:
     """After a verify read (`staged` holds its counts): the snapshot staged from the rows
-    of the `differing` buckets only, scoped to them: the `outside` acknowledged rows of the
-    others count as present (`LedgerSession.scope_snapshot`). None, with nothing staged,
-    when that cannot be exact: an email in the segment twice across buckets, or files read
-    again (no spill) that are no longer the bytes the verify read summed
-    (`unchanged_files`): the buckets were found on those, and rows changed since in other
-    buckets would be missed, or taken for leavers. Stage everything then."""
+    of the `differing` buckets that match no acknowledged row, scoped to the acknowledged
+    contacts no row matched. `outside` acknowledged rows are in the other buckets,
+    `acked_within` in these. None, with nothing staged, when that cannot be exact: an
+    email in the segment twice (once left out, once staged), or files read again that are
+    no longer the bytes the verify read summed (`unchanged_files`): the buckets were found
+    on those, and rows changed since elsewhere would be missed, or taken for leavers. Stage
+    everything then."""
     session.reset_snapshot()
     only = set(differing)
-    chunk: list[tuple[str, int, bytes, int, int]] = []
+    every = len(only) == BUCKETS
     spilled = spill is not None and spill.usable
-    rows: Iterator[tuple[str, int, bytes, int, int]]
-    if spill is not None and spilled:
-        names = [s.name for s in sources.spec.segments]
-        rows = _spilled(spill, sources.builder, staged, only, names)
-    elif scanned:  # the verify read checked nothing: these rows are reported now
-        rows = scanned_rows(sources, staged, only)
-    else:
-        rows = keyed_rows(sources, staged, only)
+    matched = None if every else _matched(session, sources, only, acked_within, spill, scanned)
     try:
-        for row in rows:
-            chunk.append(row)
-            if len(chunk) >= STAGE_CHUNK:
-                session.stage(chunk)
-                chunk.clear()
+        for chunk in _chunks(_rows(sources, staged, only, matched, spill, scanned)):
+            session.stage(chunk)
+            staged.restaged += len(chunk)
     except NotPlain:  # a file rewritten since it was scanned: its lines are not records
         session.reset_snapshot()
         return None
-    session.stage(chunk)
     if not spilled and not unchanged_files():
         session.reset_snapshot()
         return None
-    session.finalize_snapshot()
-    profiles = session.scope_snapshot(only, outside)
+    profiles: int | None = session.finalize_snapshot()
+    if not every:
+        left_out = outside + (matched.matched if matched else 0)
+        profiles = session.scope_snapshot(left_out, matched.unmatched if matched else None)
     if profiles is None:
         session.reset_snapshot()
         return None
@@ -74,12 +82,74 @@ def stage_differing(
     return staged
 
 
+def _matched(
+    session: LedgerSession,
+    sources: SegmentSources,
+    only: set[int],
+    acked_within: int,
+    spill: Spill | None,
+    scanned: bool,
+) -> Matched | None:
+    """The prints of the differing buckets matched, when the rows' prints can be had
+    without reading them (a spill, scanned files) and are not too many to hold."""
+    session.declare_differing(only)
+    if acked_within > MATCH_LIMIT:
+        return None
+    prints: list[array[int]] | None = None
+    if spill is not None and spill.usable:
+        prints = spill.prints(only)
+    elif scanned:
+        prints = scanned_prints(sources, only)
+    if prints is None:
+        return None
+    return match(prints, session.acked_raws_within())
+
+
+def _rows(
+    sources: SegmentSources,
+    staged: Staged,
+    only: set[int],
+    matched: Matched | None,
+    spill: Spill | None,
+    scanned: bool,
+) -> Iterator[Row]:
+    wanted = None if matched is None else matched.staged
+    if spill is not None and spill.usable:
+        names = [s.name for s in sources.spec.segments]
+        return _spilled(spill.rows(only, wanted), sources.builder, staged, names)
+    if scanned:  # the verify read checked nothing: these rows are reported now
+        return scanned_rows(sources, staged, _picks(only, wanted))
+    return keyed_rows(sources, staged, only)
+
+
+def _picks(only: set[int], wanted: frozenset[int] | None) -> Picks:
+    if wanted is not None:
+        return lambda prints: map(wanted.__contains__, prints)
+    flags = bytearray(BUCKETS)
+    for bucket in only:
+        flags[bucket] = 1
+    return lambda prints: map(flags.__getitem__, map(MASK.__and__, prints))
+
+
+def _chunks(rows: Iterator[Row]) -> Iterator[list[Row]]:
+    chunk: list[Row] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= STAGE_CHUNK:
+            yield chunk
+            chunk = []
+    yield chunk
+
+
 def _spilled(
-    spill: Spill, builder: ContactBuilder, staged: Staged, only: set[int], names: list[str]
-) -> Iterator[tuple[str, int, bytes, int, int]]:
-    """`keyed_rows(..., only)` from the spill: the verify read left out the rows it
+    spilled: Iterator[tuple[int, int, bytes, int]],
+    builder: ContactBuilder,
+    staged: Staged,
+    names: list[str],
+) -> Iterator[Row]:
+    """`keyed_rows` of rows read back from the spill: the verify read left out the rows it
     reported or dropped, so only a refused address is reported here."""
-    for segment, number, encoded, raw in spill.rows(only):
+    for segment, number, encoded, raw in spilled:
         keyed = builder.key(orjson.loads(encoded), raw)
         if isinstance(keyed, str):
             staged.reject(names[segment], number, keyed)

@@ -11,11 +11,13 @@ Four ways, tried in order:
    whenever they are not known, plain CSV files from their bytes (`scanning`: no row
    parsed); a warehouse (SQL sources) when its rows are likely to fit the spill, for it
    is read once: its rows are spilled as they are summed.
-3. **Staged where they differ.** Otherwise only the rows of the buckets whose sums differ
-   are staged, picked from scanned files' lines, read back from the spill (other files
-   that changed since the record, and warehouses, spill their rows), or from the files
-   again; the snapshot is scoped to those buckets (`differing.stage_differing`). One changed row of
-   a million stages a few dozen rows instead of a million.
+3. **Staged where they differ.** Otherwise, in the buckets whose sums differ, the rows'
+   prints are matched with the acknowledged ones and only the rows that match nothing
+   are staged, picked from scanned files' lines or read back from the spill (other files
+   that changed since the record, and warehouses, spill their rows); files read again
+   stage every row of those buckets. The snapshot is scoped to the acknowledged contacts
+   no row matched (`differing.stage_differing`). 10,000 changed rows of a million stage
+   about 10,000 rows instead of a million.
 4. **Staged.** Every row goes to the ledger's snapshot and the stale ones are built: a
    first export, work left open, a warehouse too large to spill, rows acknowledged under
    another binding, an email found in two buckets, or files changed between two reads.
@@ -241,6 +243,7 @@ class SegmentReader:
             # Every row, then, but from the spill or the bytes: not parsed a second time.
             differing = list(range(BUCKETS))
         outside = acked.rows(set(differing))  # the acknowledged rows not staged
+        within = acked.rows() - outside
         self._acked_buckets = acked = None  # not needed any more: memory stays flat
         staged = await in_thread(
             stage_differing,
@@ -249,6 +252,7 @@ class SegmentReader:
             differing,
             outside,
             staged=self.staged,
+            acked_within=within,
             spill=self._spill,
             scanned=digest.scanned,
             unchanged_files=self._files_unchanged,
@@ -257,7 +261,10 @@ class SegmentReader:
             return False
         self.staged, self.how, self._digest = staged, "staged", None
         log.info(
-            "reading.differing", destination=self.loaded.definition.name, buckets=len(differing)
+            "reading.differing",
+            destination=self.loaded.definition.name,
+            buckets=len(differing),
+            rows=staged.restaged,
         )
         return True
 

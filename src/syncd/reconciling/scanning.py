@@ -13,9 +13,11 @@ way (None) to the csv module for any file that is not plain.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from array import array
+from collections.abc import Collection, Iterator
 
 from syncd.ledger import BUCKETS, COUNTED
+from syncd.reconciling.matching import by_group
 from syncd.reconciling.spill import Spill
 from syncd.reconciling.staging import (
     MASK,
@@ -26,7 +28,7 @@ from syncd.reconciling.staging import (
     verify_segments,
 )
 from syncd.sources import BadRow
-from syncd.sources.csv_scan import NotPlain, Scan, open_scan
+from syncd.sources.csv_scan import NotPlain, Picks, Scan, open_scan
 from syncd.sources.csvfile import CsvFile
 
 
@@ -80,19 +82,32 @@ def verify_read(
     return verify_segments(sources, staged=staged, spill=spill)
 
 
+def scanned_prints(sources: SegmentSources, buckets: Collection[int]) -> list[array[int]] | None:
+    """The prints of the rows in `buckets`, by group (`matching.by_group`), scanned again;
+    None when a file is no longer plain (rewritten since the scan)."""
+    scans = _scans(sources)
+    if scans is None:
+        return None
+    try:
+        return by_group((prints for scan in scans for prints in scan.prints()), buckets)
+    except NotPlain:
+        return None
+
+
 def scanned_rows(
-    sources: SegmentSources, staged: Staged, only: set[int]
+    sources: SegmentSources, staged: Staged, picks: Picks
 ) -> Iterator[tuple[str, int, bytes, int, int]]:
-    """`keyed_rows(..., only)` after `scan_segments`: the rows of the `only` buckets, from
+    """`keyed_rows` after `scan_segments`, of the rows whose prints `picks` flags, from
     the files' bytes; the scan checked no row, so each refused, forgotten or bad one is
-    reported and counted here (all of them are in buckets that differ)."""
+    reported and counted here (all of them are in buckets that differ, and match nothing
+    acknowledged)."""
     scans = _scans(sources)
     if scans is None:  # the files changed since the scan: the caller checks them again
         return
     builder, forgotten = sources.builder, sources.forgotten
     holds = forgotten.holds if forgotten else None
     for index, (segment, scan) in enumerate(zip(sources.spec.segments, scans, strict=True)):
-        for number, values, printed in scan.lines_in(MASK, only):
+        for number, values, printed in scan.lines_in(picks):
             if isinstance(values, BadRow):
                 staged.reject(segment.name, number, values.reason)
                 continue

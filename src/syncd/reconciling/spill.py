@@ -2,11 +2,11 @@
 back instead of parsing the source again.
 
 Each summed row is appended as it is read: its bucket, segment, row number and values as
-`ContactBuilder.key` encodes them, into one of 16 files by its bucket, so that reading
-back a few buckets reads a few files. The files are anonymous (unlinked at once: they hold
-personal data, and nothing else can open them) and deleted when closed. The spill stops
-growing at `MAX_BYTES`, or at a row it cannot hold; it is not used then, and the source is
-read again.
+`ContactBuilder.key` encodes them, into one of 16 files by its group of buckets
+(`ledger.GROUP_SHIFT`), so that reading back a few buckets reads a few files. The files
+are anonymous (unlinked at once: they hold personal data, and nothing else can open
+them) and deleted when closed. The spill stops growing at `MAX_BYTES`, or at a row it
+cannot hold; it is not used then, and the source is read again.
 """
 
 from __future__ import annotations
@@ -14,10 +14,11 @@ from __future__ import annotations
 import heapq
 import struct
 import tempfile
-from collections.abc import Iterator
+from array import array
+from collections.abc import Container, Iterator
 from typing import IO
 
-from syncd.ledger import BUCKETS
+from syncd.ledger import BUCKETS, GROUP_SHIFT, GROUPS, UNSIGNED
 
 _RECORD = struct.Struct("<QIQI")  # source print, segment, row, length of the values
 MAX_BYTES = 512 << 20
@@ -25,9 +26,6 @@ BLOCK = 1 << 18
 """Bytes read back at a time from a file."""
 FLUSH = 1 << 16
 """Bytes a file's buffer holds before they are written (16 buffers: 1 MiB in all)."""
-GROUP_SHIFT = 12
-"""A file holds 4,096 buckets (16 files for 65,536)."""
-GROUPS = BUCKETS >> GROUP_SHIFT
 _MASK = BUCKETS - 1
 _pack = _RECORD.pack
 
@@ -71,16 +69,34 @@ class Spill:
         file.write(buffer)
         buffer.clear()
 
-    def rows(self, buckets: set[int]) -> Iterator[tuple[int, int, bytes, int]]:
-        """(segment, row, encoded values, source print) of the rows of `buckets`, in read
-        order (the
-        files' rows merged by segment and row), read back a block at a time; after
-        `finish`, when `usable`."""
+    def rows(
+        self, buckets: set[int], prints: Container[int] | None = None
+    ) -> Iterator[tuple[int, int, bytes, int]]:
+        """(segment, row, encoded values, source print) of the rows of `buckets` (and
+        among `prints`, when given), in read order (the files' rows merged by segment and
+        row), read back a block at a time; after `finish`, when `usable`."""
         groups = sorted({bucket >> GROUP_SHIFT for bucket in buckets} & self._files.keys())
-        return heapq.merge(*(self._group(self._files[g], buckets) for g in groups))
+        return heapq.merge(*(self._group(self._files[g], buckets, prints) for g in groups))
+
+    def prints(self, buckets: set[int]) -> list[array[int]]:
+        """The source prints of the rows of `buckets`, by group (`matching.by_group`)."""
+        groups = [array(UNSIGNED) for _ in range(GROUPS)]
+        for group in {bucket >> GROUP_SHIFT for bucket in buckets} & self._files.keys():
+            kept = groups[group]
+            for _, _, _, raw in self._group(self._files[group], buckets, None, values=False):
+                kept.append(raw)
+        return groups
 
     @staticmethod
-    def _group(file: IO[bytes], buckets: set[int]) -> Iterator[tuple[int, int, bytes, int]]:
+    def _group(
+        file: IO[bytes],
+        buckets: set[int],
+        prints: Container[int] | None,
+        *,
+        values: bool = True,
+    ) -> Iterator[tuple[int, int, bytes, int]]:
+        """The rows of one file in `buckets` (and `prints`); their values left empty
+        unless `values`."""
         file.seek(0)
         size, unpack = _RECORD.size, _RECORD.unpack_from
         pending = b""
@@ -92,8 +108,8 @@ class Spill:
                 end = at + size + length
                 if end > len(data):
                     break
-                if raw & _MASK in buckets:
-                    yield segment, row, data[at + size : end], raw
+                if raw & _MASK in buckets and (prints is None or raw in prints):
+                    yield segment, row, data[at + size : end] if values else b"", raw
                 at = end
             pending = data[at:]
 

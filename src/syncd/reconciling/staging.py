@@ -55,6 +55,8 @@ class Staged:
     forgotten: int = 0
     """Rows dropped because their address was forgotten (`syncd forget`)."""
     built: int = 0
+    restaged: int = 0
+    """Rows staged after a verify read: those that matched no acknowledged row."""
     rejections: list[Rejection] = field(default_factory=list)
 
     def reject(self, segment: str, row: int, reason: str, email: str = "") -> None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import codecs
 import csv
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import compress, repeat
 
@@ -31,7 +31,11 @@ from syncd.sources.base import BadRow, PrintedRow, project
 from syncd.sources.csvfile import CsvFile, csv_problem, layout_seed, projected
 from syncd.sources.lines import NotPlain, plain_lines
 
-__all__ = ["NotPlain", "Scan", "open_scan"]
+__all__ = ["NotPlain", "Picks", "Scan", "open_scan"]
+
+Picks = Callable[[list[int]], Iterable[object]]
+"""Which of some lines' prints are wanted: a flag for each, true or false (in C, ideally:
+`map(wanted.__contains__, prints)`)."""
 
 
 @dataclass(frozen=True)
@@ -50,18 +54,14 @@ class Scan:
                 lines = [line for line in lines if line]
             yield list(map(hashed, lines, repeat(self.layout)))
 
-    def lines_in(self, mask: int, wanted: set[int]) -> Iterator[PrintedRow]:
-        """The rows whose print's low bits (`mask`) are among `wanted`, read as
-        `CsvFile.printed_rows` reads them. The lines are picked in C: most are not wanted."""
+    def lines_in(self, picks: Picks) -> Iterator[PrintedRow]:
+        """The rows of the lines whose prints `picks` flags, read as `CsvFile.printed_rows`
+        reads them. The lines are picked in C: most are not wanted."""
         hashed, layout = xxhash.xxh3_64_intdigest, self.layout
-        flags = bytearray(mask + 1)
-        for low in wanted:
-            flags[low] = 1
         number = 1  # the header's line
         for lines in self._lines():
             prints = list(map(hashed, lines, repeat(layout)))
-            picked = compress(range(len(lines)), map(flags.__getitem__, map(mask.__and__, prints)))
-            at = [i for i in picked if lines[i]]  # a blank line is no record
+            at = [i for i in compress(range(len(lines)), picks(prints)) if lines[i]]
             if at:
                 yield from self._rows(
                     [lines[i] for i in at], [number + i + 1 for i in at], [prints[i] for i in at]

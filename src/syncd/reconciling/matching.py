@@ -1,0 +1,76 @@
+"""Which rows of the buckets that differ really differ: their prints matched one by one.
+
+A bucket differs when one of its rows changed, came or went; its other rows are still the
+acknowledged ones, and there are many of them: a changed row's print moves to another
+bucket, so 20,000 changes in a million rows touch a third of the 65,536 buckets. Their
+prints tell them apart. A row whose source print is an acknowledged one, found once in the
+segment, is that acknowledged contact unchanged (the print covers the email and every
+mapped value as read), so it is left out of the snapshot like the rows of an equal bucket.
+Only the rest is staged: rows whose print nothing acknowledged has (new, changed, refused,
+or read from other bytes) and every row of a print found twice (a duplicate is staged to
+be counted once and reported). The acknowledged prints no row matched are the snapshot's
+scope: the contacts that changed or left.
+
+The prints come by group of buckets (`ledger.GROUP_SHIFT`), 8 bytes each in arrays; the
+sets are built one group at a time, so they stay a sixteenth of the buckets' rows.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from itertools import compress
+
+from syncd.ledger import BUCKETS, GROUP_SHIFT, GROUPS, UNSIGNED
+
+MASK = BUCKETS - 1
+MATCH_LIMIT = 1 << 20
+"""Acknowledged rows in the differing buckets past which their prints are not matched
+(16 MB of arrays for both sides): every row of those buckets is staged instead."""
+
+
+@dataclass(frozen=True)
+class Matched:
+    staged: frozenset[int]
+    """The segment's prints whose rows are staged."""
+    unmatched: array[int]
+    """The acknowledged prints no row matched: the snapshot's scope."""
+    matched: int
+    """Acknowledged rows matched by one row each: in the segment as they are."""
+
+
+def by_group(prints: Iterable[Sequence[int]], buckets: Iterable[int]) -> list[array[int]]:
+    """The prints (chunks of them) whose bucket is among `buckets`, by group of buckets."""
+    flags = bytearray(BUCKETS)
+    for bucket in buckets:
+        flags[bucket] = 1
+    groups = [array(UNSIGNED) for _ in range(GROUPS)]
+    for chunk in prints:
+        for printed in compress(chunk, map(flags.__getitem__, map(MASK.__and__, chunk))):
+            groups[(printed & MASK) >> GROUP_SHIFT].append(printed)
+    return groups
+
+
+def match(segment: Sequence[array[int]], acked: Sequence[array[int]]) -> Matched:
+    """Match the segment's prints of the differing buckets (`by_group`) with the
+    acknowledged ones of the same buckets (`LedgerSession.acked_raws_within`)."""
+    staged: set[int] = set()
+    unmatched = array(UNSIGNED)
+    matched = 0
+    for rows, known in zip(segment, acked, strict=True):
+        printed, acknowledged = set(rows), set(known)
+        same = printed & acknowledged
+        if len(printed) != len(rows):  # a print found twice: its rows are staged
+            same -= _twice(rows)
+        if len(acknowledged) != len(known):  # two contacts, one print (a 64-bit collision)
+            same -= _twice(known)
+        matched += len(same)
+        staged |= printed - same
+        unmatched.extend(acknowledged - same)  # once each: the scope takes every contact
+    return Matched(frozenset(staged), unmatched, matched)
+
+
+def _twice(prints: array[int]) -> set[int]:
+    return {printed for printed, count in Counter(prints).items() if count > 1}
