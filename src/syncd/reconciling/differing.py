@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import orjson
 
@@ -93,16 +94,18 @@ def _matched(
     """The prints of the differing buckets matched, when the rows' prints can be had
     without reading them (a spill, scanned files) and are not too many to hold."""
     session.declare_differing(only)
-    if acked_within > MATCH_LIMIT:
+    spilled = spill is not None and spill.usable
+    if acked_within > MATCH_LIMIT or not (spilled or scanned):
         return None
-    prints: list[array[int]] | None = None
-    if spill is not None and spill.usable:
-        prints = spill.prints(only)
-    elif scanned:
-        prints = scanned_prints(sources, only)
-    if prints is None:
-        return None
-    return match(prints, session.acked_raws_within())
+    # The ledger reads its side meanwhile (SQL, without the GIL).
+    with ThreadPoolExecutor(1, thread_name_prefix="syncd-acked-prints") as ledger:
+        acked = ledger.submit(session.acked_raws_within)
+        prints: list[array[int]] | None
+        if spill is not None and spilled:
+            prints = spill.prints(only)
+        else:
+            prints = scanned_prints(sources, only)
+        return None if prints is None else match(prints, acked.result())
 
 
 def _rows(
