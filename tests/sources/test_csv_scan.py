@@ -10,6 +10,7 @@ built from the characters that make CSV hard.
 from __future__ import annotations
 
 import csv
+import io
 import random
 from pathlib import Path
 from typing import Any
@@ -65,10 +66,11 @@ def exact(path: Path, columns: list[str]) -> tuple[list[tuple[Any, ...]], str | 
 def scanned(path: Path, columns: list[str]) -> tuple[list[int], list[tuple[Any, ...]], str | None]:
     """The scan's prints, its rows for every line, and the error reading them gave."""
     scan = open_scan(CsvFile(path), columns, SEED)
-    prints = [p for chunk in scan.prints() for p in chunk]
+    kept = io.BytesIO()  # every line's print, read back by lines_in
+    prints = [p for chunk in scan.prints(kept) for p in chunk]
     rows: list[tuple[Any, ...]] = []
     try:
-        for number, values, printed in scan.lines_in(lambda prints: [True] * len(prints)):
+        for number, values, printed in scan.lines_in(lambda prints: [True] * len(prints), kept):
             rows.append((number, values if not isinstance(values, list) else list(values), printed))
     except SourceInvalid as error:
         return prints, rows, error.message

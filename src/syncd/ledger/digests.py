@@ -79,13 +79,16 @@ class DigestSql(Statements):
 
 def _bucket_totals(column: str, param: str) -> str:
     """The acknowledged rows' count and sums by bucket of `column`, as 16 lines of text
-    (4,096 buckets each: one 3 MB line for them all cost 7 MB more at its peak)."""
+    (4,096 buckets each: one 3 MB line for them all cost 7 MB more at its peak), each
+    after the lowest and highest binding of its rows (`lo,hi|`: whether every row is
+    under one binding, known without another pass over the rows)."""
     # PostgreSQL's name for group_concat; its || needs one side to be text.
     concat = "group_concat(bucket ||" if param == "?" else "string_agg(bucket::text ||"
     return (
-        f"SELECT {concat} ',' || n || ',' || low || ',' || high, ' ') FROM ("
-        f"SELECT {column} & 65535 AS bucket, count(*) AS n, sum({column} & 4294967295) AS low,"
-        f" sum(({column} >> 32) & 4294967295) AS high FROM acked WHERE destination = {param}"
+        f"SELECT min(lo) || ',' || max(hi) || '|' || {concat} ',' || n || ',' || low"
+        f" || ',' || high, ' ') FROM (SELECT {column} & 65535 AS bucket, count(*) AS n,"
+        f" sum({column} & 4294967295) AS low, sum(({column} >> 32) & 4294967295) AS high,"
+        f" min(binding) AS lo, max(binding) AS hi FROM acked WHERE destination = {param}"
         " GROUP BY 1) AS b GROUP BY bucket >> 12"
     )
 
@@ -120,10 +123,19 @@ class BucketTotals:
 
     def __init__(self, texts: Iterable[str]) -> None:
         self._count, self._low, self._high = (array("q", bytes(8 * BUCKETS)) for _ in range(3))
+        self._bindings: set[int] = set()
         for text in texts:
-            for match in _BUCKET.finditer(text):
+            bindings, _, buckets = text.partition("|")
+            self._bindings.update(map(int, bindings.split(",")))
+            for match in _BUCKET.finditer(buckets):
                 bucket, count, low, high = map(int, match.groups())
                 self._count[bucket], self._low[bucket], self._high[bucket] = count, low, high
+
+    def digest(self, binding: int) -> tuple[int, int, int, int]:
+        """`acked_digest` from these totals: the count, the sums of the two halves, and
+        whether any row is under another binding than `binding` (1) or none is (0)."""
+        other = any(bound != binding for bound in self._bindings)
+        return sum(self._count), sum(self._low), sum(self._high), int(other)
 
     def __iter__(self) -> Iterator[tuple[int, int]]:
         """(bucket, total) of every bucket holding acknowledged rows."""

@@ -4,15 +4,15 @@ After a verify read found that the segment's sums differ from the acknowledged o
 some buckets, the prints of those buckets' rows are matched with the acknowledged prints
 of the same buckets (`matching`): only the rows that match nothing are staged, read back
 from the verify read's spill when it kept them, picked from the lines of files it
-scanned, else read from the source again (then every row of those buckets is staged, its
-prints unknown before it is read). The snapshot is then scoped to the acknowledged
-contacts no row matched (`LedgerSession.scope_snapshot`): every other acknowledged row
-counts as present as it is. See `reading` for when this is tried.
+scanned (by the prints the scan kept), else read from the source again (then every row
+of those buckets is staged, its prints unknown before it is read). The snapshot is then
+scoped to the acknowledged contacts no row matched (`LedgerSession.scope_snapshot`):
+every other acknowledged row counts as present as it is. See `reading` for when this is
+tried.
 """
 
 from __future__ import annotations
 
-from array import array
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -22,7 +22,7 @@ from syncd.contacts import ContactBuilder
 from syncd.ledger import BUCKETS, LedgerSession
 from syncd.reconciling.matching import MATCH_LIMIT, Matched, match
 from syncd.reconciling.scanning import scanned_prints, scanned_rows
-from syncd.reconciling.spill import Spill
+from syncd.reconciling.spill import KeptPrints, Spill
 from syncd.reconciling.staging import (
     MASK,
     STAGE_CHUNK,
@@ -45,7 +45,7 @@ def stage_differing(
     staged: Staged,
     acked_within: int = 0,
     spill: Spill | None = None,
-    scanned: bool = False,
+    kept: KeptPrints | None = None,
     unchanged_files: Callable[[], bool] = lambda: False,
 ) -> Staged | None:
     """After a verify read (`staged` holds its counts): the snapshot staged from the rows
@@ -55,14 +55,15 @@ def stage_differing(
     email in the segment twice (once left out, once staged), or files read again that are
     no longer the bytes the verify read summed (`unchanged_files`): the buckets were found
     on those, and rows changed since elsewhere would be missed, or taken for leavers. Stage
-    everything then."""
+    everything then. `spill`: the verify read's rows, when it kept them; `kept`: the
+    prints of its lines, when it scanned the files."""
     session.reset_snapshot()
     only = set(differing)
     every = len(only) == BUCKETS
     spilled = spill is not None and spill.usable
-    matched = None if every else _matched(session, sources, only, acked_within, spill, scanned)
+    matched = None if every else _matched(session, only, acked_within, spill, kept)
     try:
-        for chunk in _chunks(_rows(sources, staged, only, matched, spill, scanned)):
+        for chunk in _chunks(_rows(sources, staged, only, matched, spill, kept)):
             session.stage(chunk)
             staged.restaged += len(chunk)
     except NotPlain:  # a file rewritten since it was scanned: its lines are not records
@@ -85,27 +86,27 @@ def stage_differing(
 
 def _matched(
     session: LedgerSession,
-    sources: SegmentSources,
     only: set[int],
     acked_within: int,
     spill: Spill | None,
-    scanned: bool,
+    kept: KeptPrints | None,
 ) -> Matched | None:
     """The prints of the differing buckets matched, when the rows' prints can be had
     without reading them (a spill, scanned files) and are not too many to hold."""
     session.declare_differing(only)
     spilled = spill is not None and spill.usable
-    if acked_within > MATCH_LIMIT or not (spilled or scanned):
+    if acked_within > MATCH_LIMIT or not (spilled or kept):
         return None
     # The ledger reads its side meanwhile (SQL, without the GIL).
     with ThreadPoolExecutor(1, thread_name_prefix="syncd-acked-prints") as ledger:
         acked = ledger.submit(session.acked_raws_within)
-        prints: list[array[int]] | None
         if spill is not None and spilled:
             prints = spill.prints(only)
+        elif kept is not None:
+            prints = scanned_prints(kept, only)
         else:
-            prints = scanned_prints(sources, only)
-        return None if prints is None else match(prints, acked.result())
+            return None
+        return match(prints, acked.result())
 
 
 def _rows(
@@ -114,14 +115,14 @@ def _rows(
     only: set[int],
     matched: Matched | None,
     spill: Spill | None,
-    scanned: bool,
+    kept: KeptPrints | None,
 ) -> Iterator[Row]:
     wanted = None if matched is None else matched.staged
     if spill is not None and spill.usable:
         names = [s.name for s in sources.spec.segments]
         return _spilled(spill.rows(only, wanted), sources.builder, staged, names)
-    if scanned:  # the verify read checked nothing: these rows are reported now
-        return scanned_rows(sources, staged, _picks(only, wanted))
+    if kept is not None:  # scanned: nothing was checked, these rows are reported now
+        return scanned_rows(sources, staged, _picks(only, wanted), kept)
     return keyed_rows(sources, staged, only)
 
 

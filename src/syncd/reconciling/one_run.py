@@ -142,6 +142,7 @@ class OneRun:
                 binding=binding.digest,
                 segment_names=[s.name for s in self.loaded.definition.spec.segments],
                 remember=not self.options.dry_run,
+                rebind=not read.one_binding,
             )
         return await in_thread(self.session.diff, RETRY_BUDGET)
 

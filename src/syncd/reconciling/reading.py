@@ -72,6 +72,9 @@ class SegmentRead:
     staged: Staged
     how: ReadPath | None
     in_sync: bool
+    one_binding: bool = False
+    """Every acknowledged row is under this run's binding (the verify read's totals said
+    so): none needs rebuilding for another list or other field ids."""
 
 
 class SegmentReader:
@@ -95,6 +98,7 @@ class SegmentReader:
         self._known: InSyncRecord | None = None
         self._digest: Digest | None = None
         self._acked_buckets: BucketTotals | None = None
+        self._one_binding = False
         self._spill: Spill | None = None
         self.staged = Staged()
         self.how: ReadPath | None = None
@@ -146,7 +150,7 @@ class SegmentReader:
             self.how = "verified"
             return self.staged
         # over the limit, or duplicates: only staging counts distinct profiles
-        self._drop_spill()
+        self._drop_spill(digest)
         return await self._stage()
 
     def _spill_fits(self) -> bool:
@@ -182,7 +186,7 @@ class SegmentReader:
         """The read, once the preflight bound the custom fields: the segments as counted,
         how they were read, and whether SendGrid already equals them."""
         in_sync = await self.unchanged(binding)
-        return SegmentRead(self.staged, self.how, in_sync=in_sync)
+        return SegmentRead(self.staged, self.how, in_sync=in_sync, one_binding=self._one_binding)
 
     async def unchanged(self, binding: int) -> bool:
         """After the preflight: does SendGrid already equal the segments? If it cannot be
@@ -195,15 +199,20 @@ class SegmentReader:
                 await self._stage()
                 return False
             await self._verify(None)
-        if self._digest is not None:
-            acked = await in_thread(self.session.acked_digest, binding)
+        if (digest := self._digest) is not None:
+            totals = self._acked_buckets
+            if totals is not None:  # summed while the segments were read
+                acked = totals.digest(binding)
+            else:
+                acked = await in_thread(self.session.acked_digest, binding)
+            self._one_binding = not acked[3]
             try:
-                if self._digest.equals(acked):
+                if digest.equals(acked):
                     return True
-                if acked[3] or not await self._stage_differing(self._digest):
+                if acked[3] or not await self._stage_differing(digest):
                     await self._stage()  # rows under another binding are all rebuilt
             finally:
-                self._drop_spill()
+                self._drop_spill(digest)
         return False
 
     @property
@@ -222,10 +231,13 @@ class SegmentReader:
         now = self._sources.files_print()
         return now is not None and now == self._prints
 
-    def _drop_spill(self) -> None:
+    def _drop_spill(self, digest: Digest | None = None) -> None:
+        """The spill closed, and the prints a scan kept for `digest`."""
         if self._spill is not None:
             self._spill.close()
             self._spill = None
+        if digest is not None and digest.kept is not None:
+            digest.kept.close()
 
     async def _stage_differing(self, digest: Digest) -> bool:
         """Stage only the buckets of rows that differ from the acknowledged ones; False
@@ -254,7 +266,7 @@ class SegmentReader:
             staged=self.staged,
             acked_within=within,
             spill=self._spill,
-            scanned=digest.scanned,
+            kept=digest.kept,
             unchanged_files=self._files_unchanged,
         )
         if staged is None:

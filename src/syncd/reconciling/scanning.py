@@ -18,7 +18,7 @@ from collections.abc import Collection, Iterator
 
 from syncd.ledger import BUCKETS, COUNTED
 from syncd.reconciling.matching import by_group
-from syncd.reconciling.spill import Spill
+from syncd.reconciling.spill import KeptPrints, Spill
 from syncd.reconciling.staging import (
     MASK,
     Digest,
@@ -53,19 +53,22 @@ def scan_segments(sources: SegmentSources, *, staged: Staged) -> Digest | None:
         return None
     buckets = [0] * BUCKETS
     rows = 0
+    kept = KeptPrints()
     try:
         for scan in scans:
-            for prints in scan.prints():
+            for prints in scan.prints(kept.new()):
                 rows += len(prints)
                 staged.rows = rows
                 for printed in prints:
                     buckets[printed & MASK] += COUNTED + printed
     except NotPlain:
+        kept.close()
         staged.rows = 0
         return None
     count = sum(summed // COUNTED for summed in buckets)
     staged.profiles = count  # an upper bound: rows to refuse and duplicates are in it
-    return Digest(count, sum(summed % COUNTED for summed in buckets), buckets, scanned=True)
+    total = sum(summed % COUNTED for summed in buckets)
+    return Digest(count, total, buckets, scanned=True, kept=kept)
 
 
 def verify_read(
@@ -82,32 +85,27 @@ def verify_read(
     return verify_segments(sources, staged=staged, spill=spill)
 
 
-def scanned_prints(sources: SegmentSources, buckets: Collection[int]) -> list[array[int]] | None:
-    """The prints of the rows in `buckets`, by group (`matching.by_group`), scanned again;
-    None when a file is no longer plain (rewritten since the scan)."""
-    scans = _scans(sources)
-    if scans is None:
-        return None
-    try:
-        return by_group((prints for scan in scans for prints in scan.prints()), buckets)
-    except NotPlain:
-        return None
+def scanned_prints(kept: KeptPrints, buckets: Collection[int]) -> list[array[int]]:
+    """The prints of the rows in `buckets`, by group (`matching.by_group`), read back from
+    what the scan `kept`. Blank lines' prints may be among them: they pick no row."""
+    segments = range(len(kept.files))
+    return by_group((prints for s in segments for prints in kept.chunks(s)), buckets)
 
 
 def scanned_rows(
-    sources: SegmentSources, staged: Staged, picks: Picks
+    sources: SegmentSources, staged: Staged, picks: Picks, kept: KeptPrints
 ) -> Iterator[tuple[str, int, bytes, int, int]]:
     """`keyed_rows` after `scan_segments`, of the rows whose prints `picks` flags, from
     the files' bytes; the scan checked no row, so each refused, forgotten or bad one is
     reported and counted here (all of them are in buckets that differ, and match nothing
-    acknowledged)."""
+    acknowledged). The lines' prints are read back from what the scan `kept`."""
     scans = _scans(sources)
     if scans is None:  # the files changed since the scan: the caller checks them again
         return
     builder, forgotten = sources.builder, sources.forgotten
     holds = forgotten.holds if forgotten else None
     for index, (segment, scan) in enumerate(zip(sources.spec.segments, scans, strict=True)):
-        for number, values, printed in scan.lines_in(picks):
+        for number, values, printed in scan.lines_in(picks, kept.files[index]):
             if isinstance(values, BadRow):
                 staged.reject(segment.name, number, values.reason)
                 continue

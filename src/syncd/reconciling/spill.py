@@ -30,6 +30,36 @@ _MASK = BUCKETS - 1
 _pack = _RECORD.pack
 
 
+class KeptPrints:
+    """Every line's print from a verify scan (`scanning`), 8 bytes each in line order, one
+    anonymous file per segment: staging the lines that differ reads them back instead of
+    hashing every line of the files again (once to match the buckets' prints, once more
+    to pick the lines). Deleted when closed."""
+
+    def __init__(self) -> None:
+        self.files: list[IO[bytes]] = []
+
+    def new(self) -> IO[bytes]:
+        """The file of the next segment's prints."""
+        file = tempfile.TemporaryFile(prefix="syncd-prints-")  # noqa: SIM115 - closed by close()
+        self.files.append(file)
+        return file
+
+    def chunks(self, segment: int) -> Iterator[array[int]]:
+        """One segment's prints, back from the start, a block at a time."""
+        file = self.files[segment]
+        file.seek(0)
+        while block := file.read(BLOCK):
+            prints = array(UNSIGNED)
+            prints.frombytes(block)
+            yield prints
+
+    def close(self) -> None:
+        for file in self.files:
+            file.close()
+        self.files.clear()
+
+
 class Spill:
     def __init__(self, max_bytes: int = MAX_BYTES) -> None:
         self._files: dict[int, IO[bytes]] = {}

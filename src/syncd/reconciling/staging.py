@@ -29,7 +29,7 @@ from syncd.contacts import NOTHING_FORGOTTEN, ContactBuilder, Forgotten
 from syncd.destinations import Segment, Spec
 from syncd.ledger import BUCKETS, COUNTED, BucketTotals, LedgerSession, Rejection
 from syncd.planning import profile_limit_exceeded
-from syncd.reconciling.spill import Spill
+from syncd.reconciling.spill import KeptPrints, Spill
 from syncd.sources import (
     BadRow,
     RowSource,
@@ -76,6 +76,8 @@ class Digest:
     buckets: list[int]
     scanned: bool = False
     """From the files' bytes (`scanning`): no row was checked, refused or dropped."""
+    kept: KeptPrints | None = None
+    """A scan's prints of every line, when `scanned` (closed by whoever reads on)."""
 
     def equals(self, acked: tuple[int, int, int, int]) -> bool:
         """The same as the acknowledged state's `acked_digest`, all under one binding."""
@@ -252,6 +254,7 @@ def build_stale(
     binding: int,
     segment_names: list[str],
     remember: bool,
+    rebind: bool = True,
 ) -> None:
     """Build the rows whose source values are not those SendGrid has.
 
@@ -260,7 +263,8 @@ def build_stale(
     refused here keeps its acknowledged values when it has some (it is not removed from
     the list for a bad field), and is dropped otherwise; either way it is reported.
     """
-    session.mark_rebind(binding)
+    if rebind:  # unless every acknowledged row is known to be under `binding`
+        session.mark_rebind(binding)
     after = ""
     while page := session.stale(after, BUILD_PAGE):
         after = page[-1].email

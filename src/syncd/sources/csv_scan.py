@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import codecs
 import csv
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import compress, repeat
+from typing import IO
 
 import xxhash
 
@@ -33,7 +35,7 @@ from syncd.sources.lines import NotPlain, plain_lines
 
 __all__ = ["NotPlain", "Picks", "Scan", "open_scan"]
 
-Picks = Callable[[list[int]], Iterable[object]]
+Picks = Callable[[Sequence[int]], Iterable[object]]
 """Which of some lines' prints are wanted: a flag for each, true or false (in C, ideally:
 `map(wanted.__contains__, prints)`)."""
 
@@ -46,21 +48,26 @@ class Scan:
     positions: list[int]
     layout: int
 
-    def prints(self) -> Iterator[list[int]]:
-        """Every record's print, a chunk of lines at a time (blank lines have none)."""
+    def prints(self, kept: IO[bytes] | None = None) -> Iterator[list[int]]:
+        """Every record's print, a chunk of lines at a time (blank lines have none);
+        `kept`, when given, is written every line's print, 8 bytes each, blank ones too."""
         hashed = xxhash.xxh3_64_intdigest
         for lines in self._lines():
+            prints = list(map(hashed, lines, repeat(self.layout)))
+            if kept is not None:
+                kept.write(array("Q", prints).tobytes())
             if not all(lines):
-                lines = [line for line in lines if line]
-            yield list(map(hashed, lines, repeat(self.layout)))
+                prints = [printed for printed, line in zip(prints, lines, strict=True) if line]
+            yield prints
 
-    def lines_in(self, picks: Picks) -> Iterator[PrintedRow]:
+    def lines_in(self, picks: Picks, kept: IO[bytes]) -> Iterator[PrintedRow]:
         """The rows of the lines whose prints `picks` flags, read as `CsvFile.printed_rows`
-        reads them. The lines are picked in C: most are not wanted."""
-        hashed, layout = xxhash.xxh3_64_intdigest, self.layout
+        reads them; the prints are read back from `kept` (`prints` wrote them), not hashed
+        again. The lines are picked in C: most are not wanted."""
         number = 1  # the header's line
+        kept.seek(0)
         for lines in self._lines():
-            prints = list(map(hashed, lines, repeat(layout)))
+            prints = _read_back(kept, len(lines))
             at = [i for i in compress(range(len(lines)), picks(prints)) if lines[i]]
             if at:
                 yield from self._rows(
@@ -137,6 +144,17 @@ def open_scan(file: CsvFile, columns: Sequence[str], seed: int) -> Scan:
     header = [name.strip() for name in next(csv.reader([text], delimiter=file.delimiter), [])]
     positions = project(header, columns, file.description)
     return Scan(file, positions, layout_seed(file.delimiter, file.encoding, text, seed))
+
+
+def _read_back(kept: IO[bytes], count: int) -> array[int]:
+    """The next `count` prints of `kept`; `NotPlain` when it has fewer (the file is not
+    the one scanned: the caller stages it whole)."""
+    prints = array("Q")
+    block = kept.read(count * prints.itemsize)
+    if len(block) != count * prints.itemsize:
+        raise NotPlain
+    prints.frombytes(block)
+    return prints
 
 
 def _first(file: CsvFile) -> list[bytes]:
