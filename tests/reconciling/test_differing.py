@@ -13,6 +13,7 @@ from structlog.testing import capture_logs
 
 from syncd.emulator import running_emulator
 from syncd.ledger import open_ledger
+from syncd.reconciling import differing as differing_module
 from syncd.reconciling import reading, scanning
 from syncd.reconciling.differing import stage_differing
 from syncd.reconciling.spill import MAX_BYTES, Spill
@@ -108,7 +109,7 @@ def not_scanned(*args: Any, **kwargs: Any) -> None:
     return None  # as for a file that is not plain: the csv module reads it
 
 
-@pytest.mark.parametrize("way", ["scanned", "spilled", "read-again"])
+@pytest.mark.parametrize("way", ["scanned", "spilled", "read-again", "scanned-unmatched"])
 @pytest.mark.parametrize("change", SCENARIOS, ids=[s.__name__ for s in SCENARIOS])
 async def test_staging_the_differing_buckets_runs_as_staging_everything(
     sync_world: World,
@@ -118,8 +119,11 @@ async def test_staging_the_differing_buckets_runs_as_staging_everything(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Plain files are scanned; otherwise their rows are spilled, or with no room to spill,
-    # the differing rows are read from the source again.
-    if way != "scanned":
+    # the differing rows are read from the source again. Past MATCH_LIMIT, scanned rows are
+    # staged by bucket, not matched print by print.
+    if way == "scanned-unmatched":
+        monkeypatch.setattr(differing_module, "MATCH_LIMIT", -1)
+    elif way != "scanned":
         monkeypatch.setattr(scanning, "scan_segments", not_scanned)
         monkeypatch.setattr(reading, "Spill", lambda: Spill(MAX_BYTES if way == "spilled" else 0))
     partly, differing = await synced_then(sync_world, change)
