@@ -18,6 +18,7 @@ from tests.fixtures_emulator import TEST_API_KEY, TEST_LIST_ID, strict_emulator_
 
 UPSERT = "PUT /v3/marketing/contacts"
 GET_LIST = "GET /v3/marketing/lists/{id}"
+SEARCH = "POST /v3/marketing/contacts/search/emails"
 
 pytestmark = pytest.mark.looptime
 
@@ -190,8 +191,32 @@ async def test_emails_are_searched_a_hundred_at_a_time(
     job = await client.upsert(body(*everyone[:200]))
     await wait_for(client, job)
     found = await client.lookup(everyone)
-    assert set(found.found) == set(everyone[:200])
+    assert list(found.found) == everyone[:200]  # in the order asked
     assert emulator.count_requests(template="POST /v3/marketing/contacts/search/emails") == 3
+
+
+async def test_a_lookup_of_many_addresses_runs_four_searches_at_once(
+    emulator: Emulator, http: aiohttp.ClientSession, clock: LoopClock
+) -> None:
+    client = client_for(emulator, http, clock)
+    everyone = [f"p{n}@example.com" for n in range(1_000)]
+    job = await client.upsert(body(*everyone[::2]))
+    await wait_for(client, job)
+    emulator.faults.add(FaultRule(kind="delay", template=SEARCH, seconds=1.0))
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    found = await client.lookup(everyone)
+    assert 3.0 <= loop.time() - started < 3.5  # ten searches of a second, four at a time
+    assert list(found.found) == everyone[::2]
+
+
+async def test_a_lookup_whose_search_fails_raises_that_error(
+    emulator: Emulator, http: aiohttp.ClientSession, clock: LoopClock
+) -> None:
+    emulator.faults.add(FaultRule(kind="status", template=SEARCH, status=503))
+    client = client_for(emulator, http, clock)
+    with pytest.raises(SendGridUnavailable):
+        await client.lookup([f"p{n}@example.com" for n in range(500)])
 
 
 @pytest.mark.slow
