@@ -35,7 +35,11 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
         ("ContactBuilder.key (", "ContactBuilder.raw_print (", "ContactBuilder.raw_encoded ("),
     ),
     ("spill: the verify read's rows kept, read back", ("Spill.",)),
-    ("scope: the snapshot's buckets (SQL)", ("scope_snapshot",)),
+    (
+        "match: the differing buckets' prints, both sides",
+        ("acked_raws_within", "_matched (", "match (", "scanned_prints", "by_group"),
+    ),
+    ("scope: the contacts no row matched (SQL)", ("scope_snapshot", "declare_differing")),
     ("scan: plain CSV lines hashed from their bytes", ("scan_segments", "Scan.prints")),
     ("differing rows picked from the lines", ("Scan.lines_in", "scanned_rows")),
     ("bucket sums of the ledger (SQL, another thread)", ("acked_raw_buckets",)),
