@@ -42,7 +42,7 @@ def test_a_print_found_twice_is_staged_and_its_contact_scoped() -> None:
     matched = match(segment, acked)
     assert (matched.matched, matched.staged, list(matched.unmatched)) == (
         1,
-        {printed(1)},
+        frozenset({printed(1)}),
         [printed(1)],
     )
 
@@ -54,7 +54,7 @@ def test_two_acknowledged_contacts_under_one_print_are_never_matched() -> None:
     matched = match(segment, acked)
     assert (matched.matched, matched.staged, list(matched.unmatched)) == (
         1,
-        {printed(1)},
+        frozenset({printed(1)}),
         [printed(1)],
     )
 
@@ -62,4 +62,4 @@ def test_two_acknowledged_contacts_under_one_print_are_never_matched() -> None:
 def test_nothing_in_the_buckets_matches_nothing() -> None:
     empty = [array(UNSIGNED) for _ in range(GROUPS)]
     matched = match(empty, grouped([printed(1)]))
-    assert (matched.matched, matched.staged, list(matched.unmatched)) == (0, set(), [printed(1)])
+    assert (matched.matched, matched.staged, list(matched.unmatched)) == (0, frozenset(), [printed(1)])

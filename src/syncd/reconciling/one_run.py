@@ -64,6 +64,13 @@ class OneRun:
         reader = SegmentReader(
             self.session, self.loaded, builder, stopping=self.options.stopping, live=self.live
         )
+        try:
+            await self._carry_out(reader, builder)
+        finally:
+            reader.release()  # whatever ended the run: no temporary file outlives it
+
+    async def _carry_out(self, reader: SegmentReader, builder: ContactBuilder) -> None:
+        spec = self.loaded.definition.spec
         # Everything local first: a segment over its limits fails before any request.
         self.report.staged = await reader.read()
         self.live.enter("diffing")

@@ -231,6 +231,10 @@ class SegmentReader:
         now = self._sources.files_print()
         return now is not None and now == self._prints
 
+    def release(self) -> None:
+        """The temporary files this read still holds (a spill, a scan's prints), closed."""
+        self._drop_spill(self._digest)
+
     def _drop_spill(self, digest: Digest | None = None) -> None:
         """The spill closed, and the prints a scan kept for `digest`."""
         if self._spill is not None:
