@@ -62,4 +62,8 @@ def test_two_acknowledged_contacts_under_one_print_are_never_matched() -> None:
 def test_nothing_in_the_buckets_matches_nothing() -> None:
     empty = [array(UNSIGNED) for _ in range(GROUPS)]
     matched = match(empty, grouped([printed(1)]))
-    assert (matched.matched, matched.staged, list(matched.unmatched)) == (0, frozenset(), [printed(1)])
+    assert (matched.matched, matched.staged, list(matched.unmatched)) == (
+        0,
+        frozenset(),
+        [printed(1)],
+    )
