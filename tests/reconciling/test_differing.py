@@ -5,7 +5,8 @@ the reader took. The full way is forced by making every bucket count as differin
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -32,6 +33,20 @@ def outcome(report: Any) -> tuple[Any, ...]:
         counts["forgotten"],
         sorted((r.row, r.reason) for r in report.staged.rejections),
     )
+
+
+@contextmanager
+def ledger_file(w: World) -> Iterator[sqlite3.Connection]:
+    """The world's SQLite ledger opened directly, its session closed meanwhile; committed
+    at the end of the block."""
+    w.ledger.close()
+    db = sqlite3.connect(w.settings.state)
+    try:
+        with db:
+            yield db
+    finally:
+        db.close()
+        w.ledger = open_ledger(w.settings.state)
 
 
 async def synced_then(
@@ -157,11 +172,8 @@ async def test_unchanged_rows_of_a_differing_bucket_are_not_staged(
     rows = people(0, 3_000)
     w.destination({"vip": w.csv("vip", rows)})
     assert (await w.sync()).outcome == "success"
-    w.ledger.close()
-    with sqlite3.connect(w.settings.state) as db:
+    with ledger_file(w) as db:
         acked = db.execute("SELECT email, raw FROM acked").fetchall()
-    db.close()
-    w.ledger = open_ledger(w.settings.state)
     by_bucket: dict[int, list[str]] = {}
     for email, raw in acked:
         by_bucket.setdefault(raw & 0xFFFF, []).append(email)
@@ -196,10 +208,8 @@ async def test_rows_acknowledged_under_another_binding_stage_everything(
     rows = people(0, 20)
     w.destination({"vip": w.csv("vip", rows)})
     await w.sync()
-    w.ledger.close()
-    with sqlite3.connect(w.settings.state) as db:
+    with ledger_file(w) as db:
         db.execute("UPDATE acked SET binding = binding + 1 WHERE email = 'person.1@example.com'")
-    w.ledger = open_ledger(w.settings.state)
     rows[2]["FirstName"] = "Changed"
     w.csv("vip", rows)
     with capture_logs() as logs:
@@ -217,14 +227,11 @@ async def test_a_leaver_back_in_an_unchanged_bucket_starts_afresh(sync_world: Wo
     rows = people(0, 40)
     w.destination({"vip": w.csv("vip", rows)})
     assert (await w.sync()).outcome == "success"
-    w.ledger.close()
-    with sqlite3.connect(w.settings.state) as db:
+    with ledger_file(w) as db:
         db.execute(
             "INSERT INTO removals (destination, email, first_missed_at, sent_at, sends)"
             " VALUES ('members', 'person.5@example.com', 1.0, 2.0, 1)"
         )
-    db.close()
-    w.ledger = open_ledger(w.settings.state)
     w.csv("vip", three_left(changed_one(rows)))  # leavers: removal states are looked at
     with capture_logs() as logs:
         report = await w.sync()
@@ -232,11 +239,8 @@ async def test_a_leaver_back_in_an_unchanged_bucket_starts_afresh(sync_world: Wo
     assert len([e for e in logs if e["event"] == "reading.differing"]) == 1
     counts = report.counts()
     assert (counts["profiles"], counts["unchanged"], counts["removed"]) == (37, 36, 3)
-    w.ledger.close()
-    with sqlite3.connect(w.settings.state) as db:
+    with ledger_file(w) as db:
         assert db.execute("SELECT email FROM removals").fetchall() == []
-    db.close()
-    w.ledger = open_ledger(w.settings.state)
 
 
 async def test_prints_of_an_older_syncd_are_replaced_without_sending_anything(
@@ -249,11 +253,8 @@ async def test_prints_of_an_older_syncd_are_replaced_without_sending_anything(
     rows = people(0, 40)
     w.destination({"vip": w.csv("vip", rows)})
     assert (await w.sync()).outcome == "success"
-    w.ledger.close()
-    with sqlite3.connect(w.settings.state) as db:
+    with ledger_file(w) as db:
         db.execute("UPDATE acked SET raw = raw + 1")
-    db.close()
-    w.ledger = open_ledger(w.settings.state)
     w.csv("vip", changed_one(rows))
     upgraded = await w.sync()
     assert upgraded.outcome == "success", upgraded.error
