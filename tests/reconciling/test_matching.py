@@ -34,6 +34,7 @@ def test_a_row_matching_an_acknowledged_print_once_is_left_out() -> None:
     assert matched.matched == 3
     assert matched.staged == {printed(10)}  # new or changed: matches nothing
     assert list(matched.unmatched) == [printed(4)]  # changed or left: the scope
+    assert matched.unmatched_rows == 1
 
 
 def test_a_print_found_twice_is_staged_and_its_contact_scoped() -> None:
@@ -57,6 +58,7 @@ def test_two_acknowledged_contacts_under_one_print_are_never_matched() -> None:
         frozenset({printed(1)}),
         [printed(1)],
     )
+    assert matched.unmatched_rows == 2  # both contacts of that print
 
 
 def test_nothing_in_the_buckets_matches_nothing() -> None:

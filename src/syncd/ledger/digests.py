@@ -60,9 +60,16 @@ class DigestSql(Statements):
     add_bucket: str = "INSERT INTO {snapshot}_buckets (bucket) VALUES (?)"
     add_print: str = "INSERT INTO {snapshot}_prints (raw) VALUES (?)"
     acked_raws_within: str = ""
+    # The contacts of the unmatched prints: first those staged again (a changed row knows
+    # the print it was acknowledged with), then, if some are left (leavers), from `acked`.
+    scope_from_staged: str = (
+        "INSERT INTO {snapshot}_scope (email) SELECT email FROM {snapshot}"
+        " WHERE known AND acked_raw IN (SELECT raw FROM {snapshot}_prints)"
+    )
     scope_from_prints: str = (
         "INSERT INTO {snapshot}_scope (email) SELECT email FROM acked"
         " WHERE destination = ? AND raw IN (SELECT raw FROM {snapshot}_prints)"
+        " ON CONFLICT (email) DO NOTHING"
     )
     scope_from_buckets: str = (
         "INSERT INTO {snapshot}_scope (email) SELECT email FROM acked"
@@ -204,10 +211,13 @@ class DigestState(SessionCore):
                 groups[group] = array(UNSIGNED, array("q", map(int, text.split())).tobytes())
         return groups
 
-    def scope_snapshot(self, outside: int, unmatched: array[int] | None = None) -> int | None:
+    def scope_snapshot(
+        self, outside: int, unmatched: array[int] | None = None, contacts: int = 0
+    ) -> int | None:
         """Declare the snapshot staged only for the declared buckets: for the rows there
         whose print matched no acknowledged one, when `unmatched` lists the acknowledged
-        prints (unsigned) that no row matched, else for every row of those buckets. The
+        prints (unsigned) that no row matched (held by `contacts` acknowledged contacts),
+        else for every row of those buckets. The
         `outside` acknowledged rows left out (every other bucket's, and the matched ones:
         the caller counted them) are in the segment as they are (known, not stale),
         without a copy. The profiles, or None (the snapshot left as it is) when a staged
@@ -222,7 +232,10 @@ class DigestState(SessionCore):
                 tx.run(sql.clear_prints, ())
                 signed = array("q", unmatched.tobytes())
                 tx.many(sql.add_print, [(raw,) for raw in signed])
-                tx.run(sql.scope_from_prints, destination)
+                # Only leavers need a pass over `acked`: without any, every contact of
+                # the unmatched prints was staged again (a row changed).
+                if tx.run(sql.scope_from_staged, ()) < contacts:
+                    tx.run(sql.scope_from_prints, destination)
             if tx.rows(sql.conflicts, ())[0][0]:
                 return None
         self._outside = outside

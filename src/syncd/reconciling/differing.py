@@ -75,7 +75,11 @@ def stage_differing(
     profiles: int | None = session.finalize_snapshot()
     if not every:
         left_out = outside + (matched.matched if matched else 0)
-        profiles = session.scope_snapshot(left_out, matched.unmatched if matched else None)
+        profiles = (
+            session.scope_snapshot(left_out, matched.unmatched, matched.unmatched_rows)
+            if matched
+            else session.scope_snapshot(left_out)
+        )
     if profiles is None:
         session.reset_snapshot()
         return None

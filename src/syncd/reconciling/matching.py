@@ -39,6 +39,8 @@ class Matched:
     """The acknowledged prints no row matched: the snapshot's scope."""
     matched: int
     """Acknowledged rows matched by one row each: in the segment as they are."""
+    unmatched_rows: int
+    """Acknowledged rows holding the `unmatched` prints (more only for a print two hold)."""
 
 
 def by_group(prints: Iterable[Sequence[int]], buckets: Iterable[int]) -> list[array[int]]:
@@ -58,7 +60,7 @@ def match(segment: Sequence[array[int]], acked: Sequence[array[int]]) -> Matched
     acknowledged ones of the same buckets (`LedgerSession.acked_raws_within`)."""
     staged: set[int] = set()
     unmatched = array(UNSIGNED)
-    matched = 0
+    matched = unmatched_rows = 0
     for rows, known in zip(segment, acked, strict=True):
         printed, acknowledged = set(rows), set(known)
         same = printed & acknowledged
@@ -67,9 +69,10 @@ def match(segment: Sequence[array[int]], acked: Sequence[array[int]]) -> Matched
         if len(acknowledged) != len(known):  # two contacts, one print (a 64-bit collision)
             same -= _twice(known)
         matched += len(same)
+        unmatched_rows += len(known) - len(same)  # each print of `same` is held once
         staged |= printed - same
         unmatched.extend(acknowledged - same)  # once each: the scope takes every contact
-    return Matched(frozenset(staged), unmatched, matched)
+    return Matched(frozenset(staged), unmatched, matched, unmatched_rows)
 
 
 def _twice(prints: array[int]) -> set[int]:
