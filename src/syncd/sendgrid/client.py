@@ -8,17 +8,16 @@ never as an exception that would leave the same body to be sent again.
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
 import orjson
-import yarl
 
 from syncd.contacts import CustomField
 from syncd.errors import SendGridRejected, SendGridUnavailable
+from syncd.sendgrid import answers
 from syncd.sendgrid.errors_file import parse_errors_file
 from syncd.sendgrid.exporting import Exports
 from syncd.sendgrid.http import SendGridHttp
@@ -49,8 +48,6 @@ TERMINAL = ("completed", "errored", "failed")
 JOB_COUNTS = ("requested_count", "created_count", "updated_count", "deleted_count", "errored_count")
 LISTS_PAGE = 1000
 MAX_LIST_PAGES = 100
-# Ids SendGrid hands out go into URL paths: nothing that could change the path or query.
-_PATH_ID = re.compile(r"[A-Za-z0-9_-]{1,100}")
 
 __all__ = ["REMOVE_LIMIT", "SEARCH_LIMIT", "Job", "ListInfo", "Lookup", "SendGridClient"]
 
@@ -85,7 +82,7 @@ class SendGridClient:
 
     async def scopes(self) -> frozenset[str]:
         reply = await self.http.call("GET", EP_SCOPES, "/v3/scopes")
-        scopes = _object(reply.data, EP_SCOPES).get("scopes")
+        scopes = answers.json_object(reply.data, EP_SCOPES).get("scopes")
         return frozenset(str(s) for s in scopes) if isinstance(scopes, list) else frozenset()
 
     async def get_list(self, list_id: str) -> ListInfo:
@@ -96,11 +93,11 @@ class SendGridClient:
                 "(Marketing > Contacts > Create list) or fix spec.sendgrid.listId",
                 status=404,
             )
-        return _list_info(_object(reply.data, EP_LIST), list_id)
+        return _list_info(answers.json_object(reply.data, EP_LIST), list_id)
 
     async def field_definitions(self) -> dict[str, CustomField]:
         reply = await self.http.call("GET", EP_FIELDS, "/v3/marketing/field_definitions")
-        data = _object(reply.data, EP_FIELDS)
+        data = answers.json_object(reply.data, EP_FIELDS)
         fields = data.get("custom_fields")
         return {
             str(field["name"]): CustomField(str(field["id"]), str(field.get("field_type", "Text")))
@@ -115,7 +112,7 @@ class SendGridClient:
         )
         if reply.status != 202:
             return refusal(reply.status, reply.data)
-        return _job_id(reply.data, EP_UPSERT)
+        return answers.job_id(reply.data, EP_UPSERT)
 
     async def job(self, job_id: str) -> Job | None:
         """The job's state, or None when SendGrid does not know it (expired, lost, or a kind
@@ -125,18 +122,18 @@ class SendGridClient:
         )
         if reply.status == 404:
             return None
-        data = _object(reply.data, EP_JOB)
+        data = answers.json_object(reply.data, EP_JOB)
         results = data.get("results") if isinstance(data.get("results"), dict) else {}
         assert isinstance(results, dict)
         url = results.get("errors_url")
         return Job(
             id=job_id,
             status=str(data.get("status", "pending")),
-            errored_count=_int(results, "errored_count"),
+            errored_count=answers.count(results, "errored_count"),
             errors_url=url if isinstance(url, str) and url else None,
-            message=_job_message(data),
+            message=answers.job_message(data),
             counts=MappingProxyType(
-                {key: _int(results, key) for key in JOB_COUNTS if key in results}
+                {key: answers.count(results, key) for key in JOB_COUNTS if key in results}
             ),
         )
 
@@ -178,7 +175,7 @@ class SendGridClient:
         )
         if reply.status != 202:
             return refusal(reply.status, reply.data)
-        return _job_id(reply.data, EP_REMOVE)
+        return answers.job_id(reply.data, EP_REMOVE)
 
     async def delete_contacts(self, contact_ids: Sequence[str]) -> str | Refusal:
         """Delete contacts from the account (onLeave: deleteContact); ≤ 100 ids a call."""
@@ -193,19 +190,19 @@ class SendGridClient:
         )
         if reply.status != 202:
             return refusal(reply.status, reply.data)
-        return _job_id(reply.data, EP_DELETE)
+        return answers.job_id(reply.data, EP_DELETE)
 
     async def find_list(self, name: str, *, page_size: int = LISTS_PAGE) -> ListInfo | None:
         """The list named exactly `name`, looked for on every page of the account's lists."""
         params = {"page_size": str(page_size)}
         for _ in range(MAX_LIST_PAGES):
             reply = await self.http.call("GET", EP_LISTS, LISTS, params=params)
-            data = _object(reply.data, EP_LISTS)
+            data = answers.json_object(reply.data, EP_LISTS)
             page = data.get("result")
             for entry in page if isinstance(page, list) else ():
                 if isinstance(entry, dict) and entry.get("name") == name:
                     return _list_info(entry, "")
-            token = _next_page_token(data)
+            token = answers.next_page_token(data)
             if token is None:
                 return None
             params = {**params, "page_token": token}
@@ -214,8 +211,8 @@ class SendGridClient:
     async def create_list(self, name: str) -> ListInfo:
         body = orjson.dumps({"name": name})
         reply = await self.http.call("POST", EP_CREATE_LIST, LISTS, body=body)
-        created = _list_info(_object(reply.data, EP_CREATE_LIST), "")
-        _path_id(created.id, EP_CREATE_LIST)
+        created = _list_info(answers.json_object(reply.data, EP_CREATE_LIST), "")
+        answers.path_id(created.id, EP_CREATE_LIST)
         return created
 
     async def delete_list(self, list_id: str) -> bool:
@@ -232,13 +229,13 @@ class SendGridClient:
         reply = await self.http.call(
             "DELETE", EP_DELETE_LIST, path, params=params, expected=(200, 202), tolerated=(404,)
         )
-        return None if reply.status == 404 else _job_id(reply.data, EP_DELETE_LIST)
+        return None if reply.status == 404 else answers.job_id(reply.data, EP_DELETE_LIST)
 
     async def create_field(self, name: str, field_type: str) -> CustomField:
         body = orjson.dumps({"name": name, "field_type": field_type})
         reply = await self.http.call("POST", EP_CREATE_FIELD, FIELDS, body=body)
-        data = _object(reply.data, EP_CREATE_FIELD)
-        field_id = _path_id(data.get("id"), EP_CREATE_FIELD)
+        data = answers.json_object(reply.data, EP_CREATE_FIELD)
+        field_id = answers.path_id(data.get("id"), EP_CREATE_FIELD)
         return CustomField(field_id, str(data.get("field_type", field_type)))
 
     async def delete_field(self, field_id: str) -> bool:
@@ -249,59 +246,5 @@ class SendGridClient:
 
 
 def _list_info(data: dict[str, Any], list_id: str) -> ListInfo:
-    return ListInfo(
-        str(data.get("id", list_id)), str(data.get("name", "")), _int(data, "contact_count")
-    )
-
-
-def _path_id(value: object, endpoint: str) -> str:
-    if not isinstance(value, str) or not _PATH_ID.fullmatch(value):
-        raise SendGridUnavailable(f"{endpoint}: SendGrid answered without a usable id")
-    return value
-
-
-def _next_page_token(data: dict[str, Any]) -> str | None:
-    """SendGrid pages lists with a `page_token` inside `_metadata.next`, a URL."""
-    metadata = data.get("_metadata")
-    following = metadata.get("next") if isinstance(metadata, dict) else None
-    if not isinstance(following, str) or not following:
-        return None
-    try:
-        return yarl.URL(following).query.get("page_token") or None
-    except (TypeError, ValueError):
-        return None
-
-
-def _object(data: Any, endpoint: str) -> dict[str, Any]:
-    if not isinstance(data, dict):
-        raise SendGridUnavailable(f"{endpoint}: SendGrid answered without a JSON object")
-    return data
-
-
-def _int(data: dict[str, Any], key: str) -> int:
-    value = data.get(key)
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
-
-
-def _job_id(data: Any, endpoint: str) -> str:
-    job_id = _object(data, endpoint).get("job_id")
-    if not isinstance(job_id, str) or not job_id or len(job_id) > 200:
-        raise SendGridUnavailable(f"{endpoint}: SendGrid accepted the request without a job id")
-    return job_id
-
-
-def _job_message(data: dict[str, Any]) -> str:
-    """Whatever a job says about why it failed: not documented, so looked for widely."""
-    texts: list[str] = []
-    for key in ("message", "error", "reason"):
-        if isinstance(data.get(key), str):
-            texts.append(data[key])
-    results = data.get("results")
-    for source in (data, results if isinstance(results, dict) else {}):
-        errors = source.get("errors")
-        for entry in errors if isinstance(errors, list) else ():
-            if isinstance(entry, dict) and isinstance(entry.get("message"), str):
-                texts.append(entry["message"])
-            elif isinstance(entry, str):
-                texts.append(entry)
-    return " ".join("; ".join(dict.fromkeys(t.strip() for t in texts if t.strip())).split())[:300]
+    name, contacts = str(data.get("name", "")), answers.count(data, "contact_count")
+    return ListInfo(str(data.get("id", list_id)), name, contacts)

@@ -1,0 +1,75 @@
+"""Reading SendGrid's answers, which are untrusted: every field is checked for its type.
+
+A field that is missing or of another type is read as nothing (a count of 0, no page
+token) where that is safe, and ends the request as `SendGridUnavailable` where syncd
+cannot go on without it (a job id, an id that goes into a URL path).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yarl
+
+from syncd.errors import SendGridUnavailable
+
+# Ids SendGrid hands out go into URL paths: nothing that could change the path or query.
+_PATH_ID = re.compile(r"[A-Za-z0-9_-]{1,100}")
+
+
+def path_id(value: object, endpoint: str) -> str:
+    """An id that goes into a URL path, as SendGrid gave it."""
+    if not isinstance(value, str) or not _PATH_ID.fullmatch(value):
+        raise SendGridUnavailable(f"{endpoint}: SendGrid answered without a usable id")
+    return value
+
+
+def next_page_token(data: dict[str, Any]) -> str | None:
+    """SendGrid pages lists with a `page_token` inside `_metadata.next`, a URL."""
+    metadata = data.get("_metadata")
+    following = metadata.get("next") if isinstance(metadata, dict) else None
+    if not isinstance(following, str) or not following:
+        return None
+    try:
+        return yarl.URL(following).query.get("page_token") or None
+    except (TypeError, ValueError):
+        return None
+
+
+def json_object(data: Any, endpoint: str) -> dict[str, Any]:
+    """The answer's body, which must be a JSON object."""
+    if not isinstance(data, dict):
+        raise SendGridUnavailable(f"{endpoint}: SendGrid answered without a JSON object")
+    return data
+
+
+def count(data: dict[str, Any], key: str) -> int:
+    """A count SendGrid gave, or 0 for anything that is not one."""
+    value = data.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
+def job_id(data: Any, endpoint: str) -> str:
+    """The id of the job an accepted write started."""
+    found = json_object(data, endpoint).get("job_id")
+    if not isinstance(found, str) or not found or len(found) > 200:
+        raise SendGridUnavailable(f"{endpoint}: SendGrid accepted the request without a job id")
+    return found
+
+
+def job_message(data: dict[str, Any]) -> str:
+    """Whatever a job says about why it failed: not documented, so looked for widely."""
+    texts: list[str] = []
+    for key in ("message", "error", "reason"):
+        if isinstance(data.get(key), str):
+            texts.append(data[key])
+    results = data.get("results")
+    for source in (data, results if isinstance(results, dict) else {}):
+        errors = source.get("errors")
+        for entry in errors if isinstance(errors, list) else ():
+            if isinstance(entry, dict) and isinstance(entry.get("message"), str):
+                texts.append(entry["message"])
+            elif isinstance(entry, str):
+                texts.append(entry)
+    return " ".join("; ".join(dict.fromkeys(t.strip() for t in texts if t.strip())).split())[:300]
