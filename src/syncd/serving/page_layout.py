@@ -17,6 +17,8 @@ from html import escape
 
 from aiohttp import web
 
+from syncd.logs import scrub
+
 REFRESH = 15
 
 PALETTE = {
@@ -151,3 +153,15 @@ JSON: <a href="/v1/destinations">/v1/destinations</a>.</footer>
 
 def badge(kind: str, words: str) -> str:
     return f'<span class="badge {escape(kind)}">{escape(words)}</span>'
+
+
+def text(value: object) -> str:
+    """Any value as page text: scrubbed of secrets and addresses, escaped."""
+    return escape(scrub(str(value)))
+
+
+def when(timestamp: str | None) -> str:
+    """A moment as a `<time>` element, or "never"."""
+    if not timestamp:
+        return '<span class="muted">never</span>'
+    return f'<time datetime="{escape(timestamp)}">{escape(timestamp.replace("T", " "))}</time>'

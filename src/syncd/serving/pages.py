@@ -10,35 +10,27 @@ escaped, and every text passes the scrubber as the JSON does.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
 from html import escape
 from pathlib import PurePath
 
 from aiohttp import web
 
-from syncd.ledger import Batch, Ledger, Rejection
-from syncd.logs import scrub
+from syncd.ledger import Ledger
 from syncd.scheduling import Scheduler, UnknownDestination, history_shape
 from syncd.serving.auth import AdminGate
-from syncd.serving.chart import history_chart
-from syncd.serving.page_layout import badge, page
-from syncd.shapes import DestinationStatus, Run, StatusDocument, iso, mask_email
+from syncd.serving.page_layout import badge, page, text, when
+from syncd.serving.page_sections import (
+    SHOWN_REJECTIONS,
+    batches_section,
+    rejections_section,
+    runs_section,
+)
+from syncd.shapes import DestinationStatus, Run, StatusDocument
 
 CHART_RUNS = 30
-SHOWN_REJECTIONS = 100
 SCHEDULER_KEY = web.AppKey("pages_scheduler", Scheduler)
 LEDGER_KEY: web.AppKey[Ledger] = web.AppKey("pages_ledger")
 GATE_KEY = web.AppKey("pages_gate", AdminGate)
-
-
-def _text(value: object) -> str:
-    return escape(scrub(str(value)))
-
-
-def _when(timestamp: str | None) -> str:
-    if not timestamp:
-        return '<span class="muted">never</span>'
-    return f'<time datetime="{escape(timestamp)}">{escape(timestamp.replace("T", " "))}</time>'
 
 
 def _state_badge(status: DestinationStatus) -> str:
@@ -51,10 +43,10 @@ def _run_summary(run: Run) -> str:
     c = run.counts
     took = f", took {run.duration_seconds:.1f} s" if run.duration_seconds is not None else ""
     return (
-        f"{_text(run.outcome or 'running')} ({_text(run.trigger)}), {_when(run.started_at)}{took}: "
+        f"{text(run.outcome or 'running')} ({text(run.trigger)}), {when(run.started_at)}{took}: "
         f"{c.profiles:,} profiles, {c.upserted:,} sent, {c.removed:,} removed, "
         f"{c.rejected:,} rejected"
-        + (f"<br><span class='muted'>{_text(run.error)}</span>" if run.error else "")
+        + (f"<br><span class='muted'>{text(run.error)}</span>" if run.error else "")
     )
 
 
@@ -71,15 +63,15 @@ def _progress(status: DestinationStatus) -> str:
         if p.ratio is not None
         else '<progress aria-label="run progress"></progress> '
     )
-    return f"<dt>In progress</dt><dd>{meter}{_text(label)}</dd>"
+    return f"<dt>In progress</dt><dd>{meter}{text(label)}</dd>"
 
 
 def _problems(status: DestinationStatus) -> str:
     if not status.file_problems:
         return ""
     items = "".join(
-        f"<li><code>{_text(PurePath(p.file).name)}{f':{p.line}' if p.line else ''}"
-        f"{f':{p.column}' if p.column else ''}</code>: {_text(p.message)}</li>"
+        f"<li><code>{text(PurePath(p.file).name)}{f':{p.line}' if p.line else ''}"
+        f"{f':{p.column}' if p.column else ''}</code>: {text(p.message)}</li>"
         for p in status.file_problems
     )
     return (
@@ -90,16 +82,16 @@ def _problems(status: DestinationStatus) -> str:
 
 def _conditions(status: DestinationStatus, *, open_: bool) -> str:
     rows = "".join(
-        f"<li>{_text(c.type)}: <strong>{_text(c.status)}</strong> ({_text(c.reason)})"
-        f"{' · ' + _text(c.message) if c.message else ''}"
-        f"{' · since ' + _when(c.last_transition_time) if c.last_transition_time else ''}</li>"
+        f"<li>{text(c.type)}: <strong>{text(c.status)}</strong> ({text(c.reason)})"
+        f"{' · ' + text(c.message) if c.message else ''}"
+        f"{' · since ' + when(c.last_transition_time) if c.last_transition_time else ''}</li>"
         for c in status.conditions
     )
     if not rows:
         return ""
     summary = ", ".join(f"{c.type} {c.status}" for c in status.conditions)
     return (
-        f"<dt>Conditions</dt><dd><details{' open' if open_ else ''}><summary>{_text(summary)}"
+        f"<dt>Conditions</dt><dd><details{' open' if open_ else ''}><summary>{text(summary)}"
         f"</summary><ul class='muted'>{rows}</ul></details></dd>"
     )
 
@@ -112,11 +104,11 @@ def card(status: DestinationStatus, *, link: bool) -> str:
         else escape(status.name)
     )
     display = (
-        f' <span class="muted">{_text(status.display_name)}</span>' if status.display_name else ""
+        f' <span class="muted">{text(status.display_name)}</span>' if status.display_name else ""
     )
     drift = status.drift
     drift_text = (
-        f"audited {_when(drift.audited_at)}: {drift.missing:,} missing, {drift.extra:,} extra, "
+        f"audited {when(drift.audited_at)}: {drift.missing:,} missing, {drift.extra:,} extra, "
         f"{drift.stale:,} stale"
         if drift
         else '<span class="muted">not audited</span>'
@@ -129,8 +121,8 @@ def card(status: DestinationStatus, *, link: bool) -> str:
         f'<div class="card-head"><h3 id="{anchor}">{name}</h3>{_state_badge(status)}{display}</div>'
         f"<dl>{_progress(status)}{_problems(status)}"
         f"<dt>Last run</dt><dd>{last}</dd>"
-        f"<dt>Last success</dt><dd>{_when(status.last_success_at)}</dd>"
-        f"<dt>Next run</dt><dd>{_when(status.next_run_at)}</dd>"
+        f"<dt>Last success</dt><dd>{when(status.last_success_at)}</dd>"
+        f"<dt>Next run</dt><dd>{when(status.next_run_at)}</dd>"
         f"<dt>Drift</dt><dd>{drift_text}</dd>"
         f"{_conditions(status, open_=not link)}</dl></article>"
     )
@@ -155,113 +147,13 @@ def index_body(document: StatusDocument) -> str:
             for p in invalid.problems:
                 name = PurePath(p.file).name
                 where = f"{name}:{p.line}" if p.line else name
-                parts.append(f"<li><code>{_text(where)}</code>: {_text(p.message)}</li>")
+                parts.append(f"<li><code>{text(where)}</code>: {text(p.message)}</li>")
         parts.append("</ul>")
     if document.problems:
         parts.append("<h2>Other problems</h2><ul class='problems'>")
-        parts += [f"<li>{_text(p.file)}: {_text(p.message)}</li>" for p in document.problems]
+        parts += [f"<li>{text(p.file)}: {text(p.message)}</li>" for p in document.problems]
         parts.append("</ul>")
     return "".join(parts)
-
-
-def _table(caption: str, head: list[str], rows: Iterable[Iterable[str]]) -> str:
-    """A table in a keyboard-scrollable region (phones); cells are trusted HTML; a heading
-    ending in `#` is a number column (aligned right)."""
-    header = "".join(
-        f'<th scope="col"{" class=n" if h.endswith("#") else ""}>{escape(h.rstrip("#"))}</th>'
-        for h in head
-    )
-    numeric = [h.endswith("#") for h in head]
-    body = "".join(
-        "<tr>"
-        + "".join(
-            f"<td{' class=n' if n else ''}>{cell}</td>"
-            for cell, n in zip(row, numeric, strict=True)
-        )
-        + "</tr>"
-        for row in rows
-    )
-    return (
-        f'<div class="scroll" role="region" tabindex="0" aria-label="{escape(caption)}">'
-        f"<table><caption class='muted'>{escape(caption)}</caption><thead><tr>{header}</tr>"
-        f"</thead><tbody>{body}</tbody></table></div>"
-    )
-
-
-def runs_section(runs: list[Run]) -> str:
-    if not runs:
-        return "<h2>Run history</h2><p class='muted'>No runs recorded yet.</p>"
-    rows = [
-        [
-            str(r.id),
-            _when(r.started_at),
-            _text(r.trigger),
-            f"{r.duration_seconds:.1f} s" if r.duration_seconds is not None else "-",
-            _text(r.outcome or "running"),
-            f"{r.counts.profiles:,}",
-            f"{r.counts.upserted:,}",
-            f"{r.counts.removed:,}",
-            f"{r.counts.rejected:,}",
-            _text(r.error or ""),
-        ]
-        for r in runs
-    ]
-    head = ["Run#", "Started", "Trigger", "Took#", "Outcome", "Profiles#", "Sent#", "Removed#"]
-    caption = "The last run" if len(runs) == 1 else f"The last {len(runs)} runs, newest first"
-    return (
-        "<h2>Run history</h2>"
-        + history_chart(runs)
-        + _table(caption, [*head, "Rejected#", "Error"], rows)
-    )
-
-
-def batches_section(batches: list[Batch]) -> str:
-    if not batches:
-        return "<h2>Open batches and jobs</h2><p class='muted'>None: the outbox is empty.</p>"
-    rows = [
-        [
-            str(b.id),
-            _text(b.kind),
-            "job open at SendGrid" if b.state == "submitted" else "recorded, not sent yet",
-            f"{b.size:,}",
-            _text(b.job_id or "-"),
-            _when(iso(b.created_at)),
-            str(b.sends),
-        ]
-        for b in batches
-    ]
-    head = ["Batch#", "Kind", "State", "Contacts#", "Job", "Recorded", "Sends#"]
-    return "<h2>Open batches and jobs</h2>" + _table("Batches not yet finished", head, rows)
-
-
-def rejections_section(
-    name: str, run: Run | None, rejections: list[Rejection], *, shown: bool
-) -> str:
-    title = "<h2>Rejected rows of the last run</h2>"
-    if run is None or not rejections:
-        return title + "<p class='muted'>None.</p>"
-    rows = [
-        [
-            _text(r.segment or "(leaver)"),
-            str(r.row or "-"),
-            escape(r.email if shown else mask_email(r.email) if r.email else "-"),
-            escape(scrub(r.reason, addresses=not shown)),
-        ]
-        for r in rejections
-    ]
-    more = (
-        f" (the first {SHOWN_REJECTIONS} of {run.counts.rejected:,})"
-        if run.counts.rejected > len(rejections)
-        else ""
-    )
-    toggle = (
-        f'<p><a href="/destinations/{escape(name)}">Mask the addresses</a></p>'
-        if shown
-        else f'<p><a href="/destinations/{escape(name)}?showEmails=true">Show the addresses</a>'
-        " <span class='muted'>(personal data: asks for the admin token)</span></p>"
-    )
-    caption = f"Rows run {run.id} could not send{more}"
-    return title + toggle + _table(caption, ["Segment", "Row#", "Email", "Reason"], rows)
 
 
 async def index(request: web.Request) -> web.Response:
@@ -273,7 +165,7 @@ async def destination(request: web.Request) -> web.Response:
     try:
         status = request.app[SCHEDULER_KEY].status(name)
     except UnknownDestination:
-        return page("not found", f"<p>No destination named {_text(name)}.</p>", status=404)
+        return page("not found", f"<p>No destination named {text(name)}.</p>", status=404)
     shown = request.query.get("showEmails", "").lower() in ("1", "true", "yes")
     if shown:
         refused = await request.app[GATE_KEY].personal_data(request)
