@@ -15,14 +15,12 @@ import asyncio
 import contextlib
 import os
 import signal
-import socket
-from collections.abc import AsyncIterator, Sequence
 
 import aiohttp
 
 from syncd import serving
-from syncd.allowlists import is_loopback
 from syncd.clock import SYSTEM_CLOCK, Clock
+from syncd.daemon.access import address, admin_token, host_token, listening
 from syncd.errors import LedgerCorrupt, SyncdError
 from syncd.ledger import Ledger, ledger_identity, open_ledger
 from syncd.loading import load_directory
@@ -32,7 +30,7 @@ from syncd.reconciling import Reconciler, RunReport
 from syncd.reconciling.forgetting import ForgetReport, ForgetRequest, Forgetting
 from syncd.reconciling.one_run import REMOVAL_RECHECK
 from syncd.scheduling import Past, Scheduler
-from syncd.settings import InvalidSettings, Settings, parse_listen
+from syncd.settings import Settings
 from syncd.watching import Desired, Watcher
 
 log = get_logger("syncd.daemon")
@@ -79,67 +77,6 @@ def _past(ledger: Ledger, keep_runs: int) -> dict[str, Past]:
         )
         for summary in ledger.summaries()
     }
-
-
-def admin_token(settings: Settings) -> str | None:
-    """SYNCD_ADMIN_TOKEN; refuses to go on when the admin port is open beyond loopback
-    without one (anyone reaching it could lift the removal guard)."""
-    token = settings.admin_token.get_secret_value() if settings.admin_token else None
-    host, _ = settings.listen_address
-    if not token and not is_loopback(host):
-        raise InvalidSettings(
-            f"SYNCD_LISTEN: {settings.listen} listens beyond loopback without "
-            "SYNCD_ADMIN_TOKEN; set the token, or listen on 127.0.0.1 and serve metrics "
-            "and health to others with SYNCD_METRICS_LISTEN"
-        )
-    return token or None
-
-
-@contextlib.asynccontextmanager
-async def listening(
-    settings: Settings,
-    metrics: Metrics,
-    admin: serving.Listener,
-    ready: serving.Readiness,
-) -> AsyncIterator[Sequence[serving.Listener]]:
-    """The admin listener, and the metrics one when configured, for the block's duration.
-    An address that cannot be used is a setting to change, not a crash."""
-    listeners = [(admin, "SYNCD_LISTEN", settings.listen)]
-    if settings.metrics_listen:
-        app = serving.build_metrics_app(metrics, ready)
-        host, port = parse_listen(settings.metrics_listen)
-        refused = metrics.connections_refused
-        only_metrics = serving.Listener(app, host, port, name="metrics", refused=refused)
-        listeners.append((only_metrics, "SYNCD_METRICS_LISTEN", settings.metrics_listen))
-    started: list[serving.Listener] = []
-    try:
-        for listener, setting, value in listeners:
-            try:
-                await listener.start()
-            except OSError as error:
-                raise InvalidSettings(
-                    f"{setting}: cannot listen on {value}: {_why(error)}; choose an address "
-                    "this host can listen on (or free the port)"
-                ) from None
-            started.append(listener)
-        yield started
-    finally:
-        for listener in reversed(started):
-            await listener.stop()
-
-
-def _address(host: str, port: int) -> str:
-    """Where the CLI on this host reaches the admin listener (a wildcard bind via loopback)."""
-    if host in ("0.0.0.0", "::"):  # noqa: S104 - reaching a wildcard bind locally
-        host = "127.0.0.1"
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
-def _why(error: OSError) -> str:
-    """asyncio words a failed bind at length; the error's own short text is enough."""
-    if isinstance(error, socket.gaierror) or not error.errno:
-        return error.strerror or str(error)  # an unknown host name
-    return os.strerror(error.errno)
 
 
 async def run_daemon(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> int:
@@ -221,8 +158,8 @@ async def run_daemon(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> int:
             planner = serving.Planner(planning, settings)
             explainer = serving.Explainer(planning, settings)
             host, port = settings.listen_address
-            async with _host_token(settings, token) as host_token:
-                gate = serving.AdminGate(metrics, token=token, host_token=host_token)
+            async with host_token(settings, token) as on_this_host:
+                gate = serving.AdminGate(metrics, token=token, host_token=on_this_host)
                 app = serving.build_app(
                     scheduler,
                     metrics,
@@ -237,7 +174,7 @@ async def run_daemon(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> int:
                 refused = metrics.connections_refused
                 admin = serving.Listener(app, host, port, name="admin", refused=refused)
                 async with listening(settings, metrics, admin, ready):
-                    await asyncio.to_thread(ledger.announce, _address(host, admin.port))
+                    await asyncio.to_thread(ledger.announce, address(host, admin.port))
                     signals = Signals(stop, watcher.wake)
                     signals.install()
                     log.info(
@@ -268,26 +205,6 @@ async def _history(ledger: Ledger, keep_runs: int) -> dict[str, Past]:
         return await asyncio.to_thread(_past, ledger, keep_runs)
     except LedgerCorrupt:
         return {}
-
-
-@contextlib.asynccontextmanager
-async def _host_token(settings: Settings, token: str | None) -> AsyncIterator[str | None]:
-    """Without SYNCD_ADMIN_TOKEN, the token `syncd sync --allow-removals` on this host
-    uses, written beside the SQLite ledger for the block's duration."""
-    path = None if token else serving.host_token_path(settings.state)
-    if path is None:
-        yield None
-        return
-    try:
-        created = await asyncio.to_thread(serving.create_host_token, path)
-    except OSError as error:  # a read-only directory: removals then need SYNCD_ADMIN_TOKEN
-        log.warning("daemon.host_token_unavailable", file=str(path), error=error.strerror)
-        yield None
-        return
-    try:
-        yield created
-    finally:
-        serving.remove_host_token(path)
 
 
 async def run_once(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> int:
