@@ -29,7 +29,15 @@ from syncd.ledger.contacts import (
     InFlight,
     LastRejection,
 )
-from syncd.ledger.digests import BUCKETS, COUNTED, GROUP_SHIFT, GROUPS, UNSIGNED, BucketTotals
+from syncd.ledger.digests import (
+    BUCKET_MASK,
+    BUCKETS,
+    COUNTED,
+    GROUP_SHIFT,
+    GROUPS,
+    UNSIGNED,
+    BucketTotals,
+)
 from syncd.ledger.forgetting import EVERY_DESTINATION
 from syncd.ledger.identity import ledger_identity
 from syncd.ledger.leases import Leases, LocalLeases
@@ -55,6 +63,7 @@ from syncd.settings import InvalidSettings
 
 __all__ = [
     "BUCKETS",
+    "BUCKET_MASK",
     "COUNTED",
     "EVERY_DESTINATION",
     "GROUPS",

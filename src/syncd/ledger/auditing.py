@@ -15,6 +15,7 @@ from typing import Any
 from syncd.clock import Clock
 from syncd.ledger.audit_sql import AuditSql, audit_sql
 from syncd.ledger.core import SessionCore
+from syncd.ledger.digests import BUCKET_MASK
 from syncd.ledger.records import DriftRecord
 from syncd.ledger.sql_text import SqlText
 
@@ -60,7 +61,7 @@ class AuditState(SessionCore):
             part = buckets[start : start + 500]
             sql = self._audit_sql.adapt(
                 "SELECT email, fingerprint FROM acked WHERE destination = ?"
-                f" AND (fingerprint & 65535) IN ({', '.join('?' * len(part))})"
+                f" AND (fingerprint & {BUCKET_MASK}) IN ({', '.join('?' * len(part))})"
             )
             found += [(r[0], int(r[1])) for r in self._rows(sql, (self.destination, *part))]
         return found

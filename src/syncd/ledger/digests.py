@@ -30,6 +30,8 @@ from syncd.ledger.statements import Statements
 
 BUCKET_BITS = 16
 BUCKETS = 1 << BUCKET_BITS
+BUCKET_MASK = BUCKETS - 1
+"""A print's bucket: its low bits (`print & BUCKET_MASK`), in Python as in SQL."""
 GROUP_SHIFT = 12
 """Buckets go by groups of 4,096 (16 groups) where a whole list of them would be large."""
 GROUPS = BUCKETS >> GROUP_SHIFT
@@ -73,7 +75,8 @@ class DigestSql(Statements):
     )
     scope_from_buckets: str = (
         "INSERT INTO {snapshot}_scope (email) SELECT email FROM acked"
-        " WHERE destination = ? AND (raw & 65535) IN (SELECT bucket FROM {snapshot}_buckets)"
+        f" WHERE destination = ? AND (raw & {BUCKET_MASK})"
+        " IN (SELECT bucket FROM {snapshot}_buckets)"
     )
     # A staged email acknowledged outside the scope: a row left out (its bucket equal, or
     # its print matched) holds it too, so the segment holds it twice (the first row may be
@@ -93,10 +96,10 @@ def _bucket_totals(column: str, param: str) -> str:
     concat = "group_concat(bucket ||" if param == "?" else "string_agg(bucket::text ||"
     return (
         f"SELECT min(lo) || ',' || max(hi) || '|' || {concat} ',' || n || ',' || low"
-        f" || ',' || high, ' ') FROM (SELECT {column} & 65535 AS bucket, count(*) AS n,"
+        f" || ',' || high, ' ') FROM (SELECT {column} & {BUCKET_MASK} AS bucket, count(*) AS n,"
         f" sum({column} & 4294967295) AS low, sum(({column} >> 32) & 4294967295) AS high,"
         f" min(binding) AS lo, max(binding) AS hi FROM acked WHERE destination = {param}"
-        " GROUP BY 1) AS b GROUP BY bucket >> 12"
+        f" GROUP BY 1) AS b GROUP BY bucket >> {GROUP_SHIFT}"
     )
 
 
@@ -105,9 +108,9 @@ def _acked_raws_within(param: str) -> str:
     each group of buckets (`GROUP_SHIFT`)."""
     concat = "group_concat(raw, ' ')" if param == "?" else "string_agg(raw::text, ' ')"
     return (
-        f"SELECT (raw & 65535) >> {GROUP_SHIFT}, {concat} FROM acked"
-        f" WHERE destination = {param}"
-        " AND (raw & 65535) IN (SELECT bucket FROM {snapshot}_buckets) GROUP BY 1"
+        f"SELECT (raw & {BUCKET_MASK}) >> {GROUP_SHIFT}, {concat} FROM acked"
+        f" WHERE destination = {param} AND (raw & {BUCKET_MASK})"
+        " IN (SELECT bucket FROM {snapshot}_buckets) GROUP BY 1"
     )
 
 

@@ -19,12 +19,11 @@ from concurrent.futures import ThreadPoolExecutor
 import orjson
 
 from syncd.contacts import ContactBuilder
-from syncd.ledger import BUCKETS, LedgerSession
+from syncd.ledger import BUCKET_MASK, BUCKETS, LedgerSession
 from syncd.reconciling.matching import MATCH_LIMIT, Matched, match
 from syncd.reconciling.scanning import scanned_prints, scanned_rows
 from syncd.reconciling.spill import KeptPrints, Spill
 from syncd.reconciling.staging import (
-    MASK,
     STAGE_CHUNK,
     SegmentSources,
     Staged,
@@ -136,7 +135,7 @@ def _picks(only: set[int], wanted: frozenset[int] | None) -> Picks:
     flags = bytearray(BUCKETS)
     for bucket in only:
         flags[bucket] = 1
-    return lambda prints: map(flags.__getitem__, map(MASK.__and__, prints))
+    return lambda prints: map(flags.__getitem__, map(BUCKET_MASK.__and__, prints))
 
 
 def _chunks(rows: Iterator[Row]) -> Iterator[list[Row]]:

@@ -23,9 +23,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import compress
 
-from syncd.ledger import BUCKETS, GROUP_SHIFT, GROUPS, UNSIGNED
+from syncd.ledger import BUCKET_MASK, BUCKETS, GROUP_SHIFT, GROUPS, UNSIGNED
 
-MASK = BUCKETS - 1
 MATCH_LIMIT = 1 << 20
 """Acknowledged rows in the differing buckets past which their prints are not matched
 (16 MB of arrays for both sides): every row of those buckets is staged instead."""
@@ -50,8 +49,8 @@ def by_group(prints: Iterable[Sequence[int]], buckets: Iterable[int]) -> list[ar
         flags[bucket] = 1
     groups = [array(UNSIGNED) for _ in range(GROUPS)]
     for chunk in prints:
-        for printed in compress(chunk, map(flags.__getitem__, map(MASK.__and__, chunk))):
-            groups[(printed & MASK) >> GROUP_SHIFT].append(printed)
+        for printed in compress(chunk, map(flags.__getitem__, map(BUCKET_MASK.__and__, chunk))):
+            groups[(printed & BUCKET_MASK) >> GROUP_SHIFT].append(printed)
     return groups
 
 

@@ -16,11 +16,10 @@ from __future__ import annotations
 from array import array
 from collections.abc import Collection, Iterator
 
-from syncd.ledger import BUCKETS, COUNTED
+from syncd.ledger import BUCKET_MASK, BUCKETS, COUNTED
 from syncd.reconciling.matching import by_group
 from syncd.reconciling.spill import KeptPrints, Spill
 from syncd.reconciling.staging import (
-    MASK,
     Digest,
     SegmentSources,
     Staged,
@@ -60,7 +59,7 @@ def scan_segments(sources: SegmentSources, *, staged: Staged) -> Digest | None:
                 rows += len(prints)
                 staged.rows = rows
                 for printed in prints:
-                    buckets[printed & MASK] += COUNTED + printed
+                    buckets[printed & BUCKET_MASK] += COUNTED + printed
     except NotPlain:
         kept.close()
         staged.rows = 0

@@ -18,7 +18,7 @@ from array import array
 from collections.abc import Container, Iterator
 from typing import IO
 
-from syncd.ledger import BUCKETS, GROUP_SHIFT, GROUPS, UNSIGNED
+from syncd.ledger import BUCKET_MASK, GROUP_SHIFT, GROUPS, UNSIGNED
 
 _RECORD = struct.Struct("<QIQI")  # source print, segment, row, length of the values
 MAX_BYTES = 512 << 20
@@ -26,7 +26,6 @@ BLOCK = 1 << 18
 """Bytes read back at a time from a file."""
 FLUSH = 1 << 16
 """Bytes a file's buffer holds before they are written (16 buffers: 1 MiB in all)."""
-_MASK = BUCKETS - 1
 _pack = _RECORD.pack
 
 
@@ -73,7 +72,7 @@ class Spill:
         if encoded is None:
             self.usable = False
             return
-        group = (raw & _MASK) >> GROUP_SHIFT
+        group = (raw & BUCKET_MASK) >> GROUP_SHIFT
         buffer = self._buffers[group]
         buffer += _pack(raw, segment, row, len(encoded))
         buffer += encoded
@@ -138,7 +137,7 @@ class Spill:
                 end = at + size + length
                 if end > len(data):
                     break
-                if raw & _MASK in buckets and (prints is None or raw in prints):
+                if raw & BUCKET_MASK in buckets and (prints is None or raw in prints):
                     yield segment, row, data[at + size : end] if values else b"", raw
                 at = end
             pending = data[at:]

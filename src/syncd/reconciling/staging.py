@@ -27,7 +27,7 @@ from typing import Any
 from syncd.allowlists import Allowlists
 from syncd.contacts import NOTHING_FORGOTTEN, ContactBuilder, Forgotten
 from syncd.destinations import Segment, Spec
-from syncd.ledger import BUCKETS, COUNTED, BucketTotals, LedgerSession, Rejection
+from syncd.ledger import BUCKET_MASK, BUCKETS, COUNTED, BucketTotals, LedgerSession, Rejection
 from syncd.planning import profile_limit_exceeded
 from syncd.reconciling.spill import KeptPrints, Spill
 from syncd.sources import (
@@ -43,8 +43,6 @@ from syncd.sources import (
 STAGE_CHUNK = 10_000
 BUILD_PAGE = 5_000
 KEEP_REJECTIONS = 10_000
-MASK = BUCKETS - 1
-ONE = COUNTED
 
 
 @dataclass
@@ -69,7 +67,7 @@ class Staged:
 class Digest:
     """Count and sum of the keyed rows' source fingerprints (unsigned; order does not
     matter), in all and per bucket (a fingerprint's low 16 bits): each bucket's count
-    sits above its sum (`ONE`)."""
+    sits above its sum (`COUNTED`)."""
 
     count: int
     total: int
@@ -158,7 +156,7 @@ def keyed_rows(
 def _within(raw: int | None, buckets: set[int]) -> bool:
     """A row `raw_print` fingerprinted (not one without an email: the verify read reported
     it) whose bucket is among `buckets`."""
-    return raw is not None and raw & MASK in buckets
+    return raw is not None and raw & BUCKET_MASK in buckets
 
 
 def _listed(values: Sequence[Any]) -> list[Any]:
@@ -198,15 +196,15 @@ def verify_segments(
             if dropped is not None and dropped(row):
                 staged.forgotten += 1
                 continue
-            buckets[raw & MASK] += ONE + raw
+            buckets[raw & BUCKET_MASK] += COUNTED + raw
             if spill is not None:
                 spill.add(raw, index, number, encoded)
     staged.rows = rows
     if spill is not None:
         spill.finish()
-    count = sum(summed // ONE for summed in buckets)
+    count = sum(summed // COUNTED for summed in buckets)
     staged.profiles = count  # no duplicates when it matches the acknowledged state
-    return staged, Digest(count, sum(summed % ONE for summed in buckets), buckets)
+    return staged, Digest(count, sum(summed % COUNTED for summed in buckets), buckets)
 
 
 def stage_segments(

@@ -31,7 +31,7 @@ import orjson
 
 from syncd.comparing import FieldTypes, same_as_held
 from syncd.contacts import ContactBuilder, Outgoing
-from syncd.ledger import BUCKETS, COUNTED, RETRY_BUDGET, LedgerSession
+from syncd.ledger import BUCKET_MASK, BUCKETS, COUNTED, RETRY_BUDGET, LedgerSession
 from syncd.loading import LoadedDestination
 from syncd.reconciling.auditing.export_rows import FileCounts
 from syncd.reconciling.auditing.files import export_contacts, export_prints
@@ -40,7 +40,6 @@ from syncd.reconciling.in_sync import InSyncRecord
 from syncd.reconciling.staging import rereadable
 from syncd.sources import files_print
 
-MASK = BUCKETS - 1
 _WRAP = 1 << 64
 MAX_EXAMINED = 2_048
 """Buckets examined contact by contact at most (3 % of them: ≈ 30,000 contacts of 1M)."""
@@ -142,7 +141,7 @@ def _export_buckets(
     for path in paths:
         for _, signed in export_prints(path, counts, builder):
             print_ = signed % _WRAP
-            totals[print_ & MASK] += COUNTED + print_
+            totals[print_ & BUCKET_MASK] += COUNTED + print_
             rows += 1
     return totals, rows
 
@@ -160,8 +159,8 @@ def _left_out(session: LedgerSession, since: float) -> tuple[set[str], set[int]]
     settling = session.acked_settling(since, MAX_LEFT_OUT + 1)
     if len(settling) + len(emails) > MAX_LEFT_OUT:
         return None
-    marked = {print_ & MASK for _, print_ in settling}
-    marked |= {print_ & MASK for print_ in session.acked_prints(sorted(emails)).values()}
+    marked = {print_ & BUCKET_MASK for _, print_ in settling}
+    marked |= {print_ & BUCKET_MASK for print_ in session.acked_prints(sorted(emails)).values()}
     emails.update(email for email, _ in settling)
     return emails, marked
 
@@ -176,7 +175,7 @@ def _held_in(
     for path in paths:
         for email, contact_id, fields in export_contacts(path, FileCounts(), builder.mapped_names):
             print_ = builder.held_print(email, fields)
-            if print_ & MASK not in buckets:
+            if print_ & BUCKET_MASK not in buckets:
                 continue
             if email in held:
                 again += 1
