@@ -142,7 +142,8 @@ class BucketTotals:
                 self._count[bucket], self._low[bucket], self._high[bucket] = count, low, high
 
     def digest(self, binding: int) -> tuple[int, int, int, int]:
-        """`acked_digest` from these totals: the count, the sums of the two halves, and
+        """The acknowledged state as one digest: the count, the sums of the two 32-bit
+        halves of the source prints (order-independent, and they cannot overflow), and
         whether any row is under another binding than `binding` (1) or none is (0)."""
         other = any(bound != binding for bound in self._bindings)
         return sum(self._count), sum(self._low), sum(self._high), int(other)

@@ -210,11 +210,6 @@ class SqlSession(OutboxState, LeaverState, ForgettingState, AuditState, DigestSt
                     [(raw, self.destination, email) for raw, email in raw_refresh],
                 )
 
-    def acked_digest(self, binding: int) -> tuple[int, int, int, int]:
-        """(count, low sum, high sum, rows acknowledged under another binding)."""
-        row = self._rows(self.sql.acked_digest, (binding, self.destination))[0]
-        return int(row[0]), int(row[1] or 0), int(row[2] or 0), int(row[3] or 0)
-
     def nothing_recorded(self) -> bool:
         """Nothing acknowledged, no batch open, no retry spent: a first export."""
         d = self.destination

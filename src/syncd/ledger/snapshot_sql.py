@@ -122,12 +122,6 @@ class SnapshotSql(Statements):
         " AND NOT EXISTS (SELECT 1 FROM batches WHERE destination = ?)"
         " AND NOT EXISTS (SELECT 1 FROM attempts WHERE destination = ?)"
     )
-    # Order-independent sums of the acknowledged source fingerprints (two 32-bit halves,
-    # so the sums cannot overflow), to tell "the source equals what SendGrid has".
-    acked_digest: str = (
-        "SELECT count(*), sum(raw & 4294967295), sum((raw >> 32) & 4294967295),"
-        " count(*) FILTER (WHERE binding <> ?) FROM acked WHERE destination = ?"
-    )
     # Driven by the small tables (open batches, retry budgets): CROSS JOIN keeps SQLite
     # from scanning the snapshot instead.
     count_held: str = (

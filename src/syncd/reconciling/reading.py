@@ -96,8 +96,8 @@ class SegmentReader:
         self.base_dir = loaded.path.parent
         self._prints: str | None = None
         self._known: InSyncRecord | None = None
-        self._digest: Digest | None = None
-        self._acked_buckets: BucketTotals | None = None
+        self._verified: tuple[Digest, BucketTotals] | None = None
+        """A verify read's digest, and the ledger's totals summed beside it."""
         self._one_binding = False
         self._spill: Spill | None = None
         self.staged = Staged()
@@ -142,11 +142,11 @@ class SegmentReader:
                 verify_read, self._sources, staged=self._followed(), spill=spill
             )
         finally:
-            self._acked_buckets = await acked
+            totals = await acked
         if digest.scanned:
             self._drop_spill()  # scanned files are picked from their lines again instead
         if digest.count <= self.spec.limits.max_profiles:
-            self._digest = digest
+            self._verified = digest, totals
             self.how = "verified"
             return self.staged
         # over the limit, or duplicates: only staging counts distinct profiles
@@ -168,7 +168,7 @@ class SegmentReader:
         )
 
     async def _stage(self) -> Staged:
-        self._known = self._digest = None
+        self._known = self._verified = None
         self.how = "staged"
         self.staged = await in_thread(
             stage_segments, self.session, self._sources, staged=self._followed()
@@ -199,12 +199,9 @@ class SegmentReader:
                 await self._stage()
                 return False
             await self._verify(None)
-        if (digest := self._digest) is not None:
-            totals = self._acked_buckets
-            if totals is not None:  # summed while the segments were read
-                acked = totals.digest(binding)
-            else:
-                acked = await in_thread(self.session.acked_digest, binding)
+        if self._verified is not None:
+            digest = self._verified[0]
+            acked = self._verified[1].digest(binding)  # no reference kept: see below
             self._one_binding = not acked[3]
             try:
                 if digest.equals(acked):
@@ -233,7 +230,7 @@ class SegmentReader:
 
     def release(self) -> None:
         """The temporary files this read still holds (a spill, a scan's prints), closed."""
-        self._drop_spill(self._digest)
+        self._drop_spill(self._verified[0] if self._verified else None)
 
     def _drop_spill(self, digest: Digest | None = None) -> None:
         """The spill closed, and the prints a scan kept for `digest`."""
@@ -243,24 +240,34 @@ class SegmentReader:
         if digest is not None and digest.kept is not None:
             digest.kept.close()
 
+    def _buckets_to_stage(
+        self, digest: Digest, *, spilled: bool
+    ) -> tuple[list[int], int, int] | None:
+        """The buckets to stage, and the acknowledged rows outside and within them; None
+        when too many differ to gain (every bucket, from the spill or the bytes, when the
+        source would otherwise be read a second time)."""
+        assert self._verified is not None  # the read that made `digest`
+        acked = self._verified[1]
+        differing = digest.differing(acked)
+        if len(differing) > MAX_DIFFERING:
+            if not spilled and not digest.scanned:
+                return None
+            # Every row, then, but from the spill or the bytes: not parsed a second time.
+            differing = list(range(BUCKETS))
+        outside = acked.rows(set(differing))
+        return differing, outside, acked.rows() - outside
+
     async def _stage_differing(self, digest: Digest) -> bool:
         """Stage only the buckets of rows that differ from the acknowledged ones; False
         (nothing staged) when too many differ to gain, or it cannot be exact."""
         spilled = self._spill is not None and self._spill.usable
         if not spilled and not rereadable(self.spec):
             return False  # a warehouse is not read again for a part: staged whole
-        acked = self._acked_buckets
-        if acked is None:
-            acked = await in_thread(self.session.acked_raw_buckets)
-        differing = digest.differing(acked)
-        if len(differing) > MAX_DIFFERING:
-            if not spilled and not digest.scanned:
-                return False
-            # Every row, then, but from the spill or the bytes: not parsed a second time.
-            differing = list(range(BUCKETS))
-        outside = acked.rows(set(differing))  # the acknowledged rows not staged
-        within = acked.rows() - outside
-        self._acked_buckets = acked = None  # not needed any more: memory stays flat
+        found = self._buckets_to_stage(digest, spilled=spilled)
+        self._verified = None  # the totals are not needed any more: memory stays flat
+        if found is None:
+            return False
+        differing, outside, within = found
         staged = await in_thread(
             stage_differing,
             self.session,
@@ -275,7 +282,7 @@ class SegmentReader:
         )
         if staged is None:
             return False
-        self.staged, self.how, self._digest = staged, "staged", None
+        self.staged, self.how = staged, "staged"
         log.info(
             "reading.differing",
             destination=self.loaded.definition.name,

@@ -64,10 +64,9 @@ def scan_segments(sources: SegmentSources, *, staged: Staged) -> Digest | None:
         kept.close()
         staged.rows = 0
         return None
-    count = sum(summed // COUNTED for summed in buckets)
-    staged.profiles = count  # an upper bound: rows to refuse and duplicates are in it
-    total = sum(summed % COUNTED for summed in buckets)
-    return Digest(count, total, buckets, scanned=True, kept=kept)
+    digest = Digest.of(buckets, kept)
+    staged.profiles = digest.count  # an upper bound: rows to refuse and duplicates are in it
+    return digest
 
 
 def verify_read(

@@ -72,13 +72,23 @@ class Digest:
     count: int
     total: int
     buckets: list[int]
-    scanned: bool = False
-    """From the files' bytes (`scanning`): no row was checked, refused or dropped."""
     kept: KeptPrints | None = None
-    """A scan's prints of every line, when `scanned` (closed by whoever reads on)."""
+    """A scan's prints of every line (closed by whoever reads on), when `scanned`."""
+
+    @classmethod
+    def of(cls, buckets: list[int], kept: KeptPrints | None = None) -> Digest:
+        """The digest of rows summed into `buckets` (`COUNTED` plus its print, a row)."""
+        count = sum(summed // COUNTED for summed in buckets)
+        return cls(count, sum(summed % COUNTED for summed in buckets), buckets, kept)
+
+    @property
+    def scanned(self) -> bool:
+        """From the files' bytes (`scanning`): no row was checked, refused or dropped."""
+        return self.kept is not None
 
     def equals(self, acked: tuple[int, int, int, int]) -> bool:
-        """The same as the acknowledged state's `acked_digest`, all under one binding."""
+        """The same as the acknowledged state's (`BucketTotals.digest`), all under one
+        binding."""
         count, low, high, other_binding = acked
         return (count, low + (high << 32), other_binding) == (self.count, self.total, 0)
 
@@ -202,9 +212,9 @@ def verify_segments(
     staged.rows = rows
     if spill is not None:
         spill.finish()
-    count = sum(summed // COUNTED for summed in buckets)
-    staged.profiles = count  # no duplicates when it matches the acknowledged state
-    return staged, Digest(count, sum(summed % COUNTED for summed in buckets), buckets)
+    digest = Digest.of(buckets)
+    staged.profiles = digest.count  # no duplicates when it matches the acknowledged state
+    return staged, digest
 
 
 def stage_segments(
