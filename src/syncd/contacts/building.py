@@ -145,9 +145,7 @@ class ContactBuilder(HeldPrints):
         """`key`'s fingerprint alone (unsigned), or None for a row without an email: the
         least a row can cost, for checking that nothing changed."""
         if raw is not None:
-            email = values[self._email]
-            blank = email is None or not (email if type(email) is str else _text(email)).strip()
-            return None if blank else raw
+            return None if _blank(values[self._email]) else raw
         printed = self.raw_encoded(values)
         return None if printed is None else printed[0]
 
@@ -156,8 +154,7 @@ class ContactBuilder(HeldPrints):
     ) -> tuple[int, bytes | None] | None:
         """`raw_print`, with the values encoded as `key` encodes them (None for a row
         orjson cannot write as it is: `key` handles it)."""
-        email = values[self._email]
-        if email is None or not (email if type(email) is str else _text(email)).strip():
+        if _blank(values[self._email]):
             return None
         try:
             encoded = orjson.dumps(values, default=str)
@@ -212,6 +209,11 @@ class ContactBuilder(HeldPrints):
             if reason is not None:
                 return reason
         return Built(email, encoded, fingerprint(encoded))
+
+
+def _blank(email: Any) -> bool:
+    """No address at all: the row is refused before anything is encoded."""
+    return email is None or not (email if type(email) is str else _text(email)).strip()
 
 
 def _may_hold_control(encoded: bytes) -> bool:

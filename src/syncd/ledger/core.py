@@ -41,6 +41,11 @@ class SessionCore:
         """With a scoped snapshot (`DigestState.scope_snapshot`), the acknowledged rows it
         leaves out, present as they are; None when the snapshot holds the whole segment."""
 
+    def _absent(self, whole: str, scoped: str) -> str:
+        """Of a question about absent contacts, the statement for this snapshot: `scoped`
+        starts from the scope's contacts when the snapshot is scoped."""
+        return whole if self._outside is None else scoped
+
     # -- primitives a backend provides -------------------------------------------------
     def _rows(self, sql: str, params: Params) -> list[tuple[Any, ...]]:
         raise NotImplementedError

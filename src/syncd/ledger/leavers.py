@@ -18,15 +18,14 @@ from syncd.ledger.records import Leaver
 class LeaverState(SessionCore):
     def leavers(self, after: str, limit: int) -> list[Leaver]:
         """Acknowledged contacts no longer desired and not in an open batch, email order."""
-        sql = self.sql.leavers if self._outside is None else self.sql.leavers_scoped
+        sql = self._absent(self.sql.leavers, self.sql.leavers_scoped)
         rows = self._rows(sql, (self.destination, after, limit))
         return [Leaver(r[0], r[1], r[2], int(r[3])) for r in rows]
 
     def clear_returned(self) -> None:
         """Leavers back in the segment: their removal state is stale."""
         with self._write() as tx:
-            scoped = self._outside is not None
-            sql = self.sql.clear_returned_scoped if scoped else self.sql.clear_returned
+            sql = self._absent(self.sql.clear_returned, self.sql.clear_returned_scoped)
             tx.run(sql, (self.destination,))
 
     def missed(self, emails: Sequence[str]) -> None:
@@ -55,7 +54,6 @@ class LeaverState(SessionCore):
 
     def pending_removals(self) -> int:
         """Leavers still acknowledged after this run: their removal is not confirmed yet."""
-        scoped = self._outside is not None
-        sql = self.sql.pending_removals_scoped if scoped else self.sql.pending_removals
+        sql = self._absent(self.sql.pending_removals, self.sql.pending_removals_scoped)
         count: int = self._rows(sql, (self.destination, ""))[0][0]
         return count

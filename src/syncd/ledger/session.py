@@ -273,7 +273,7 @@ class SqlSession(OutboxState, LeaverState, ForgettingState, AuditState, DigestSt
         return [Rejection(*row) for row in rows]
 
     def gone(self, after: str, limit: int) -> list[str]:
-        gone = self.sql.gone if self._outside is None else self.sql.gone_scoped
+        gone = self._absent(self.sql.gone, self.sql.gone_scoped)
         rows = self._rows(gone, (self.destination, after, limit))
         return [row[0] for row in rows]
 
