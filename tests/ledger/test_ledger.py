@@ -12,9 +12,19 @@ from hypothesis import strategies as st
 from syncd.contacts import ContactBuilder
 from syncd.destinations import Mapping
 from syncd.errors import LedgerConflict
-from syncd.ledger import RETRY_BUDGET, Ledger, LedgerSession, open_ledger
+from syncd.ledger import (
+    BUCKET_MASK,
+    GROUP_SHIFT,
+    GROUPS,
+    RETRY_BUDGET,
+    Ledger,
+    LedgerSession,
+    open_ledger,
+)
 from syncd.reconciling.staging import Staged, build_stale
 from tests.ledger.state import BINDING, BUILDER, load, remove_all, send_all
+
+UNSIGNED_64 = (1 << 64) - 1
 
 
 def test_a_first_run_sends_everyone_and_a_second_nothing(ledger: Ledger) -> None:
@@ -273,3 +283,35 @@ def test_a_reader_of_a_ledger_created_but_not_yet_migrated_sees_nothing_recorded
         reader.ping()
     finally:
         reader.close()
+
+
+def test_the_acknowledged_prints_of_the_buckets_that_differ_and_nothing_else(
+    ledger: Ledger,
+) -> None:
+    """`acked_raws_within` (a run's matching) and `acked_in_buckets` (an audit's) read the
+    buckets of a `bucket_mask`, on each backend: every print of those buckets, by group."""
+    state = {f"p{i}@x.io": i for i in range(400)}
+    raws = {}
+    for email, value in state.items():
+        keyed = BUILDER.key([email, f"v{value}"])
+        assert not isinstance(keyed, str)
+        raws[email] = keyed[1] & UNSIGNED_64
+    chosen = {raw & BUCKET_MASK for raw in list(raws.values())[::3]}
+    with ledger.session("d") as s:
+        load(s, state)
+        send_all(s)
+        s.declare_differing(chosen)
+        by_group = [sorted(group) for group in s.acked_raws_within()]
+        printed = s.acked_prints(list(state))
+        picked = {print_ & BUCKET_MASK for print_ in list(printed.values())[::5]}
+        in_buckets = dict(s.acked_in_buckets(sorted(picked)))
+    within = [raw for raw in raws.values() if raw & BUCKET_MASK in chosen]
+    assert len(within) >= 134
+    assert by_group == [
+        sorted(raw for raw in within if (raw & BUCKET_MASK) >> GROUP_SHIFT == group)
+        for group in range(GROUPS)
+    ]
+    assert in_buckets == {
+        email: print_ for email, print_ in printed.items() if print_ & BUCKET_MASK in picked
+    }
+    assert 80 <= len(in_buckets) < 400

@@ -37,6 +37,7 @@ from syncd.ledger.digests import (
     GROUPS,
     UNSIGNED,
     BucketTotals,
+    bucket_mask,
 )
 from syncd.ledger.forgetting import EVERY_DESTINATION
 from syncd.ledger.identity import ledger_identity
@@ -95,6 +96,7 @@ __all__ = [
     "RunRecord",
     "StagedContact",
     "StaleRow",
+    "bucket_mask",
     "ledger_identity",
     "open_ledger",
     "read_announcement",

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass
 
+from syncd.ledger.digests import in_buckets
 from syncd.ledger.statements import Statements
 
 
@@ -16,6 +18,7 @@ class AuditSql(Statements):
         "SELECT email, acked_at FROM acked WHERE destination = ? AND email > ?"
         " ORDER BY email LIMIT ?"
     )
+    in_buckets: str = ""  # the contacts whose payload print is in a `bucket_mask`'s buckets
     settling: str = (
         "SELECT email, fingerprint FROM acked WHERE destination = ? AND acked_at >= ? LIMIT ?"
     )
@@ -54,4 +57,8 @@ class AuditSql(Statements):
 @functools.cache
 def audit_sql(param: str) -> AuditSql:
     """The statements with this backend's placeholder."""
-    return AuditSql(param=param)
+    return dataclasses.replace(
+        AuditSql(param=param),
+        in_buckets="SELECT email, fingerprint FROM acked WHERE destination = ?"
+        f" AND {in_buckets('fingerprint', param)}",
+    )

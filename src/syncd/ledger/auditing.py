@@ -15,7 +15,7 @@ from typing import Any
 from syncd.clock import Clock
 from syncd.ledger.audit_sql import AuditSql, audit_sql
 from syncd.ledger.core import SessionCore
-from syncd.ledger.digests import BUCKET_MASK
+from syncd.ledger.digests import bucket_mask
 from syncd.ledger.records import DriftRecord
 from syncd.ledger.sql_text import SqlText
 
@@ -56,15 +56,8 @@ class AuditState(SessionCore):
 
     def acked_in_buckets(self, buckets: Sequence[int]) -> list[tuple[str, int]]:
         """(email, fingerprint) of the contacts whose fingerprint falls in these buckets."""
-        found: list[tuple[str, int]] = []
-        for start in range(0, len(buckets), 500):
-            part = buckets[start : start + 500]
-            sql = self._audit_sql.adapt(
-                "SELECT email, fingerprint FROM acked WHERE destination = ?"
-                f" AND (fingerprint & {BUCKET_MASK}) IN ({', '.join('?' * len(part))})"
-            )
-            found += [(r[0], int(r[1])) for r in self._rows(sql, (self.destination, *part))]
-        return found
+        rows = self._rows(self._audit_sql.in_buckets, (self.destination, bucket_mask(buckets)))
+        return [(row[0], int(row[1])) for row in rows]
 
     def acked_prints(self, emails: Sequence[str]) -> dict[str, int]:
         """email → acknowledged fingerprint, for those of `emails` the ledger holds."""

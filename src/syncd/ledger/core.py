@@ -40,6 +40,8 @@ class SessionCore:
         self._outside: int | None = None
         """With a scoped snapshot (`DigestState.scope_snapshot`), the acknowledged rows it
         leaves out, present as they are; None when the snapshot holds the whole segment."""
+        self._differing = b""
+        """The buckets that differ (`DigestState.declare_differing`), a `bucket_mask`."""
 
     def _absent(self, whole: str, scoped: str) -> str:
         """Of a question about absent contacts, the statement for this snapshot: `scoped`

@@ -49,17 +49,13 @@ class DigestSql(Statements):
     # payload fingerprint for an audit's quick way (`reconciling.auditing.digests`).
     acked_raw_buckets: str = ""
     acked_print_buckets: str = ""
-    # The scope: the buckets that differ, the acknowledged prints no row matched, and the
-    # contacts those are (the queries about absent contacts start from these).
-    create_buckets: str = (
-        "CREATE TEMP TABLE IF NOT EXISTS snapshot_buckets (bucket INTEGER PRIMARY KEY)"
-    )
+    # The scope: the acknowledged prints no row matched, and the contacts those are (the
+    # queries about absent contacts start from these). The buckets that differ are a
+    # parameter, one byte a bucket (`bucket_mask`), tested on each row (`in_buckets`).
     create_prints: str = "CREATE TEMP TABLE IF NOT EXISTS snapshot_prints (raw BIGINT PRIMARY KEY)"
     create_scope: str = "CREATE TEMP TABLE IF NOT EXISTS snapshot_scope (email TEXT PRIMARY KEY)"
-    clear_buckets: str = "DELETE FROM {snapshot}_buckets"
     clear_prints: str = "DELETE FROM {snapshot}_prints"
     clear_scope: str = "DELETE FROM {snapshot}_scope"
-    add_bucket: str = "INSERT INTO {snapshot}_buckets (bucket) VALUES (?)"
     add_print: str = "INSERT INTO {snapshot}_prints (raw) VALUES (?)"
     acked_raws_within: str = ""
     # The contacts of the unmatched prints: first those staged again (a changed row knows
@@ -68,16 +64,8 @@ class DigestSql(Statements):
         "INSERT INTO {snapshot}_scope (email) SELECT email FROM {snapshot}"
         " WHERE known AND acked_raw IN (SELECT raw FROM {snapshot}_prints)"
     )
-    scope_from_prints: str = (
-        "INSERT INTO {snapshot}_scope (email) SELECT email FROM acked"
-        " WHERE destination = ? AND raw IN (SELECT raw FROM {snapshot}_prints)"
-        " ON CONFLICT (email) DO NOTHING"
-    )
-    scope_from_buckets: str = (
-        "INSERT INTO {snapshot}_scope (email) SELECT email FROM acked"
-        f" WHERE destination = ? AND (raw & {BUCKET_MASK})"
-        " IN (SELECT bucket FROM {snapshot}_buckets)"
-    )
+    scope_from_prints: str = ""
+    scope_from_buckets: str = ""
     # A staged email acknowledged outside the scope: a row left out (its bucket equal, or
     # its print matched) holds it too, so the segment holds it twice (the first row may be
     # the one left out). The caller stages everything then.
@@ -103,14 +91,44 @@ def _bucket_totals(column: str, param: str) -> str:
     )
 
 
+def bucket_mask(buckets: Iterable[int]) -> bytes:
+    """One byte a bucket, 1 for each of `buckets`: the buckets that differ, as Python
+    (`mask[print & BUCKET_MASK]`) and SQL (`in_buckets`) test them."""
+    flags = bytearray(BUCKETS)
+    for bucket in buckets:
+        flags[bucket] = 1
+    return bytes(flags)
+
+
+def in_buckets(column: str, param: str) -> str:
+    """Whether `column`'s bucket is flagged in the `bucket_mask` passed as a parameter: a
+    byte read per row, where `IN (SELECT bucket ...)` searched a table for each (half the
+    time of the query, measured on a million acknowledged rows)."""
+    if param == "?":
+        return f"substr(?, ({column} & {BUCKET_MASK}) + 1, 1) = x'01'"
+    return f"get_byte({param}::bytea, ({column} & {BUCKET_MASK})::int) = 1"
+
+
 def _acked_raws_within(param: str) -> str:
-    """The acknowledged source prints of the declared buckets, as one line of text for
-    each group of buckets (`GROUP_SHIFT`)."""
+    """The acknowledged source prints of the buckets that differ, as one column of text for
+    each group of buckets (`GROUP_SHIFT`): one pass, no sort (a `GROUP BY` sorted them)."""
+    group = f"(raw & {BUCKET_MASK}) >> {GROUP_SHIFT}"
     concat = "group_concat(raw, ' ')" if param == "?" else "string_agg(raw::text, ' ')"
+    columns = [f"{concat} FILTER (WHERE {group} = {g})" for g in range(GROUPS)]
     return (
-        f"SELECT (raw & {BUCKET_MASK}) >> {GROUP_SHIFT}, {concat} FROM acked"
-        f" WHERE destination = {param} AND (raw & {BUCKET_MASK})"
-        " IN (SELECT bucket FROM {snapshot}_buckets) GROUP BY 1"
+        f"SELECT {', '.join(columns)} FROM acked"
+        f" WHERE destination = {param} AND {in_buckets('raw', param)}"
+    )
+
+
+def _scope_from_acked(param: str, *, prints: bool) -> str:
+    """The scope's contacts read from `acked`: those of the unmatched prints (`prints`),
+    else every contact of the buckets that differ."""
+    matched = " AND raw IN (SELECT raw FROM {snapshot}_prints)" if prints else ""
+    conflict = " ON CONFLICT (email) DO NOTHING" if prints else ""
+    return (
+        "INSERT INTO {snapshot}_scope (email) SELECT email FROM acked"
+        f" WHERE destination = {param} AND {in_buckets('raw', param)}{matched}{conflict}"
     )
 
 
@@ -121,6 +139,8 @@ def digest_sql(param: str, snapshot: str) -> DigestSql:
         acked_raw_buckets=_bucket_totals("raw", param),
         acked_print_buckets=_bucket_totals("fingerprint", param),
         acked_raws_within=_acked_raws_within(param),
+        scope_from_prints=_scope_from_acked(param, prints=True),
+        scope_from_buckets=_scope_from_acked(param, prints=False),
     )
 
 
@@ -199,18 +219,18 @@ class DigestState(SessionCore):
         """The buckets whose rows differ: `acked_raws_within` and `scope_snapshot` look there."""
         sql = self._digest_sql
         with self._scratch() as tx:
-            for create in (sql.create_buckets, sql.create_prints, sql.create_scope):
+            for create in (sql.create_prints, sql.create_scope):
                 tx.run(create, ())
-            tx.run(sql.clear_buckets, ())
-            tx.many(sql.add_bucket, [(bucket,) for bucket in buckets])
+        self._differing = bucket_mask(buckets)
 
     def acked_raws_within(self) -> list[array[int]]:
         """The acknowledged source prints (unsigned) in the declared buckets, by group of
         buckets (`GROUP_SHIFT`): arrays, 8 bytes a print."""
+        params = (self.destination, self._differing)
+        texts: list[str | None] = list(self._rows(self._digest_sql.acked_raws_within, params)[0])
         groups = [array(UNSIGNED) for _ in range(GROUPS)]
-        rows = self._rows(self._digest_sql.acked_raws_within, (self.destination,))
-        while rows:
-            group, text = rows.pop()
+        for group in range(GROUPS):
+            text, texts[group] = texts[group], None  # each text dropped once read
             if text:
                 groups[group] = array(UNSIGNED, array("q", map(int, text.split())).tobytes())
         return groups
@@ -227,11 +247,11 @@ class DigestState(SessionCore):
         without a copy. The profiles, or None (the snapshot left as it is) when a staged
         email is acknowledged outside the scope: the segment holds it twice, stage
         everything then."""
-        sql, destination = self._digest_sql, (self.destination,)
+        sql = self._digest_sql
         with self._scratch() as tx:
             tx.run(sql.clear_scope, ())
             if unmatched is None:
-                tx.run(sql.scope_from_buckets, destination)
+                tx.run(sql.scope_from_buckets, (self.destination, self._differing))
             else:
                 tx.run(sql.clear_prints, ())
                 signed = array("q", unmatched.tobytes())
@@ -239,7 +259,8 @@ class DigestState(SessionCore):
                 # Only leavers need a pass over `acked`: without any, every contact of
                 # the unmatched prints was staged again (a row changed).
                 if tx.run(sql.scope_from_staged, ()) < contacts:
-                    tx.run(sql.scope_from_prints, destination)
+                    mask = bucket_mask(raw & BUCKET_MASK for raw in unmatched)
+                    tx.run(sql.scope_from_prints, (self.destination, mask))
             if tx.rows(sql.conflicts, ())[0][0]:
                 return None
         self._outside = outside

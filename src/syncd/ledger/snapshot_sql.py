@@ -46,7 +46,10 @@ _PENDING_REMOVALS = (
 
 def _asked(question: str, *, scoped: bool, removals: bool = False) -> str:
     start = (_SCOPE if scoped else _ALL).replace("{removals}", _REMOVALS if removals else "")
-    return question.replace(_FROM, start)
+    asked = question.replace(_FROM, start)
+    # In the scope's order (the same emails): a page then stops after its LIMIT, where
+    # ordering by `a.email` sorted every remaining contact of the scope for each page.
+    return asked.replace("ORDER BY a.email", "ORDER BY x.email") if scoped else asked
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 import orjson
 
 from syncd.contacts import ContactBuilder
-from syncd.ledger import BUCKET_MASK, BUCKETS, LedgerSession
+from syncd.ledger import BUCKET_MASK, BUCKETS, LedgerSession, bucket_mask
 from syncd.reconciling.matching import MATCH_LIMIT, Matched, match
 from syncd.reconciling.scanning import scanned_prints, scanned_rows
 from syncd.reconciling.spill import KeptPrints, Spill
@@ -132,9 +132,7 @@ def _rows(
 def _picks(only: set[int], wanted: frozenset[int] | None) -> Picks:
     if wanted is not None:
         return lambda prints: map(wanted.__contains__, prints)
-    flags = bytearray(BUCKETS)
-    for bucket in only:
-        flags[bucket] = 1
+    flags = bucket_mask(only)
     return lambda prints: map(flags.__getitem__, map(BUCKET_MASK.__and__, prints))
 
 

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import compress
 
-from syncd.ledger import BUCKET_MASK, BUCKETS, GROUP_SHIFT, GROUPS, UNSIGNED
+from syncd.ledger import BUCKET_MASK, GROUP_SHIFT, GROUPS, UNSIGNED, bucket_mask
 
 MATCH_LIMIT = 1 << 20
 """Acknowledged rows in the differing buckets past which their prints are not matched
@@ -44,9 +44,7 @@ class Matched:
 
 def by_group(prints: Iterable[Sequence[int]], buckets: Iterable[int]) -> list[array[int]]:
     """The prints (chunks of them) whose bucket is among `buckets`, by group of buckets."""
-    flags = bytearray(BUCKETS)
-    for bucket in buckets:
-        flags[bucket] = 1
+    flags = bucket_mask(buckets)
     groups = [array(UNSIGNED) for _ in range(GROUPS)]
     for chunk in prints:
         for printed in compress(chunk, map(flags.__getitem__, map(BUCKET_MASK.__and__, chunk))):
