@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import re
 from array import array
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
@@ -144,9 +143,6 @@ def digest_sql(param: str, snapshot: str) -> DigestSql:
     )
 
 
-_BUCKET = re.compile(r"(\d+),(\d+),(\d+),(\d+)")
-
-
 class BucketTotals:
     """The ledger's totals by bucket, as three arrays (count, and the sums of the two
     32-bit halves): 1.5 MB for 65,536 buckets, where Python integers would take several."""
@@ -154,12 +150,15 @@ class BucketTotals:
     def __init__(self, texts: Iterable[str]) -> None:
         self._count, self._low, self._high = (array("q", bytes(8 * BUCKETS)) for _ in range(3))
         self._bindings: set[int] = set()
+        count, low, high = self._count, self._low, self._high
         for text in texts:
             bindings, _, buckets = text.partition("|")
             self._bindings.update(map(int, bindings.split(",")))
-            for match in _BUCKET.finditer(buckets):
-                bucket, count, low, high = map(int, match.groups())
-                self._count[bucket], self._low[bucket], self._high[bucket] = count, low, high
+            # "bucket,count,low,high bucket,..." as one list of integers, four by four
+            # (a third of the time a regular expression took over 65,536 buckets).
+            values = list(map(int, buckets.replace(" ", ",").split(",")))
+            for bucket, n, lo, hi in zip(*(values[i::4] for i in range(4)), strict=True):
+                count[bucket], low[bucket], high[bucket] = n, lo, hi
 
     def digest(self, binding: int) -> tuple[int, int, int, int]:
         """The acknowledged state as one digest: the count, the sums of the two 32-bit
