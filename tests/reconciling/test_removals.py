@@ -37,6 +37,28 @@ async def test_a_confirmed_removal_leaves_the_list_and_the_ledger(sync_world: Wo
     assert quiet.counts()["gone"] == 0
 
 
+async def test_removal_jobs_that_end_together_are_confirmed_together(sync_world: World) -> None:
+    """350 leavers: four removal jobs, their states asked together and their leavers
+    confirmed in one lookup, whose searches still carry a hundred addresses each."""
+    w = sync_world
+    rows = people(0, 2_000)
+    w.destination({"vip": w.csv("vip", rows)})
+    await w.sync()
+    w.csv("vip", rows[350:])  # 17.5 %: under the removal guard's 20 %
+    searches = w.emulator.count_requests(template=SEARCH)
+
+    report = await w.sync()
+
+    assert report.outcome == "success"
+    assert (report.applied.removed, report.applied.pending_removals) == (350, 0)
+    assert w.members() == emails(rows[350:])
+    assert w.emulator.count_requests(template=REMOVE) == 4
+    # Four to find the leavers' ids, four to confirm them off the list.
+    assert w.emulator.count_requests(template=SEARCH) - searches == 8
+    quiet = await w.sync()
+    assert quiet.counts()["gone"] == 0
+
+
 async def test_a_leaver_deleted_from_sendgrid_meanwhile_is_looked_for_then_reported(
     sync_world: World,
 ) -> None:

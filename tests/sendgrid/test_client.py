@@ -19,6 +19,7 @@ from tests.fixtures_emulator import TEST_API_KEY, TEST_LIST_ID, strict_emulator_
 UPSERT = "PUT /v3/marketing/contacts"
 GET_LIST = "GET /v3/marketing/lists/{id}"
 SEARCH = "POST /v3/marketing/contacts/search/emails"
+JOB = "GET /v3/marketing/contacts/imports/{id}"
 
 pytestmark = pytest.mark.looptime
 
@@ -181,6 +182,25 @@ async def test_an_unknown_job_is_reported_as_none(
 ) -> None:
     client = client_for(emulator, http, clock)
     assert await client.job("0c9a4f0e-9a1b-4c43-8d5e-3a2b1c0d9e8f") is None
+
+
+async def test_the_states_of_many_jobs_come_four_at_once_in_the_order_asked(
+    emulator: Emulator, http: aiohttp.ClientSession, clock: LoopClock
+) -> None:
+    client = client_for(emulator, http, clock)
+    ids = [await client.upsert(body(f"p{n}@example.com")) for n in range(6)]
+    assert all(isinstance(job_id, str) for job_id in ids)
+    for job_id in ids:
+        await wait_for(client, job_id)
+    unknown = "0c9a4f0e-9a1b-4c43-8d5e-3a2b1c0d9e8f"
+    asked = [*ids[3:], unknown, *ids[:3]]
+    emulator.faults.add(FaultRule(kind="delay", template=JOB, seconds=1.0))
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    states = await client.jobs([str(job_id) for job_id in asked])
+    assert 2.0 <= loop.time() - started < 2.5  # seven polls of a second, four at a time
+    assert [state.id if state else None for state in states] == [*ids[3:], None, *ids[:3]]
+    assert all(state.status == "completed" for state in states if state)
 
 
 async def test_emails_are_searched_a_hundred_at_a_time(

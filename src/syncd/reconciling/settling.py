@@ -36,32 +36,66 @@ from syncd.sendgrid import Job
 log = get_logger("syncd.reconciling")
 STOP_CHECK = 0.25
 """Seconds between two looks at `stopping` while waiting for a SendGrid job."""
+POLL_AHEAD = 8
+"""Open jobs looked at together: the first is waited for, the others recorded with it if
+they have ended too (`SendGridClient.jobs` asks a few at once)."""
 Resend = Callable[[Batch], Awaitable[None]]
 
 
 async def settle(outbox: Outbox, resend: Resend, fields: FieldTypes) -> None:
-    """Wait for every submitted job and record its outcome."""
+    """Wait for every submitted job and record its outcome, in the order submitted."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + outbox.limits.job_timeout
     while outbox.pending:
         if outbox.stopping():
             raise SendGridUnavailable(STOPPING)
-        batch = outbox.pending[0]
         try:
             failpoints.hit("while-polling")
             async with asyncio.timeout_at(deadline):
-                job = await _wait(outbox, batch)
+                ended = await _ended(outbox)
         except TimeoutError:
             raise SendGridUnavailable(
                 f"{len(outbox.pending)} SendGrid job(s) still pending after "
                 f"{outbox.limits.job_timeout:.0f}s; the next run goes on polling them"
             ) from None
-        outbox.pending.pop(0)
-        outbox.jobs_changed()
-        if batch.kind == "upsert":
-            await _record_upsert(outbox, batch, job, resend, fields)
-        else:
-            await _record_removal(outbox, batch, job)
+        closed: list[tuple[Batch, list[str]]] = []
+        for batch, job in ended:
+            outbox.pending.pop(0)
+            outbox.jobs_changed()
+            if batch.kind == "upsert":
+                await _record_upsert(outbox, batch, job, resend, fields)
+            elif (emails := await _close_removal(outbox, batch, job)) is not None:
+                closed.append((batch, emails))
+        await _confirm_removals(outbox, closed)
+
+
+async def _ended(outbox: Outbox) -> list[tuple[Batch, Job | None]]:
+    """The first open job, waited for, and the open jobs right after it that have ended
+    too. The states of the first `POLL_AHEAD` are asked at once: a run that opened a
+    hundred removal jobs does not poll them one round trip after another."""
+    window = outbox.pending[:POLL_AHEAD]
+    if len(window) > 1:
+        states = await outbox.client.jobs([_job_id(batch) for batch in window])
+        ended: list[tuple[Batch, Job | None]] = []
+        for batch, job in zip(window, states, strict=True):
+            if not _has_ended(batch, job):
+                break
+            ended.append((batch, job))
+        if ended:
+            return ended
+    return [(window[0], await _wait(outbox, window[0]))]
+
+
+def _has_ended(batch: Batch, job: Job | None) -> bool:
+    """Whether a job's state settles its batch without waiting: finished, or unknown to
+    SendGrid for a removal (checked by searching); an unknown upsert job gets its grace
+    period (`_wait`)."""
+    return job.finished if job is not None else batch.kind != "upsert"
+
+
+def _job_id(batch: Batch) -> str:
+    assert batch.job_id is not None
+    return batch.job_id
 
 
 async def _wait(outbox: Outbox, batch: Batch) -> Job | None:
@@ -89,7 +123,9 @@ async def _wait(outbox: Outbox, batch: Batch) -> Job | None:
         pause = min(outbox.limits.poll_max_interval, pause * 2)
 
 
-async def _record_removal(outbox: Outbox, batch: Batch, job: Job | None) -> None:
+async def _close_removal(outbox: Outbox, batch: Batch, job: Job | None) -> list[str] | None:
+    """A removal job ended: its batch is closed; the leavers it carried (to be confirmed by
+    search), or None when the job failed (they stay leavers, sent again later)."""
     sent = job is None or job.status != "failed"
     failpoints.hit("after-completed-before-ack")
     emails = await in_thread(outbox.session.close_removal, batch, sent=sent)
@@ -97,10 +133,21 @@ async def _record_removal(outbox: Outbox, batch: Batch, job: Job | None) -> None
     if not sent:
         outbox.result.failed_jobs += 1
         log.warning("reconcile.job_failed", batch=batch.id, kind=batch.kind)
-        return
-    action: RemovalAction = "remove" if batch.kind == "remove" else "delete"
-    await confirm(outbox, emails, action, batch.list_id)
-    outbox.result.batches_done += 1
+        return None
+    return emails
+
+
+async def _confirm_removals(outbox: Outbox, closed: list[tuple[Batch, list[str]]]) -> None:
+    """The leavers of the removal jobs that ended together, confirmed by search: one lookup
+    for each list (or deletion), its searches several at once, where a search a batch
+    waited on each other's round trips."""
+    asked: dict[tuple[RemovalAction, str], list[str]] = {}
+    for batch, emails in closed:
+        action: RemovalAction = "remove" if batch.kind == "remove" else "delete"
+        asked.setdefault((action, batch.list_id), []).extend(emails)
+    for (action, list_id), emails in asked.items():
+        await confirm(outbox, emails, action, list_id)
+    outbox.result.batches_done += len(closed)
 
 
 async def _record_upsert(

@@ -8,6 +8,7 @@ never as an exception that would leave the same body to be sent again.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -23,6 +24,7 @@ from syncd.sendgrid.exporting import Exports
 from syncd.sendgrid.http import SendGridHttp
 from syncd.sendgrid.refusals import BODY_REFUSALS, Refusal, refusal
 from syncd.sendgrid.searching import SEARCH_LIMIT, Lookup, lookup
+from syncd.sendgrid.together import at_most
 
 LISTS = "/v3/marketing/lists"
 CONTACTS = "/v3/marketing/contacts"
@@ -44,6 +46,8 @@ EP_CREATE_FIELD = "POST /v3/marketing/field_definitions"
 EP_DELETE_FIELD = "DELETE /v3/marketing/field_definitions/{custom_field_id}"
 
 REMOVE_LIMIT = 100
+JOBS_AT_ONCE = 4
+"""Open jobs whose state is asked at once (`jobs`): GETs that wait on round trips."""
 TERMINAL = ("completed", "errored", "failed")
 JOB_COUNTS = ("requested_count", "created_count", "updated_count", "deleted_count", "errored_count")
 LISTS_PAGE = 1000
@@ -136,6 +140,12 @@ class SendGridClient:
                 {key: answers.count(results, key) for key in JOB_COUNTS if key in results}
             ),
         )
+
+    async def jobs(self, job_ids: Sequence[str]) -> list[Job | None]:
+        """The states of several jobs (`job`), in the order given, `JOBS_AT_ONCE` asked at
+        once."""
+        calls = [functools.partial(self.job, job_id) for job_id in job_ids]
+        return await at_most(JOBS_AT_ONCE, calls)
 
     async def job_errors(self, errors_url: str) -> dict[str, str]:
         """The rejected contacts listed in a job's errors file: lower-cased email → reason.

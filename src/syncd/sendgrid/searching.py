@@ -11,7 +11,7 @@ or delete somebody else.
 
 from __future__ import annotations
 
-import asyncio
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +20,7 @@ import orjson
 
 from syncd.sendgrid.http import SendGridHttp
 from syncd.sendgrid.refusals import BODY_REFUSALS, Refusal, refusal
+from syncd.sendgrid.together import at_most
 
 EP_SEARCH = "POST /v3/marketing/contacts/search/emails"
 SEARCH_PATH = "/v3/marketing/contacts/search/emails"
@@ -66,22 +67,7 @@ async def lookup(http: SendGridHttp, emails: Sequence[str]) -> Lookup:
         searchable[start : start + SEARCH_LIMIT]
         for start in range(0, len(searchable), SEARCH_LIMIT)
     ]
-    if len(chunks) <= 1:
-        for chunk in chunks:
-            await _search(http, chunk, result)
-        return result
-    at_once = asyncio.Semaphore(SEARCHES_AT_ONCE)
-
-    async def search(chunk: list[str]) -> None:
-        async with at_once:
-            await _search(http, chunk, result)
-
-    try:
-        async with asyncio.TaskGroup() as searches:  # one failing cancels the others
-            for chunk in chunks:
-                searches.create_task(search(chunk))
-    except BaseExceptionGroup as failed:  # the caller handles each error as it is
-        raise failed.exceptions[0] from None
+    await at_most(SEARCHES_AT_ONCE, [functools.partial(_search, http, c, result) for c in chunks])
     # In the order asked, whatever order the answers came in.
     asked = dict.fromkeys(emails)
     result.found = {email: result.found[email] for email in asked if email in result.found}
