@@ -148,6 +148,28 @@ async def test_a_removal_refused_because_an_id_no_longer_exists_is_resolved_agai
     assert statuses[1:] == [202] * (len(statuses) - 1)
 
 
+async def test_one_refused_removal_among_several_in_flight_is_resolved_and_the_rest_kept(
+    sync_world: World,
+) -> None:
+    w = sync_world
+    rows = people(0, 2_000)
+    w.destination({"vip": w.csv("vip", rows)})
+    await w.sync()
+    w.emulator.faults.add(FaultRule(kind="status", template=REMOVE, status=404, times=1))
+    w.csv("vip", rows[350:])
+
+    report = await w.sync()
+
+    assert report.outcome == "success"
+    assert (report.applied.removed, report.applied.pending_removals) == (350, 0)
+    assert w.members() == emails(rows[350:])
+    statuses = [r.status for r in w.emulator.requests if r.template == REMOVE]
+    assert statuses.count(404) == 1
+    assert statuses.count(202) == len(statuses) - 1 >= 4
+    quiet = await w.sync()
+    assert quiet.counts()["gone"] == 0
+
+
 async def test_a_refused_upsert_is_split_never_sent_twice_and_everyone_lands(
     sync_world: World,
 ) -> None:

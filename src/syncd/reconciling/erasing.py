@@ -14,12 +14,12 @@ destination): SendGrid could otherwise create the contact again after deleting i
 
 from __future__ import annotations
 
-from syncd.ledger import Leaver, OutboxItem
+from syncd.ledger import Leaver
 from syncd.logs import get_logger
 from syncd.reconciling.context import Outbox
-from syncd.reconciling.removing import send_removal_batch, sort_leavers
+from syncd.reconciling.removing import send_new_removals, sort_leavers
 from syncd.reconciling.threads import in_thread
-from syncd.sendgrid import REMOVE_LIMIT, Lookup
+from syncd.sendgrid import Lookup
 
 log = get_logger("syncd.reconciling")
 
@@ -64,11 +64,7 @@ async def _erase(outbox: Outbox, erasures: list[Leaver]) -> None:
     outbox.result.erasures_given_up |= given_up
     if given_up:
         log.warning("forget.erasure_given_up", count=len(given_up))
-    ids = list(sorted_.remove.items())
-    for start in range(0, len(ids), REMOVE_LIMIT):
-        chunk = ids[start : start + REMOVE_LIMIT]
-        items = [OutboxItem(email, body=contact_id.encode()) for email, contact_id in chunk]
-        await send_removal_batch(outbox, await outbox.open_batch("delete", items))
+    await send_new_removals(outbox, "delete", sorted_.remove)
 
 
 def _why_given_up(outbox: Outbox, erasure: Leaver, found: Lookup) -> str:

@@ -18,6 +18,7 @@ match belongs to somebody else.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 from syncd.errors import SendGridRejected
@@ -26,11 +27,13 @@ from syncd.logs import get_logger
 from syncd.planning import RemovalAction
 from syncd.reconciling.context import Limits, Outbox
 from syncd.reconciling.threads import in_thread
-from syncd.sendgrid import REMOVE_LIMIT, Found, Lookup, Refusal
+from syncd.sendgrid import REMOVE_LIMIT, Found, Lookup, Refusal, SendGridClient, at_most
 
 log = get_logger("syncd.reconciling")
 PAGE = 1_000
 MAX_REMOVAL_SENDS = 3
+REMOVALS_AT_ONCE = 4
+"""Removal requests of a page in flight at once: each waits on a round trip."""
 
 
 @dataclass
@@ -59,12 +62,8 @@ async def send_removals(outbox: Outbox, action: RemovalAction) -> None:
             now=outbox.clock.now(),
         )
         await _settle_page(outbox, sorted_)
-        ids = list(sorted_.remove.items())
-        for start in range(0, len(ids), REMOVE_LIMIT):
-            chunk = ids[start : start + REMOVE_LIMIT]
-            items = [OutboxItem(email, body=contact_id.encode()) for email, contact_id in chunk]
-            kind: BatchKind = "remove" if action == "remove" else "delete"
-            await send_removal_batch(outbox, await outbox.open_batch(kind, items))
+        kind: BatchKind = "remove" if action == "remove" else "delete"
+        await send_new_removals(outbox, kind, sorted_.remove)
 
 
 def sort_leavers(
@@ -131,25 +130,54 @@ async def _settle_page(outbox: Outbox, sorted_: Sorted) -> None:
         log.warning("reconcile.removal_given_up", count=len(sorted_.given_up))
 
 
+async def send_new_removals(outbox: Outbox, kind: BatchKind, ids: dict[str, str]) -> None:
+    """Contacts (email → contact id) taken off the list or deleted, `REMOVE_LIMIT` a
+    batch: every batch recorded and its send counted before any request goes, then the
+    requests `REMOVALS_AT_ONCE` in flight (each waits on a round trip), and each job id
+    recorded as its batch's, in order. A refused batch is then resolved as
+    `send_removal_batch` resolves it."""
+    pairs = list(ids.items())
+    batches: list[tuple[Batch, list[str]]] = []
+    for start in range(0, len(pairs), REMOVE_LIMIT):
+        chunk = pairs[start : start + REMOVE_LIMIT]
+        items = [OutboxItem(email, body=contact_id.encode()) for email, contact_id in chunk]
+        batch = await outbox.open_batch(kind, items)
+        await outbox.count_send(batch)
+        batches.append((batch, [contact_id for _, contact_id in chunk]))
+    calls = [functools.partial(_remove, outbox.client, batch, sent) for batch, sent in batches]
+    answers = await at_most(REMOVALS_AT_ONCE, calls)
+    for (batch, _), answer in zip(batches, answers, strict=True):
+        if isinstance(answer, str):
+            await outbox.submitted(batch, answer)
+    for (batch, _), answer in zip(batches, answers, strict=True):
+        if not isinstance(answer, str):
+            recorded = await in_thread(outbox.session.items, batch.id)
+            for again in await _resolve_again(outbox, batch, recorded, answer):
+                await send_removal_batch(outbox, again)
+
+
 async def send_removal_batch(outbox: Outbox, batch: Batch) -> None:
     """Send a removal batch by contact id; on a 404 (an id no longer exists) look the
     contacts up again: those gone or off the list are done, the others go with fresh ids,
     and a batch whose ids did not change is split until the missing id stands alone."""
-    session, client = outbox.session, outbox.client
+    session = outbox.session
     waiting = [batch]
     while waiting:
         current = waiting.pop()
         await outbox.count_send(current)
         items = await in_thread(session.items, current.id)
-        ids = [body.decode() for _, body in items]
-        if current.kind == "remove":
-            answer = await client.remove_from_list(current.list_id, ids)
-        else:
-            answer = await client.delete_contacts(ids)
+        answer = await _remove(outbox.client, current, [body.decode() for _, body in items])
         if isinstance(answer, str):
             await outbox.submitted(current, answer)
         else:
             waiting += await _resolve_again(outbox, current, items, answer)
+
+
+async def _remove(client: SendGridClient, batch: Batch, ids: list[str]) -> str | Refusal:
+    """A removal batch's request: its job id, or SendGrid's refusal."""
+    if batch.kind == "remove":
+        return await client.remove_from_list(batch.list_id, ids)
+    return await client.delete_contacts(ids)
 
 
 async def _resolve_again(

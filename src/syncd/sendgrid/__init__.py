@@ -8,6 +8,7 @@ from syncd.sendgrid.ratelimit import RateGate, RateGates
 from syncd.sendgrid.refusals import Refusal
 from syncd.sendgrid.scopes import missing_scopes
 from syncd.sendgrid.searching import SEARCH_LIMIT, Found, Lookup
+from syncd.sendgrid.together import at_most
 
 __all__ = [
     "MAX_BODY_BYTES",
@@ -27,6 +28,7 @@ __all__ = [
     "Refusal",
     "SendGridClient",
     "SendGridHttp",
+    "at_most",
     "missing_scopes",
     "upsert_body",
 ]
