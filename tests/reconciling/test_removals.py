@@ -8,10 +8,20 @@ from syncd.reconciling.context import Limits
 from syncd.reconciling.removing import MAX_REMOVAL_SENDS, Sorted, sort_leavers
 from syncd.sendgrid import Found, Lookup
 from syncd.settings import Settings
-from tests.reconciling.world import World, emails, people
+from tests.reconciling.world import Row, World, emails, people
 
 SEARCH = "POST /v3/marketing/contacts/search/emails"
 REMOVE = "DELETE /v3/marketing/lists/{id}/contacts"
+
+
+async def three_hundred_fifty_leave(w: World) -> list[Row]:
+    """2,000 members synced, then a segment without 350 of them (17.5 %: under the
+    removal guard's 20 %), four removal batches; returns the rows that stay."""
+    rows = people(0, 2_000)
+    w.destination({"vip": w.csv("vip", rows)})
+    await w.sync()
+    w.csv("vip", rows[350:])
+    return rows[350:]
 
 
 def contact_id(w: World, email: str) -> str:
@@ -41,17 +51,14 @@ async def test_removal_jobs_that_end_together_are_confirmed_together(sync_world:
     """350 leavers: four removal jobs, their states asked together and their leavers
     confirmed in one lookup, whose searches still carry a hundred addresses each."""
     w = sync_world
-    rows = people(0, 2_000)
-    w.destination({"vip": w.csv("vip", rows)})
-    await w.sync()
-    w.csv("vip", rows[350:])  # 17.5 %: under the removal guard's 20 %
+    stay = await three_hundred_fifty_leave(w)
     searches = w.emulator.count_requests(template=SEARCH)
 
     report = await w.sync()
 
     assert report.outcome == "success"
     assert (report.applied.removed, report.applied.pending_removals) == (350, 0)
-    assert w.members() == emails(rows[350:])
+    assert w.members() == emails(stay)
     assert w.emulator.count_requests(template=REMOVE) == 4
     # Four to find the leavers' ids, four to confirm them off the list.
     assert w.emulator.count_requests(template=SEARCH) - searches == 8
@@ -152,17 +159,14 @@ async def test_one_refused_removal_among_several_in_flight_is_resolved_and_the_r
     sync_world: World,
 ) -> None:
     w = sync_world
-    rows = people(0, 2_000)
-    w.destination({"vip": w.csv("vip", rows)})
-    await w.sync()
     w.emulator.faults.add(FaultRule(kind="status", template=REMOVE, status=404, times=1))
-    w.csv("vip", rows[350:])
+    stay = await three_hundred_fifty_leave(w)
 
     report = await w.sync()
 
     assert report.outcome == "success"
     assert (report.applied.removed, report.applied.pending_removals) == (350, 0)
-    assert w.members() == emails(rows[350:])
+    assert w.members() == emails(stay)
     statuses = [r.status for r in w.emulator.requests if r.template == REMOVE]
     assert statuses.count(404) == 1
     assert statuses.count(202) == len(statuses) - 1 >= 4

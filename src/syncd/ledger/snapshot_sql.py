@@ -17,7 +17,7 @@ from syncd.ledger.statements import Statements
 # (listed in `{snapshot}_scope`). Every other acknowledged contact is in the segment as it
 # is, without being copied into the snapshot: the questions "which acknowledged contacts
 # are absent" then start from the scope's contacts (a few, where the whole `acked` would
-# be read). `_FROM` is where a question starts, after `a.email > ?`.
+# be read). `_FROM` is where a question starts, after `a.email > ?`; `{order}` its order.
 _FROM = "{from}"
 _ALL = "acked a{removals} WHERE a.destination = ? AND a.email > ?"
 _SCOPE = (
@@ -30,12 +30,12 @@ _ABSENT = (
     " AND NOT EXISTS (SELECT 1 FROM outbox_items o"
     "   WHERE o.destination = a.destination AND o.email = a.email)"
 )
-_GONE = "SELECT a.email FROM " + _FROM + _ABSENT + " ORDER BY a.email LIMIT ?"
+_GONE = "SELECT a.email FROM " + _FROM + _ABSENT + " ORDER BY {order} LIMIT ?"
 _LEAVERS = (
     "SELECT a.email, r.first_missed_at, r.sent_at, coalesce(r.sends, 0) FROM "
     + _FROM
     + _ABSENT
-    + " ORDER BY a.email LIMIT ?"
+    + " ORDER BY {order} LIMIT ?"
 )
 # Every acknowledged contact absent from the segment, counted (`a.email > ''`: all).
 _PENDING_REMOVALS = (
@@ -46,10 +46,10 @@ _PENDING_REMOVALS = (
 
 def _asked(question: str, *, scoped: bool, removals: bool = False) -> str:
     start = (_SCOPE if scoped else _ALL).replace("{removals}", _REMOVALS if removals else "")
-    asked = question.replace(_FROM, start)
-    # In the scope's order (the same emails): a page then stops after its LIMIT, where
-    # ordering by `a.email` sorted every remaining contact of the scope for each page.
-    return asked.replace("ORDER BY a.email", "ORDER BY x.email") if scoped else asked
+    # A scoped page goes in the scope's order (the same emails): it then stops after its
+    # LIMIT, where ordering by `a.email` sorted every remaining contact of the scope.
+    order = "x.email" if scoped else "a.email"
+    return question.replace(_FROM, start).replace("{order}", order)
 
 
 @dataclass(frozen=True)

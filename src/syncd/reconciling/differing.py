@@ -59,7 +59,7 @@ def stage_differing(
     session.reset_snapshot()
     only = set(differing)
     every = len(only) == BUCKETS
-    spilled = spill is not None and spill.usable
+    spill = spill if spill is not None and spill.usable else None
     matched = None if every else _matched(session, only, acked_within, spill, kept)
     try:
         for chunk in _chunks(_rows(sources, staged, only, matched, spill, kept)):
@@ -68,7 +68,7 @@ def stage_differing(
     except NotPlain:  # a file rewritten since it was scanned: its lines are not records
         session.reset_snapshot()
         return None
-    if not spilled and not unchanged_files():
+    if spill is None and not unchanged_files():
         session.reset_snapshot()
         return None
     profiles: int | None = session.finalize_snapshot()
@@ -95,20 +95,18 @@ def _matched(
     kept: KeptPrints | None,
 ) -> Matched | None:
     """The prints of the differing buckets matched, when the rows' prints can be had
-    without reading them (a spill, scanned files) and are not too many to hold."""
+    without reading them (a usable spill, scanned files) and are not too many to hold."""
     session.declare_differing(only)
-    spilled = spill is not None and spill.usable
-    if acked_within > MATCH_LIMIT or not (spilled or kept):
+    if acked_within > MATCH_LIMIT or (spill is None and kept is None):
         return None
     # The ledger reads its side meanwhile (SQL, without the GIL).
     with ThreadPoolExecutor(1, thread_name_prefix="syncd-acked-prints") as ledger:
         acked = ledger.submit(session.acked_raws_within)
-        if spill is not None and spilled:
+        if spill is not None:
             prints = spill.prints(only)
-        elif kept is not None:
-            prints = scanned_prints(kept, only)
         else:
-            return None
+            assert kept is not None  # one of the two, checked above
+            prints = scanned_prints(kept, only)
         return match(prints, acked.result())
 
 
@@ -121,7 +119,7 @@ def _rows(
     kept: KeptPrints | None,
 ) -> Iterator[Row]:
     wanted = None if matched is None else matched.staged
-    if spill is not None and spill.usable:
+    if spill is not None:
         names = [s.name for s in sources.spec.segments]
         return _spilled(spill.rows(only, wanted), sources.builder, staged, names)
     if kept is not None:  # scanned: nothing was checked, these rows are reported now
