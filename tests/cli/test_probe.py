@@ -43,7 +43,14 @@ async def start(emulator: Emulator, *args: str) -> asyncio.subprocess.Process:
         env=env,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
+        preexec_fn=_default_sigint,
     )
+
+
+def _default_sigint() -> None:
+    """A suite started in the background by a shell without job control inherits SIGINT
+    ignored, and so would the probe: the Ctrl-C test would then wait for ever."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 async def probe(emulator: Emulator, *args: str) -> tuple[int, str, str]:
