@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import daemon_overhead, ledgers, peers
+from bench import daemon_overhead, export_floor, ledgers, peers
 from bench.common import (
     LATEST,
     RESULTS,
@@ -121,6 +121,9 @@ def _run(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
         print()
         print("syncd beside the peer (bench/peer.py), same run, same emulator, same files:")
         print(peers.table(beside))
+    floor = export_floor.beside_the_peer(bench)
+    if floor is not None:
+        print(floor[1])
     missed = [r.scenario for r in results if r.met is False]
     missed += [f"{row.path} (beside the peer)" for row in beside if row.met is False]
     print()
@@ -140,9 +143,11 @@ def _run(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
         "phases_s": bench.phases,
         "results": [r.as_json() for r in results],
         "beside_the_peer": peers.as_json(beside),
+        "export_floor": None if floor is None else {"cpu_s": floor[0], "says": floor[1]},
     }
     write_json(LATEST, document)
     beside_md = f"\n\n{peers.markdown(beside)}" if beside else ""
+    beside_md += f"\n\n{floor[1]}" if floor is not None else ""
     (RESULTS / "latest.md").write_text(markdown(results) + beside_md + "\n", encoding="utf-8")
     if args.json:
         write_json(Path(args.json), document)
