@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import gc
 import hashlib
 import json
 import resource
@@ -68,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="one JSON object, seconds by stage")
     args = parser.parse_args(argv)
     path = Dataset(args.rows).ensure(quiet=args.json)
+    gc.freeze()  # as the `syncd` program does once started (`syncd.cli.entry`)
     figures = measure(path, args.repeat)
     if args.json:
         print(json.dumps({key: round(seconds, 3) for key, seconds in figures.items()}))

@@ -1,3 +1,3 @@
-from syncd.cli import main
+from syncd.cli import entry
 
-raise SystemExit(main())
+raise SystemExit(entry())
