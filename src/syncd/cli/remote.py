@@ -19,7 +19,6 @@ import aiohttp
 from syncd.errors import PermanentError, TemporaryError
 from syncd.ledger import ledger_identity, read_announcement
 from syncd.reconciling.forgetting import ForgetRequest
-from syncd.serving import host_token_path, read_host_token
 from syncd.settings import Settings
 
 POLL = 0.5
@@ -71,6 +70,10 @@ def token(settings: Settings) -> str | None:
     """SYNCD_ADMIN_TOKEN, else the host token of a daemon that has none (same host and user)."""
     if settings.admin_token:
         return settings.admin_token.get_secret_value()
+    # Only a command that talks to a daemon gets here: a local run does not pay for
+    # importing the admin server (its app, pages and aiohttp's server side).
+    from syncd.serving import host_token_path, read_host_token
+
     path = host_token_path(settings.state)
     return read_host_token(path) if path is not None else None
 

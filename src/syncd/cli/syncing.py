@@ -23,7 +23,6 @@ from syncd.cli.common import (
     settings_from,
 )
 from syncd.cli.following import Follower
-from syncd.cli.ledger_status import status_from_ledger
 from syncd.cli.local import find_destination, reconcile_once
 from syncd.cli.remote import candidates, find_daemon, sync_through_daemon
 from syncd.cli.reports import run_text
@@ -169,6 +168,9 @@ def _through_daemon(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _print_status(settings: Settings, name: str) -> None:
+    # Imported here: the status machine and its shapes are not needed to run a sync.
+    from syncd.cli.ledger_status import status_from_ledger
+
     document = status_from_ledger(settings)
     for status in document.destinations:
         if status.name == name:
