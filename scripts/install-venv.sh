@@ -48,3 +48,8 @@ fi
 # $editable is empty or `-e`: unquoted on purpose so that empty means "no argument".
 # shellcheck disable=SC2086
 "$venv/bin/python" -m pip install --quiet -c constraints.txt $editable "$target"
+if [ -n "$editable" ]; then
+    # pip compiles what it installs, but an editable install leaves src/ as it is: with
+    # PYTHONDONTWRITEBYTECODE set, every `syncd` process would compile it from source.
+    "$venv/bin/python" -m compileall -q src
+fi
