@@ -164,7 +164,7 @@ def _contacts(
         assert not isinstance(keyed, str)
         built = builder.build_encoded(keyed[2])
         assert not isinstance(built, str)
-        body = outgoing.encode(built.payload)
+        body = outgoing.encode_fields(built.fields)  # as a first export encodes it
         assert not isinstance(body, str)
         items.append(OutboxItem(built.email, built.fingerprint, 7, body, "s", 2, keyed[1]))
     return items

@@ -101,6 +101,9 @@ def test_no_row_makes_key_build_or_encode_raise(email: Any, rest: list[Any]) -> 
     direct = BUILDER.build(values)
     if isinstance(direct, Built):
         assert isinstance(OUTGOING.encode(direct.payload), bytes | str)
+        # A first export encodes the payload as built, without decoding it: the same bytes
+        # (or the same reason) as from the payload's encoding.
+        assert OUTGOING.encode_fields(direct.fields) == OUTGOING.encode(direct.payload)
     keyed = BUILDER.key(list(values))
     if isinstance(keyed, str):
         return
@@ -109,6 +112,7 @@ def test_no_row_makes_key_build_or_encode_raise(email: Any, rest: list[Any]) -> 
         return
     assert built.email == keyed[0]
     sent = OUTGOING.encode(built.payload)
+    assert OUTGOING.encode_fields(built.fields) == sent
     if isinstance(sent, bytes):
         check_sent(sent)
 

@@ -48,6 +48,9 @@ class Built:
     email: str
     payload: bytes
     fingerprint: int
+    fields: Mapping[str, Any]
+    """The payload before it was encoded: what `Outgoing.encode_fields` takes, so that a
+    contact sent as soon as it is built is not decoded again."""
 
 
 class ContactBuilder(HeldPrints):
@@ -208,7 +211,7 @@ class ContactBuilder(HeldPrints):
             reason = _control_refusal(payload)
             if reason is not None:
                 return reason
-        return Built(email, encoded, fingerprint(encoded))
+        return Built(email, encoded, fingerprint(encoded), payload)
 
 
 def _blank(email: Any) -> bool:

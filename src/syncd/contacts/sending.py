@@ -93,7 +93,12 @@ class Outgoing:
 
     def encode(self, payload: bytes) -> bytes | str:
         """The bytes of this contact in an upsert body, or why it is refused. Never raises."""
-        contact: dict[str, Any] = self._blank | orjson.loads(payload)
+        return self.encode_fields(orjson.loads(payload))
+
+    def encode_fields(self, payload: Mapping[str, Any]) -> bytes | str:
+        """`encode` of a payload not yet encoded (`Built.fields`); `payload` is left as it
+        is."""
+        contact: dict[str, Any] = {**self._blank, **payload}
         reason = refusal(contact["email"])
         if reason is not None:
             return reason

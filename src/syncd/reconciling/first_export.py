@@ -41,7 +41,7 @@ async def send_first_export(
             contact = StagedContact(
                 row.email, built.fingerprint, built.payload, row.segment, row.row, True, row.raw
             )
-            encoded = outgoing.encode(built.payload)
+            encoded = outgoing.encode_fields(built.fields)
             if isinstance(encoded, str):
                 refused.append((contact, segment, encoded))
             else:
