@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -48,9 +49,10 @@ class Built:
     email: str
     payload: bytes
     fingerprint: int
-    fields: Mapping[str, Any]
+    fields: Mapping[str, Any] = dataclasses.field(compare=False)
     """The payload before it was encoded: what `Outgoing.encode_fields` takes, so that a
-    contact sent as soon as it is built is not decoded again."""
+    contact encoded as soon as it is built is not decoded again (equal to the payload's
+    bytes decoded: left out of comparisons)."""
 
 
 class ContactBuilder(HeldPrints):

@@ -104,7 +104,7 @@ async def _from_sources(
     if facts.rows:
         facts.built = builder.build(facts.rows[0].values)
         if isinstance(facts.built, Built):
-            facts.body = Outgoing(binding, spec.mapping).encode(facts.built.payload)
+            facts.body = Outgoing(binding, spec.mapping).encode_fields(facts.built.fields)
 
 
 def find_rows(
@@ -144,7 +144,7 @@ async def _live(
     lookup, binding = await reconciler.look_up(loaded, email)
     spec = loaded.definition.spec
     if isinstance(facts.built, Built):  # compare with what would be sent to this binding
-        facts.body = Outgoing(binding, spec.mapping).encode(facts.built.payload)
+        facts.body = Outgoing(binding, spec.mapping).encode_fields(facts.built.fields)
     return LiveFacts(
         found=lookup.found.get(email),
         list_id=spec.sendgrid.list_id,

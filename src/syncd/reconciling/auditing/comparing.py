@@ -38,7 +38,7 @@ def compare(workspace: Workspace, builder: ContactBuilder, outgoing: Outgoing) -
             built = builder.build_encoded(values)
             if isinstance(built, str):
                 continue  # refused by syncd: reported by runs, never sent
-            body = outgoing.encode(built.payload)
+            body = outgoing.encode_fields(built.fields)
             if isinstance(body, str):
                 continue
             if held is None:

@@ -211,7 +211,7 @@ def _decide(
         built = builder.build_encoded(values[email])
         if isinstance(built, str):
             continue  # refused by syncd: reported by runs, never sent
-        body = outgoing.encode(built.payload)
+        body = outgoing.encode_fields(built.fields)
         if isinstance(body, str):
             continue
         on_list = held.get(email)
