@@ -124,6 +124,9 @@ def _run(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
     floor = export_floor.beside_the_peer(bench)
     if floor is not None:
         print(floor[1])
+    bound = peers.emulator_bound(bench)
+    for line in bound:
+        print(line)
     missed = [r.scenario for r in results if r.met is False]
     missed += [f"{row.path} (beside the peer)" for row in beside if row.met is False]
     print()
@@ -144,10 +147,12 @@ def _run(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
         "results": [r.as_json() for r in results],
         "beside_the_peer": peers.as_json(beside),
         "export_floor": None if floor is None else {"cpu_s": floor[0], "says": floor[1]},
+        "emulator_bound": bound,
     }
     write_json(LATEST, document)
     beside_md = f"\n\n{peers.markdown(beside)}" if beside else ""
     beside_md += f"\n\n{floor[1]}" if floor is not None else ""
+    beside_md += "".join(f"\n\n{line}" for line in bound)
     (RESULTS / "latest.md").write_text(markdown(results) + beside_md + "\n", encoding="utf-8")
     if args.json:
         write_json(Path(args.json), document)
