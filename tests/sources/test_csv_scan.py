@@ -12,13 +12,15 @@ from __future__ import annotations
 import csv
 import io
 import random
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from syncd.errors import SourceInvalid
-from syncd.sources.csv_scan import NotPlain, open_scan
+from syncd.sources import csv_scan
+from syncd.sources.csv_scan import KeptLines, NotPlain, Picks, open_scan
 from syncd.sources.csvfile import CsvFile
 
 CORPUS = Path(__file__).parent.parent / "corpus" / "sources"
@@ -52,6 +54,10 @@ TOKENS = ["a", "b@x.com", ",", ",", '"', '""', "\n", "\n", "\r\n", "\r", " ", "Ã
           "\x0c", "\x00", ";"]  # fmt: skip
 
 
+def every_line(prints: Sequence[int]) -> list[bool]:
+    return [True] * len(prints)
+
+
 def exact(path: Path, columns: list[str]) -> tuple[list[tuple[Any, ...]], str | None]:
     """The csv module's rows and prints, and its error if it refuses the file."""
     rows: list[tuple[Any, ...]] = []
@@ -63,14 +69,19 @@ def exact(path: Path, columns: list[str]) -> tuple[list[tuple[Any, ...]], str | 
     return rows, None
 
 
-def scanned(path: Path, columns: list[str]) -> tuple[list[int], list[tuple[Any, ...]], str | None]:
-    """The scan's prints, its rows for every line, and the error reading them gave."""
+def scanned(
+    path: Path, columns: list[str], *, in_order: bool = False, picks: Picks = every_line
+) -> tuple[list[int], list[tuple[Any, ...]], str | None]:
+    """The scan's prints, its rows for the lines `picks` flags (read where they are, or on
+    a pass over the file when `in_order`), and the error reading them gave."""
     scan = open_scan(CsvFile(path), columns, SEED)
-    kept = io.BytesIO()  # every line's print, read back by lines_in
+    kept = KeptLines(io.BytesIO(), io.BytesIO())  # read back by lines_in
     prints = [p for chunk in scan.prints(kept) for p in chunk]
+    if in_order:
+        kept.placed = False
     rows: list[tuple[Any, ...]] = []
     try:
-        for number, values, printed in scan.lines_in(lambda prints: [True] * len(prints), kept):
+        for number, values, printed in scan.lines_in(picks, kept):
             rows.append((number, values if not isinstance(values, list) else list(values), printed))
     except SourceInvalid as error:
         return prints, rows, error.message
@@ -82,13 +93,17 @@ def agree(path: Path, columns: list[str]) -> str:
     expected, error = exact(path, columns)
     refusal: str | None
     try:
-        prints, rows, scan_error = scanned(path, columns)
+        prints, rows, scan_error = scanned(path, columns, in_order=True)
     except NotPlain:
         return "gave way"
     except SourceInvalid as header_error:  # a mapped column missing: refused the same way
         refusal = header_error.message
     else:
         refusal = None
+        try:  # the lines read where they are: the same, or given way for a carriage return
+            assert scanned(path, columns) == (prints, rows, scan_error)
+        except NotPlain:
+            assert b"\r" in path.read_bytes()
     if refusal is not None:
         assert (expected, error) == ([], refusal)
         return "same"
@@ -159,3 +174,73 @@ def test_a_plain_file_is_scanned_and_its_prints_follow_its_layout(tmp_path: Path
     prints = scanned(path, ["Email", "Note"])[0]
     path.write_bytes(b"Note,Email\r\na@example.com,x\r\n\r\nb@example.com,y\r\n")
     assert scanned(path, ["Email", "Note"])[0] != prints  # other columns: other prints
+
+
+def some_lines(prints: Sequence[int]) -> list[bool]:
+    return [printed % 3 == 0 for printed in prints]
+
+
+def test_the_lines_wanted_are_read_where_they_are_as_a_pass_over_the_file_reads_them(
+    tmp_path: Path,
+) -> None:
+    rng = random.Random(5)
+    path = tmp_path / "people.csv"
+    lines = [f"p{n}@example.com,{'Ã©' * rng.randrange(0, 4)}{n}" for n in range(20_000)]
+    lines[7] = lines[300] = ""  # blank lines: no row, but a line's length all the same
+    path.write_text("\ufeffEmail,Note\n" + "\n".join(lines), encoding="utf-8")
+    expected = scanned(path, ["Email", "Note"], in_order=True, picks=some_lines)
+    assert len(expected[1]) > 5_000
+    read_at = csv_scan.Scan._read_at
+    calls: list[int] = []
+
+    def counted(scan: csv_scan.Scan, picked: list[tuple[int, int, int, int]]) -> Any:
+        calls.append(len(picked))
+        return read_at(scan, picked)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(csv_scan.Scan, "_read_at", counted)
+        assert scanned(path, ["Email", "Note"], picks=some_lines) == expected
+        assert calls  # read where they are, not on a pass
+        patch.setattr(csv_scan, "MAX_PICKED", len(expected[1]) - 1)
+        calls.clear()
+        assert scanned(path, ["Email", "Note"], picks=some_lines) == expected
+        assert not calls  # too many: a pass over the file
+
+
+def test_a_file_changed_since_its_scan_is_not_read_where_its_lines_were(tmp_path: Path) -> None:
+    path = tmp_path / "people.csv"
+    path.write_bytes(b"Email,Note\na@example.com,x\nb@example.com,y\n")
+    scan = open_scan(CsvFile(path), ["Email", "Note"], SEED)
+    kept = KeptLines(io.BytesIO(), io.BytesIO())
+    list(scan.prints(kept))
+    assert kept.placed
+    path.write_bytes(b"Email,Note\nb@example.com,x\na@example.com,y\n")  # the same size
+    with pytest.raises(NotPlain):
+        list(scan.lines_in(every_line, kept))
+
+
+@pytest.mark.parametrize(
+    ("content", "placed"),
+    [
+        (b"Email,Note\r\na@example.com,x\r\nb@example.com,y\r\n", False),
+        (b"Email,Note\na@example.com,x\nb@example.com,y", True),
+        # One carriage return and no newline at the end: the lengths add up by chance, and
+        # the line read where it was counted is not the one scanned.
+        (b"Email,Note\r\na@example.com,x\nb@example.com,y", True),
+    ],
+)
+def test_lines_are_read_where_they_are_only_when_their_lengths_place_them(
+    tmp_path: Path, content: bytes, placed: bool
+) -> None:
+    path = tmp_path / "people.csv"
+    path.write_bytes(content)
+    scan = open_scan(CsvFile(path), ["Email", "Note"], SEED)
+    kept = KeptLines(io.BytesIO(), io.BytesIO())
+    list(scan.prints(kept))
+    assert kept.placed is placed
+    expected = scanned(path, ["Email", "Note"], in_order=True)
+    if b"\r\na" in content and placed:
+        with pytest.raises(NotPlain):
+            list(scan.lines_in(every_line, kept))
+    else:
+        assert scanned(path, ["Email", "Note"]) == expected

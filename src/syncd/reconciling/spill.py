@@ -19,6 +19,7 @@ from collections.abc import Container, Iterator
 from typing import IO
 
 from syncd.ledger import BUCKET_MASK, GROUP_SHIFT, GROUPS, UNSIGNED
+from syncd.sources.csv_scan import KeptLines
 
 _RECORD = struct.Struct("<QIQI")  # source print, segment, row, length of the values
 MAX_BYTES = 512 << 20
@@ -30,23 +31,23 @@ _pack = _RECORD.pack
 
 
 class KeptPrints:
-    """Every line's print from a verify scan (`scanning`), 8 bytes each in line order, one
-    anonymous file per segment: staging the lines that differ reads them back instead of
-    hashing every line of the files again (once to match the buckets' prints, once more
-    to pick the lines). Deleted when closed."""
+    """Every line's print and length from a verify scan (`scanning`), in line order, in
+    anonymous files, two a segment: staging the lines that differ reads them back instead
+    of hashing every line of the files again (once to match the buckets' prints, once
+    more to pick the lines), and reads those lines where they are. Deleted when closed."""
 
     def __init__(self) -> None:
-        self.files: list[IO[bytes]] = []
+        self.files: list[KeptLines] = []
 
-    def new(self) -> IO[bytes]:
-        """The file of the next segment's prints."""
-        file = tempfile.TemporaryFile(prefix="syncd-prints-")  # noqa: SIM115 - closed by close()
-        self.files.append(file)
-        return file
+    def new(self) -> KeptLines:
+        """The files of the next segment's lines."""
+        kept = KeptLines(_anonymous(), _anonymous())
+        self.files.append(kept)
+        return kept
 
     def chunks(self, segment: int) -> Iterator[array[int]]:
         """One segment's prints, back from the start, a block at a time."""
-        file = self.files[segment]
+        file = self.files[segment].prints
         file.seek(0)
         while block := file.read(BLOCK):
             prints = array(UNSIGNED)
@@ -54,9 +55,14 @@ class KeptPrints:
             yield prints
 
     def close(self) -> None:
-        for file in self.files:
-            file.close()
+        for kept in self.files:
+            kept.prints.close()
+            kept.lengths.close()
         self.files.clear()
+
+
+def _anonymous() -> IO[bytes]:
+    return tempfile.TemporaryFile(prefix="syncd-prints-")
 
 
 class Spill:

@@ -14,30 +14,58 @@ as a whole record on its own (a quoted field may go on to the next line). The ca
 reads the file with the csv module. Nothing else is checked while scanning: a line that
 does not decode or does not fit the columns has a print nothing acknowledged has, so its
 bucket differs, and `lines_in` reads it as `CsvFile.rows` would, with the same errors.
+
+The scan also keeps every line's length, so that `lines_in` reads the few lines it wants
+where they are, not the whole file again: a line's offset is the header's bytes plus the
+lengths before it, one newline byte each. That holds for a file whose lines all end in
+`\n` (the scan checks that its lengths add up to the file's size); each line read where
+it was found must still hash to the print the scan kept, else the file is not the one
+scanned (`NotPlain`).
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import os
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import compress, repeat
+from itertools import accumulate, compress, repeat
+from pathlib import Path
 from typing import IO
 
 import xxhash
 
-from syncd.errors import SourceInvalid
-from syncd.sources.base import BadRow, PrintedRow, project
+from syncd.errors import SourceInvalid, SourceUnavailable
+from syncd.sources.base import BadRow, PrintedRow, project, stopped
 from syncd.sources.csvfile import CsvFile, csv_problem, layout_seed, projected
-from syncd.sources.lines import NotPlain, plain_lines
+from syncd.sources.lines import NotPlain, open_regular, plain_lines
 
-__all__ = ["NotPlain", "Picks", "Scan", "open_scan"]
+__all__ = ["KeptLines", "NotPlain", "Picks", "Scan", "open_scan"]
 
 Picks = Callable[[Sequence[int]], Iterable[object]]
 """Which of some lines' prints are wanted: a flag for each, true or false (in C, ideally:
 `map(wanted.__contains__, prints)`)."""
+MAX_PICKED = 1 << 16
+"""Lines read where they are at most; more are picked on a pass over the whole file,
+which costs less than that many reads (and their offsets are not all held at once)."""
+_BLOCK = 1 << 15
+"""Lines' prints and lengths read back at a time."""
+_PAGE = 4_096
+"""Lines read where they are, checked and parsed at a time."""
+
+
+@dataclass
+class KeptLines:
+    """What `Scan.prints` keeps of a file's lines for `lines_in`, in line order: each
+    line's print (8 bytes) and length (4 bytes), blank lines too."""
+
+    prints: IO[bytes]
+    lengths: IO[bytes]
+    placed: bool = False
+    """Whether the lengths give each line's offset: every line of the file as scanned
+    ended in `\\n` (they add up to its size)."""
 
 
 @dataclass(frozen=True)
@@ -47,23 +75,81 @@ class Scan:
     file: CsvFile
     positions: list[int]
     layout: int
+    header_bytes: int
+    """Where the first line after the header starts, if it ends in `\\n`."""
 
-    def prints(self, kept: IO[bytes] | None = None) -> Iterator[list[int]]:
+    def prints(self, kept: KeptLines | None = None) -> Iterator[list[int]]:
         """Every record's print, a chunk of lines at a time (blank lines have none);
-        `kept`, when given, is written every line's print, 8 bytes each, blank ones too."""
+        `kept`, when given, is written every line's print and length, blank ones too."""
         hashed = xxhash.xxh3_64_intdigest
+        scanned = self.header_bytes
         for lines in self._lines():
             prints = list(map(hashed, lines, repeat(self.layout)))
             if kept is not None:
-                kept.write(array("Q", prints).tobytes())
+                kept.prints.write(array("Q", prints).tobytes())
+                lengths = array("I", map(len, lines))
+                kept.lengths.write(lengths.tobytes())
+                scanned += sum(lengths) + len(lengths)
             if not all(lines):
                 prints = [printed for printed, line in zip(prints, lines, strict=True) if line]
             yield prints
+        if kept is not None:
+            kept.placed = _adds_up(scanned, self.file.path)
 
-    def lines_in(self, picks: Picks, kept: IO[bytes]) -> Iterator[PrintedRow]:
+    def lines_in(self, picks: Picks, kept: KeptLines) -> Iterator[PrintedRow]:
         """The rows of the lines whose prints `picks` flags, read as `CsvFile.printed_rows`
         reads them; the prints are read back from `kept` (`prints` wrote them), not hashed
-        again. The lines are picked in C: most are not wanted."""
+        again. A few lines are read where they are, else the file is read again and the
+        lines picked in C."""
+        picked = self._picked(picks, kept) if kept.placed else None
+        if picked is None:
+            yield from self._in_order(picks, kept.prints)
+        else:
+            yield from self._read_at(picked)
+
+    def _picked(self, picks: Picks, kept: KeptLines) -> list[tuple[int, int, int, int]] | None:
+        """Where each wanted line is: (offset, length, line number, print), in file order;
+        None when more than `MAX_PICKED` are wanted."""
+        picked: list[tuple[int, int, int, int]] = []
+        offset, number = self.header_bytes, 2
+        kept.prints.seek(0)
+        kept.lengths.seek(0)
+        while block := kept.prints.read(_BLOCK * 8):
+            prints = array("Q", block)
+            lengths = _read_lengths(kept.lengths, len(prints))
+            at = [i for i in compress(range(len(prints)), picks(prints)) if lengths[i]]
+            if len(picked) + len(at) > MAX_PICKED:
+                return None
+            if at:
+                starts = array("Q", accumulate(map((1).__add__, lengths), initial=offset))
+                picked += [(starts[i], lengths[i], number + i, prints[i]) for i in at]
+                offset = starts[-1]
+            else:
+                offset += sum(lengths) + len(lengths)
+            number += len(prints)
+        return picked
+
+    def _read_at(self, picked: list[tuple[int, int, int, int]]) -> Iterator[PrintedRow]:
+        file = self.file
+        hashed = xxhash.xxh3_64_intdigest
+        with open_regular(file.path, file.description) as handle:
+            for first in range(0, len(picked), _PAGE):
+                if file.stopping():
+                    raise stopped(file.description)
+                page = picked[first : first + _PAGE]
+                try:
+                    lines = [os.pread(handle.fileno(), size, at) for at, size, _, _ in page]
+                except OSError as error:
+                    raise SourceUnavailable(
+                        f"{file.description}: cannot read: {error.strerror}"
+                    ) from None
+                prints = [printed for _, _, _, printed in page]
+                if list(map(hashed, lines, repeat(self.layout))) != prints:
+                    raise NotPlain  # not the bytes scanned: the caller stages everything
+                yield from self._rows(lines, [number for _, _, number, _ in page], prints)
+
+    def _in_order(self, picks: Picks, kept: IO[bytes]) -> Iterator[PrintedRow]:
+        """`lines_in` by a pass over the whole file."""
         number = 1  # the header's line
         kept.seek(0)
         for lines in self._lines():
@@ -143,7 +229,8 @@ def open_scan(file: CsvFile, columns: Sequence[str], seed: int) -> Scan:
         raise NotPlain from None
     header = [name.strip() for name in next(csv.reader([text], delimiter=file.delimiter), [])]
     positions = project(header, columns, file.description)
-    return Scan(file, positions, layout_seed(file.delimiter, file.encoding, text, seed))
+    layout = layout_seed(file.delimiter, file.encoding, text, seed)
+    return Scan(file, positions, layout, len(head) + 1)
 
 
 def _read_back(kept: IO[bytes], count: int) -> array[int]:
@@ -155,6 +242,25 @@ def _read_back(kept: IO[bytes], count: int) -> array[int]:
         raise NotPlain
     prints.frombytes(block)
     return prints
+
+
+def _adds_up(scanned: int, path: Path) -> bool:
+    """Whether the lines' lengths, one newline byte each, are the file's size (the last
+    line counted one byte it does not have if no newline ends it)."""
+    try:
+        return scanned - path.stat().st_size in (0, 1)
+    except OSError:  # gone since: the caller finds the file changed
+        return False
+
+
+def _read_lengths(kept: IO[bytes], count: int) -> array[int]:
+    """The next `count` lines' lengths; `NotPlain` when there are fewer."""
+    lengths = array("I")
+    block = kept.read(count * lengths.itemsize)
+    if len(block) != count * lengths.itemsize:
+        raise NotPlain
+    lengths.frombytes(block)
+    return lengths
 
 
 def _first(file: CsvFile) -> list[bytes]:
