@@ -133,9 +133,15 @@ def test_a_row_refused_after_it_was_sent_keeps_its_place_on_the_list(ledger: Led
 
 def test_destinations_do_not_see_each_other(ledger: Ledger) -> None:
     with ledger.session("one") as s:
+        assert not s.holds_acked()
         load(s, {"a@x.io": 1})
+        assert not s.holds_acked()  # staged, not acknowledged
         send_all(s)
+        assert s.holds_acked()
+        assert s.acked_count() == 1
     with ledger.session("two") as s:
+        assert not s.holds_acked()
+        assert s.acked_count() == 0
         load(s, {"a@x.io": 1})
         assert s.diff(RETRY_BUDGET).new == 1
 

@@ -219,6 +219,11 @@ class SqlSession(OutboxState, LeaverState, ForgettingState, AuditState, DigestSt
         count: int = self._rows(self.sql.count_acked, (self.destination,))[0][0]
         return count
 
+    def holds_acked(self) -> bool:
+        """Whether any contact is acknowledged (`acked_count` reads every one: 0.07-0.2 s
+        a million)."""
+        return bool(self._rows(self.sql.holds_acked, (self.destination,))[0][0])
+
     def _snapshot_counts(self) -> tuple[int, int, int, int]:
         """(profiles, not known, stale and new, stale and known)."""
         row = self._rows(self.sql.snapshot_counts, ())[0]

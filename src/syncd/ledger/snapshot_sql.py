@@ -119,6 +119,8 @@ class SnapshotSql(Statements):
     drop: str = "DELETE FROM {snapshot} WHERE email = ?"
     refresh_raw: str = "UPDATE acked SET raw = ? WHERE destination = ? AND email = ?"
     count_acked: str = "SELECT count(*) FROM acked WHERE destination = ?"
+    # Whether anything is: found at the first row, where counting reads them all.
+    holds_acked: str = "SELECT EXISTS (SELECT 1 FROM acked WHERE destination = ?)"
     # A first export: nothing acknowledged, no batch open, no retry spent.
     nothing_recorded: str = (
         "SELECT NOT EXISTS (SELECT 1 FROM acked WHERE destination = ?)"

@@ -162,9 +162,7 @@ class SegmentReader:
         """Not when work is left open: only the full path finishes it (resume)."""
         session = self.session
         return (
-            session.acked_count() > 0
-            and not session.open_batches()
-            and not session.pending_erasures()
+            session.holds_acked() and not session.open_batches() and not session.pending_erasures()
         )
 
     async def _stage(self) -> Staged:
