@@ -30,6 +30,7 @@ from syncd.ledger.contacts import (
     LastRejection,
 )
 from syncd.ledger.digests import (
+    BUCKET_BITS,
     BUCKET_MASK,
     BUCKETS,
     COUNTED,
@@ -64,6 +65,7 @@ from syncd.settings import InvalidSettings
 
 __all__ = [
     "BUCKETS",
+    "BUCKET_BITS",
     "BUCKET_MASK",
     "COUNTED",
     "EVERY_DESTINATION",

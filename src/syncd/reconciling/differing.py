@@ -13,14 +13,15 @@ tried.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from array import array
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import orjson
 
 from syncd.contacts import ContactBuilder
-from syncd.ledger import BUCKET_MASK, BUCKETS, LedgerSession, bucket_mask
-from syncd.reconciling.matching import MATCH_LIMIT, Matched, match
+from syncd.ledger import BUCKET_MASK, BUCKETS, UNSIGNED, LedgerSession, bucket_mask
+from syncd.reconciling.matching import FEW, MATCH_LIMIT, Matched, found, match
 from syncd.reconciling.scanning import scanned_prints, scanned_rows
 from syncd.reconciling.spill import KeptPrints, Spill
 from syncd.reconciling.staging import (
@@ -128,10 +129,25 @@ def _rows(
 
 
 def _picks(only: set[int], wanted: frozenset[int] | None) -> Picks:
+    if wanted is not None and len(wanted) <= FEW:
+        return lambda prints: _flagged(len(prints), found(_unsigned(prints), wanted))
     if wanted is not None:
         return lambda prints: map(wanted.__contains__, prints)
+    if len(only) <= FEW:
+        return lambda prints: _flagged(len(prints), found(_unsigned(prints), only, buckets=True))
     flags = bucket_mask(only)
     return lambda prints: map(flags.__getitem__, map(BUCKET_MASK.__and__, prints))
+
+
+def _flagged(count: int, indices: list[int]) -> bytearray:
+    flags = bytearray(count)
+    for index in indices:
+        flags[index] = 1
+    return flags
+
+
+def _unsigned(prints: Sequence[int]) -> array[int]:
+    return prints if isinstance(prints, array) else array(UNSIGNED, prints)
 
 
 def _chunks(rows: Iterator[Row]) -> Iterator[list[Row]]:
