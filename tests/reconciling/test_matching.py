@@ -118,7 +118,7 @@ def test_by_group_finds_a_few_buckets_as_it_tests_many(monkeypatch: pytest.Monke
     ]
     chunks.append(array(UNSIGNED, [rng.getrandbits(48) << 16 | b for b in sorted(buckets)]))
     searched = by_group(chunks, buckets)
-    monkeypatch.setattr(matching, "FEW", 0)
+    monkeypatch.setattr(matching, "FEW_BUCKETS", 0)
     tested = by_group(chunks, buckets)
     assert [list(g) for g in searched] == [list(g) for g in tested]
     assert sum(map(len, searched)) >= len(buckets)
@@ -134,6 +134,7 @@ def test_the_lines_picked_by_search_are_those_picked_by_testing(
     only = {p & BUCKET_MASK for p in rng.sample(list(prints), 4)}
     searched = list(differing._picks(only, wanted)(prints))
     monkeypatch.setattr(differing, "FEW", 0)
+    monkeypatch.setattr(differing, "FEW_BUCKETS", 0)
     tested = list(differing._picks(only, wanted)(prints))
     assert [bool(flag) for flag in searched] == [bool(flag) for flag in tested]
     assert sum(map(bool, tested)) >= (9 if by_print else 4)

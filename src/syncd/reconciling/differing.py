@@ -21,7 +21,7 @@ import orjson
 
 from syncd.contacts import ContactBuilder
 from syncd.ledger import BUCKET_MASK, BUCKETS, UNSIGNED, LedgerSession, bucket_mask
-from syncd.reconciling.matching import FEW, MATCH_LIMIT, Matched, found, match
+from syncd.reconciling.matching import FEW, FEW_BUCKETS, MATCH_LIMIT, Matched, found, match
 from syncd.reconciling.scanning import scanned_prints, scanned_rows
 from syncd.reconciling.spill import KeptPrints, Spill
 from syncd.reconciling.staging import (
@@ -133,7 +133,7 @@ def _picks(only: set[int], wanted: frozenset[int] | None) -> Picks:
         return lambda prints: _flagged(len(prints), found(_unsigned(prints), wanted))
     if wanted is not None:
         return lambda prints: map(wanted.__contains__, prints)
-    if len(only) <= FEW:
+    if len(only) <= FEW_BUCKETS:
         return lambda prints: _flagged(len(prints), found(_unsigned(prints), only, buckets=True))
     flags = bucket_mask(only)
     return lambda prints: map(flags.__getitem__, map(BUCKET_MASK.__and__, prints))

@@ -47,6 +47,8 @@ FEW = 32
 """Values few enough to be found by searching the prints' bytes (`found`), one search a
 value, rather than by testing every print: a print is tested in about 0.1 µs, a block's
 bytes searched for one value in a few microseconds."""
+FEW_BUCKETS = FEW if BUCKET_BITS % 8 == 0 else 0
+"""The same for buckets, which can be searched for only as whole bytes of a print."""
 _PRINT = array(UNSIGNED).itemsize
 _LOW_AT = 0 if sys.byteorder == "little" else _PRINT - BUCKET_BITS // 8
 """Where a print's bucket (its low bits) lies among its bytes."""
@@ -56,6 +58,8 @@ def found(prints: array[int], values: Collection[int], *, buckets: bool = False)
     """The indices, in order, of the `prints` equal to one of `values`, or with `buckets`,
     whose bucket is one of them: each value searched for in the prints' bytes (in C), a
     match counted where a print's own bytes hold it."""
+    if buckets and not FEW_BUCKETS:
+        raise ValueError("buckets that are not whole bytes cannot be searched for")
     data = prints.tobytes()
     size, at_byte = (BUCKET_BITS // 8, _LOW_AT) if buckets else (_PRINT, 0)
     indices = []
@@ -73,7 +77,7 @@ def found(prints: array[int], values: Collection[int], *, buckets: bool = False)
 def by_group(prints: Iterable[array[int]], buckets: Collection[int]) -> list[array[int]]:
     """The prints (chunks of them) whose bucket is among `buckets`, by group of buckets."""
     groups = [array(UNSIGNED) for _ in range(GROUPS)]
-    if len(buckets) <= FEW:  # one changed row makes two buckets differ
+    if len(buckets) <= FEW_BUCKETS:  # one changed row makes two buckets differ
         for chunk in prints:
             for printed in map(chunk.__getitem__, found(chunk, buckets, buckets=True)):
                 groups[(printed & BUCKET_MASK) >> GROUP_SHIFT].append(printed)
