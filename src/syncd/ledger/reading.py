@@ -70,10 +70,10 @@ class LedgerReads(ContactReads):
     def rejections(self, run_id: int, limit: int = 100) -> list[Rejection]:
         return [Rejection(*row) for row in self._read(self.sql.rejections, (run_id, limit))]
 
-    def acked_count(self, destination: str) -> int:
-        """Contacts SendGrid acknowledged for a destination (0: a first export)."""
-        count: int = self._read(self.sql.count_acked, (destination,))[0][0]
-        return count
+    def holds_acked(self, destination: str) -> bool:
+        """Whether SendGrid acknowledged any contact for a destination (none: a first
+        export), without counting them."""
+        return bool(self._read(self.sql.holds_acked, (destination,))[0][0])
 
     def ping(self) -> None:
         self._read(self.sql.ping, ())

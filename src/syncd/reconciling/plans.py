@@ -38,7 +38,7 @@ async def plan_destination(
         loaded, trigger="plan", dry_run=True, allow_removals=allow_removals, stopping=stopping
     )
     try:
-        first_export = await in_thread(reconciler.ledger.acked_count, loaded.name) == 0
+        first_export = not await in_thread(reconciler.ledger.holds_acked, loaded.name)
     except SyncdError as error:
         return error_entry(loaded.name, shown, error.message)
     return plan_entry(report, file=shown, first_export=first_export, show_emails=show_emails)
