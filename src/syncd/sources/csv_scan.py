@@ -116,7 +116,7 @@ class Scan:
         kept.lengths.seek(0)
         while block := kept.prints.read(_BLOCK * 8):
             prints = array("Q", block)
-            lengths = _read_lengths(kept.lengths, len(prints))
+            lengths = _read_back(kept.lengths, len(prints), "I")
             at = [i for i in compress(range(len(prints)), picks(prints)) if lengths[i]]
             if len(picked) + len(at) > MAX_PICKED:
                 return None
@@ -233,15 +233,16 @@ def open_scan(file: CsvFile, columns: Sequence[str], seed: int) -> Scan:
     return Scan(file, positions, layout, len(head) + 1)
 
 
-def _read_back(kept: IO[bytes], count: int) -> array[int]:
-    """The next `count` prints of `kept`; `NotPlain` when it has fewer (the file is not
-    the one scanned: the caller stages it whole)."""
-    prints = array("Q")
-    block = kept.read(count * prints.itemsize)
-    if len(block) != count * prints.itemsize:
+def _read_back(kept: IO[bytes], count: int, typecode: str = "Q") -> array[int]:
+    """The next `count` values of `kept` (prints, or with typecode "I" line lengths);
+    `NotPlain` when it has fewer (the file is not the one scanned: the caller stages it
+    whole)."""
+    values = array(typecode)
+    block = kept.read(count * values.itemsize)
+    if len(block) != count * values.itemsize:
         raise NotPlain
-    prints.frombytes(block)
-    return prints
+    values.frombytes(block)
+    return values
 
 
 def _adds_up(scanned: int, path: Path) -> bool:
@@ -251,16 +252,6 @@ def _adds_up(scanned: int, path: Path) -> bool:
         return scanned - path.stat().st_size in (0, 1)
     except OSError:  # gone since: the caller finds the file changed
         return False
-
-
-def _read_lengths(kept: IO[bytes], count: int) -> array[int]:
-    """The next `count` lines' lengths; `NotPlain` when there are fewer."""
-    lengths = array("I")
-    block = kept.read(count * lengths.itemsize)
-    if len(block) != count * lengths.itemsize:
-        raise NotPlain
-    lengths.frombytes(block)
-    return lengths
 
 
 def _first(file: CsvFile) -> list[bytes]:
