@@ -8,7 +8,8 @@ and a body SendGrid refused was already changed before the crash could repeat it
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from syncd.clock import Clock
 from syncd.comparing import FieldTypes
@@ -22,12 +23,14 @@ from syncd.reconciling.first_export import send_first_export
 from syncd.reconciling.progress import RunProgress
 from syncd.reconciling.removing import send_removal_batch, send_removals
 from syncd.reconciling.settling import settle
+from syncd.reconciling.settling_ahead import SettleAhead
 from syncd.reconciling.staging import Staged
 from syncd.reconciling.threads import in_thread
-from syncd.reconciling.upserting import send_upsert_batch, send_upserts
+from syncd.reconciling.upserting import Between, send_upsert_batch, send_upserts
 from syncd.sendgrid import SendGridClient
 
 __all__ = ["Applied", "Applier", "Limits"]
+T = TypeVar("T")
 
 
 class Applier:
@@ -84,16 +87,33 @@ class Applier:
         outbox.live.enter(phase)
 
     async def send_upserts(self, outgoing: Outgoing) -> None:
-        await send_upserts(self.outbox, outgoing)
+        await self._sending(lambda between: send_upserts(self.outbox, outgoing, between))
 
     async def send_first_export(
         self, builder: ContactBuilder, outgoing: Outgoing, staged: Staged
     ) -> int:
         """Every staged row, built as it is sent; returns the rows refused while built."""
-        return await send_first_export(self.outbox, builder, outgoing, staged)
+        return await self._sending(
+            lambda between: send_first_export(self.outbox, builder, outgoing, staged, between)
+        )
 
     async def send_removals(self, action: RemovalAction) -> None:
         await send_removals(self.outbox, action)
+
+    async def _sending(self, send: Callable[[Between], Awaitable[T]]) -> T:
+        """A send of upserts, the jobs that end meanwhile recorded between its batches. A
+        stall met during the send (a job failed as a whole: the account is full) stops it,
+        no new batch started; the jobs already submitted are recorded before the run ends,
+        as after a whole send, so the next run sends their contacts again."""
+        ahead = SettleAhead(self.outbox, self._send, self.fields)
+        try:
+            return await send(ahead.between_batches)
+        except SendGridStalled:
+            await ahead.close()
+            await self.settle()  # raises the stall it recorded
+            raise
+        finally:
+            await ahead.close()
 
     async def settle(self) -> None:
         if self.outbox.pending:

@@ -15,16 +15,16 @@ from syncd.ledger import StagedContact
 from syncd.reconciling.context import Outbox
 from syncd.reconciling.staging import BUILD_PAGE, Staged
 from syncd.reconciling.threads import in_thread
-from syncd.reconciling.upserting import Batcher
+from syncd.reconciling.upserting import Batcher, Between
 
 
 async def send_first_export(
-    outbox: Outbox, builder: ContactBuilder, outgoing: Outgoing, staged: Staged
+    outbox: Outbox, builder: ContactBuilder, outgoing: Outgoing, staged: Staged, between: Between
 ) -> int:
     """Build, encode and send every staged row; returns how many rows were refused while
     being built (dropped from the snapshot and reported, as `build_stale` does)."""
     session = outbox.session
-    batcher = Batcher(outbox, outgoing.binding)
+    batcher = Batcher(outbox, outgoing.binding, between)
     dropped = 0
     refused: list[tuple[StagedContact, str, str]] = []
     after = ""

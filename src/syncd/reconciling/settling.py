@@ -58,15 +58,35 @@ async def settle(outbox: Outbox, resend: Resend, fields: FieldTypes) -> None:
                 f"{len(outbox.pending)} SendGrid job(s) still pending after "
                 f"{outbox.limits.job_timeout:.0f}s; the next run goes on polling them"
             ) from None
-        closed: list[tuple[Batch, list[str]]] = []
-        for batch, job in ended:
-            outbox.pending.pop(0)
-            outbox.jobs_changed()
-            if batch.kind == "upsert":
-                await _record_upsert(outbox, batch, job, resend, fields)
-            elif (emails := await _close_removal(outbox, batch, job)) is not None:
-                closed.append((batch, emails))
-        await _confirm_removals(outbox, closed)
+        await record_ended(outbox, ended, resend, fields)
+
+
+async def record_ended(
+    outbox: Outbox, ended: list[tuple[Batch, Job | None]], resend: Resend, fields: FieldTypes
+) -> None:
+    """Record jobs that have ended, the first of `outbox.pending` on: each leaves the
+    pending jobs as it is recorded, in the order submitted."""
+    closed: list[tuple[Batch, list[str]]] = []
+    for batch, job in ended:
+        assert outbox.pending[0] is batch, "jobs are recorded in the order submitted"
+        outbox.pending.pop(0)
+        outbox.jobs_changed()
+        if batch.kind == "upsert":
+            await _record_upsert(outbox, batch, job, resend, fields)
+        elif (emails := await _close_removal(outbox, batch, job)) is not None:
+            closed.append((batch, emails))
+    await _confirm_removals(outbox, closed)
+
+
+def ended_first(window: list[Batch], states: list[Job | None]) -> list[tuple[Batch, Job | None]]:
+    """The jobs of `window` (the first pending ones) that have ended, up to the first that
+    has not: later ones wait for it, so that jobs are recorded in the order submitted."""
+    ended: list[tuple[Batch, Job | None]] = []
+    for batch, job in zip(window, states, strict=True):
+        if not _has_ended(batch, job):
+            break
+        ended.append((batch, job))
+    return ended
 
 
 async def _ended(outbox: Outbox) -> list[tuple[Batch, Job | None]]:
@@ -75,13 +95,8 @@ async def _ended(outbox: Outbox) -> list[tuple[Batch, Job | None]]:
     hundred removal jobs does not poll them one round trip after another."""
     window = outbox.pending[:POLL_AHEAD]
     if len(window) > 1:
-        states = await outbox.client.jobs([_job_id(batch) for batch in window])
-        ended: list[tuple[Batch, Job | None]] = []
-        for batch, job in zip(window, states, strict=True):
-            if not _has_ended(batch, job):
-                break
-            ended.append((batch, job))
-        if ended:
+        states = await outbox.client.jobs([job_id(batch) for batch in window])
+        if ended := ended_first(window, states):
             return ended
     return [(window[0], await _wait(outbox, window[0]))]
 
@@ -93,7 +108,7 @@ def _has_ended(batch: Batch, job: Job | None) -> bool:
     return job.finished if job is not None else batch.kind != "upsert"
 
 
-def _job_id(batch: Batch) -> str:
+def job_id(batch: Batch) -> str:
     assert batch.job_id is not None
     return batch.job_id
 

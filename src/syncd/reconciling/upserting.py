@@ -10,7 +10,7 @@ is committed before its next request, so a refused body is never sent again unch
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from syncd import failpoints
 from syncd.contacts import FieldBinding, Outgoing
@@ -23,14 +23,17 @@ from syncd.sendgrid import Packer, Refusal, upsert_body
 
 log = get_logger("syncd.reconciling")
 PAGE = 5_000
+Between = Callable[[], Awaitable[None]]
+"""Called after each batch is sent (`SettleAhead.between_batches`)."""
 
 
 class Batcher:
     """Encoded contacts packed greedily into batches, in arrival order: each batch is
     recorded in the outbox, then sent, as soon as the next contact would not fit."""
 
-    def __init__(self, outbox: Outbox, binding: FieldBinding) -> None:
+    def __init__(self, outbox: Outbox, binding: FieldBinding, between: Between) -> None:
         self.outbox = outbox
+        self.between = between
         self.digest = binding.digest
         self.packer = Packer(binding.list_id)
         self.items: list[OutboxItem] = []
@@ -61,12 +64,13 @@ class Batcher:
             await send_upsert_batch(
                 self.outbox, await self.outbox.open_batch("upsert", items), items
             )
+            await self.between()
 
 
-async def send_upserts(outbox: Outbox, outgoing: Outgoing) -> None:
+async def send_upserts(outbox: Outbox, outgoing: Outgoing, between: Between) -> None:
     """Every contact that differs from SendGrid, packed greedily into batches and sent."""
     session = outbox.session
-    batcher = Batcher(outbox, outgoing.binding)
+    batcher = Batcher(outbox, outgoing.binding, between)
     refused: list[tuple[StagedContact, str, str]] = []
     after = ""
     while page := await in_thread(session.to_send, RETRY_BUDGET, after, PAGE):

@@ -1,0 +1,145 @@
+"""The jobs of a long send are recorded as they end, between its batches (`SettleAhead`),
+with the outbox's promise unchanged: acknowledged only after the job, in the order sent."""
+
+from __future__ import annotations
+
+import functools
+import sqlite3
+
+import pytest
+
+from syncd import failpoints
+from syncd.emulator import Emulator, EmulatorConfig, FaultRule
+from syncd.reconciling import upserting
+from syncd.sendgrid import Packer
+from tests.fixtures_emulator import strict_emulator_config
+from tests.reconciling.world import World, emails, people
+
+UPSERT = "PUT /v3/marketing/contacts"
+JOB = "GET /v3/marketing/contacts/imports/{id}"
+
+
+@pytest.fixture(autouse=True)
+def batches_of_ten(monkeypatch: pytest.MonkeyPatch) -> None:
+    """100 contacts make ten batches: a long send, small enough for a test."""
+    monkeypatch.setattr(upserting, "Packer", functools.partial(Packer, max_contacts=10))
+
+
+def ended_batches(w: World) -> list[tuple[int, float, float, str]]:
+    """(batch, submitted at, ended at, outcome) of every upsert batch recorded as ended."""
+    with sqlite3.connect(w.settings.state) as db:
+        rows = db.execute(
+            "SELECT batch_id, submitted_at, ended_at, outcome FROM sent_batches"
+            " WHERE kind = 'upsert' ORDER BY batch_id"
+        ).fetchall()
+    db.close()
+    return [(int(b), float(s), float(e), str(o)) for b, s, e, o in rows]
+
+
+def recorded_before_the_last_request(w: World) -> list[int]:
+    batches = ended_batches(w)
+    last_sent = max(submitted for _, submitted, _, _ in batches)
+    return [batch for batch, _, ended, _ in batches if ended < last_sent]
+
+
+async def test_jobs_that_ended_are_acknowledged_before_the_send_is_over_in_order(
+    sync_world: World,
+) -> None:
+    w = sync_world
+    rows = people(0, 100)
+    w.destination({"vip": w.csv("vip", rows)})
+
+    report = await w.sync()
+
+    assert report.outcome == "success", report.error
+    assert report.counts()["upserted"] == 100
+    assert w.emulator.count_requests(template=UPSERT) == 10
+    assert w.members() == emails(rows)
+    early = recorded_before_the_last_request(w)
+    assert early, "every job was recorded after the last request"
+    ended_order = [b for b, _, _, _ in sorted(ended_batches(w), key=lambda row: row[2])]
+    assert ended_order == sorted(ended_order)  # recorded in the order sent
+    again = await w.sync()
+    assert (again.outcome, again.counts()["upserted"]) == ("success", 0)
+
+
+async def test_an_errored_job_recorded_during_the_send_charges_only_its_rejected(
+    sync_world: World,
+) -> None:
+    w = sync_world
+    rows = people(0, 100)
+    victims = sorted(emails(rows))[:2]  # the first batch: sent in email order
+    w.destination({"vip": w.csv("vip", rows)})
+    w.emulator.faults.add(
+        FaultRule(kind="job_errored", template=UPSERT, emails=victims, reason="invalid email")
+    )
+
+    report = await w.sync()
+
+    assert (report.counts()["upserted"], report.counts()["rejected"]) == (98, 2)
+    assert w.members() == emails(rows) - set(victims)
+    first = ended_batches(w)[0]
+    assert first[3] == "partlyRejected"
+    assert first[0] in recorded_before_the_last_request(w)
+
+
+async def test_a_run_that_dies_while_recording_during_the_send_sends_nothing_twice(
+    sync_world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    w = sync_world
+    rows = people(0, 100)
+    w.destination({"vip": w.csv("vip", rows)})
+    monkeypatch.setattr(failpoints, "_ARMED", {"after-completed-before-ack": ("raise", 1)})
+    monkeypatch.setattr(failpoints, "_HITS", {})
+
+    broken = await w.sync()
+
+    assert broken.outcome == "unexpected"
+    assert w.emulator.count_requests(template=UPSERT) < 10  # it died during the send
+    monkeypatch.setattr(failpoints, "_ARMED", {})
+    healed = await w.sync()
+    assert healed.outcome == "success", healed.error
+    assert w.members() == emails(rows)
+    assert w.sent_contacts() == 100  # a recorded job is polled again, never sent again
+    assert (await w.sync()).counts()["upserted"] == 0
+
+
+async def test_looks_still_waiting_when_the_send_ends_are_let_go(sync_world: World) -> None:
+    w = sync_world
+    rows = people(0, 100)
+    w.destination({"vip": w.csv("vip", rows)})
+    w.emulator.faults.add(FaultRule(kind="delay", template=JOB, seconds=0.3))
+
+    report = await w.sync()
+
+    assert report.outcome == "success", report.error
+    assert report.counts()["upserted"] == 100
+    assert w.members() == emails(rows)
+    assert w.sent_contacts() == 100
+
+
+class TestAnAccountThatFillsUpDuringTheSend:
+    @pytest.fixture
+    def emulator_config(self) -> EmulatorConfig:
+        return strict_emulator_config(contact_limit=25)
+
+    async def test_the_batches_applied_before_are_kept_and_the_rest_land_later(
+        self, sync_world: World, emulator: Emulator
+    ) -> None:
+        w = sync_world
+        rows = people(0, 100)
+        w.destination({"vip": w.csv("vip", rows)})
+
+        full = await w.sync()
+
+        assert (full.outcome, full.recheck) == ("permanent", True)
+        assert "you have hit your contact limit" in (full.error or "")
+        assert full.rejected == 0  # nothing charged to the contacts
+        landed_first = w.members()
+        assert len(landed_first) == 20  # two batches of ten fit under 25
+        assert [o for _, _, _, o in ended_batches(w)][:2] == ["applied", "applied"]
+        emulator.services.behaviour = emulator.services.behaviour.changed({"contact_limit": None})
+        landed = await w.sync()
+        assert landed.outcome == "success", landed.error
+        assert w.members() == emails(rows)
+        assert landed.counts()["upserted"] == 80  # the two applied batches are not sent again
