@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from syncd.emulator import FaultRule
 from syncd.ledger import Leaver
+from syncd.reconciling import removing
 from syncd.reconciling.context import Limits
 from syncd.reconciling.removing import MAX_REMOVAL_SENDS, Sorted, sort_leavers
 from syncd.sendgrid import Found, Lookup
@@ -64,6 +67,27 @@ async def test_removal_jobs_that_end_together_are_confirmed_together(sync_world:
     assert w.emulator.count_requests(template=SEARCH) - searches == 8
     quiet = await w.sync()
     assert quiet.counts()["gone"] == 0
+
+
+async def test_the_next_page_of_leavers_is_looked_up_while_this_pages_removals_go(
+    sync_world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """350 leavers in pages of 100: four pages, each one search and one removal request;
+    the search for a page is asked before the removal of the page before it."""
+    w = sync_world
+    stay = await three_hundred_fifty_leave(w)
+    monkeypatch.setattr(removing, "PAGE", 100)
+    before = len(w.emulator.requests)
+    report = await w.sync()
+    assert report.outcome == "success", report.error
+    assert (report.applied.removed, report.applied.pending_removals) == (350, 0)
+    assert w.members() == emails(stay)
+    asked = [r.template for r in w.emulator.requests[before:] if r.template in (SEARCH, REMOVE)]
+    # Four searches for the four pages' ids, four removals, then four to confirm.
+    assert asked.count(REMOVE) == 4
+    assert asked.count(SEARCH) == 8
+    assert asked[:3] == [SEARCH, SEARCH, REMOVE]  # page 2 looked up before page 1's removal
+    assert (await w.sync()).counts()["gone"] == 0
 
 
 async def test_a_leaver_deleted_from_sendgrid_meanwhile_is_looked_for_then_reported(

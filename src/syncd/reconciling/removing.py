@@ -18,6 +18,7 @@ match belongs to somebody else.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from dataclasses import dataclass, field
 
@@ -47,23 +48,43 @@ class Sorted:
 
 
 async def send_removals(outbox: Outbox, action: RemovalAction) -> None:
+    """Leavers a page at a time: each page looked up, sorted, settled, its removals sent.
+    The next page is looked up while this page's removals go (its leavers come after this
+    page's last email, which nothing done for this page changes); the ledger is still used
+    one call at a time, the next page read before this page is settled."""
     session = outbox.session
+    kind: BatchKind = "remove" if action == "remove" else "delete"
     await in_thread(session.clear_returned)
-    after = ""
-    while page := await in_thread(session.leavers, after, PAGE):
-        after = page[-1].email
-        found = await outbox.client.lookup([leaver.email for leaver in page])
-        sorted_ = sort_leavers(
-            page,
-            found,
-            action,
-            list_id=outbox.list_id,
-            limits=outbox.limits,
-            now=outbox.clock.now(),
-        )
-        await _settle_page(outbox, sorted_)
-        kind: BatchKind = "remove" if action == "remove" else "delete"
-        await send_new_removals(outbox, kind, sorted_.remove)
+    page = await in_thread(session.leavers, "", PAGE)
+    looking = _look_up(outbox, page)
+    try:
+        while page:
+            found = await looking
+            following = await in_thread(session.leavers, page[-1].email, PAGE)
+            looking = _look_up(outbox, following)
+            sorted_ = sort_leavers(
+                page,
+                found,
+                action,
+                list_id=outbox.list_id,
+                limits=outbox.limits,
+                now=outbox.clock.now(),
+            )
+            await _settle_page(outbox, sorted_)
+            await send_new_removals(outbox, kind, sorted_.remove)
+            page = following
+    finally:
+        # The loop ended (or this page failed): a lookup still under way is not needed,
+        # and one that failed meanwhile has nothing left to say.
+        looking.cancel()
+        await asyncio.wait([looking])
+        if not looking.cancelled():
+            looking.exception()
+
+
+def _look_up(outbox: Outbox, page: list[Leaver]) -> asyncio.Task[Lookup]:
+    """A page's leavers searched for, in the background (SendGrid only, not the ledger)."""
+    return asyncio.create_task(outbox.client.lookup([leaver.email for leaver in page]))
 
 
 def sort_leavers(
