@@ -109,8 +109,9 @@ class Applier:
         try:
             return await send(ahead.between_batches)
         except SendGridStalled:
-            await ahead.close()
-            await self.settle()  # raises the stall it recorded
+            if self.outbox.result.stalled:  # not a batch SendGrid never confirmed
+                await ahead.close()
+                await self.settle()  # raises the stall it recorded
             raise
         finally:
             await ahead.close()
