@@ -28,7 +28,15 @@ from syncd.logs import get_logger
 from syncd.planning import RemovalAction
 from syncd.reconciling.context import Limits, Outbox
 from syncd.reconciling.threads import in_thread
-from syncd.sendgrid import REMOVE_LIMIT, Found, Lookup, Refusal, SendGridClient, at_most
+from syncd.sendgrid import (
+    REMOVE_LIMIT,
+    Found,
+    Lookup,
+    Refusal,
+    SendGridClient,
+    at_most,
+    let_go,
+)
 
 log = get_logger("syncd.reconciling")
 PAGE = 1_000
@@ -73,13 +81,8 @@ async def send_removals(outbox: Outbox, action: RemovalAction) -> None:
             await _settle_page(outbox, sorted_)
             await send_new_removals(outbox, kind, sorted_.remove)
             page = following
-    finally:
-        # The loop ended (or this page failed): a lookup still under way is not needed,
-        # and one that failed meanwhile has nothing left to say.
-        looking.cancel()
-        await asyncio.wait([looking])
-        if not looking.cancelled():
-            looking.exception()
+    finally:  # the loop ended (or this page failed): the lookup under way is not needed
+        await let_go(looking)
 
 
 def _look_up(outbox: Outbox, page: list[Leaver]) -> asyncio.Task[Lookup]:

@@ -18,7 +18,7 @@ from syncd.comparing import FieldTypes
 from syncd.ledger import Batch
 from syncd.reconciling.context import Outbox
 from syncd.reconciling.settling import POLL_AHEAD, Resend, ended_first, job_id, record_ended
-from syncd.sendgrid import Job
+from syncd.sendgrid import Job, let_go
 
 
 class SettleAhead:
@@ -51,7 +51,4 @@ class SettleAhead:
         """The send is over: a look still in flight is not needed (`settle` follows)."""
         look, self.look = self.look, None
         if look is not None:
-            look.cancel()
-            await asyncio.wait([look])  # raises nothing of the look's
-            if not look.cancelled():
-                look.exception()  # retrieved: a failed look is let go (see above)
+            await let_go(look)

@@ -8,7 +8,7 @@ from syncd.sendgrid.ratelimit import RateGate, RateGates
 from syncd.sendgrid.refusals import Refusal
 from syncd.sendgrid.scopes import missing_scopes
 from syncd.sendgrid.searching import SEARCH_LIMIT, Found, Lookup
-from syncd.sendgrid.together import at_most
+from syncd.sendgrid.together import at_most, let_go
 
 __all__ = [
     "MAX_BODY_BYTES",
@@ -29,6 +29,7 @@ __all__ = [
     "SendGridClient",
     "SendGridHttp",
     "at_most",
+    "let_go",
     "missing_scopes",
     "upsert_body",
 ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -34,3 +34,13 @@ async def at_most(at_once: int, calls: Sequence[Callable[[], Awaitable[T]]]) -> 
     except BaseExceptionGroup as failed:
         raise failed.exceptions[0] from None
     return [answers[index] for index in range(len(calls))]
+
+
+async def let_go(task: asyncio.Task[Any]) -> None:
+    """A request started in the background and no longer needed: cancelled, waited for,
+    and whatever it raised meanwhile retrieved and dropped (its caller asks again where the
+    answer matters)."""
+    task.cancel()
+    await asyncio.wait([task])  # raises nothing of the task's
+    if not task.cancelled():
+        task.exception()
