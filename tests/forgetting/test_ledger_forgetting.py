@@ -118,6 +118,21 @@ def test_an_erasure_keeps_its_address_until_sendgrid_confirms_it_gone(ledger: Le
         assert s.erasures() == []
 
 
+def test_one_confirmation_of_a_leaver_and_an_erasure_keeps_each_apart(ledger: Ledger) -> None:
+    """A search can confirm a leaver and an erased address together: the leaver's departure
+    is remembered, the erasure's is not, and only the erasure is counted as one."""
+    synced(ledger, "members", ANN, BOB)
+    with ledger.session("members") as s:
+        s.queue_erasure(ANN)
+        assert s.removed([ANN, BOB]) == 1
+        assert s.erasures() == []
+    assert ledger.contact("members", ANN).departed is None
+    departed = ledger.contact("members", BOB).departed
+    assert departed is not None
+    assert departed.how == "removed"
+    assert ledger.contact("members", BOB).acknowledged is None
+
+
 def test_a_pending_erasure_shows_in_the_summary_so_a_restart_resumes_it(ledger: Ledger) -> None:
     with ledger.session("members") as s:
         s.finish_run(s.begin_run("schedule", "digest"), "success", {}, None)

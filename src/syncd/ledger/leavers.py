@@ -40,13 +40,18 @@ class LeaverState(SessionCore):
         erasure's is not (nothing of it may stay). Returns how many were erasures."""
         now = self.clock.now()
         keys = [(self.destination, e) for e in emails]
-        erasure_done = forget_sql(self.sql.param).erasure_done
+        erasures = forget_sql(self.sql.param)
         erased = 0
         with self._write() as tx:
             tx.many(self.sql.forget, keys)
             tx.many(self.sql.forget_removal, keys)
+            # Erasures are rare: without any, every key is a departure, written in one
+            # batch instead of a statement (a round trip on PostgreSQL) or two a key.
+            if not tx.rows(erasures.count_erasures, (self.destination,))[0][0]:
+                tx.many(self.sql.depart, [(*key, now, "removed") for key in keys])
+                return 0
             for key in keys:
-                if tx.run(erasure_done, key):
+                if tx.run(erasures.erasure_done, key):
                     erased += 1
                 else:
                     tx.run(self.sql.depart, (*key, now, "removed"))
