@@ -39,6 +39,21 @@ def test_open_batches_survive_the_session_with_their_state_and_job(ledger: Ledge
         assert s.open_batches()[0].state == "prepared"
 
 
+def test_a_batch_keeps_its_items_byte_for_byte(ledger: Ledger) -> None:
+    """Items are written in one go (a COPY on PostgreSQL, whose text format escapes): what
+    comes back is what went in, whatever the bytes, and the extreme fingerprints."""
+    awkward = b'{"a":"tab\there, \\N, back\\slash\r\n"}\x00\xff'
+    items = [
+        OutboxItem("a@x.io", -(2**63), BINDING, awkward, "seg\tment \\N", 2**31 - 1, 2**63 - 1),
+        OutboxItem("b@x.io", 2**63 - 1, BINDING, b"", "\\.", 0, -(2**63)),
+    ]
+    with ledger.session("d") as s:
+        batch = s.prepare("upsert", "L", items, None)
+        assert s.items(batch.id) == [("a@x.io", awkward), ("b@x.io", b"")]
+        reported = s.complete(batch, {"a@x.io": "refused", "b@x.io": "refused too"})
+        assert {(r.segment, r.row) for r in reported} == {("\\.", 0), ("seg\tment \\N", 2**31 - 1)}
+
+
 def test_sendgrid_rejections_spend_a_retry_budget_per_payload(ledger: Ledger) -> None:
     with ledger.session("d") as s:
         for attempt in range(1, RETRY_BUDGET + 1):  # one run each

@@ -28,6 +28,11 @@ class Tx(Protocol):
 
     def many(self, sql: str, params: Sequence[Params]) -> None: ...
 
+    def append(self, target: str, rows: Sequence[Params]) -> None:
+        """New rows into `target` (`table (column, ...)`), each a new key (a conflict is an
+        error, as for a plain INSERT): one COPY where the backend has it."""
+        ...
+
 
 class SessionCore:
     """A destination's claim on the ledger, and the statements to read and write it."""

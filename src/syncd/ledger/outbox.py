@@ -34,8 +34,8 @@ class OutboxState(SessionCore):
             batch_id: int = tx.rows(
                 self.sql.insert_batch, (self.destination, kind, list_id, now, run_id)
             )[0][0]
-            tx.many(
-                self.sql.insert_item,
+            tx.append(
+                self.sql.items_target,
                 [
                     (
                         batch_id,

@@ -51,10 +51,9 @@ class OutboxSql(Statements):
         "INSERT INTO batches (destination, kind, state, list_id, created_at, run_id)"
         " VALUES (?, ?, 'prepared', ?, ?, ?) RETURNING id"
     )
-    insert_item: str = (
-        "INSERT INTO outbox_items"
-        " (batch_id, destination, email, fingerprint, binding, raw, body, segment, row)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    # Where `Tx.append` writes a batch's items (an INSERT, or a COPY on PostgreSQL).
+    items_target: str = (
+        "outbox_items (batch_id, destination, email, fingerprint, binding, raw, body, segment, row)"
     )
     item_bodies: str = "SELECT body FROM outbox_items WHERE batch_id = ? ORDER BY email"
     item_emails: str = "SELECT email FROM outbox_items WHERE batch_id = ? ORDER BY email"

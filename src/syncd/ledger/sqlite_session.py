@@ -35,6 +35,11 @@ class SqliteTx:
     def many(self, sql: str, params: Sequence[Params]) -> None:
         self._db.executemany(sql, params)
 
+    def append(self, target: str, rows: Sequence[Params]) -> None:
+        if rows:
+            marks = ", ".join("?" * len(rows[0]))
+            self._db.executemany(f"INSERT INTO {target} VALUES ({marks})", rows)
+
 
 class SqliteSession(SqlSession):
     """One destination's state, through one connection (one run at a time). Every SQLite
