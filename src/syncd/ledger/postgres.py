@@ -34,6 +34,7 @@ SQL = SqlText(
     finalize_all_new="",  # the server sorts keys only, whatever is acknowledged
     clear_staged="",
     release_staged="TRUNCATE pg_temp.snapshot_in",
+    analyze_snapshot="ANALYZE pg_temp.snapshot, pg_temp.snapshot_in",
 )
 
 

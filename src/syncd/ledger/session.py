@@ -162,6 +162,8 @@ class SqlSession(OutboxState, LeaverState, ForgettingState, AuditState, DigestSt
                 tx.run(self.sql.finalize, (self.destination,))
             if self.sql.clear_staged:
                 tx.run(self.sql.clear_staged, ())
+            if self.sql.analyze_snapshot:
+                tx.run(self.sql.analyze_snapshot, ())
         return self._snapshot_counts()[0]
 
     def release_staged(self) -> None:

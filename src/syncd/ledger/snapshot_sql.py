@@ -86,6 +86,10 @@ class SnapshotSql(Statements):
         " FROM {snapshot}_in ORDER BY email, seq"
     )
     clear_staged: str = ""  # at finalize, when the snapshot carries the values
+    # Statistics for the planner, once the snapshot is sorted. Only PostgreSQL needs them:
+    # nothing ever analyses a temporary table there, and without them each page of the
+    # build scanned and sorted the whole snapshot (quadratic in the segment's size).
+    analyze_snapshot: str = ""
     # After the build. Not on SQLite: a delete does not shrink its temporary file (0.5 s
     # at 1M for nothing), and the table goes with the session's connection.
     release_staged: str = ""
