@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from dataclasses import replace
 
 import pytest
 
 from syncd.emulator import ALL_SCOPES, Emulator, EmulatorConfig, FaultRule
+from syncd.sendgrid import Job, SendGridClient
 from tests.fixtures_emulator import TEST_API_KEY, strict_emulator_config
 from tests.reconciling.world import World, emails, people
 
@@ -194,3 +196,63 @@ class TestALegacyAccount:
         assert report.outcome == "permanent"
         assert "legacy Marketing Campaigns" in (report.error or "")
         assert emulator.write_requests() == []
+
+
+class TestAnErrorsFileSyncdCannotRead:
+    @pytest.fixture
+    def emulator_config(self) -> EmulatorConfig:
+        # The file's address column under a name syncd does not know: it names nobody.
+        return strict_emulator_config(errors_file_email_header="Recipient")
+
+    async def test_a_job_that_refused_every_contact_is_looked_up_not_taken_for_a_stall(
+        self, sync_world: World, emulator: Emulator
+    ) -> None:
+        w = sync_world
+        rows = people(0, 4)
+        w.destination({"vip": w.csv("vip", rows)})
+        victims = [row["EmailAddress"].lower() for row in rows]
+        emulator.faults.add(
+            FaultRule(kind="job_errored", template=UPSERT, emails=victims, reason="bad", times=1)
+        )
+
+        report = await w.sync()
+
+        # Every contact refused: SendGrid ends the job `failed`, with a file of four rows.
+        # Not the account failing as a whole (that has no file): each contact is looked up,
+        # found missing, and charged a retry, and the destination goes on.
+        assert report.outcome == "success", report.error
+        assert report.applied.upserted == 0
+        reasons = {r.email: r.reason for r in report.rejections}
+        assert set(reasons) == set(victims)
+        assert all("errors file named 0" in reason for reason in reasons.values())
+        assert w.members() == set()
+        assert (await w.sync()).applied.upserted == 4  # the fault was once: sent again
+
+
+class TestAJobThatErroredWithoutCounts:
+    async def test_nobody_is_acknowledged_on_trust(
+        self, sync_world: World, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        w = sync_world
+        rows = people(0, 10)
+        w.destination({"vip": w.csv("vip", rows)})
+        victims = ["person.2@example.com", "person.6@example.com"]
+        emulator.faults.add(
+            FaultRule(kind="job_errored", template=UPSERT, emails=victims, reason="bad", times=1)
+        )
+        polled = SendGridClient.job
+
+        async def without_counts(client: SendGridClient, job_id: str) -> Job | None:
+            job = await polled(client, job_id)  # `errored`, as SendGrid says, but no counts
+            return replace(job, errored_count=0, errors_url=None) if job else job
+
+        monkeypatch.setattr(SendGridClient, "job", without_counts)
+
+        report = await w.sync()
+
+        assert report.outcome == "success", report.error
+        assert report.applied.upserted == 8
+        reasons = {r.email: r.reason for r in report.rejections}
+        assert set(reasons) == set(victims)
+        assert all("without saying which contacts failed" in r for r in reasons.values())
+        assert w.members() == emails(rows) - set(victims)

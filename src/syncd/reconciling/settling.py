@@ -1,13 +1,16 @@
 """Waiting for SendGrid's jobs, and recording what each did.
 
 - `completed`: every contact of the batch is acknowledged, in one transaction.
-- `errored` (or `failed` with an errors file): the contacts its errors file names spend a
-  retry; the rest are acknowledged. When the file names fewer contacts than the job's
-  `errored_count` (its format is not documented), the others are looked up instead of
-  being trusted: acknowledged when SendGrid shows them on the list with the values sent,
-  else they spend a retry too (and are reported once out of retries).
-- `failed` with no errors file (the account's contact limit, say): nothing applied,
-  nothing charged to the contacts; the destination stalls with SendGrid's message.
+- `errored` (or `failed` with an errors file that has rows): the contacts its errors file
+  names spend a retry; the rest are acknowledged. When the file names fewer contacts than
+  the job's `errored_count`, or none at all (its format is not documented: a layout syncd
+  cannot read, or a job without counts), the others are looked up instead of being
+  trusted: acknowledged when SendGrid shows them on the list with the values sent, else
+  they spend a retry too (and are reported once out of retries), so no batch of bad
+  contacts holds the destination up.
+- `failed` with no errors file, or an empty one (the account's contact limit, say):
+  nothing applied, nothing charged to the contacts; the destination stalls with
+  SendGrid's message.
 - unknown (404): a removal job is checked by searching (SendGrid does not document
   polling them); an upsert job is sent again only after SendGrid has not known it for
   `unknown_job_grace`.
@@ -180,13 +183,17 @@ async def _record_upsert(
         return
     rejected: dict[str, str] = {}
     if job.status != "completed":
-        listed = await outbox.client.job_errors(job.errors_url) if job.errors_url else {}
+        listed = await outbox.client.job_errors(job.errors_url) if job.errors_url else None
         members = await in_thread(session.items, batch.id)
-        rejected = {email: listed[email] for email, _ in members if email in listed}
-        if job.status == "failed" and not rejected:
+        named = listed.rejected if listed else {}
+        rejected = {email: named[email] for email, _ in members if email in named}
+        if job.status == "failed" and not rejected and not (listed and listed.rows):
             await _stall(outbox, batch, job)
             return
-        if job.errored_count > len(rejected):
+        # Not completed, and some contact unaccounted for: the count says more failed than
+        # the file names, or nobody is named (a file syncd cannot read, a job without
+        # counts). Search tells who was applied; nobody is acknowledged on trust.
+        if job.errored_count > len(rejected) or not rejected:
             rest = [(email, body) for email, body in members if email not in rejected]
             rejected |= await _verify(outbox, batch, rest, job, len(rejected), fields)
     failpoints.hit("after-completed-before-ack")
@@ -239,7 +246,11 @@ async def _verify(
     )
     lookup = await outbox.client.lookup([email for email, _ in members])
     rejected: dict[str, str] = {}
-    why = f"SendGrid reported {job.errored_count} errors but its errors file named {named}"
+    why = (
+        f"SendGrid reported {job.errored_count} errors but its errors file named {named}"
+        if job.errored_count
+        else f"SendGrid ended the job {job.status} without saying which contacts failed"
+    )
     for email, body in members:
         contact = lookup.found.get(email)
         if contact is None:

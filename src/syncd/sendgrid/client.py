@@ -19,7 +19,7 @@ import orjson
 from syncd.contacts import CustomField
 from syncd.errors import SendGridRejected, SendGridUnavailable
 from syncd.sendgrid import answers
-from syncd.sendgrid.errors_file import parse_errors_file
+from syncd.sendgrid.errors_file import ErrorsListed, list_errors
 from syncd.sendgrid.exporting import Exports
 from syncd.sendgrid.http import SendGridHttp
 from syncd.sendgrid.refusals import BODY_REFUSALS, Refusal, refusal
@@ -147,12 +147,13 @@ class SendGridClient:
         calls = [functools.partial(self.job, job_id) for job_id in job_ids]
         return await at_most(JOBS_AT_ONCE, calls)
 
-    async def job_errors(self, errors_url: str) -> dict[str, str]:
-        """The rejected contacts listed in a job's errors file: lower-cased email → reason.
+    async def job_errors(self, errors_url: str) -> ErrorsListed:
+        """The rejected contacts a job's errors file names (lower-cased email → reason), and
+        its number of rows.
 
         A download that fails (gone, refused, unreadable) is temporary: the job stays open and
         the next run reads it again."""
-        return parse_errors_file(await self.errors_file(errors_url))
+        return list_errors(await self.errors_file(errors_url))
 
     async def errors_file(self, errors_url: str) -> bytes:
         """A job's errors file as downloaded (its layout is undocumented)."""

@@ -41,14 +41,30 @@ class ErrorsFileLayout:
     rows: int
 
 
+@dataclass(frozen=True)
+class ErrorsListed:
+    """What a job's errors file says: the contacts it names, and how many rows it holds (a
+    row whose address syncd cannot find still says that some contact was refused)."""
+
+    rejected: dict[str, str]
+    """Lower-cased email → SendGrid's reason."""
+    rows: int
+
+
 def parse_errors_file(raw: bytes) -> dict[str, str]:
     """Lower-cased email → SendGrid's reason, from the bytes of an errors file."""
+    return list_errors(raw).rejected
+
+
+def list_errors(raw: bytes) -> ErrorsListed:
+    """The contacts an errors file names, and its number of rows."""
+    layout, rows = read_errors_file(raw)
     rejected: dict[str, str] = {}
-    for row in read_errors_file(raw)[1]:
+    for row in rows:
         email, reason = _pick(row)
         if email:
             rejected.setdefault(email, reason)
-    return rejected
+    return ErrorsListed(rejected, layout.rows)
 
 
 def read_errors_file(raw: bytes) -> tuple[ErrorsFileLayout, list[Mapping[str, Any]]]:
