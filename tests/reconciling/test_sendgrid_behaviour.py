@@ -256,3 +256,30 @@ class TestAJobThatErroredWithoutCounts:
         assert set(reasons) == set(victims)
         assert all("without saying which contacts failed" in r for r in reasons.values())
         assert w.members() == emails(rows) - set(victims)
+
+
+class TestALeaverWhoComesBackBeforeSearchConfirmsTheRemoval:
+    @pytest.fixture
+    def emulator_config(self) -> EmulatorConfig:
+        return strict_emulator_config(search_lag=30.0)
+
+    @pytest.mark.looptime(idle_step=0.01)
+    async def test_is_sent_again_not_taken_for_still_on_the_list(self, sync_world: World) -> None:
+        w = sync_world
+        rows = people(0, 10)
+        w.destination({"vip": w.csv("vip", rows)})
+        assert (await w.sync()).outcome == "success"
+        await asyncio.sleep(31)  # search shows all ten
+        w.csv("vip", rows[:8])
+        left = await w.sync()  # two leave: their removal is sent, not confirmed yet
+        assert (left.applied.pending_removals, left.applied.removed) == (2, 0)
+        assert w.members() == emails(rows[:8])  # SendGrid applied the removal job
+        w.csv("vip", rows)  # back before search showed them gone (a churning segment)
+
+        back = await w.sync()
+
+        assert back.outcome == "success"
+        assert back.applied.upserted == 2  # sent again: the removal may have been applied
+        assert w.members() == emails(rows)
+        assert back.applied.pending_removals == 0
+        assert (await w.sync()).applied.upserted == 0  # acknowledged again: nothing more

@@ -177,6 +177,7 @@ class OutboxState(SessionCore):
             if sent:
                 sends = [(now, self.destination, e) for e in emails]
                 tx.many(self.sql.removal_sent, sends)
+                tx.many(self.sql.doubt_acked, [(self.destination, e) for e in emails])
                 tx.many(forget_sql(self.sql.param).erasure_sent, sends)
             tx.run(self.sql.delete_batch, (batch.id,))
         return emails

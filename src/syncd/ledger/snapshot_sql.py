@@ -195,6 +195,11 @@ class SnapshotSql(Statements):
         " ON CONFLICT (destination, email) DO UPDATE SET"
         " sent_at = excluded.sent_at, sends = removals.sends + 1"
     )
+    # Once a removal is sent, SendGrid may apply it at any time: the contact's place on the
+    # list is in doubt until search confirms it gone. Binding 0 (no list's digest) says so:
+    # if the contact comes back to the segment before that, it counts as acknowledged
+    # under another binding and is sent again (`mark_rebind`), never taken as on the list.
+    doubt_acked: str = "UPDATE acked SET binding = 0 WHERE destination = ? AND email = ?"
     forget_removal: str = "DELETE FROM removals WHERE destination = ? AND email = ?"
     pending_removals: str = _asked(_PENDING_REMOVALS, scoped=False)
     pending_removals_scoped: str = _asked(_PENDING_REMOVALS, scoped=True)
