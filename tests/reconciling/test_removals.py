@@ -235,3 +235,24 @@ def test_a_removal_sendgrid_accepted_but_did_not_apply_is_sent_again_then_report
     assert sort(sent_at=100.0, sends=1).remove == {"a@x.io": "id-a"}  # sent again
     given_up = sort(sent_at=100.0, sends=MAX_REMOVAL_SENDS).given_up["a@x.io"]
     assert "still shows it on the list" in given_up
+
+
+async def test_a_removal_job_sendgrid_will_not_look_up_is_checked_by_search(
+    sync_world: World,
+) -> None:
+    # The spec documents polling jobs of imports, upserts and deletions only, and lists a
+    # 400 beside the 404: a list removal's job id may be refused outright.
+    w = sync_world
+    rows = people(0, 10)
+    w.destination({"vip": w.csv("vip", rows)})
+    await w.sync()
+    job = "GET /v3/marketing/contacts/imports/{id}"
+    w.emulator.faults.add(FaultRule(kind="status", template=job, status=400))
+    w.csv("vip", rows[:8])
+
+    report = await w.sync()
+
+    assert report.outcome == "success", report.error
+    assert (report.applied.removed, report.applied.pending_removals) == (2, 0)
+    assert w.members() == emails(rows[:8])
+    assert [r.status for r in w.emulator.requests if r.template == job][-1] == 400

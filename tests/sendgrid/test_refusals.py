@@ -54,6 +54,21 @@ def test_a_body_too_large_concerns_the_whole_body() -> None:
 
 def test_a_refusal_of_another_part_of_the_request_is_not_about_the_contacts() -> None:
     assert refusal(400, errors(("list_ids", "not a uuid"))).target("contacts") == "other"
+    assert refusal(400, errors(("list_ids[0]", "not found"))).target("contacts") == "other"
+
+
+def test_an_element_path_with_dots_names_the_element() -> None:
+    refused = refusal(400, errors(("contacts.4.email", "invalid email")))
+    assert refused.target("contacts") == "elements"
+    assert refused.elements("contacts", 10) == {4: "email: invalid email"}
+    assert refusal(400, errors(("contacts.45", "bad"))).elements("contacts", 50) == {45: "bad"}
+
+
+@pytest.mark.parametrize("field", ["email", "first_name", "custom_fields.e2_N", "contacts.x"])
+def test_a_field_named_some_other_way_is_searched_for_by_splitting(field: str) -> None:
+    # The spec types `field` as any string: a spelling syncd does not know is taken to be
+    # about some contact (split until it stands alone), never a reason to give up the lot.
+    assert refusal(400, errors((field, "is invalid"))).target("contacts") == "whole"
 
 
 def test_the_summary_keeps_sendgrids_words_without_the_index() -> None:

@@ -120,11 +120,12 @@ class SendGridClient:
 
     async def job(self, job_id: str) -> Job | None:
         """The job's state, or None when SendGrid does not know it (expired, lost, or a kind
-        of job it does not let be polled)."""
+        of job it does not let be polled: the spec documents polling only imports, upserts
+        and deletions, and lists a 400 beside the 404 for an id it will not look up)."""
         reply = await self.http.call(
-            "GET", EP_JOB, f"{CONTACTS}/imports/{job_id}", tolerated=(404,)
+            "GET", EP_JOB, f"{CONTACTS}/imports/{job_id}", tolerated=(400, 404)
         )
-        if reply.status == 404:
+        if reply.status in (400, 404):
             return None
         data = answers.json_object(reply.data, EP_JOB)
         results = data.get("results") if isinstance(data.get("results"), dict) else {}

@@ -17,7 +17,11 @@ from typing import Any, Literal
 
 # Statuses that refuse a body for what it holds; 401/403/404 are about the key or the list.
 BODY_REFUSALS = (400, 413, 422)
-_ELEMENT = re.compile(r"^(?P<array>[A-Za-z_]+)\[(?P<index>\d+)\]")
+# `contacts[3].email`, or `contacts.3.email` (the spec does not fix the path's syntax).
+_ELEMENT = re.compile(r"^(?P<array>[A-Za-z_]+)(?:\[(?P<index>\d+)\]|\.(?P<dotted>\d+)(?=\.|$))")
+# The parts of a request that are not its array of elements: refusing one of them, no
+# split of the array can help (the list does not exist, say).
+_REQUEST_PARTS = ("list_ids",)
 _MAX_MESSAGE = 300
 
 Target = Literal["elements", "whole", "other"]
@@ -37,15 +41,18 @@ class Refusal:
     errors: tuple[FieldError, ...]
 
     def target(self, array: str) -> Target:
-        """Whether the errors name elements of `array`, the whole body, or something else."""
+        """Whether the errors name elements of `array`, the whole body, or another part of
+        the request. A field named otherwise (`email`, `first_name`: the spec types it as
+        any string) is taken to concern some element: the body is split until it is found,
+        never given up on whole."""
         if self.status == 413 or not self.errors:
             return "whole"
         fields = [error.field for error in self.errors]
-        if all(field is None or field in ("", "null", array) for field in fields):
-            return "whole"
         if any(_element(field, array) is not None for field in fields):
             return "elements"
-        return "other"
+        if any(field and field.split(".")[0].split("[")[0] in _REQUEST_PARTS for field in fields):
+            return "other"
+        return "whole"
 
     def elements(self, array: str, size: int) -> dict[int, str]:
         """Index in `array` → SendGrid's reasons for it, for the indexes within `size`."""
@@ -86,7 +93,7 @@ def _element(field: str | None, array: str) -> int | None:
     match = _ELEMENT.match(field)
     if match is None or match["array"] != array:
         return None
-    return int(match["index"])
+    return int(match["index"] or match["dotted"])
 
 
 def _reason(error: FieldError) -> str:
@@ -95,5 +102,6 @@ def _reason(error: FieldError) -> str:
     if where is None:
         return message
     # `contacts[3].custom_fields.e2_N` → `custom_fields.e2_N`: the index means nothing to people.
-    detail = where.split("].", 1)[1] if "]." in where else ""
+    match = _ELEMENT.match(where)
+    detail = where[match.end() :].lstrip(".") if match else ""
     return f"{detail}: {message}" if detail else message

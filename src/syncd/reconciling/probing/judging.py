@@ -63,8 +63,13 @@ def bad_values(sent: Sent) -> Finding:
     fields = [error.field for error in first.errors if error.field not in (None, "", "null")]
     if target == "elements":
         named = f"naming {', '.join(str(f) for f in fields)}"
-    elif target == "whole":
+    elif target == "whole" and not fields:
         named = "naming no contact"
+    elif target == "whole":
+        named = (
+            f"naming {', '.join(str(f) for f in fields)}, which syncd cannot map to contacts "
+            "(it splits the body until each refused contact stands alone)"
+        )
     else:
         named = f"naming {', '.join(str(f) for f in fields)}, which syncd cannot map to contacts"
     errors = [{"field": error.field, "message": error.message} for error in first.errors]
