@@ -116,3 +116,47 @@ async def test_a_ci_job_gets_the_plan_the_daemon_computed_and_nothing_is_applied
     status, listed = await daemon.get("/v1/destinations")
     assert status == 200
     assert [d["name"] for d in listed["destinations"]] == ["members"]
+
+
+@pytest.mark.slow
+async def test_on_the_daemons_host_the_host_token_is_used_and_never_sent_elsewhere(
+    tmp_path: Path, emulator: Emulator
+) -> None:
+    # A daemon with no SYNCD_ADMIN_TOKEN: its host's CLI (same SYNCD_STATE) uses the host
+    # token the daemon wrote beside the ledger, but only for that daemon's own address.
+    root = tmp_path / "host"
+    root.mkdir()
+    w = World(root, emulator)
+    w.ledger.close()
+    w.destination({"vip": w.csv("vip", people(0, 5))})
+    state = str(root / "daemon-state.db")
+    env = {
+        "SENDGRID_API_KEY": TEST_API_KEY,
+        "SYNCD_SENDGRID_BASE_URL": emulator.url,
+        "SYNCD_DESTINATIONS": str(w.destinations),
+        "SYNCD_STATE": state,
+        "SYNCD_LOG_FORMAT": "json",
+    }
+    daemon = Daemon(env)
+    await daemon.start()
+    try:
+        candidate = str(w.destinations / "members.yaml")
+        here = {**os.environ, **env}
+        here.pop("SYNCD_ADMIN_TOKEN", None)
+
+        async def plan(url: str) -> tuple[int, str]:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "syncd", "plan", "--remote", url, "--file", candidate,
+                env=here, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            )  # fmt: skip
+            out, err = await process.communicate()
+            assert process.returncode is not None
+            return process.returncode, out.decode() + err.decode()
+
+        code, said = await plan(daemon.url)
+        assert code in (0, 2), said  # planned (a first export, or nothing to do)
+        code, said = await plan(daemon.url.replace("127.0.0.1", "localhost"))
+        assert code == 1
+        assert "answered 403" in said  # another address: no token was sent
+    finally:
+        assert await daemon.stop() == 0, daemon.output()

@@ -18,10 +18,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
+from yarl import URL
+
 from syncd.cli.common import UsageError, add_common, add_output, settings_from
 from syncd.cli.local import find_destination, local_reconciler
 from syncd.cli.output import addresses_shown
 from syncd.cli.plan_output import plan_json, plan_markdown, plan_text
+from syncd.cli.remote import find_daemon, token
 from syncd.cli.remote_plans import remote_plan
 from syncd.errors import DefinitionError
 from syncd.ledger import Ledger, open_ledger
@@ -80,22 +83,34 @@ def run(args: argparse.Namespace) -> int:
     check_options(args)
     settings = settings_from(args)
     if args.remote:
-        token = settings.admin_token.get_secret_value() if settings.admin_token else None
-        document = asyncio.run(
-            remote_plan(
-                args.remote,
-                args.files,
-                token=token,
-                allow_removals=args.allow_removals,
-                show_emails=args.show_emails,
-                patience=args.timeout,
-            )
-        )
+        document = asyncio.run(_remote(settings, args))
     else:
         document = asyncio.run(_local(settings, args))
     with addresses_shown() if args.show_emails else nullcontext():
         print(render(document, args.output))
     return exit_status(document)
+
+
+async def _remote(settings: Settings, args: argparse.Namespace) -> PlanDocument:
+    return await remote_plan(
+        args.remote,
+        args.files,
+        token=await _token_for(settings, args.remote),
+        allow_removals=args.allow_removals,
+        show_emails=args.show_emails,
+        patience=args.timeout,
+    )
+
+
+async def _token_for(settings: Settings, url: str) -> str | None:
+    """SYNCD_ADMIN_TOKEN; without one, the host token of the daemon that holds this CLI's
+    own ledger, and only when `url` is that daemon: it is never sent anywhere else."""
+    if settings.admin_token:
+        return settings.admin_token.get_secret_value()
+    local = await find_daemon(settings)
+    if local is None or URL(local).origin() != URL(url.rstrip("/")).origin():
+        return None
+    return token(settings)
 
 
 def render(document: PlanDocument, output: str) -> str:
