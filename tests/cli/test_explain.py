@@ -157,3 +157,23 @@ async def test_the_text_tells_the_story_first_and_the_address_whole_only_when_as
     )
     assert code == 1
     assert "no destination named 'nope'" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+async def test_an_erased_address_is_told_as_erased_not_as_to_be_added(history: World) -> None:
+    w = history
+    w.ledger.close()  # as when no daemon runs: `syncd forget` writes the ledger itself
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "syncd", "forget", "person.4@example.com",
+        env={**os.environ, **environment(w)},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await process.communicate()
+    assert process.returncode == 0, (out + err).decode()
+
+    erased = await story(w, "person.4@example.com")  # still in the segment's file
+
+    assert erased["state"] == "erased"
+    assert "erased by syncd forget: no run sends it" in erased["summary"]
+    others = await story(w, "person.0@example.com")
+    assert others["state"] == "inSync"  # nobody else is touched

@@ -69,6 +69,12 @@ class LedgerForgetting:
         """Where the address is forgotten: '' (every destination) and destination names."""
         return [row[0] for row in self._read(self._forget_sql.scopes, (digest,))]
 
+    def forgotten_scopes(self, address: str) -> list[str]:
+        """`scopes` of a keyed address, read only: a ledger without a salt yet has forgotten
+        nothing (`digest` would create the salt)."""
+        rows = self._read(self._forget_sql.get_salt, ())
+        return self.scopes(forgotten_digest(bytes(rows[0][0]), address)) if rows else []
+
     def lift(self, digest: bytes, scope: str | None) -> list[str]:
         """Forget no more (every scope when `scope` is None); returns the scopes lifted."""
         sql = self._forget_sql

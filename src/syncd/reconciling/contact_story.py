@@ -3,8 +3,8 @@
 One `ContactInDestination` per destination that holds or held the address (or the one
 asked about). The state is the contact's place in syncd's cycle: in a segment it is
 `inSync`, `toAdd`, `toUpdate`, `sending` or `rejected`; out of every segment it is
-`pendingRemoval`, `removing`, `removed` or `kept` (left, onLeave: keep); `unknown` when
-nothing holds it.
+`pendingRemoval`, `removing`, `removed` or `kept` (left, onLeave: keep); `erased` once
+`syncd forget` erased it, wherever it is; `unknown` when nothing holds it.
 """
 
 from __future__ import annotations
@@ -131,6 +131,8 @@ def _state(
 ) -> ContactState:
     record = facts.record
     flight = record.in_flight
+    if facts.erased:
+        return "erased"
     if facts.rows:
         tried = record.attempted
         built = facts.built if isinstance(facts.built, Built) else None
@@ -202,6 +204,13 @@ def _summary(
         return f"in no segment; taken off the list{when}"
     if state == "kept":
         return f"in no segment; left on the list and forgotten{when} (onLeave: keep)"
+    if state == "erased":
+        held = f"{where}, but " if where else ""
+        return (
+            f"{held}erased by syncd forget: no run sends it (its rows are skipped and "
+            "counted) and the ledger keeps only a salted hash of it; `syncd forget --undo` "
+            "lifts that"
+        )
     return "in no segment, and syncd has no record of it"
 
 

@@ -56,6 +56,8 @@ class Facts:
     """What syncd would send (custom fields by id), or why it would refuse it."""
     live: LiveFacts | None = None
     live_error: str | None = None
+    erased: bool = False
+    """`syncd forget` erased the address for this destination: no run sends it."""
 
 
 def email_key(written: str) -> str:
@@ -80,9 +82,10 @@ async def gather(
 ) -> list[Facts]:
     """The facts about `email` in each destination (name → its file, None when gone)."""
     found: list[Facts] = []
+    erased = set(await asyncio.to_thread(ledger.forgotten_scopes, email))
     for name, loaded in sorted(destinations.items()):
         record = await asyncio.to_thread(ledger.contact, name, email)
-        facts = Facts(name, loaded, record)
+        facts = Facts(name, loaded, record, erased=bool(erased & {"", name}))
         if loaded is not None:
             await _from_sources(facts, loaded, email, stopping)
             if live:
