@@ -65,3 +65,28 @@ def test_a_local_sync_does_not_import_the_admin_server_or_the_status_machine() -
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
     )
     assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("command", [["schema"], ["status", "--output", "json"]])
+def test_a_reader_that_goes_away_ends_the_program_quietly(
+    command: list[str], tmp_path: Path
+) -> None:
+    # `syncd status --output json | head`: the pipe closes before syncd writes.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SYNCD_")}
+    env["SYNCD_DESTINATIONS"] = str(tmp_path)
+    env["SYNCD_STATE"] = str(tmp_path / "state.db")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "syncd", *command],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    assert process.stdout is not None
+    assert process.stderr is not None
+    process.stdout.close()
+    code = process.wait(timeout=60)
+    err = process.stderr.read().decode()
+    process.stderr.close()
+    assert "Traceback" not in err, err
+    assert "BrokenPipeError" not in err, err
+    assert code == 141

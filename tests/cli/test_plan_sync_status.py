@@ -103,7 +103,13 @@ async def test_status_of_an_unknown_destination_exits_1_and_says_so(cli_world: W
     code, out, _ = await syncd(w, "status", "nope", "--output", "json")
     assert code == 1
     assert json.loads(out)["error"]["code"] == "unknownDestination"
-    assert (await syncd(w, "history", "nope"))[0] == 1
+    code, _, err = await syncd(w, "history", "nope")
+    assert code == 1
+    assert err.startswith("syncd history: no destination named 'nope'")
+    for wrong in ("-1", "0", "1001", "many"):
+        code, _, err = await syncd(w, "history", "members", "--limit", wrong)
+        assert code == 2, err  # a bad command line, refused before anything is read
+        assert "--limit" in err
 
 
 @pytest.mark.slow

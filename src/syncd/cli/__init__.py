@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import gc
 import importlib
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -112,7 +113,15 @@ def _stop_before_starting(signum: int, frame: object) -> None:
 def entry() -> int:
     """The `syncd` program (the console script, `python -m syncd`): `main` in a process of
     its own, whose start-up heap can be frozen (`_run`)."""
-    return main(own_process=True)
+    try:
+        code = main(own_process=True)
+        sys.stdout.flush()  # here, not at exit: a closed pipe is then caught below
+        return code
+    except BrokenPipeError:
+        # The reader went away (`syncd status --output json | head`): nothing more can be
+        # said to it. Python would print a traceback when flushing stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, as a shell reports a program a pipe ended
 
 
 def main(argv: Sequence[str] | None = None, *, own_process: bool = False) -> int:

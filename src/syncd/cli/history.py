@@ -33,28 +33,45 @@ EXIT_CODES = {
 }
 
 
+MAX_RUNS = 1000
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name", help="the destination's metadata.name")
     parser.add_argument(
-        "--limit", type=int, default=20, metavar="N", help="how many runs (default 20)"
+        "--limit",
+        type=_how_many,
+        default=20,
+        metavar="N",
+        help="how many runs, 1 to 1000 (default 20)",
     )
     add_output(parser)
     add_common(parser)
 
 
+def _how_many(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= value <= MAX_RUNS:
+        raise argparse.ArgumentTypeError(f"{value} runs: ask for 1 to {MAX_RUNS}")
+    return value
+
+
 def run(args: argparse.Namespace) -> int:
     settings = settings_from(args)
-    limit = max(1, min(args.limit, 1000))
+    limit: int = args.limit
     base = asyncio.run(find_daemon(settings))
     if base is not None:
         code, body = asyncio.run(get_json(base, f"/v1/destinations/{args.name}/runs?limit={limit}"))
         if code == 404:
-            return unknown(args.name, "see `syncd status`", args.output)
+            return unknown(args.name, "see `syncd status`", args.output, command="history")
         history = RunHistory.model_validate(body)
     else:
         found = _from_ledger(settings, args.name, limit)
         if found is None:
-            return unknown(args.name, "see `syncd status`", args.output)
+            return unknown(args.name, "see `syncd status`", args.output, command="history")
         history = found
     print(json.dumps(history.wire(), indent=2) if args.output == "json" else history_table(history))
     return 0

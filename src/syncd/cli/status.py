@@ -80,12 +80,12 @@ def run(args: argparse.Namespace) -> int:
     return unknown(args.name, known, output)
 
 
-def unknown(name: str, known: str, output: str) -> int:
+def unknown(name: str, known: str, output: str, *, command: str = "status") -> int:
     message = f"no destination named {name!r} (known: {known})"
     if output == "json":
         error = ErrorDocument(error=ErrorBody(code="unknownDestination", message=message))
         print(json.dumps(error.wire(), indent=2))
-    print(f"syncd status: {message}", file=sys.stderr)
+    print(f"syncd {command}: {message}", file=sys.stderr)
     return 1
 
 
