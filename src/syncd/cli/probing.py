@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from syncd.cli.common import BAD_USAGE_OR_SETTINGS
+from syncd.cli.common import BAD_USAGE_OR_SETTINGS, add_output
 from syncd.contacts.addresses import refusal
 from syncd.reconciling.connecting import DEFAULT_BASE_URL
 from syncd.reconciling.probing import (
@@ -67,7 +67,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--list-name", metavar="NAME", help="name of the scratch list (must not exist)"
     )
-    parser.add_argument("--output", choices=("text", "json"), default="text")
+    add_output(parser)
     parser.add_argument(
         "--api-key-env",
         metavar="NAME",
