@@ -26,6 +26,7 @@ STRICT_KNOBS = {
     "errors_file_email_header": "Email Address",
     "errors_file_reason_header": "Error",
     "errors_file_omits": 0,
+    "errors_file_expired": False,
     "contact_limit": None,
     "rate_limit_header_case": "sendgrid",
     "legacy_account": False,

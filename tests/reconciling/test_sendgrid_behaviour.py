@@ -229,6 +229,57 @@ class TestAnErrorsFileSyncdCannotRead:
         assert (await w.sync()).applied.upserted == 4  # the fault was once: sent again
 
 
+class TestAnErrorsFileWhoseLinkHasExpired:
+    @pytest.fixture
+    def emulator_config(self) -> EmulatorConfig:
+        return strict_emulator_config(errors_file_expired=True)
+
+    async def test_the_job_is_read_by_search_not_polled_for_ever(
+        self, sync_world: World, emulator: Emulator
+    ) -> None:
+        w = sync_world
+        rows = people(0, 10)
+        w.destination({"vip": w.csv("vip", rows)})
+        victims = ["person.1@example.com", "person.8@example.com"]
+        emulator.faults.add(
+            FaultRule(kind="job_errored", template=UPSERT, emails=victims, reason="bad", times=1)
+        )
+
+        report = await w.sync()
+
+        # The file's link answers 403: the job is not left open for a file that will not
+        # come back. Its contacts are looked up: eight applied, the two refused charged a
+        # retry with a reason that says why syncd could not know more.
+        assert report.outcome == "success", report.error
+        assert report.applied.upserted == 8
+        reasons = {r.email: r.reason for r in report.rejections}
+        assert set(reasons) == set(victims)
+        assert all("errors file was no longer there" in r for r in reasons.values())
+        assert [r.status for r in emulator.requests if r.template == "GET errors_url"] in (
+            [],
+            [403],
+        )
+        assert (await w.sync()).applied.upserted == 2  # the fault was once: sent again
+        assert w.members() == emails(rows)
+
+    async def test_a_failed_job_is_read_by_search_too_not_taken_for_a_stall(
+        self, sync_world: World, emulator: Emulator
+    ) -> None:
+        w = sync_world
+        rows = people(0, 3)
+        w.destination({"vip": w.csv("vip", rows)})
+        victims = [row["EmailAddress"].lower() for row in rows]
+        emulator.faults.add(
+            FaultRule(kind="job_errored", template=UPSERT, emails=victims, reason="bad", times=1)
+        )
+
+        report = await w.sync()
+
+        assert report.outcome == "success", report.error
+        assert {r.email for r in report.rejections} == set(victims)
+        assert (await w.sync()).applied.upserted == 3
+
+
 class TestAJobThatErroredWithoutCounts:
     async def test_nobody_is_acknowledged_on_trust(
         self, sync_world: World, emulator: Emulator, monkeypatch: pytest.MonkeyPatch

@@ -175,7 +175,12 @@ async def test_jobs_are_polled_to_the_end_and_their_errors_read(
     assert (job.status, job.errored_count) == ("errored", 1)
     assert job.errors_url
     listed = await client.job_errors(job.errors_url)
+    assert listed is not None
     assert (list(listed.rejected), listed.rows) == (["b@example.com"], 1)
+
+    # Once its link has expired (a signed link answers 403), the file is gone, not late.
+    emulator.services.behaviour = emulator.services.behaviour.changed({"errors_file_expired": True})
+    assert await client.job_errors(job.errors_url) is None
 
 
 async def test_an_unknown_job_is_reported_as_none(

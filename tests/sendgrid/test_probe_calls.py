@@ -94,7 +94,9 @@ async def test_a_job_carries_its_counts_and_its_errors_file_comes_as_downloaded(
         "errored_count": 1,
     }
     assert job.errors_url is not None
-    layout, rows = read_errors_file(await client.errors_file(job.errors_url))
+    raw = await client.errors_file(job.errors_url)
+    assert raw is not None
+    layout, rows = read_errors_file(raw)
     assert layout == ErrorsFileLayout(
         gzipped=False, format="csv", headers=("Email Address", "Error"), rows=1
     )

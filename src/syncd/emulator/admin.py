@@ -95,6 +95,8 @@ async def errors_file_download(request: web.Request) -> web.Response:
     layout = job.errors_file if job is not None else None
     if job is None or layout is None or layout.file_format != request.match_info["file_format"]:
         return error_response(404, "no errors file for this job")
+    if request.app[SERVICES].behaviour.errors_file_expired:
+        return error_response(403, "Request has expired")
     content_type = CONTENT_TYPES[layout.file_format]
     body = errors_file(layout, job.rejections)
     return web.Response(body=body, content_type=content_type, charset="utf-8")

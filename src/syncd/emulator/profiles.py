@@ -53,7 +53,8 @@ class Behaviour(BaseModel):
     - `search_lag`: seconds before a change is seen by search/emails.
     - `removal_jobs_pollable`: whether `DELETE /lists/{id}/contacts` jobs can be polled.
     - `errors_file_*`: the errors file's format, column headers, and how many rejected
-      contacts it leaves out (while `errored_count` still counts them).
+      contacts it leaves out (while `errored_count` still counts them); with
+      `errors_file_expired`, its link answers 403 as an expired signed link does.
     - `contact_limit`: the most contacts the account may hold; None is unlimited.
     - `rate_limit_header_case`: `X-RateLimit-*` (canonical) or `X-Ratelimit-*` (sendgrid).
     - `legacy_account`: every Marketing endpoint answers 403; `GET /v3/scopes` still works.
@@ -73,6 +74,7 @@ class Behaviour(BaseModel):
     errors_file_email_header: str = Field(default="email", min_length=1)
     errors_file_reason_header: str = Field(default="error", min_length=1)
     errors_file_omits: int = Field(default=0, ge=0)
+    errors_file_expired: bool = False
     contact_limit: int | None = Field(default=None, ge=0)
     rate_limit_header_case: HeaderCase = "canonical"
     legacy_account: bool = False

@@ -7,7 +7,8 @@
   cannot read, or a job without counts), the others are looked up instead of being
   trusted: acknowledged when SendGrid shows them on the list with the values sent, else
   they spend a retry too (and are reported once out of retries), so no batch of bad
-  contacts holds the destination up.
+  contacts holds the destination up. An errors file whose link has expired is read the same
+  way: every contact of the job looked up.
 - `failed` with no errors file, or an empty one (the account's contact limit, say):
   nothing applied, nothing charged to the contacts; the destination stalls with
   SendGrid's message.
@@ -184,18 +185,23 @@ async def _record_upsert(
     rejected: dict[str, str] = {}
     if job.status != "completed":
         listed = await outbox.client.job_errors(job.errors_url) if job.errors_url else None
+        gone = job.errors_url is not None and listed is None
+        if gone:
+            log.warning("reconcile.errors_file_gone", batch=batch.id, job=job.id)
         members = await in_thread(session.items, batch.id)
         named = listed.rejected if listed else {}
         rejected = {email: named[email] for email, _ in members if email in named}
-        if job.status == "failed" and not rejected and not (listed and listed.rows):
+        if job.status == "failed" and not rejected and not gone and not (listed and listed.rows):
             await _stall(outbox, batch, job)
             return
         # Not completed, and some contact unaccounted for: the count says more failed than
-        # the file names, or nobody is named (a file syncd cannot read, a job without
-        # counts). Search tells who was applied; nobody is acknowledged on trust.
+        # the file names, or nobody is named (a file syncd cannot read or whose link has
+        # expired, a job without counts). Search tells who was applied; nobody is
+        # acknowledged on trust.
         if job.errored_count > len(rejected) or not rejected:
             rest = [(email, body) for email, body in members if email not in rejected]
-            rejected |= await _verify(outbox, batch, rest, job, len(rejected), fields)
+            why = _unaccounted(job, len(rejected), gone)
+            rejected |= await _verify(outbox, batch, rest, why, fields)
     failpoints.hit("after-completed-before-ack")
     reported = await in_thread(session.complete, batch, rejected)
     failpoints.hit("after-ack-commit")
@@ -229,28 +235,25 @@ async def _stall(outbox: Outbox, batch: Batch, job: Job) -> None:
     log.warning("reconcile.job_failed", batch=batch.id, kind=batch.kind, job=job.id)
 
 
+def _unaccounted(job: Job, named: int, gone: bool) -> str:
+    """Why the contacts of a job that did not complete are looked up."""
+    if gone:
+        return f"SendGrid ended the job {job.status} and its errors file was no longer there"
+    if job.errored_count:
+        return f"SendGrid reported {job.errored_count} errors but its errors file named {named}"
+    return f"SendGrid ended the job {job.status} without saying which contacts failed"
+
+
 async def _verify(
-    outbox: Outbox,
-    batch: Batch,
-    members: list[tuple[str, bytes]],
-    job: Job,
-    named: int,
-    fields: FieldTypes,
+    outbox: Outbox, batch: Batch, members: list[tuple[str, bytes]], why: str, fields: FieldTypes
 ) -> dict[str, str]:
     """The contacts of an errored job its errors file did not account for, looked up: those
     not on the list with the values sent count as rejected (a retry each, then reported).
     A search lagging behind the job may not show a contact it applied: that one is sent
     again, harmlessly, and acknowledged then."""
-    log.warning(
-        "reconcile.errors_file_short", batch=batch.id, errored=job.errored_count, named=named
-    )
+    log.warning("reconcile.errors_file_short", batch=batch.id, why=why)
     lookup = await outbox.client.lookup([email for email, _ in members])
     rejected: dict[str, str] = {}
-    why = (
-        f"SendGrid reported {job.errored_count} errors but its errors file named {named}"
-        if job.errored_count
-        else f"SendGrid ended the job {job.status} without saying which contacts failed"
-    )
     for email, body in members:
         contact = lookup.found.get(email)
         if contact is None:

@@ -36,6 +36,8 @@ EP_FIELDS = "GET /v3/marketing/field_definitions"
 EP_UPSERT = "PUT /v3/marketing/contacts"
 EP_JOB = "GET /v3/marketing/contacts/imports/{id}"
 EP_ERRORS = "GET errors_url"
+ERRORS_FILE_GONE = (401, 403, 404, 410)
+"""What an errors file's link answers once it has expired or been withdrawn."""
 EP_REMOVE = "DELETE /v3/marketing/lists/{id}/contacts"
 EP_DELETE = "DELETE /v3/marketing/contacts"
 # Lists and custom fields are created and deleted only by `syncd probe --live`.
@@ -148,25 +150,25 @@ class SendGridClient:
         calls = [functools.partial(self.job, job_id) for job_id in job_ids]
         return await at_most(JOBS_AT_ONCE, calls)
 
-    async def job_errors(self, errors_url: str) -> ErrorsListed:
+    async def job_errors(self, errors_url: str) -> ErrorsListed | None:
         """The rejected contacts a job's errors file names (lower-cased email → reason), and
-        its number of rows.
+        its number of rows; None when the file is gone.
 
-        A download that fails (gone, refused, unreadable) is temporary: the job stays open and
-        the next run reads it again."""
-        return list_errors(await self.errors_file(errors_url))
+        Its address is a link SendGrid does not say how long it keeps (a signed link expires):
+        a 401, 403, 404 or 410 is taken as gone for good, and the caller looks the job's
+        contacts up instead of waiting for a file that will not come back. Anything else
+        that fails (a 5xx, the network) is temporary: the job stays open and the next run
+        reads it again."""
+        raw = await self.errors_file(errors_url)
+        return list_errors(raw) if raw is not None else None
 
-    async def errors_file(self, errors_url: str) -> bytes:
-        """A job's errors file as downloaded (its layout is undocumented)."""
+    async def errors_file(self, errors_url: str) -> bytes | None:
+        """A job's errors file as downloaded (its layout is undocumented); None when its link
+        answers that the file is gone or refused (see `job_errors`)."""
         reply = await self.http.call(
-            "GET", EP_ERRORS, "", url=errors_url, tolerated=(401, 403, 404, 410)
+            "GET", EP_ERRORS, "", url=errors_url, tolerated=ERRORS_FILE_GONE
         )
-        if reply.status != 200:
-            raise SendGridUnavailable(
-                f"{EP_ERRORS}: SendGrid answered {reply.status} for a job's errors file; "
-                "the job is read again on the next run"
-            )
-        return reply.raw
+        return reply.raw if reply.status == 200 else None
 
     async def lookup(self, emails: Sequence[str]) -> Lookup:
         """Contacts whose primary email is one of `emails` (alternate-email matches are not

@@ -26,11 +26,11 @@ async def settle(
                 _made_none(workspace, roles)
             continue
         rejected: dict[str, str] = {}
-        if job.errors_url:
-            raw = await client.errors_file(job.errors_url)
+        raw = await client.errors_file(job.errors_url) if job.errors_url else None
+        if raw is not None:
             rejected = parse_errors_file(raw)
             files.append(judging.ErrorsFile(job, read_errors_file(raw)[0], frozenset(rejected)))
-        elif job.errored_count:
+        elif job.errored_count:  # no file, or its link already gone
             files.append(judging.ErrorsFile(job, None, frozenset()))
         for role in roles:
             address = workspace.examples.address(role)
