@@ -171,6 +171,12 @@ class Settings(BaseSettings):
         description="How long SendGrid may answer 404 for an upsert job before its batch is "
         "sent again (it may not have registered the job yet).",
     )
+    stuck_job_after: float = Field(
+        default=86400.0,
+        gt=0,
+        description="How long after it was submitted a SendGrid job still pending is taken "
+        "for lost: an upsert batch is sent again, a removal checked by searching.",
+    )
     max_batch_sends: int = Field(
         default=10,
         ge=1,

@@ -6,6 +6,7 @@ Against the strict emulator over real HTTP; the search lag on fake loop time.
 from __future__ import annotations
 
 import asyncio
+import math
 import sys
 from dataclasses import replace
 
@@ -180,6 +181,41 @@ class TestAnUpsertJobSendGridDoesNotKnow:
         unknown = [r for r in emulator.requests if r.template == JOB and r.status == 404]
         assert unknown
         assert puts[1].loop_time - unknown[0].loop_time >= 0.9
+
+
+class TestAJobSendGridNeverFinishes:
+    @pytest.fixture
+    def emulator_config(self) -> EmulatorConfig:
+        return strict_emulator_config(job_delay=0.3)
+
+    @pytest.mark.looptime(idle_step=0.01)
+    async def test_is_taken_for_lost_after_a_day_pending_and_its_batch_sent_again(
+        self, sync_world: World, emulator: Emulator
+    ) -> None:
+        w = sync_world
+        w.follow_the_loop()
+        w.settings = w.settings.model_copy(
+            update={"stuck_job_after": 120.0, "job_timeout": 1000.0, "job_poll_max_interval": 5.0}
+        )
+        rows = people(0, 10)
+        w.destination({"vip": w.csv("vip", rows)})
+
+        async def never_finish_the_first_job() -> None:
+            while not emulator.jobs:
+                await asyncio.sleep(0.001)
+            next(iter(emulator.jobs.values())).due_at = math.inf  # `pending` for ever
+
+        holder = asyncio.create_task(never_finish_the_first_job())
+        report = await w.sync()
+        await holder
+
+        assert report.outcome == "success", report.error
+        assert w.members() == emails(rows)
+        puts = [r for r in emulator.requests if r.template == UPSERT]
+        assert len(puts) == 2  # sent again once, after 120 s of `pending`, not before
+        assert 120 <= puts[1].loop_time - puts[0].loop_time < 130
+        first = next(iter(emulator.jobs.values()))
+        assert first.status == "pending"
 
 
 class TestALegacyAccount:

@@ -13,6 +13,7 @@ from typing import Any
 import aiohttp
 import yaml
 
+from syncd.clock import SYSTEM_CLOCK, Clock, LoopClock
 from syncd.emulator import Emulator
 from syncd.ledger import Ledger, open_ledger
 from syncd.loading import load_directory
@@ -58,7 +59,14 @@ class World:
             job_poll_max_interval=0.05,
             job_timeout=30,
         )
+        self.clock: Clock = SYSTEM_CLOCK
         self.ledger: Ledger = open_ledger(self.settings.state)
+
+    def follow_the_loop(self) -> None:
+        """Epoch time follows the (fake) loop time, for the ledger and the runs alike."""
+        self.clock = LoopClock()
+        self.ledger.close()
+        self.ledger = open_ledger(self.settings.state, clock=self.clock)
 
     # -- sources -------------------------------------------------------------------------
     def csv(self, name: str, rows: Sequence[Row]) -> dict[str, Any]:
@@ -112,7 +120,9 @@ class World:
         catalog = load_directory(self.destinations, self.settings.allowlists())
         assert not catalog.problems, [str(p) for p in catalog.problems]
         async with aiohttp.ClientSession() as http:
-            reconciler = Reconciler(self.ledger, http, self.settings, self.metrics)
+            reconciler = Reconciler(
+                self.ledger, http, self.settings, self.metrics, clock=self.clock
+            )
             return await reconciler.run(catalog.destinations[name], **options)
 
     def members(self) -> set[str]:

@@ -31,6 +31,8 @@ class Limits:
     poll_max_interval: float = 30.0
     unknown_job_grace: float = 600.0
     """How long SendGrid may not know an upsert job before its batch is sent again."""
+    stuck_job_after: float = 86400.0
+    """How long after it was submitted a job SendGrid still calls pending is taken for lost."""
     max_batch_sends: int = 10
     removal_window: float = 3600.0
     """How long a leaver SendGrid's search does not find is looked for before giving up."""

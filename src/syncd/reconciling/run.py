@@ -61,6 +61,7 @@ class Reconciler:
             job_timeout=settings.job_timeout,
             poll_max_interval=settings.job_poll_max_interval,
             unknown_job_grace=settings.unknown_job_grace,
+            stuck_job_after=settings.stuck_job_after,
             max_batch_sends=settings.max_batch_sends,
             removal_window=settings.removal_window,
         )

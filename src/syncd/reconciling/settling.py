@@ -15,6 +15,8 @@
 - unknown (404): a removal job is checked by searching (SendGrid does not document
   polling them); an upsert job is sent again only after SendGrid has not known it for
   `unknown_job_grace`.
+- still `pending` `stuck_job_after` after it was submitted: taken for unknown (lost), so
+  no job SendGrid never finishes holds its contacts or the destination for ever.
 """
 
 from __future__ import annotations
@@ -99,7 +101,10 @@ async def _ended(outbox: Outbox) -> list[tuple[Batch, Job | None]]:
     hundred removal jobs does not poll them one round trip after another."""
     window = outbox.pending[:POLL_AHEAD]
     if len(window) > 1:
-        states = await outbox.client.jobs([job_id(batch) for batch in window])
+        asked = await outbox.client.jobs([job_id(batch) for batch in window])
+        states = [
+            _unless_stuck(outbox, batch, job) for batch, job in zip(window, asked, strict=True)
+        ]
         if ended := ended_first(window, states):
             return ended
     return [(window[0], await _wait(outbox, window[0]))]
@@ -110,6 +115,24 @@ def _has_ended(batch: Batch, job: Job | None) -> bool:
     SendGrid for a removal (checked by searching); an unknown upsert job gets its grace
     period (`_wait`)."""
     return job.finished if job is not None else batch.kind != "upsert"
+
+
+def _stuck(outbox: Outbox, batch: Batch) -> bool:
+    """Whether the batch's job was submitted `stuck_job_after` ago or more."""
+    submitted = batch.submitted_at
+    return submitted is not None and (
+        outbox.clock.now() - submitted >= outbox.limits.stuck_job_after
+    )
+
+
+def _unless_stuck(outbox: Outbox, batch: Batch, job: Job | None) -> Job | None:
+    """The job's state, or None (unknown) for a job SendGrid still calls pending long after
+    any job should have ended: taken for lost rather than polled for ever, so an upsert
+    batch is sent again (an upsert is idempotent) and a removal checked by searching."""
+    if job is None or job.finished or not _stuck(outbox, batch):
+        return job
+    log.warning("reconcile.job_stuck", batch=batch.id, kind=batch.kind, job=job.id)
+    return None
 
 
 def job_id(batch: Batch) -> str:
@@ -125,9 +148,11 @@ async def _wait(outbox: Outbox, batch: Batch) -> Job | None:
     assert batch.job_id is not None
     pause = 0.05
     while True:
-        job = await outbox.client.job(batch.job_id)
+        job = _unless_stuck(outbox, batch, await outbox.client.job(batch.job_id))
         if job is not None and job.finished:
             return job
+        if job is None and _stuck(outbox, batch):
+            return None  # unknown for good: no grace period to wait after a day pending
         if job is None:
             if batch.kind != "upsert":
                 return None
