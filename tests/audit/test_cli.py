@@ -65,7 +65,8 @@ async def test_exit_0_then_2_then_heal_then_prune_then_0(cli_world: AuditWorld) 
     code, out, err = await syncd(w, "audit", "members")
     assert code == 2, out + err
     assert counted(out) == {"missing": 7, "extra": 5, "stale": 3, "unacknowledged": 0}
-    assert "stranger0@elsewhere.com" not in out  # masked unless asked
+    assert "stranger0@elsewhere.com" not in out  # masked unless asked, as the docs show it
+    assert re.search(r"^\s+extra\s+5\s+s\*\*\*@elsewhere\.com, s\*\*\*@", out, re.MULTILINE), out
     code, out, _ = await syncd(w, "audit", "members", "--show-emails", "--output", "json")
     assert code == 2
     report = json.loads(out)

@@ -157,6 +157,11 @@ async def test_the_text_tells_the_story_first_and_the_address_whole_only_when_as
     )
     assert code == 1
     assert "no destination named 'nope'" in capsys.readouterr().err
+    code = await asyncio.to_thread(main, ["explain", "not-an-email"])
+    assert code == 2  # the command line is wrong, not an address nobody holds
+    assert capsys.readouterr().err == (
+        "syncd explain: the address given: email is not a valid address: no @\n"
+    )
 
 
 @pytest.mark.slow

@@ -80,10 +80,15 @@ async def test_an_unknown_destination_names_the_valid_ones(cli_world: World) -> 
 async def test_status_shows_the_last_runs(cli_world: World) -> None:
     w = cli_world
     w.destination({"vip": w.csv("vip", people(0, 3))})
+    code, out, err = await syncd(w, "status")  # nothing has run: no ledger file yet
+    assert code == 0
+    assert re.search(r"members\s+pending\s", out)
+    assert "cli-state.db yet: no run has been recorded there" in err  # a mistyped path?
     await syncd(w, "sync", "members")
-    code, out, _ = await syncd(w, "status")
+    code, out, err = await syncd(w, "status")
     assert code == 0
     assert re.search(r"members\s+ready\s+\S+ \S+", out)
+    assert "no ledger" not in err
     code, out, _ = await syncd(w, "status", "members", "--output", "json")
     assert code == 0
     status = json.loads(out)

@@ -88,6 +88,8 @@ def run(args: argparse.Namespace) -> int:
             return 130
         finally:
             ledger.close()
+    if not args.show_emails:
+        report = report.masked()
     with addresses_shown() if args.show_emails else nullcontext():
         print(json.dumps(report.wire(), indent=2) if args.output == "json" else audit_text(report))
     return exit_status(report)

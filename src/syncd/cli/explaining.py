@@ -15,7 +15,13 @@ import asyncio
 import json
 from contextlib import nullcontext
 
-from syncd.cli.common import BAD_USAGE_OR_SETTINGS, add_common, add_output, settings_from
+from syncd.cli.common import (
+    BAD_USAGE_OR_SETTINGS,
+    UsageError,
+    add_common,
+    add_output,
+    settings_from,
+)
 from syncd.cli.explain_output import explain_text
 from syncd.cli.local import local_reconciler
 from syncd.cli.output import addresses_shown
@@ -51,7 +57,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = settings_from(args)
-    email = email_key(args.email)
+    try:
+        email = email_key(args.email)
+    except DefinitionError as refused:  # the argument itself: the command cannot start
+        raise UsageError(f"the address given: {refused.message}") from None
     document = asyncio.run(_explain(settings, email, args))
     with addresses_shown() if args.show_emails else nullcontext():
         if args.output == "json":

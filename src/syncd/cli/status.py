@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import json
 import sys
+from pathlib import Path
 
 from syncd.cli.common import (
     BAD_USAGE_OR_SETTINGS,
@@ -56,6 +57,13 @@ def current(settings: Settings) -> StatusDocument:
     """The daemon's status document, or the same built from the files and the ledger."""
     base = asyncio.run(find_daemon(settings))
     if base is None:
+        if "://" not in settings.state and not Path(settings.state).exists():
+            # Not an error (nothing has run yet), but a mistyped SYNCD_STATE looks the same.
+            print(
+                f"syncd status: no ledger at {settings.state} yet: no run has been recorded "
+                "there (is SYNCD_STATE the daemon's?)",
+                file=sys.stderr,
+            )
         return status_from_ledger(settings)
     _, body = asyncio.run(get_json(base, "/v1/destinations"))
     return StatusDocument.model_validate(body)

@@ -17,7 +17,6 @@ from syncd.logs import get_logger
 from syncd.reconciling.auditing import AuditRequest
 from syncd.scheduling import Scheduler, Suspended, UnknownDestination
 from syncd.serving.auth import AdminGate, problem
-from syncd.shapes import DriftExamples, mask_email
 
 log = get_logger("syncd.serving")
 CHANGES_REFUSED = (
@@ -61,15 +60,5 @@ async def post_audit(request: web.Request, scheduler: Scheduler, gate: AdminGate
         raise
     shown = "Authorization" in request.headers and await gate.personal_data(request) is None
     if not shown:
-        e = report.examples
-        report = report.model_copy(
-            update={
-                "examples": DriftExamples(
-                    missing=[mask_email(x) for x in e.missing],
-                    extra=[mask_email(x) for x in e.extra],
-                    stale=[mask_email(x) for x in e.stale],
-                    unacknowledged=[mask_email(x) for x in e.unacknowledged],
-                )
-            }
-        )
+        report = report.masked()
     return web.json_response(report.wire())

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from syncd.shapes.common import SCHEMA_VERSION, Outcome, Problem, SchemaVersion, Shape
+from syncd.shapes.common import (
+    SCHEMA_VERSION,
+    Outcome,
+    Problem,
+    SchemaVersion,
+    Shape,
+    mask_email,
+)
 
 
 class FileValidation(Shape):
@@ -107,6 +114,18 @@ class AuditReport(Shape):
     def drifted(self) -> bool:
         d = self.drift
         return bool(d.missing or d.extra or d.stale or d.unacknowledged)
+
+    def masked(self) -> AuditReport:
+        """The report with its examples masked (`a***@example.com`), as shown to anyone
+        not allowed to see addresses."""
+        e = self.examples
+        shown = DriftExamples(
+            missing=[mask_email(x) for x in e.missing],
+            extra=[mask_email(x) for x in e.extra],
+            stale=[mask_email(x) for x in e.stale],
+            unacknowledged=[mask_email(x) for x in e.unacknowledged],
+        )
+        return self.model_copy(update={"examples": shown})
 
 
 class ErrorBody(Shape):
