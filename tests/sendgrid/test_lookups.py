@@ -12,6 +12,7 @@ from syncd.clock import LoopClock
 from syncd.emulator import ContactSeed, Emulator, EmulatorConfig, FaultRule
 from syncd.metrics import Metrics
 from syncd.sendgrid import RateGate, SendGridClient, SendGridHttp
+from syncd.sendgrid.searching import Lookup, read_answer
 from tests.fixtures_emulator import TEST_API_KEY, TEST_LIST_ID, strict_emulator_config
 
 SEARCH = "POST /v3/marketing/contacts/search/emails"
@@ -62,6 +63,18 @@ async def test_an_alternate_email_match_is_not_taken_for_the_searched_contact(
 
     assert found.found == {}  # bob's contact: not carl's to unlist or delete
     assert found.alternates == 1
+
+
+def test_a_match_without_its_primary_email_is_neither_found_nor_absent() -> None:
+    answer = {"ann@example.com": {"contact": {"id": "c1", "list_ids": [TEST_LIST_ID]}}}
+    result = Lookup()
+
+    read_answer(answer, ["ann@example.com"], result)
+
+    # Not found (it may be somebody else's contact), and not absent either: a removal is
+    # not confirmed by an answer that cannot say whose contact it is.
+    assert result.found == {}
+    assert "not its primary email" in result.unsearchable["ann@example.com"]
 
 
 async def test_addresses_search_cannot_take_are_never_sent_and_say_why(

@@ -83,7 +83,7 @@ async def _search(http: SendGridHttp, emails: list[str], result: Lookup) -> None
         chunk = pending.pop()
         answer = await _call(http, chunk)
         if not isinstance(answer, Refusal):
-            _read(answer, chunk, result)
+            read_answer(answer, chunk, result)
             continue
         if len(chunk) == 1:
             result.unsearchable[chunk[0]] = f"SendGrid's search refused it: {answer.summary()}"
@@ -118,14 +118,22 @@ async def _call(http: SendGridHttp, chunk: list[str]) -> dict[str, Any] | Refusa
     return data if isinstance(data, dict) else {}
 
 
-def _read(answer: dict[str, Any], chunk: list[str], result: Lookup) -> None:
+def read_answer(answer: dict[str, Any], chunk: list[str], result: Lookup) -> None:
+    """One search's answer, for the addresses of `chunk`, into `result`."""
     by_lower = {str(key).strip().lower(): entry for key, entry in answer.items()}
     for email in chunk:
         entry = by_lower.get(email)
         contact = entry.get("contact") if isinstance(entry, dict) else None
         if not isinstance(contact, dict) or not isinstance(contact.get("id"), str):
             continue
-        primary = str(contact.get("email", "")).strip().lower()
+        if not isinstance(contact.get("email"), str):
+            # Whose contact this is cannot be told (an alternate-email match is somebody
+            # else's): neither found nor taken for absent, which would confirm a removal.
+            result.unsearchable[email] = (
+                "SendGrid's search answered with a contact but not its primary email"
+            )
+            continue
+        primary = contact["email"].strip().lower()
         if primary != email:
             result.alternates += 1
             continue
