@@ -11,6 +11,7 @@ import sys
 from dataclasses import replace
 
 import pytest
+from structlog.testing import capture_logs
 
 from syncd.emulator import ALL_SCOPES, Emulator, EmulatorConfig, FaultRule
 from syncd.sendgrid import Job, SendGridClient
@@ -370,3 +371,39 @@ class TestALeaverWhoComesBackBeforeSearchConfirmsTheRemoval:
         assert w.members() == emails(rows)
         assert back.applied.pending_removals == 0
         assert (await w.sync()).applied.upserted == 0  # acknowledged again: nothing more
+
+    @pytest.mark.looptime(idle_step=0.01)
+    async def test_removals_in_doubt_do_not_make_the_next_runs_read_every_row(
+        self, sync_world: World
+    ) -> None:
+        w = sync_world
+        rows = people(0, 60)
+        w.destination({"vip": w.csv("vip", rows)})
+        assert (await w.sync()).outcome == "success"
+        await asyncio.sleep(31)
+        w.csv("vip", rows[:57])
+        left = await w.sync()  # three leave: removals sent, search not showing it yet
+        assert (left.applied.pending_removals, left.applied.removed) == (3, 0)
+        changed = [dict(row) for row in rows[:57]]
+        changed[10]["FirstName"] = "Changed"
+        w.csv("vip", changed)
+
+        with capture_logs() as logs:
+            one = await w.sync()
+
+        # Only the buckets that differ are staged (the changed row's, and the three in
+        # doubt's), not the 57 rows; the change goes out, the removals stay pending.
+        assert [e["event"] for e in logs if e["event"] == "reading.differing"] == [
+            "reading.differing"
+        ]
+        assert 1 <= one.staged.restaged < 10
+        assert (one.applied.upserted, one.applied.pending_removals) == (1, 3)
+
+        w.csv("vip", [*changed, *rows[57:]])  # the three come back, still in doubt
+        with capture_logs() as logs:
+            back = await w.sync()
+        assert [e["event"] for e in logs if e["event"] == "reading.differing"] == [
+            "reading.differing"
+        ]
+        assert back.applied.upserted == 3  # sent again: their removal may have been applied
+        assert back.applied.pending_removals == 0

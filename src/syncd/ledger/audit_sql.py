@@ -7,6 +7,7 @@ import functools
 from dataclasses import dataclass
 
 from syncd.ledger.digests import in_buckets
+from syncd.ledger.snapshot_sql import UNSETTLE
 from syncd.ledger.statements import Statements
 
 
@@ -39,7 +40,7 @@ class AuditSql(Statements):
         " binding = excluded.binding, raw = excluded.raw, acked_at = excluded.acked_at"
     )
     # What SendGrid holds is not what was acknowledged: the next run builds and sends it.
-    unsettle: str = "UPDATE acked SET fingerprint = 0, raw = 0 WHERE destination = ? AND email = ?"
+    unsettle: str = UNSETTLE
     put_drift: str = (
         "INSERT INTO drift"
         " (destination, audited_at, missing, extra, stale, unacknowledged, healed)"

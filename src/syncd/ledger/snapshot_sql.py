@@ -12,6 +12,12 @@ from dataclasses import dataclass
 
 from syncd.ledger.statements import Statements
 
+UNSETTLE = "UPDATE acked SET fingerprint = 0, raw = 0 WHERE destination = ? AND email = ?"
+"""An acknowledged contact SendGrid may no longer hold as acknowledged (an audit found it
+missing or stale, or its removal was sent): no row's prints are 0 (one chance in 2^64), so
+its row, if the segment holds it, is built again and sent, and its bucket of the
+acknowledged sums (0) differs from the segment's while it is acknowledged so."""
+
 # A snapshot may be *scoped* (`digests`): staged only for the rows that differ from the
 # acknowledged ones, its scope the acknowledged contacts that no row left out stands for
 # (listed in `{snapshot}_scope`). Every other acknowledged contact is in the segment as it
@@ -196,10 +202,11 @@ class SnapshotSql(Statements):
         " sent_at = excluded.sent_at, sends = removals.sends + 1"
     )
     # Once a removal is sent, SendGrid may apply it at any time: the contact's place on the
-    # list is in doubt until search confirms it gone. Binding 0 (no list's digest) says so:
-    # if the contact comes back to the segment before that, it counts as acknowledged
-    # under another binding and is sent again (`mark_rebind`), never taken as on the list.
-    doubt_acked: str = "UPDATE acked SET binding = 0 WHERE destination = ? AND email = ?"
+    # list is in doubt until search confirms it gone. Unsettled (`UNSETTLE`): if it comes
+    # back to the segment before that, its row differs from the acknowledged one and is sent
+    # again, never taken as on the list. Only its bucket differs: the next run still reads
+    # the buckets that differ, not every row.
+    doubt_acked: str = UNSETTLE
     forget_removal: str = "DELETE FROM removals WHERE destination = ? AND email = ?"
     pending_removals: str = _asked(_PENDING_REMOVALS, scoped=False)
     pending_removals_scoped: str = _asked(_PENDING_REMOVALS, scoped=True)
