@@ -14,6 +14,8 @@ import pytest
 from structlog.testing import capture_logs
 
 from syncd.emulator import ALL_SCOPES, Emulator, EmulatorConfig, FaultRule
+from syncd.emulator.hand_edits import HAND_EDITS, apply_hand_edits
+from syncd.ledger import RETRY_BUDGET
 from syncd.sendgrid import Job, SendGridClient
 from tests.fixtures_emulator import TEST_API_KEY, strict_emulator_config
 from tests.reconciling.world import World, emails, people
@@ -217,6 +219,48 @@ class TestAJobSendGridNeverFinishes:
         assert 120 <= puts[1].loop_time - puts[0].loop_time < 130
         first = next(iter(emulator.jobs.values()))
         assert first.status == "pending"
+
+
+class TestAContactAnotherIntegrationGaveAnIdentifier:
+    async def test_is_reported_once_out_of_retries_and_holds_nobody_up(
+        self, sync_world: World, emulator: Emulator
+    ) -> None:
+        w = sync_world
+        rows = people(0, 10)
+        w.destination({"vip": w.csv("vip", rows)})
+        assert (await w.sync()).applied.upserted == 10
+        # A shared account: another integration keys this contact by an external id too.
+        apply_hand_edits(
+            emulator.state,
+            HAND_EDITS.validate_python(
+                [
+                    {
+                        "op": "set_fields",
+                        "emails": ["person.4@example.com"],
+                        "fields": {"external_id": "crm-4"},
+                    }
+                ]
+            ),
+            "strict",
+        )
+        for row in rows:
+            row["FirstName"] = "Renamed"
+        w.csv("vip", rows)
+
+        reports = [await w.sync() for _ in range(RETRY_BUDGET + 1)]
+
+        # "All of its existing identifiers must be present": syncd cannot know the other
+        # integration's id, so that contact is refused in every job; the nine others are
+        # updated at once, it spends its retries, is reported with SendGrid's reason, and
+        # is not sent again unchanged.
+        assert reports[0].applied.upserted == 9
+        for report in reports:  # each run says why that contact is not as the segment says
+            assert [r.email for r in report.rejections] == ["person.4@example.com"]
+            assert "all of its existing identifiers must be present" in report.rejections[0].reason
+        assert reports[-1].applied.upserted == 0
+        assert reports[-1].outcome == "success"
+        puts = [r for r in emulator.requests if r.template == UPSERT]
+        assert len(puts) == 1 + RETRY_BUDGET  # the first sync, then one a retry
 
 
 class TestALegacyAccount:

@@ -61,6 +61,8 @@ def _apply_upsert(job: Job, work: UpsertWork, store: Store, behaviour: Behaviour
         checked = check_contact(contact, field_types, behaviour.custom_value_rules)
         if isinstance(checked, list):
             job.rejections.append((email, checked[0].message))
+        elif missing := _missing(checked, store):
+            job.rejections.append((email, f"{rules.MSG_IDENTIFIERS_MISSING}: {missing}"))
         else:
             accepted.append(checked)
     if _over_the_contact_limit(accepted, store, behaviour.contact_limit):
@@ -73,6 +75,19 @@ def _apply_upsert(job: Job, work: UpsertWork, store: Store, behaviour: Behaviour
     created = sum(store.upsert(changes, work.list_ids) for changes in accepted)
     updated = len(accepted) - created
     _conclude(job, requested=len(work.contacts), created=created, updated=updated)
+
+
+def _missing(changes: ContactChanges, store: Store) -> str:
+    """The identifiers the stored contact has (set by another integration of a shared
+    account) that the update does not carry with the same value."""
+    found = store.contacts.get(changes.email)
+    if found is None:
+        return ""
+    return ", ".join(
+        name
+        for name in rules.IDENTIFIERS
+        if found.fields.get(name) and changes.fields.get(name) != found.fields[name]
+    )
 
 
 def _over_the_contact_limit(

@@ -173,6 +173,12 @@ MSG_LIST_NOT_FOUND: Final = (
     "The specified list ID does not exist or one or more contact IDs do not exist."
 )
 MSG_CONTACT_NOT_FOUND: Final = "contact not found"
+# UpdateContact: "In order to update a contact, all of its existing identifiers must be
+# present". Whether it is refused up front or in the job is undocumented: in the job here.
+IDENTIFIERS: Final = ("phone_number_id", "external_id", "anonymous_id")
+MSG_IDENTIFIERS_MISSING: Final = (
+    "in order to update a contact, all of its existing identifiers must be present"
+)
 MSG_FIELD_NOT_FOUND: Final = "custom field not found"
 MSG_NO_CONTACTS_FOUND: Final = "No contacts found"
 MSG_JOB_NOT_FOUND: Final = "job not found"
