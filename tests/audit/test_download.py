@@ -30,8 +30,13 @@ async def server() -> AsyncIterator[tuple[TestServer, list[str | None]]]:
     async def moved(_: web.Request) -> web.Response:
         raise web.HTTPFound("https://elsewhere.example.com/x")
 
+    async def ready_without_urls(request: web.Request) -> web.Response:
+        urls = {"e1": None, "e2": "https://x.example.com/1", "e3": ["u"] * 10_001}
+        return web.json_response({"status": "ready", "urls": urls[request.match_info["id"]]})
+
     app = web.Application()
     app.router.add_get("/file", file)
+    app.router.add_get("/v3/marketing/contacts/exports/{id}", ready_without_urls)
     app.router.add_get("/moved", moved)
     test_server = TestServer(app, host="127.0.0.1")
     await test_server.start_server()
@@ -79,3 +84,19 @@ async def test_redirects_are_not_followed_and_urls_never_shown(
             await (await exports(session, base)).download(f"{base}/moved", io.BytesIO(), budget=9)
     assert "302" in failed.value.message
     assert base not in failed.value.message
+
+
+async def test_a_ready_export_without_usable_urls_counts_as_failed_not_as_pending(
+    server: tuple[TestServer, list[str | None]],
+) -> None:
+    # Polled again it would say the same: read as failed, so the next audit starts another
+    # export rather than reading this one again until it expires.
+    test_server, _ = server
+    base = str(test_server.make_url("")).rstrip("/")
+    async with aiohttp.ClientSession() as session:
+        client = await exports(session, base)
+        for export_id in ("e1", "e2", "e3"):
+            state = await client.state(export_id)
+            assert state is not None
+            assert (state.status, state.urls) == ("failure", ())
+            assert "without a usable list of file URLs" in state.message

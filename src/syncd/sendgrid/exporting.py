@@ -84,7 +84,10 @@ class Exports:
         if status == "ready":
             urls = data.get("urls")
             if not isinstance(urls, list) or len(urls) > MAX_URLS:
-                raise SendGridUnavailable(f"{EP_EXPORT_STATUS}: a ready export without urls")
+                # Polled again, it would answer the same: taken as failed, so that the next
+                # audit starts another export instead of reading this one again all day.
+                why = "SendGrid called the export ready without a usable list of file URLs"
+                return ExportState(export_id, "failure", message=why)
             return ExportState(export_id, "ready", tuple(str(u) for u in urls))
         if status == "failure":
             message = data.get("message")
