@@ -22,7 +22,7 @@ from syncd.metrics import Metrics
 from syncd.reconciling.connecting import destination_client
 from syncd.reconciling.preflight import Preflight, fetch_list, scope_problem
 from syncd.sendgrid import ListInfo, RateGates, SendGridClient
-from syncd.sendgrid.scopes import READ
+from syncd.sendgrid.scopes import READ, grants
 from syncd.settings import Settings
 
 
@@ -62,7 +62,7 @@ class _Checker:
         except SyncdError as error:  # no key, a refused key, SendGrid out of reach
             return OnlineCheck(loaded, (error.message,))
         problems = [problem] if (problem := scope_problem(scopes, spec, hint)) else []
-        if READ not in scopes:  # the list and fields cannot be read; the scope is named
+        if not grants(scopes, READ):  # the list and fields cannot be read; the scope is named
             return OnlineCheck(loaded, tuple(problems))
         found: ListInfo | None = None
         try:

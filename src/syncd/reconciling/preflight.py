@@ -17,6 +17,7 @@ from syncd.contacts import FieldBinding, UnknownCustomFieldsError, bind_fields
 from syncd.destinations import Spec
 from syncd.errors import SendGridRejected, SourceInvalid
 from syncd.sendgrid import ListInfo, SendGridClient, missing_scopes
+from syncd.sendgrid.scopes import GRANTED_BY, READ
 
 SCOPES_TTL = 3600.0
 
@@ -90,9 +91,11 @@ async def fetch_list(client: SendGridClient, spec: Spec, hint: str) -> ListInfo:
         if error.status == 403:
             raise SendGridRejected(
                 f"SendGrid refused to show list {spec.sendgrid.list_id} (403) although the "
-                f"key from {hint} has the scope to read it: the account may use legacy "
-                "Marketing Campaigns, whose lists syncd cannot reach; syncd needs the new "
-                "Marketing Campaigns (contacts API v3 /marketing)",
+                f"key from {hint} has a scope to read it: the account may use legacy "
+                "Marketing Campaigns, whose lists syncd cannot reach (syncd needs the new "
+                "Marketing Campaigns, contacts API v3 /marketing), or SendGrid wants the "
+                f"other read scope ({' and '.join(GRANTED_BY[READ])} both exist: give the "
+                "key both)",
                 status=403,
             ) from None
         raise
