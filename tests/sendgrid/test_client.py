@@ -182,6 +182,12 @@ async def test_jobs_are_polled_to_the_end_and_their_errors_read(
     emulator.services.behaviour = emulator.services.behaviour.changed({"errors_file_expired": True})
     assert await client.job_errors(job.errors_url) is None
 
+    # An address in an answer is untrusted: only https (or loopback http beside a loopback
+    # API, as here) is fetched; anything else counts as gone without a request (asked, the
+    # first would wait for its connection to time out).
+    for elsewhere in ("http://169.254.169.254/latest/meta-data", "ftp://x.example.com/e.csv"):
+        assert await client.errors_file(elsewhere) is None
+
 
 async def test_an_unknown_job_is_reported_as_none(
     emulator: Emulator, http: aiohttp.ClientSession, clock: LoopClock

@@ -7,7 +7,12 @@ import gzip
 import orjson
 import pytest
 
-from syncd.sendgrid.errors_file import DEFAULT_REASON, parse_errors_file
+from syncd.sendgrid.errors_file import (
+    DEFAULT_REASON,
+    MAX_UNPACKED,
+    UnreadableErrorsFile,
+    parse_errors_file,
+)
 
 EXPECTED = {"ann@example.com": "invalid email", "bob@example.com": "bad value"}
 
@@ -72,3 +77,15 @@ def test_rows_without_an_address_are_skipped_and_a_missing_reason_is_said() -> N
 @pytest.mark.parametrize("junk", [b"", b"\x00\x01\x02", b"[1, 2, 3]", b"{not json", b"\xff\xfe"])
 def test_junk_gives_nothing_rather_than_an_error(junk: bytes) -> None:
     assert parse_errors_file(junk) == {}
+
+
+def test_a_file_that_unpacks_past_the_limit_or_is_broken_gzip_is_not_read() -> None:
+    # A few hundred KB that would unpack to over 64 MB: refused before it is all unpacked.
+    bomb = gzip.compress(b"email,error\n" + b"x" * (MAX_UNPACKED + 1), compresslevel=9)
+    assert len(bomb) < 1 << 20
+    with pytest.raises(UnreadableErrorsFile, match="unpacks to over 64 MB"):
+        parse_errors_file(bomb)
+    with pytest.raises(UnreadableErrorsFile, match="not valid gzip"):
+        parse_errors_file(b"\x1f\x8b" + b"not gzip at all")
+    small = gzip.compress(b"email,error\nann@example.com,invalid email\n")
+    assert parse_errors_file(small) == {"ann@example.com": "invalid email"}

@@ -7,6 +7,7 @@ never as an exception that would leave the same body to be sent again.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import functools
 from collections.abc import Mapping, Sequence
@@ -19,8 +20,8 @@ import orjson
 from syncd.contacts import CustomField
 from syncd.errors import SendGridRejected, SendGridUnavailable
 from syncd.sendgrid import answers
-from syncd.sendgrid.errors_file import ErrorsListed, list_errors
-from syncd.sendgrid.exporting import Exports
+from syncd.sendgrid.errors_file import ErrorsListed, UnreadableErrorsFile, list_errors
+from syncd.sendgrid.exporting import Exports, download_problem
 from syncd.sendgrid.http import SendGridHttp
 from syncd.sendgrid.refusals import BODY_REFUSALS, Refusal, refusal
 from syncd.sendgrid.searching import SEARCH_LIMIT, Lookup, lookup
@@ -160,11 +161,20 @@ class SendGridClient:
         that fails (a 5xx, the network) is temporary: the job stays open and the next run
         reads it again."""
         raw = await self.errors_file(errors_url)
-        return list_errors(raw) if raw is not None else None
+        if raw is None:
+            return None
+        try:  # SendGrid's bytes, possibly large or compressed: read off the event loop
+            return await asyncio.to_thread(list_errors, raw)
+        except UnreadableErrorsFile:
+            return None
 
     async def errors_file(self, errors_url: str) -> bytes | None:
         """A job's errors file as downloaded (its layout is undocumented); None when its link
-        answers that the file is gone or refused (see `job_errors`)."""
+        answers that the file is gone or refused (see `job_errors`), or is not one syncd
+        fetches: an address in an answer is untrusted, and goes by the rule export links go
+        by (https, or plain http on loopback when the API is there too)."""
+        if download_problem(errors_url, self.http.base_url) is not None:
+            return None
         reply = await self.http.call(
             "GET", EP_ERRORS, "", url=errors_url, tolerated=ERRORS_FILE_GONE
         )

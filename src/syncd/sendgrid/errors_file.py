@@ -11,8 +11,8 @@ recognisable address is skipped; the caller compares what was found with the job
 from __future__ import annotations
 
 import csv
-import gzip
 import io
+import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -22,6 +22,15 @@ import orjson
 EMAIL_HEADERS = ("email", "emailaddress", "contactemail", "primaryemail")
 REASON_HEADERS = ("error", "errors", "errormessage", "message", "reason", "errorreason")
 MAX_REASON = 300
+MAX_UNPACKED = 64 << 20
+"""Bytes an errors file may hold once decompressed: a batch of 30,000 contacts with long
+reasons is a few MB; past this it is not read (its contacts are looked up instead)."""
+
+
+class UnreadableErrorsFile(ValueError):
+    """An errors file syncd does not read: it unpacks past `MAX_UNPACKED`."""
+
+
 DEFAULT_REASON = "rejected by SendGrid (no reason given)"
 
 
@@ -71,7 +80,9 @@ def read_errors_file(raw: bytes) -> tuple[ErrorsFileLayout, list[Mapping[str, An
     """The file's layout and its rows, keyed as written."""
     gzipped = raw[:2] == b"\x1f\x8b"
     if gzipped:
-        raw = gzip.decompress(raw)
+        raw = _gunzip(raw)
+    if len(raw) > MAX_UNPACKED:
+        raise UnreadableErrorsFile(f"the errors file holds over {MAX_UNPACKED >> 20} MB")
     text = raw.decode("utf-8-sig", errors="replace")
     stripped = text.lstrip()
     found = _json_rows(stripped) if stripped[:1] in ("[", "{") else None
@@ -81,6 +92,18 @@ def read_errors_file(raw: bytes) -> tuple[ErrorsFileLayout, list[Mapping[str, An
         return ErrorsFileLayout(gzipped, kind, keys, len(rows)), rows
     header, rows = _csv_rows(text)
     return ErrorsFileLayout(gzipped, "csv", header, len(rows)), rows
+
+
+def _gunzip(raw: bytes) -> bytes:
+    """Decompressed, but never past `MAX_UNPACKED` (a small file may unpack to gigabytes)."""
+    unpacker = zlib.decompressobj(wbits=31)
+    try:
+        unpacked = unpacker.decompress(raw, MAX_UNPACKED + 1)
+    except zlib.error as broken:
+        raise UnreadableErrorsFile(f"the errors file is not valid gzip: {broken}") from None
+    if len(unpacked) > MAX_UNPACKED:
+        raise UnreadableErrorsFile(f"the errors file unpacks to over {MAX_UNPACKED >> 20} MB")
+    return unpacked
 
 
 JsonRows = tuple[Literal["json", "json-lines"], list[Mapping[str, Any]]]

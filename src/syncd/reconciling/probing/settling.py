@@ -8,7 +8,11 @@ from syncd.reconciling.probing.findings import ProbeReport
 from syncd.reconciling.probing.pacing import Pace, wait_for_job
 from syncd.reconciling.probing.workspace import Workspace
 from syncd.sendgrid import Job, SendGridClient
-from syncd.sendgrid.errors_file import parse_errors_file, read_errors_file
+from syncd.sendgrid.errors_file import (
+    UnreadableErrorsFile,
+    parse_errors_file,
+    read_errors_file,
+)
 
 
 async def settle(
@@ -27,10 +31,14 @@ async def settle(
             continue
         rejected: dict[str, str] = {}
         raw = await client.errors_file(job.errors_url) if job.errors_url else None
-        if raw is not None:
+        try:
+            read = read_errors_file(raw)[0] if raw is not None else None
+        except UnreadableErrorsFile:
+            raw = read = None
+        if raw is not None and read is not None:
             rejected = parse_errors_file(raw)
-            files.append(judging.ErrorsFile(job, read_errors_file(raw)[0], frozenset(rejected)))
-        elif job.errored_count:  # no file, or its link already gone
+            files.append(judging.ErrorsFile(job, read, frozenset(rejected)))
+        elif job.errored_count:  # no file, its link already gone, or a file past reading
             files.append(judging.ErrorsFile(job, None, frozenset()))
         for role in roles:
             address = workspace.examples.address(role)
