@@ -22,7 +22,7 @@ from syncd.errors import SendGridRejected, SendGridUnavailable
 from syncd.sendgrid import answers
 from syncd.sendgrid.errors_file import ErrorsListed, UnreadableErrorsFile, list_errors
 from syncd.sendgrid.exporting import Exports, download_problem
-from syncd.sendgrid.http import SendGridHttp
+from syncd.sendgrid.http import AnswerTooLarge, SendGridHttp
 from syncd.sendgrid.refusals import BODY_REFUSALS, Refusal, refusal
 from syncd.sendgrid.searching import SEARCH_LIMIT, Lookup, lookup
 from syncd.sendgrid.together import at_most
@@ -37,8 +37,9 @@ EP_FIELDS = "GET /v3/marketing/field_definitions"
 EP_UPSERT = "PUT /v3/marketing/contacts"
 EP_JOB = "GET /v3/marketing/contacts/imports/{id}"
 EP_ERRORS = "GET errors_url"
-ERRORS_FILE_GONE = (401, 403, 404, 410)
-"""What an errors file's link answers once it has expired or been withdrawn."""
+ERRORS_FILE_GONE = (301, 302, 303, 307, 308, 401, 403, 404, 410)
+"""What an errors file's link answers once it has expired or been withdrawn, or a redirect
+(not followed: the address it names was not checked)."""
 EP_REMOVE = "DELETE /v3/marketing/lists/{id}/contacts"
 EP_DELETE = "DELETE /v3/marketing/contacts"
 # Lists and custom fields are created and deleted only by `syncd probe --live`.
@@ -157,9 +158,10 @@ class SendGridClient:
 
         Its address is a link SendGrid does not say how long it keeps (a signed link expires):
         a 401, 403, 404 or 410 is taken as gone for good, and the caller looks the job's
-        contacts up instead of waiting for a file that will not come back. Anything else
-        that fails (a 5xx, the network) is temporary: the job stays open and the next run
-        reads it again."""
+        contacts up instead of waiting for a file that will not come back; so is a redirect
+        (not followed), an answer over `MAX_ANSWER_BYTES`, or a file past reading. Anything
+        else that fails (a 5xx, the network) is temporary: the job stays open and the next
+        run reads it again."""
         raw = await self.errors_file(errors_url)
         if raw is None:
             return None
@@ -175,9 +177,12 @@ class SendGridClient:
         by (https, or plain http on loopback when the API is there too)."""
         if download_problem(errors_url, self.http.base_url) is not None:
             return None
-        reply = await self.http.call(
-            "GET", EP_ERRORS, "", url=errors_url, tolerated=ERRORS_FILE_GONE
-        )
+        try:
+            reply = await self.http.call(
+                "GET", EP_ERRORS, "", url=errors_url, tolerated=ERRORS_FILE_GONE
+            )
+        except AnswerTooLarge:
+            return None  # not one syncd reads: its contacts are looked up instead
         return reply.raw if reply.status == 200 else None
 
     async def lookup(self, emails: Sequence[str]) -> Lookup:

@@ -31,6 +31,9 @@ from syncd.sendgrid.ratelimit import RateGate
 log = get_logger("syncd.sendgrid")
 
 MAX_ATTEMPTS = 5
+MAX_ANSWER_BYTES = 64 << 20
+"""The most of one answer syncd reads (a job's errors file is the largest it expects, a few
+MB): an answer is untrusted, and one without an end would otherwise fill memory."""
 MAX_RATE_LIMITED = 30
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 30.0
@@ -80,6 +83,11 @@ class _StreamedBody(io.BytesIO):
         return super().read(size)
 
 
+class AnswerTooLarge(SendGridUnavailable):
+    """An answer longer than `MAX_ANSWER_BYTES`: not read (a temporary failure, except for
+    an errors file, which then counts as gone)."""
+
+
 class SendGridHttp:
     def __init__(
         self,
@@ -122,7 +130,8 @@ class SendGridHttp:
         """Send until it succeeds, fails for good, or the retries run out.
 
         `tolerated` statuses (e.g. 404 for a lookup) are returned, not raised.
-        `url` replaces base+path for absolute links SendGrid hands out (no key sent).
+        `url` replaces base+path for absolute links SendGrid hands out (no key sent unless
+        on the API's own origin; redirects not followed).
         """
         failures = 0
         rate_limited = 0
@@ -133,7 +142,12 @@ class SendGridHttp:
                 self.metrics.rate_limit_wait.labels(endpoint=endpoint).inc(waited)
             try:
                 reply = await self._send(
-                    method, endpoint, url or self.base_url + path, body, params
+                    method,
+                    endpoint,
+                    url or self.base_url + path,
+                    body,
+                    params,
+                    link=url is not None,
                 )
             except (aiohttp.ClientError, TimeoutError) as error:
                 failures += 1
@@ -191,6 +205,8 @@ class SendGridHttp:
         url: str,
         body: bytes | None,
         params: Mapping[str, str] | None,
+        *,
+        link: bool = False,
     ) -> Reply:
         headers = {"Accept": "application/json", "User-Agent": "syncd"}
         if same_origin(url, self.base_url):  # never a download link on another origin
@@ -202,11 +218,19 @@ class SendGridHttp:
         try:
             # A file-like body is streamed; raw bytes over 1 MB would block the loop.
             payload = _StreamedBody(body) if body is not None else None
+            # A link SendGrid handed out is checked before it is fetched: a redirect would
+            # take the request where no check was made.
             async with self.session.request(
-                method, url, data=payload, params=params, headers=headers, timeout=self.timeout
+                method,
+                url,
+                data=payload,
+                params=params,
+                headers=headers,
+                timeout=self.timeout,
+                allow_redirects=not link,
             ) as response:
-                raw = await response.read()
                 code = str(response.status)
+                raw = await _read_at_most(response, MAX_ANSWER_BYTES, endpoint)
                 reply_headers = CIMultiDictProxy(CIMultiDict(response.headers))
                 remaining = self.gate.observe(endpoint, reply_headers)
                 if remaining is not None:
@@ -248,6 +272,24 @@ class SendGridHttp:
         else:
             message = f"SendGrid rejected {endpoint} ({status}): {detail or 'no details'}"
         return SendGridRejected(message, status=status, excerpt=detail)
+
+
+async def _read_at_most(response: aiohttp.ClientResponse, limit: int, endpoint: str) -> bytes:
+    """The answer's body, refused past `limit` bytes before more is read."""
+    declared = response.content_length
+    if declared is None or declared <= limit:
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.content.iter_chunked(1 << 16):
+            size += len(chunk)
+            if size > limit:
+                break
+            chunks.append(chunk)
+        else:
+            return b"".join(chunks)
+    raise AnswerTooLarge(
+        f"{endpoint}: SendGrid's answer is over {limit >> 20} MB; syncd does not read it"
+    )
 
 
 def _reset_at(headers: CIMultiDictProxy[str]) -> float | None:
