@@ -169,7 +169,8 @@ class Settings(BaseSettings):
         default=600.0,
         gt=0,
         description="How long SendGrid may answer 404 for an upsert job before its batch is "
-        "sent again (it may not have registered the job yet).",
+        "sent again (it may not have registered the job yet), and how long a job's errors file "
+        "may be missing (401/403/404/410) before the job's contacts are looked up instead.",
     )
     stuck_job_after: float = Field(
         default=86400.0,

@@ -326,42 +326,62 @@ class TestAnErrorsFileWhoseLinkHasExpired:
     def emulator_config(self) -> EmulatorConfig:
         return strict_emulator_config(errors_file_expired=True)
 
-    async def test_the_job_is_read_by_search_not_polled_for_ever(
+    @pytest.mark.looptime(idle_step=0.01)
+    async def test_is_waited_for_a_while_then_the_job_is_read_by_search(
         self, sync_world: World, emulator: Emulator
     ) -> None:
         w = sync_world
+        w.follow_the_loop()
+        w.settings = w.settings.model_copy(update={"unknown_job_grace": 600.0})
         rows = people(0, 10)
         w.destination({"vip": w.csv("vip", rows)})
         victims = ["person.1@example.com", "person.8@example.com"]
         refuse_in_the_next_job(emulator, victims)
 
+        early = await w.sync()
+
+        # The file's link answers 403 at once: perhaps a passing refusal, so the job stays
+        # open and nothing is charged to anybody yet.
+        assert early.outcome == "temporary"
+        assert "answered 403 for a job's errors file" in (early.error or "")
+        assert early.rejections == []
+        await asyncio.sleep(600)
+
         report = await w.sync()
 
-        # The file's link answers 403: the job is not left open for a file that will not
-        # come back. Its contacts are looked up: eight applied, the two refused charged a
-        # retry with a reason that says why syncd could not know more.
+        # Still 403 ten minutes on: the job is not left open for a file that will not come
+        # back. Its contacts are looked up: eight applied, the two refused charged a retry
+        # with a reason that says why syncd could not know more, and sent again in the same
+        # run (the fault was once).
         assert report.outcome == "success", report.error
-        assert report.applied.upserted == 8
+        assert report.applied.upserted == 10
         reasons = rejected(report)
         assert set(reasons) == set(victims)
         assert all("errors file was no longer there" in r for r in reasons.values())
-        assert (await w.sync()).applied.upserted == 2  # the fault was once: sent again
         assert w.members() == emails(rows)
+        assert (await w.sync()).applied.upserted == 0
 
+    @pytest.mark.looptime(idle_step=0.01)
     async def test_a_failed_job_is_read_by_search_too_not_taken_for_a_stall(
         self, sync_world: World, emulator: Emulator
     ) -> None:
         w = sync_world
+        w.follow_the_loop()
+        w.settings = w.settings.model_copy(update={"unknown_job_grace": 60.0})
         rows = people(0, 3)
         w.destination({"vip": w.csv("vip", rows)})
         victims = [row["EmailAddress"].lower() for row in rows]
         refuse_in_the_next_job(emulator, victims)
 
+        assert (await w.sync()).outcome == "temporary"
+        await asyncio.sleep(60)
         report = await w.sync()
 
         assert report.outcome == "success", report.error
+        assert report.applied.stalled is None
         assert {r.email for r in report.rejections} == set(victims)
-        assert (await w.sync()).applied.upserted == 3
+        assert report.applied.upserted == 3  # looked up, charged, sent again: applied
+        assert w.members() == emails(rows)
 
 
 class TestAJobThatErroredWithoutCounts:

@@ -13,7 +13,14 @@ from syncd.clock import LoopClock
 from syncd.emulator import Emulator, EmulatorConfig, FaultRule, RateBudget
 from syncd.errors import SendGridRejected, SendGridUnavailable
 from syncd.metrics import Metrics
-from syncd.sendgrid import Job, RateGate, SendGridClient, SendGridHttp, upsert_body
+from syncd.sendgrid import (
+    ErrorsFileMissing,
+    Job,
+    RateGate,
+    SendGridClient,
+    SendGridHttp,
+    upsert_body,
+)
 from tests.fixtures_emulator import TEST_API_KEY, TEST_LIST_ID, strict_emulator_config
 
 UPSERT = "PUT /v3/marketing/contacts"
@@ -178,9 +185,11 @@ async def test_jobs_are_polled_to_the_end_and_their_errors_read(
     assert listed is not None
     assert (list(listed.rejected), listed.rows) == (["b@example.com"], 1)
 
-    # Once its link has expired (a signed link answers 403), the file is gone, not late.
+    # Once its link has expired (a signed link answers 403), the file is missing: how long
+    # to wait for it is the caller's to decide.
     emulator.services.behaviour = emulator.services.behaviour.changed({"errors_file_expired": True})
-    assert await client.job_errors(job.errors_url) is None
+    with pytest.raises(ErrorsFileMissing, match="answered 403"):
+        await client.job_errors(job.errors_url)
 
     # An address in an answer is untrusted: only https (or loopback http beside a loopback
     # API, as here) is fetched; anything else counts as gone without a request (asked, the

@@ -1,17 +1,11 @@
 """Waiting for SendGrid's jobs, and recording what each did.
 
 - `completed`: every contact of the batch is acknowledged, in one transaction.
-- `errored` (or `failed` with an errors file that has rows): the contacts its errors file
-  names spend a retry; the rest are acknowledged. When the file names fewer contacts than
-  the job's `errored_count`, or none at all (its format is not documented: a layout syncd
-  cannot read, or a job without counts), the others are looked up instead of being
-  trusted: acknowledged when SendGrid shows them on the list with the values sent, else
-  they spend a retry too (and are reported once out of retries), so no batch of bad
-  contacts holds the destination up. An errors file whose link has expired is read the same
-  way: every contact of the job looked up.
-- `failed` with no errors file, or an empty one (the account's contact limit, say):
-  nothing applied, nothing charged to the contacts; the destination stalls with
-  SendGrid's message.
+- `errored`, or `failed` naming or hiding contacts: those it did not apply spend a retry
+  (and are reported once out of retries), the rest are acknowledged (`job_outcome`: who,
+  from the errors file or by search), so no batch of bad contacts holds the destination up.
+- `failed` as a whole, blaming nobody (the account's contact limit, say): nothing applied,
+  nothing charged to the contacts; the destination stalls with SendGrid's message.
 - unknown (404): a removal job is checked by searching (SendGrid does not document
   polling them); an upsert job is sent again only after SendGrid has not known it for
   `unknown_job_grace`.
@@ -26,15 +20,14 @@ import math
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
-import orjson
-
 from syncd import failpoints
-from syncd.comparing import FieldTypes, differences
+from syncd.comparing import FieldTypes
 from syncd.errors import SendGridUnavailable
 from syncd.ledger import Batch
 from syncd.logs import get_logger
 from syncd.planning import RemovalAction
 from syncd.reconciling.context import STOPPING, Outbox
+from syncd.reconciling.job_outcome import rejected_in_job
 from syncd.reconciling.removing import confirm
 from syncd.reconciling.threads import in_thread
 from syncd.sendgrid import Job
@@ -209,24 +202,11 @@ async def _record_upsert(
         return
     rejected: dict[str, str] = {}
     if job.status != "completed":
-        listed = await outbox.client.job_errors(job.errors_url) if job.errors_url else None
-        gone = job.errors_url is not None and listed is None
-        if gone:
-            log.warning("reconcile.errors_file_gone", batch=batch.id, job=job.id)
-        members = await in_thread(session.items, batch.id)
-        named = listed.rejected if listed else {}
-        rejected = {email: named[email] for email, _ in members if email in named}
-        if job.status == "failed" and not rejected and not gone and not (listed and listed.rows):
+        found = await rejected_in_job(outbox, batch, job, fields)
+        if found is None:
             await _stall(outbox, batch, job)
             return
-        # Not completed, and some contact unaccounted for: the count says more failed than
-        # the file names, or nobody is named (a file syncd cannot read or whose link has
-        # expired, a job without counts). Search tells who was applied; nobody is
-        # acknowledged on trust.
-        if job.errored_count > len(rejected) or not rejected:
-            rest = [(email, body) for email, body in members if email not in rejected]
-            why = _unaccounted(job, len(rejected), gone)
-            rejected |= await _verify(outbox, batch, rest, why, fields)
+        rejected = found
     failpoints.hit("after-completed-before-ack")
     reported = await in_thread(session.complete, batch, rejected)
     failpoints.hit("after-ack-commit")
@@ -258,33 +238,3 @@ async def _stall(outbox: Outbox, batch: Batch, job: Job) -> None:
         "are sent again when the destination is re-checked or synced on demand"
     )
     log.warning("reconcile.job_failed", batch=batch.id, kind=batch.kind, job=job.id)
-
-
-def _unaccounted(job: Job, named: int, gone: bool) -> str:
-    """Why the contacts of a job that did not complete are looked up."""
-    if gone:
-        return f"SendGrid ended the job {job.status} and its errors file was no longer there"
-    if job.errored_count:
-        return f"SendGrid reported {job.errored_count} errors but its errors file named {named}"
-    return f"SendGrid ended the job {job.status} without saying which contacts failed"
-
-
-async def _verify(
-    outbox: Outbox, batch: Batch, members: list[tuple[str, bytes]], why: str, fields: FieldTypes
-) -> dict[str, str]:
-    """The contacts of an errored job its errors file did not account for, looked up: those
-    not on the list with the values sent count as rejected (a retry each, then reported).
-    A search lagging behind the job may not show a contact it applied: that one is sent
-    again, harmlessly, and acknowledged then."""
-    log.warning("reconcile.errors_file_short", batch=batch.id, why=why)
-    lookup = await outbox.client.lookup([email for email, _ in members])
-    rejected: dict[str, str] = {}
-    for email, body in members:
-        contact = lookup.found.get(email)
-        if contact is None:
-            rejected[email] = f"{why}; search did not find this contact after the job"
-        elif batch.list_id not in contact.list_ids:
-            rejected[email] = f"{why}; this contact is not on the list after the job"
-        elif changed := differences(orjson.loads(body), contact.fields, fields):
-            rejected[email] = f"{why}; SendGrid holds other values for {', '.join(changed)}"
-    return rejected

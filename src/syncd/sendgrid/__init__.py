@@ -1,7 +1,13 @@
 """The SendGrid client: the only code that talks to SendGrid."""
 
 from syncd.sendgrid.batching import MAX_BODY_BYTES, MAX_CONTACTS, Packer, upsert_body
-from syncd.sendgrid.client import REMOVE_LIMIT, Job, ListInfo, SendGridClient
+from syncd.sendgrid.client import (
+    REMOVE_LIMIT,
+    ErrorsFileMissing,
+    Job,
+    ListInfo,
+    SendGridClient,
+)
 from syncd.sendgrid.exporting import ExportGone, ExportState, ExportStopped
 from syncd.sendgrid.http import SendGridHttp
 from syncd.sendgrid.ratelimit import RateGate, RateGates
@@ -15,6 +21,7 @@ __all__ = [
     "MAX_CONTACTS",
     "REMOVE_LIMIT",
     "SEARCH_LIMIT",
+    "ErrorsFileMissing",
     "ExportGone",
     "ExportState",
     "ExportStopped",

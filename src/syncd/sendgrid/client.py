@@ -37,9 +37,17 @@ EP_FIELDS = "GET /v3/marketing/field_definitions"
 EP_UPSERT = "PUT /v3/marketing/contacts"
 EP_JOB = "GET /v3/marketing/contacts/imports/{id}"
 EP_ERRORS = "GET errors_url"
-ERRORS_FILE_GONE = (301, 302, 303, 307, 308, 401, 403, 404, 410)
-"""What an errors file's link answers once it has expired or been withdrawn, or a redirect
-(not followed: the address it names was not checked)."""
+ERRORS_FILE_MISSING = (401, 403, 404, 410)
+"""What an errors file's link answers once it has expired or been withdrawn (or before it is
+ready, or for a moment: which, SendGrid does not say)."""
+ERRORS_FILE_GONE = (301, 302, 303, 307, 308, *ERRORS_FILE_MISSING)
+"""The above, and a redirect (not followed: the address it names was not checked)."""
+
+
+class ErrorsFileMissing(SendGridUnavailable):
+    """A job's errors file link answered that the file is not there (`ERRORS_FILE_MISSING`)."""
+
+
 EP_REMOVE = "DELETE /v3/marketing/lists/{id}/contacts"
 EP_DELETE = "DELETE /v3/marketing/contacts"
 # Lists and custom fields are created and deleted only by `syncd probe --live`.
@@ -154,14 +162,14 @@ class SendGridClient:
 
     async def job_errors(self, errors_url: str) -> ErrorsListed | None:
         """The rejected contacts a job's errors file names (lower-cased email → reason), and
-        its number of rows; None when the file is gone.
+        its number of rows; None when the file is not one syncd can read: an address it does
+        not fetch, a redirect (not followed), an answer over `MAX_ANSWER_BYTES`, a file past
+        reading. The caller then looks the job's contacts up.
 
-        Its address is a link SendGrid does not say how long it keeps (a signed link expires):
-        a 401, 403, 404 or 410 is taken as gone for good, and the caller looks the job's
-        contacts up instead of waiting for a file that will not come back; so is a redirect
-        (not followed), an answer over `MAX_ANSWER_BYTES`, or a file past reading. Anything
-        else that fails (a 5xx, the network) is temporary: the job stays open and the next
-        run reads it again."""
+        `ErrorsFileMissing` when its link answers 401, 403, 404 or 410: SendGrid does not say
+        how long it keeps the file (a signed link expires), so the caller decides how long
+        to wait for it. Anything else that fails (a 5xx, the network) is temporary
+        (`SendGridUnavailable`): the job stays open and the next run reads it again."""
         raw = await self.errors_file(errors_url)
         if raw is None:
             return None
@@ -171,10 +179,11 @@ class SendGridClient:
             return None
 
     async def errors_file(self, errors_url: str) -> bytes | None:
-        """A job's errors file as downloaded (its layout is undocumented); None when its link
-        answers that the file is gone or refused (see `job_errors`), or is not one syncd
-        fetches: an address in an answer is untrusted, and goes by the rule export links go
-        by (https, or plain http on loopback when the API is there too)."""
+        """A job's errors file as downloaded (its layout is undocumented); None when it is not
+        one syncd fetches: an address in an answer is untrusted, and goes by the rule export
+        links go by (https, or plain http on loopback when the API is there too), redirects
+        not followed, the size capped. `ErrorsFileMissing` when the link answers that it is
+        gone or refused."""
         if download_problem(errors_url, self.http.base_url) is not None:
             return None
         try:
@@ -183,6 +192,10 @@ class SendGridClient:
             )
         except AnswerTooLarge:
             return None  # not one syncd reads: its contacts are looked up instead
+        if reply.status in ERRORS_FILE_MISSING:
+            raise ErrorsFileMissing(
+                f"{EP_ERRORS}: SendGrid answered {reply.status} for a job's errors file"
+            )
         return reply.raw if reply.status == 200 else None
 
     async def lookup(self, emails: Sequence[str]) -> Lookup:

@@ -7,7 +7,7 @@ from syncd.reconciling.probing.examples import ROLES, Fate, Role, Sent
 from syncd.reconciling.probing.findings import ProbeReport
 from syncd.reconciling.probing.pacing import Pace, wait_for_job
 from syncd.reconciling.probing.workspace import Workspace
-from syncd.sendgrid import Job, SendGridClient
+from syncd.sendgrid import ErrorsFileMissing, Job, SendGridClient
 from syncd.sendgrid.errors_file import (
     UnreadableErrorsFile,
     parse_errors_file,
@@ -30,7 +30,10 @@ async def settle(
                 _made_none(workspace, roles)
             continue
         rejected: dict[str, str] = {}
-        raw = await client.errors_file(job.errors_url) if job.errors_url else None
+        try:
+            raw = await client.errors_file(job.errors_url) if job.errors_url else None
+        except ErrorsFileMissing:
+            raw = None
         try:
             read = read_errors_file(raw)[0] if raw is not None else None
         except UnreadableErrorsFile:

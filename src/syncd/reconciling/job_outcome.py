@@ -1,0 +1,100 @@
+"""What a job that did not complete did to its contacts: who counts as rejected, and why.
+
+`errored` (or `failed` with an errors file that has rows): the contacts its errors file
+names are rejected with SendGrid's reason. When the file names fewer contacts than the
+job's `errored_count`, or none at all (its format is not documented: a layout syncd cannot
+read, a link it does not fetch or that has been missing too long, or a job without
+counts), the others are looked up rather than trusted: acknowledged when SendGrid shows
+them on the list with the values sent, else rejected too (they spend a retry, and are
+reported once out of retries). `failed` with no errors file, or an empty one (the
+account's contact limit, say): nothing was applied and nobody is to blame.
+"""
+
+from __future__ import annotations
+
+import math
+
+import orjson
+
+from syncd.comparing import FieldTypes, differences
+from syncd.errors import SendGridUnavailable
+from syncd.ledger import Batch
+from syncd.logs import get_logger
+from syncd.reconciling.context import Outbox
+from syncd.reconciling.threads import in_thread
+from syncd.sendgrid import ErrorsFileMissing, Job
+from syncd.sendgrid.errors_file import ErrorsListed
+
+log = get_logger("syncd.reconciling")
+
+
+async def rejected_in_job(
+    outbox: Outbox, batch: Batch, job: Job, fields: FieldTypes
+) -> dict[str, str] | None:
+    """The batch's contacts the job did not apply (email → why); None when it failed as a
+    whole, blaming nobody (the caller stalls the destination: nothing is charged)."""
+    listed = await _errors_listed(outbox, batch, job)
+    gone = job.errors_url is not None and listed is None
+    if gone:
+        log.warning("reconcile.errors_file_gone", batch=batch.id, job=job.id)
+    members = await in_thread(outbox.session.items, batch.id)
+    named = listed.rejected if listed else {}
+    rejected = {email: named[email] for email, _ in members if email in named}
+    if job.status == "failed" and not rejected and not gone and not (listed and listed.rows):
+        return None
+    # Some contact unaccounted for: the count says more failed than the file names, or
+    # nobody is named. Search tells who was applied; nobody is acknowledged on trust.
+    if job.errored_count > len(rejected) or not rejected:
+        rest = [(email, body) for email, body in members if email not in rejected]
+        why = _unaccounted(job, len(rejected), gone)
+        rejected |= await _verify(outbox, batch, rest, why, fields)
+    return rejected
+
+
+async def _errors_listed(outbox: Outbox, batch: Batch, job: Job) -> ErrorsListed | None:
+    """What the job's errors file says; None when there is none to read: no link, or one
+    syncd does not read, or a file its link has said is missing for `unknown_job_grace`
+    since the batch went out (a signed link expires; before that it is taken for a passing
+    refusal, and the job is read again on the next run)."""
+    if job.errors_url is None:
+        return None
+    try:
+        return await outbox.client.job_errors(job.errors_url)
+    except ErrorsFileMissing as missing:
+        submitted = batch.submitted_at
+        waited = outbox.clock.now() - submitted if submitted is not None else math.inf
+        if waited < outbox.limits.unknown_job_grace:
+            raise SendGridUnavailable(
+                f"{missing.message}; the job is read again on the next run"
+            ) from None
+        return None
+
+
+def _unaccounted(job: Job, named: int, gone: bool) -> str:
+    """Why the contacts of a job that did not complete are looked up."""
+    if gone:
+        return f"SendGrid ended the job {job.status} and its errors file was no longer there"
+    if job.errored_count:
+        return f"SendGrid reported {job.errored_count} errors but its errors file named {named}"
+    return f"SendGrid ended the job {job.status} without saying which contacts failed"
+
+
+async def _verify(
+    outbox: Outbox, batch: Batch, members: list[tuple[str, bytes]], why: str, fields: FieldTypes
+) -> dict[str, str]:
+    """The contacts of an errored job its errors file did not account for, looked up: those
+    not on the list with the values sent count as rejected (a retry each, then reported).
+    A search lagging behind the job may not show a contact it applied: that one is sent
+    again, harmlessly, and acknowledged then."""
+    log.warning("reconcile.errors_file_short", batch=batch.id, why=why)
+    lookup = await outbox.client.lookup([email for email, _ in members])
+    rejected: dict[str, str] = {}
+    for email, body in members:
+        contact = lookup.found.get(email)
+        if contact is None:
+            rejected[email] = f"{why}; search did not find this contact after the job"
+        elif batch.list_id not in contact.list_ids:
+            rejected[email] = f"{why}; this contact is not on the list after the job"
+        elif changed := differences(orjson.loads(body), contact.fields, fields):
+            rejected[email] = f"{why}; SendGrid holds other values for {', '.join(changed)}"
+    return rejected
