@@ -260,6 +260,11 @@ class Settings(BaseSettings):
     def listen_address(self) -> tuple[str, int]:
         return parse_listen(self.listen)
 
+    @property
+    def ledger_file(self) -> Path | None:
+        """The SQLite ledger's file; None when the ledger is PostgreSQL (a URL)."""
+        return None if "://" in self.state else Path(self.state)
+
     def allowlists(self) -> Allowlists:
         """The policy destination files are held to, from these settings."""
         sources = self.source_dirs

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -43,8 +42,8 @@ def _listen_url(settings: Settings) -> str:
 def candidates(settings: Settings) -> list[str]:
     """Where a daemon may answer: the address its lock file announces, then SYNCD_LISTEN."""
     found = []
-    if "://" not in settings.state:
-        announced = read_announcement(Path(settings.state))
+    if (ledger := settings.ledger_file) is not None:
+        announced = read_announcement(ledger)
         if announced is not None:
             found.append(_url(announced["admin"]))
     found.append(_listen_url(settings))

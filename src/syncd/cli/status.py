@@ -15,7 +15,6 @@ import asyncio
 import contextlib
 import json
 import sys
-from pathlib import Path
 
 from syncd.cli.common import (
     BAD_USAGE_OR_SETTINGS,
@@ -57,7 +56,7 @@ def current(settings: Settings) -> StatusDocument:
     """The daemon's status document, or the same built from the files and the ledger."""
     base = asyncio.run(find_daemon(settings))
     if base is None:
-        if "://" not in settings.state and not Path(settings.state).exists():
+        if (ledger := settings.ledger_file) is not None and not ledger.exists():
             # Not an error (nothing has run yet), but a mistyped SYNCD_STATE looks the same.
             print(
                 f"syncd status: no ledger at {settings.state} yet: no run has been recorded "

@@ -43,11 +43,6 @@ ready, or for a moment: which, SendGrid does not say)."""
 ERRORS_FILE_GONE = (301, 302, 303, 307, 308, *ERRORS_FILE_MISSING)
 """The above, and a redirect (not followed: the address it names was not checked)."""
 
-
-class ErrorsFileMissing(SendGridUnavailable):
-    """A job's errors file link answered that the file is not there (`ERRORS_FILE_MISSING`)."""
-
-
 EP_REMOVE = "DELETE /v3/marketing/lists/{id}/contacts"
 EP_DELETE = "DELETE /v3/marketing/contacts"
 # Lists and custom fields are created and deleted only by `syncd probe --live`.
@@ -66,6 +61,10 @@ LISTS_PAGE = 1000
 MAX_LIST_PAGES = 100
 
 __all__ = ["REMOVE_LIMIT", "SEARCH_LIMIT", "Job", "ListInfo", "Lookup", "SendGridClient"]
+
+
+class ErrorsFileMissing(SendGridUnavailable):
+    """A job's errors file link answered that the file is not there (`ERRORS_FILE_MISSING`)."""
 
 
 @dataclass(frozen=True)
