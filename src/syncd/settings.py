@@ -39,14 +39,29 @@ def _listen(value: str) -> str:
     return value
 
 
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_postgres_url(state: str) -> bool:
+    """Whether a ledger location (`SYNCD_STATE`) names a PostgreSQL database; anything else
+    `Settings.state` accepts is a SQLite file's path. The one place that tells them apart."""
+    return state.startswith(POSTGRES_SCHEMES)
+
+
 def _state(value: str) -> str:
     # Never echoes the value: a connection string may hold a password.
-    if re.search(r"\b(dbname|host|hostaddr|user|password|port)\s*=", value) and not (
-        value.startswith(("postgresql://", "postgres://"))
-    ):
+    if is_postgres_url(value):
+        return value
+    if re.search(r"\b(dbname|host|hostaddr|user|password|port)\s*=", value):
         raise ValueError(
             "takes a SQLite file path or a postgresql:// URL, not a key=value connection "
             "string: write it as postgresql://USER@HOST:5432/DBNAME"
+        )
+    scheme = re.match(r"([A-Za-z][A-Za-z0-9+.-]*)://", value)
+    if scheme:
+        raise ValueError(
+            f"takes a SQLite file path or a postgresql:// URL, not a {scheme[1]}:// URL: "
+            "write a file path (a SQLite ledger) or postgresql://USER@HOST:5432/DBNAME"
         )
     return value
 
@@ -97,7 +112,8 @@ class Settings(BaseSettings):
     )
     state: Annotated[str, AfterValidator(_state)] = Field(
         default=".syncd/state.db",
-        description="Ledger: a SQLite file path, or a postgresql:// URL for the shared ledger.",
+        description="Ledger: a SQLite file path, or a postgresql:// (or postgres://) URL for the "
+        "shared ledger; any other URL is refused.",
     )
     sendgrid_base_url: Annotated[str, AfterValidator(_endpoint)] | None = Field(
         default=None,
@@ -263,7 +279,7 @@ class Settings(BaseSettings):
     @property
     def ledger_file(self) -> Path | None:
         """The SQLite ledger's file; None when the ledger is PostgreSQL (a URL)."""
-        return None if "://" in self.state else Path(self.state)
+        return None if is_postgres_url(self.state) else Path(self.state)
 
     def allowlists(self) -> Allowlists:
         """The policy destination files are held to, from these settings."""

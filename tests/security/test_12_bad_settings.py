@@ -49,6 +49,13 @@ def world(tmp_path: Path, emulator: Emulator) -> World:
             "syncd: SYNCD_STATE: takes a SQLite file path or a postgresql:// URL, not a "
             "key=value connection string: write it as postgresql://USER@HOST:5432/DBNAME",
         ),
+        (
+            # Neither a file nor PostgreSQL: it was opened as a SQLite file named so.
+            "SYNCD_STATE",
+            "mysql://syncd:CANARY-ledger-pw@db/syncd",
+            "syncd: SYNCD_STATE: takes a SQLite file path or a postgresql:// URL, not a "
+            "mysql:// URL: write a file path (a SQLite ledger) or postgresql://",
+        ),
     ],
 )
 def test_a_setting_refused_ends_in_one_line_naming_it(

@@ -179,5 +179,5 @@ def _register_secrets(settings: Settings) -> None:
     """The settings' own secrets, masked before anything can print them."""
     if settings.admin_token is not None:
         register_secret(settings.admin_token.get_secret_value())
-    if "://" in settings.state:  # a PostgreSQL ledger's DSN, with its password
+    if settings.ledger_file is None:  # a PostgreSQL ledger's URL, with its password
         register_secret(settings.state)

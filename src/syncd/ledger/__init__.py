@@ -61,7 +61,7 @@ from syncd.ledger.session import KEEP_RUNS
 from syncd.ledger.sqlite import SqliteLedger
 from syncd.ledger.sqlite_connection import read_announcement
 from syncd.planning import DiffCounts
-from syncd.settings import InvalidSettings
+from syncd.settings import InvalidSettings, is_postgres_url
 
 __all__ = [
     "BUCKETS",
@@ -241,7 +241,7 @@ def open_ledger(
 ) -> Ledger:
     """`state` is a SQLite file path or a postgresql:// URL (`Settings.state` refuses what
     is neither); `keep_runs` runs are kept per destination (the oldest pruned as runs end)."""
-    if state.startswith(("postgresql://", "postgres://")):
+    if is_postgres_url(state):
         try:
             from syncd.ledger.postgres import PostgresLedger  # only PostgreSQL users need it
         except ModuleNotFoundError as missing:

@@ -11,11 +11,13 @@ import hashlib
 import os
 from urllib.parse import urlsplit
 
+from syncd.settings import is_postgres_url
+
 
 def ledger_identity(state: str) -> str:
     """A hash of the SQLite file's real path, or of a PostgreSQL URL without its user and
     password (host, port, database, options)."""
-    if state.startswith(("postgresql://", "postgres://")):
+    if is_postgres_url(state):
         try:
             parts = urlsplit(state)
             where = f"{parts.hostname}:{parts.port}{parts.path}?{parts.query}"

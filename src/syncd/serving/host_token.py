@@ -18,13 +18,14 @@ import secrets
 from pathlib import Path
 
 from syncd.logs import register_secret
+from syncd.settings import is_postgres_url
 
 SUFFIX = ".admin-token"
 
 
 def host_token_path(state: str) -> Path | None:
     """Beside a SQLite ledger; None for a PostgreSQL one."""
-    if state.startswith(("postgresql://", "postgres://")):
+    if is_postgres_url(state):
         return None
     return Path(state).with_name(Path(state).name + SUFFIX)
 
