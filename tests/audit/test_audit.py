@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 
 from syncd.emulator import Emulator
+from syncd.emulator.exports import Export, export_view
 from syncd.emulator.faults import FaultRule
+from syncd.emulator.handlers import jobs as emulator_jobs
 from syncd.ledger import open_ledger
 from tests.audit.conftest import AuditWorld, add_to_list, set_first_name, unlist
 from tests.fixtures_emulator import TEST_API_KEY
@@ -184,6 +186,40 @@ async def test_a_failed_export_fails_the_audit_and_the_next_starts_another(
     again = await w.audit()
     assert again.outcome == "success"
     assert [r.template for r in w.emulator.requests].count(EXPORT) == 2
+
+
+async def test_an_export_whose_files_hold_fewer_contacts_than_it_counted_is_not_compared(
+    audit_world: AuditWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SendGrid's answers are untrusted: an export that lists one file fewer than it wrote
+    (its `contact_count` still that of every file) would show five contacts as missing, and
+    healing would send them again. The audit fails instead, and the next starts another."""
+    w = audit_world
+    await synced(w, 20)
+    w.knobs(export_file_rows=5)  # four files of five contacts
+
+    def one_file_fewer(export: Export, base_url: str) -> dict[str, object]:
+        view = export_view(export, base_url)
+        urls = view.get("urls")
+        if isinstance(urls, list):
+            view["urls"] = urls[:-1]
+        return view
+
+    sends = [r.template for r in w.emulator.requests].count(UPSERT)
+    drifts = w.ledger.drifts()
+    with monkeypatch.context() as patched:
+        patched.setattr(emulator_jobs, "export_view", one_file_fewer)
+        short = await w.audit(heal=True)
+    assert short.outcome == "temporary"
+    assert short.error is not None
+    assert "counted 20 contacts but its 3 file(s) held 15: incomplete" in short.error
+    assert short.audited_at is None
+    assert w.ledger.drifts() == drifts  # nothing recorded
+    whole = await w.audit(heal=True)
+    assert whole.outcome == "success", whole.error
+    assert not whole.drifted
+    assert [r.template for r in w.emulator.requests].count(EXPORT) == 2
+    assert [r.template for r in w.emulator.requests].count(UPSERT) == sends  # nothing resent
 
 
 @pytest.mark.postgres

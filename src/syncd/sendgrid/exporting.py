@@ -53,6 +53,8 @@ class ExportState:
     status: ExportStatus
     urls: tuple[str, ...] = ()
     message: str = ""
+    contact_count: int | None = None
+    """How many contacts SendGrid says the files hold, when a ready export says so."""
 
 
 class Exports:
@@ -88,7 +90,9 @@ class Exports:
                 # audit starts another export instead of reading this one again all day.
                 why = "SendGrid called the export ready without a usable list of file URLs"
                 return ExportState(export_id, "failure", message=why)
-            return ExportState(export_id, "ready", tuple(str(u) for u in urls))
+            count = data.get("contact_count")
+            counted = count if type(count) is int and count >= 0 else None
+            return ExportState(export_id, "ready", tuple(str(u) for u in urls), "", counted)
         if status == "failure":
             message = data.get("message")
             return ExportState(export_id, "failure", message=str(message or "")[:300])

@@ -37,6 +37,7 @@ from syncd.reconciling.auditing.export import (
     download_export,
     load_export,
     ready_export,
+    require_complete,
     warn_unreadable,
 )
 from syncd.reconciling.auditing.export_rows import FileCounts
@@ -224,6 +225,7 @@ class Auditor:
         else:
             found.list_contacts, found.profiles = sizes.list_contacts, sizes.profiles
             found.excluded, found.examined = sizes.excluded, sizes.examined
+        await require_complete(session, export, counts)
         warn_unreadable(counts)
         found.audited_at = self.clock.now()
         found.counts = {

@@ -3,8 +3,8 @@
 The export id goes to the ledger (`destinations.audit_export`, with when it was started)
 before the first poll, so a restart polls the same export instead of starting another;
 an export older than `RESUME_WITHIN` shows the list as it was, so another is started
-then. A failed export, or a download that fails (links expire), forgets the id: the next
-audit starts afresh.
+then. A failed export, a download that fails (links expire), or files holding fewer
+contacts than the export counted forget the id: the next audit starts afresh.
 """
 
 from __future__ import annotations
@@ -102,6 +102,23 @@ async def download_export(
         await in_thread(session.keep_audit_export, None)
         raise
     return paths
+
+
+async def require_complete(session: LedgerSession, export: ExportState, counts: FileCounts) -> None:
+    """Fails the audit when the files hold fewer rows than SendGrid said it exported (a file
+    missing or cut short): compared, every contact left out would count as missing and
+    healing would send it again. The id is forgotten, so the next audit starts another
+    export. More rows than said, or no count, pass (extras are only removed on request, and
+    by the ids the files name)."""
+    promised = export.contact_count
+    if promised is None or counts.rows >= promised:
+        return
+    await in_thread(session.keep_audit_export, None)
+    raise SendGridUnavailable(
+        f"SendGrid's export of the list counted {promised:,} contacts but its "
+        f"{counts.files:,} file(s) held {counts.rows:,}: incomplete, so nothing was "
+        "compared or healed; the next audit starts another export"
+    )
 
 
 def load_export(
