@@ -1,7 +1,18 @@
-"""A source that cannot be read whole fails its run before the diff: nobody is removed."""
+"""A source that cannot be read whole (malformed, or written while read) fails its run before
+the diff: nobody is removed."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from syncd.errors import SourceUnavailable
+from syncd.sources.base import RowSource
+from syncd.sources.csvfile import CsvFile
+from syncd.sources.jsonl import JsonLinesFile
 from tests.reconciling.world import World, emails, people
 
 
@@ -26,3 +37,80 @@ async def test_a_stray_quote_fails_the_run_naming_its_line_and_removes_nobody(
     assert report.error.startswith("csv vip.csv: the row starting on line 1701 opens a quoted")
     assert w.members() == emails(rows)
     assert len(w.emulator.write_requests()) == writes  # not even an upsert
+
+
+def writer_midway(path: Path, rewrite: bytes, *, after_calls: int) -> Callable[[], bool]:
+    """A `stopping` signal (asked once a chunk as a file is read) that never stops, but
+    writes `rewrite` over the file in place at its `after_calls`-th call: a writer that
+    opened the file with truncation while syncd was reading it."""
+    calls = 0
+
+    def stopping() -> bool:
+        nonlocal calls
+        calls += 1
+        if calls == after_calls:
+            with path.open("wb") as handle:  # truncated, then written: in place
+                handle.write(rewrite)
+        return False
+
+    return stopping
+
+
+@pytest.mark.parametrize(
+    ("kind", "cut"),
+    [("csv", "truncated"), ("csv", "appended"), ("jsonl", "truncated"), ("jsonl", "appended")],
+)
+def test_a_file_written_in_place_while_read_is_unavailable_not_short(
+    tmp_path: Path, kind: str, cut: str
+) -> None:
+    """Cut short, its rows after the cut would have counted as leavers; grown, its new rows
+    would have been missed while the file's print says they were read."""
+    lines = [f"person.{n}@example.com" for n in range(20_000)]
+    if kind == "csv":
+        whole = ("Email\n" + "\n".join(lines) + "\n").encode()
+    else:
+        whole = "".join(json.dumps({"Email": e}) + "\n" for e in lines).encode()
+    path = tmp_path / f"members.{kind}"
+    path.write_bytes(whole)
+    rewrite = whole[: len(whole) // 3] if cut == "truncated" else whole + whole[-40:]
+    stopping = writer_midway(path, rewrite, after_calls=3)
+    source: RowSource = (
+        CsvFile(path, stopping=stopping)
+        if kind == "csv"
+        else JsonLinesFile(path, stopping=stopping)
+    )
+
+    with pytest.raises(SourceUnavailable) as caught:
+        for _ in source.rows(["Email"]):
+            pass
+    assert "changed while syncd read it" in caught.value.message
+    assert "rename it over the old one" in caught.value.message
+
+
+def test_a_file_read_whole_while_nothing_writes_it_passes(tmp_path: Path) -> None:
+    path = tmp_path / "members.csv"
+    path.write_text("Email\n" + "".join(f"p{n}@example.com\n" for n in range(20_000)))
+    assert sum(1 for _ in CsvFile(path, stopping=lambda: False).rows(["Email"])) == 20_000
+
+
+async def test_a_run_that_meets_a_file_being_written_removes_nobody(sync_world: World) -> None:
+    w = sync_world
+    rows = people(0, 2000)
+    w.destination({"vip": w.csv("vip", rows)})
+    assert (await w.sync()).outcome == "success"
+    writes = len(w.emulator.write_requests())
+    path = w.data / "vip.csv"
+    header, _, body = path.read_bytes().partition(b"\n")
+    path.write_bytes(header + b"\n" + body.replace(b",First", b",Second"))  # the run reads it
+    changed = header + b"\n" + body.replace(b",First", b",Third")  # written in place meanwhile
+
+    report = await w.sync(stopping=writer_midway(path, changed[: len(changed) // 2], after_calls=2))
+
+    assert report.outcome == "temporary", report.error
+    assert report.error is not None
+    assert "csv vip.csv: changed while syncd read it" in report.error
+    assert w.members() == emails(rows)
+    assert len(w.emulator.write_requests()) == writes  # nothing compared, nothing sent
+    path.write_bytes(changed)  # the writer done
+    assert (await w.sync()).outcome == "success"
+    assert w.members() == emails(rows)

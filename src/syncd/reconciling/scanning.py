@@ -64,6 +64,9 @@ def scan_segments(sources: SegmentSources, *, staged: Staged) -> Digest | None:
         kept.close()
         staged.rows = 0
         return None
+    except BaseException:  # a stop, a file changed while read: its spill files go too
+        kept.close()
+        raise
     digest = Digest.of(buckets, kept)
     staged.profiles = digest.count  # an upper bound: rows to refuse and duplicates are in it
     return digest

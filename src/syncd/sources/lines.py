@@ -79,6 +79,24 @@ def content_print(path: Path) -> int:
     return digest.intdigest()
 
 
+def _version(file: io.FileIO) -> tuple[int, int]:
+    """The open file's size and modification time: a write in place changes them."""
+    status = os.fstat(file.fileno())
+    return status.st_size, status.st_mtime_ns
+
+
+def changed_while_read(what: str) -> SourceUnavailable:
+    """A file written in place while it was read: its rows may be half of one version and
+    half of another, or cut short (whose contacts would count as leavers). Nothing read is
+    used; the next try reads it again (a file replaced by a rename is read whole, either
+    version, and needs none of this)."""
+    return SourceUnavailable(
+        f"{what}: changed while syncd read it (written in place?); nothing was compared, "
+        "the next try reads it again. Replace source files atomically: write a new file, "
+        "then rename it over the old one"
+    )
+
+
 def too_long(what: str, line: int, limit: int) -> SourceInvalid:
     size = f"{limit >> 20} MiB" if limit % (1 << 20) == 0 else f"{limit} bytes"
     return SourceInvalid(
@@ -104,6 +122,7 @@ class _Chunks:
 
     def __iter__(self) -> Iterator[bytes]:
         with self.file:
+            opened = _version(self.file)
             while True:
                 if self.stopping():
                     raise stopped(self.what)
@@ -112,6 +131,8 @@ class _Chunks:
                 except OSError as error:
                     raise SourceUnavailable(f"{self.what}: cannot read: {error.strerror}") from None
                 if not data:
+                    if _version(self.file) != opened or self.offset != opened[0]:
+                        raise changed_while_read(self.what)
                     return
                 self._measure(data)
                 yield data
