@@ -12,6 +12,7 @@ from syncd.clock import LoopClock
 from syncd.emulator import ContactSeed, Emulator, EmulatorConfig, FaultRule
 from syncd.metrics import Metrics
 from syncd.sendgrid import RateGate, SendGridClient, SendGridHttp
+from syncd.sendgrid.ratelimit import MAX_RESET_AHEAD
 from syncd.sendgrid.searching import Lookup, read_answer
 from tests.fixtures_emulator import TEST_API_KEY, TEST_LIST_ID, strict_emulator_config
 
@@ -113,3 +114,32 @@ async def test_after_a_429_whose_reset_is_not_ahead_the_next_request_waits_a_gro
     assert gaps[0] >= 1.0
     assert gaps[1] >= 2.0
     assert gaps[2] >= 4.0
+
+
+async def test_a_reset_announced_days_ahead_holds_requests_five_minutes_at_most(
+    emulator: Emulator, client: SendGridClient
+) -> None:
+    # A wrong clock, or milliseconds for seconds: believed, it would hold every request of
+    # the key to this endpoint for days.
+    emulator.faults.add(
+        FaultRule(kind="rate_limit_storm", template=GET_LIST, times=2, seconds=10**9)
+    )
+
+    await client.get_list(TEST_LIST_ID)
+
+    gets = [r for r in emulator.requests if r.template == GET_LIST]
+    assert [r.status for r in gets] == [429, 429, 200]
+    gaps = [later.loop_time - earlier.loop_time for earlier, later in itertools.pairwise(gets)]
+    assert all(MAX_RESET_AHEAD <= gap <= MAX_RESET_AHEAD + 1 for gap in gaps), gaps
+
+
+async def test_a_window_spent_with_a_reset_days_ahead_is_asked_again_after_five_minutes(
+    clock: LoopClock,
+) -> None:
+    gate = RateGate(clock)
+    far = clock.now() + 10**9
+    gate.observe(GET_LIST, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(far)})
+
+    waited = await gate.acquire(GET_LIST)
+
+    assert MAX_RESET_AHEAD <= waited <= MAX_RESET_AHEAD + 1

@@ -26,7 +26,7 @@ from syncd.allowlists import same_origin
 from syncd.errors import SendGridRejected, SendGridUnavailable
 from syncd.logs import get_logger, scrub
 from syncd.metrics import Metrics
-from syncd.sendgrid.ratelimit import RateGate
+from syncd.sendgrid.ratelimit import MAX_RESET_AHEAD, RateGate
 
 log = get_logger("syncd.sendgrid")
 
@@ -169,7 +169,8 @@ class SendGridHttp:
                 rate_limited += 1
                 announced = _reset_at(reply.headers)
                 floor = min(RATE_LIMITED_FLOOR_CAP, RATE_LIMITED_FLOOR * 2 ** (rate_limited - 1))
-                reset_at = max(announced or 0.0, self.gate.clock.now() + floor)
+                now = self.gate.clock.now()
+                reset_at = min(max(announced or 0.0, now + floor), now + MAX_RESET_AHEAD)
                 self.gate.exhausted(endpoint, reset_at)
                 if rate_limited >= MAX_RATE_LIMITED:
                     raise SendGridUnavailable(

@@ -19,6 +19,11 @@ from syncd.clock import Clock
 
 # SendGrid's reset is whole seconds; a little slack keeps us from arriving early.
 RESET_SLACK = 0.05
+MAX_RESET_AHEAD = 300.0
+"""The furthest ahead a window's reset is believed. SendGrid publishes no window for the
+Marketing endpoints; a reset further ahead (a wrong clock, milliseconds for seconds, a
+year 3000) is taken as this, and asked again then: an answer must not hold a key's
+requests for days."""
 
 
 @dataclass
@@ -78,12 +83,15 @@ class RateGate:
             return None
         if remaining < 0 or not math.isfinite(reset_at):
             return None
-        self._windows[endpoint] = _Window(remaining, reset_at)
+        self._windows[endpoint] = _Window(remaining, self._believed(reset_at))
         return remaining
 
     def exhausted(self, endpoint: str, reset_at: float | None) -> None:
         """A 429: nothing more until the reset (or a second, when the server did not say)."""
-        self._windows[endpoint] = _Window(0, reset_at or self.clock.now() + 1.0)
+        self._windows[endpoint] = _Window(0, self._believed(reset_at or self.clock.now() + 1.0))
+
+    def _believed(self, reset_at: float) -> float:
+        return min(reset_at, self.clock.now() + MAX_RESET_AHEAD)
 
 
 class RateGates:
