@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from syncd.sendgrid.answers import count
+from syncd.errors import SendGridUnavailable
+from syncd.sendgrid.answers import count, job_id, path_id
 
 
 @pytest.mark.parametrize(
@@ -14,3 +15,25 @@ from syncd.sendgrid.answers import count
 def test_a_job_count_is_a_whole_non_negative_number(given: object, read: int) -> None:
     # The spec types the counts as `number`: 3.0 is three; anything else counts as none.
     assert count({"errored_count": given}, "errored_count") == read
+
+
+def test_a_job_id_is_taken_as_sendgrid_spells_them() -> None:
+    # The spec's example: letters, digits and dashes.
+    given = "abc12312-x3y4-1234-abcd-123qwe456rty"
+    assert job_id({"job_id": given}, "PUT /v3/marketing/contacts") == given
+
+
+@pytest.mark.parametrize(
+    "given", ["../lists/abc", "a/b", "a?delete_contacts=true", "a b", "", "x" * 101, 7, None]
+)
+def test_a_job_id_that_would_change_the_path_it_is_polled_at_is_none(given: object) -> None:
+    with pytest.raises(SendGridUnavailable, match="without a usable job id"):
+        job_id({"job_id": given}, "PUT /v3/marketing/contacts")
+
+
+@pytest.mark.parametrize("given", ["../x", "a/b", "a?b=c", "a#b", "", "x" * 101, 7, None])
+def test_an_id_bound_for_a_url_path_is_refused_unless_plain(given: object) -> None:
+    # An export's, a new list's, a new field's: each goes into a URL path syncd requests.
+    with pytest.raises(SendGridUnavailable, match="without a usable id"):
+        path_id(given, "POST /v3/marketing/contacts/exports")
+    assert path_id("0a1B-c_2", "POST /v3/marketing/contacts/exports") == "0a1B-c_2"

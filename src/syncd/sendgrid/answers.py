@@ -54,10 +54,13 @@ def count(data: dict[str, Any], key: str) -> int:
 
 
 def job_id(data: Any, endpoint: str) -> str:
-    """The id of the job an accepted write started."""
+    """The id of the job an accepted write started. It goes into the URL path its state is
+    asked at: an id that could change that path or add a query (`../`, `?`) counts as none."""
     found = json_object(data, endpoint).get("job_id")
-    if not isinstance(found, str) or not found or len(found) > 200:
-        raise SendGridUnavailable(f"{endpoint}: SendGrid accepted the request without a job id")
+    if not isinstance(found, str) or not _PATH_ID.fullmatch(found):
+        raise SendGridUnavailable(
+            f"{endpoint}: SendGrid accepted the request without a usable job id"
+        )
     return found
 
 

@@ -24,6 +24,7 @@ import yarl
 
 from syncd.allowlists import is_loopback
 from syncd.errors import SendGridUnavailable
+from syncd.sendgrid import answers
 from syncd.sendgrid.http import SendGridHttp
 
 EXPORTS = "/v3/marketing/contacts/exports"
@@ -66,13 +67,7 @@ class Exports:
     async def start(self, list_id: str) -> str:
         body = orjson.dumps({"list_ids": [list_id], "file_type": "csv"})
         reply = await self.http.call("POST", EP_EXPORT, EXPORTS, body=body, expected=(200, 202))
-        data = reply.data
-        export_id = data.get("id") if isinstance(data, dict) else None
-        if not isinstance(export_id, str) or not export_id or len(export_id) > 200:
-            raise SendGridUnavailable(f"{EP_EXPORT}: SendGrid answered without an export id")
-        if "/" in export_id or "?" in export_id:
-            raise SendGridUnavailable(f"{EP_EXPORT}: SendGrid answered an unusable export id")
-        return export_id
+        return answers.path_id(answers.json_object(reply.data, EP_EXPORT).get("id"), EP_EXPORT)
 
     async def state(self, export_id: str) -> ExportState | None:
         """The export now, or None when SendGrid does not know it (expired, never made)."""
