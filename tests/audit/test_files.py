@@ -113,6 +113,17 @@ def test_several_files_are_counted_together(tmp_path: Path) -> None:
     assert (counts.files, counts.rows) == (2, 6)
 
 
+def test_a_contact_id_that_would_name_a_second_contact_is_none(tmp_path: Path) -> None:
+    # Pruned, `c-1,c-victim` would take a second contact off the list: the contact is
+    # still compared (and reported as extra), but has no id to be removed by.
+    text = UPPER.replace("c-1,", '"c-1,c-victim",', 1).replace("c-2,", "../c-2,", 1)
+    rows, _ = read(write(tmp_path / "export-1.csv", text, gzipped=False))
+    assert [(email, contact_id) for email, contact_id, _ in rows] == [
+        ("ann@example.com", ""),
+        ("bob@example.com", ""),
+    ]
+
+
 def test_an_empty_file_holds_nobody(tmp_path: Path) -> None:
     rows, counts = read(write(tmp_path / "empty", "", gzipped=True))
     assert rows == []

@@ -78,6 +78,21 @@ def test_a_match_without_its_primary_email_is_neither_found_nor_absent() -> None
     assert "not its primary email" in result.unsearchable["ann@example.com"]
 
 
+@pytest.mark.parametrize("given", ["c1,c-victim", "../c1", 7, None])
+def test_a_match_whose_contact_id_cannot_be_sent_back_is_neither_found_nor_absent(
+    given: object,
+) -> None:
+    # Sent back in `contact_ids=`, `c1,c-victim` would remove a second contact; taken for
+    # absent, the answer would confirm a removal it says nothing of.
+    contact = {"id": given, "email": "ann@example.com", "list_ids": [TEST_LIST_ID]}
+    result = Lookup()
+
+    read_answer({"ann@example.com": {"contact": contact}}, ["ann@example.com"], result)
+
+    assert result.found == {}
+    assert "no usable contact id" in result.unsearchable["ann@example.com"]
+
+
 async def test_addresses_search_cannot_take_are_never_sent_and_say_why(
     emulator: Emulator, client: SendGridClient
 ) -> None:

@@ -25,6 +25,13 @@ def path_id(value: object, endpoint: str) -> str:
     return value
 
 
+def contact_id(value: object) -> str | None:
+    """A contact's id as SendGrid gave it, or None when it is not one syncd may send back.
+    Ids go into a comma-separated query (`contact_ids=a,b`) where `a,b` would name a second
+    contact, and into paths: the path ids' rule holds for them too."""
+    return value if isinstance(value, str) and _PATH_ID.fullmatch(value) else None
+
+
 def next_page_token(data: dict[str, Any]) -> str | None:
     """SendGrid pages lists with a `page_token` inside `_metadata.next`, a URL."""
     metadata = data.get("_metadata")

@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 
+from syncd.sendgrid import answers
 from syncd.sendgrid.http import SendGridHttp
 from syncd.sendgrid.refusals import BODY_REFUSALS, Refusal, refusal
 from syncd.sendgrid.together import at_most
@@ -124,7 +125,15 @@ def read_answer(answer: dict[str, Any], chunk: list[str], result: Lookup) -> Non
     for email in chunk:
         entry = by_lower.get(email)
         contact = entry.get("contact") if isinstance(entry, dict) else None
-        if not isinstance(contact, dict) or not isinstance(contact.get("id"), str):
+        if not isinstance(contact, dict):
+            continue
+        identifier = answers.contact_id(contact.get("id"))
+        if identifier is None:
+            # Sent back, `a,b` would remove a second contact: the contact cannot be removed
+            # by this answer, nor taken for absent (which would confirm a removal).
+            result.unsearchable[email] = (
+                "SendGrid's search answered with a contact but no usable contact id"
+            )
             continue
         if not isinstance(contact.get("email"), str):
             # Whose contact this is cannot be told (an alternate-email match is somebody
@@ -139,7 +148,7 @@ def read_answer(answer: dict[str, Any], chunk: list[str], result: Lookup) -> Non
             continue
         list_ids = contact.get("list_ids")
         result.found[email] = Found(
-            id=contact["id"],
+            id=identifier,
             email=primary,
             list_ids=frozenset(map(str, list_ids)) if isinstance(list_ids, list) else frozenset(),
             fields=contact,

@@ -37,6 +37,7 @@ from syncd.reconciling.auditing.export_rows import (
     csv_rows,
     json_rows,
 )
+from syncd.sendgrid import answers
 from syncd.sources.lines import MAX_LINE_BYTES
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -71,7 +72,9 @@ def export_contacts(
         for email, contact_id, fields in rows:
             key = _keyed(email, counts)
             if key is not None:
-                yield key, str(contact_id or ""), fields
+                # An id that is not one to send back (`a,b` would prune a second contact)
+                # is none: the contact is reported, never pruned.
+                yield key, answers.contact_id(contact_id) or "", fields
 
 
 def export_prints(
