@@ -3,9 +3,11 @@ fetched, never followed elsewhere, and read only up to a size (over real HTTP)."
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 
 import aiohttp
+import orjson
 import pytest
 from aiohttp import web
 
@@ -54,3 +56,32 @@ async def test_an_answer_past_the_size_limit_is_not_read(
     monkeypatch.setattr(http_module, "MAX_ANSWER_BYTES", len(ERRORS))
     async with aiohttp.ClientSession() as session:
         assert await client(session, base).job_errors(f"{base}/errors.csv") is not None
+
+
+async def test_a_large_json_answer_is_parsed_off_the_event_loop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    many = {"result": [{"id": f"list-{n}", "name": "x" * 40} for n in range(30_000)]}
+    body = orjson.dumps(many)
+    assert len(body) > http_module.PARSED_ON_LOOP_BYTES
+
+    async def lists(_: web.Request) -> web.Response:
+        return web.Response(body=body, content_type="application/json")
+
+    threads: list[bool] = []
+    parse = http_module.decoded
+
+    def watched(raw: bytes) -> object:
+        threads.append(threading.current_thread() is threading.main_thread())
+        return parse(raw)
+
+    monkeypatch.setattr(http_module, "decoded", watched)
+    async with (
+        link_server({"/v3/marketing/lists": lists}) as serving,
+        aiohttp.ClientSession() as session,
+    ):
+        reply = await sendgrid_http(session, serving.base).call(
+            "GET", "GET /v3/marketing/lists", "/v3/marketing/lists"
+        )
+    assert reply.data == many
+    assert threads == [False]  # parsed once, not on the loop's thread

@@ -93,6 +93,18 @@ def test_a_match_whose_contact_id_cannot_be_sent_back_is_neither_found_nor_absen
     assert "no usable contact id" in result.unsearchable["ann@example.com"]
 
 
+def test_an_answer_about_more_addresses_than_asked_is_not_acted_on() -> None:
+    ann = {"contact": {"id": "c1", "email": "ann@example.com", "list_ids": [TEST_LIST_ID]}}
+    answer = {"ann@example.com": ann, **{f"x{n}@example.com": {} for n in range(1000)}}
+    result = Lookup()
+
+    read_answer(answer, ["ann@example.com", "bob@example.com"], result)
+
+    # Neither found (to remove) nor absent (to confirm a removal): reported.
+    assert result.found == {}
+    assert set(result.unsearchable) == {"ann@example.com", "bob@example.com"}
+
+
 async def test_addresses_search_cannot_take_are_never_sent_and_say_why(
     emulator: Emulator, client: SendGridClient
 ) -> None:

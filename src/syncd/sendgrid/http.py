@@ -34,6 +34,9 @@ MAX_ATTEMPTS = 5
 MAX_ANSWER_BYTES = 64 << 20
 """The most of one answer syncd reads (a job's errors file is the largest it expects, a few
 MB): an answer is untrusted, and one without an end would otherwise fill memory."""
+PARSED_ON_LOOP_BYTES = 1 << 20
+"""A JSON answer larger than this is parsed in a thread: SendGrid's answers are a few
+hundred KB at most, and one of many MB would hold every destination's work while parsed."""
 MAX_RATE_LIMITED = 30
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 30.0
@@ -238,10 +241,8 @@ class SendGridHttp:
                     self.metrics.rate_limit_remaining.labels(endpoint=endpoint).set(remaining)
                 data: Any = None
                 if raw and "json" in reply_headers.get("Content-Type", ""):
-                    try:
-                        data = orjson.loads(raw)
-                    except orjson.JSONDecodeError:
-                        data = None
+                    large = len(raw) > PARSED_ON_LOOP_BYTES
+                    data = await asyncio.to_thread(decoded, raw) if large else decoded(raw)
                 names = tuple(name.decode("latin-1") for name, _ in response.raw_headers)
                 return Reply(response.status, data, reply_headers, raw, names)
         finally:
@@ -273,6 +274,14 @@ class SendGridHttp:
         else:
             message = f"SendGrid rejected {endpoint} ({status}): {detail or 'no details'}"
         return SendGridRejected(message, status=status, excerpt=detail)
+
+
+def decoded(raw: bytes) -> Any:
+    """An answer's JSON, or None when it is not JSON."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
 
 
 async def _read_at_most(response: aiohttp.ClientResponse, limit: int, endpoint: str) -> bytes:

@@ -121,6 +121,14 @@ async def _call(http: SendGridHttp, chunk: list[str]) -> dict[str, Any] | Refusa
 
 def read_answer(answer: dict[str, Any], chunk: list[str], result: Lookup) -> None:
     """One search's answer, for the addresses of `chunk`, into `result`."""
+    if len(answer) > len(chunk):
+        # An answer about more addresses than were asked is not one to act on (and one of
+        # millions would hold the event loop while read).
+        for email in chunk:
+            result.unsearchable[email] = (
+                "SendGrid's search answered about more addresses than it was asked"
+            )
+        return
     by_lower = {str(key).strip().lower(): entry for key, entry in answer.items()}
     for email in chunk:
         entry = by_lower.get(email)
