@@ -93,6 +93,22 @@ def test_a_match_whose_contact_id_cannot_be_sent_back_is_neither_found_nor_absen
     assert "no usable contact id" in result.unsearchable["ann@example.com"]
 
 
+@pytest.mark.parametrize("lists", [None, "l1", {"l1": True}])
+def test_a_match_without_the_list_of_its_lists_is_neither_found_nor_absent(
+    lists: object,
+) -> None:
+    # The spec requires `list_ids`; read as "on no list", the answer would confirm a removal.
+    contact: dict[str, object] = {"id": "c1", "email": "ann@example.com"}
+    if lists is not None:
+        contact["list_ids"] = lists
+    result = Lookup()
+
+    read_answer({"ann@example.com": {"contact": contact}}, ["ann@example.com"], result)
+
+    assert result.found == {}
+    assert "not the lists it is on" in result.unsearchable["ann@example.com"]
+
+
 def test_an_answer_about_more_addresses_than_asked_is_not_acted_on() -> None:
     ann = {"contact": {"id": "c1", "email": "ann@example.com", "list_ids": [TEST_LIST_ID]}}
     answer = {"ann@example.com": ann, **{f"x{n}@example.com": {} for n in range(1000)}}

@@ -155,9 +155,13 @@ def read_answer(answer: dict[str, Any], chunk: list[str], result: Lookup) -> Non
             result.alternates += 1
             continue
         list_ids = contact.get("list_ids")
+        if not isinstance(list_ids, list):
+            # The spec requires them: read as "on no list", a malformed answer would
+            # confirm a removal that never happened.
+            result.unsearchable[email] = (
+                "SendGrid's search answered with a contact but not the lists it is on"
+            )
+            continue
         result.found[email] = Found(
-            id=identifier,
-            email=primary,
-            list_ids=frozenset(map(str, list_ids)) if isinstance(list_ids, list) else frozenset(),
-            fields=contact,
+            id=identifier, email=primary, list_ids=frozenset(map(str, list_ids)), fields=contact
         )
