@@ -12,6 +12,9 @@ import pytest
 
 from syncd.emulator import Emulator, EmulatorConfig, FaultRule
 from syncd.emulator.hand_edits import HAND_EDITS, apply_hand_edits
+from syncd.emulator.handlers import jobs as emulator_jobs
+from syncd.emulator.jobs import Job as EmulatorJob
+from syncd.emulator.views import job_view
 from syncd.ledger import RETRY_BUDGET
 from syncd.reconciling import RunReport
 from syncd.sendgrid import Job, SendGridClient
@@ -289,3 +292,30 @@ class TestAJobThatErroredWithoutCounts:
         assert set(reasons) == set(victims)
         assert all("without saying which contacts failed" in r for r in reasons.values())
         assert w.members() == emails(rows) - set(victims)
+
+
+async def test_a_job_completed_while_counting_errors_is_read_as_errored(
+    sync_world: World, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Taken at its word, `completed` would acknowledge the contacts its own count and
+    errors file say it refused: they would never be sent again."""
+    w = sync_world
+    w.destination({"vip": w.csv("vip", people(0, 10))})
+    victims = ["person.2@example.com", "person.5@example.com"]
+    refuse_in_the_next_job(emulator, victims)
+    view = job_view
+
+    def completed_anyway(job: EmulatorJob, base_url: str) -> dict[str, object]:
+        shown = view(job, base_url)
+        if shown["status"] == "errored":
+            shown["status"] = "completed"
+        return shown
+
+    monkeypatch.setattr(emulator_jobs, "job_view", completed_anyway)
+    report = await w.sync()
+
+    assert report.outcome == "success", report.error
+    assert report.applied.upserted == 8
+    assert set(rejected(report)) == set(victims)
+    again = await w.sync()  # not acknowledged: each has a retry left, and is sent again
+    assert again.applied.upserted == 2
