@@ -1,6 +1,7 @@
 """Waiting for SendGrid's jobs, and recording what each did.
 
-- `completed`: every contact of the batch is acknowledged, in one transaction.
+- `completed`: every contact of the batch is acknowledged, in one transaction (unless
+  the job counts errors: then it is read as `errored`).
 - `errored`, or `failed` naming or hiding contacts: those it did not apply spend a retry
   (and are reported once out of retries), the rest are acknowledged (`job_outcome`: who,
   from the errors file or by search), so no batch of bad contacts holds the destination up.
