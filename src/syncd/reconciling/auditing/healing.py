@@ -14,6 +14,7 @@ from __future__ import annotations
 from syncd.clock import Clock
 from syncd.ledger import DriftRecord, LedgerSession, OutboxItem
 from syncd.loading import LoadedDestination
+from syncd.logs import get_logger
 from syncd.reconciling.applying import Applier, Limits
 from syncd.reconciling.auditing.findings import AuditRequest, Findings
 from syncd.reconciling.auditing.workspace import DriftKind, Workspace
@@ -23,6 +24,7 @@ from syncd.reconciling.threads import in_thread
 from syncd.sendgrid import REMOVE_LIMIT, SendGridClient
 
 MISSING_OR_STALE: tuple[DriftKind, ...] = ("missing", "stale")
+log = get_logger("syncd.audit")
 
 
 async def repair(
@@ -105,12 +107,16 @@ async def prune(
         live=live,
     )
     live.enter("removing")
-    sent = 0
+    sent = without_id = 0
     for page in workspace.pages("extra"):
         items = [OutboxItem(email, body=cid.encode()) for email, cid, _, _ in page if cid]
+        without_id += len(page) - len(items)
         for start in range(0, len(items), REMOVE_LIMIT):
             batch = await applier.outbox.open_batch("remove", items[start : start + REMOVE_LIMIT])
             await send_removal_batch(applier.outbox, batch)
             sent += batch.size
     await applier.settle()
+    if without_id:
+        # The export named no id syncd may send back for them (`answers.contact_id`).
+        log.warning("audit.extra_without_id", destination=loaded.definition.name, count=without_id)
     return sent
