@@ -14,22 +14,33 @@ import yarl
 
 from syncd.errors import SendGridUnavailable
 
-# Ids SendGrid hands out go into URL paths: nothing that could change the path or query.
-_PATH_ID = re.compile(r"[A-Za-z0-9_-]{1,100}")
+# Ids SendGrid hands out go back into URL paths (a job's, an export's) and into
+# comma-separated query values (`contact_ids=a,b`): none may hold what would change the
+# path, start a query or fragment, be decoded into one (`%`), or name a second id (`,`).
+# SendGrid's own are UUIDs; anything else printable is taken, so that an id of another
+# shape is never refused for its shape alone.
+_ID = re.compile(r"[^\s/\\?#%,\x00-\x1f\x7f]{1,200}")
+
+
+def sendable_id(value: object) -> str | None:
+    """An id as SendGrid gave it, or None when it is not one syncd may send back."""
+    if isinstance(value, str) and _ID.fullmatch(value) and value.strip(".") != "":
+        return value
+    return None
 
 
 def path_id(value: object, endpoint: str) -> str:
-    """An id that goes into a URL path, as SendGrid gave it."""
-    if not isinstance(value, str) or not _PATH_ID.fullmatch(value):
+    """An id that goes into a URL path, as SendGrid gave it (`sendable_id`)."""
+    found = sendable_id(value)
+    if found is None:
         raise SendGridUnavailable(f"{endpoint}: SendGrid answered without a usable id")
-    return value
+    return found
 
 
 def contact_id(value: object) -> str | None:
-    """A contact's id as SendGrid gave it, or None when it is not one syncd may send back.
-    Ids go into a comma-separated query (`contact_ids=a,b`) where `a,b` would name a second
-    contact, and into paths: the path ids' rule holds for them too."""
-    return value if isinstance(value, str) and _PATH_ID.fullmatch(value) else None
+    """A contact's id, or None when it is not one syncd may send back (`sendable_id`): in
+    `contact_ids=a,b`, an id `a,b` would name a second contact."""
+    return sendable_id(value)
 
 
 def next_page_token(data: dict[str, Any]) -> str | None:
@@ -63,8 +74,8 @@ def count(data: dict[str, Any], key: str) -> int:
 def job_id(data: Any, endpoint: str) -> str:
     """The id of the job an accepted write started. It goes into the URL path its state is
     asked at: an id that could change that path or add a query (`../`, `?`) counts as none."""
-    found = json_object(data, endpoint).get("job_id")
-    if not isinstance(found, str) or not _PATH_ID.fullmatch(found):
+    found = sendable_id(json_object(data, endpoint).get("job_id"))
+    if found is None:
         raise SendGridUnavailable(
             f"{endpoint}: SendGrid accepted the request without a usable job id"
         )
