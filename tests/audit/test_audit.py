@@ -222,6 +222,25 @@ async def test_an_export_whose_files_hold_fewer_contacts_than_it_counted_is_not_
     assert [r.template for r in w.emulator.requests].count(UPSERT) == sends  # nothing resent
 
 
+async def test_an_export_counting_a_few_more_contacts_than_its_files_hold_is_compared(
+    audit_world: AuditWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A count that disagrees by at most 1 % is noise, not a missing file: compared."""
+    w = audit_world
+    await synced(w, 200)
+
+    def two_more(export: Export, base_url: str) -> dict[str, object]:
+        view = export_view(export, base_url)
+        if isinstance(view.get("contact_count"), int):
+            view["contact_count"] = export.contact_count + 2
+        return view
+
+    monkeypatch.setattr(emulator_jobs, "export_view", two_more)
+    report = await w.audit()
+    assert report.outcome == "success", report.error
+    assert (report.list_contacts, report.drifted) == (200, False)
+
+
 @pytest.mark.postgres
 async def test_an_audit_over_a_postgresql_ledger(
     tmp_path: Path, emulator: Emulator, postgres_dsn: str, monkeypatch: pytest.MonkeyPatch
