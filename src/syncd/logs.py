@@ -13,6 +13,10 @@ texts the ledger stores. It removes:
   can still be matched), except where the caller asks to keep them (the ledger,
   which holds every address anyway, and `syncd status NAME --rejections`). An address
   already masked as the JSON shapes mask it (`a***@example.com`) is left as it is.
+
+It also makes control characters visible (`shown`): a value from a source or from
+SendGrid (a name a marketer typed, a reason SendGrid wrote) may hold a terminal escape
+sequence, which printed as it is would take over the terminal that shows it.
 """
 
 from __future__ import annotations
@@ -34,6 +38,17 @@ _PASSWORD_PARAM = re.compile(r"(?P<head>\bpassword\s*=\s*)(?P<pw>'[^']*'|\"[^\"]
 _EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
 # Punctuation before the mask is the text around it (a Markdown code span's backtick).
 _MASKED = re.compile(r"[^A-Za-z0-9@]*[A-Za-z0-9]?\*\*\*@.*")
+
+# C0 and C1 controls and DEL: ESC (U+001B) and CSI (U+009B) start every terminal escape
+# sequence, a carriage return overwrites the line it is on. With them the bidirectional
+# embeddings, overrides and isolates, which reorder how the text after them shows (a name
+# reads as another: "Trojan Source"), and the line and paragraph separators U+2028 and
+# U+2029, line breaks to many viewers. One definition: values syncd sends are held to it
+# too (`syncd.contacts.values`).
+BIDI_CONTROLS = "\u202a-\u202e\u2066-\u2069"
+CONTROLS = f"\x00-\x1f\x7f-\x9f\u2028\u2029{BIDI_CONTROLS}"
+_HIDDEN = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029{BIDI_CONTROLS}]")
+"""Every control character (`CONTROLS`) but tab and line feed, which texts keep."""
 
 _secrets: set[str] = set()
 _longest_first: tuple[str, ...] = ()
@@ -77,8 +92,20 @@ def email_token(email: str) -> str:
     return f"<email:{digest}>"
 
 
+def shown(text: str) -> str:
+    """`text` with each control character but tab and line feed written as its escape
+    (`\u001b`): seen, never obeyed. Inside a JSON string the escape means the same."""
+    return _HIDDEN.sub(_escape, text) if _HIDDEN.search(text) else text
+
+
+def _escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match[0]):04x}"
+
+
 def scrub(text: str, *, addresses: bool = True) -> str:
-    """Remove secrets, and addresses unless `addresses` is False, from one string."""
+    """Remove secrets, and addresses unless `addresses` is False, from one string; make its
+    control characters visible (`shown`)."""
+    text = shown(text)
     for secret in _longest_first:
         if secret in text:
             text = text.replace(secret, "***")

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
 from syncd.cli import main
@@ -182,3 +183,37 @@ async def test_an_erased_address_is_told_as_erased_not_as_to_be_added(history: W
     assert "erased by syncd forget: no run sends it" in erased["summary"]
     others = await story(w, "person.0@example.com")
     assert others["state"] == "inSync"  # nobody else is touched
+
+
+async def test_values_from_sendgrid_and_from_the_source_never_reach_the_terminal_raw(
+    history: World,
+) -> None:
+    """A name a marketer typed into SendGrid, or a source row, may hold terminal escape
+    sequences (here: set the window title, clear the screen, a right-to-left override):
+    the text shows them as escapes, never as control characters."""
+    w = history
+    hostile = "\x1b]0;owned\x07\x1b[2JEve\u202e"
+    edit = {
+        "op": "set_fields",
+        "emails": ["person.0@example.com"],
+        "fields": {"first_name": hostile},
+    }
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"{w.emulator.url}/_emulator/hand-edits", json=[edit]) as reply,
+    ):
+        assert reply.status == 200, await reply.text()
+    rows = [*people(0, 1), *people(9, 1)]
+    rows[1]["FirstName"] = hostile
+    w.csv("vip", [*rows, *people(2, 3)])
+
+    code, out, err = await explain(w, "person.0@example.com", "--live")
+    assert code == 0, out + err
+    assert not any(ch in out + err for ch in "\x1b\x07\u202e"), repr(out)
+    assert (
+        "SendGrid now  on the list · first_name=\\u001b]0;owned\\u0007\\u001b[2JEve\\u202e" in out
+    )
+    code, out, err = await explain(w, "person.9@example.com", "--live")  # refused: not sent
+    assert code == 0, out + err
+    assert not any(ch in out + err for ch in "\x1b\x07\u202e"), repr(out)
+    assert "first_name contains a control character U+001B" in out

@@ -1,13 +1,17 @@
-"""The one scrubber knows every part of a secret, and masks addresses unless told not to."""
+"""The one scrubber knows every part of a secret, masks addresses unless told not to, and
+shows control characters rather than passing them to a terminal."""
 
 from __future__ import annotations
 
 import io
 import sys
+from typing import TextIO, cast
 from urllib.parse import quote
 
+import orjson
 import pytest
 
+from syncd.cli.following import Follower
 from syncd.cli.output import ScrubbedStream, addresses_shown, scrubbed_output
 from syncd.logs import email_token, register_secret, scrub, scrub_data
 
@@ -84,3 +88,28 @@ def test_a_scrubbed_stream_is_a_terminal_when_its_stream_is() -> None:
     stream = ScrubbedStream(io.StringIO())
     assert not stream.isatty()
     assert stream.write("x") == 1
+
+
+def test_control_characters_are_shown_never_obeyed_and_json_keeps_its_meaning() -> None:
+    # A title change, a screen clear, a carriage return that overwrites the line, a C1
+    # CSI, a right-to-left override; tab and line feed are text and stay.
+    hostile = "a\x1b]0;t\x07\x1b[2J\rb\x9b\u202ec\td\ne"
+    assert scrub(hostile) == "a\\u001b]0;t\\u0007\\u001b[2J\\u000db\\u009b\\u202ec\td\ne"
+    # JSON written raw (orjson leaves C1 and bidirectional controls as they are) stays
+    # JSON, with the same values.
+    written = orjson.dumps({"name": hostile}).decode()
+    assert orjson.loads(scrub(written)) == {"name": hostile}
+    assert not any(ch in scrub(written) for ch in "\x9b\u202e")
+
+
+def test_the_progress_line_draws_through_a_scrubbed_terminal() -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    follower = Follower("members", cast(TextIO, ScrubbedStream(terminal)), clock=lambda: 0.0)
+    follower({"phase": "sending", "ratio": 0.5})
+    follower.close()
+    assert terminal.getvalue().startswith("\r\x1b[Kmembers [")  # syncd's own, obeyed
+    assert terminal.getvalue().endswith("\r\x1b[K")

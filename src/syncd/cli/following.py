@@ -90,7 +90,8 @@ class Follower:
         ratio = float(ratio) if isinstance(ratio, int | float) else None
         if self.terminal:
             line = f"{self.name} {bar(ratio)} {describe(progress)} ({elapsed})"
-            self.stream.write(f"\r\x1b[K{line}")
+            self._clear_line()
+            self.stream.write(line)
             self._drawn = True
         else:
             now = self.clock()
@@ -105,6 +106,12 @@ class Follower:
 
     def close(self) -> None:
         if self._drawn:
-            self.stream.write("\r\x1b[K")
+            self._clear_line()
             self.stream.flush()
             self._drawn = False
+
+    def _clear_line(self) -> None:
+        """Back to the start of the line, erased: syncd's own control characters, written
+        past the scrubber (which makes any control character in a text visible)."""
+        raw = getattr(self.stream, "unscrubbed", self.stream)
+        raw.write("\r\x1b[K")

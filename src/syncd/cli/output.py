@@ -30,6 +30,11 @@ class ScrubbedStream(io.TextIOBase):
     def flush(self) -> None:
         self.stream.flush()
 
+    @property
+    def unscrubbed(self) -> TextIO:
+        """The stream itself, for syncd's own control characters (`Follower`) alone."""
+        return self.stream
+
     def isatty(self) -> bool:
         return self.stream.isatty()
 

@@ -15,6 +15,8 @@ from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Final
 
+from syncd.logs import BIDI_CONTROLS, CONTROLS
+
 # A double holds every integer up to 2^53 exactly, and not all of them beyond: SendGrid
 # stores Number fields as doubles (its legacy docs allowed "309 digits", a double's range).
 MAX_EXACT_INTEGER: Final = 2**53
@@ -36,15 +38,12 @@ _ISO_DATE = re.compile(
     r"(?:[Zz]|[+-]([0-9]{2})(?::?([0-9]{2}))?)?)?"
 )
 _US_DATE = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
-# C0 and C1 controls and DEL. They include ESC (U+001B) and CSI (U+009B), which start
-# every terminal escape sequence. With them the bidirectional embeddings, overrides and
-# isolates (U+202A-U+202E, U+2066-U+2069): they reorder how the text after them shows,
-# in SendGrid, in emails and on terminals, so that a name reads as another ("Trojan
-# Source"). Outside multi-line text also the line and paragraph separators U+2028 and
-# U+2029: line breaks to many viewers and log readers, and to JavaScript before ES2019.
-_BIDI = "\u202a-\u202e\u2066-\u2069"
-_CONTROL = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{_BIDI}]")
-_CONTROL_BUT_LINES = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_BIDI}]")
+# The control characters (`syncd.logs.CONTROLS`: C0, C1, DEL, the bidirectional controls,
+# the line and paragraph separators) are never sent: they take over terminals, reorder
+# how a name shows in SendGrid and in emails ("Trojan Source"), or break lines in
+# viewers and in JavaScript before ES2019. Multi-line text keeps its line breaks.
+_CONTROL = re.compile(f"[{CONTROLS}]")
+_CONTROL_BUT_LINES = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{BIDI_CONTROLS}]")
 
 Typed = str | int | float
 
