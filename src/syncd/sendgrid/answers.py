@@ -37,12 +37,6 @@ def path_id(value: object, endpoint: str) -> str:
     return found
 
 
-def contact_id(value: object) -> str | None:
-    """A contact's id, or None when it is not one syncd may send back (`sendable_id`): in
-    `contact_ids=a,b`, an id `a,b` would name a second contact."""
-    return sendable_id(value)
-
-
 def next_page_token(data: dict[str, Any]) -> str | None:
     """SendGrid pages lists with a `page_token` inside `_metadata.next`, a URL."""
     metadata = data.get("_metadata")

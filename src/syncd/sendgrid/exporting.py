@@ -54,8 +54,8 @@ class ExportState:
     status: ExportStatus
     urls: tuple[str, ...] = ()
     message: str = ""
-    contact_count: int | None = None
-    """How many contacts SendGrid says the files hold, when a ready export says so."""
+    contact_count: int = 0
+    """How many contacts SendGrid says the files hold (0 when a ready export does not say)."""
 
 
 class Exports:
@@ -85,9 +85,9 @@ class Exports:
                 # audit starts another export instead of reading this one again all day.
                 why = "SendGrid called the export ready without a usable list of file URLs"
                 return ExportState(export_id, "failure", message=why)
-            count = data.get("contact_count")
-            counted = count if type(count) is int and count >= 0 else None
-            return ExportState(export_id, "ready", tuple(str(u) for u in urls), "", counted)
+            urls_given = tuple(str(u) for u in urls)
+            counted = answers.count(data, "contact_count")
+            return ExportState(export_id, "ready", urls_given, contact_count=counted)
         if status == "failure":
             message = data.get("message")
             return ExportState(export_id, "failure", message=str(message or "")[:300])

@@ -26,7 +26,7 @@ from syncd.allowlists import same_origin
 from syncd.errors import SendGridRejected, SendGridUnavailable
 from syncd.logs import get_logger, scrub
 from syncd.metrics import Metrics
-from syncd.sendgrid.ratelimit import MAX_RESET_AHEAD, RateGate
+from syncd.sendgrid.ratelimit import RateGate
 
 log = get_logger("syncd.sendgrid")
 
@@ -172,9 +172,8 @@ class SendGridHttp:
                 rate_limited += 1
                 announced = _reset_at(reply.headers)
                 floor = min(RATE_LIMITED_FLOOR_CAP, RATE_LIMITED_FLOOR * 2 ** (rate_limited - 1))
-                now = self.gate.clock.now()
-                reset_at = min(max(announced or 0.0, now + floor), now + MAX_RESET_AHEAD)
-                self.gate.exhausted(endpoint, reset_at)
+                wanted = max(announced or 0.0, self.gate.clock.now() + floor)
+                reset_at = self.gate.exhausted(endpoint, wanted)
                 if rate_limited >= MAX_RATE_LIMITED:
                     raise SendGridUnavailable(
                         f"{endpoint}: still rate-limited after {rate_limited} waits",

@@ -86,9 +86,12 @@ class RateGate:
         self._windows[endpoint] = _Window(remaining, self._believed(reset_at))
         return remaining
 
-    def exhausted(self, endpoint: str, reset_at: float | None) -> None:
-        """A 429: nothing more until the reset (or a second, when the server did not say)."""
-        self._windows[endpoint] = _Window(0, self._believed(reset_at or self.clock.now() + 1.0))
+    def exhausted(self, endpoint: str, reset_at: float | None) -> float:
+        """A 429: nothing more until the reset (or a second, when the server did not say);
+        returns the reset believed (`MAX_RESET_AHEAD`)."""
+        believed = self._believed(reset_at or self.clock.now() + 1.0)
+        self._windows[endpoint] = _Window(0, believed)
+        return believed
 
     def _believed(self, reset_at: float) -> float:
         return min(reset_at, self.clock.now() + MAX_RESET_AHEAD)

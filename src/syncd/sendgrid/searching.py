@@ -135,7 +135,7 @@ def read_answer(answer: dict[str, Any], chunk: list[str], result: Lookup) -> Non
         contact = entry.get("contact") if isinstance(entry, dict) else None
         if not isinstance(contact, dict):
             continue
-        identifier = answers.contact_id(contact.get("id"))
+        identifier = answers.sendable_id(contact.get("id"))
         if identifier is None:
             # Sent back, `a,b` would remove a second contact: the contact cannot be removed
             # by this answer, nor taken for absent (which would confirm a removal).

@@ -85,7 +85,7 @@ def _version(file: io.FileIO) -> tuple[int, int]:
     return status.st_size, status.st_mtime_ns
 
 
-def changed_while_read(what: str) -> SourceUnavailable:
+def _changed_while_read(what: str) -> SourceUnavailable:
     """A file written in place while it was read: its rows may be half of one version and
     half of another, or cut short (whose contacts would count as leavers). Nothing read is
     used; the next try reads it again (a file replaced by a rename is read whole, either
@@ -132,7 +132,7 @@ class _Chunks:
                     raise SourceUnavailable(f"{self.what}: cannot read: {error.strerror}") from None
                 if not data:
                     if _version(self.file) != opened or self.offset != opened[0]:
-                        raise changed_while_read(self.what)
+                        raise _changed_while_read(self.what)
                     return
                 self._measure(data)
                 yield data

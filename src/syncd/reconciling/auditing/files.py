@@ -74,7 +74,7 @@ def export_contacts(
             if key is not None:
                 # An id that is not one to send back (`a,b` would prune a second contact)
                 # is none: the contact is reported, never pruned.
-                yield key, answers.contact_id(contact_id) or "", fields
+                yield key, answers.sendable_id(contact_id) or "", fields
 
 
 def export_prints(

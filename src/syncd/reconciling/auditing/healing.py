@@ -117,6 +117,6 @@ async def prune(
             sent += batch.size
     await applier.settle()
     if without_id:
-        # The export named no id syncd may send back for them (`answers.contact_id`).
+        # The export named no id syncd may send back for them (`answers.sendable_id`).
         log.warning("audit.extra_without_id", destination=loaded.definition.name, count=without_id)
     return sent
