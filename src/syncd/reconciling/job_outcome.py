@@ -1,6 +1,7 @@
-"""What a job that did not complete did to its contacts: who counts as rejected, and why.
+"""What a job that did not simply complete did to its contacts: who counts as rejected,
+and why.
 
-`errored` (or `failed` with an errors file that has rows): the contacts its errors file
+`errored` (or `failed` with an errors file that has rows, or `completed` counting errors): the contacts its errors file
 names are rejected with SendGrid's reason. When the file names fewer contacts than the
 job's `errored_count`, or none at all (its format is not documented: a layout syncd cannot
 read, a link it does not fetch or that has been missing too long, or a job without
