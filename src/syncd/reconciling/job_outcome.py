@@ -1,9 +1,9 @@
 """What a job that did not simply complete did to its contacts: who counts as rejected,
 and why.
 
-`errored` (or `failed` with an errors file that has rows, or `completed` counting errors): the contacts its errors file
-names are rejected with SendGrid's reason. When the file names fewer contacts than the
-job's `errored_count`, or none at all (its format is not documented: a layout syncd cannot
+`errored` (or `failed` with an errors file that has rows, or `completed` counting errors):
+the contacts its errors file names are rejected with SendGrid's reason. When the file
+names fewer contacts than the job's `errored_count`, or none at all (its format is not documented: a layout syncd cannot
 read, a link it does not fetch or that has been missing too long, or a job without
 counts), the others are looked up rather than trusted: acknowledged when SendGrid shows
 them on the list with the values sent, else rejected too (they spend a retry, and are
