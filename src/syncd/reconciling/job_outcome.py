@@ -3,12 +3,13 @@ and why.
 
 `errored` (or `failed` with an errors file that has rows, or `completed` counting errors):
 the contacts its errors file names are rejected with SendGrid's reason. When the file
-names fewer contacts than the job's `errored_count`, or none at all (its format is not documented: a layout syncd cannot
-read, a link it does not fetch or that has been missing too long, or a job without
-counts), the others are looked up rather than trusted: acknowledged when SendGrid shows
-them on the list with the values sent, else rejected too (they spend a retry, and are
-reported once out of retries). `failed` with no errors file, or an empty one (the
-account's contact limit, say): nothing was applied and nobody is to blame.
+names fewer contacts than the job's `errored_count`, or none at all (its format is not
+documented: a layout syncd cannot read, a link it does not fetch or that has been missing
+too long, or a job without counts), the others are looked up rather than trusted:
+acknowledged when SendGrid shows them on the list with the values sent, else rejected too
+(they spend a retry, and are reported once out of retries). `failed` with no errors file,
+or an empty one (the account's contact limit, say): nothing was applied and nobody is to
+blame.
 """
 
 from __future__ import annotations
