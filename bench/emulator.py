@@ -131,6 +131,28 @@ class EmulatorProcess:
         return result
 
 
+def timeline(records: list[dict[str, Any]], launched: float, wall: float) -> dict[str, float]:
+    """When a run's requests arrived, in seconds from its launch: the first request, the
+    first and last upsert, the first and last removal, the last request, and the exit."""
+
+    def at(record: dict[str, Any]) -> float:
+        return round(float(record["time"]) - launched, 2)
+
+    upserts = [r for r in records if r["template"] == "PUT /v3/marketing/contacts"]
+    removals = [r for r in records if r["method"] == "DELETE"]
+    marks: dict[str, float] = {}
+    if records:
+        marks["first_request"] = at(records[0])
+    if upserts:
+        marks["first_upsert"], marks["last_upsert"] = at(upserts[0]), at(upserts[-1])
+    if removals:
+        marks["first_removal"], marks["last_removal"] = at(removals[0]), at(removals[-1])
+    if records:
+        marks["last_request"] = at(records[-1])
+    marks["exit"] = round(wall, 2)
+    return marks
+
+
 def summarize(records: list[dict[str, Any]]) -> dict[str, int]:
     """Requests by kind: writes (PUT/DELETE), upserts, contacts sent, searches, polls."""
     upserts = [r for r in records if r["template"] == "PUT /v3/marketing/contacts"]

@@ -188,7 +188,8 @@ def b3(bench: Bench) -> Result:
         f"{requests['upserts']} PUT (floor {upsert_floor}), {requests['searches']} searches + "
         f"{requests['removals']} removals (floor {removal_floor}: found, removed, confirmed, "
         f"100 a request), "
-        f"{requests['polls']} job polls; list now {listed:,}"
+        f"{requests['polls']} job polls; list now {listed:,}; seconds from the launch: "
+        + ", ".join(f"{mark} {at}" for mark, at in measured.timeline.items())
     )
     bench.phase(scenario, started)
     return bench.add(

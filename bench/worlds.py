@@ -13,7 +13,7 @@ from typing import Any
 from bench import ledgers
 from bench.common import PROFILES, Result, say
 from bench.data import CHANGED_SLOT, COLUMNS, SLOTS, Dataset, fields
-from bench.emulator import summarize
+from bench.emulator import summarize, timeline
 from bench.floor import Floor, measure_apart
 from bench.plan import B1_TARGET_S, Bench, label, list_id, world_name
 from bench.profiling import breakdown
@@ -92,6 +92,7 @@ class Measured:
     requests: dict[str, int]
     emulator_cpu_s: float
     profile: dict[str, float] | None
+    timeline: dict[str, float]
 
 
 def measured_sync(bench: Bench, world: World, slug: str) -> Measured:
@@ -100,11 +101,18 @@ def measured_sync(bench: Bench, world: World, slug: str) -> Measured:
     before = len(emulator.requests())
     emulator_cpu = emulator.cpu_seconds()
     profile = PROFILES / f"{slug}.txt" if bench.profile else None
+    launched = time.time()
     run = run_sync(world, emulator.url, profile=profile)
     records = emulator.requests()[before:]
+    # Kept beside the run's log, to read where its wall time went request by request.
+    (world.directory / f"requests-{world.runs}.json").write_text(
+        json.dumps([{**r, "since_launch": r["time"] - launched} for r in records], indent=0),
+        encoding="utf-8",
+    )
     return Measured(
         run=run,
         requests=summarize(records),
+        timeline=timeline(records, launched, run.wall_s),
         emulator_cpu_s=emulator.cpu_seconds() - emulator_cpu,
         profile=breakdown(profile) if profile is not None and profile.exists() else None,
     )
@@ -132,6 +140,7 @@ def sync_result(
         "exit_code": run.exit_code,
         "report": run.report,
         "requests_by_kind": measured.requests,
+        "timeline_s": measured.timeline,
         "log": str(run.log),
     }
     if measured.profile is not None:
