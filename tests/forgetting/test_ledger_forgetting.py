@@ -110,7 +110,7 @@ def test_an_erasure_keeps_its_address_until_sendgrid_confirms_it_gone(ledger: Le
         assert pending.first_missed_at is not None
         assert pending.sent_at is None
         batch = s.prepare("delete", "list", [OutboxItem(ANN, body=b"id-1")], None)
-        s.close_removal(batch, sent=True)
+        s.close_removals([(batch, True)])
         (pending,) = s.erasures()
         assert (pending.sent_at is not None, pending.sends) == (True, 1)
         assert s.pending_removals() == 0  # not a leaver: no removal record was made

@@ -52,6 +52,6 @@ def remove_all(session: LedgerSession) -> list[str]:
     gone = session.gone("", 10_000)
     if gone:
         batch = session.prepare("remove", "list", [OutboxItem(e) for e in gone], None)
-        session.close_removal(batch, sent=True)
+        session.close_removals([(batch, True)])
         session.removed(gone)
     return gone

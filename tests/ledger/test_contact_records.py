@@ -83,7 +83,7 @@ def test_a_contact_in_an_open_batch_or_awaiting_removal_says_so(ledger: Ledger) 
     assert record.in_flight is not None
     assert (record.in_flight.kind, record.in_flight.job_id) == ("remove", "job-remove")
     with ledger.session("d") as s:
-        s.close_removal(batch, sent=True)
+        s.close_removals([(batch, True)])
     record = ledger.contact("d", "b@x.io")
     assert record.in_flight is None
     assert record.removal is not None

@@ -106,7 +106,7 @@ def test_a_removal_sendgrid_accepted_stays_pending_until_confirmed(ledger: Ledge
         (b, c) = s.leavers("", 10)
         assert (b.email, b.first_missed_at, b.sent_at, b.sends) == ("b@x.io", None, None, 0)
         batch = s.prepare("remove", "list", [OutboxItem("b@x.io", body=b"id-b")], None)
-        assert s.close_removal(batch, sent=True) == ["b@x.io"]
+        assert s.close_removals([(batch, True)])[0] == ["b@x.io"]
         s.missed(["c@x.io"])
         s.missed(["c@x.io"])  # the first miss is the one remembered
         b, c = s.leavers("", 10)
@@ -119,6 +119,21 @@ def test_a_removal_sendgrid_accepted_stays_pending_until_confirmed(ledger: Ledge
         assert s.diff(RETRY_BUDGET).gone == 2  # still acknowledged: on the list, for all we know
         s.removed(["b@x.io"])
         assert [leaver.email for leaver in s.leavers("", 10)] == ["c@x.io"]
+
+
+def test_removal_batches_that_ended_together_close_together(ledger: Ledger) -> None:
+    """Each batch closes; only an accepted one counts its leavers' removal as sent."""
+    with ledger.session("d") as s:
+        load(s, {"a@x.io": 1, "b@x.io": 2, "c@x.io": 3})
+        send_all(s)
+        load(s, {"a@x.io": 1})
+        accepted = s.prepare("remove", "list", [OutboxItem("b@x.io", body=b"id-b")], None)
+        failed = s.prepare("remove", "list", [OutboxItem("c@x.io", body=b"id-c")], None)
+        assert s.close_removals([(accepted, True), (failed, False)]) == [["b@x.io"], ["c@x.io"]]
+        assert s.open_batches() == []
+        b, c = s.leavers("", 10)
+        assert (b.email, b.sends, b.sent_at is not None) == ("b@x.io", 1, True)
+        assert (c.email, c.sends, c.sent_at) == ("c@x.io", 0, None)
 
 
 def test_a_leaver_back_in_the_segment_starts_afresh(ledger: Ledger) -> None:

@@ -165,22 +165,28 @@ class OutboxState(SessionCore):
             tx.run(self.sql.delete_batch, (batch.id,))
         return [Rejection(*row) for row in reported]
 
-    def close_removal(self, batch: Batch, *, sent: bool) -> list[str]:
-        """A removal batch ended: with `sent`, SendGrid accepted it (its effect is confirmed
-        by a later search, not trusted); either way the batch closes. Returns its emails.
-        Each is a leaver's removal or an erasure's (`syncd forget`): each state counts it."""
+    def close_removals(self, ended: Sequence[tuple[Batch, bool]]) -> list[list[str]]:
+        """Removal batches ended, each with whether SendGrid accepted it (its effect is
+        confirmed by a later search, not trusted); either way each batch closes, all in one
+        transaction (a run that opened a hundred removal batches commits once, not a
+        hundred times). Returns each batch's emails, in the order given. Each is a leaver's
+        removal or an erasure's (`syncd forget`): each state counts it."""
         now = self.clock.now()
-        outcome: BatchOutcome = "accepted" if sent else "failed"
+        erasure_sent = forget_sql(self.sql.param).erasure_sent
+        members: list[list[str]] = []
         with self._write() as tx:
-            emails = [r[0] for r in tx.rows(self.sql.item_emails, (batch.id,))]
-            tx.run(self.sql.log_batch, (now, outcome, batch.id))
-            if sent:
-                sends = [(now, self.destination, e) for e in emails]
-                tx.many(self.sql.removal_sent, sends)
-                tx.many(self.sql.doubt_acked, [(self.destination, e) for e in emails])
-                tx.many(forget_sql(self.sql.param).erasure_sent, sends)
-            tx.run(self.sql.delete_batch, (batch.id,))
-        return emails
+            for batch, sent in ended:
+                outcome: BatchOutcome = "accepted" if sent else "failed"
+                emails = [r[0] for r in tx.rows(self.sql.item_emails, (batch.id,))]
+                tx.run(self.sql.log_batch, (now, outcome, batch.id))
+                if sent:
+                    sends = [(now, self.destination, e) for e in emails]
+                    tx.many(self.sql.removal_sent, sends)
+                    tx.many(self.sql.doubt_acked, [(self.destination, e) for e in emails])
+                    tx.many(erasure_sent, sends)
+                tx.run(self.sql.delete_batch, (batch.id,))
+                members.append(emails)
+        return members
 
     def abandon(self, batch_id: int) -> None:
         """The job failed as a whole: nothing was applied, the contacts return to the diff."""

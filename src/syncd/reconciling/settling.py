@@ -65,16 +65,21 @@ async def record_ended(
     outbox: Outbox, ended: list[tuple[Batch, Job | None]], resend: Resend, fields: FieldTypes
 ) -> None:
     """Record jobs that have ended, the first of `outbox.pending` on: each leaves the
-    pending jobs as it is recorded, in the order submitted."""
+    pending jobs as it is recorded, in the order submitted. Removal jobs that ended one
+    after another are closed together (one transaction), their leavers confirmed together."""
     closed: list[tuple[Batch, list[str]]] = []
+    removals: list[tuple[Batch, Job | None]] = []
     for batch, job in ended:
         assert outbox.pending[0] is batch, "jobs are recorded in the order submitted"
         outbox.pending.pop(0)
         outbox.jobs_changed()
         if batch.kind == "upsert":
+            closed += await _close_removals(outbox, removals)
+            removals = []
             await _record_upsert(outbox, batch, job, resend, fields)
-        elif (emails := await _close_removal(outbox, batch, job)) is not None:
-            closed.append((batch, emails))
+        else:
+            removals.append((batch, job))
+    closed += await _close_removals(outbox, removals)
     await _confirm_removals(outbox, closed)
 
 
@@ -161,18 +166,26 @@ async def _wait(outbox: Outbox, batch: Batch) -> Job | None:
         pause = min(outbox.limits.poll_max_interval, pause * 2)
 
 
-async def _close_removal(outbox: Outbox, batch: Batch, job: Job | None) -> list[str] | None:
-    """A removal job ended: its batch is closed; the leavers it carried (to be confirmed by
-    search), or None when the job failed (they stay leavers, sent again later)."""
-    sent = job is None or job.status != "failed"
+async def _close_removals(
+    outbox: Outbox, ended: list[tuple[Batch, Job | None]]
+) -> list[tuple[Batch, list[str]]]:
+    """Removal jobs ended: their batches are closed; each accepted batch with the leavers
+    it carried (to be confirmed by search). Those of a failed job stay leavers, sent again
+    later."""
+    if not ended:
+        return []
+    outcomes = [(batch, job is None or job.status != "failed") for batch, job in ended]
     failpoints.hit("after-completed-before-ack")
-    emails = await in_thread(outbox.session.close_removal, batch, sent=sent)
+    members = await in_thread(outbox.session.close_removals, outcomes)
     failpoints.hit("after-ack-commit")
-    if not sent:
-        outbox.result.failed_jobs += 1
-        log.warning("reconcile.job_failed", batch=batch.id, kind=batch.kind)
-        return None
-    return emails
+    closed: list[tuple[Batch, list[str]]] = []
+    for (batch, sent), emails in zip(outcomes, members, strict=True):
+        if sent:
+            closed.append((batch, emails))
+        else:
+            outbox.result.failed_jobs += 1
+            log.warning("reconcile.job_failed", batch=batch.id, kind=batch.kind)
+    return closed
 
 
 async def _confirm_removals(outbox: Outbox, closed: list[tuple[Batch, list[str]]]) -> None:
