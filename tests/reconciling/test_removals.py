@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import pytest
 
-from syncd.emulator import FaultRule
+from syncd.emulator import EmulatorConfig, FaultRule
 from syncd.ledger import Leaver
-from syncd.reconciling import removing
+from syncd.reconciling import leavers_ahead
 from syncd.reconciling.context import Limits
 from syncd.reconciling.removing import MAX_REMOVAL_SENDS, Sorted, sort_leavers
 from syncd.sendgrid import Found, Lookup
 from syncd.settings import Settings
+from tests.fixtures_emulator import strict_emulator_config
 from tests.reconciling.world import Row, World, emails, people
 
 SEARCH = "POST /v3/marketing/contacts/search/emails"
 REMOVE = "DELETE /v3/marketing/lists/{id}/contacts"
+POLL = "GET /v3/marketing/contacts/imports/{id}"
+UPSERT = "PUT /v3/marketing/contacts"
 
 
 async def three_hundred_fifty_leave(w: World) -> list[Row]:
@@ -69,14 +72,15 @@ async def test_removal_jobs_that_end_together_are_confirmed_together(sync_world:
     assert quiet.counts()["gone"] == 0
 
 
-async def test_the_next_page_of_leavers_is_looked_up_while_this_pages_removals_go(
+async def test_pages_of_leavers_are_looked_up_ahead_of_their_removals(
     sync_world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """350 leavers in pages of 100: four pages, each one search and one removal request;
     the search for a page is asked before the removal of the page before it."""
     w = sync_world
     stay = await three_hundred_fifty_leave(w)
-    monkeypatch.setattr(removing, "PAGE", 100)
+    monkeypatch.setattr(leavers_ahead, "PAGE", 100)
+    monkeypatch.setattr(leavers_ahead, "PAGES_AHEAD", 2)
     before = len(w.emulator.requests)
     report = await w.sync()
     assert report.outcome == "success", report.error
@@ -86,8 +90,43 @@ async def test_the_next_page_of_leavers_is_looked_up_while_this_pages_removals_g
     # Four searches for the four pages' ids, four removals, then four to confirm.
     assert asked.count(REMOVE) == 4
     assert asked.count(SEARCH) == 8
-    assert asked[:3] == [SEARCH, SEARCH, REMOVE]  # page 2 looked up before page 1's removal
+    assert asked[:2] == [SEARCH, SEARCH]  # page 2 looked up before page 1's removal
     assert (await w.sync()).counts()["gone"] == 0
+
+
+class TestLeaversWhileTheUpsertsJobRuns:
+    @pytest.fixture
+    def emulator_config(self) -> EmulatorConfig:
+        return strict_emulator_config(job_delay=0.5)
+
+    async def test_leavers_are_looked_up_while_the_upserts_job_runs_and_removed_after_it(
+        self, sync_world: World, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """350 leave and 10 change: the leavers' four pages are looked up while SendGrid
+        works on the upserts' job (half a second here), their removals sent only once
+        that job is recorded, as before."""
+        w = sync_world
+        rows = people(0, 2_000)
+        w.destination({"vip": w.csv("vip", rows)})
+        await w.sync()
+        changed = [{**row, "FirstName": "Changed"} for row in rows[350:360]]
+        w.csv("vip", [*changed, *rows[360:]])
+        monkeypatch.setattr(leavers_ahead, "PAGE", 100)
+        before = len(w.emulator.requests)
+
+        report = await w.sync()
+
+        assert report.outcome == "success", report.error
+        # Removal jobs are not pollable here: their leavers wait on search (a later run).
+        applied = report.applied
+        assert (applied.upserted, applied.removed + applied.pending_removals) == (10, 350)
+        asked = [r.template for r in w.emulator.requests[before:]]
+        first_removal = asked.index(REMOVE)
+        last_upsert_poll = max(i for i, t in enumerate(asked[:first_removal]) if t == POLL)
+        lookups = [i for i, t in enumerate(asked[:first_removal]) if t == SEARCH]
+        assert len(lookups) == 4
+        assert max(lookups) < last_upsert_poll  # found while the job was still pending
+        assert asked.index(UPSERT) < min(lookups)
 
 
 async def test_a_leaver_deleted_from_sendgrid_meanwhile_is_looked_for_then_reported(

@@ -20,6 +20,7 @@ from syncd.planning import RemovalAction
 from syncd.reconciling.context import Applied, Limits, Outbox
 from syncd.reconciling.erasing import send_erasures
 from syncd.reconciling.first_export import send_first_export
+from syncd.reconciling.leavers_ahead import LeaversAhead
 from syncd.reconciling.progress import RunProgress
 from syncd.reconciling.removing import send_removal_batch, send_removals
 from syncd.reconciling.settling import settle
@@ -97,8 +98,12 @@ class Applier:
             lambda between: send_first_export(self.outbox, builder, outgoing, staged, between)
         )
 
-    async def send_removals(self, action: RemovalAction) -> None:
-        await send_removals(self.outbox, action)
+    async def leavers_ahead(self) -> LeaversAhead:
+        """The leavers' first pages, looked up in the background from now on."""
+        return await LeaversAhead.start(self.outbox)
+
+    async def send_removals(self, action: RemovalAction, ahead: LeaversAhead) -> None:
+        await send_removals(self.outbox, action, ahead)
 
     async def _sending(self, send: Callable[[Between], Awaitable[T]]) -> T:
         """A send of upserts, the jobs that end meanwhile recorded between its batches. A

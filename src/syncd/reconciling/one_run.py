@@ -18,6 +18,7 @@ from syncd.ledger import RETRY_BUDGET, LedgerSession
 from syncd.loading import LoadedDestination
 from syncd.planning import DiffCounts, GuardStopped, Plan, decide, unchanged
 from syncd.reconciling.applying import Applied, Applier
+from syncd.reconciling.leavers_ahead import LeaversAhead
 from syncd.reconciling.previewing import preview
 from syncd.reconciling.progress import RunProgress
 from syncd.reconciling.reading import SegmentRead, SegmentReader
@@ -167,6 +168,7 @@ class OneRun:
         self, applier: Applier, plan: Plan, outgoing: Outgoing, builder: ContactBuilder
     ) -> None:
         report = self.report
+        ahead: LeaversAhead | None = None
         try:
             self.live.enter("sending")
             if self.first_export:
@@ -175,15 +177,19 @@ class OneRun:
                 report.plan = replace(plan, diff=replace(plan.diff, new=new, desired=desired))
             else:
                 await applier.send_upserts(outgoing)
+            if plan.removals:  # looked up while the upserts' jobs run; removed after them
+                ahead = await applier.leavers_ahead()
             await applier.settle()
             if plan.removal_action == "forget":
                 await self._forget_gone()
-            elif plan.removals_blocked is None and plan.diff.gone:
+            elif ahead is not None:
                 self.live.enter("removing")
-                await applier.send_removals(plan.removal_action)
+                await applier.send_removals(plan.removal_action, ahead)
                 await applier.settle()
                 applier.result.pending_removals = await applier.pending_removals()
         finally:
+            if ahead is not None:
+                await ahead.close()
             given_up = await in_thread(self.session.exhausted, RETRY_BUDGET)
             seen = {(r.segment, r.row, r.email) for r in given_up}
             retried = [

@@ -18,7 +18,6 @@ match belongs to somebody else.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 from dataclasses import dataclass, field
 
@@ -27,6 +26,7 @@ from syncd.ledger import Batch, BatchKind, Leaver, OutboxItem, Rejection
 from syncd.logs import get_logger
 from syncd.planning import RemovalAction
 from syncd.reconciling.context import Limits, Outbox
+from syncd.reconciling.leavers_ahead import LeaversAhead
 from syncd.reconciling.threads import in_thread
 from syncd.sendgrid import (
     REMOVE_LIMIT,
@@ -35,11 +35,9 @@ from syncd.sendgrid import (
     Refusal,
     SendGridClient,
     at_most,
-    let_go,
 )
 
 log = get_logger("syncd.reconciling")
-PAGE = 1_000
 MAX_REMOVAL_SENDS = 3
 REMOVALS_AT_ONCE = 4
 """Removal requests of a page in flight at once: each waits on a round trip."""
@@ -55,21 +53,13 @@ class Sorted:
     given_up: dict[str, str] = field(default_factory=dict)  # email → why
 
 
-async def send_removals(outbox: Outbox, action: RemovalAction) -> None:
-    """Leavers a page at a time: each page looked up, sorted, settled, its removals sent.
-    The next page is looked up while this page's removals go (its leavers come after this
-    page's last email, which nothing done for this page changes); the ledger is still used
-    one call at a time, the next page read before this page is settled."""
-    session = outbox.session
+async def send_removals(outbox: Outbox, action: RemovalAction, ahead: LeaversAhead) -> None:
+    """Leavers a page at a time: each page's lookup waited for, the page sorted, settled,
+    its removals sent, while the pages after it are looked up."""
     kind: BatchKind = "remove" if action == "remove" else "delete"
-    await in_thread(session.clear_returned)
-    page = await in_thread(session.leavers, "", PAGE)
-    looking = _look_up(outbox, page)
     try:
-        while page:
-            found = await looking
-            following = await in_thread(session.leavers, page[-1].email, PAGE)
-            looking = _look_up(outbox, following)
+        while (looked := await ahead.next()) is not None:
+            page, found = looked
             sorted_ = sort_leavers(
                 page,
                 found,
@@ -80,14 +70,8 @@ async def send_removals(outbox: Outbox, action: RemovalAction) -> None:
             )
             await _settle_page(outbox, sorted_)
             await send_new_removals(outbox, kind, sorted_.remove)
-            page = following
-    finally:  # the loop ended (or this page failed): the lookup under way is not needed
-        await let_go(looking)
-
-
-def _look_up(outbox: Outbox, page: list[Leaver]) -> asyncio.Task[Lookup]:
-    """A page's leavers searched for, in the background (SendGrid only, not the ledger)."""
-    return asyncio.create_task(outbox.client.lookup([leaver.email for leaver in page]))
+    finally:  # the loop ended (or this page failed): the lookups under way are not needed
+        await ahead.close()
 
 
 def sort_leavers(
