@@ -1,6 +1,6 @@
 """B3's change at 100k against an emulator that answers every request after a delay.
 
-    python -m bench.latency [--rows 100000] [--latency 0.1]
+    python -m bench.latency [--rows 100000] [--latency 0.1] [--job-delay 0]
 
 On loopback the emulator answers in a millisecond or two and its own CPU bounds how fast
 a run's requests go; SendGrid answers over the internet, a round trip of a tenth of a
@@ -10,7 +10,8 @@ seconds before each answer; the list is exported (setup), then the B3 file of th
 rows is synced: 1 % of the profiles changed (one PUT) and 1 % gone (a search to find
 each hundred, a removal, a job poll, a search to confirm). It prints the run's wall time,
 the part spent applying (after the plan: `duration_s - planned_s` of its `reconcile.done`
-line) and the requests by kind.
+line) and the requests by kind. `--job-delay` holds every job pending that many seconds
+(SendGrid takes seconds to minutes on an import job).
 """
 
 from __future__ import annotations
@@ -32,12 +33,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.latency", description=__doc__)
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--latency", type=float, default=0.1, help="seconds before each answer")
+    parser.add_argument(
+        "--job-delay", type=float, default=0.0, help="seconds each job stays pending"
+    )
     args = parser.parse_args(argv)
     with exclusive():
-        return _measure(args.rows, args.latency)
+        return _measure(args.rows, args.latency, args.job_delay)
 
 
-def _measure(rows: int, latency: float) -> int:
+def _measure(rows: int, latency: float, job_delay: float) -> int:
     base, changed = Dataset(rows), Dataset(rows, "b3")
     base.ensure()
     changed.ensure()
@@ -55,7 +59,7 @@ def _measure(rows: int, latency: float) -> int:
     emulator = subprocess.Popen(
         [
             *(PYTHON, "-m", "syncd", "emulator", "--host", "127.0.0.1", "--port", "0"),
-            *("--seed", str(seed), "--job-delay", "0", "--quiet"),
+            *("--seed", str(seed), "--job-delay", str(job_delay), "--quiet"),
         ],
         cwd=REPO,
         stdout=subprocess.PIPE,
@@ -76,7 +80,8 @@ def _measure(rows: int, latency: float) -> int:
     applying = float(report["duration_s"]) - float(report["planned_s"])
     print(
         f"{changed.changed:,} changed and {changed.gone:,} gone of {rows:,}, "
-        f"{latency * 1000:.0f} ms a request: wall {run.wall_s:.2f}s, applying "
+        f"{latency * 1000:.0f} ms a request, jobs pending {job_delay:g} s: "
+        f"wall {run.wall_s:.2f}s, applying "
         f"{applying:.2f}s (upserted {report['upserted']:,}, removed {report['removed']:,}); "
         f"log {Path(run.log or WORK).name}"
     )
