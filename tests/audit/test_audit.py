@@ -222,6 +222,37 @@ async def test_an_export_whose_files_hold_fewer_contacts_than_it_counted_is_not_
     assert [r.template for r in w.emulator.requests].count(UPSERT) == sends  # nothing resent
 
 
+async def test_an_export_naming_no_file_and_no_count_is_not_read_as_an_empty_list(
+    audit_world: AuditWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`urls` and `contact_count` are both optional in the spec: a ready export with no
+    file and no count, read as an empty list, would show every acknowledged contact as
+    missing and healing would send them all again. The audit fails instead."""
+    w = audit_world
+    await synced(w, 20)
+
+    def no_file_no_count(export: Export, base_url: str) -> dict[str, object]:
+        view = export_view(export, base_url)
+        if view.get("status") == "ready":
+            view["urls"] = []
+            view.pop("contact_count", None)
+        return view
+
+    sends = [r.template for r in w.emulator.requests].count(UPSERT)
+    drifts = w.ledger.drifts()
+    with monkeypatch.context() as patched:
+        patched.setattr(emulator_jobs, "export_view", no_file_no_count)
+        empty = await w.audit(heal=True)
+    assert empty.outcome == "temporary"
+    assert empty.error is not None
+    assert "named no file and no count, while 20 contacts are acknowledged" in empty.error
+    assert w.ledger.drifts() == drifts
+    whole = await w.audit(heal=True)
+    assert whole.outcome == "success", whole.error
+    assert not whole.drifted
+    assert [r.template for r in w.emulator.requests].count(UPSERT) == sends  # nothing resent
+
+
 async def test_an_export_counting_a_few_more_contacts_than_its_files_hold_is_compared(
     audit_world: AuditWorld, monkeypatch: pytest.MonkeyPatch
 ) -> None:

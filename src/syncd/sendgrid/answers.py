@@ -57,12 +57,17 @@ def json_object(data: Any, endpoint: str) -> dict[str, Any]:
 
 
 def count(data: dict[str, Any], key: str) -> int:
-    """A count SendGrid gave, or 0 for anything that is not one. The spec types the job
-    counts as `number`: a whole float (`2.0`) is the count it says."""
+    """A count SendGrid gave, or 0 for anything that is not one."""
+    return said_count(data, key) or 0
+
+
+def said_count(data: dict[str, Any], key: str) -> int | None:
+    """A count SendGrid gave, or None when it gave none (or anything that is not one). The
+    spec types the job counts as `number`: a whole float (`2.0`) is the count it says."""
     value = data.get(key)
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
 def job_id(data: Any, endpoint: str) -> str:

@@ -54,8 +54,9 @@ class ExportState:
     status: ExportStatus
     urls: tuple[str, ...] = ()
     message: str = ""
-    contact_count: int = 0
-    """How many contacts SendGrid says the files hold (0 when a ready export does not say)."""
+    contact_count: int | None = None
+    """How many contacts SendGrid says the files hold (None when a ready export does not
+    say: the spec makes it optional)."""
 
 
 class Exports:
@@ -86,7 +87,7 @@ class Exports:
                 why = "SendGrid called the export ready without a usable list of file URLs"
                 return ExportState(export_id, "failure", message=why)
             urls_given = tuple(str(u) for u in urls)
-            counted = answers.count(data, "contact_count")
+            counted = answers.said_count(data, "contact_count")
             return ExportState(export_id, "ready", urls_given, contact_count=counted)
         if status == "failure":
             message = data.get("message")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 
 from syncd import failpoints
 from syncd.clock import Clock
@@ -111,20 +112,35 @@ async def require_complete(session: LedgerSession, export: ExportState, counts: 
     """Fails the audit when the files hold fewer rows than SendGrid said it exported (a file
     missing or cut short): compared, every contact left out would count as missing and
     healing would send it again. The id is forgotten, so the next audit starts another
-    export. More rows than said, or no count, pass (extras are only removed on request, and
-    by the ids the files name); so does a shortfall of at most `SHORTFALL_TOLERATED` of
-    the count (how SendGrid counts is not documented beyond its description), logged."""
-    promised = export.contact_count  # 0 when SendGrid does not say
+    export. More rows than said pass (extras are only removed on request, and by the ids
+    the files name); so does a shortfall of at most `SHORTFALL_TOLERATED` of the count
+    (how SendGrid counts is not documented beyond its description), logged. Without a
+    count, an export that names no file at all fails the same way while the ledger holds
+    contacts on the list: read as an empty list, it would send every one of them again."""
+    promised = export.contact_count
+    if promised is None:
+        if not export.urls and await in_thread(session.holds_acked):
+            acked = await in_thread(session.acked_count)
+            await _forget_incomplete(
+                session, f"named no file and no count, while {acked:,} contacts are acknowledged"
+            )
+        return
     if counts.rows >= promised:
         return
     if promised - counts.rows <= promised * SHORTFALL_TOLERATED:
         log.warning("audit.export_short", counted=promised, held=counts.rows)
         return
+    await _forget_incomplete(
+        session,
+        f"counted {promised:,} contacts but its {counts.files:,} file(s) held {counts.rows:,}",
+    )
+
+
+async def _forget_incomplete(session: LedgerSession, what: str) -> NoReturn:
     await in_thread(session.keep_audit_export, None)
     raise SendGridUnavailable(
-        f"SendGrid's export of the list counted {promised:,} contacts but its "
-        f"{counts.files:,} file(s) held {counts.rows:,}: incomplete, so nothing was "
-        "compared or healed; the next audit starts another export"
+        f"SendGrid's export of the list {what}: incomplete, so nothing was compared or "
+        "healed; the next audit starts another export"
     )
 
 
