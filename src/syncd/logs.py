@@ -45,10 +45,20 @@ _MASKED = re.compile(r"[^A-Za-z0-9@]*[A-Za-z0-9]?\*\*\*@.*")
 # reads as another: "Trojan Source"), and the line and paragraph separators U+2028 and
 # U+2029, line breaks to many viewers. One definition: values syncd sends are held to it
 # too (`syncd.contacts.values`).
-BIDI_CONTROLS = "\u202a-\u202e\u2066-\u2069"
-CONTROLS = f"\x00-\x1f\x7f-\x9f\u2028\u2029{BIDI_CONTROLS}"
-_HIDDEN = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029{BIDI_CONTROLS}]")
-"""Every control character (`CONTROLS`) but tab and line feed, which texts keep."""
+CONTROL_RANGES = ((0x00, 0x1F), (0x7F, 0x9F), (0x2028, 0x2029), (0x202A, 0x202E), (0x2066, 0x2069))
+"""C0, DEL and C1; the line and paragraph separators; the bidirectional embeddings,
+overrides and isolates."""
+
+
+def controls(*, keep: str = "") -> re.Pattern[str]:
+    """One control character (`CONTROL_RANGES`), but those of `keep`: every pattern of
+    them is built here, so that none spells the ranges apart."""
+    members = (chr(code) for low, high in CONTROL_RANGES for code in range(low, high + 1))
+    return re.compile("[" + "".join(re.escape(c) for c in members if c not in keep) + "]")
+
+
+_HIDDEN = controls(keep="\t\n")
+"""Every control character but tab and line feed, which texts keep."""
 
 _secrets: set[str] = set()
 _longest_first: tuple[str, ...] = ()

@@ -13,7 +13,14 @@ import pytest
 
 from syncd.cli.following import Follower
 from syncd.cli.output import ScrubbedStream, addresses_shown, scrubbed_output
-from syncd.logs import email_token, register_secret, scrub, scrub_data
+from syncd.logs import (
+    CONTROL_RANGES,
+    controls,
+    email_token,
+    register_secret,
+    scrub,
+    scrub_data,
+)
 
 PASSWORD = "Pa%ss w0rd!CANARY"  # a `%` that is no escape, and a space
 
@@ -113,3 +120,18 @@ def test_the_progress_line_draws_through_a_scrubbed_terminal() -> None:
     follower.close()
     assert terminal.getvalue().startswith("\r\x1b[Kmembers [")  # syncd's own, obeyed
     assert terminal.getvalue().endswith("\r\x1b[K")
+
+
+def test_every_control_pattern_is_the_one_set_less_what_it_keeps() -> None:
+    """One definition of the control characters (`CONTROL_RANGES`): a pattern that keeps
+    some (tab and line feed in shown texts) matches every other one and nothing else."""
+    ranges = [range(low, high + 1) for low, high in CONTROL_RANGES]
+    every = {chr(code) for span in ranges for code in span}
+    assert {"\x00", "\x1b", "\x7f", "\x9b", "\u2028", "\u202e", "\u2069"} <= every
+    kept = "\t\n"
+    pattern = controls(keep=kept)
+    for code in range(0x3000):  # past the highest range, and plain letters before it
+        char = chr(code)
+        assert bool(pattern.fullmatch(char)) == (char in every and char not in kept), hex(code)
+    assert controls().fullmatch("\t")
+    assert not pattern.fullmatch("\t")

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Final
 
-from syncd.logs import BIDI_CONTROLS, CONTROLS
+from syncd.logs import controls
 
 # A double holds every integer up to 2^53 exactly, and not all of them beyond: SendGrid
 # stores Number fields as doubles (its legacy docs allowed "309 digits", a double's range).
@@ -38,12 +38,12 @@ _ISO_DATE = re.compile(
     r"(?:[Zz]|[+-]([0-9]{2})(?::?([0-9]{2}))?)?)?"
 )
 _US_DATE = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
-# The control characters (`syncd.logs.CONTROLS`: C0, C1, DEL, the bidirectional controls,
+# The control characters (`syncd.logs.CONTROL_RANGES`: C0, C1, DEL, the bidirectional controls,
 # the line and paragraph separators) are never sent: they take over terminals, reorder
 # how a name shows in SendGrid and in emails ("Trojan Source"), or break lines in
 # viewers and in JavaScript before ES2019. Multi-line text keeps its line breaks.
-_CONTROL = re.compile(f"[{CONTROLS}]")
-_CONTROL_BUT_LINES = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{BIDI_CONTROLS}]")
+_CONTROL = controls()
+_CONTROL_BUT_LINES = controls(keep="\t\n\r\u2028\u2029")
 
 Typed = str | int | float
 
