@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -188,6 +189,32 @@ async def test_a_failed_export_fails_the_audit_and_the_next_starts_another(
     assert [r.template for r in w.emulator.requests].count(EXPORT) == 2
 
 
+async def refused_then_whole(
+    w: AuditWorld,
+    monkeypatch: pytest.MonkeyPatch,
+    view: Callable[[Export, str], dict[str, object]],
+    error: str,
+) -> None:
+    """An audit whose export SendGrid answers as `view` shapes it fails as temporary with
+    `error`, recording nothing; the next, answered whole, starts another export and finds
+    nothing to heal (nothing was sent again)."""
+    sends = [r.template for r in w.emulator.requests].count(UPSERT)
+    exports = [r.template for r in w.emulator.requests].count(EXPORT)
+    drifts = w.ledger.drifts()
+    with monkeypatch.context() as patched:
+        patched.setattr(emulator_jobs, "export_view", view)
+        refused = await w.audit(heal=True)
+    assert refused.outcome == "temporary"
+    assert error in (refused.error or "")
+    assert refused.audited_at is None
+    assert w.ledger.drifts() == drifts  # nothing recorded
+    whole = await w.audit(heal=True)
+    assert whole.outcome == "success", whole.error
+    assert not whole.drifted
+    assert [r.template for r in w.emulator.requests].count(EXPORT) == exports + 2
+    assert [r.template for r in w.emulator.requests].count(UPSERT) == sends  # nothing resent
+
+
 async def test_an_export_whose_files_hold_fewer_contacts_than_it_counted_is_not_compared(
     audit_world: AuditWorld, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -205,21 +232,9 @@ async def test_an_export_whose_files_hold_fewer_contacts_than_it_counted_is_not_
             view["urls"] = urls[:-1]
         return view
 
-    sends = [r.template for r in w.emulator.requests].count(UPSERT)
-    drifts = w.ledger.drifts()
-    with monkeypatch.context() as patched:
-        patched.setattr(emulator_jobs, "export_view", one_file_fewer)
-        short = await w.audit(heal=True)
-    assert short.outcome == "temporary"
-    assert short.error is not None
-    assert "counted 20 contacts but its 3 file(s) held 15: incomplete" in short.error
-    assert short.audited_at is None
-    assert w.ledger.drifts() == drifts  # nothing recorded
-    whole = await w.audit(heal=True)
-    assert whole.outcome == "success", whole.error
-    assert not whole.drifted
-    assert [r.template for r in w.emulator.requests].count(EXPORT) == 2
-    assert [r.template for r in w.emulator.requests].count(UPSERT) == sends  # nothing resent
+    await refused_then_whole(
+        w, monkeypatch, one_file_fewer, "counted 20 contacts but its 3 file(s) held 15: incomplete"
+    )
 
 
 async def test_an_export_naming_no_file_and_no_count_is_not_read_as_an_empty_list(
@@ -238,19 +253,9 @@ async def test_an_export_naming_no_file_and_no_count_is_not_read_as_an_empty_lis
             view.pop("contact_count", None)
         return view
 
-    sends = [r.template for r in w.emulator.requests].count(UPSERT)
-    drifts = w.ledger.drifts()
-    with monkeypatch.context() as patched:
-        patched.setattr(emulator_jobs, "export_view", no_file_no_count)
-        empty = await w.audit(heal=True)
-    assert empty.outcome == "temporary"
-    assert empty.error is not None
-    assert "named no file and no count, while 20 contacts are acknowledged" in empty.error
-    assert w.ledger.drifts() == drifts
-    whole = await w.audit(heal=True)
-    assert whole.outcome == "success", whole.error
-    assert not whole.drifted
-    assert [r.template for r in w.emulator.requests].count(UPSERT) == sends  # nothing resent
+    await refused_then_whole(
+        w, monkeypatch, no_file_no_count, "named no file and no count, while 20 contacts are"
+    )
 
 
 async def test_an_export_counting_a_few_more_contacts_than_its_files_hold_is_compared(
