@@ -189,20 +189,31 @@ async def test_a_failed_export_fails_the_audit_and_the_next_starts_another(
     assert [r.template for r in w.emulator.requests].count(EXPORT) == 2
 
 
+Reshape = Callable[[Export, dict[str, object]], None]
+
+
+def reshaped(change: Reshape) -> Callable[[Export, str], dict[str, object]]:
+    """The emulator's view of an export, changed by `change` (SendGrid's answer reshaped)."""
+
+    def view(export: Export, base_url: str) -> dict[str, object]:
+        shown = export_view(export, base_url)
+        change(export, shown)
+        return shown
+
+    return view
+
+
 async def refused_then_whole(
-    w: AuditWorld,
-    monkeypatch: pytest.MonkeyPatch,
-    view: Callable[[Export, str], dict[str, object]],
-    error: str,
+    w: AuditWorld, monkeypatch: pytest.MonkeyPatch, change: Reshape, error: str
 ) -> None:
-    """An audit whose export SendGrid answers as `view` shapes it fails as temporary with
+    """An audit whose export SendGrid answers reshaped by `change` fails as temporary with
     `error`, recording nothing; the next, answered whole, starts another export and finds
     nothing to heal (nothing was sent again)."""
     sends = [r.template for r in w.emulator.requests].count(UPSERT)
     exports = [r.template for r in w.emulator.requests].count(EXPORT)
     drifts = w.ledger.drifts()
     with monkeypatch.context() as patched:
-        patched.setattr(emulator_jobs, "export_view", view)
+        patched.setattr(emulator_jobs, "export_view", reshaped(change))
         refused = await w.audit(heal=True)
     assert refused.outcome == "temporary"
     assert error in (refused.error or "")
@@ -225,12 +236,10 @@ async def test_an_export_whose_files_hold_fewer_contacts_than_it_counted_is_not_
     await synced(w, 20)
     w.knobs(export_file_rows=5)  # four files of five contacts
 
-    def one_file_fewer(export: Export, base_url: str) -> dict[str, object]:
-        view = export_view(export, base_url)
+    def one_file_fewer(export: Export, view: dict[str, object]) -> None:
         urls = view.get("urls")
         if isinstance(urls, list):
             view["urls"] = urls[:-1]
-        return view
 
     await refused_then_whole(
         w, monkeypatch, one_file_fewer, "counted 20 contacts but its 3 file(s) held 15: incomplete"
@@ -246,12 +255,10 @@ async def test_an_export_naming_no_file_and_no_count_is_not_read_as_an_empty_lis
     w = audit_world
     await synced(w, 20)
 
-    def no_file_no_count(export: Export, base_url: str) -> dict[str, object]:
-        view = export_view(export, base_url)
+    def no_file_no_count(export: Export, view: dict[str, object]) -> None:
         if view.get("status") == "ready":
             view["urls"] = []
             view.pop("contact_count", None)
-        return view
 
     await refused_then_whole(
         w, monkeypatch, no_file_no_count, "named no file and no count, while 20 contacts are"
@@ -265,13 +272,11 @@ async def test_an_export_counting_a_few_more_contacts_than_its_files_hold_is_com
     w = audit_world
     await synced(w, 200)
 
-    def two_more(export: Export, base_url: str) -> dict[str, object]:
-        view = export_view(export, base_url)
+    def two_more(export: Export, view: dict[str, object]) -> None:
         if isinstance(view.get("contact_count"), int):
             view["contact_count"] = export.contact_count + 2
-        return view
 
-    monkeypatch.setattr(emulator_jobs, "export_view", two_more)
+    monkeypatch.setattr(emulator_jobs, "export_view", reshaped(two_more))
     report = await w.audit()
     assert report.outcome == "success", report.error
     assert (report.list_contacts, report.drifted) == (200, False)
