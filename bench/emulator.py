@@ -138,19 +138,16 @@ def timeline(records: list[dict[str, Any]], launched: float, wall: float) -> dic
     def at(record: dict[str, Any]) -> float:
         return round(float(record["time"]) - launched, 2)
 
+    if not records:
+        return {"exit": round(wall, 2)}
     upserts = [r for r in records if r["template"] == "PUT /v3/marketing/contacts"]
     removals = [r for r in records if r["method"] == "DELETE"]
-    marks: dict[str, float] = {}
-    if records:
-        marks["first_request"] = at(records[0])
+    marks = {"first_request": at(records[0])}
     if upserts:
         marks["first_upsert"], marks["last_upsert"] = at(upserts[0]), at(upserts[-1])
     if removals:
         marks["first_removal"], marks["last_removal"] = at(removals[0]), at(removals[-1])
-    if records:
-        marks["last_request"] = at(records[-1])
-    marks["exit"] = round(wall, 2)
-    return marks
+    return {**marks, "last_request": at(records[-1]), "exit": round(wall, 2)}
 
 
 def summarize(records: list[dict[str, Any]]) -> dict[str, int]:

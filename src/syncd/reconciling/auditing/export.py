@@ -119,8 +119,7 @@ async def require_complete(session: LedgerSession, export: ExportState, counts: 
     contacts on the list: read as an empty list, it would send every one of them again."""
     promised = export.contact_count
     if promised is None:
-        if not export.urls and await in_thread(session.holds_acked):
-            acked = await in_thread(session.acked_count)
+        if not export.urls and (acked := await in_thread(session.acked_count)):
             await _forget_incomplete(
                 session, f"named no file and no count, while {acked:,} contacts are acknowledged"
             )
