@@ -34,14 +34,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.b3_repeat", description=__doc__)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--size", type=int, default=1_000_000)
+    parser.add_argument(
+        "--profile", action="store_true", help="record each sync with py-spy (on PATH)"
+    )
     args = parser.parse_args(argv)
     with exclusive():
-        return _repeat(args.runs, args.size)
+        return _repeat(args.runs, args.size, profile=args.profile)
 
 
-def _repeat(runs: int, size: int) -> int:
+def _repeat(runs: int, size: int, *, profile: bool = False) -> int:
     shutil.rmtree(WORK, ignore_errors=True)
-    bench = Bench(plan=Plan.make(quick=False, skip_10m=True), only=frozenset({"B3"}))
+    plan = Plan.make(quick=False, skip_10m=True)
+    bench = Bench(plan=plan, only=frozenset({"B3"}), profile=profile)
     base, changed = Dataset(size).ensure(), Dataset(size, "b3").ensure()
     floor = measure_apart(changed, repeat=3)
     name = world_name("sqlite", size)

@@ -5,6 +5,7 @@ the reader took. The full way is forced by making every bucket count as differin
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import contextmanager
 from typing import Any
@@ -14,6 +15,7 @@ from structlog.testing import capture_logs
 
 from syncd.emulator import running_emulator
 from syncd.ledger import open_ledger
+from syncd.ledger.digests import DigestState
 from syncd.reconciling import differing as differing_module
 from syncd.reconciling import reading, scanning
 from syncd.reconciling.differing import stage_differing
@@ -273,20 +275,45 @@ async def synced_then_again(w: World) -> tuple[Any, list[MutableMapping[str, Any
     return report, [e for e in logs if e["event"] == "reading.differing"]
 
 
+@pytest.mark.parametrize(
+    ("change", "scoped_first"), [(three_left, True), (five_joined, False), (mixed, False)]
+)
+async def test_the_leavers_are_scoped_while_the_rows_are_read(
+    sync_world: World, monkeypatch: pytest.MonkeyPatch, change: Any, scoped_first: bool
+) -> None:
+    # More acknowledged contacts unmatched than the staged rows can name: some left, and
+    # the scope's pass over `acked` runs in another thread while the rows are read. Else
+    # (here: more rows joined than left) it runs after staging, only if still needed.
+    threads: list[str] = []
+    scope_leavers = DigestState.scope_leavers
+
+    def spied(self: DigestState, unmatched: Any) -> None:
+        threads.append(threading.current_thread().name)
+        scope_leavers(self, unmatched)
+
+    monkeypatch.setattr(DigestState, "scope_leavers", spied)
+    report, differing = await synced_then(sync_world, change)
+    assert report.outcome == "success", report.error
+    assert len(differing) == 1
+    assert [name.startswith("syncd-scope") for name in threads] == [True] * scoped_first
+    assert sync_world.members() == emails(change(people(0, 40)))
+
+
 @pytest.mark.postgres
+@pytest.mark.parametrize(("change", "sent"), [(mixed, (6, 3, 36)), (three_left, (0, 3, 37))])
 async def test_staging_the_differing_buckets_on_a_postgresql_ledger(
-    sync_world: World, postgres_dsn: str
+    sync_world: World, postgres_dsn: str, change: Any, sent: tuple[int, int, int]
 ) -> None:
     w = sync_world
     w.ledger.close()
     w.ledger = open_ledger(postgres_dsn)
     w.settings = w.settings.model_copy(update={"state": postgres_dsn})
-    report, differing = await synced_then(w, mixed)
+    report, differing = await synced_then(w, change)
     assert report.outcome == "success", report.error
     assert len(differing) == 1
     counts = report.counts()
-    assert (counts["upserted"], counts["removed"], counts["unchanged"]) == (6, 3, 36)
-    assert w.members() == emails(mixed(people(0, 40)))
+    assert (counts["upserted"], counts["removed"], counts["unchanged"]) == sent
+    assert w.members() == emails(change(people(0, 40)))
 
 
 async def test_files_rewritten_between_the_two_reads_are_staged_whole(

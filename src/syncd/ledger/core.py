@@ -45,6 +45,10 @@ class SessionCore:
         self._outside: int | None = None
         """With a scoped snapshot (`DigestState.scope_snapshot`), the acknowledged rows it
         leaves out, present as they are; None when the snapshot holds the whole segment."""
+        self._scoped_acked: int | None = None
+        """With a snapshot scoped by the prints no row matched, the acknowledged rows: those
+        left out and those of the unmatched prints, as counted when the scope was made
+        (`diff` needs no other pass over `acked` for them)."""
         self._differing = b""
         """The buckets that differ (`DigestState.declare_differing`), a `bucket_mask`."""
 

@@ -234,13 +234,32 @@ class DigestState(SessionCore):
                 groups[group] = array(UNSIGNED, array("q", map(int, text.split())).tobytes())
         return groups
 
+    def declare_unmatched(self, unmatched: array[int]) -> None:
+        """The acknowledged prints (unsigned) no row matched, for `scope_leavers`."""
+        with self._scratch() as tx:
+            tx.run(self._digest_sql.clear_scope, ())
+            self._fill_prints(tx, unmatched)
+
+    def scope_leavers(self, unmatched: array[int]) -> None:
+        """The scope of `scope_snapshot(..., scoped=True)`, built before anything is staged
+        when some contacts left (staged rows cannot name them): every acknowledged contact
+        of the `unmatched` prints (`declare_unmatched`), by a pass over `acked`."""
+        with self._scratch() as tx:
+            self._scope_from_acked(tx, unmatched)
+
     def scope_snapshot(
-        self, outside: int, unmatched: array[int] | None = None, contacts: int = 0
+        self,
+        outside: int,
+        unmatched: array[int] | None = None,
+        contacts: int = 0,
+        *,
+        scoped: bool = False,
     ) -> int | None:
         """Declare the snapshot staged only for the declared buckets: for the rows there
         whose print matched no acknowledged one, when `unmatched` lists the acknowledged
         prints (unsigned) that no row matched (held by `contacts` acknowledged contacts),
-        else for every row of those buckets. The
+        else for every row of those buckets; `scoped`: `scope_leavers` found the scope's
+        contacts already. The
         `outside` acknowledged rows left out (every other bucket's, and the matched ones:
         the caller counted them) are in the segment as they are (known, not stale),
         without a copy. The profiles, or None (the snapshot left as it is) when a staged
@@ -248,22 +267,30 @@ class DigestState(SessionCore):
         everything then."""
         sql = self._digest_sql
         with self._scratch() as tx:
-            tx.run(sql.clear_scope, ())
             if unmatched is None:
+                tx.run(sql.clear_scope, ())
                 tx.run(sql.scope_from_buckets, (self.destination, self._differing))
-            else:
-                tx.run(sql.clear_prints, ())
-                signed = array("q", unmatched.tobytes())
-                tx.many(sql.add_print, [(raw,) for raw in signed])
+            elif not scoped:
+                tx.run(sql.clear_scope, ())
+                self._fill_prints(tx, unmatched)
                 # Only leavers need a pass over `acked`: without any, every contact of
                 # the unmatched prints was staged again (a row changed).
                 if tx.run(sql.scope_from_staged, ()) < contacts:
-                    mask = bucket_mask(raw & BUCKET_MASK for raw in unmatched)
-                    tx.run(sql.scope_from_prints, (self.destination, mask))
+                    self._scope_from_acked(tx, unmatched)
             if tx.rows(sql.conflicts, ())[0][0]:
                 return None
         self._outside = outside
+        self._scoped_acked = None if unmatched is None else outside + contacts
         return self._snapshot_counts()[0]
+
+    def _fill_prints(self, tx: Tx, unmatched: array[int]) -> None:
+        tx.run(self._digest_sql.clear_prints, ())
+        signed = array("q", unmatched.tobytes())
+        tx.many(self._digest_sql.add_print, [(raw,) for raw in signed])
+
+    def _scope_from_acked(self, tx: Tx, unmatched: array[int]) -> None:
+        mask = bucket_mask(raw & BUCKET_MASK for raw in unmatched)
+        tx.run(self._digest_sql.scope_from_prints, (self.destination, mask))
 
     # -- SqlSession's ----------------------------------------------------------------------
     def _scratch(self) -> AbstractContextManager[Tx]:

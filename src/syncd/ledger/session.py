@@ -130,7 +130,7 @@ class SqlSession(OutboxState, LeaverState, ForgettingState, AuditState, DigestSt
     # -- the snapshot of this run's segment ------------------------------------------
     def reset_snapshot(self) -> None:
         """An empty snapshot, holding the whole segment once staged (not scoped)."""
-        self._outside = None
+        self._outside = self._scoped_acked = None
         self._clear_snapshot()
 
     def _clear_snapshot(self) -> None:
@@ -238,7 +238,9 @@ class SqlSession(OutboxState, LeaverState, ForgettingState, AuditState, DigestSt
         desired, not_known, stale_new, stale_known = self._snapshot_counts()
         held_new, held_known = self._rows(self.sql.count_held, (d,))[0]
         spent_new, spent_known = self._rows(self.sql.count_exhausted, (d, retry_budget))[0]
-        acked: int = self._rows(self.sql.count_acked, (d,))[0][0]
+        acked = self._scoped_acked
+        if acked is None:
+            acked = int(self._rows(self.sql.count_acked, (d,))[0][0])
         return DiffCounts(
             desired=desired,
             acked=acked,

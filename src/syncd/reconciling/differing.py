@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 
 import orjson
 
@@ -62,13 +62,26 @@ def stage_differing(
     every = len(only) == BUCKETS
     spill = spill if spill is not None and spill.usable else None
     matched = None if every else _matched(session, only, acked_within, spill, kept)
-    try:
-        for chunk in _chunks(_rows(sources, staged, only, matched, spill, kept)):
-            session.stage(chunk)
-            staged.restaged += len(chunk)
-    except NotPlain:  # a file rewritten since it was scanned: its lines are not records
-        session.reset_snapshot()
-        return None
+    # Some contacts left when more acknowledged ones went unmatched than rows can name
+    # (each staged print is one contact): the scope needs a pass over `acked` then, made
+    # in another thread (SQL, without the GIL) while this one picks and reads the rows.
+    leavers = matched is not None and matched.unmatched_rows > len(matched.staged)
+    with ThreadPoolExecutor(1, thread_name_prefix="syncd-scope") as ledger:
+        scoping = None
+        if leavers and matched is not None:
+            session.declare_unmatched(matched.unmatched)
+            scoping = ledger.submit(session.scope_leavers, matched.unmatched)
+        try:
+            for chunk in _chunks(_rows(sources, staged, only, matched, spill, kept)):
+                if scoping is not None:
+                    scoping.result()  # the session is this thread's again
+                session.stage(chunk)
+                staged.restaged += len(chunk)
+        except NotPlain:  # a file rewritten since it was scanned: its lines are not records
+            if scoping is not None:
+                wait([scoping])
+            session.reset_snapshot()
+            return None
     if spill is None and not unchanged_files():
         session.reset_snapshot()
         return None
@@ -76,7 +89,9 @@ def stage_differing(
     if not every:
         left_out = outside + (matched.matched if matched else 0)
         profiles = (
-            session.scope_snapshot(left_out, matched.unmatched, matched.unmatched_rows)
+            session.scope_snapshot(
+                left_out, matched.unmatched, matched.unmatched_rows, scoped=leavers
+            )
             if matched
             else session.scope_snapshot(left_out)
         )

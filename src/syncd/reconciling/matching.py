@@ -97,15 +97,20 @@ def match(segment: Sequence[array[int]], acked: Sequence[array[int]]) -> Matched
     matched = unmatched_rows = 0
     for rows, known in zip(segment, acked, strict=True):
         printed, acknowledged = set(rows), set(known)
-        same = printed & acknowledged
-        if len(printed) != len(rows):  # a print found twice: its rows are staged
-            same -= _twice(rows)
-        if len(acknowledged) != len(known):  # two contacts, one print (a 64-bit collision)
-            same -= _twice(known)
-        matched += len(same)
-        unmatched_rows += len(known) - len(same)  # each print of `same` is held once
-        staged |= printed - same
-        unmatched.extend(acknowledged - same)  # once each: the scope takes every contact
+        # Matched: a print both sides hold, once each side (a print found twice in the
+        # segment is staged; one two contacts hold is a 64-bit collision: both unmatched).
+        twice = _twice(rows) if len(printed) != len(rows) else set()
+        if len(acknowledged) != len(known):
+            twice |= _twice(known)
+        new, gone = printed - acknowledged, acknowledged - printed
+        if twice:
+            new |= printed & twice
+            gone |= acknowledged & twice
+        same = len(printed) - len(new)
+        matched += same
+        unmatched_rows += len(known) - same  # each matched print is held once
+        staged |= new
+        unmatched.extend(gone)  # once each: the scope takes every contact
     return Matched(frozenset(staged), unmatched, matched, unmatched_rows)
 
 
