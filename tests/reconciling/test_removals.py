@@ -6,7 +6,7 @@ import pytest
 
 from syncd.emulator import EmulatorConfig, FaultRule
 from syncd.ledger import Leaver
-from syncd.reconciling import leavers_ahead
+from syncd.reconciling import leavers_ahead, settling
 from syncd.reconciling.context import Limits
 from syncd.reconciling.removing import MAX_REMOVAL_SENDS, Sorted, sort_leavers
 from syncd.sendgrid import Found, Lookup
@@ -91,6 +91,29 @@ async def test_pages_of_leavers_are_looked_up_ahead_of_their_removals(
     assert asked.count(REMOVE) == 4
     assert asked.count(SEARCH) == 8
     assert asked[:2] == [SEARCH, SEARCH]  # page 2 looked up before page 1's removal
+    assert (await w.sync()).counts()["gone"] == 0
+
+
+async def test_a_window_of_removal_jobs_is_confirmed_while_the_next_is_polled(
+    sync_world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Four removal jobs, polled one window at a time here, every search answered 0.2 s
+    late: the search confirming a window's leavers goes while the next window is polled
+    and closed, and every leaver is still confirmed in this run."""
+    w = sync_world
+    stay = await three_hundred_fifty_leave(w)
+    monkeypatch.setattr(settling, "POLL_AHEAD", 1)
+    w.emulator.faults.add(FaultRule(kind="delay", template=SEARCH, seconds=0.2))
+    before = len(w.emulator.requests)
+
+    report = await w.sync()
+
+    assert report.outcome == "success", report.error
+    assert (report.applied.removed, report.applied.pending_removals) == (350, 0)
+    assert w.members() == emails(stay)
+    asked = [r.template for r in w.emulator.requests[before:] if r.template in (SEARCH, POLL)]
+    after_removals = asked[-8:]  # recorded as answered: a late search after the next poll
+    assert after_removals == [POLL, POLL, SEARCH, POLL, SEARCH, POLL, SEARCH, SEARCH]
     assert (await w.sync()).counts()["gone"] == 0
 
 

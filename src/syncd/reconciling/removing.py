@@ -227,10 +227,12 @@ async def _resolve_again(
     return [second, batch.again(left - second.size)]
 
 
-async def confirm(outbox: Outbox, emails: list[str], action: RemovalAction, list_id: str) -> None:
-    """After a removal job: done for those search shows off the list (or gone); the others
-    stay pending until a later run's search confirms them."""
-    found = await outbox.client.lookup(emails)
+async def record_confirmed(
+    outbox: Outbox, emails: list[str], found: Lookup, action: RemovalAction, list_id: str
+) -> None:
+    """After a removal job, what a lookup of its leavers `found`: done for those search
+    shows off the list (or gone); the others stay pending until a later run's search
+    confirms them."""
     done = [
         email
         for email in emails

@@ -26,10 +26,9 @@ from syncd.comparing import FieldTypes
 from syncd.errors import SendGridUnavailable
 from syncd.ledger import Batch
 from syncd.logs import get_logger
-from syncd.planning import RemovalAction
+from syncd.reconciling.confirming import Closed, Confirmations
 from syncd.reconciling.context import STOPPING, Outbox
 from syncd.reconciling.job_outcome import rejected_in_job
-from syncd.reconciling.removing import confirm
 from syncd.reconciling.threads import in_thread
 from syncd.sendgrid import Job
 
@@ -43,7 +42,20 @@ Resend = Callable[[Batch], Awaitable[None]]
 
 
 async def settle(outbox: Outbox, resend: Resend, fields: FieldTypes) -> None:
-    """Wait for every submitted job and record its outcome, in the order submitted."""
+    """Wait for every submitted job and record its outcome, in the order submitted; the
+    leavers of each window of removal jobs are confirmed while the next window is polled
+    and closed (`confirming`)."""
+    confirmations = Confirmations(outbox)
+    try:
+        await _settle(outbox, resend, fields, confirmations)
+        await confirmations.settle()
+    finally:
+        await confirmations.close()
+
+
+async def _settle(
+    outbox: Outbox, resend: Resend, fields: FieldTypes, confirmations: Confirmations
+) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + outbox.limits.job_timeout
     while outbox.pending:
@@ -58,16 +70,17 @@ async def settle(outbox: Outbox, resend: Resend, fields: FieldTypes) -> None:
                 f"{len(outbox.pending)} SendGrid job(s) still pending after "
                 f"{outbox.limits.job_timeout:.0f}s; the next run goes on polling them"
             ) from None
-        await record_ended(outbox, ended, resend, fields)
+        await confirmations.behind(await record_ended(outbox, ended, resend, fields))
 
 
 async def record_ended(
     outbox: Outbox, ended: list[tuple[Batch, Job | None]], resend: Resend, fields: FieldTypes
-) -> None:
+) -> Closed:
     """Record jobs that have ended, the first of `outbox.pending` on: each leaves the
     pending jobs as it is recorded, in the order submitted. Removal jobs that ended one
-    after another are closed together (one transaction), their leavers confirmed together."""
-    closed: list[tuple[Batch, list[str]]] = []
+    after another are closed together (one transaction); the accepted ones are returned,
+    with their leavers, for the caller to confirm (`confirming`)."""
+    closed: Closed = []
     removals: list[tuple[Batch, Job | None]] = []
     for batch, job in ended:
         assert outbox.pending[0] is batch, "jobs are recorded in the order submitted"
@@ -80,7 +93,7 @@ async def record_ended(
         else:
             removals.append((batch, job))
     closed += await _close_removals(outbox, removals)
-    await _confirm_removals(outbox, closed)
+    return closed
 
 
 def ended_first(window: list[Batch], states: list[Job | None]) -> list[tuple[Batch, Job | None]]:
@@ -186,19 +199,6 @@ async def _close_removals(
             outbox.result.failed_jobs += 1
             log.warning("reconcile.job_failed", batch=batch.id, kind=batch.kind)
     return closed
-
-
-async def _confirm_removals(outbox: Outbox, closed: list[tuple[Batch, list[str]]]) -> None:
-    """The leavers of the removal jobs that ended together, confirmed by search: one lookup
-    for each list (or deletion), its searches several at once, where a search a batch
-    waited on each other's round trips."""
-    asked: dict[tuple[RemovalAction, str], list[str]] = {}
-    for batch, emails in closed:
-        action: RemovalAction = "remove" if batch.kind == "remove" else "delete"
-        asked.setdefault((action, batch.list_id), []).extend(emails)
-    for (action, list_id), emails in asked.items():
-        await confirm(outbox, emails, action, list_id)
-    outbox.result.batches_done += len(closed)
 
 
 async def _record_upsert(

@@ -16,6 +16,7 @@ import asyncio
 
 from syncd.comparing import FieldTypes
 from syncd.ledger import Batch
+from syncd.reconciling.confirming import confirm_now
 from syncd.reconciling.context import Outbox
 from syncd.reconciling.settling import POLL_AHEAD, Resend, ended_first, job_id, record_ended
 from syncd.sendgrid import Job, let_go
@@ -41,7 +42,9 @@ class SettleAhead:
             look, self.look = self.look, None
             if not look.cancelled() and look.exception() is None:
                 ended = ended_first(self.window, look.result())
-                await record_ended(outbox, ended, self.resend, self.fields)
+                await confirm_now(
+                    outbox, await record_ended(outbox, ended, self.resend, self.fields)
+                )
         if self.look is None and len(outbox.pending) > 1 and not outbox.stopping():
             self.window = outbox.pending[:-1][:POLL_AHEAD]
             ids = [job_id(batch) for batch in self.window]
