@@ -7,8 +7,9 @@ from the verify read's spill when it kept them, picked from the lines of files i
 scanned (by the prints the scan kept), else read from the source again (then every row
 of those buckets is staged, its prints unknown before it is read). The snapshot is then
 scoped to the acknowledged contacts no row matched (`LedgerSession.scope_snapshot`):
-every other acknowledged row counts as present as it is. See `reading` for when this is
-tried.
+every other acknowledged row counts as present as it is. When some of those contacts
+left, the scope is read from `acked` while the rows are picked (`scope_leavers`). See
+`reading` for when this is tried.
 """
 
 from __future__ import annotations
