@@ -31,8 +31,20 @@ from syncd.shapes import PlanEntry
 P1_TARGET_RATIO = 1.2
 
 
+PLAN_RUNS = 2
+"""The plan only reads: it is timed this many times on the same ledger and file, the
+fastest kept, so that one hiccup of the machine does not decide the row (the floor is
+the best of three the same way)."""
+
+
 def measure_plan(world: World, emulator_url: str) -> tuple[float, PlanEntry]:
-    """Seconds of `syncd plan NAME` on the world (ledger opened read-only), and its entry."""
+    """The fastest of `PLAN_RUNS` timings of `syncd plan NAME` on the world (its ledger
+    opened read-only), and its entry."""
+    timings = [_measure_plan(world, emulator_url) for _ in range(PLAN_RUNS)]
+    return min(timings, key=lambda timing: timing[0])
+
+
+def _measure_plan(world: World, emulator_url: str) -> tuple[float, PlanEntry]:
     os.environ.setdefault("SENDGRID_API_KEY", API_KEY)
     settings = Settings(
         destinations=world.destinations,
