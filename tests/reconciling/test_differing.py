@@ -1,13 +1,12 @@
 """Staging only the buckets whose rows differ (`staging.stage_differing`), against staging
 everything: each scenario's run must come out as a fully staged run would, whichever way
-the reader took. The full way is forced by making every bucket count as differing."""
+the reader took. The full way is forced by making every bucket count as differing. A
+segment read from a database (spilled, never read twice) is in
+`test_differing_warehouse.py`."""
 
 from __future__ import annotations
 
-import sqlite3
 import threading
-from collections.abc import Callable, Iterator, MutableMapping
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -20,110 +19,22 @@ from syncd.reconciling import differing as differing_module
 from syncd.reconciling import reading, scanning
 from syncd.reconciling.differing import stage_differing
 from syncd.reconciling.spill import MAX_BYTES, Spill
-from syncd.reconciling.staging import verify_segments
 from tests.fixtures_emulator import strict_emulator_config
-from tests.reconciling.world import Row, World, emails, people, world
-
-
-def outcome(report: Any) -> tuple[Any, ...]:
-    counts = report.counts()
-    return (
-        report.outcome,
-        {k: counts[k] for k in ("profiles", "new", "changed", "unchanged", "gone", "rejected")},
-        counts["upserted"],
-        counts["removed"],
-        counts["forgotten"],
-        sorted((r.row, r.reason) for r in report.staged.rejections),
-    )
-
-
-@contextmanager
-def ledger_file(w: World) -> Iterator[sqlite3.Connection]:
-    """The world's SQLite ledger opened directly, its session closed meanwhile; committed
-    at the end of the block."""
-    w.ledger.close()
-    db = sqlite3.connect(w.settings.state)
-    try:
-        with db:
-            yield db
-    finally:
-        db.close()
-        w.ledger = open_ledger(w.settings.state)
-
-
-async def synced_then(
-    w: World, change: Callable[[list[Row]], list[Row]], **spec: Any
-) -> tuple[Any, list[MutableMapping[str, Any]]]:
-    rows = people(0, 40)
-    w.destination({"vip": w.csv("vip", rows)}, **spec)
-    first = await w.sync()
-    assert first.outcome == "success", first.error
-    w.csv("vip", change([dict(r) for r in rows]))
-    with capture_logs() as logs:
-        report = await w.sync()
-    return report, [e for e in logs if e["event"] == "reading.differing"]
-
-
-def changed_one(rows: list[Row]) -> list[Row]:
-    rows[3]["FirstName"] = "Changed"
-    return rows
-
-
-def three_left(rows: list[Row]) -> list[Row]:
-    return rows[3:]
-
-
-def five_joined(rows: list[Row]) -> list[Row]:
-    return rows + people(100, 5)
-
-
-def a_bad_address_and_a_blank_one(rows: list[Row]) -> list[Row]:
-    bad = dict(rows[0], EmailAddress="ß@bad@example.com")
-    blank = dict(rows[0], EmailAddress="  ")
-    return [*rows, bad, blank]
-
-
-def twice_old_first(rows: list[Row]) -> list[Row]:
-    # The unchanged row first: it wins, nothing is sent for this contact.
-    return [*rows, dict(rows[5], FirstName="Second")]
-
-
-def twice_new_first(rows: list[Row]) -> list[Row]:
-    # A new spelling of the address with other values, before the unchanged row: it wins.
-    again = dict(rows[5], EmailAddress=rows[5]["EmailAddress"].upper(), FirstName="First")
-    return [again, *rows]
-
-
-def the_same_row_twice(rows: list[Row]) -> list[Row]:
-    # An unchanged row found twice: its print matches an acknowledged one, but only once.
-    return [*rows[:9], rows[7], *rows[9:]]
-
-
-def respelled(rows: list[Row]) -> list[Row]:
-    # The same contact under another spelling of its address: another print, same email.
-    rows[4]["EmailAddress"] = rows[4]["EmailAddress"].upper()
-    return rows
-
-
-def mixed(rows: list[Row]) -> list[Row]:
-    return five_joined(three_left(changed_one(rows)))
-
-
-SCENARIOS = [
+from tests.reconciling.differing_world import (
+    SCENARIOS,
     changed_one,
-    three_left,
     five_joined,
-    a_bad_address_and_a_blank_one,
-    twice_old_first,
-    twice_new_first,
-    the_same_row_twice,
-    respelled,
+    ledger_file,
     mixed,
-]
-
-
-def not_scanned(*args: Any, **kwargs: Any) -> None:
-    return None  # as for a file that is not plain: the csv module reads it
+    not_scanned,
+    outcome,
+    synced_then,
+    synced_then_again,
+    three_left,
+    twice_new_first,
+    twice_old_first,
+)
+from tests.reconciling.world import World, emails, people, world
 
 
 @pytest.mark.parametrize("way", ["scanned", "spilled", "read-again", "scanned-unmatched"])
@@ -268,13 +179,6 @@ async def test_prints_of_an_older_syncd_are_replaced_without_sending_anything(
     assert [e["buckets"] <= 4 for e in differing] == [True]  # the row's old and new buckets
 
 
-async def synced_then_again(w: World) -> tuple[Any, list[MutableMapping[str, Any]]]:
-    with capture_logs() as logs:
-        report = await w.sync()
-    assert report.outcome == "success", report.error
-    return report, [e for e in logs if e["event"] == "reading.differing"]
-
-
 @pytest.mark.parametrize(
     ("change", "scoped_first"), [(three_left, True), (five_joined, False), (mixed, False)]
 )
@@ -350,76 +254,3 @@ async def test_files_rewritten_between_the_two_reads_are_staged_whole(
         held = w.emulator.state.contact(f"person.{n}@example.com")
         assert held is not None
         assert held["first_name"] == f"Later{n}"
-
-
-@pytest.mark.parametrize("change", [changed_one, three_left, mixed, twice_new_first])
-async def test_a_warehouse_segment_is_read_once_and_stages_only_what_differs(
-    sync_world: World, tmp_path_factory: pytest.TempPathFactory, change: Any
-) -> None:
-    async def run(w: World) -> tuple[Any, Any, list[MutableMapping[str, Any]]]:
-        rows = people(0, 40)
-        w.destination({"vip": w.sqlite("vip", rows)})
-        assert (await w.sync()).outcome == "success"
-        with capture_logs() as logs:
-            same = await w.sync()
-        w.sqlite("vip", change([dict(r) for r in rows]))
-        with capture_logs() as more:
-            changed = await w.sync()
-        return same, changed, [e for e in [*logs, *more] if e["event"] == "reading.differing"]
-
-    same, partly, differing = await run(sync_world)
-    assert (same.outcome, same.read, same.counts()["upserted"]) == ("success", "verified", 0)
-    async with (
-        running_emulator(strict_emulator_config()) as other,
-        world(tmp_path_factory.mktemp("full"), other) as full_world,
-    ):
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(reading, "MAX_DIFFERING", -1)
-            patch.setattr(reading, "Spill", lambda: Spill(0))
-            _, fully, none = await run(full_world)
-        assert none == []
-        assert outcome(partly) == outcome(fully)
-        assert sync_world.members() == full_world.members()
-    if change is not twice_new_first:
-        assert len(differing) == 1
-
-
-async def test_a_warehouse_segment_too_large_to_spill_is_staged_whole(
-    sync_world: World, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    w = sync_world
-    rows = people(0, 20)
-    w.destination({"vip": w.sqlite("vip", rows)})
-    await w.sync()
-    monkeypatch.setattr(reading, "SPILLED_ROW_BYTES", 1 << 40)
-    report = await w.sync()
-    assert (report.read, report.counts()["unchanged"]) == ("staged", 20)
-
-
-async def test_most_buckets_differing_stage_every_row_from_the_spill(
-    sync_world: World, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # A source is not read twice: past MAX_DIFFERING, every bucket is staged from the spill.
-    w = sync_world
-    rows = people(0, 30)
-    w.destination({"vip": w.sqlite("vip", rows)})
-    await w.sync()
-    monkeypatch.setattr(reading, "MAX_DIFFERING", 0)
-    reads = 0
-    real = verify_segments
-
-    def counted(*args: Any, **kwargs: Any) -> Any:
-        nonlocal reads
-        reads += 1
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(scanning, "verify_segments", counted)
-    monkeypatch.setattr(reading, "stage_segments", lambda *a, **k: pytest.fail("read again"))
-    changed = [dict(r, FirstName="New") for r in rows]
-    w.sqlite("vip", changed)
-    with capture_logs() as logs:
-        report = await w.sync()
-    assert report.outcome == "success", report.error
-    assert reads == 1
-    assert report.counts()["upserted"] == 30
-    assert [e["buckets"] for e in logs if e["event"] == "reading.differing"] == [65_536]
