@@ -24,7 +24,7 @@ from syncd.sendgrid.errors_file import ErrorsListed, UnreadableErrorsFile, list_
 from syncd.sendgrid.exporting import Exports, download_problem
 from syncd.sendgrid.http import AnswerTooLarge, SendGridHttp
 from syncd.sendgrid.refusals import BODY_REFUSALS, Refusal, refusal
-from syncd.sendgrid.searching import SEARCH_LIMIT, Lookup, lookup
+from syncd.sendgrid.searching import SEARCH_LIMIT, Lookup, lookup, search_gate
 from syncd.sendgrid.together import at_most
 
 LISTS = "/v3/marketing/lists"
@@ -94,6 +94,7 @@ class SendGridClient:
     def __init__(self, http: SendGridHttp) -> None:
         self.http = http
         self.exports = Exports(http)  # the audit's reading of the real list
+        self._searches = search_gate()  # every lookup's searches, wherever they come from
 
     async def scopes(self) -> frozenset[str]:
         reply = await self.http.call("GET", EP_SCOPES, "/v3/scopes")
@@ -200,7 +201,7 @@ class SendGridClient:
     async def lookup(self, emails: Sequence[str]) -> Lookup:
         """Contacts whose primary email is one of `emails` (alternate-email matches are not
         theirs), and the addresses SendGrid's search refuses to look up."""
-        return await lookup(self.http, emails)
+        return await lookup(self.http, emails, self._searches)
 
     async def remove_from_list(self, list_id: str, contact_ids: Sequence[str]) -> str | Refusal:
         """Take contacts off the list (they stay in the account); ≤ 100 ids a call. A 404

@@ -11,6 +11,7 @@ or delete somebody else.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -28,8 +29,10 @@ SEARCH_PATH = "/v3/marketing/contacts/search/emails"
 SEARCH_LIMIT = 100
 MAX_SEARCH_LENGTH = 100
 SEARCHES_AT_ONCE = 4
-"""Searches of one lookup in flight at once: a lookup of many addresses waits on round
-trips, not on syncd; the rate gate still holds each search to the endpoint's window."""
+"""Searches in flight at once for one client, whichever lookups they serve (a run looks up
+its next pages of leavers while it confirms the removals already sent): a lookup of many
+addresses waits on round trips, not on syncd, and how many searches at once SendGrid
+tolerates is not documented; the rate gate still holds each to the endpoint's window."""
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,13 @@ class Lookup:
     """Addresses that matched only another contact's alternate email (left alone)."""
 
 
-async def lookup(http: SendGridHttp, emails: Sequence[str]) -> Lookup:
+def search_gate() -> asyncio.Semaphore:
+    """The searches one client may have in flight (`SEARCHES_AT_ONCE`), shared by its
+    lookups."""
+    return asyncio.Semaphore(SEARCHES_AT_ONCE)
+
+
+async def lookup(http: SendGridHttp, emails: Sequence[str], gate: asyncio.Semaphore) -> Lookup:
     result = Lookup()
     searchable: list[str] = []
     for email in dict.fromkeys(emails):
@@ -68,7 +77,8 @@ async def lookup(http: SendGridHttp, emails: Sequence[str]) -> Lookup:
         searchable[start : start + SEARCH_LIMIT]
         for start in range(0, len(searchable), SEARCH_LIMIT)
     ]
-    await at_most(SEARCHES_AT_ONCE, [functools.partial(_search, http, c, result) for c in chunks])
+    calls = [functools.partial(_search, http, chunk, result, gate) for chunk in chunks]
+    await at_most(SEARCHES_AT_ONCE, calls)
     # In the order asked, whatever order the answers came in.
     asked = dict.fromkeys(emails)
     result.found = {email: result.found[email] for email in asked if email in result.found}
@@ -78,11 +88,14 @@ async def lookup(http: SendGridHttp, emails: Sequence[str]) -> Lookup:
     return result
 
 
-async def _search(http: SendGridHttp, emails: list[str], result: Lookup) -> None:
+async def _search(
+    http: SendGridHttp, emails: list[str], result: Lookup, gate: asyncio.Semaphore
+) -> None:
     pending = [emails]
     while pending:
         chunk = pending.pop()
-        answer = await _call(http, chunk)
+        async with gate:
+            answer = await _call(http, chunk)
         if not isinstance(answer, Refusal):
             read_answer(answer, chunk, result)
             continue
