@@ -10,21 +10,26 @@ seconds before each answer; the list is exported (setup), then the B3 file of th
 rows is synced: 1 % of the profiles changed (one PUT) and 1 % gone (a search to find
 each hundred, a removal, a job poll, a search to confirm). It prints the run's wall time,
 the part spent applying (after the plan: `duration_s - planned_s` of its `reconcile.done`
-line) and the requests by kind. `--job-delay` holds every job pending that many seconds
-(SendGrid takes seconds to minutes on an import job).
+line), the requests by kind and when the first and last of each kind were answered.
+`--job-delay` holds every job pending that many seconds (SendGrid takes seconds to
+minutes on an import job).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import yaml
 
 from bench.common import PYTHON, REPO, WORK, exclusive
 from bench.data import Dataset
+from bench.emulator import summarize, timeline
 from bench.plan import list_id
 from bench.syncing import World, run_sync
 
@@ -72,7 +77,10 @@ def _measure(rows: int, latency: float, job_delay: float) -> int:
         setup = run_sync(world, url)
         print(f"setup: {base.profiles:,} exported in {setup.wall_s:.1f}s", file=sys.stderr)
         world.point_at(changed.path)
+        launched = time.time()
         run = run_sync(world, url)
+        with urllib.request.urlopen(f"{url}/_emulator/requests", timeout=60) as answer:
+            records = [r for r in json.loads(answer.read()) if float(r["time"]) >= launched]
     finally:
         emulator.terminate()
         emulator.wait()
@@ -85,6 +93,11 @@ def _measure(rows: int, latency: float, job_delay: float) -> int:
         f"{applying:.2f}s (upserted {report['upserted']:,}, removed {report['removed']:,}); "
         f"log {Path(run.log or WORK).name}"
     )
+    marks = timeline(records, launched, run.wall_s)
+    print(
+        "requests: " + ", ".join(f"{kind} {count:,}" for kind, count in summarize(records).items())
+    )
+    print("seconds from the launch: " + ", ".join(f"{mark} {at}" for mark, at in marks.items()))
     return 0 if run.exit_code == 0 else 1
 
 

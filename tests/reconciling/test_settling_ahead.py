@@ -10,13 +10,14 @@ import pytest
 
 from syncd import failpoints
 from syncd.emulator import Emulator, EmulatorConfig, FaultRule
-from syncd.reconciling import upserting
+from syncd.reconciling import leavers_ahead, upserting
 from syncd.sendgrid import Packer
 from tests.fixtures_emulator import strict_emulator_config
 from tests.reconciling.world import World, emails, people
 
 UPSERT = "PUT /v3/marketing/contacts"
 JOB = "GET /v3/marketing/contacts/imports/{id}"
+REMOVE = "DELETE /v3/marketing/lists/{id}/contacts"
 
 
 @pytest.fixture(autouse=True)
@@ -25,19 +26,20 @@ def batches_of_ten(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(upserting, "Packer", functools.partial(Packer, max_contacts=10))
 
 
-def ended_batches(w: World) -> list[tuple[int, float, float, str]]:
-    """(batch, submitted at, ended at, outcome) of every upsert batch recorded as ended."""
+def ended_batches(w: World, kind: str = "upsert") -> list[tuple[int, float, float, str]]:
+    """(batch, submitted at, ended at, outcome) of every batch of `kind` recorded as ended."""
     with sqlite3.connect(w.settings.state) as db:
         rows = db.execute(
             "SELECT batch_id, submitted_at, ended_at, outcome FROM sent_batches"
-            " WHERE kind = 'upsert' ORDER BY batch_id"
+            " WHERE kind = ? ORDER BY batch_id",
+            (kind,),
         ).fetchall()
     db.close()
     return [(int(b), float(s), float(e), str(o)) for b, s, e, o in rows]
 
 
-def recorded_before_the_last_request(w: World) -> list[int]:
-    batches = ended_batches(w)
+def recorded_before_the_last_request(w: World, kind: str = "upsert") -> list[int]:
+    batches = ended_batches(w, kind)
     last_sent = max(submitted for _, submitted, _, _ in batches)
     return [batch for batch, _, ended, _ in batches if ended < last_sent]
 
@@ -104,7 +106,9 @@ async def test_a_run_that_dies_while_recording_during_the_send_sends_nothing_twi
     assert (await w.sync()).counts()["upserted"] == 0
 
 
-async def test_looks_still_waiting_when_the_send_ends_are_let_go(sync_world: World) -> None:
+async def test_a_look_still_waiting_when_the_send_ends_is_waited_for_then_settled(
+    sync_world: World,
+) -> None:
     w = sync_world
     rows = people(0, 100)
     w.destination({"vip": w.csv("vip", rows)})
@@ -116,6 +120,34 @@ async def test_looks_still_waiting_when_the_send_ends_are_let_go(sync_world: Wor
     assert report.counts()["upserted"] == 100
     assert w.members() == emails(rows)
     assert w.sent_contacts() == 100
+
+
+async def test_the_removal_jobs_of_earlier_pages_are_recorded_while_later_pages_go(
+    sync_world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """35 leavers of 200 in seven pages of five, each removal answered 0.2 s late: the
+    removal job of a page is polled after the next page's removal and recorded after the
+    one after (its leavers confirmed then), so the first four are closed before the last
+    page's removal goes, in the order sent, and every leaver is confirmed in this run."""
+    w = sync_world
+    rows = people(0, 200)
+    w.destination({"vip": w.csv("vip", rows)})
+    await w.sync()
+    w.csv("vip", rows[35:])
+    monkeypatch.setattr(leavers_ahead, "PAGE", 5)
+    w.emulator.faults.add(FaultRule(kind="delay", template=REMOVE, seconds=0.2))
+
+    report = await w.sync()
+
+    assert report.outcome == "success", report.error
+    assert (report.applied.removed, report.applied.pending_removals) == (35, 0)
+    assert w.members() == emails(rows[35:])
+    assert w.emulator.count_requests(template=REMOVE) == 7
+    sent_order = [b for b, _, _, _ in ended_batches(w, "remove")]
+    assert recorded_before_the_last_request(w, "remove") == sent_order[:4]
+    ended_order = [b for b, _, _, _ in sorted(ended_batches(w, "remove"), key=lambda r: r[2])]
+    assert ended_order == sorted(ended_order)
+    assert (await w.sync()).counts()["gone"] == 0
 
 
 class TestAnAccountThatFillsUpDuringTheSend:

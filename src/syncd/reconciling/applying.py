@@ -103,7 +103,14 @@ class Applier:
         return await LeaversAhead.start(self.outbox)
 
     async def send_removals(self, action: RemovalAction, ahead: LeaversAhead) -> None:
-        await send_removals(self.outbox, action, ahead)
+        """The leavers' removals, page by page, the jobs of the pages before recorded (and
+        their leavers confirmed a step behind) while the next pages go."""
+        settling = SettleAhead(self.outbox, self._send, self.fields, confirm_behind=True)
+        try:
+            await send_removals(self.outbox, action, ahead, settling.between_batches)
+            await settling.finish()
+        finally:
+            await settling.close()
 
     async def _sending(self, send: Callable[[Between], Awaitable[T]]) -> T:
         """A send of upserts, the jobs that end meanwhile recorded between its batches. A
@@ -112,7 +119,9 @@ class Applier:
         as after a whole send, so the next run sends their contacts again."""
         ahead = SettleAhead(self.outbox, self._send, self.fields)
         try:
-            return await send(ahead.between_batches)
+            sent = await send(ahead.between_batches)
+            await ahead.finish()
+            return sent
         except SendGridStalled:
             if self.outbox.result.stalled:  # not a batch SendGrid never confirmed
                 await ahead.close()

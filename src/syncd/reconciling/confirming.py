@@ -2,13 +2,15 @@
 
 Once a removal job has ended, its leavers are looked up to see them off the list
 (`removing.record_confirmed`). The settle loop polls and closes jobs a window at a time
-(`settling.POLL_AHEAD`): a window's lookup goes in the background while the next window
-is polled and closed, and what it found is recorded before the next lookup starts. Only
+(`settling.POLL_AHEAD`), and while the removals' pages are sent, between two pages
+(`settling_ahead`): a window's lookup goes in the background while the next window is
+polled and closed, and what it found is recorded before the next lookup starts. Only
 requests overlap: the ledger is still used by one call at a time, from the loop, and no
-more searches are in flight than one lookup's (a window's lists are looked up one after
-another). A window's leavers are thus recorded as removed after the next window's jobs
-are closed; a stop or a crash between the two leaves them sent and not yet confirmed,
-which the next run's lookup settles, as it does after any removal whose search lags.
+more searches are in flight than the client allows (`SEARCHES_AT_ONCE`, shared with the
+lookups of the pages still to come). A window's leavers are thus recorded as removed
+after the next window's jobs are closed; a stop or a crash between the two leaves them
+sent and not yet confirmed, which the next run's lookup settles, as it does after any
+removal whose search lags.
 """
 
 from __future__ import annotations
@@ -76,13 +78,3 @@ class Confirmations:
 
     async def _look_up(self, asked: list[_Asked]) -> list[Lookup]:
         return [await self.outbox.client.lookup(each.emails) for each in asked]
-
-
-async def confirm_now(outbox: Outbox, closed: Closed) -> None:
-    """The leavers of `closed` looked up and recorded at once, not a window behind."""
-    confirmations = Confirmations(outbox)
-    try:
-        await confirmations.behind(closed)
-        await confirmations.settle()
-    finally:
-        await confirmations.close()

@@ -21,7 +21,7 @@ from syncd.errors import DefinitionError
 from syncd.loading import LoadedDestination
 from syncd.metrics import Metrics
 from syncd.sendgrid import RateGates, SendGridClient, SendGridHttp
-from syncd.sendgrid.http import Reply
+from syncd.sendgrid.replies import Reply
 from syncd.settings import Settings
 
 DEFAULT_BASE_URL = "https://api.sendgrid.com"

@@ -19,6 +19,7 @@ match belongs to somebody else.
 from __future__ import annotations
 
 import functools
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from syncd.errors import SendGridRejected
@@ -53,9 +54,16 @@ class Sorted:
     given_up: dict[str, str] = field(default_factory=dict)  # email → why
 
 
-async def send_removals(outbox: Outbox, action: RemovalAction, ahead: LeaversAhead) -> None:
+async def send_removals(
+    outbox: Outbox,
+    action: RemovalAction,
+    ahead: LeaversAhead,
+    between: Callable[[], Awaitable[None]],
+) -> None:
     """Leavers a page at a time: each page's lookup waited for, the page sorted, settled,
-    its removals sent, while the pages after it are looked up."""
+    its removals sent, while the pages after it are looked up; after each page, `between`
+    (`SettleAhead.between_batches`: the removal jobs of the pages before, recorded as they
+    end)."""
     kind: BatchKind = "remove" if action == "remove" else "delete"
     try:
         while (looked := await ahead.next()) is not None:
@@ -70,6 +78,7 @@ async def send_removals(outbox: Outbox, action: RemovalAction, ahead: LeaversAhe
             )
             await _settle_page(outbox, sorted_)
             await send_new_removals(outbox, kind, sorted_.remove)
+            await between()
     finally:  # the loop ended (or this page failed): the lookups under way are not needed
         await ahead.close()
 

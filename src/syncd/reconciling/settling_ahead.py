@@ -1,13 +1,18 @@
 """Recording the jobs that have ended while a long send goes on.
 
 A first export of a million contacts sends 34 batches, one after another, and SendGrid
-works through each job while the next batches are built and sent. Recorded only after the
-last request (`settle`), every acknowledgement waited for the end of the send: at 1M, a
-tail of seconds of ledger writes with nothing left to send. So between two batches syncd
-looks at the states of the jobs it submitted before (in the background, while it builds
-the next batch: an answer may take a while) and, at the next batch, records those that have
-ended, in the order submitted, exactly as `settle` records them. The outbox is unchanged:
-each batch recorded before its request, acknowledged only after its job has ended.
+works through each job while the next batches are built and sent; a run that removes
+10,000 leavers sends a hundred removal jobs, ten pages of ten. Recorded only after the
+last request (`settle`), every job waited for the end of the send: at 1M, a tail of
+seconds of ledger writes with nothing left to send; against real round trips, the polls
+and confirming searches of a hundred removal jobs one window after another. So between
+two batches (or pages of removals) syncd looks at the states of the jobs it submitted
+before the last of them (in the background, while it builds the next one: an answer may
+take a while) and, at the next, records those that have ended, in the order submitted,
+exactly as `settle` records them. The outbox is unchanged: each batch recorded before its
+request, acknowledged only after its job has ended. The leavers of the removal jobs
+closed here are confirmed by search a step behind (`confirming`), their searches sharing
+the client's few in flight with the lookups of the pages still to come.
 """
 
 from __future__ import annotations
@@ -16,42 +21,78 @@ import asyncio
 
 from syncd.comparing import FieldTypes
 from syncd.ledger import Batch
-from syncd.reconciling.confirming import confirm_now
+from syncd.reconciling.confirming import Confirmations
 from syncd.reconciling.context import Outbox
 from syncd.reconciling.settling import POLL_AHEAD, Resend, ended_first, job_id, record_ended
 from syncd.sendgrid import Job, let_go
 
 
 class SettleAhead:
-    """Looks at the submitted jobs between two batches, and records those that ended."""
+    """Looks at the submitted jobs between two batches, and records those that ended.
+    `confirm_behind`: the leavers of closed removal jobs are confirmed a step behind
+    (during the removals' pages) rather than at once (during a send of upserts, where
+    none are expected but those a resumed run left)."""
 
-    def __init__(self, outbox: Outbox, resend: Resend, fields: FieldTypes) -> None:
+    def __init__(
+        self, outbox: Outbox, resend: Resend, fields: FieldTypes, *, confirm_behind: bool = False
+    ) -> None:
         self.outbox = outbox
         self.resend = resend
         self.fields = fields
+        self.confirm_behind = confirm_behind
+        self.confirmations = Confirmations(outbox)
+        self.before: set[int] = set()
+        """The batches pending at the last call: submitted before the latest ones."""
         self.window: list[Batch] = []
         self.look: asyncio.Task[list[Job | None]] | None = None
 
     async def between_batches(self) -> None:
-        """Called after each batch is sent: records the jobs the last look found ended,
-        then looks again at the jobs submitted before this batch (its own has only just
-        been created). A look that failed is let go: `settle` asks again after the send,
-        and meets whatever made it fail."""
+        """Called after each batch (or page of removals) is sent: records the jobs the last
+        look found ended, then looks again at the jobs submitted before the last call
+        (those just submitted have only just been created). A look that failed is let go:
+        `settle` asks again after the send, and meets whatever made it fail."""
         outbox = self.outbox
         if self.look is not None and self.look.done():
             look, self.look = self.look, None
             if not look.cancelled() and look.exception() is None:
-                ended = ended_first(self.window, look.result())
-                await confirm_now(
-                    outbox, await record_ended(outbox, ended, self.resend, self.fields)
-                )
-        if self.look is None and len(outbox.pending) > 1 and not outbox.stopping():
-            self.window = outbox.pending[:-1][:POLL_AHEAD]
-            ids = [job_id(batch) for batch in self.window]
-            self.look = asyncio.create_task(outbox.client.jobs(ids))
+                await self._record(look.result())
+        if self.look is None and not outbox.stopping():
+            self.window = self._submitted_before()
+            if self.window:
+                ids = [job_id(batch) for batch in self.window]
+                self.look = asyncio.create_task(outbox.client.jobs(ids))
+        self.before = {batch.id for batch in outbox.pending}
+
+    async def finish(self) -> None:
+        """The send is over: the look under way is waited for and what it found recorded,
+        and the last confirming search too (`settle` polls the jobs left)."""
+        look, self.look = self.look, None
+        if look is not None:
+            await asyncio.wait([look])  # one that failed is let go, as between batches
+            if not look.cancelled() and look.exception() is None:
+                await self._record(look.result())
+        await self.confirmations.settle()
 
     async def close(self) -> None:
-        """The send is over: a look still in flight is not needed (`settle` follows)."""
+        """A look or a search still in flight is not needed (the send ended, or failed)."""
         look, self.look = self.look, None
         if look is not None:
             await let_go(look)
+        await self.confirmations.close()
+
+    def _submitted_before(self) -> list[Batch]:
+        """The first pending jobs, up to `POLL_AHEAD`, that were already pending at the
+        last call (from the first on: jobs are recorded in the order submitted)."""
+        window: list[Batch] = []
+        for batch in self.outbox.pending[:POLL_AHEAD]:
+            if batch.id not in self.before:
+                break
+            window.append(batch)
+        return window
+
+    async def _record(self, states: list[Job | None]) -> None:
+        ended = ended_first(self.window, states)
+        closed = await record_ended(self.outbox, ended, self.resend, self.fields)
+        await self.confirmations.behind(closed)
+        if not self.confirm_behind:
+            await self.confirmations.settle()

@@ -12,7 +12,7 @@ from syncd.reconciling.probing.findings import Finding, unobserved
 from syncd.sendgrid import Found, Job
 from syncd.sendgrid.client import EP_ERRORS
 from syncd.sendgrid.errors_file import ErrorsFileLayout
-from syncd.sendgrid.http import Reply
+from syncd.sendgrid.replies import Reply
 from syncd.sendgrid.scopes import missing_scopes
 
 RATE_LIMIT_PREFIX = "x-ratelimit-"
