@@ -11,8 +11,7 @@ import orjson
 import pytest
 from aiohttp import web
 
-from syncd.sendgrid import SendGridClient
-from syncd.sendgrid import http as http_module
+from syncd.sendgrid import SendGridClient, replies
 from tests.sendgrid.link_server import LinkServer, link_server, sendgrid_http
 
 ERRORS = b"email,error\nann@example.com,invalid email\n"
@@ -50,10 +49,10 @@ async def test_an_answer_past_the_size_limit_is_not_read(
     server: LinkServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     base = server.base
-    monkeypatch.setattr(http_module, "MAX_ANSWER_BYTES", len(ERRORS) - 1)
+    monkeypatch.setattr(replies, "MAX_ANSWER_BYTES", len(ERRORS) - 1)
     async with aiohttp.ClientSession() as session:
         assert await client(session, base).job_errors(f"{base}/errors.csv") is None
-    monkeypatch.setattr(http_module, "MAX_ANSWER_BYTES", len(ERRORS))
+    monkeypatch.setattr(replies, "MAX_ANSWER_BYTES", len(ERRORS))
     async with aiohttp.ClientSession() as session:
         assert await client(session, base).job_errors(f"{base}/errors.csv") is not None
 
@@ -63,19 +62,19 @@ async def test_a_large_json_answer_is_parsed_off_the_event_loop(
 ) -> None:
     many = {"result": [{"id": f"list-{n}", "name": "x" * 40} for n in range(30_000)]}
     body = orjson.dumps(many)
-    assert len(body) > http_module.PARSED_ON_LOOP_BYTES
+    assert len(body) > replies.PARSED_ON_LOOP_BYTES
 
     async def lists(_: web.Request) -> web.Response:
         return web.Response(body=body, content_type="application/json")
 
     threads: list[bool] = []
-    parse = http_module.decoded
+    parse = replies.decoded
 
     def watched(raw: bytes) -> object:
         threads.append(threading.current_thread() is threading.main_thread())
         return parse(raw)
 
-    monkeypatch.setattr(http_module, "decoded", watched)
+    monkeypatch.setattr(replies, "decoded", watched)
     async with (
         link_server({"/v3/marketing/lists": lists}) as serving,
         aiohttp.ClientSession() as session,

@@ -13,7 +13,7 @@ from syncd.emulator import Emulator, EmulatorConfig, FaultRule
 from syncd.metrics import Metrics
 from syncd.sendgrid import RateGate, SendGridClient, SendGridHttp, upsert_body
 from syncd.sendgrid.errors_file import ErrorsFileLayout, read_errors_file
-from syncd.sendgrid.http import Reply
+from syncd.sendgrid.replies import Reply
 from tests.fixtures_emulator import TEST_API_KEY, TEST_LIST_ID, strict_emulator_config
 from tests.sendgrid.test_client import wait_for
 

@@ -22,8 +22,9 @@ from syncd.errors import SendGridRejected, SendGridUnavailable
 from syncd.sendgrid import answers
 from syncd.sendgrid.errors_file import ErrorsListed, UnreadableErrorsFile, list_errors
 from syncd.sendgrid.exporting import Exports, download_problem
-from syncd.sendgrid.http import AnswerTooLarge, SendGridHttp
+from syncd.sendgrid.http import SendGridHttp
 from syncd.sendgrid.refusals import BODY_REFUSALS, Refusal, refusal
+from syncd.sendgrid.replies import AnswerTooLarge
 from syncd.sendgrid.searching import SEARCH_LIMIT, Lookup, lookup, search_gate
 from syncd.sendgrid.together import at_most
 

@@ -14,29 +14,21 @@ import math
 import random
 import time
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
-from typing import Any
 
 import aiohttp
-import orjson
-from multidict import CIMultiDict, CIMultiDictProxy
+from multidict import CIMultiDictProxy
 
 from syncd import failpoints
 from syncd.allowlists import same_origin
 from syncd.errors import SendGridRejected, SendGridUnavailable
-from syncd.logs import get_logger, scrub
+from syncd.logs import get_logger
 from syncd.metrics import Metrics
 from syncd.sendgrid.ratelimit import RateGate
+from syncd.sendgrid.replies import Reply, excerpt, read_reply
 
 log = get_logger("syncd.sendgrid")
 
 MAX_ATTEMPTS = 5
-MAX_ANSWER_BYTES = 64 << 20
-"""The most of one answer syncd reads (a job's errors file is the largest it expects, a few
-MB): an answer is untrusted, and one without an end would otherwise fill memory."""
-PARSED_ON_LOOP_BYTES = 1 << 20
-"""A JSON answer larger than this is parsed in a thread: SendGrid's answers are a few
-hundred KB at most, and one of many MB would hold every destination's work while parsed."""
 MAX_RATE_LIMITED = 30
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 30.0
@@ -44,29 +36,6 @@ BACKOFF_CAP = 30.0
 # a reset in the past (clock skew) must not turn into a burst of immediate retries.
 RATE_LIMITED_FLOOR = 1.0
 RATE_LIMITED_FLOOR_CAP = 60.0
-
-
-@dataclass(frozen=True)
-class Reply:
-    status: int
-    data: Any
-    headers: CIMultiDictProxy[str]
-    """Names are matched without regard to case: SendGrid spells `X-Ratelimit-Reset`."""
-    raw: bytes
-    wire_names: tuple[str, ...] = ()
-    """Header names as they came on the wire (`headers` may respell those it knows)."""
-
-    @property
-    def text(self) -> str:
-        return self.raw.decode("utf-8", errors="replace")
-
-
-def _excerpt(data: Any, text: str) -> str:
-    """SendGrid's error messages, without anything that could be a secret or an address."""
-    if isinstance(data, dict) and isinstance(data.get("errors"), list):
-        messages = [str(e.get("message", "")) for e in data["errors"] if isinstance(e, dict)]
-        text = "; ".join(m for m in messages if m)
-    return scrub(text.strip())[:300]
 
 
 class _StreamedBody(io.BytesIO):
@@ -84,11 +53,6 @@ class _StreamedBody(io.BytesIO):
             self._streaming = True
             failpoints.hit("mid-request-body")
         return super().read(size)
-
-
-class AnswerTooLarge(SendGridUnavailable):
-    """An answer longer than `MAX_ANSWER_BYTES`: not read (a temporary failure, except for
-    an errors file, which then counts as gone)."""
 
 
 class SendGridHttp:
@@ -191,7 +155,7 @@ class SendGridHttp:
                 if failures >= self.max_attempts:
                     raise SendGridUnavailable(
                         f"{endpoint}: SendGrid answered {status} {failures} times: "
-                        f"{_excerpt(reply.data, reply.text)}"
+                        f"{excerpt(reply.data, reply.text)}"
                     )
                 await self._backoff(endpoint, failures, f"HTTP {status}")
                 continue
@@ -233,17 +197,11 @@ class SendGridHttp:
                 allow_redirects=not link,
             ) as response:
                 code = str(response.status)
-                raw = await _read_at_most(response, MAX_ANSWER_BYTES, endpoint)
-                reply_headers = CIMultiDictProxy(CIMultiDict(response.headers))
-                remaining = self.gate.observe(endpoint, reply_headers)
+                reply = await read_reply(response, endpoint)
+                remaining = self.gate.observe(endpoint, reply.headers)
                 if remaining is not None:
                     self.metrics.rate_limit_remaining.labels(endpoint=endpoint).set(remaining)
-                data: Any = None
-                if raw and "json" in reply_headers.get("Content-Type", ""):
-                    large = len(raw) > PARSED_ON_LOOP_BYTES
-                    data = await asyncio.to_thread(decoded, raw) if large else decoded(raw)
-                names = tuple(name.decode("latin-1") for name, _ in response.raw_headers)
-                return Reply(response.status, data, reply_headers, raw, names)
+                return reply
         finally:
             if code != "0":
                 self.metrics.sendgrid_requests.labels(endpoint=endpoint, code=code).inc()
@@ -257,7 +215,7 @@ class SendGridHttp:
         await asyncio.sleep(pause)
 
     def _rejected(self, endpoint: str, reply: Reply) -> SendGridRejected:
-        detail = _excerpt(reply.data, reply.text)
+        detail = excerpt(reply.data, reply.text)
         status = reply.status
         if status == 401:
             message = (
@@ -273,32 +231,6 @@ class SendGridHttp:
         else:
             message = f"SendGrid rejected {endpoint} ({status}): {detail or 'no details'}"
         return SendGridRejected(message, status=status, excerpt=detail)
-
-
-def decoded(raw: bytes) -> Any:
-    """An answer's JSON, or None when it is not JSON."""
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return None
-
-
-async def _read_at_most(response: aiohttp.ClientResponse, limit: int, endpoint: str) -> bytes:
-    """The answer's body, refused past `limit` bytes before more is read."""
-    declared = response.content_length
-    if declared is None or declared <= limit:
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.content.iter_chunked(1 << 16):
-            size += len(chunk)
-            if size > limit:
-                break
-            chunks.append(chunk)
-        else:
-            return b"".join(chunks)
-    raise AnswerTooLarge(
-        f"{endpoint}: SendGrid's answer is over {limit >> 20} MB; syncd does not read it"
-    )
 
 
 def _reset_at(headers: CIMultiDictProxy[str]) -> float | None:
