@@ -43,6 +43,10 @@ class SettleAhead:
         self.confirmations = Confirmations(outbox)
         self.before: set[int] = set()
         """The batches pending at the last call: submitted before the latest ones."""
+        self.width = POLL_AHEAD
+        """Jobs to look at next: a window at first, then twice as many as the last look
+        found ended (at most `POLL_AHEAD`), one when it found none: jobs slower than the
+        send cost a poll a batch, not a window's."""
         self.window: list[Batch] = []
         self.look: asyncio.Task[list[Job | None]] | None = None
 
@@ -81,10 +85,10 @@ class SettleAhead:
         await self.confirmations.close()
 
     def _submitted_before(self) -> list[Batch]:
-        """The first pending jobs, up to `POLL_AHEAD`, that were already pending at the
-        last call (from the first on: jobs are recorded in the order submitted)."""
+        """The first pending jobs, up to `width`, that were already pending at the last
+        call (from the first on: jobs are recorded in the order submitted)."""
         window: list[Batch] = []
-        for batch in self.outbox.pending[:POLL_AHEAD]:
+        for batch in self.outbox.pending[: self.width]:
             if batch.id not in self.before:
                 break
             window.append(batch)
@@ -92,6 +96,7 @@ class SettleAhead:
 
     async def _record(self, states: list[Job | None]) -> None:
         ended = ended_first(self.window, states)
+        self.width = min(POLL_AHEAD, max(1, 2 * len(ended)))
         closed = await record_ended(self.outbox, ended, self.resend, self.fields)
         await self.confirmations.behind(closed)
         if not self.confirm_behind:
