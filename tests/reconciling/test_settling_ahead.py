@@ -175,3 +175,28 @@ class TestAnAccountThatFillsUpDuringTheSend:
         assert landed.outcome == "success", landed.error
         assert w.members() == emails(rows)
         assert landed.counts()["upserted"] == 80  # the two applied batches are not sent again
+
+
+class TestJobsSlowerThanTheSend:
+    @pytest.fixture
+    def emulator_config(self) -> EmulatorConfig:
+        return strict_emulator_config(job_delay=1.0)
+
+    async def test_a_look_that_finds_no_job_ended_narrows_to_one_poll_a_batch(
+        self, sync_world: World
+    ) -> None:
+        """Ten batches sent well within a second, every job pending a second: the looks
+        between batches find nothing ended, so each asks about one job (not up to eight),
+        and every contact is still acknowledged after the send."""
+        w = sync_world
+        rows = people(0, 100)
+        w.destination({"vip": w.csv("vip", rows)})
+
+        report = await w.sync()
+
+        assert report.outcome == "success", report.error
+        assert report.counts()["upserted"] == 100
+        asked = [r.template for r in w.emulator.requests]
+        last_put = max(i for i, template in enumerate(asked) if template == UPSERT)
+        assert asked.count(UPSERT) == 10
+        assert 1 <= asked[:last_put].count(JOB) <= 9
