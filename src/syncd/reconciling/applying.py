@@ -105,7 +105,7 @@ class Applier:
     async def send_removals(self, action: RemovalAction, ahead: LeaversAhead) -> None:
         """The leavers' removals, page by page, the jobs of the pages before recorded (and
         their leavers confirmed a step behind) while the next pages go."""
-        settling = SettleAhead(self.outbox, self._send, self.fields, confirm_behind=True)
+        settling = SettleAhead(self.outbox, self._send, self.fields)
         try:
             await send_removals(self.outbox, action, ahead, settling.between_batches)
             await settling.finish()

@@ -28,18 +28,14 @@ from syncd.sendgrid import Job, let_go
 
 
 class SettleAhead:
-    """Looks at the submitted jobs between two batches, and records those that ended.
-    `confirm_behind`: the leavers of closed removal jobs are confirmed a step behind
-    (during the removals' pages) rather than at once (during a send of upserts, where
-    none are expected but those a resumed run left)."""
+    """Looks at the submitted jobs between two batches, and records those that ended; the
+    leavers of the removal jobs among them are confirmed a step behind (a send of upserts
+    has none: a run settles every job left open before it sends anything new)."""
 
-    def __init__(
-        self, outbox: Outbox, resend: Resend, fields: FieldTypes, *, confirm_behind: bool = False
-    ) -> None:
+    def __init__(self, outbox: Outbox, resend: Resend, fields: FieldTypes) -> None:
         self.outbox = outbox
         self.resend = resend
         self.fields = fields
-        self.confirm_behind = confirm_behind
         self.confirmations = Confirmations(outbox)
         self.before: set[int] = set()
         """The batches pending at the last call: submitted before the latest ones."""
@@ -99,5 +95,3 @@ class SettleAhead:
         self.width = min(POLL_AHEAD, max(1, 2 * len(ended)))
         closed = await record_ended(self.outbox, ended, self.resend, self.fields)
         await self.confirmations.behind(closed)
-        if not self.confirm_behind:
-            await self.confirmations.settle()
