@@ -203,6 +203,22 @@ async def test_the_leavers_are_scoped_while_the_rows_are_read(
     assert sync_world.members() == emails(change(people(0, 40)))
 
 
+async def test_a_failed_pass_for_the_leavers_fails_the_run_even_with_nothing_to_stage(
+    sync_world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Three left, nothing changed: no row is staged, so nothing waits on the scope's
+    # thread while rows are read; its failure must still end the run, not leave the
+    # leavers out of the scope (taken for present, never removed, the run "successful").
+    def failing(self: DigestState, unmatched: Any) -> None:
+        raise RuntimeError("the ledger's disk went away")
+
+    monkeypatch.setattr(DigestState, "scope_leavers", failing)
+    report, _ = await synced_then(sync_world, three_left)
+    assert report.outcome != "success"
+    assert "the ledger's disk went away" in (report.error or "")
+    assert sync_world.members() == emails(people(0, 40))  # nobody removed
+
+
 @pytest.mark.postgres
 @pytest.mark.parametrize(("change", "sent"), [(mixed, (6, 3, 36)), (three_left, (0, 3, 37))])
 async def test_staging_the_differing_buckets_on_a_postgresql_ledger(

@@ -74,8 +74,8 @@ def stage_differing(
             scoping = ledger.submit(session.scope_leavers, matched.unmatched)
         try:
             for chunk in _chunks(_rows(sources, staged, only, matched, spill, kept)):
-                if scoping is not None:
-                    scoping.result()  # the session is this thread's again
+                if scoping is not None:  # the last chunk comes even empty: always waited
+                    scoping.result()  # the session is this thread's again, or its error
                 session.stage(chunk)
                 staged.restaged += len(chunk)
         except NotPlain:  # a file rewritten since it was scanned: its lines are not records
