@@ -198,3 +198,36 @@ class TestALeaverWhoComesBackBeforeSearchConfirmsTheRemoval:
         ]
         assert back.applied.upserted == 3  # sent again: their removal may have been applied
         assert back.applied.pending_removals == 0
+
+
+class TestALeaverWhoCameBackAndLeftAgainWhileSearchLags:
+    @pytest.fixture
+    def emulator_config(self) -> EmulatorConfig:
+        return strict_emulator_config(search_lag=30.0)
+
+    @pytest.mark.looptime(idle_step=0.01)
+    async def test_is_removed_though_search_still_shows_it_off_the_list(
+        self, sync_world: World
+    ) -> None:
+        w = sync_world
+        rows = people(0, 10)
+        w.destination({"vip": w.csv("vip", rows)})
+        assert (await w.sync()).outcome == "success"
+        await asyncio.sleep(31)
+        w.csv("vip", rows[:8])
+        assert (await w.sync()).applied.pending_removals == 2  # sent
+        await asyncio.sleep(31)
+        assert (await w.sync()).applied.removed == 2  # search shows them off the list
+        w.csv("vip", rows)
+        assert (await w.sync()).applied.upserted == 2  # back on the list, acknowledged
+        await asyncio.sleep(1)  # search still shows them off it, as 30 s ago
+        w.csv("vip", rows[:8])
+
+        again = await w.sync()
+
+        assert again.outcome == "success"
+        assert w.members() == emails(rows[:8])  # not taken for removed already
+        assert again.applied.removed + again.applied.pending_removals == 2
+        await asyncio.sleep(31)
+        assert (await w.sync()).applied.pending_removals == 0
+        assert w.members() == emails(rows[:8])

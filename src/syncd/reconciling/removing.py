@@ -5,7 +5,11 @@ trusts a 202 alone (SendGrid has accepted removals it did not apply) and never f
 leaver because search does not show it yet (search lags minutes behind jobs):
 
 - found, primary email equal, on the list → removed through the outbox by contact id;
-- found off the list (or not found after a removal was sent) → done;
+- found off the list, or not found, after a removal was sent → done;
+- found off the list before any removal was sent → removed all the same: search lags
+  behind jobs, and may show the contact as it was before the upsert that put it back
+  on the list (a leaver who came back and left again); removing a contact that is not
+  on the list changes nothing;
 - not found, never sent → looked for again on later runs for `removal_window`, then
   reported as not in SendGrid;
 - an address search cannot take (over 100 characters, refused) → reported at once;
@@ -114,8 +118,8 @@ def sort_leavers(
                 )
             else:
                 result.missed.append(email)
-        elif not _needs_removal(contact, list_id, action):
-            result.done.append(email)
+        elif leaver.sent_at is not None and not _needs_removal(contact, list_id, action):
+            result.done.append(email)  # off the list since syncd's removal
         elif leaver.sent_at is not None and now - leaver.sent_at < limits.removal_confirm_grace:
             continue  # sent: waiting for search to show it
         elif leaver.sends >= MAX_REMOVAL_SENDS:
