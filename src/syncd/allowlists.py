@@ -11,7 +11,8 @@ syncd's settings and environment, says what a file may name:
 | `SYNCD_SENDGRID_BASE_URLS` | `spec.sendgrid.baseUrl` |
 | `SYNCD_SECRET_ENV` | `{env: NAME}`: names or shell-style globs; `SYNCD_*` never |
 | `SYNCD_SECRET_DIRS` | `{file: PATH}`: files inside these directories |
-| `SYNCD_SOURCE_DIRS` | csv, jsonl and sqlite sources: files inside these directories |
+| `SYNCD_SOURCE_DIRS` | csv, jsonl, sqlite sources: files inside these, never the ledger |
+| `SYNCD_MAX_STATEMENT_TIMEOUT` | a query's `statementTimeout`: at most this, never 0 |
 
 Paths are compared by their real path (symlinks followed, `..` removed, then
 checked), on both sides, so neither a link nor `..` leads out of an allowed
@@ -147,6 +148,10 @@ class Allowlists:
     secret_env: tuple[str, ...]
     secret_dirs: tuple[Path, ...]
     source_dirs: tuple[Path, ...]
+    ledger_file: Path | None = None
+    """The SQLite ledger, never a source (its files may lie inside a source directory)."""
+    max_statement_timeout: float = 3600.0
+    """Seconds a source query may run at most; 0: no cap."""
 
     def check_sendgrid_url(self, url: str) -> None:
         """`spec.sendgrid.baseUrl`: one of SYNCD_SENDGRID_BASE_URLS (compared parsed)."""
@@ -175,8 +180,25 @@ class Allowlists:
         return self._file(written, relative_to, self.secret_dirs, "secret", "SYNCD_SECRET_DIRS")
 
     def source_file(self, written: str, relative_to: Path) -> Path:
-        """A csv, jsonl or sqlite source: its real path, inside one of SYNCD_SOURCE_DIRS."""
-        return self._file(written, relative_to, self.source_dirs, "source", "SYNCD_SOURCE_DIRS")
+        """A csv, jsonl or sqlite source: its real path, inside one of SYNCD_SOURCE_DIRS,
+        and not the ledger or one of its side files (`-wal`, `-shm`, `-journal`)."""
+        real = self._file(written, relative_to, self.source_dirs, "source", "SYNCD_SOURCE_DIRS")
+        if self.ledger_file is not None:
+            ledger = Path(os.path.realpath(self.ledger_file))
+            if real.parent == ledger.parent and real.name.startswith(ledger.name):
+                raise NotAllowed("is syncd's own ledger (SYNCD_STATE), never a source")
+        return real
+
+    def check_statement_timeout(self, seconds: float) -> None:
+        """A source query's `statementTimeout`: at most SYNCD_MAX_STATEMENT_TIMEOUT, and
+        0 (no limit) only when that is 0 too."""
+        cap = self.max_statement_timeout
+        if cap and not seconds:
+            raise NotAllowed(
+                f"(no limit) is not allowed: at most {cap:g}s (SYNCD_MAX_STATEMENT_TIMEOUT)"
+            )
+        if cap and seconds > cap:
+            raise NotAllowed(f"is longer than the allowed {cap:g}s (SYNCD_MAX_STATEMENT_TIMEOUT)")
 
     @staticmethod
     def _file(

@@ -33,7 +33,8 @@ def parse_duration(value: Any) -> timedelta:
     raise ValueError("expected a duration such as 90s, 15m, 1h30m or 1d")
 
 
-def _duration_text(value: timedelta) -> str:
+def duration_text(value: timedelta) -> str:
+    """A duration as a destination file would write it (`1h30m`, `0s`)."""
     seconds = int(value.total_seconds())
     if seconds == 0:
         return "0s"
@@ -48,7 +49,7 @@ def _duration_text(value: timedelta) -> str:
 Duration = Annotated[
     timedelta,
     BeforeValidator(parse_duration),
-    PlainSerializer(_duration_text, return_type=str),
+    PlainSerializer(duration_text, return_type=str),
     WithJsonSchema(
         {
             "anyOf": [

@@ -142,6 +142,12 @@ class Settings(BaseSettings):
         "real paths: symlinks and `..` cannot leave them).",
         json_schema_extra={"shown_default": "the directory that holds the destinations directory"},
     )
+    max_statement_timeout: float = Field(
+        default=3600.0,
+        ge=0,
+        description="Seconds a sqlite or postgres source's statementTimeout may be at most; a "
+        "destination file's 0 (no limit) or longer is refused. 0: no cap.",
+    )
     listen: Annotated[str, AfterValidator(_listen)] = Field(
         default="127.0.0.1:9108",
         description="host:port of the admin server (`[::1]:9108` for IPv6; the container "
@@ -291,4 +297,6 @@ class Settings(BaseSettings):
             secret_env=self.secret_env,
             secret_dirs=self.secret_dirs,
             source_dirs=sources,
+            ledger_file=self.ledger_file,
+            max_statement_timeout=self.max_statement_timeout,
         )

@@ -72,6 +72,14 @@ BAD_FILES = (
         ),
         never=("not-a-uuid", "soon", "Bad_Name"),
     ),
+    BadFile(
+        "not-a-file-encoding.yaml",
+        (
+            "16:52: spec.segments[0].source.csv.encoding: unknown encoding 'klingon'",
+            "19:52: spec.segments[1].source.csv.encoding: 'rot13' is not a character "
+            "encoding of files (e.g. utf-8, latin-1)",
+        ),
+    ),
     BadFile("deep.yaml", ("35:65: nested deeper than 32 levels",)),
     BadFile(
         "latin1.yaml",

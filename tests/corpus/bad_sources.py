@@ -103,12 +103,6 @@ BAD_SOURCES = (
         mapping=FULL_MAPPING,
     ),
     BadSource(
-        "unknown-encoding",
-        csv("../sources/latin1.csv", encoding="klingon"),
-        error=("csv latin1.csv: unknown encoding 'klingon'",),
-        outcome="permanent",
-    ),
-    BadSource(
         "nul-byte",
         csv("../sources/nul.csv"),
         rejected=(

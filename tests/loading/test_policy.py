@@ -145,3 +145,45 @@ def test_every_refusal_of_a_file_is_reported_and_none_echoes_a_key(tmp_path: Pat
     assert len(catalog.problems) == 2  # the URL and the key's file
     assert SECRET_VALUE not in shown
     assert "a value shaped like an API key" in shown
+
+
+def sqlite_source(text: str, extra: str = "") -> str:
+    query = "path: ../data/warehouse.db, query: 'SELECT * FROM people'"
+    source = "{sqlite: {" + query + extra + "}}"
+    return text.replace("{csv: {path: ../examples/data/vip.csv}}", source)
+
+
+def test_a_query_without_a_time_limit_is_refused_naming_the_setting(tmp_path: Path) -> None:
+    text = sqlite_source(VALID, ", statementTimeout: 0")
+
+    problem = only_problem(load(tmp_path, text))
+
+    assert problem.endswith(
+        "spec.segments[0].source.sqlite.statementTimeout: 0s (no limit) is not allowed: "
+        "at most 3600s (SYNCD_MAX_STATEMENT_TIMEOUT)"
+    )
+    assert f"vip.yaml:{line_of(text, 'statementTimeout')}:" in problem
+
+
+def test_a_query_time_limit_over_the_operators_is_refused_and_one_under_it_loads(
+    tmp_path: Path,
+) -> None:
+    over = only_problem(load(tmp_path, sqlite_source(VALID, ", statementTimeout: 2h")))
+    assert over.endswith("2h is longer than the allowed 3600s (SYNCD_MAX_STATEMENT_TIMEOUT)")
+    assert not load(tmp_path, sqlite_source(VALID, ", statementTimeout: 59m")).problems
+    uncapped = load(
+        tmp_path, sqlite_source(VALID, ", statementTimeout: 0"), max_statement_timeout=0
+    )
+    assert not uncapped.problems  # the operator lifted the cap
+
+
+def test_the_ledger_and_its_side_files_are_never_a_source(tmp_path: Path) -> None:
+    ledger = tmp_path / ".syncd" / "state.db"
+    for name in ("state.db", "state.db-wal"):
+        text = sqlite_source(VALID).replace("../data/warehouse.db", f"../.syncd/{name}")
+        problem = only_problem(load(tmp_path, text, ledger_file=ledger))
+        assert problem.endswith(
+            f"../.syncd/{name} is syncd's own ledger (SYNCD_STATE), never a source"
+        )
+    other = sqlite_source(VALID).replace("../data/warehouse.db", "../.syncd/other.db")
+    assert not load(tmp_path, other, ledger_file=ledger).problems

@@ -164,3 +164,15 @@ def test_a_value_that_crashes_a_model_validator_refuses_the_file_instead_of_cras
 
     assert len(problems) == 1
     assert "99999" not in str(problems[0])
+
+
+def test_a_codec_that_is_not_a_files_encoding_is_reported_at_the_value() -> None:
+    text = changed("../examples/data/vip.csv}", "../examples/data/vip.csv, encoding: rot13}")
+
+    (problem,) = problems_of(text)
+
+    assert problem.line == line_of(text, "encoding: rot13")
+    assert problem.message == (
+        "spec.segments[0].source.csv.encoding: 'rot13' is not a character encoding of "
+        "files (e.g. utf-8, latin-1)"
+    )

@@ -166,3 +166,23 @@ def test_a_source_file_swapped_for_a_link_out_of_the_source_directories_is_refus
 
     with pytest.raises(SourceInvalid, match=r"segment people: ../data/people.csv resolves to"):
         open_segment(segment, base_dir=tmp_path / "destinations.d", allowlists=policy(tmp_path))
+
+
+def test_a_query_without_a_time_limit_is_refused_again_when_it_is_opened(tmp_path: Path) -> None:
+    # Loading refuses it first (tests/loading/test_policy.py); a caller that skipped
+    # loading cannot run it either.
+    segment = Segment.model_validate(
+        {
+            "name": "people",
+            "source": {
+                "sqlite": {"path": "../data/x.db", "query": "SELECT 1", "statementTimeout": 0}
+            },
+        }
+    )
+
+    with pytest.raises(SourceInvalid) as caught:
+        open_segment(segment, base_dir=tmp_path / "destinations.d", allowlists=policy(tmp_path))
+    assert caught.value.message == (
+        "segment people: statementTimeout 0s (no limit) is not allowed: at most 3600s "
+        "(SYNCD_MAX_STATEMENT_TIMEOUT)"
+    )

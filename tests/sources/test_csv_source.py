@@ -187,3 +187,39 @@ def test_errors_after_a_quoted_line_break_name_the_physical_line(tmp_path: Path)
     assert "line 5 is not valid utf-8" in refused(
         tmp_path, head.encode() + b"b@example.com,ok\nc@example.com,\xff\n", ("Email", "Note")
     )
+
+
+def test_a_utf16_line_over_the_limit_is_refused_though_its_characters_hold_newline_bytes(
+    tmp_path: Path,
+) -> None:
+    # U+010A is 0A 01 in UTF-16-LE: every character holds a newline byte, so the bytes
+    # alone never find the line too long; its decoded length does.
+    path = tmp_path / "people.csv"
+    path.write_bytes(("Email\n" + "\u010a" * 5_000 + "\n").encode("utf-16-le"))
+    source = CsvFile(path, encoding="utf-16-le", max_line_bytes=1_000)
+    with pytest.raises(SourceInvalid) as caught:
+        list(source.rows(["Email"]))
+    assert "is longer than the limit of 1000 bytes" in caught.value.message
+
+
+def test_a_utf16_file_without_a_byte_order_mark_is_refused_as_not_decoding(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "people.csv"
+    path.write_bytes("Email\na@example.com\n".encode("utf-16-be"))
+    source = CsvFile(path, encoding="utf-16")
+    with pytest.raises(SourceInvalid) as caught:
+        list(source.rows(["Email"]))
+    assert caught.value.message.startswith("csv people.csv: line 1 is not valid utf-16")
+
+
+@pytest.mark.parametrize("codec", ["rot13", "base64", "zlib_codec", "punycode", "nonesuch"])
+def test_a_codec_that_is_not_a_files_encoding_is_refused_by_name(
+    tmp_path: Path, codec: str
+) -> None:
+    path = tmp_path / "people.csv"
+    path.write_text("Email\na@example.com\n")
+    with pytest.raises(SourceInvalid) as caught:
+        list(CsvFile(path, encoding=codec).rows(["Email"]))
+    assert caught.value.message.startswith("csv people.csv: ")
+    assert repr(codec) in caught.value.message

@@ -167,3 +167,28 @@ def test_the_stop_signal_ends_a_read_between_two_fetches(database: Path) -> None
 def test_a_failing_query_is_permanent_and_names_the_problem(database: Path) -> None:
     with pytest.raises(SourceInvalid, match="the query failed: no such table: nobody"):
         read(database, "SELECT Email FROM nobody")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT Email, randomblob(2000000) AS Blob FROM people",
+        "SELECT Email, zeroblob(50000000) AS Blob FROM people",
+        "SELECT Email, Note FROM notes",  # stored before the limit, read with it
+    ],
+)
+def test_a_value_over_the_limit_is_refused_before_it_is_held(database: Path, query: str) -> None:
+    with sqlite3.connect(database) as connection:
+        connection.execute("CREATE TABLE notes (Email TEXT, Note BLOB)")
+        connection.execute("INSERT INTO notes VALUES ('a@example.com', zeroblob(1048577))")
+    with pytest.raises(SourceInvalid) as caught:
+        read(database, query)
+    assert caught.value.message == (
+        "sqlite people.db: a value of the query's rows is longer than the limit of 1 MiB; "
+        "select only the mapped columns, or cut the value short (substr)"
+    )
+
+
+def test_a_value_at_the_limit_is_read(database: Path) -> None:
+    rows = read(database, "SELECT Email, zeroblob(1048576) AS Blob FROM people LIMIT 1")
+    assert rows == [(1, ["person.0@example.com"])]

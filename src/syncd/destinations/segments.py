@@ -6,19 +6,45 @@ elsewhere (loading, sources).
 
 from __future__ import annotations
 
+import codecs
 from typing import Annotated
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, model_validator
 
 from syncd.destinations.base import NAME_PATTERN, StrictModel
 from syncd.destinations.secret_refs import SecretRef
 from syncd.durations import Duration
 
+# Codecs Python calls text encodings that are not a file's characters: they turn a few
+# bytes into many characters, or mean something else than the bytes of a line.
+_NOT_FILE_ENCODINGS = frozenset({"idna", "punycode", "unicode-escape", "raw-unicode-escape"})
+
+
+def file_encoding(name: str) -> str:
+    """The codec's own name, if `name` is a character encoding a file can be written in
+    (`utf-8`, `latin-1`, `cp1252`, `utf-16`, ...); a ValueError saying why not, else.
+    Python also has codecs from bytes to bytes (`base64`, `zlib`) and from text to text
+    (`rot13`): none reads a file's lines."""
+    try:
+        codec = codecs.lookup(name)
+    except LookupError:
+        raise ValueError(f"unknown encoding {name!r}") from None
+    if not codec._is_text_encoding or codec.name in _NOT_FILE_ENCODINGS:
+        raise ValueError(f"{name!r} is not a character encoding of files (e.g. utf-8, latin-1)")
+    return codec.name
+
+
+def _checked_encoding(name: str) -> str:
+    file_encoding(name)
+    return name  # as written: the file's layout print takes the codec's own name
+
 
 class CsvSource(StrictModel):
     path: str = Field(description="CSV file with a header row; relative to the destination file.")
     delimiter: Annotated[str, Field(min_length=1, max_length=1)] = ","
-    encoding: str = "utf-8"
+    encoding: Annotated[str, AfterValidator(_checked_encoding)] = Field(
+        default="utf-8", description="The file's character encoding: utf-8, latin-1, cp1252, ..."
+    )
 
 
 class JsonlSource(StrictModel):
@@ -31,7 +57,8 @@ class SqliteSource(StrictModel):
     statement_timeout: Duration = Field(
         default="10m",  # parsed: validate_default
         validate_default=True,
-        description="The query is ended once it has run this long, its fetches summed; 0: never.",
+        description="The query is ended once it has run this long, its fetches summed; at "
+        "most SYNCD_MAX_STATEMENT_TIMEOUT (1h unless the operator says otherwise).",
     )
 
 
@@ -41,7 +68,8 @@ class PostgresSource(StrictModel):
     statement_timeout: Duration = Field(
         default="10m",  # parsed: validate_default
         validate_default=True,
-        description="The query is cancelled after this long.",
+        description="The query is cancelled after this long; at most "
+        "SYNCD_MAX_STATEMENT_TIMEOUT (1h unless the operator says otherwise).",
     )
 
 

@@ -1,10 +1,11 @@
 """A valid destination held to the operator's allowlists (`syncd.allowlists`).
 
 Checked: `spec.sendgrid.baseUrl`, every secret reference (`apiKey`, a PostgreSQL
-`dsn`) and every file source's path. Names and paths only: nothing is opened, no
-secret is read, no network touched, so `syncd validate` in CI refuses a file that
-would send a secret elsewhere before anything runs. Each refusal is reported at the
-value it concerns and names the setting that would allow it.
+`dsn`), every file source's path and every query's `statementTimeout`. Names, paths and
+numbers only: nothing is opened, no secret is read, no network touched, so `syncd
+validate` in CI refuses a file that would send a secret elsewhere before anything runs.
+Each refusal is reported at the value it concerns and names the setting that would
+allow it.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from functools import partial
 from pathlib import Path
 
 from syncd.allowlists import Allowlists, NotAllowed
-from syncd.destinations import Destination, PostgresSource, SecretRef
+from syncd.destinations import Destination, PostgresSource, SecretRef, SqliteSource
+from syncd.durations import duration_text
 from syncd.loading.problems import Problem, describe_value, format_path, mask_secrets
 from syncd.loading.validation import place_of
 from syncd.loading.yaml_reading import DataPath, NodeInfo
@@ -61,4 +63,8 @@ def refusals(
         else:
             path = options.path
             check((*where, "path"), path, partial(allowlists.source_file, path, relative_to))
+        if isinstance(options, PostgresSource | SqliteSource):
+            limit = options.statement_timeout
+            decide = partial(allowlists.check_statement_timeout, limit.total_seconds())
+            check((*where, "statementTimeout"), duration_text(limit), decide)
     return problems

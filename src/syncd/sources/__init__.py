@@ -8,6 +8,7 @@ from pathlib import Path
 from syncd.allowlists import Allowlists, NotAllowed
 from syncd.credentials import read_secret
 from syncd.destinations import CsvSource, JsonlSource, PostgresSource, Segment, SqliteSource
+from syncd.durations import duration_text
 from syncd.errors import SourceInvalid
 from syncd.sources.base import BadRow, PrintedRow, Row, RowSource, Stopping, never
 from syncd.sources.csvfile import CsvFile
@@ -52,7 +53,8 @@ def open_segment(
     """The reader for one segment; relative paths resolve against the destination file.
 
     A file source is opened by its real path, which must be inside SYNCD_SOURCE_DIRS:
-    checked again here because a link may have been swapped in since the file loaded.
+    checked again here because a link may have been swapped in since the file loaded; a
+    query's time limit is held to SYNCD_MAX_STATEMENT_TIMEOUT here too.
     Every reader polls `stopping` and ends its read soon after it turns true.
     """
     options = segment.source.options
@@ -62,6 +64,15 @@ def open_segment(
             return allowlists.source_file(path, base_dir)
         except NotAllowed as refused:
             raise SourceInvalid(f"segment {segment.name}: {path} {refused}") from None
+
+    if isinstance(options, SqliteSource | PostgresSource):
+        limit = options.statement_timeout
+        try:
+            allowlists.check_statement_timeout(limit.total_seconds())
+        except NotAllowed as refused:
+            raise SourceInvalid(
+                f"segment {segment.name}: statementTimeout {duration_text(limit)} {refused}"
+            ) from None
 
     if isinstance(options, CsvSource):
         return CsvFile(

@@ -17,6 +17,7 @@ from pathlib import Path
 import orjson
 import xxhash
 
+from syncd.destinations.segments import file_encoding
 from syncd.errors import SourceInvalid
 from syncd.sources.base import PrintedRow, Row, Stopping, never, project
 from syncd.sources.lines import (
@@ -34,9 +35,9 @@ csv.field_size_limit(MAX_FIELD_CHARS)  # a field may span lines: its own limit
 
 def text_encoding(encoding: str, what: str) -> str:
     try:
-        return codecs.lookup(encoding).name
-    except LookupError:
-        raise SourceInvalid(f"{what}: unknown encoding {encoding!r}") from None
+        return file_encoding(encoding)
+    except ValueError as error:
+        raise SourceInvalid(f"{what}: {error}") from None
 
 
 class CsvFile:

@@ -7,8 +7,10 @@ with no Python call of its own in between. The run's stop signal is polled once 
 
 Line numbers in errors are found by reading the file again up to the offset: counting
 newline bytes, exact for UTF-8 and the encodings whose newline bytes only ever mean a
-newline (ASCII, Latin-1, Windows code pages, Shift-JIS, GB 18030); in UTF-16 and UTF-32
-the limit holds but a line number may be off.
+newline (ASCII, Latin-1, Windows code pages, Shift-JIS, GB 18030). In UTF-16 and UTF-32
+a newline byte may be half of another character, so the bytes alone cannot bound a line:
+the decoded line is bounded too, at the limit in characters (no character takes less
+than a byte), and a line number may be off.
 """
 
 from __future__ import annotations
@@ -169,11 +171,15 @@ def text_lines(
             text = carry + decoder.decode(data)
         except UnicodeDecodeError as error:
             raise Undecodable(chunks.offset - held + error.start) from None
+        except UnicodeError:  # UTF-16 or UTF-32 without a byte-order mark, say
+            raise Undecodable(chunks.offset) from None
         if bom and text:
             text, bom = text.removeprefix("\ufeff"), False
         lines = _split(text)
         # A line not ended yet, or ended by \r that the next chunk may follow with \n.
         carry = lines.pop() if lines and lines[-1][-1] != "\n" else ""
+        if len(carry) > limit:  # newline bytes that were halves of characters (UTF-16)
+            raise LineTooLong(chunks.line_start)
         if lines:
             yield lines
     held = len(decoder.getstate()[0])
@@ -181,6 +187,8 @@ def text_lines(
         text = carry + decoder.decode(b"", final=True)
     except UnicodeDecodeError as error:
         raise Undecodable(chunks.offset - held + error.start) from None
+    except UnicodeError:
+        raise Undecodable(chunks.offset) from None
     if text:
         yield _split(text)
 

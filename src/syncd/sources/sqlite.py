@@ -4,7 +4,9 @@
 `ATTACH` and `VACUUM INTO` create files at any writable path. So the query must start
 as a read does (SELECT, WITH or VALUES), an authorizer refuses every action but reading,
 and no database may be attached. A progress handler ends the query once it has run
-longer than its time limit, or as soon as the run is stopping.
+longer than its time limit, or as soon as the run is stopping. No value may be longer
+than `MAX_VALUE_BYTES`: a query's one huge value would otherwise be held, and encoded,
+whole.
 """
 
 from __future__ import annotations
@@ -19,7 +21,15 @@ from pathlib import Path
 from urllib.parse import quote
 
 from syncd.errors import SourceInvalid, SourceUnavailable
-from syncd.sources.base import FETCH_ROWS, Row, Stopping, never, project, stopped
+from syncd.sources.base import (
+    FETCH_ROWS,
+    MAX_VALUE_BYTES,
+    Row,
+    Stopping,
+    never,
+    project,
+    stopped,
+)
 from syncd.sources.sqlite_rules import ReadOnly
 
 READS = ("SELECT", "WITH", "VALUES")
@@ -117,6 +127,7 @@ class SqliteQuery:
         except sqlite3.Error as error:
             raise SourceUnavailable(f"{self.description}: cannot open: {error}") from None
         connection.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)  # VACUUM INTO attaches too
+        connection.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
         connection.set_authorizer(rules.decide)
         connection.set_progress_handler(budget.over, CHECK_EVERY)
         return connection
@@ -145,6 +156,12 @@ class SqliteQuery:
         if rules.refused:
             return SourceInvalid(
                 f"{self.description}: the query may only read: {rules.refused} is refused"
+            )
+        if getattr(error, "sqlite_errorname", "") == "SQLITE_TOOBIG":
+            return SourceInvalid(
+                f"{self.description}: a value of the query's rows is longer than the limit "
+                f"of {MAX_VALUE_BYTES >> 20} MiB; select only the mapped columns, or cut the "
+                "value short (substr)"
             )
         if "locked" in str(error) or "busy" in str(error):
             return SourceUnavailable(f"{self.description}: {error}")
