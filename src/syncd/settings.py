@@ -27,7 +27,12 @@ class InvalidSettings(SyncdError):
 def parse_listen(value: str) -> tuple[str, int]:
     """`host:port` (`[::1]:9108` for IPv6; an empty host is 127.0.0.1) → (host, port)."""
     host, colon, port = value.strip().rpartition(":")
-    if not colon or not port.isdigit() or int(port) > 65535 or any(c.isspace() for c in host):
+    if (
+        not colon
+        or not (port.isascii() and port.isdigit())
+        or int(port) > 65535
+        or any(c.isspace() for c in host)
+    ):
         raise ValueError("should be HOST:PORT, such as 127.0.0.1:9108, 0.0.0.0:9108 or [::1]:9108")
     if host.startswith("[") != host.endswith("]"):
         raise ValueError("an IPv6 host goes in brackets, such as [::1]:9108")

@@ -153,6 +153,8 @@ async def test_after_a_restart_the_status_and_gauges_are_as_before_any_run(
 
     for name, was in kept(before).items():
         assert kept(after)[name] == was, name
+    reads = {d["name"]: d["lastRun"]["read"] for d in after["destinations"]}
+    assert reads == {"members": "staged", "stuck": None}  # kept across the restart
     for name, labels in [
         ("syncd_last_success_timestamp_seconds", {"destination": "members"}),
         ("syncd_last_attempt_timestamp_seconds", {"destination": "stuck"}),
@@ -180,4 +182,5 @@ async def test_the_cli_finds_its_daemon_through_the_lock_file(daemon_world: Worl
     assert code == 0, err
     assert json.loads(out)["nextRunAt"] is not None  # only the daemon knows the next run
     assert history[0] == 0
-    assert json.loads(history[1])["runs"][0]["outcome"] == "success"
+    (run,) = json.loads(history[1])["runs"]
+    assert (run["outcome"], run["read"]) == ("success", "staged")  # a first read is staged

@@ -65,7 +65,7 @@ def test_sqlite_ledger_at_schema_4_migrates_to_5(tmp_path: Path) -> None:
     finally:
         ledger.close()
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 5
+        assert db.execute("PRAGMA user_version").fetchone()[0] == sqlite_schema.SCHEMA_VERSION
     db.close()
 
 
@@ -80,7 +80,7 @@ def test_postgres_ledger_at_schema_4_migrates_to_5(postgres_dsn: str) -> None:
     with psycopg.connect(postgres_dsn) as db:
         row = db.execute("SELECT max(version) FROM syncd_schema").fetchone()
     assert row is not None
-    assert row[0] == 5
+    assert row[0] == postgres_schema.SCHEMA_VERSION
 
 
 def test_audit_repairs_are_fenced_and_paged(ledger: Ledger) -> None:

@@ -118,8 +118,10 @@ async def test_a_port_in_use_ends_in_one_line_naming_the_setting(
     world: World, setting: str
 ) -> None:
     taken, port = port_in_use()
+    # The other listener on a free port: the default 9108 may be in use on this machine.
+    ports = {"SYNCD_LISTEN": "127.0.0.1:0", setting: f"127.0.0.1:{port}"}
     try:
-        done = await syncd("run", env=env_for(world, **{setting: f"127.0.0.1:{port}"}))
+        done = await syncd("run", env=env_for(world, **ports))
     finally:
         taken.close()
 

@@ -151,6 +151,37 @@ async def test_without_a_configured_token_removals_need_the_host_token(
     assert host == (202, 0.0)
 
 
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({}, 202),  # the CLI, curl on the host
+        ({"Origin": "http://127.0.0.1:9108"}, 202),  # the status page's own form
+        ({"Origin": "http://localhost:9108", "Host": "localhost:9108"}, 202),
+        ({"Origin": "https://evil.example"}, 403),  # a form posted from another site
+        ({"Origin": "null"}, 403),  # a sandboxed frame, a file
+        ({"Host": "rebound.example:9108"}, 403),  # a name rebound to 127.0.0.1
+        ({"Host": "rebound.example:9108", "Origin": "http://rebound.example:9108"}, 403),
+    ],
+)
+async def test_without_a_token_runs_start_only_from_loopback_never_from_another_site(
+    scheduler: Scheduler, metrics: Metrics, headers: dict[str, str], status: int
+) -> None:
+    listener = await serve(scheduler, metrics, token=None)
+    try:
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(url(listener, SYNC), headers=headers) as reply,
+        ):
+            got, body = reply.status, await reply.json()
+    finally:
+        await listener.stop()
+
+    assert got == status, body
+    if status == 403:
+        assert body["error"]["message"].startswith("without SYNCD_ADMIN_TOKEN, runs are started")
+        assert metrics.admin_auth_failures.labels(reason="cross_site")._value.get() == 1
+
+
 async def closed_by_server(reader: asyncio.StreamReader) -> float:
     """Seconds until the server closes a connection that sent nothing more."""
     loop = asyncio.get_running_loop()

@@ -304,3 +304,15 @@ async def test_a_contact_is_explained_by_the_daemon_to_whoever_holds_the_token(
     assert (status, answer["error"]["code"]) == (404, "unknownDestination")
     status, answer = await get(f"{base}/members/contacts/no-at-sign")
     assert (status, answer["error"]["code"]) == (400, "invalidEmail")
+
+
+@pytest.mark.parametrize("limit", ["\u00b2", "\u0663", "0", "-1", "1e3", "5000"])
+async def test_a_run_history_limit_that_is_not_an_ascii_number_in_range_is_a_400(
+    serve: Serve, limit: str
+) -> None:
+    # "²".isdigit() is true and int("²") raises: this answered 500 with a traceback.
+    plans = await serve()
+    url = plans.removesuffix("/plans") + "/destinations/vip/runs"
+    async with aiohttp.ClientSession() as http, http.get(url, params={"limit": limit}) as reply:
+        assert reply.status == 400
+        assert "limit must be a whole number" in (await reply.json())["error"]["message"]

@@ -62,6 +62,7 @@ from syncd.ledger.sqlite import SqliteLedger
 from syncd.ledger.sqlite_connection import read_announcement
 from syncd.planning import DiffCounts
 from syncd.settings import InvalidSettings, is_postgres_url
+from syncd.shapes import ReadPath
 
 __all__ = [
     "BUCKETS",
@@ -121,6 +122,7 @@ class LedgerSession(Protocol):
         error: str | None,
         *,
         ended_at: float | None = None,
+        read: ReadPath | None = None,
     ) -> None: ...
     def record_rejections(self, run_id: int, rejections: Sequence[Rejection]) -> None: ...
     def reset_snapshot(self) -> None: ...

@@ -163,6 +163,10 @@ CREATE TABLE drift (
     healed         boolean NOT NULL
 );
 """,
+    # 6: see sqlite_schema.py.
+    6: """
+ALTER TABLE runs ADD COLUMN read_path text;
+""",
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 

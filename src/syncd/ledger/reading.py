@@ -22,6 +22,7 @@ def run_record(row: Sequence[Any]) -> RunRecord:
         outcome=row[6],
         counts=json.loads(row[7] or "{}"),
         error=row[8],
+        read=row[9],
     )
 
 
@@ -37,11 +38,11 @@ class LedgerReads(ContactReads):
         return [
             DestinationSummary(
                 destination=row[0],
-                last_run=run_record(row[1:10]),
-                last_success_at=row[10],
-                open_batches=row[11],
-                oldest_open_batch_at=row[12],
-                pending_erasures=row[13],
+                last_run=run_record(row[1:11]),
+                last_success_at=row[11],
+                open_batches=row[12],
+                oldest_open_batch_at=row[13],
+                pending_erasures=row[14],
             )
             for row in self._read(self.sql.summaries, ())
         ]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Literal, NamedTuple
 
+from syncd.shapes import ReadPath
+
 BatchKind = Literal["upsert", "remove", "delete"]
 BatchState = Literal["prepared", "submitted"]
 BatchOutcome = Literal["applied", "partlyRejected", "notApplied", "accepted", "failed"]
@@ -113,6 +115,9 @@ class RunRecord:
     outcome: str | None
     counts: dict[str, int] = field(default_factory=dict)
     error: str | None = None
+    read: ReadPath | None = None
+    """How the run read its segments; None for an audit, a run that failed before, or
+    one recorded by a syncd before 0.6 (ledger migration 6)."""
 
 
 @dataclass(frozen=True)

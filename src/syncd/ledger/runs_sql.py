@@ -29,7 +29,8 @@ class RunsSql(Statements):
         " outcome = 'temporary', error = ? WHERE destination = ? AND ended_at IS NULL"
     )
     finish_run: str = (
-        "UPDATE runs SET ended_at = ?, outcome = ?, counts = ?, error = ? WHERE id = ?"
+        "UPDATE runs SET ended_at = ?, outcome = ?, counts = ?, error = ?, read_path = ?"
+        " WHERE id = ?"
     )
     _keep_from: str = (
         "(SELECT id FROM runs WHERE destination = ? ORDER BY id DESC LIMIT 1 OFFSET ?)"
@@ -49,8 +50,8 @@ class RunsSql(Statements):
         " VALUES (?, ?, ?, ?, ?, ?)"
     )
     runs: str = (
-        "SELECT id, destination, trigger, digest, started_at, ended_at, outcome, counts, error"
-        " FROM runs WHERE destination = ? ORDER BY id DESC LIMIT ?"
+        "SELECT id, destination, trigger, digest, started_at, ended_at, outcome, counts, error,"
+        " read_path FROM runs WHERE destination = ? ORDER BY id DESC LIMIT ?"
     )
     rejections: str = (
         "SELECT segment, row, reason, email FROM rejections WHERE run_id = ?"
@@ -60,7 +61,7 @@ class RunsSql(Statements):
     # that keep the list (an audit's own findings come from the `drift` table).
     summaries: str = (
         "SELECT r.destination, r.id, r.destination, r.trigger, r.digest, r.started_at,"
-        " r.ended_at, r.outcome, r.counts, r.error,"
+        " r.ended_at, r.outcome, r.counts, r.error, r.read_path,"
         " (SELECT max(s.ended_at) FROM runs s"
         "   WHERE s.destination = r.destination AND s.outcome = 'success'"
         "   AND s.trigger <> 'audit'),"

@@ -20,6 +20,7 @@ from syncd.ledger.outbox import OutboxState
 from syncd.ledger.records import RETRY_BUDGET, Rejection, StagedContact, StaleRow
 from syncd.logs import scrub
 from syncd.planning import DiffCounts
+from syncd.shapes import ReadPath
 
 INTERRUPTED = "interrupted: syncd stopped before this run ended; the next run took over"
 KEEP_RUNS = 500
@@ -85,13 +86,21 @@ class SqlSession(OutboxState, LeaverState, ForgettingState, AuditState, DigestSt
         error: str | None,
         *,
         ended_at: float | None = None,
+        read: ReadPath | None = None,
     ) -> None:
         if error is not None:  # a libpq or SendGrid text may carry a secret
             error = scrub(error, addresses=False)  # every address is in the ledger anyway
         with self._write() as tx:
             tx.run(
                 self.sql.finish_run,
-                (ended_at or self.clock.now(), outcome, json.dumps(dict(counts)), error, run_id),
+                (
+                    ended_at or self.clock.now(),
+                    outcome,
+                    json.dumps(dict(counts)),
+                    error,
+                    read,
+                    run_id,
+                ),
             )
             tx.run(self.sql.prune_runs, (self.destination, self.destination, self.keep_runs))
             tx.run(

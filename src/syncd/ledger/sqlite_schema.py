@@ -174,6 +174,10 @@ CREATE TABLE drift (
     healed         INTEGER NOT NULL
 ) WITHOUT ROWID;
 """,
+    # 6: how each run read its segments (known, verified, staged), for the history.
+    6: """
+ALTER TABLE runs ADD COLUMN read_path TEXT;
+""",
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 

@@ -165,4 +165,5 @@ class Reconciler:
             report.counts(),
             report.error,
             ended_at=report.ended_at,
+            read=report.read,
         )

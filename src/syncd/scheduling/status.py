@@ -23,6 +23,7 @@ from syncd.shapes import (
     Drift,
     Outcome,
     Problem,
+    ReadPath,
     Run,
     State,
     Trigger,
@@ -74,11 +75,19 @@ class LastRun:
     counts: Mapping[str, int] = field(default_factory=dict)
     error: str | None = None
     id: int | None = None
+    read: ReadPath | None = None
 
     @classmethod
     def from_record(cls, run: RunRecord) -> LastRun:
         return cls(
-            run.started_at, run.ended_at, run.outcome, run.trigger, run.counts, run.error, run.id
+            run.started_at,
+            run.ended_at,
+            run.outcome,
+            run.trigger,
+            run.counts,
+            run.error,
+            run.id,
+            run.read,
         )
 
     def shape(self) -> Run:
@@ -90,6 +99,7 @@ class LastRun:
             self.outcome,
             self.counts,
             self.error,
+            self.read,
         )
 
 
@@ -101,6 +111,7 @@ def run_shape(
     outcome: str | None,
     counts: Mapping[str, int],
     error: str | None = None,
+    read: ReadPath | None = None,
 ) -> Run:
     """One run as the API and the CLI show it (the ledger's runs and the live one alike)."""
     duration = None if ended_at is None else round(max(0.0, ended_at - started_at), 3)
@@ -113,6 +124,7 @@ def run_shape(
         outcome=_OUTCOMES.get(outcome or ""),
         counts=Counts.from_ledger(dict(counts)),
         error=error,
+        read=read,
     )
 
 
@@ -124,7 +136,14 @@ def problem_shape(problem: FileProblem) -> Problem:
 
 def history_shape(run: RunRecord) -> Run:
     return run_shape(
-        run.id, run.trigger, run.started_at, run.ended_at, run.outcome, run.counts, run.error
+        run.id,
+        run.trigger,
+        run.started_at,
+        run.ended_at,
+        run.outcome,
+        run.counts,
+        run.error,
+        run.read,
     )
 
 
@@ -199,6 +218,7 @@ class DestinationStatus:
         now: float,
         run_id: int | None = None,
         recheck: bool = False,
+        read: ReadPath | None = None,
     ) -> None:
         """`recheck`: a permanent failure SendGrid caused, tried again by itself later."""
         if self.last_run is None:
@@ -208,6 +228,7 @@ class DestinationStatus:
         self.last_run.counts = dict(counts)
         self.last_run.error = error
         self.last_run.id = run_id if run_id is not None else self.last_run.id
+        self.last_run.read = read
         self.running = False
         self.live = None
         self.set("Reconciling", False, "Idle", "no run in progress", now)
@@ -264,7 +285,9 @@ class DestinationStatus:
                 continue  # its findings are `drift`'s; the state follows the runs
             self.last_run = LastRun.from_record(run)
             if run.ended_at is not None and run.outcome is not None:
-                self.finished(run.outcome, run.counts, run.error, run.ended_at, run.id)
+                self.finished(
+                    run.outcome, run.counts, run.error, run.ended_at, run.id, read=run.read
+                )
                 self.last_run = LastRun.from_record(run)
         self.last_success_at = last_success_at
 

@@ -222,7 +222,13 @@ class Worker:
         if report.started_at and self.status.last_run is not None:
             self.status.last_run.started_at = report.started_at  # as the ledger has it
         self.status.finished(
-            report.outcome, report.counts(), report.error, ended, report.run_id, report.recheck
+            report.outcome,
+            report.counts(),
+            report.error,
+            ended,
+            report.run_id,
+            report.recheck,
+            read=report.read,
         )
         if requests:
             self.status.last_handled_request = max(r.id for r in requests)

@@ -92,7 +92,7 @@ async def runs(request: web.Request) -> web.Response:
     """The destination's kept runs, newest first: `?limit=N` (default 20)."""
     name = request.match_info["name"]
     limit = request.query.get("limit", str(DEFAULT_RUNS))
-    if not limit.isdigit() or not 1 <= int(limit) <= MAX_RUNS:
+    if not (limit.isascii() and limit.isdigit()) or not 1 <= int(limit) <= MAX_RUNS:
         return problem(400, f"limit must be a whole number from 1 to {MAX_RUNS}")
     if name not in request.app[SCHEDULER].workers:
         return problem(404, f"no destination named {name!r}")

@@ -9,6 +9,12 @@ concern personal data) and routes that show contacts (`POST /v1/plans`,
 configuration: without SYNCD_ADMIN_TOKEN, only the host token (`host_token`) the daemon
 wrote for the CLI on its own host.
 
+Without SYNCD_ADMIN_TOKEN the server listens on loopback only, but the operator's browser
+is on loopback too: a page on another site could post a form to it (a form needs no
+CORS), or reach it under a name rebound to 127.0.0.1. So a request that changes
+something without a token must name a loopback host (`Host`) and, when it says where it
+comes from (`Origin`, which browsers send with every cross-site POST), a loopback one.
+
 Refusals are error documents (`syncd.shapes.ErrorDocument`): `{"error": {"code",
 "message"}}`.
 
@@ -28,8 +34,10 @@ import binascii
 import hmac
 from dataclasses import dataclass, field
 
+import yarl
 from aiohttp import web
 
+from syncd.allowlists import is_loopback
 from syncd.metrics import Metrics
 from syncd.shapes import ErrorBody, ErrorDocument
 
@@ -50,7 +58,11 @@ UNAUTHORIZED = (
     "a valid token (SYNCD_ADMIN_TOKEN) is required, sent as Authorization: Bearer <token>"
 )
 
-
+CROSS_SITE_REFUSED = (
+    "without SYNCD_ADMIN_TOKEN, runs are started only from this host by loopback: not from "
+    "a page on another site, nor through a name that is not loopback; use the status page "
+    "at 127.0.0.1 or the CLI, or set SYNCD_ADMIN_TOKEN"
+)
 PERSONAL_DATA_REFUSED = (
     "this route shows contacts (personal data) and needs a valid token: set "
     "SYNCD_ADMIN_TOKEN for the daemon and send it as Authorization: Bearer <token>, or ask "
@@ -67,6 +79,22 @@ CODES = {
     415: "unsupportedMediaType",
     504: "timeout",
 }
+
+
+def _from_elsewhere(request: web.Request) -> bool:
+    """A request whose `Host`, or `Origin` when sent, is not loopback (`null` included)."""
+    origin = request.headers.get("Origin")
+    return not _loopback_url(f"http://{request.host}") or (
+        origin is not None and not _loopback_url(origin)
+    )
+
+
+def _loopback_url(url: str) -> bool:
+    try:
+        host = yarl.URL(url).host
+    except (TypeError, ValueError):
+        return False
+    return host is not None and is_loopback(host)
 
 
 def problem(status: int, message: str, code: str | None = None) -> web.Response:
@@ -119,7 +147,11 @@ class AdminGate:
         in every configuration."""
         always = REMOVALS_REFUSED if removals else always
         if self.token is None and always is None:
-            return None  # loopback only (enforced at start): an ordinary run, no token needed
+            # Loopback only (enforced at start): an ordinary run needs no token, from here.
+            if _from_elsewhere(request):
+                self.metrics.admin_auth_failures.labels(reason="cross_site").inc()
+                return problem(403, CROSS_SITE_REFUSED)
+            return None
         return await self._verified(request, always or UNAUTHORIZED)
 
     async def personal_data_refusal(self, request: web.Request) -> web.Response | None:
