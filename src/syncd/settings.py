@@ -44,6 +44,17 @@ def _listen(value: str) -> str:
     return value
 
 
+def _token(value: SecretStr) -> SecretStr:
+    # Never echoes the value. A token with spaces or controls cannot be sent as
+    # `Authorization: Bearer <token>`: nobody could use it (one of spaces alone looked set).
+    token = value.get_secret_value()
+    if token and not (token.isprintable() and token.isascii() and token == "".join(token.split())):
+        raise ValueError(
+            "should be printable ASCII without spaces (it is sent as Authorization: Bearer <token>)"
+        )
+    return value
+
+
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
@@ -164,7 +175,7 @@ class Settings(BaseSettings):
         description="host:port of a second listener for /metrics, /healthz and /readyz only, "
         "never a token (the Deployment: `0.0.0.0:9109`).",
     )
-    admin_token: SecretStr | None = Field(
+    admin_token: Annotated[SecretStr, AfterValidator(_token)] | None = Field(
         default=None,
         description="Bearer token for the admin API's changes and for personal data (unmasked "
         "addresses); required to listen beyond loopback, and always for `allowRemovals=true`.",

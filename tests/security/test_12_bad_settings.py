@@ -44,6 +44,11 @@ def world(tmp_path: Path, emulator: Emulator) -> World:
         ),
         ("SYNCD_SECRET_ENV", "NOT A NAME", "syncd: SYNCD_SECRET_ENV: 'NOT A NAME' should be"),
         (
+            "SYNCD_ADMIN_TOKEN",
+            "   ",
+            "syncd: SYNCD_ADMIN_TOKEN: should be printable ASCII without spaces",
+        ),
+        (
             "SYNCD_STATE",
             "host=db user=syncd password=CANARY-ledger-pw",
             "syncd: SYNCD_STATE: takes a SQLite file path or a postgresql:// URL, not a "
