@@ -76,3 +76,10 @@ def test_the_summary_keeps_sendgrids_words_without_the_index() -> None:
     assert refused.summary().startswith("custom_fields.e2_N: x")
     assert len(refused.summary()) <= 300
     assert refusal(400, {}).summary() == "HTTP 400"
+
+
+def test_a_single_error_object_as_some_operations_specify_it_keeps_sendgrids_words() -> None:
+    # A list removal's 400 is one `{"field", "message"}` in the spec, not `{"errors": [...]}`.
+    refused = refusal(400, {"field": "contact_ids", "message": "invalid contact ids"})
+    assert refused.summary() == "invalid contact ids"
+    assert refused.target("contacts") == "whole"

@@ -84,7 +84,8 @@ def _integer(whole: str) -> int:
 
 
 def calendar_date(written: str) -> str | None:
-    """`MM/DD/YYYY`, the one format SendGrid documents for Date fields; blank: left out.
+    """`MM/DD/YYYY` for Date fields (SendGrid documents it, and M/D/YYYY for CSV uploads,
+    which a zero-padded date also is); blank: left out.
 
     A date-time keeps the calendar date as written: no time zone is converted."""
     if not written:

@@ -266,13 +266,21 @@ class SendGridClient:
 
     async def delete_list_and_contacts(self, list_id: str) -> str | None:
         """Delete a list and every contact on it (`delete_contacts=true`): the job deleting
-        the contacts, or None when there is no such list."""
+        the contacts, or None when there is no such list or no job to follow (the spec
+        allows a 204 without a body beside the 200 with a `job_id`)."""
         path = f"{LISTS}/{list_id}"
         params = {"delete_contacts": "true"}
         reply = await self.http.call(
-            "DELETE", EP_DELETE_LIST, path, params=params, expected=(200, 202), tolerated=(404,)
+            "DELETE",
+            EP_DELETE_LIST,
+            path,
+            params=params,
+            expected=(200, 202, 204),
+            tolerated=(404,),
         )
-        return None if reply.status == 404 else answers.job_id(reply.data, EP_DELETE_LIST)
+        if reply.status in (204, 404):
+            return None
+        return answers.job_id(reply.data, EP_DELETE_LIST)
 
     async def create_field(self, name: str, field_type: str) -> CustomField:
         body = orjson.dumps({"name": name, "field_type": field_type})

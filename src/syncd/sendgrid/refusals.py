@@ -70,8 +70,12 @@ class Refusal:
 
 
 def refusal(status: int, data: Any) -> Refusal:
-    """Read SendGrid's error body (`{"errors": [{"field", "message"}]}`) tolerantly."""
+    """Read SendGrid's error body (`{"errors": [{"field", "message"}]}`) tolerantly; some
+    operations' specs give one error object instead (`{"field", "message"}`: a list
+    removal's 400)."""
     entries = data.get("errors") if isinstance(data, Mapping) else None
+    if entries is None and isinstance(data, Mapping) and "message" in data:
+        entries = [data]
     errors: list[FieldError] = []
     for entry in entries if isinstance(entries, Sequence) and not isinstance(entries, str) else ():
         if not isinstance(entry, Mapping):

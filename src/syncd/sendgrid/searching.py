@@ -19,6 +19,7 @@ from typing import Any
 
 import orjson
 
+from syncd.errors import SendGridUnavailable
 from syncd.sendgrid import answers
 from syncd.sendgrid.http import SendGridHttp
 from syncd.sendgrid.refusals import BODY_REFUSALS, Refusal, refusal
@@ -129,7 +130,13 @@ async def _call(http: SendGridHttp, chunk: list[str]) -> dict[str, Any] | Refusa
     if reply.status != 200:
         return refusal(reply.status, reply.data)
     data = reply.data.get("result") if isinstance(reply.data, dict) else None
-    return data if isinstance(data, dict) else {}
+    if not isinstance(data, dict):
+        # SendGrid answers 404 when it finds nobody; a 200 without a `result` says nothing
+        # about anybody, and taken for "nobody found" it would confirm removals.
+        raise SendGridUnavailable(
+            "SendGrid's search answered 200 without a result object; tried again later"
+        )
+    return data
 
 
 def read_answer(answer: dict[str, Any], chunk: list[str], result: Lookup) -> None:

@@ -149,7 +149,9 @@ async def _with_the_list(
         cleanup.left.append(Created("contacts", ids, name, note))
     else:
         note = "deleted with the scratch list (delete_contacts=true)"
-        if job is None or not job.finished:
+        if job_id is None:
+            note += "; SendGrid gave no job to follow"
+        elif job is None or not job.finished:
             note += f"; its job ({job_id}) was not seen completed"
         cleanup.deleted.append(Created("contacts", ids, name, note))
     return True
