@@ -197,7 +197,8 @@ async def test_an_invalid_file_in_the_directory_fails_plan_all_with_its_problems
         ((), "name a destination"),
         (("members", "--all"), "not both"),
         (("--remote", "http://127.0.0.1:9"), "needs at least one --file"),
-        (("--file", "x.yaml"), "--file goes with --remote"),
+        (("--file", "x.yaml"), "--file and --removed go with --remote"),
+        (("members", "--removed", "x.yaml"), "--file and --removed go with --remote"),
         (("--bogus",), "unrecognized arguments"),
     ],
 )

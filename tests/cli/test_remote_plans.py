@@ -110,6 +110,15 @@ async def test_a_ci_job_gets_the_plan_the_daemon_computed_and_nothing_is_applied
     assert "broken.yaml: plan: invalid file" in out
     assert "destinations.d/broken.yaml:4:3: metadata.bogus: unknown key" in out
 
+    (checkout / "destinations.d" / "newsletter.yaml").write_text(yaml.safe_dump(document))
+    code, out, err = await ci(
+        checkout, "plan", "--remote", url, "--file", "destinations.d/newsletter.yaml",
+        "--removed", "destinations.d/members.yaml", "--output", "json",
+    )  # fmt: skip
+    assert code == 2, out + err  # a rename: planned as members, not a second owner
+    (entry,) = json.loads(out)["destinations"]
+    assert (entry["name"], entry["file"]) == ("members", "destinations.d/newsletter.yaml")
+
     assert len(w.emulator.write_requests()) == writes
     assert not (checkout / "no-ledger-here.db").exists()
     assert sorted(p.name for p in w.destinations.iterdir()) == ["members.yaml"]

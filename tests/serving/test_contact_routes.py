@@ -105,12 +105,15 @@ async def post(
     token: str | None = TOKEN,
     query: str = "",
     body: Any = None,
+    removed: list[str] | None = None,
     **request: Any,
 ) -> tuple[int, Any]:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     headers |= request.pop("headers", {})
     if body is None:
         body = {"files": [{"name": n, "content": c} for n, c in (files or {}).items()]}
+        if removed is not None:
+            body["removed"] = removed
     async with aiohttp.ClientSession() as http:
         options = {"data": body} if isinstance(body, bytes | str) else {"json": body}
         async with http.post(url + query, headers=headers, **options, **request) as reply:
@@ -159,6 +162,29 @@ async def test_a_new_file_plans_as_a_first_export(synced: World, serve: Serve) -
     assert status == 200, answer
     (entry,) = answer["destinations"]
     assert (entry["result"], entry["firstExport"], entry["counts"]["new"]) == ("changes", True, 10)
+
+
+async def test_a_renamed_file_plans_as_its_destination_once_the_old_name_is_removed(
+    synced: World, serve: Serve
+) -> None:
+    url = await serve()
+    renamed = {"newsletter.yaml": member_file(synced)}  # members.yaml under a new name
+
+    _, clash = await post(url, renamed)
+    status, answer = await post(url, renamed, removed=["members.yaml"])
+
+    (refused,) = clash["destinations"]
+    assert refused["result"] == "invalid"  # beside members.yaml: one list, two owners
+    assert status == 200, answer
+    (entry,) = answer["destinations"]
+    assert (entry["name"], entry["file"], entry["result"]) == (
+        "members",
+        "newsletter.yaml",
+        "noChanges",
+    )
+    assert sorted(p.name for p in synced.destinations.iterdir()) == ["members.yaml"]
+    both, answer = await post(url, renamed, removed=["newsletter.yaml"])
+    assert (both, answer["error"]["code"]) == (400, "invalidFileName")
 
 
 async def test_a_broken_file_comes_back_with_its_problems_at_their_lines(

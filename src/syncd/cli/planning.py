@@ -69,6 +69,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="with --remote: a candidate destination file (repeat for several)",
     )
     parser.add_argument(
+        "--removed",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="PATH",
+        help="with --remote: a destination file the change deletes (a rename is one --removed "
+        "and one --file); planned as if it were gone from the daemon's directory",
+    )
+    parser.add_argument(
         "--timeout",
         type=float,
         default=600.0,
@@ -95,6 +104,7 @@ async def _remote(settings: Settings, args: argparse.Namespace) -> PlanDocument:
     return await remote_plan(
         args.remote,
         args.files,
+        removed=args.removed,
         token=await _token_for(settings, args.remote),
         allow_removals=args.allow_removals,
         show_emails=args.show_emails,
@@ -135,8 +145,10 @@ def check_options(args: argparse.Namespace) -> None:
         if not args.files:
             raise UsageError("--remote needs at least one --file PATH")
         return
-    if args.files:
-        raise UsageError("--file goes with --remote URL (locally, name the destination)")
+    if args.files or args.removed:
+        raise UsageError(
+            "--file and --removed go with --remote URL (locally, name the destination)"
+        )
     if args.all and args.names:
         raise UsageError("name destinations or give --all, not both")
     if not args.all and not args.names:

@@ -1,7 +1,8 @@
 """`syncd plan --remote URL --file PATH ...`: the deployed daemon plans candidate files.
 
 For a CI job that has neither the ledger nor the sources: the files go to the daemon as
-one `POST /v1/plans` (JSON: `{"files": [{"name", "content"}], "allowRemovals"}`), which
+one `POST /v1/plans` (JSON: `{"files": [{"name", "content"}], "removed", "allowRemovals"}`:
+`removed`, the base names of the files the change deletes), which
 validates them as it validates its own, dry-runs the valid ones against its ledger and
 sources, and answers with the plan document. The answer names the files as they were
 sent (their base names); they are shown here as the paths given, so `file:line:col`
@@ -50,6 +51,7 @@ async def remote_plan(
     url: str,
     files: Sequence[Path],
     *,
+    removed: Sequence[Path] = (),
     token: str | None,
     allow_removals: bool,
     show_emails: bool,
@@ -64,7 +66,8 @@ async def remote_plan(
     endpoint = f"{url.rstrip('/')}/v1/plans"
     headers = bearer(token)
     params = {"showEmails": "true"} if show_emails else {}
-    body = {"files": sent, "allowRemovals": allow_removals}
+    gone = sorted({path.name for path in removed})
+    body = {"files": sent, "removed": gone, "allowRemovals": allow_removals}
     try:
         async with (
             asyncio.timeout(patience),

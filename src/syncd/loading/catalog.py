@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -112,13 +112,19 @@ def load_directory(directory: Path, allowlists: Allowlists) -> Catalog:
     return _catalog(directory, listing.files, listing.problems, allowlists)
 
 
-def load_with(directory: Path, candidates: Mapping[str, bytes], allowlists: Allowlists) -> Catalog:
+def load_with(
+    directory: Path,
+    candidates: Mapping[str, bytes],
+    allowlists: Allowlists,
+    removed: Collection[str] = (),
+) -> Catalog:
     """The directory as it would be with the `candidates` (name → bytes) added, or replacing
-    the files of those names: what it would load if they were deployed (`POST /v1/plans`).
-    Each candidate is keyed by its name and placed in the directory (its relative paths
-    resolve there); clashes with the directory's other files are found as usual."""
+    the files of those names, and the files named in `removed` gone: what it would load if
+    a pull request were deployed (`POST /v1/plans`; a renamed file is one removed and one
+    added). Each candidate is keyed by its name and placed in the directory (its relative
+    paths resolve there); clashes with the directory's other files are found as usual."""
     listing = read_directory(directory)
-    raws = {raw.key: raw for raw in listing.files}
+    raws = {raw.key: raw for raw in listing.files if raw.key not in removed}
     for name, text in candidates.items():
         digest = hashlib.sha256(text).hexdigest()
         raws[name] = RawFile(name, directory / name, text, digest, ())

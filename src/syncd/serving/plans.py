@@ -1,7 +1,8 @@
 """`POST /v1/plans`: candidate destination files, planned by the daemon as it would run them.
 
 For the pull-request check that has neither the ledger nor the sources. The request is
-JSON, `{"files": [{"name": "vip.yaml", "content": "<YAML>"}], "allowRemovals": false}`
+JSON, `{"files": [{"name": "vip.yaml", "content": "<YAML>"}], "removed": ["old.yaml"],
+"allowRemovals": false}`
 (`?showEmails=true` for whole addresses); the answer the plan document
 (`syncd.shapes.PlanDocument`, `syncd schema --plan`). Each file is validated exactly as the
 daemon's own (its allowlists, and beside the directory's other files, as if it were
@@ -35,6 +36,8 @@ from syncd.shapes import PlanDocument, PlanEntry
 log = get_logger("syncd.serving")
 
 PLAN_MAX_FILES = 10
+PLAN_MAX_REMOVED = 100
+"""Names of deleted files a plan request may carry (only names: they cost nothing)."""
 PLAN_MAX_BODY = 4 * 1024 * 1024
 """JSON escaping can make a 256 KiB file's text longer; ten of them fit with room to spare."""
 BODY_TIMEOUT = 30.0
@@ -56,6 +59,8 @@ class CandidateFile(BaseModel):
 class PlanRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     files: list[CandidateFile] = Field(min_length=1)
+    removed: list[str] = Field(default_factory=list, max_length=PLAN_MAX_REMOVED)
+    """Files of the directory the change deletes (a rename: one removed, one sent)."""
     allow_removals: bool = Field(default=False, alias="allowRemovals")
 
 
@@ -68,13 +73,18 @@ class Planner:
         self._busy: set[str] = set()
 
     async def plan(
-        self, files: dict[str, bytes], *, allow_removals: bool, show_emails: bool
+        self,
+        files: dict[str, bytes],
+        *,
+        allow_removals: bool,
+        show_emails: bool,
+        removed: frozenset[str] = frozenset(),
     ) -> PlanDocument:
         """Raises PlanBusy when a plan for one of their destinations is running, and
         TimeoutError after SYNCD_PLAN_TIMEOUT (the dry runs are told to stop)."""
         settings = self.settings
         catalog = await asyncio.to_thread(
-            load_with, settings.destinations, files, settings.allowlists()
+            load_with, settings.destinations, files, settings.allowlists(), removed
         )
         results = [(name, catalog.files[name]) for name in files]
         names = {r.destination.name for _, r in results if r.destination is not None}
@@ -126,9 +136,19 @@ async def post_plans(request: web.Request, gate: AdminGate, planner: Planner) ->
     files = _files(asked)
     if isinstance(files, web.Response):
         return files
-    log.info("plan.requested", files=list(files), allow_removals=asked.allow_removals)
+    removed = _removed(asked, files)
+    if isinstance(removed, web.Response):
+        return removed
+    log.info(
+        "plan.requested",
+        files=list(files),
+        removed=sorted(removed),
+        allow_removals=asked.allow_removals,
+    )
     try:
-        document = await planner.plan(files, allow_removals=asked.allow_removals, show_emails=show)
+        document = await planner.plan(
+            files, allow_removals=asked.allow_removals, show_emails=show, removed=removed
+        )
     except PlanBusy as busy:
         message = f"a plan for {', '.join(busy.names)} is running; ask again when it ends"
         return problem(409, message, "planInProgress")
@@ -167,6 +187,19 @@ async def _body(request: web.Request) -> bytes | web.Response:
     return b"".join(chunks)
 
 
+def _removed(asked: PlanRequest, files: dict[str, bytes]) -> frozenset[str] | web.Response:
+    for name in asked.removed:
+        if not _FILE_NAME.fullmatch(name):
+            return problem(400, _bad_name(name), "invalidFileName")
+        if name in files:
+            return problem(400, f"{name} is both sent and removed", "invalidFileName")
+    return frozenset(asked.removed)
+
+
+def _bad_name(name: str) -> str:
+    return f"file name {name[:80]!r}: a visible name ending in .yaml or .yml, without a directory"
+
+
 def _files(asked: PlanRequest) -> dict[str, bytes] | web.Response:
     if len(asked.files) > PLAN_MAX_FILES:
         return problem(
@@ -177,12 +210,7 @@ def _files(asked: PlanRequest) -> dict[str, bytes] | web.Response:
     files: dict[str, bytes] = {}
     for candidate in asked.files:
         if not _FILE_NAME.fullmatch(candidate.name):
-            return problem(
-                400,
-                f"file name {candidate.name[:80]!r}: a visible name ending in .yaml or .yml, "
-                "without a directory",
-                "invalidFileName",
-            )
+            return problem(400, _bad_name(candidate.name), "invalidFileName")
         if candidate.name in files:
             return problem(400, f"{candidate.name} is sent twice", "invalidFileName")
         data = candidate.content.encode("utf-8", "surrogatepass")
