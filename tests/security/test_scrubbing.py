@@ -135,3 +135,40 @@ def test_every_control_pattern_is_the_one_set_less_what_it_keeps() -> None:
         assert bool(pattern.fullmatch(char)) == (char in every and char not in kept), hex(code)
     assert controls().fullmatch("\t")
     assert not pattern.fullmatch("\t")
+
+
+def test_an_error_body_is_cut_before_it_is_scrubbed(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A 5 MB error body scrubbed whole held the event loop for minutes.
+    from syncd.sendgrid import replies
+
+    seen: list[int] = []
+
+    def measured(text: str, *, addresses: bool = True) -> str:
+        seen.append(len(text))
+        return scrub(text, addresses=addresses)
+
+    monkeypatch.setattr(replies, "scrub", measured)
+    shown = replies.excerpt(None, "x" * 5_000_000 + " SG.canarykey1234.canarysecret5678")
+    assert seen == [replies.EXCERPT_WINDOW]
+    assert shown == "x" * 300
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("write to ann.lee+tag@example.co.uk now", ["ann.lee+tag@example.co.uk"]),
+        ("x" * 5000 + "@example.com", ["x" * 5000 + "@example.com"]),
+        ("<bob@example.com>,carl@example.org", ["bob@example.com", "carl@example.org"]),
+        ("a.b.c-d@sub.example.com.", ["a.b.c-d@sub.example.com"]),
+        ("no address @ here, nor in x@y", []),
+    ],
+)
+def test_addresses_are_found_whole_wherever_their_run_of_characters_starts(
+    text: str, masked: list[str]
+) -> None:
+    # The pattern starts only where a run of address characters starts (so that a long run
+    # without an @ is tried once, not at each of its characters): the same addresses.
+    expected = text
+    for address in masked:
+        expected = expected.replace(address, email_token(address))
+    assert scrub(text) == expected

@@ -42,12 +42,18 @@ class Reply:
         return self.raw.decode("utf-8", errors="replace")
 
 
+EXCERPT_WINDOW = 4096
+"""Characters of an answer scrubbed for its excerpt, of which the first 300 are kept."""
+
+
 def excerpt(data: Any, text: str) -> str:
     """SendGrid's error messages, without anything that could be a secret or an address."""
     if isinstance(data, dict) and isinstance(data.get("errors"), list):
         messages = [str(e.get("message", "")) for e in data["errors"] if isinstance(e, dict)]
         text = "; ".join(m for m in messages if m)
-    return scrub(text.strip())[:300]
+    # Cut before scrubbing (a body may be megabytes), with room around the 300 characters
+    # kept: a secret the first cut splits lies beyond what is shown.
+    return scrub(text.strip()[:EXCERPT_WINDOW])[:300]
 
 
 class AnswerTooLarge(SendGridUnavailable):
