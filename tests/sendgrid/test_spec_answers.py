@@ -30,17 +30,29 @@ async def answering(app: web.Application) -> AsyncIterator[SendGridClient]:
         await server.close()
 
 
-async def test_a_search_answered_200_without_a_result_is_not_taken_for_nobody_found() -> None:
-    # SendGrid answers 404 when it finds nobody; read as "nobody", a 200 that says nothing
-    # would confirm removals that may not have happened.
-    async def empty(request: web.Request) -> web.Response:
+@pytest.mark.parametrize(
+    ("status", "body", "content_type", "says"),
+    [
+        (200, "{}", "application/json", "200 without a result object"),
+        (200, '{"result": "oops"}', "application/json", "200 without a result object"),
+        (200, "<html>Bad gateway</html>", "text/html", "200 without a result object"),
+        (200, "", "application/json", "200 without a result object"),
+        (404, "<html>Not found</html>", "text/html", "404 without its JSON error"),
+    ],
+)
+async def test_a_search_answer_that_is_not_sendgrids_is_not_taken_for_nobody_found(
+    status: int, body: str, content_type: str, says: str
+) -> None:
+    # SendGrid answers 404 with its errors document when it finds nobody; read as "nobody",
+    # an answer that says nothing (a proxy's page) would confirm removals never made.
+    async def answer(request: web.Request) -> web.Response:
         await request.read()
-        return web.json_response({})
+        return web.Response(status=status, text=body, content_type=content_type)
 
     app = web.Application()
-    app.router.add_post(SEARCH_PATH, empty)
+    app.router.add_post(SEARCH_PATH, answer)
     async with answering(app) as client:
-        with pytest.raises(SendGridUnavailable, match="200 without a result object"):
+        with pytest.raises(SendGridUnavailable, match=says):
             await client.lookup(["ann@example.com"])
 
 

@@ -125,7 +125,13 @@ async def _call(http: SendGridHttp, chunk: list[str]) -> dict[str, Any] | Refusa
         body=orjson.dumps({"emails": chunk}),
         tolerated=(404, *BODY_REFUSALS),
     )
-    if reply.status == 404:  # "No contacts found"
+    if reply.status == 404:  # "No contacts found", as SendGrid's errors document
+        if not isinstance(reply.data, dict):
+            # A proxy's error page says nothing about anybody: taken for "nobody found",
+            # it would confirm removals.
+            raise SendGridUnavailable(
+                "SendGrid's search answered 404 without its JSON error; tried again later"
+            )
         return {}
     if reply.status != 200:
         return refusal(reply.status, reply.data)
