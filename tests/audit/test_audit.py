@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -309,3 +310,24 @@ async def test_an_audit_over_a_postgresql_ledger(
         assert not (await w.audit()).drifted
     finally:
         w.ledger.close()
+
+
+async def test_an_extra_row_holding_a_members_contact_id_is_not_pruned_by_it(
+    audit_world: AuditWorld,
+) -> None:
+    # An export is SendGrid's answer: a row on the list but not in the segment that carries
+    # the id of a member's row would take that member off the list if pruned by it.
+    w = audit_world
+    await synced(w)
+    stranger = "stranger@elsewhere.com"
+    await w.hand_edits(add_to_list(stranger))
+    contacts = w.emulator.state.contacts
+    # As the export will show it (the emulator still removes by the member's id).
+    contacts[stranger] = dataclasses.replace(contacts[stranger], id=contacts[person(0)].id)
+
+    pruned = await w.audit(prune=True)
+
+    assert pruned.outcome == "success", pruned.error
+    assert pruned.drift.extra == 1
+    assert pruned.healing.removed == 0
+    assert person(0) in w.members()

@@ -205,6 +205,7 @@ class Auditor:
                 counts,
                 settled_before=since,
                 segment_rows=segment_rows,
+                prunes=request.prune,
             )
             lap = found.lap("quick", lap)
             found.way = "quick" if sizes is not None else "quick, then full"

@@ -83,10 +83,12 @@ def quick_compare(
     *,
     settled_before: Callable[[FileCounts], float],
     segment_rows: KeyedRows,
+    prunes: bool = False,
 ) -> QuickCounts | None:
     """Fill the workspace's `drift` as `comparing.compare` would, or None to give way to
     it. `settled_before` turns the export's newest change into the time from which
-    contacts are left out. Blocking: run it in a worker thread."""
+    contacts are left out. With `prunes`, extra contacts give way too: pruning them needs
+    every row's contact id (`Workspace.find_extra`). Blocking: run it in a worker thread."""
     # The ledger sums its side in SQL while this thread reads the export: SQLite and
     # PostgreSQL work without the GIL, so the two overlap on two cores.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit-ledger") as pool:
@@ -107,8 +109,8 @@ def quick_compare(
     acked_here = dict(session.acked_in_buckets(sorted(differ)))
     held_here, listed_twice = _held_in(paths, builder, differ)
     extra = [e for e in held_here if e not in acked_here and e not in emails]
-    if extra and session.acked_prints(extra):
-        return None  # on the list twice, or not the segment of the record
+    if extra and (prunes or session.acked_prints(extra)):
+        return None  # to be pruned; or on the list twice, or not the segment of the record
     missing = [e for e in acked_here if e not in held_here and e not in emails]
     stale = [
         e

@@ -6,7 +6,10 @@
   crash, builds and sends them through the outbox;
 - with prune, extra contacts are taken off the list by the export's contact ids, through
   the outbox as `remove` batches (never `delete`, whatever onLeave says): a crash leaves
-  the batch for the next run to finish. The removal guard applies to the list's size.
+  the batch for the next run to finish. The removal guard applies to the list's size. An
+  id another row of the export also carries is not sent (`Workspace.find_extra`): an
+  export is SendGrid's answer, and an extra row holding a member's id would take that
+  member off the list.
 """
 
 from __future__ import annotations
@@ -117,6 +120,7 @@ async def prune(
             sent += batch.size
     await applier.settle()
     if without_id:
-        # The export named no id syncd may send back for them (`answers.sendable_id`).
+        # The export named no id syncd may send back for them (`answers.sendable_id`), or
+        # one another of its rows carries too.
         log.warning("audit.extra_without_id", destination=loaded.definition.name, count=without_id)
     return sent

@@ -131,13 +131,24 @@ class Workspace:
 
     # -- comparing -----------------------------------------------------------------------
     def find_extra(self) -> int:
+        """Contacts on the list and not in the segment, with the id to prune them by; none
+        (`''`) where another row of the export carries the same id: one of the two rows
+        is not what SendGrid holds, and the id may be a member's."""
         with self.db:
-            return self.db.execute(
+            found = self.db.execute(
                 "INSERT INTO drift (email, kind, contact_id)"
                 " SELECT h.email, 'extra', h.contact_id FROM held h"
                 " WHERE NOT EXISTS (SELECT 1 FROM seg s WHERE s.email = h.email)"
                 " AND NOT EXISTS (SELECT 1 FROM excluded x WHERE x.email = h.email)"
             ).rowcount
+            if found:
+                self.db.execute(
+                    "UPDATE drift SET contact_id = '' WHERE kind = 'extra' AND contact_id IN"
+                    " (SELECT contact_id FROM held WHERE contact_id IN (SELECT contact_id"
+                    "   FROM drift WHERE kind = 'extra' AND contact_id <> '')"
+                    "  GROUP BY contact_id HAVING count(*) > 1)"
+                )
+            return found
 
     def segment_page(self, after: str) -> list[tuple[str, int, bytes, str | None, bool]]:
         """A page of segment contacts not left out: (email, raw, source values, held
