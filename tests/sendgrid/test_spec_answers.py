@@ -11,7 +11,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from syncd.errors import SendGridUnavailable
+from syncd.errors import SendGridRejected, SendGridUnavailable
 from syncd.sendgrid import SendGridClient
 from syncd.sendgrid.searching import SEARCH_PATH
 from tests.sendgrid.link_server import sendgrid_http
@@ -66,3 +66,24 @@ async def test_a_list_deleted_with_a_204_has_no_job_to_follow() -> None:
     app.router.add_delete("/v3/marketing/lists/{id}", deleted)
     async with answering(app) as client:
         assert await client.delete_list_and_contacts(LIST_ID) is None
+
+
+async def test_a_redirected_api_call_is_not_followed_and_its_body_goes_nowhere_else() -> None:
+    # aiohttp drops the key on a redirect to another host, but not the body: contacts.
+    elsewhere: list[bytes] = []
+
+    async def redirect(request: web.Request) -> web.Response:
+        await request.read()
+        raise web.HTTPTemporaryRedirect(location=str(request.url.with_path("/elsewhere")))
+
+    async def collect(request: web.Request) -> web.Response:
+        elsewhere.append(await request.read())
+        return web.json_response({"result": {}})
+
+    app = web.Application()
+    app.router.add_post(SEARCH_PATH, redirect)
+    app.router.add_post("/elsewhere", collect)
+    async with answering(app) as client:
+        with pytest.raises(SendGridRejected, match=r"answered a redirect \(307\)"):
+            await client.lookup(["ann@example.com"])
+    assert elsewhere == []

@@ -114,7 +114,6 @@ class SendGridHttp:
                     url or self.base_url + path,
                     body,
                     params,
-                    link=url is not None,
                 )
             except (aiohttp.ClientError, TimeoutError) as error:
                 failures += 1
@@ -172,8 +171,6 @@ class SendGridHttp:
         url: str,
         body: bytes | None,
         params: Mapping[str, str] | None,
-        *,
-        link: bool = False,
     ) -> Reply:
         headers = {"Accept": "application/json", "User-Agent": "syncd"}
         if same_origin(url, self.base_url):  # never a download link on another origin
@@ -185,8 +182,9 @@ class SendGridHttp:
         try:
             # A file-like body is streamed; raw bytes over 1 MB would block the loop.
             payload = _StreamedBody(body) if body is not None else None
-            # A link SendGrid handed out is checked before it is fetched: a redirect would
-            # take the request where no check was made.
+            # No redirect is followed: it would take the request (a body of contacts, for
+            # an API call) where no check was made. SendGrid's API does not redirect; a
+            # link it handed out is checked before it is fetched.
             async with self.session.request(
                 method,
                 url,
@@ -194,7 +192,7 @@ class SendGridHttp:
                 params=params,
                 headers=headers,
                 timeout=self.timeout,
-                allow_redirects=not link,
+                allow_redirects=False,
             ) as response:
                 code = str(response.status)
                 reply = await read_reply(response, endpoint)
@@ -227,6 +225,12 @@ class SendGridHttp:
                 f"the API key from {self.key_hint} may not call {endpoint} (403 Forbidden): "
                 "give it Marketing access (marketing.read and marketing_campaigns "
                 "create/update/delete)"
+            )
+        elif 300 <= status < 400:
+            message = (
+                f"{endpoint} answered a redirect ({status}), which syncd does not follow (the "
+                f"request would go where it was not checked): is {self.base_url} SendGrid's "
+                "API address?"
             )
         else:
             message = f"SendGrid rejected {endpoint} ({status}): {detail or 'no details'}"
