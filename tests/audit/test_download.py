@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 from collections.abc import AsyncIterator
 
@@ -85,3 +86,25 @@ async def test_a_ready_export_without_usable_urls_counts_as_failed_not_as_pendin
             assert state is not None
             assert (state.status, state.urls) == ("failure", ())
             assert "without a usable list of file URLs" in state.message
+
+
+@pytest.mark.looptime
+async def test_a_file_that_trickles_in_is_given_up_once_slower_than_the_floor() -> None:
+    # Each read came within the timeout, a byte a second: the audit (and the runs of the
+    # destination behind it) waited for ever.
+    async def drip(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse()
+        await response.prepare(request)
+        for _ in range(100_000):
+            await response.write(b"x")
+            await asyncio.sleep(1)
+        return response
+
+    async with link_server({"/drip": drip}) as serving, aiohttp.ClientSession() as session:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        with pytest.raises(SendGridUnavailable, match="slower than 32 KiB/s"):
+            await exports(session, serving.base).download(
+                f"{serving.base}/drip", io.BytesIO(), budget=10**9
+            )
+        assert loop.time() - started < 2 * 60 + 5  # the request timeout's grace, then given up

@@ -59,6 +59,12 @@ class ExportState:
     say: the spec makes it optional)."""
 
 
+MIN_DOWNLOAD_RATE = 32 * 1024
+"""Bytes a second an export file must average once the request timeout has passed: each
+read waits at most that timeout, but a server sending a byte a second would otherwise
+hold the audit, and the destination's runs behind it, for ever."""
+
+
 class Exports:
     """The export endpoints, over the client's HTTP (pacing, retries, the key)."""
 
@@ -120,6 +126,9 @@ class Exports:
         if problem:
             raise SendGridUnavailable(f"{EP_EXPORT_FILE}: an export URL {problem}; not fetched")
         size = 0
+        clock = asyncio.get_running_loop()
+        started = clock.time()
+        grace = self.http.timeout.total or 60.0
         try:
             # No Authorization header: the URL is pre-signed, the key is not its business.
             async with self.http.session.get(
@@ -140,6 +149,12 @@ class Exports:
                             "SYNCD_AUDIT_MAX_DOWNLOAD_BYTES; not read"
                         )
                     sink.write(chunk)  # a local file: quicker than a thread hop a chunk
+                    elapsed = clock.time() - started
+                    if elapsed > grace and size < MIN_DOWNLOAD_RATE * elapsed:
+                        raise SendGridUnavailable(
+                            f"{EP_EXPORT_FILE}: an export file came slower than "
+                            f"{MIN_DOWNLOAD_RATE // 1024} KiB/s; the next audit tries again"
+                        )
         except (aiohttp.ClientError, TimeoutError) as error:
             raise SendGridUnavailable(
                 f"{EP_EXPORT_FILE}: the download of an export file failed ({type(error).__name__})"
