@@ -73,15 +73,25 @@ _MIN_SECRET_LENGTH = 6
 
 
 def register_secret(value: str) -> None:
-    """Mask this value wherever it appears from now on; for a DSN, its password too."""
+    """Mask this value wherever it appears from now on; for a DSN, its password too; for a
+    SendGrid key (`SG.<id>.<secret>`), its id and secret on their own too (an answer
+    may quote a key without its `SG.`)."""
     global _longest_first
-    parts = {p for p in _with_password(value) if len(p) >= _MIN_SECRET_LENGTH}
+    parts = {p for p in _with_password(value) | _key_parts(value) if len(p) >= _MIN_SECRET_LENGTH}
     with _secrets_lock:
         if parts <= _secrets:
             return
         _secrets.update(parts)
         # A whole DSN goes before the password inside it: one `***`, not a half-masked URL.
         _longest_first = tuple(sorted(_secrets, key=len, reverse=True))
+
+
+def _key_parts(value: str) -> set[str]:
+    key = value.strip()
+    if not _SENDGRID_KEY.fullmatch(key):
+        return set()
+    _, key_id, secret = key.split(".", 2)
+    return {key_id, secret, f"{key_id}.{secret}"}
 
 
 def _with_password(value: str) -> set[str]:

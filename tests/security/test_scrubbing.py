@@ -172,3 +172,12 @@ def test_addresses_are_found_whole_wherever_their_run_of_characters_starts(
     for address in masked:
         expected = expected.replace(address, email_token(address))
     assert scrub(text) == expected
+
+
+def test_a_sendgrid_key_is_masked_also_without_its_prefix_or_in_parts() -> None:
+    key = "SG.canaryKEYid0123456789.canarySECRET987654zyxwABCDEFGHIJ"
+    register_secret(key)
+    _, key_id, secret = key.split(".")
+    for quoted in (key, f"raw={key_id}.{secret}", f"id {key_id}", f"secret {secret}!"):
+        shown = scrub(quoted)
+        assert key_id not in shown and secret not in shown, shown
