@@ -76,6 +76,8 @@ def _unaccounted(job: Job, named: int, gone: bool) -> str:
     """Why the contacts of a job that did not complete are looked up."""
     if gone:
         return f"SendGrid ended the job {job.status} and its errors file was no longer there"
+    if job.errors_unclear:
+        return f"SendGrid ended the job {job.status} with an errored_count that is no count"
     if job.errored_count:
         return f"SendGrid reported {job.errored_count} errors but its errors file named {named}"
     return f"SendGrid ended the job {job.status} without saying which contacts failed"

@@ -215,9 +215,10 @@ async def _record_upsert(
         await resend(batch.again(batch.size))
         return
     rejected: dict[str, str] = {}
-    # `completed` while counting errors is not taken for every contact applied: the
-    # errored ones are found as after an `errored` job (the docs do not say it happens).
-    if job.status != "completed" or job.errored_count:
+    # `completed` while counting errors (or with a count that is none) is not taken for
+    # every contact applied: the errored ones are found as after an `errored` job (the
+    # docs do not say it happens).
+    if job.status != "completed" or job.errored_count or job.errors_unclear:
         found = await rejected_in_job(outbox, batch, job, fields)
         if found is None:
             await _stall(outbox, batch, job)

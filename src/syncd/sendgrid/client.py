@@ -85,6 +85,8 @@ class Job:
     """What SendGrid said about a job that failed as a whole (e.g. the contact limit)."""
     counts: Mapping[str, int] = dataclasses.field(default_factory=lambda: MappingProxyType({}))
     """The counts SendGrid gave in `results` (`requested_count`, ...), as given."""
+    errors_unclear: bool = False
+    """`errored_count` was given but is no count (`"1"`, `-1`): errors may have happened."""
 
     @property
     def finished(self) -> bool:
@@ -148,6 +150,8 @@ class SendGridClient:
             id=job_id,
             status=str(data.get("status", "pending")),
             errored_count=answers.count(results, "errored_count"),
+            errors_unclear="errored_count" in results
+            and answers.said_count(results, "errored_count") is None,
             errors_url=url if isinstance(url, str) and url else None,
             message=answers.job_message(data),
             counts=MappingProxyType(
