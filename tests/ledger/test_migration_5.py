@@ -3,43 +3,18 @@ held, and gains the export an audit waits for and the last drift of each destina
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from syncd.ledger import DriftRecord, Ledger, open_ledger, postgres_schema, sqlite_schema
+from tests.ledger.migrations import postgres_at, postgres_version, sqlite_at, sqlite_version
 
-
-def _sqlite_at_4(path: Path) -> None:
-    with sqlite3.connect(path) as db:
-        for version in range(1, 5):
-            db.executescript(sqlite_schema.MIGRATIONS[version])
-        db.execute("PRAGMA user_version = 4")
-        db.execute("INSERT INTO destinations (name) VALUES ('members')")
-        db.execute(
-            "INSERT INTO acked (destination, email, fingerprint, binding, raw, acked_at)"
-            " VALUES ('members', 'ann@example.com', 1, 2, 3, 4.0)"
-        )
-    db.close()
-    path.chmod(0o600)
-
-
-def _postgres_at_4(dsn: str) -> None:
-    with psycopg.connect(dsn, autocommit=True) as db:
-        db.execute(
-            "CREATE TABLE syncd_schema (version integer PRIMARY KEY,"
-            " applied_at timestamptz NOT NULL DEFAULT now())"
-        )
-        for version in range(1, 5):
-            db.execute(postgres_schema.MIGRATIONS[version].encode())
-            db.execute("INSERT INTO syncd_schema (version) VALUES (%s)", (version,))
-        db.execute("INSERT INTO destinations (name) VALUES ('members')")
-        db.execute(
-            "INSERT INTO acked (destination, email, fingerprint, binding, raw, acked_at)"
-            " VALUES ('members', 'ann@example.com', 1, 2, 3, 4.0)"
-        )
+ROWS = (
+    "INSERT INTO destinations (name) VALUES ('members')",
+    "INSERT INTO acked (destination, email, fingerprint, binding, raw, acked_at)"
+    " VALUES ('members', 'ann@example.com', 1, 2, 3, 4.0)",
+)
 
 
 def _migrated(ledger: Ledger) -> None:
@@ -58,29 +33,24 @@ def _migrated(ledger: Ledger) -> None:
 
 def test_sqlite_ledger_at_schema_4_migrates_to_5(tmp_path: Path) -> None:
     path = tmp_path / "state.db"
-    _sqlite_at_4(path)
+    sqlite_at(path, 4, ROWS)
     ledger = open_ledger(str(path))
     try:
         _migrated(ledger)
     finally:
         ledger.close()
-    with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == sqlite_schema.SCHEMA_VERSION
-    db.close()
+    assert sqlite_version(path) == sqlite_schema.SCHEMA_VERSION
 
 
 @pytest.mark.postgres
 def test_postgres_ledger_at_schema_4_migrates_to_5(postgres_dsn: str) -> None:
-    _postgres_at_4(postgres_dsn)
+    postgres_at(postgres_dsn, 4, ROWS)
     ledger = open_ledger(postgres_dsn)
     try:
         _migrated(ledger)
     finally:
         ledger.close()
-    with psycopg.connect(postgres_dsn) as db:
-        row = db.execute("SELECT max(version) FROM syncd_schema").fetchone()
-    assert row is not None
-    assert row[0] == postgres_schema.SCHEMA_VERSION
+    assert postgres_version(postgres_dsn) == postgres_schema.SCHEMA_VERSION
 
 
 def test_audit_repairs_are_fenced_and_paged(ledger: Ledger) -> None:

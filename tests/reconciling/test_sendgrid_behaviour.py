@@ -137,13 +137,15 @@ class TestALegacyAccount:
         assert emulator.write_requests() == []
 
 
-class TestALeaverWhoComesBackBeforeSearchConfirmsTheRemoval:
+class TestALeaverWhoComesBackWhileSearchLags:
     @pytest.fixture
     def emulator_config(self) -> EmulatorConfig:
         return strict_emulator_config(search_lag=30.0)
 
     @pytest.mark.looptime(idle_step=0.01)
-    async def test_is_sent_again_not_taken_for_still_on_the_list(self, sync_world: World) -> None:
+    async def test_before_the_removal_is_confirmed_is_sent_again_not_taken_for_still_on_the_list(
+        self, sync_world: World
+    ) -> None:
         w = sync_world
         rows = people(0, 10)
         w.destination({"vip": w.csv("vip", rows)})
@@ -199,14 +201,8 @@ class TestALeaverWhoComesBackBeforeSearchConfirmsTheRemoval:
         assert back.applied.upserted == 3  # sent again: their removal may have been applied
         assert back.applied.pending_removals == 0
 
-
-class TestALeaverWhoCameBackAndLeftAgainWhileSearchLags:
-    @pytest.fixture
-    def emulator_config(self) -> EmulatorConfig:
-        return strict_emulator_config(search_lag=30.0)
-
     @pytest.mark.looptime(idle_step=0.01)
-    async def test_is_removed_though_search_still_shows_it_off_the_list(
+    async def test_and_leaves_again_is_removed_though_search_still_shows_it_off_the_list(
         self, sync_world: World
     ) -> None:
         w = sync_world
