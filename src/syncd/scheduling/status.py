@@ -10,7 +10,7 @@ success come back as they were, before any new run.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from syncd.ledger import RunRecord
 from syncd.loading import Problem as FileProblem
@@ -79,71 +79,31 @@ class LastRun:
 
     @classmethod
     def from_record(cls, run: RunRecord) -> LastRun:
-        return cls(
-            run.started_at,
-            run.ended_at,
-            run.outcome,
-            run.trigger,
-            run.counts,
-            run.error,
-            run.id,
-            run.read,
-        )
+        return cls(**{f.name: getattr(run, f.name) for f in fields(cls)})
 
     def shape(self) -> Run:
-        return run_shape(
-            self.id,
-            self.trigger,
-            self.started_at,
-            self.ended_at,
-            self.outcome,
-            self.counts,
-            self.error,
-            self.read,
-        )
+        return history_shape(self)
 
 
-def run_shape(
-    run_id: int | None,
-    trigger: str,
-    started_at: float,
-    ended_at: float | None,
-    outcome: str | None,
-    counts: Mapping[str, int],
-    error: str | None = None,
-    read: ReadPath | None = None,
-) -> Run:
+def history_shape(run: RunRecord | LastRun) -> Run:
     """One run as the API and the CLI show it (the ledger's runs and the live one alike)."""
-    duration = None if ended_at is None else round(max(0.0, ended_at - started_at), 3)
+    ended = run.ended_at
     return Run(
-        id=run_id,
-        trigger=trigger,
-        started_at=iso(started_at) or "",
-        ended_at=iso(ended_at),
-        duration_seconds=duration,
-        outcome=_OUTCOMES.get(outcome or ""),
-        counts=Counts.from_ledger(dict(counts)),
-        error=error,
-        read=read,
+        id=run.id,
+        trigger=run.trigger,
+        started_at=iso(run.started_at) or "",
+        ended_at=iso(ended),
+        duration_seconds=None if ended is None else round(max(0.0, ended - run.started_at), 3),
+        outcome=_OUTCOMES.get(run.outcome or ""),
+        counts=Counts.from_ledger(dict(run.counts)),
+        error=run.error,
+        read=run.read,
     )
 
 
 def problem_shape(problem: FileProblem) -> Problem:
     return Problem(
         file=problem.file, line=problem.line, column=problem.column, message=problem.message
-    )
-
-
-def history_shape(run: RunRecord) -> Run:
-    return run_shape(
-        run.id,
-        run.trigger,
-        run.started_at,
-        run.ended_at,
-        run.outcome,
-        run.counts,
-        run.error,
-        run.read,
     )
 
 
