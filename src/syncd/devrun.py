@@ -95,7 +95,9 @@ syncd is running on the example destinations (destinations.d/) against the bundl
   metrics    http://{ADMIN}/metrics
   sync now   curl -X POST http://{ADMIN}/v1/destinations/vip-newsletter/sync
   emulator   {emulator_url}/_emulator/state   (what "SendGrid" holds now)
-  CLI        SYNCD_STATE={STATE_DIR}/state.db .venv/bin/syncd status   (finds the daemon)
+  CLI        export SYNCD_STATE={STATE_DIR}/state.db SYNCD_SENDGRID_BASE_URL={emulator_url}
+             export SENDGRID_API_KEY={DEV_KEY}
+             .venv/bin/syncd status   (finds the daemon; plan, explain, audit, ... work the same)
 
 Edit, add or break a file in destinations.d/ and watch it being picked up. Ctrl-C stops.
 """,

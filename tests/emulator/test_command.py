@@ -81,7 +81,9 @@ def test_a_bad_seed_file_exits_with_2(
     path = tmp_path / "seed.yaml"
     path.write_text(seed)
     assert run(parse("--seed", str(path))) == 2
-    assert capsys.readouterr().err.startswith("syncd emulator: ")
+    err = capsys.readouterr().err
+    assert err.startswith("syncd emulator: ")
+    assert err.count("\n") == 1, err  # one line, as documented (no pydantic banner)
 
 
 @pytest.mark.parametrize("argv", [["--seed", "/nonexistent/seed.yaml"], ["--job-delay", "-1"]])

@@ -118,9 +118,15 @@ async def test_a_ledger_directory_that_cannot_be_made_ends_in_one_line(world: Wo
     assert world.emulator.requests == []
 
 
-@pytest.mark.parametrize("setting", ["SYNCD_LISTEN", "SYNCD_METRICS_LISTEN"])
+@pytest.mark.parametrize(
+    ("setting", "named"),
+    [
+        ("SYNCD_LISTEN", "SYNCD_LISTEN (or --listen)"),
+        ("SYNCD_METRICS_LISTEN", "SYNCD_METRICS_LISTEN"),
+    ],
+)
 async def test_a_port_in_use_ends_in_one_line_naming_the_setting(
-    world: World, setting: str
+    world: World, setting: str, named: str
 ) -> None:
     taken, port = port_in_use()
     # The other listener on a free port: the default 9108 may be in use on this machine.
@@ -132,7 +138,7 @@ async def test_a_port_in_use_ends_in_one_line_naming_the_setting(
 
     assert done.code == 2, done.describe()
     assert done.err.splitlines()[-1] == (
-        f"syncd run: {setting}: cannot listen on 127.0.0.1:{port}: Address already in use; "
+        f"syncd run: {named}: cannot listen on 127.0.0.1:{port}: Address already in use; "
         "choose an address this host can listen on (or free the port)"
     )
     assert "Traceback" not in done.text

@@ -4,8 +4,8 @@ Each command lives in its own module exposing `add_arguments(parser)`, `run(args
 and `EXIT_CODES` (every status it can end with, and what each means: shown in its
 `--help` and in docs/commands.md); this module only dispatches, with everything printed
 scrubbed (`cli.output`). A command line or settings the process cannot start with end in
-one line per problem, naming the option or setting, and exit status 2 (1 for `plan`,
-whose 2 means "changes": `CANNOT_START`): never a traceback.
+one line per problem, naming the option or setting, and exit status 2 (1 for `plan` and
+`audit`, whose 2 means "changes" or "drift": `CANNOT_START`): never a traceback.
 """
 
 from __future__ import annotations

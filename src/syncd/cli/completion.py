@@ -14,11 +14,12 @@ import argparse
 
 import shtab
 
-from syncd.cli.common import BAD_USAGE_OR_SETTINGS
-
 SHELLS = ("bash", "zsh")
 
-EXIT_CODES = {0: "the script printed", 2: BAD_USAGE_OR_SETTINGS}
+EXIT_CODES = {
+    0: "the script printed",
+    2: "the command line is wrong (one line saying why, on stderr); it reads no setting",
+}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

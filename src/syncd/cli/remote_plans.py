@@ -79,7 +79,10 @@ async def remote_plan(
     except TimeoutError:
         raise TemporaryError(f"the daemon at {url} did not answer within {patience:.0f}s") from None
     except (aiohttp.ClientError, OSError, ValueError) as error:
-        raise TemporaryError(f"cannot reach the daemon at {url}: {type(error).__name__}") from None
+        # The system's reason when there is one ("Connection refused"), else the error's kind.
+        system = getattr(error, "os_error", error)
+        reason = getattr(system, "strerror", None) or type(error).__name__
+        raise TemporaryError(f"cannot reach the daemon at {url}: {reason}") from None
     if status != 200:
         raise DaemonRefused(f"the daemon at {url} answered {status}: {_message(answer)}")
     try:

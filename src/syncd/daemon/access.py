@@ -41,7 +41,7 @@ async def listening(
 ) -> AsyncIterator[Sequence[serving.Listener]]:
     """The admin listener, and the metrics one when configured, for the block's duration.
     An address that cannot be used is a setting to change, not a crash."""
-    listeners = [(admin, "SYNCD_LISTEN", settings.listen)]
+    listeners = [(admin, "SYNCD_LISTEN (or --listen)", settings.listen)]
     if settings.metrics_listen:
         app = serving.build_metrics_app(metrics, ready)
         host, port = parse_listen(settings.metrics_listen)

@@ -58,7 +58,11 @@ def run(args: argparse.Namespace) -> int:
         # Built before serving so that a seed the model takes but the account cannot (two
         # lists of one name) is a bad seed file too.
         emulator = Emulator(config_from_args(args))
-    except (ValueError, ValidationError, OSError) as problem:
+    except ValidationError as invalid:
+        where = args.seed or "the seed"
+        sys.stderr.write(f"syncd emulator: {where}: {_one_line(invalid)}\n")
+        return 2
+    except (ValueError, OSError) as problem:
         sys.stderr.write(f"syncd emulator: {problem}\n")
         return 2
     if not args.quiet:
@@ -69,6 +73,14 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.write(f"syncd emulator: cannot serve on {args.host}:{args.port}: {problem}\n")
         return 1
     return 0
+
+
+def _one_line(invalid: ValidationError) -> str:
+    """Each problem as `place: message`, joined on one line (no pydantic banner)."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or 'seed'}: {e['msg']}"
+        for e in invalid.errors(include_input=False, include_url=False)
+    )
 
 
 async def _serve(emulator: Emulator, host: str, port: int) -> None:
