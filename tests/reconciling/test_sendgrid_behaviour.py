@@ -8,11 +8,12 @@ from __future__ import annotations
 import asyncio
 import sys
 
+import aiohttp
 import pytest
 from structlog.testing import capture_logs
 
-from syncd.emulator import ALL_SCOPES, Emulator, EmulatorConfig
-from tests.fixtures_emulator import TEST_API_KEY, strict_emulator_config
+from syncd.emulator import ALL_SCOPES, Emulator, EmulatorConfig, ListSeed
+from tests.fixtures_emulator import TEST_API_KEY, TEST_LIST_ID, strict_emulator_config
 from tests.reconciling.world import World, emails, people
 
 UPSERT = "PUT /v3/marketing/contacts"
@@ -227,3 +228,44 @@ class TestALeaverWhoComesBackWhileSearchLags:
         await asyncio.sleep(31)
         assert (await w.sync()).applied.pending_removals == 0
         assert w.members() == emails(rows[:8])
+
+
+OTHER_LIST = "2e9f5c1a-4d6b-4e0a-9c74-5a8b2d3e4f63"
+
+
+class TestADestinationMovedToAListThatHoldsContactsAlready:
+    @pytest.fixture
+    def emulator_config(self) -> EmulatorConfig:
+        lists = [ListSeed(id=TEST_LIST_ID, name="members"), ListSeed(id=OTHER_LIST, name="other")]
+        return strict_emulator_config(lists=lists)
+
+    async def test_leavers_syncd_put_on_the_former_list_are_not_taken_off_the_new_one(
+        self, sync_world: World
+    ) -> None:
+        w = sync_world
+        rows = people(0, 20)
+        w.destination({"vip": w.csv("vip", rows)})
+        assert (await w.sync()).outcome == "success"
+        kept_by_others = ["person.18@example.com", "person.19@example.com"]
+        edit = {"op": "list", "list_id": OTHER_LIST, "emails": kept_by_others}
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(f"{w.emulator.url}/_emulator/hand-edits", json=[edit]) as reply,
+        ):
+            assert reply.status == 200, await reply.text()
+        w.csv("vip", rows[:18])  # leave the segment as the destination moves lists
+        key = {"env": "SENDGRID_API_KEY"}
+        w.destination(
+            {"vip": w.csv("vip", rows[:18])}, sendgrid={"apiKey": key, "listId": OTHER_LIST}
+        )
+
+        moved = await w.sync()
+
+        assert moved.outcome == "success", moved.error
+        on_other = w.emulator.state.list_members(OTHER_LIST)
+        assert on_other == emails(rows)  # 18 sent; the two put there by others stay
+        assert w.emulator.state.list_members(TEST_LIST_ID) == emails(rows)  # left alone
+        reasons = {r.email: r.reason for r in moved.rejections}
+        assert set(reasons) == set(kept_by_others)
+        assert all("former list" in reason for reason in reasons.values())
+        assert (await w.sync()).applied.pending_removals == 0

@@ -45,10 +45,21 @@ class FieldBinding:
 
     @cached_property
     def digest(self) -> int:
-        return fingerprint(orjson.dumps([self.list_id, self.generation]))
+        return _digest(self.list_id, self.generation)
+
+    @cached_property
+    def on_this_list(self) -> frozenset[int]:
+        """The digests of this list's every generation: a contact acknowledged under one
+        of them was put on this list by syncd (under another, on another list: `listId`
+        changed since)."""
+        return frozenset(_digest(self.list_id, g) for g in range(self.generation + 1))
 
     def ids(self) -> dict[str, tuple[str, str]]:
         return {name: (field.id, _format(field.type)) for name, field in self.custom_fields.items()}
+
+
+def _digest(list_id: str, generation: int) -> int:
+    return fingerprint(orjson.dumps([list_id, generation]))
 
 
 def _format(field_type: str) -> str:

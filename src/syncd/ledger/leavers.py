@@ -20,7 +20,7 @@ class LeaverState(SessionCore):
         """Acknowledged contacts no longer desired and not in an open batch, email order."""
         sql = self._absent(self.sql.leavers, self.sql.leavers_scoped)
         rows = self._rows(sql, (self.destination, after, limit))
-        return [Leaver(r[0], r[1], r[2], int(r[3])) for r in rows]
+        return [Leaver(r[0], r[1], r[2], int(r[3]), r[4]) for r in rows]
 
     def clear_returned(self) -> None:
         """Leavers back in the segment: their removal state is stale."""

@@ -102,6 +102,8 @@ class Leaver:
     sent_at: float | None
     """When a removal for it was last accepted by SendGrid (awaiting confirmation)."""
     sends: int = 0
+    binding: int | None = None
+    """The binding it was acknowledged under (its list: `FieldBinding.on_this_list`)."""
 
 
 @dataclass(frozen=True)

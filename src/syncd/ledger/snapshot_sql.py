@@ -38,7 +38,7 @@ _ABSENT = (
 )
 _GONE = "SELECT a.email FROM " + _FROM + _ABSENT + " ORDER BY {order} LIMIT ?"
 _LEAVERS = (
-    "SELECT a.email, r.first_missed_at, r.sent_at, coalesce(r.sends, 0) FROM "
+    "SELECT a.email, r.first_missed_at, r.sent_at, coalesce(r.sends, 0), a.binding FROM "
     + _FROM
     + _ABSENT
     + " ORDER BY {order} LIMIT ?"

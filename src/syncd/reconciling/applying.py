@@ -58,6 +58,7 @@ class Applier:
             clock=clock,
             stopping=stopping,
             live=live,
+            on_this_list=binding.on_this_list,
         )
         # To compare what SendGrid holds (custom fields by name) with what was sent (by id).
         self.fields: FieldTypes = {

@@ -78,10 +78,13 @@ class Outbox:
         clock: Clock,
         stopping: Callable[[], bool],
         live: RunProgress | None = None,
+        on_this_list: frozenset[int] | None = None,
     ) -> None:
         self.session = session
         self.client = client
         self.list_id = list_id
+        self.on_this_list = on_this_list
+        """The bindings of contacts syncd put on this list (`FieldBinding.on_this_list`)."""
         self.run_id = run_id
         self.segment_names = segment_names
         self.limits = limits

@@ -44,6 +44,10 @@ from syncd.sendgrid import (
 
 log = get_logger("syncd.reconciling")
 MAX_REMOVAL_SENDS = 3
+ELSEWHERE = (
+    "left the segment, but syncd put it on the destination's former list (listId changed), "
+    "not on this one: it is not taken off this list (nor off the former one)"
+)
 REMOVALS_AT_ONCE = 4
 """Removal requests of a page in flight at once: each waits on a round trip."""
 
@@ -56,6 +60,8 @@ class Sorted:
     done: list[str] = field(default_factory=list)
     missed: list[str] = field(default_factory=list)
     given_up: dict[str, str] = field(default_factory=dict)  # email → why
+    elsewhere: list[str] = field(default_factory=list)
+    """Acknowledged on another list (`listId` changed): not syncd's to take off this one."""
 
 
 async def send_removals(
@@ -79,6 +85,7 @@ async def send_removals(
                 list_id=outbox.list_id,
                 limits=outbox.limits,
                 now=outbox.clock.now(),
+                on_this_list=outbox.on_this_list,
             )
             await _settle_page(outbox, sorted_)
             await send_new_removals(outbox, kind, sorted_.remove)
@@ -95,13 +102,18 @@ def sort_leavers(
     list_id: str,
     limits: Limits,
     now: float,
+    on_this_list: frozenset[int] | None = None,
 ) -> Sorted:
-    """What to do with each leaver of a page, given what search found (pure)."""
+    """What to do with each leaver of a page, given what search found (pure).
+    `on_this_list`: the bindings of contacts syncd put on this list; a leaver acknowledged
+    under another was put on another list, and is not taken off this one."""
     result = Sorted()
     for leaver in page:
         email = leaver.email
         contact = lookup.found.get(email)
-        if email in lookup.unsearchable:
+        if on_this_list is not None and leaver.binding not in (None, *on_this_list):
+            result.elsewhere.append(email)
+        elif email in lookup.unsearchable:
             result.given_up[email] = (
                 f"left the segment but stays on the list: {lookup.unsearchable[email]}"
             )
@@ -138,7 +150,7 @@ def _needs_removal(contact: Found, list_id: str, action: RemovalAction) -> bool:
 
 async def _settle_page(outbox: Outbox, sorted_: Sorted) -> None:
     session = outbox.session
-    gone = [*sorted_.done, *sorted_.given_up]
+    gone = [*sorted_.done, *sorted_.given_up, *sorted_.elsewhere]
     if gone:
         await in_thread(session.removed, gone)
     if sorted_.missed:
@@ -149,6 +161,11 @@ async def _settle_page(outbox: Outbox, sorted_: Sorted) -> None:
     )
     if sorted_.given_up:
         log.warning("reconcile.removal_given_up", count=len(sorted_.given_up))
+    outbox.result.rejections.extend(
+        Rejection("", 0, ELSEWHERE, email) for email in sorted_.elsewhere
+    )
+    if sorted_.elsewhere:
+        log.warning("reconcile.leavers_of_another_list", count=len(sorted_.elsewhere))
 
 
 async def send_new_removals(outbox: Outbox, kind: BatchKind, ids: dict[str, str]) -> None:
