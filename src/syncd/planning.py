@@ -156,17 +156,16 @@ def decide(
 def _removal_guard(diff: DiffCounts, max_fraction: float, destination: str) -> GuardStop | None:
     if diff.gone == 0:
         return None
-    confirm = (
-        f"if this is intended, run `syncd sync {destination} --allow-removals` or raise "
-        "spec.limits.maxRemovalFraction"
-    )
+    allow = f"run `syncd sync {destination} --allow-removals`"
     if diff.desired == 0:
         return GuardStop(
             "emptySegment",
             f"the segments came back empty: removing all {diff.gone:,} contacts from the list "
             "is blocked",
-            f"check the sources, and {confirm}",
+            f"check the sources, and if this is intended, {allow} (no maxRemovalFraction "
+            "lets an empty segment through)",
         )
+    confirm = f"if this is intended, {allow} or raise spec.limits.maxRemovalFraction"
     share = diff.gone / diff.acked if diff.acked else 1.0
     if share > max_fraction:
         return GuardStop(

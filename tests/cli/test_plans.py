@@ -96,7 +96,9 @@ async def test_an_empty_segment_is_named_as_its_own_guard(plan_world: World) -> 
     (entry,) = json.loads(out)["destinations"]
     assert entry["result"] == "blocked"
     assert [g["guard"] for g in entry["guards"]] == ["emptySegment"]
-    assert "check the sources" in entry["guards"][0]["howToPass"]
+    how = entry["guards"][0]["howToPass"]
+    assert "check the sources" in how
+    assert "raise spec.limits" not in how  # no fraction lets an empty segment through
 
 
 async def test_a_guard_that_stops_the_whole_sync_is_named_too(plan_world: World) -> None:

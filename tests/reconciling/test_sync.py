@@ -147,6 +147,7 @@ async def test_keep_leaves_leavers_on_the_list(sync_world: World) -> None:
     assert report.outcome == "success"
     assert len(w.members()) == 10
     assert w.emulator.count_requests(template=REMOVE) == 0
+    assert (report.counts()["gone"], report.counts()["kept"]) == (1, 1)  # as a plan says
 
 
 async def test_rejected_rows_are_reported_with_row_and_reason_and_the_rest_goes_out(

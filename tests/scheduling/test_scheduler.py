@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -111,6 +112,20 @@ async def test_an_unchanged_file_is_left_alone(
     await at(start + 100)
     await scheduler.apply({"a": loaded})
     await at(start + 200)
+    assert len(runner.times("a")) == 1
+
+
+async def test_a_renamed_file_is_named_in_the_status_and_runs_nothing(
+    scheduler: Scheduler, runner: FakeRunner, tmp_path: Path
+) -> None:
+    start = asyncio.get_running_loop().time()
+    loaded = destination(tmp_path, "a", schedule={"interval": "1h"})
+    await scheduler.apply({"a": loaded})
+    await at(start + 100)
+    renamed = dataclasses.replace(loaded, path=loaded.path.with_name("a-renamed.yaml"))
+    await scheduler.apply({"a": renamed})
+    await at(start + 200)
+    assert scheduler.status("a").file == "a-renamed.yaml"
     assert len(runner.times("a")) == 1
 
 

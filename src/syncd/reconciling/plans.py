@@ -89,7 +89,6 @@ def error_entry(name: str, file: str, message: str) -> PlanEntry:
 def plan_counts(report: RunReport) -> Counts:
     counts = report.counts()
     preview = report.preview
-    forgetting = report.plan is not None and report.plan.removal_action == "forget"
     return Counts(
         rows=counts["rows"],
         profiles=counts["profiles"],
@@ -99,7 +98,7 @@ def plan_counts(report: RunReport) -> Counts:
         gone=counts["gone"],
         rejected=report.rejected,
         forgotten=counts["forgotten"],
-        kept=counts["gone"] if forgetting else 0,
+        kept=counts["kept"],
     )
 
 

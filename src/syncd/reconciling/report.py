@@ -76,6 +76,8 @@ class RunReport:
             "changed": diff.changed if diff else 0,
             "unchanged": diff.unchanged if diff else 0,
             "gone": diff.gone if diff else 0,
+            # `onLeave: keep`: the leavers stay on the list, dropped from the ledger.
+            "kept": diff.gone if diff and self.plan and self.plan.removal_action == "forget" else 0,
             "upserted": self.applied.upserted,
             "removed": self.applied.removed,
             "rejected": self.rejected,

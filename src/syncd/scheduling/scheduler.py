@@ -96,6 +96,9 @@ class Scheduler:
                 elif worker.loaded.digest != loaded.digest:
                     log.info("schedule.changed", destination=name)
                     worker.update(loaded)
+                elif worker.loaded.path != loaded.path:
+                    log.info("schedule.file_renamed", destination=name, file=loaded.path.name)
+                    worker.moved(loaded)
                 self._publish_interval(loaded)
             now = self.clock.now()
             for name, worker in self.workers.items():

@@ -94,6 +94,14 @@ class Worker:
         self.due_now = True
         self.wake.set()
 
+    def moved(self, loaded: LoadedDestination) -> None:
+        """The same definition in a file of another name: nothing to run; the status names
+        the file it is in now."""
+        self.loaded = loaded
+        self.status.file_changed(
+            loaded.path.name, loaded.digest, loaded.definition.spec.display_name
+        )
+
     def audit(self, request: AuditRequest) -> asyncio.Future[AuditReport]:
         """An audit between runs, as soon as the destination's turn comes; its report."""
         answer = self.audits.ask(request)
