@@ -103,7 +103,7 @@ async def test_a_changed_file_runs_again_at_once(
     assert [t - start for t in runner.times("a")] == [0, 100]
 
 
-async def test_an_unchanged_file_is_left_alone(
+async def test_an_unchanged_file_is_left_alone_and_a_renamed_one_only_renamed(
     scheduler: Scheduler, runner: FakeRunner, tmp_path: Path
 ) -> None:
     start = asyncio.get_running_loop().time()
@@ -112,21 +112,11 @@ async def test_an_unchanged_file_is_left_alone(
     await at(start + 100)
     await scheduler.apply({"a": loaded})
     await at(start + 200)
-    assert len(runner.times("a")) == 1
-
-
-async def test_a_renamed_file_is_named_in_the_status_and_runs_nothing(
-    scheduler: Scheduler, runner: FakeRunner, tmp_path: Path
-) -> None:
-    start = asyncio.get_running_loop().time()
-    loaded = destination(tmp_path, "a", schedule={"interval": "1h"})
-    await scheduler.apply({"a": loaded})
-    await at(start + 100)
     renamed = dataclasses.replace(loaded, path=loaded.path.with_name("a-renamed.yaml"))
     await scheduler.apply({"a": renamed})
-    await at(start + 200)
-    assert scheduler.status("a").file == "a-renamed.yaml"
+    await at(start + 300)
     assert len(runner.times("a")) == 1
+    assert scheduler.status("a").file == "a-renamed.yaml"  # named, nothing run
 
 
 async def test_a_removed_destination_stops_and_others_go_on(
