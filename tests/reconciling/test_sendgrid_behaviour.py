@@ -13,8 +13,9 @@ import pytest
 from structlog.testing import capture_logs
 
 from syncd.emulator import ALL_SCOPES, Emulator, EmulatorConfig, ListSeed
+from syncd.reconciling.report import RunReport
 from tests.fixtures_emulator import TEST_API_KEY, TEST_LIST_ID, strict_emulator_config
-from tests.reconciling.world import World, emails, people
+from tests.reconciling.world import Row, World, emails, people
 
 UPSERT = "PUT /v3/marketing/contacts"
 SEARCH = "POST /v3/marketing/contacts/search/emails"
@@ -149,12 +150,8 @@ class TestALeaverWhoComesBackWhileSearchLags:
     ) -> None:
         w = sync_world
         rows = people(0, 10)
-        w.destination({"vip": w.csv("vip", rows)})
-        assert (await w.sync()).outcome == "success"
-        await asyncio.sleep(31)  # search shows all ten
-        w.csv("vip", rows[:8])
-        left = await w.sync()  # two leave: their removal is sent, not confirmed yet
-        assert (left.applied.pending_removals, left.applied.removed) == (2, 0)
+        left = await leave_once_searchable(w, rows, stay=8)
+        assert (left.applied.pending_removals, left.applied.removed) == (2, 0)  # not confirmed
         assert w.members() == emails(rows[:8])  # SendGrid applied the removal job
         w.csv("vip", rows)  # back before search showed them gone (a churning segment)
 
@@ -172,11 +169,7 @@ class TestALeaverWhoComesBackWhileSearchLags:
     ) -> None:
         w = sync_world
         rows = people(0, 60)
-        w.destination({"vip": w.csv("vip", rows)})
-        assert (await w.sync()).outcome == "success"
-        await asyncio.sleep(31)
-        w.csv("vip", rows[:57])
-        left = await w.sync()  # three leave: removals sent, search not showing it yet
+        left = await leave_once_searchable(w, rows, stay=57)
         assert (left.applied.pending_removals, left.applied.removed) == (3, 0)
         changed = [dict(row) for row in rows[:57]]
         changed[10]["FirstName"] = "Changed"
@@ -208,11 +201,7 @@ class TestALeaverWhoComesBackWhileSearchLags:
     ) -> None:
         w = sync_world
         rows = people(0, 10)
-        w.destination({"vip": w.csv("vip", rows)})
-        assert (await w.sync()).outcome == "success"
-        await asyncio.sleep(31)
-        w.csv("vip", rows[:8])
-        assert (await w.sync()).applied.pending_removals == 2  # sent
+        assert (await leave_once_searchable(w, rows, stay=8)).applied.pending_removals == 2
         await asyncio.sleep(31)
         assert (await w.sync()).applied.removed == 2  # search shows them off the list
         w.csv("vip", rows)
@@ -228,6 +217,16 @@ class TestALeaverWhoComesBackWhileSearchLags:
         await asyncio.sleep(31)
         assert (await w.sync()).applied.pending_removals == 0
         assert w.members() == emails(rows[:8])
+
+
+async def leave_once_searchable(w: World, rows: list[Row], *, stay: int) -> RunReport:
+    """Every row sent and shown by search, then all but the first `stay` leave: the run
+    that sends their removals."""
+    w.destination({"vip": w.csv("vip", rows)})
+    assert (await w.sync()).outcome == "success"
+    await asyncio.sleep(31)  # the search lag: search shows them all
+    w.csv("vip", rows[:stay])
+    return await w.sync()
 
 
 OTHER_LIST = "2e9f5c1a-4d6b-4e0a-9c74-5a8b2d3e4f63"
@@ -253,8 +252,7 @@ class TestADestinationMovedToAListThatHoldsContactsAlready:
             http.post(f"{w.emulator.url}/_emulator/hand-edits", json=[edit]) as reply,
         ):
             assert reply.status == 200, await reply.text()
-        w.csv("vip", rows[:18])  # leave the segment as the destination moves lists
-        key = {"env": "SENDGRID_API_KEY"}
+        key = {"env": "SENDGRID_API_KEY"}  # two leave the segment as it moves lists
         w.destination(
             {"vip": w.csv("vip", rows[:18])}, sendgrid={"apiKey": key, "listId": OTHER_LIST}
         )

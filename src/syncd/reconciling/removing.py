@@ -111,7 +111,11 @@ def sort_leavers(
     for leaver in page:
         email = leaver.email
         contact = lookup.found.get(email)
-        if on_this_list is not None and leaver.binding not in (None, *on_this_list):
+        if (
+            on_this_list is not None
+            and leaver.binding is not None
+            and leaver.binding not in on_this_list
+        ):
             result.elsewhere.append(email)
         elif email in lookup.unsearchable:
             result.given_up[email] = (

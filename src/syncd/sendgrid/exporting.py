@@ -126,8 +126,8 @@ class Exports:
         if problem:
             raise SendGridUnavailable(f"{EP_EXPORT_FILE}: an export URL {problem}; not fetched")
         size = 0
-        clock = asyncio.get_running_loop()
-        started = clock.time()
+        loop = asyncio.get_running_loop()
+        started = loop.time()
         grace = self.http.timeout.total or 60.0
         try:
             # No Authorization header: the URL is pre-signed, the key is not its business.
@@ -149,7 +149,7 @@ class Exports:
                             "SYNCD_AUDIT_MAX_DOWNLOAD_BYTES; not read"
                         )
                     sink.write(chunk)  # a local file: quicker than a thread hop a chunk
-                    elapsed = clock.time() - started
+                    elapsed = loop.time() - started
                     if elapsed > grace and size < MIN_DOWNLOAD_RATE * elapsed:
                         raise SendGridUnavailable(
                             f"{EP_EXPORT_FILE}: an export file came slower than "
