@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from syncd.cli.auditing import audit_text
 from syncd.emulator import EmulatorConfig
 from syncd.reconciling.auditing.auditor import settled_before
 from tests.audit.conftest import AuditWorld, add_to_list, set_first_name, unlist
@@ -44,6 +45,20 @@ async def test_without_a_later_change_in_the_export_recent_contacts_are_left_out
     # Everyone was acknowledged a moment ago: SendGrid may not export them yet.
     assert report.excluded == 10
     assert report.drift.model_dump() == {"missing": 0, "extra": 1, "stale": 0, "unacknowledged": 0}
+
+
+async def test_an_audit_that_left_contacts_out_does_not_call_the_list_equal(
+    audit_world: AuditWorld,
+) -> None:
+    w = audit_world
+    SENDGRID_CLOCK_OFFSET[0] = -30.0
+    await synced_with_a_settle_window(w, 10)
+    report = await w.audit()
+    assert (report.excluded, report.drifted) == (10, False)
+    text = audit_text(report)
+    assert "the list equals the segment" not in text, text
+    assert "no drift among the contacts compared; 10 left out" in text, text
+    assert "SYNCD_AUDIT_SETTLE_WINDOW has passed" in text
 
 
 async def test_a_change_sendgrid_made_after_the_sync_shows_the_export_has_caught_up(

@@ -148,7 +148,8 @@ def audit_text(report: AuditReport) -> str:
     if report.excluded:
         lines.append(
             f"  {report.excluded:,} left out: sent or removed within SYNCD_AUDIT_SETTLE_WINDOW "
-            "before the export (SendGrid may not show them yet), or in an open batch"
+            "before the export (SendGrid may not show them yet), in an open batch, or refused "
+            "by SendGrid for good (syncd status names them)"
         )
     counts = report.drift.wire()
     examples = report.examples.wire()
@@ -157,7 +158,14 @@ def audit_text(report: AuditReport) -> str:
         more = counts[kind] - len(shown)
         listed = ", ".join(shown) + (f", … {more:,} more" if more > 0 else "")
         lines.append(f"  {kind:<15}{counts[kind]:>8,}  {listed}".rstrip())
-    if not report.drifted:
+    if not report.drifted and report.excluded:
+        # Right after a sync every contact is within the window: "equal" would claim a
+        # comparison that was not made.
+        lines.append(
+            f"no drift among the contacts compared; {report.excluded:,} left out (above): "
+            "audit again once SYNCD_AUDIT_SETTLE_WINDOW has passed to compare them"
+        )
+    elif not report.drifted:
         lines.append("no drift: the list equals the segment")
     healing = report.healing
     done = []
