@@ -177,6 +177,10 @@ async def test_the_cli_finds_its_daemon_through_the_lock_file(daemon_world: Worl
         elsewhere = {"SYNCD_LISTEN": "127.0.0.1:9"}  # nothing there: the lock file says where
         code, out, err = await cli(daemon, "status", "members", "--output", "json", **elsewhere)
         history = await cli(daemon, "history", "members", "--output", "json", **elsewhere)
+        (w.destinations / "members.yaml").unlink()  # its runs stay in the ledger
+        await daemon.until("/v1/destinations", lambda s: not s["destinations"], 30)
+        after_delete = await cli(daemon, "history", "members", "--output", "json")
+        never = await cli(daemon, "history", "nobody", "--output", "json")
     finally:
         await daemon.stop()
     assert code == 0, err
@@ -184,3 +188,6 @@ async def test_the_cli_finds_its_daemon_through_the_lock_file(daemon_world: Worl
     assert history[0] == 0
     (run,) = json.loads(history[1])["runs"]
     assert (run["outcome"], run["read"]) == ("success", "staged")  # a first read is staged
+    assert after_delete[0] == 0, after_delete
+    assert json.loads(after_delete[1])["runs"] == json.loads(history[1])["runs"]
+    assert never[0] == 1
