@@ -193,6 +193,24 @@ async def test_an_invalid_file_in_the_directory_fails_plan_all_with_its_problems
     assert entries["members"]["result"] == "changes"
 
 
+async def test_a_plan_that_failed_shows_its_error_and_no_counts(plan_world: World) -> None:
+    w = plan_world
+    destination(w, "members", people(0, 2))
+    destination(w, "vip", people(0, 3))
+    (w.data / "members.csv").unlink()  # read first thing: nothing counted can be trusted
+
+    code, out, _ = await syncd(w, "plan", "members")
+    assert code == 1, out
+    assert out.splitlines()[0] == "members: plan: error", out
+    assert "members.csv does not exist" in out
+    assert "to add" not in out and "profiles" not in out, out
+    code, out, _ = await syncd(w, "plan", "--all", "--output", "markdown")
+    assert code == 1, out
+    (row,) = [line for line in out.splitlines() if line.startswith("| `members`")]
+    assert row.count("—") == 5, row
+    assert "profiles from" not in out.split("### `members`")[1].split("###")[0], out
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

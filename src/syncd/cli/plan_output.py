@@ -52,11 +52,13 @@ def plan_text(document: PlanDocument) -> str:
 
 
 def _entry_text(entry: PlanEntry) -> str:
-    first = " (first export)" if entry.first_export else ""
+    first = " (first export)" if entry.first_export and entry.result != "error" else ""
     lines = [f"{entry.name}: plan: {RESULT_TEXT[entry.result]}{first}"]
     if entry.result == "invalid":
         lines += [f"  {_problem(p.file, p.line, p.column, p.message)}" for p in entry.problems]
         return "\n".join(lines)
+    if entry.result == "error":  # the counts stopped where the plan failed: none to trust
+        return "\n".join([*lines, f"  error: {entry.error}"])
     c = entry.counts
     removals = "0 (onLeave: keep)" if c.kept else f"{c.gone:,}"
     lines += [
@@ -131,7 +133,7 @@ def plan_markdown(document: PlanDocument) -> str:
                     code(e.name),
                     RESULT_MARK[e.result],
                     *(
-                        f"{n:,}"
+                        "—" if e.result in ("error", "invalid") else f"{n:,}"
                         for n in (
                             e.counts.new,
                             e.counts.changed,
@@ -153,9 +155,10 @@ def plan_markdown(document: PlanDocument) -> str:
 def _entry_markdown(entry: PlanEntry) -> str:
     c = entry.counts
     facts = [f"file {code(entry.file)}"]
-    if entry.result not in ("invalid",):
+    failed = entry.result in ("invalid", "error")
+    if not failed:
         facts.append(f"{c.profiles:,} profiles from {c.rows:,} rows")
-    if entry.first_export:
+    if entry.first_export and not failed:
         facts.append("first export: every contact is new to SendGrid")
     if c.kept:
         facts.append(f"{c.kept:,} leaving stay on the list, forgotten by syncd (onLeave: keep)")
