@@ -77,7 +77,7 @@ def _entry_text(entry: PlanEntry) -> str:
         lines.append(f"    … and {c.rejected - len(rejected):,} more")
     for guard in entry.guards:
         lines += [f"  guard {guard.guard}: {guard.message}", f"    to pass: {guard.how_to_pass}"]
-    if not entry.guards and entry.result != "error":
+    if not entry.guards:
         lines.append("  guard: ok")
     if entry.error:
         lines.append(f"  error: {entry.error}")
