@@ -203,7 +203,8 @@ async def test_a_plan_that_failed_shows_its_error_and_no_counts(plan_world: Worl
     assert code == 1, out
     assert out.splitlines()[0] == "members: plan: error", out
     assert "members.csv does not exist" in out
-    assert "to add" not in out and "profiles" not in out, out
+    assert "to add" not in out, out
+    assert "profiles" not in out, out
     code, out, _ = await syncd(w, "plan", "--all", "--output", "markdown")
     assert code == 1, out
     (row,) = [line for line in out.splitlines() if line.startswith("| `members`")]
