@@ -43,6 +43,9 @@ class DiffCounts:
     """Differing, but waiting on an open batch from an earlier run."""
     exhausted: int
     """Differing, but refused with this very payload: reported, not sent again."""
+    moved_away: int = 0
+    """Acknowledged on the destination's former list (`listId` changed), no longer
+    desired: forgotten, neither removed from that list nor from this one."""
 
     @property
     def to_send(self) -> int:

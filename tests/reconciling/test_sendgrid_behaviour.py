@@ -266,4 +266,33 @@ class TestADestinationMovedToAListThatHoldsContactsAlready:
         reasons = {r.email: r.reason for r in moved.rejections}
         assert set(reasons) == set(kept_by_others)
         assert all("former list" in reason for reason in reasons.values())
+        assert (moved.counts()["gone"], moved.counts()["moved_away"]) == (0, 2)
+        for email in kept_by_others:  # nothing was done to them: no departure to tell
+            record = w.ledger.contact("members", email)
+            assert (record.acknowledged, record.departed) == (None, None)
+            assert record.rejection is not None
+            assert "former list" in record.rejection.reason
         assert (await w.sync()).applied.pending_removals == 0
+
+    async def test_leavers_of_the_former_list_do_not_trip_the_removal_guard(
+        self, sync_world: World
+    ) -> None:
+        # Half the segment leaves as the destination moves lists: none of it is a removal
+        # from the new list, so nothing is held back (the guard counted them as leaving).
+        w = sync_world
+        rows = people(0, 20)
+        w.destination({"vip": w.csv("vip", rows)})
+        assert (await w.sync()).outcome == "success"
+        key = {"env": "SENDGRID_API_KEY"}
+        w.destination(
+            {"vip": w.csv("vip", rows[:10])}, sendgrid={"apiKey": key, "listId": OTHER_LIST}
+        )
+
+        moved = await w.sync()
+
+        assert moved.outcome == "success", moved.error
+        assert moved.plan is not None
+        assert moved.plan.removal_guard is None
+        assert (moved.counts()["gone"], moved.counts()["moved_away"]) == (0, 10)
+        assert w.emulator.state.list_members(OTHER_LIST) == emails(rows[:10])
+        assert w.emulator.state.list_members(TEST_LIST_ID) == emails(rows)

@@ -36,6 +36,7 @@ ORDER: dict[PlanResult, int] = {
     "noChanges": 4,
 }
 KINDS = (("add", "Add", "+"), ("update", "Update", "~"), ("remove", "Remove", "-"))
+MOVED_AWAY = "(on the former list, listId changed: forgotten, taken off neither list)"
 
 
 def plan_json(document: PlanDocument) -> str:
@@ -71,6 +72,8 @@ def _entry_text(entry: PlanEntry) -> str:
     ]
     if c.forgotten:
         lines.append(f"  forgotten   {c.forgotten:>9,}  (syncd forget: never sent)")
+    if c.moved_away:
+        lines.append(f"  moved away  {c.moved_away:>9,}  {MOVED_AWAY}")
     rejected = entry.examples.rejected
     lines += [f"    {_where(e)}: {e.reason}" for e in rejected]
     if c.rejected > len(rejected):
@@ -164,6 +167,8 @@ def _entry_markdown(entry: PlanEntry) -> str:
         facts.append(f"{c.kept:,} leaving stay on the list, forgotten by syncd (onLeave: keep)")
     if c.forgotten:
         facts.append(f"{c.forgotten:,} rows of erased addresses left out (syncd forget)")
+    if c.moved_away:
+        facts.append(f"{c.moved_away:,} leaving {MOVED_AWAY}")
     parts = [f"### {code(entry.name)}: {RESULT_MARK[entry.result]}", " · ".join(facts)]
     parts += [
         f"**Guard {code(g.guard)}**: {g.message}. **To pass:** {g.how_to_pass}."

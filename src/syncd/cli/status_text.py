@@ -60,7 +60,11 @@ def run_line(run: Run) -> str:
         f" · rejected {counts.rejected:,}"
         + "".join(
             f" · {name} {value:,}"
-            for name, value in (("forgotten", counts.forgotten), ("kept", counts.kept))
+            for name, value in (
+                ("forgotten", counts.forgotten),
+                ("kept", counts.kept),
+                ("moved away", counts.moved_away),
+            )
             if value
         )
     )

@@ -51,6 +51,9 @@ class SessionCore:
         (`diff` needs no other pass over `acked` for them)."""
         self._differing = b""
         """The buckets that differ (`DigestState.declare_differing`), a `bucket_mask`."""
+        self._other_bindings = False
+        """Whether `mark_rebind` found contacts acknowledged under another binding (a list
+        or field ids changed since): only then may a leaver belong to another list."""
 
     def _absent(self, whole: str, scoped: str) -> str:
         """Of a question about absent contacts, the statement for this snapshot: `scoped`

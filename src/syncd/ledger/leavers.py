@@ -14,6 +14,8 @@ from syncd.ledger.core import SessionCore
 from syncd.ledger.forget_sql import forget_sql
 from syncd.ledger.records import Leaver
 
+MOVED_PAGE = 10_000
+
 
 class LeaverState(SessionCore):
     def leavers(self, after: str, limit: int) -> list[Leaver]:
@@ -21,6 +23,31 @@ class LeaverState(SessionCore):
         sql = self._absent(self.sql.leavers, self.sql.leavers_scoped)
         rows = self._rows(sql, (self.destination, after, limit))
         return [Leaver(r[0], r[1], r[2], int(r[3]), r[4]) for r in rows]
+
+    def moved_away(self, on_this_list: frozenset[int]) -> list[str]:
+        """Leavers acknowledged under a binding not `on_this_list`: syncd put them on the
+        destination's former list (`listId` changed since), not on this one. None unless
+        `mark_rebind` found another binding (the leavers are not read otherwise)."""
+        if not self._other_bindings:
+            return []
+        moved: list[str] = []
+        after = ""
+        while page := self.leavers(after, MOVED_PAGE):
+            after = page[-1].email
+            moved += [
+                leaver.email
+                for leaver in page
+                if leaver.binding is not None and leaver.binding not in on_this_list
+            ]
+        return moved
+
+    def drop_moved_away(self, emails: Sequence[str]) -> None:
+        """Leavers of the former list forgotten: neither taken off it nor off this one,
+        and no departure recorded (nothing was done to them)."""
+        keys = [(self.destination, e) for e in emails]
+        with self._write() as tx:
+            tx.many(self.sql.forget, keys)
+            tx.many(self.sql.forget_removal, keys)
 
     def clear_returned(self) -> None:
         """Leavers back in the segment: their removal state is stale."""

@@ -189,6 +189,7 @@ class SqlSession(OutboxState, LeaverState, ForgettingState, AuditState, DigestSt
     def mark_rebind(self, binding: int) -> None:
         """Contacts acknowledged under another binding (list, field ids) are sent again."""
         if self._rows(self.sql.other_binding, (self.destination, binding)):
+            self._other_bindings = True
             with self._scratch() as tx:
                 tx.run(self.sql.mark_rebind, (self.destination, binding))
 
@@ -241,12 +242,14 @@ class SqlSession(OutboxState, LeaverState, ForgettingState, AuditState, DigestSt
         outside = self._outside or 0  # known, not stale
         return int(row[0]) + outside, int(row[1] or 0), int(row[2] or 0), int(row[3] or 0)
 
-    def diff(self, retry_budget: int) -> DiffCounts:
-        """The snapshot, once built, against the acknowledged state."""
+    def diff(self, retry_budget: int, on_this_list: frozenset[int] = frozenset()) -> DiffCounts:
+        """The snapshot, once built, against the acknowledged state. Leavers acknowledged
+        under a binding not `on_this_list` are counted apart (`moved_away`), not as gone."""
         d = self.destination
         desired, not_known, stale_new, stale_known = self._snapshot_counts()
         held_new, held_known = self._rows(self.sql.count_held, (d,))[0]
         spent_new, spent_known = self._rows(self.sql.count_exhausted, (d, retry_budget))[0]
+        moved = self.moved_away(on_this_list) if on_this_list else []
         acked = self._scoped_acked
         if acked is None:
             acked = int(self._rows(self.sql.count_acked, (d,))[0][0])
@@ -256,9 +259,10 @@ class SqlSession(OutboxState, LeaverState, ForgettingState, AuditState, DigestSt
             new=stale_new - held_new - spent_new,
             changed=stale_known - held_known - spent_known,
             unchanged=desired - stale_new - stale_known,
-            gone=acked - (desired - not_known),
+            gone=acked - (desired - not_known) - len(moved),
             held=held_new + held_known,
             exhausted=spent_new + spent_known,
+            moved_away=len(moved),
         )
 
     def to_send(self, retry_budget: int, after: str, limit: int) -> list[StagedContact]:

@@ -22,7 +22,7 @@ from syncd.reconciling.erasing import send_erasures
 from syncd.reconciling.first_export import send_first_export
 from syncd.reconciling.leavers_ahead import LeaversAhead
 from syncd.reconciling.progress import RunProgress
-from syncd.reconciling.removing import send_removal_batch, send_removals
+from syncd.reconciling.removing import forget_moved_away, send_removal_batch, send_removals
 from syncd.reconciling.settling import settle
 from syncd.reconciling.settling_ahead import SettleAhead
 from syncd.reconciling.staging import Staged
@@ -98,6 +98,10 @@ class Applier:
         return await self._sending(
             lambda between: send_first_export(self.outbox, builder, outgoing, staged, between)
         )
+
+    async def forget_moved_away(self) -> None:
+        """The leavers of the destination's former list: reported and forgotten."""
+        await forget_moved_away(self.outbox)
 
     async def leavers_ahead(self) -> LeaversAhead:
         """The leavers' first pages, looked up in the background from now on."""

@@ -152,7 +152,7 @@ class OneRun:
                 remember=not self.options.dry_run,
                 rebind=not read.one_binding,
             )
-        return await in_thread(self.session.diff, RETRY_BUDGET)
+        return await in_thread(self.session.diff, RETRY_BUDGET, binding.on_this_list)
 
     def _decide(self, diff: DiffCounts) -> Plan:
         spec = self.loaded.definition.spec
@@ -177,6 +177,8 @@ class OneRun:
                 report.plan = replace(plan, diff=replace(plan.diff, new=new, desired=desired))
             else:
                 await applier.send_upserts(outgoing)
+            if plan.diff.moved_away:  # not removals: the guard has no say on them
+                await applier.forget_moved_away()
             if plan.removals:  # looked up while the upserts' jobs run; removed after them
                 ahead = await applier.leavers_ahead()
             await applier.settle()

@@ -99,6 +99,7 @@ def plan_counts(report: RunReport) -> Counts:
         rejected=report.rejected,
         forgotten=counts["forgotten"],
         kept=counts["kept"],
+        moved_away=counts["moved_away"],
     )
 
 

@@ -60,8 +60,20 @@ class Sorted:
     done: list[str] = field(default_factory=list)
     missed: list[str] = field(default_factory=list)
     given_up: dict[str, str] = field(default_factory=dict)  # email → why
-    elsewhere: list[str] = field(default_factory=list)
-    """Acknowledged on another list (`listId` changed): not syncd's to take off this one."""
+
+
+async def forget_moved_away(outbox: Outbox) -> None:
+    """Leavers syncd put on the destination's former list (`listId` changed since), not on
+    this one: reported and forgotten, never removed, whatever the removal guard says (taking
+    them off this list would remove contacts others put there)."""
+    if outbox.on_this_list is None:
+        return
+    moved = await in_thread(outbox.session.moved_away, outbox.on_this_list)
+    if not moved:
+        return
+    await in_thread(outbox.session.drop_moved_away, moved)
+    outbox.result.rejections.extend(Rejection("", 0, ELSEWHERE, email) for email in moved)
+    log.warning("reconcile.leavers_of_another_list", count=len(moved))
 
 
 async def send_removals(
@@ -85,7 +97,6 @@ async def send_removals(
                 list_id=outbox.list_id,
                 limits=outbox.limits,
                 now=outbox.clock.now(),
-                on_this_list=outbox.on_this_list,
             )
             await _settle_page(outbox, sorted_)
             await send_new_removals(outbox, kind, sorted_.remove)
@@ -102,22 +113,14 @@ def sort_leavers(
     list_id: str,
     limits: Limits,
     now: float,
-    on_this_list: frozenset[int] | None = None,
 ) -> Sorted:
-    """What to do with each leaver of a page, given what search found (pure).
-    `on_this_list`: the bindings of contacts syncd put on this list; a leaver acknowledged
-    under another was put on another list, and is not taken off this one."""
+    """What to do with each leaver of a page, given what search found (pure). The leavers
+    of a former list are not among them (`forget_moved_away`)."""
     result = Sorted()
     for leaver in page:
         email = leaver.email
         contact = lookup.found.get(email)
-        if (
-            on_this_list is not None
-            and leaver.binding is not None
-            and leaver.binding not in on_this_list
-        ):
-            result.elsewhere.append(email)
-        elif email in lookup.unsearchable:
+        if email in lookup.unsearchable:
             result.given_up[email] = (
                 f"left the segment but stays on the list: {lookup.unsearchable[email]}"
             )
@@ -154,7 +157,7 @@ def _needs_removal(contact: Found, list_id: str, action: RemovalAction) -> bool:
 
 async def _settle_page(outbox: Outbox, sorted_: Sorted) -> None:
     session = outbox.session
-    gone = [*sorted_.done, *sorted_.given_up, *sorted_.elsewhere]
+    gone = [*sorted_.done, *sorted_.given_up]
     if gone:
         await in_thread(session.removed, gone)
     if sorted_.missed:
@@ -165,11 +168,6 @@ async def _settle_page(outbox: Outbox, sorted_: Sorted) -> None:
     )
     if sorted_.given_up:
         log.warning("reconcile.removal_given_up", count=len(sorted_.given_up))
-    outbox.result.rejections.extend(
-        Rejection("", 0, ELSEWHERE, email) for email in sorted_.elsewhere
-    )
-    if sorted_.elsewhere:
-        log.warning("reconcile.leavers_of_another_list", count=len(sorted_.elsewhere))
 
 
 async def send_new_removals(outbox: Outbox, kind: BatchKind, ids: dict[str, str]) -> None:
