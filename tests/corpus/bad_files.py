@@ -80,6 +80,15 @@ BAD_FILES = (
             "encoding of files (e.g. utf-8, latin-1)",
         ),
     ),
+    BadFile(
+        "never-fires.yaml",
+        (
+            "19:20: spec.schedule.cron: this cron expression never fires (a day that no month "
+            "has, such as 30 2): name a day that comes",
+            "21:22: spec.audit.schedule.cron: not a valid cron expression (five fields: minute "
+            "hour day month weekday)",
+        ),
+    ),
     BadFile("deep.yaml", ("35:65: nested deeper than 32 levels",)),
     BadFile(
         "latin1.yaml",

@@ -7,20 +7,34 @@ do about the drift it finds.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from croniter import croniter
+from croniter import CroniterBadDateError, croniter
 from pydantic import AfterValidator, ConfigDict, Field, model_validator
 
 from syncd.destinations.base import StrictModel
 from syncd.durations import Duration
 
 
+CRON_FIELDS = 5
+NEVER_BEFORE = datetime(2000, 1, 1, tzinfo=UTC)
+
+
 def _valid_cron(expression: str) -> str:
-    if not croniter.is_valid(expression):
+    # croniter also takes seconds and years (six or seven fields: "* * * * * *" would run
+    # every second), and an expression for a day that never comes ("0 0 30 2 *") is valid
+    # to it until asked for a next run, which raises: in the daemon, for every destination.
+    if len(expression.split()) != CRON_FIELDS or not croniter.is_valid(expression):
         raise ValueError("not a valid cron expression (five fields: minute hour day month weekday)")
+    try:
+        croniter(expression, NEVER_BEFORE).get_next(datetime)
+    except CroniterBadDateError:
+        raise ValueError(
+            "this cron expression never fires (a day that no month has, such as 30 2): "
+            "name a day that comes"
+        ) from None
     return expression
 
 
