@@ -17,7 +17,6 @@ from pydantic import AfterValidator, ConfigDict, Field, model_validator
 from syncd.destinations.base import StrictModel
 from syncd.durations import Duration
 
-
 CRON_FIELDS = 5
 NEVER_BEFORE = datetime(2000, 1, 1, tzinfo=UTC)
 
