@@ -89,6 +89,17 @@ def test_numbers_written_any_other_way_are_refused_without_quoting_the_value(
     )
 
 
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize("tail", ["x", ".5.", "e", "e+"])
+def test_a_long_value_that_is_no_number_is_refused_in_linear_time(tail: str) -> None:
+    # The pattern could split a run of digits anywhere: 100,000 digits then `x` held the
+    # event loop for minutes, a 1 MiB value (allowed) for hours.
+    assert sent(orders="7" * 1_000_000 + tail) == (
+        "custom field orders (Number): the value is not a number; write ASCII digits with an "
+        "optional sign, decimal point and exponent (e.g. -12, 4.5, 1e3)"
+    )
+
+
 @pytest.mark.parametrize(
     "written",
     [

@@ -31,7 +31,9 @@ NOT_A_NUMBER: Final = (
 NOT_A_DATE: Final = "the value is not a date; use YYYY-MM-DD, an ISO 8601 date-time or MM/DD/YYYY"
 
 # ASCII only: `float()` would also take `1_000`, other scripts' digits, `nan` and `inf`.
-_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+# Digits after the point only after a point: `[0-9]+\.?[0-9]*` could split a run of digits
+# anywhere, and a value that fails at its end (100,000 digits then `x`) took minutes.
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _ISO_DATE = re.compile(
     r"([0-9]{4})-([0-9]{2})-([0-9]{2})"
     r"(?:[Tt ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.[0-9]+)?)?"
