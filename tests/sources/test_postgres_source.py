@@ -10,7 +10,7 @@ from datetime import timedelta
 import psycopg
 import pytest
 
-from syncd.errors import SourceInvalid, SourceUnavailable
+from syncd.errors import SourceInvalid, SourceUnavailable, SyncdError
 from syncd.sources.base import BadRow
 from syncd.sources.postgres import PostgresQuery
 
@@ -193,8 +193,32 @@ def test_a_value_the_query_cannot_convert_is_permanent_and_not_quoted(people: st
     with pytest.raises(SourceInvalid) as caught:
         list(query(people, "SELECT name::int AS email FROM people").rows(["email"]))
     assert caught.value.message == (
-        'postgres segment s: invalid input syntax for type integer: "..."'
+        'postgres segment s: invalid input syntax for type integer: "…"'
     )
+
+
+@pytest.mark.parametrize(
+    ("sql", "said"),
+    [
+        (
+            "SELECT current_setting(name) AS email FROM people",
+            'unrecognized configuration parameter "…"',
+        ),
+        ("SELECT name::regclass::text AS email FROM people", 'relation "…" does not exist'),
+        ("SELECT name::regrole::text AS email FROM people", 'role "…" does not exist'),
+        ('SELECT "emial" FROM people', 'column "emial" does not exist'),  # the query's own
+    ],
+)
+def test_an_error_never_quotes_a_value_of_the_rows(people: str, sql: str, said: str) -> None:
+    # Class-42 errors quote what they could not find: here, a value a pull request's query
+    # read (a password column), printed by the plan CI runs before anyone merged it.
+    with psycopg.connect(people, autocommit=True) as db:
+        db.execute(b"ALTER TABLE people ADD COLUMN name text DEFAULT 'Tr0ub4dor&3-Canary'")
+    with pytest.raises(SyncdError) as caught:
+        list(query(people, sql).rows(["email"]))
+    message = caught.value.message
+    assert "canary" not in message.casefold(), message
+    assert said in message, message
 
 
 def test_the_stop_signal_cancels_a_running_statement(people: str) -> None:

@@ -169,6 +169,18 @@ def test_a_failing_query_is_permanent_and_names_the_problem(database: Path) -> N
         read(database, "SELECT Email FROM nobody")
 
 
+def test_a_failing_query_never_quotes_a_value_of_the_rows(database: Path) -> None:
+    # A pull request's query made SQLite echo a value into the plan CI prints.
+    with pytest.raises(SourceInvalid) as caught:
+        read(database, "SELECT json_extract('{}', Name) AS Email FROM people")
+    message = caught.value.message
+    assert "Person" not in message, message
+    assert message.endswith("the query failed: JSON path error near '…'"), message
+    with pytest.raises(SourceInvalid) as caught:  # what the query itself spells stays
+        read(database, "SELECT json_extract('{}', 'Person') AS Email FROM people")
+    assert caught.value.message.endswith("JSON path error near 'Person'")
+
+
 @pytest.mark.parametrize(
     "query",
     [

@@ -6,7 +6,6 @@ functions did is undone. A stop of the run cancels the running statement.
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -16,7 +15,15 @@ import psycopg
 from psycopg import errors as pg_errors
 
 from syncd.errors import SourceInvalid, SourceUnavailable
-from syncd.sources.base import FETCH_ROWS, Row, Stopping, never, project, stopped
+from syncd.sources.base import (
+    FETCH_ROWS,
+    Row,
+    Stopping,
+    never,
+    project,
+    stopped,
+    values_hidden,
+)
 from syncd.sources.passwords import without_password
 
 # Errors that say "the query, the schema or the connection string is wrong", not "try
@@ -32,7 +39,6 @@ _PERMANENT = (
     pg_errors.InvalidPassword,
     pg_errors.InvalidAuthorizationSpecification,
 )
-_QUOTED = re.compile(r'"[^"]*"')
 STOP_POLL = 0.25
 """Seconds between two looks at the stop signal while a statement runs on the server."""
 
@@ -107,12 +113,10 @@ class PostgresQuery:
 
     def _said(self, error: BaseException) -> str:
         """The error's first line, with no secret, address or spelling of the password,
-        and no value from the rows (`invalid input syntax for type integer: "..."`)."""
+        and no value from the rows (`invalid input syntax for type integer: "…"`)."""
         lines = str(error).strip().splitlines()
         text = lines[0] if lines else type(error).__name__
-        if isinstance(error, psycopg.DataError):
-            text = _QUOTED.sub('"..."', text)
-        return without_password(text, self._dsn)
+        return without_password(values_hidden(text, self.query), self._dsn)
 
 
 @contextmanager

@@ -29,6 +29,7 @@ from syncd.sources.base import (
     never,
     project,
     stopped,
+    values_hidden,
 )
 from syncd.sources.sqlite_rules import ReadOnly
 
@@ -163,6 +164,7 @@ class SqliteQuery:
                 f"of {MAX_VALUE_BYTES >> 20} MiB; select only the mapped columns, or cut the "
                 "value short (substr)"
             )
-        if "locked" in str(error) or "busy" in str(error):
-            return SourceUnavailable(f"{self.description}: {error}")
-        return SourceInvalid(f"{self.description}: the query failed: {error}")
+        said = values_hidden(str(error), self.query)
+        if "locked" in said or "busy" in said:
+            return SourceUnavailable(f"{self.description}: {said}")
+        return SourceInvalid(f"{self.description}: the query failed: {said}")
