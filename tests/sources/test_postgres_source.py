@@ -221,6 +221,13 @@ def test_an_error_never_quotes_a_value_of_the_rows(people: str, sql: str, said: 
     assert said in message, message
 
 
+def test_a_sub_millisecond_time_limit_is_a_limit_not_none(people: str) -> None:
+    # int(0.0009 * 1000) was 0, which PostgreSQL reads as no limit at all.
+    source = query(people, "SELECT pg_sleep(30)::text AS email", timeout=0.0009)
+    with pytest.raises(SourceUnavailable, match="statementTimeout"):
+        list(source.rows(["email"]))
+
+
 def test_the_stop_signal_cancels_a_running_statement(people: str) -> None:
     stop = threading.Event()
     source = PostgresQuery(

@@ -6,6 +6,7 @@ functions did is undone. A stop of the run cancels the running statement.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -55,7 +56,8 @@ class PostgresQuery:
     ) -> None:
         self._dsn = dsn
         self.query = query
-        self.statement_timeout_ms = int(statement_timeout.total_seconds() * 1000)
+        # Rounded up, never to 0: PostgreSQL reads 0 as no limit (0.0009s was one).
+        self.statement_timeout_ms = max(1, math.ceil(statement_timeout.total_seconds() * 1000))
         self.description = f"postgres segment {name}"
         self._stopping = stopping
 
