@@ -229,6 +229,14 @@ class Settings(BaseSettings):
         "search (it can lag minutes behind) is looked for again before it is reported as "
         "not in SendGrid.",
     )
+    search_lag_grace: float = Field(
+        default=600.0,
+        ge=0,
+        description="How long SendGrid's search may lag behind a job: a removal it accepted "
+        "is sent again only if search still shows it this long after, and the contacts of a "
+        "job that ended with errors it did not name are looked up for this long after their "
+        "batch went out before not being shown counts as a refusal.",
+    )
     stall_recheck: float = Field(
         default=900.0,
         gt=0,

@@ -10,6 +10,7 @@ from dataclasses import replace
 
 import pytest
 
+from syncd.cli.reports import run_text
 from syncd.emulator import Emulator, EmulatorConfig, FaultRule
 from syncd.emulator.hand_edits import HAND_EDITS, apply_hand_edits
 from syncd.emulator.handlers import jobs as emulator_jobs
@@ -54,17 +55,64 @@ class TestAnErrorsFileThatDoesNotAddUp:
             FaultRule(kind="job_errored", template=UPSERT, emails=victims, reason="nope", times=1)
         )
 
-        report = await w.sync()
+        early = await w.sync()
 
-        # The file names one of the two: the other is found off the list by search, and
-        # reported rather than acknowledged; the eight others are acknowledged as applied.
+        # The file names one of the two: the other is looked up, and search (which may lag
+        # behind the job) does not show it applied: the batch stays open, nobody charged.
+        assert early.outcome == "success"
+        assert (early.applied.awaiting_search, early.applied.upserted) == (10, 0)
+        assert rejected(early) == {}
+        assert early.requeue_after is not None
+        assert "10 sent in jobs that ended with errors SendGrid did not name" in run_text(early)
+        searched = [r for r in emulator.requests if r.template == SEARCH]
+        assert searched  # the unaccounted contacts were checked
+        w.settings = w.settings.model_copy(update={"search_lag_grace": 0.0})
+
+        report = await w.sync()  # search has had its time: what it shows now is the truth
+
+        # The other is found off the list, and reported rather than acknowledged; the eight
+        # others are acknowledged as applied.
         assert report.outcome == "success"
-        assert report.applied.upserted == 8
+        assert report.applied.upserted >= 8
         reasons = rejected(report)
         assert set(reasons) == set(victims)
         assert any("errors file named 1" in reason for reason in reasons.values())
-        searched = [r for r in emulator.requests if r.template == SEARCH]
-        assert searched  # the unaccounted contacts were checked
+        puts = [r for r in emulator.requests if r.template == UPSERT]
+        assert len(puts) == 2  # the first run sent nothing again
+
+
+class TestAnErrorsFileThatDoesNotAddUpWhileSearchLags:
+    @pytest.fixture
+    def emulator_config(self) -> EmulatorConfig:
+        return strict_emulator_config(bad_values="in_job", errors_file_omits=1, search_lag=30.0)
+
+    @pytest.mark.looptime(idle_step=0.01)
+    async def test_contacts_a_lagging_search_does_not_show_yet_are_never_charged(
+        self, sync_world: World, emulator: Emulator
+    ) -> None:
+        # Search 30 s behind the job, runs a minute apart: contacts SendGrid applied were
+        # charged a retry at each run, and reported rejected for good after three.
+        w = sync_world
+        w.follow_the_loop()
+        rows = people(0, 10)
+        w.destination({"vip": w.csv("vip", rows)})
+        victims = ["person.3@example.com", "person.7@example.com"]
+        emulator.faults.add(
+            FaultRule(kind="job_errored", template=UPSERT, emails=victims, reason="nope", times=1)
+        )
+
+        for _ in range(4):
+            early = await w.sync()
+            assert early.outcome == "success", early.error
+            assert rejected(early) == {}
+            assert early.applied.awaiting_search == 10
+            await asyncio.sleep(60)
+        await asyncio.sleep(600)
+        settled = await w.sync()
+
+        assert set(rejected(settled)) == set(victims)  # only the two SendGrid refused
+        assert w.members() == emails(rows)  # the two sent again (the fault was once)
+        assert (await w.sync()).rejections == []
 
 
 class TestAnUpsertJobSendGridDoesNotKnow:
@@ -189,6 +237,7 @@ class TestAnErrorsFileSyncdCannotRead:
         w.destination({"vip": w.csv("vip", rows)})
         victims = [row["EmailAddress"].lower() for row in rows]
         refuse_in_the_next_job(emulator, victims)
+        w.settings = w.settings.model_copy(update={"search_lag_grace": 0.0})
 
         report = await w.sync()
 
@@ -250,7 +299,9 @@ class TestAnErrorsFileWhoseLinkHasExpired:
     ) -> None:
         w = sync_world
         w.follow_the_loop()
-        w.settings = w.settings.model_copy(update={"unknown_job_grace": 60.0})
+        w.settings = w.settings.model_copy(
+            update={"unknown_job_grace": 60.0, "search_lag_grace": 60.0}
+        )
         rows = people(0, 3)
         w.destination({"vip": w.csv("vip", rows)})
         victims = [row["EmailAddress"].lower() for row in rows]
@@ -283,6 +334,7 @@ class TestAJobThatErroredWithoutCounts:
             return replace(job, errored_count=0, errors_url=None) if job else job
 
         monkeypatch.setattr(SendGridClient, "job", without_counts)
+        w.settings = w.settings.model_copy(update={"search_lag_grace": 0.0})
 
         report = await w.sync()
 

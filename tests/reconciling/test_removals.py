@@ -287,7 +287,7 @@ def replace_window(w: World, seconds: float) -> Settings:
 def test_a_removal_sendgrid_accepted_but_did_not_apply_is_sent_again_then_reported() -> None:
     # SendGrid has answered 202 to removals it did not apply (sendgrid-nodejs#1170): search
     # still shows the contact on the list after the grace period.
-    limits = Limits(removal_confirm_grace=600.0)
+    limits = Limits(search_lag_grace=600.0)
     on_list = Lookup(found={"a@x.io": Found("id-a", "a@x.io", frozenset({"L"}), {})})
 
     def sort(sent_at: float, sends: int) -> Sorted:

@@ -27,6 +27,16 @@ def run_text(report: RunReport) -> str:
         f"{counts['rejected']:,}"
         + (f" · forgotten {counts['forgotten']:,}" if counts["forgotten"] else ""),
     ]
+    if counts["pending_removals"]:
+        lines.append(
+            f"  {counts['pending_removals']:,} removals wait on SendGrid's search to show them; "
+            "the next run looks again"
+        )
+    if counts["awaiting_search"]:
+        lines.append(
+            f"  {counts['awaiting_search']:,} sent in jobs that ended with errors SendGrid did "
+            "not name wait on its search to show them applied; the next run looks again"
+        )
     _rejections(lines, [*report.staged.rejections, *report.rejections], report.rejected)
     if report.error:
         lines.append(f"  {report.error}")

@@ -36,9 +36,12 @@ class Limits:
     max_batch_sends: int = 10
     removal_window: float = 3600.0
     """How long a leaver SendGrid's search does not find is looked for before giving up."""
-    removal_confirm_grace: float = 600.0
-    """How long a removal SendGrid accepted may take to show in search before it is sent
-    again (SendGrid has answered 202 to removals it did not apply)."""
+    search_lag_grace: float = 600.0
+    """How long SendGrid's search may lag behind a job: a removal SendGrid accepted may take
+    this long to show before it is sent again (SendGrid has answered 202 to removals it did
+    not apply), and the contacts of a job that ended with errors it did not name are looked
+    up again on later runs for this long after their batch went out before search not
+    showing them counts as a refusal."""
 
 
 @dataclass
@@ -60,6 +63,9 @@ class Applied:
     """Contacts `syncd forget` asked to delete, confirmed gone from SendGrid."""
     pending_erasures: int = 0
     """Erasures not confirmed yet: not found yet, waiting for a job, or sent."""
+    awaiting_search: int = 0
+    """Contacts of jobs that ended with errors SendGrid did not name, which its search
+    does not show applied yet: their batches stay open, looked up again on a later run."""
     erasures_given_up: dict[str, str] = field(default_factory=dict)
     """Address → why its erasure was given up (kept in memory only: `syncd forget`
     prints it for the one address it was asked about)."""

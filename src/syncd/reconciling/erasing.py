@@ -6,7 +6,7 @@ is the address, `DELETE /v3/marketing/contacts?ids=` through the outbox (recorde
 the request, its job id right after the 202), and done only when a search no longer
 finds the contact. Search lags behind jobs, so an address not found yet is looked for
 again on later runs for `removal_window`, and a deletion sent but still showing is sent
-again after `removal_confirm_grace`, at most `MAX_REMOVAL_SENDS` times.
+again after `search_lag_grace`, at most `MAX_REMOVAL_SENDS` times.
 
 An erasure waits while an upsert job that may carry the address is in flight (in any
 destination): SendGrid could otherwise create the contact again after deleting it.

@@ -7,7 +7,10 @@ names fewer contacts than the job's `errored_count`, or none at all (its format 
 documented: a layout syncd cannot read, a link it does not fetch or that has been missing
 too long, or a job without counts), the others are looked up rather than trusted:
 acknowledged when SendGrid shows them on the list with the values sent, else rejected too
-(they spend a retry, and are reported once out of retries). `failed` with no errors file,
+(they spend a retry, and are reported once out of retries). Search lags behind jobs
+(minutes): until `search_lag_grace` has passed since the batch went out, a contact search
+does not show applied leaves the batch open (`LATER`), looked up again on a later run,
+rather than charging contacts SendGrid may well have applied. `failed` with no errors file,
 or an empty one (the account's contact limit, say): nothing was applied and nobody is to
 blame.
 """
@@ -15,6 +18,7 @@ blame.
 from __future__ import annotations
 
 import math
+from typing import Final, Literal
 
 import orjson
 
@@ -30,11 +34,16 @@ from syncd.sendgrid.errors_file import ErrorsListed
 log = get_logger("syncd.reconciling")
 
 
+Later = Literal["later"]
+LATER: Final[Later] = "later"
+
+
 async def rejected_in_job(
     outbox: Outbox, batch: Batch, job: Job, fields: FieldTypes
-) -> dict[str, str] | None:
+) -> dict[str, str] | Later | None:
     """The batch's contacts the job did not apply (email → why); None when it failed as a
-    whole, blaming nobody (the caller stalls the destination: nothing is charged)."""
+    whole, blaming nobody (the caller stalls the destination: nothing is charged); `LATER`
+    when search does not show some contact applied yet but may still be behind."""
     listed = await _errors_listed(outbox, batch, job)
     gone = job.errors_url is not None and listed is None
     if gone:
@@ -49,8 +58,19 @@ async def rejected_in_job(
     if job.errored_count > len(rejected) or not rejected:
         rest = [(email, body) for email, body in members if email not in rejected]
         why = _unaccounted(job, len(rejected), gone)
-        rejected |= await _verify(outbox, batch, rest, why, fields)
+        unconfirmed = await _verify(outbox, batch, rest, why, fields)
+        if unconfirmed and _search_may_lag(outbox, batch):
+            log.info("reconcile.job_unconfirmed", batch=batch.id, contacts=len(unconfirmed))
+            return LATER
+        rejected |= unconfirmed
     return rejected
+
+
+def _search_may_lag(outbox: Outbox, batch: Batch) -> bool:
+    submitted = batch.submitted_at
+    return submitted is not None and (
+        outbox.clock.now() - submitted < outbox.limits.search_lag_grace
+    )
 
 
 async def _errors_listed(outbox: Outbox, batch: Batch, job: Job) -> ErrorsListed | None:
@@ -87,9 +107,7 @@ async def _verify(
     outbox: Outbox, batch: Batch, members: list[tuple[str, bytes]], why: str, fields: FieldTypes
 ) -> dict[str, str]:
     """The contacts of an errored job its errors file did not account for, looked up: those
-    not on the list with the values sent count as rejected (a retry each, then reported).
-    A search lagging behind the job may not show a contact it applied: that one is sent
-    again, harmlessly, and acknowledged then."""
+    not on the list with the values sent (email → why)."""
     log.warning("reconcile.errors_file_short", batch=batch.id, why=why)
     lookup = await outbox.client.lookup([email for email, _ in members])
     rejected: dict[str, str] = {}

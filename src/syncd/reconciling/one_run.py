@@ -221,5 +221,6 @@ class OneRun:
 
 
 def _open_work(applied: Applied) -> bool:
-    """Removals or erasures that wait on SendGrid's search: checked again soon."""
-    return bool(applied.pending_removals or applied.pending_erasures)
+    """Removals, erasures or acknowledgements that wait on SendGrid's search: checked again
+    soon."""
+    return bool(applied.pending_removals or applied.pending_erasures or applied.awaiting_search)

@@ -13,7 +13,7 @@ leaver because search does not show it yet (search lags minutes behind jobs):
 - not found, never sent → looked for again on later runs for `removal_window`, then
   reported as not in SendGrid;
 - an address search cannot take (over 100 characters, refused) → reported at once;
-- a removal sent but still showing after `removal_confirm_grace` → sent again, at most
+- a removal sent but still showing after `search_lag_grace` → sent again, at most
   `MAX_REMOVAL_SENDS` times, then reported.
 
 Ids are taken only from contacts whose primary email is the leaver's: an alternate-email
@@ -139,7 +139,7 @@ def sort_leavers(
                 result.missed.append(email)
         elif leaver.sent_at is not None and not _needs_removal(contact, list_id, action):
             result.done.append(email)  # off the list since syncd's removal
-        elif leaver.sent_at is not None and now - leaver.sent_at < limits.removal_confirm_grace:
+        elif leaver.sent_at is not None and now - leaver.sent_at < limits.search_lag_grace:
             continue  # sent: waiting for search to show it
         elif leaver.sends >= MAX_REMOVAL_SENDS:
             result.given_up[email] = (

@@ -85,4 +85,5 @@ class RunReport:
             "forgotten": self.staged.forgotten,
             "refused": self.applied.refused,
             "pending_removals": self.applied.pending_removals,
+            "awaiting_search": self.applied.awaiting_search,
         }

@@ -64,6 +64,7 @@ class Reconciler:
             stuck_job_after=settings.stuck_job_after,
             max_batch_sends=settings.max_batch_sends,
             removal_window=settings.removal_window,
+            search_lag_grace=settings.search_lag_grace,
         )
 
     async def run(

@@ -4,7 +4,9 @@
   the job counts errors: then it is read as `errored`).
 - `errored`, or `failed` naming or hiding contacts: those it did not apply spend a retry
   (and are reported once out of retries), the rest are acknowledged (`job_outcome`: who,
-  from the errors file or by search), so no batch of bad contacts holds the destination up.
+  from the errors file or by search), so no batch of bad contacts holds the destination up;
+  while search may still lag behind the job, the batch stays open and is looked at again
+  on a later run.
 - `failed` as a whole, blaming nobody (the account's contact limit, say): nothing applied,
   nothing charged to the contacts; the destination stalls with SendGrid's message.
 - unknown (404): a removal job is checked by searching (SendGrid does not document
@@ -28,7 +30,7 @@ from syncd.ledger import Batch
 from syncd.logs import get_logger
 from syncd.reconciling.confirming import Closed, Confirmations
 from syncd.reconciling.context import STOPPING, Outbox
-from syncd.reconciling.job_outcome import rejected_in_job
+from syncd.reconciling.job_outcome import LATER, rejected_in_job
 from syncd.reconciling.threads import in_thread
 from syncd.sendgrid import Job
 
@@ -222,6 +224,9 @@ async def _record_upsert(
         found = await rejected_in_job(outbox, batch, job, fields)
         if found is None:
             await _stall(outbox, batch, job)
+            return
+        if found == LATER:  # the batch stays open: the next run looks again
+            outbox.result.awaiting_search += batch.size
             return
         rejected = found
     failpoints.hit("after-completed-before-ack")

@@ -68,6 +68,9 @@ class Counts(Shape):
     """Rows dropped because their address was erased (`syncd forget`)."""
     kept: int = 0
     """Leavers left on the list and dropped from the ledger (`onLeave: keep`)."""
+    awaiting_search: int = 0
+    """Contacts of jobs SendGrid ended with errors it did not name, not shown applied by
+    its search yet (it lags): their batches stay open, looked at again on the next run."""
     moved_away: int = 0
     """Leavers syncd had put on the destination's former list (`listId` changed): dropped
     from the ledger, taken off neither list; not counted in `gone`."""

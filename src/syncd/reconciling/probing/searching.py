@@ -122,5 +122,5 @@ async def remove(
     gone, waited = searched.result()
     report.add(judging.removal_job(job, job_waited, pace.unknown_job_grace))
     count = (await client.get_list(list_id)).contact_count
-    grace = Limits().removal_confirm_grace
+    grace = Limits().search_lag_grace
     report.add(judging.removal_applied(waited if gone else None, pace.max_wait, grace, count))
