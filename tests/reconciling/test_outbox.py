@@ -83,6 +83,30 @@ async def test_an_errored_job_acknowledges_the_rest_and_retries_the_rejected_the
     assert settled.counts()["rejected"] == 3
 
 
+async def test_a_contact_refused_for_good_is_reported_at_the_row_that_holds_it_now(
+    sync_world: World,
+) -> None:
+    # Reasons never quote the value: the row is the only pointer, and it pointed at the
+    # row where the contact was when SendGrid refused it, a good contact's after a shift.
+    w = sync_world
+    rows = people(0, 20)
+    w.destination({"vip": w.csv("vip", rows)})
+    w.emulator.faults.add(
+        FaultRule(
+            kind="refuse_contacts", template=UPSERT, emails=["person.12@example.com"], reason="no"
+        )
+    )
+    for _ in range(RETRY_BUDGET):
+        await w.sync()
+    w.csv("vip", rows[3:])  # three rows fewer above it: row 14 is row 11 now
+
+    shifted = await w.sync()
+
+    assert [(r.segment, r.row, r.email) for r in shifted.rejections] == [
+        ("vip", 11, "person.12@example.com")
+    ]
+
+
 async def test_a_job_failed_as_a_whole_stalls_and_charges_nothing_to_its_contacts(
     sync_world: World,
 ) -> None:

@@ -289,10 +289,11 @@ class SqlSession(OutboxState, LeaverState, ForgettingState, AuditState, DigestSt
                 ],
             )
 
-    def exhausted(self, retry_budget: int) -> list[Rejection]:
-        """Differing contacts given up on with this very payload, with their reasons."""
+    def exhausted(self, retry_budget: int, segment_names: Sequence[str]) -> list[Rejection]:
+        """Differing contacts given up on with this very payload, with their reasons, at the
+        segment (named by `segment_names`) and row that hold them in this run."""
         rows = self._rows(self.sql.exhausted, (self.destination, retry_budget))
-        return [Rejection(*row) for row in rows]
+        return [Rejection(segment_names[s], row, reason, email) for s, row, reason, email in rows]
 
     def gone(self, after: str, limit: int) -> list[str]:
         gone = self._absent(self.sql.gone, self.sql.gone_scoped)

@@ -155,8 +155,10 @@ class SnapshotSql(Statements):
         "SELECT count(*) FILTER (WHERE NOT s.known), count(*) FILTER (WHERE s.known)"
         + _exhausted_from
     )
+    # Where the row is now (the snapshot's segment index and row), not where it was when
+    # SendGrid refused it: a file that shifted since would name another row.
     exhausted: str = (
-        "SELECT t.segment, t.row, t.reason, t.email" + _exhausted_from + " ORDER BY t.email"
+        "SELECT s.segment, s.row, t.reason, t.email" + _exhausted_from + " ORDER BY t.email"
     )
     gone: str = _asked(_GONE, scoped=False)
     gone_scoped: str = _asked(_GONE, scoped=True)

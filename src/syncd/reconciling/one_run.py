@@ -192,7 +192,8 @@ class OneRun:
         finally:
             if ahead is not None:
                 await ahead.close()
-            given_up = await in_thread(self.session.exhausted, RETRY_BUDGET)
+            names = [s.name for s in self.loaded.definition.spec.segments]
+            given_up = await in_thread(self.session.exhausted, RETRY_BUDGET, names)
             seen = {(r.segment, r.row, r.email) for r in given_up}
             retried = [
                 r for r in applier.result.rejections if (r.segment, r.row, r.email) not in seen

@@ -39,7 +39,7 @@ async def preview(
 ) -> None:
     """Count what `send_upserts` would send and refuse, without preparing anything, and
     keep examples of each kind in `report.examples`."""
-    report.rejections = await in_thread(session.exhausted, RETRY_BUDGET)
+    report.rejections = await in_thread(session.exhausted, RETRY_BUDGET, segments)
     report.preview = counted = Preview()
     names = {field.id: name for name, field in outgoing.binding.custom_fields.items()}
     adds: list[Example] = []
