@@ -86,6 +86,23 @@ async def test_exit_0_then_2_then_heal_then_prune_then_0(cli_world: AuditWorld) 
     assert code == 0, out + err
 
 
+async def test_the_rejected_rows_stay_listed_after_an_audit(cli_world: AuditWorld) -> None:
+    # The audit is kept among the runs: `--rejections` showed its (none) instead of the
+    # last sync's.
+    w = cli_world
+    rows = people(0, 5)
+    rows[3]["EmailAddress"] = "nobody-at-all"
+    w.destination({"vip": w.csv("vip", rows)})
+    assert (await syncd(w, "sync", "members"))[0] == 0
+    assert (await syncd(w, "audit", "members"))[0] == 0
+
+    code, out, err = await syncd(w, "status", "members", "--rejections")
+
+    assert code == 0, err
+    assert out.startswith("vip row 5: email is not a valid address"), out
+    assert "1 rejected row(s) in run #1 (manual)" in err, err
+
+
 async def test_an_unknown_destination_or_bad_option_exits_1(cli_world: AuditWorld) -> None:
     w = cli_world
     w.destination({"vip": w.csv("vip", people(0, 3))})

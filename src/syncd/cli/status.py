@@ -42,7 +42,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_output(parser)
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # --output json
     parser.add_argument(
-        "--rejections", action="store_true", help="with NAME: the rejected rows of its last run"
+        "--rejections",
+        action="store_true",
+        help="with NAME: the rejected rows of its last run (audits aside)",
     )
     parser.add_argument(
         "--show-emails",
@@ -96,16 +98,25 @@ def unknown(name: str, known: str, output: str, *, command: str = "status") -> i
     return 1
 
 
+MAX_RUNS_LOOKED_AT = 50
+
+
 def _rejections(settings: Settings, name: str | None, output: str, *, show: bool) -> int:
     if not name:
         print("syncd status: --rejections needs a destination NAME", file=sys.stderr)
         return 1
     ledger = open_ledger(settings.state, writer=False)
     try:
-        runs = ledger.runs(name, limit=1)
+        # An audit is kept among the runs but rejects no row: the rows are the last sync's.
+        runs = [r for r in ledger.runs(name, limit=MAX_RUNS_LOOKED_AT) if r.trigger != "audit"]
         rejections = ledger.rejections(runs[0].id, limit=10_000) if runs else []
     finally:
         ledger.close()
+    if runs and output != "json":
+        print(
+            f"{name}: {len(rejections):,} rejected row(s) in run #{runs[0].id} ({runs[0].trigger})",
+            file=sys.stderr,
+        )
     if output == "json":
         rows = [
             {
