@@ -57,6 +57,24 @@ def test_lines_that_are_not_usable_objects_are_rejected_one_by_one(tmp_path: Pat
     ]
 
 
+def test_integers_past_64_bits_are_read_exactly(tmp_path: Path) -> None:
+    # orjson reads them as the nearest double: 18446744073709551617 became ...616.
+    lines = [
+        '{"Email": 18446744073709551617}',
+        '{"Email": -123456789012345678901234}',
+        '{"Email": 18446744073709551615}',  # orjson's own range, exact already
+        '{"Email": 1.8446744073709552e19}',  # a double as written stays one
+        '{"Email": 1' + "0" * 400 + "}",  # past a double's range: orjson refuses it
+    ]
+    assert read(tmp_path, "\n".join(lines)) == [
+        (1, [18446744073709551617]),
+        (2, [-123456789012345678901234]),
+        (3, [18446744073709551615]),
+        (4, [1.8446744073709552e19]),
+        (5, BadRow("not valid JSON")),
+    ]
+
+
 def test_a_line_over_the_limit_refuses_the_file_naming_the_line(tmp_path: Path) -> None:
     short = json.dumps({"Email": "a@example.com"})
     long = json.dumps({"Email": "b" * 64})

@@ -19,6 +19,10 @@ from syncd.sources.base import BadRow, Row, Stopping, never
 from syncd.sources.lines import MAX_LINE_BYTES, LineTooLong, byte_lines, too_long
 
 
+BEYOND_ORJSON_INTEGERS = float(2**63)
+"""Below it orjson reads every integer exactly (to 2^64 - 1 and from -2^63)."""
+
+
 class JsonLinesFile:
     def __init__(
         self, path: Path, *, stopping: Stopping = never, max_line_bytes: int = MAX_LINE_BYTES
@@ -67,6 +71,12 @@ class JsonLinesFile:
         values = [obj.get(column) for column in columns]
         if any(isinstance(v, dict | list) for v in values):
             return BadRow("a mapped value is an object or array, not a scalar")
+        if any(isinstance(v, float) and abs(v) >= BEYOND_ORJSON_INTEGERS for v in values):
+            # orjson reads an integer past 64 bits as the nearest double, silently another
+            # number (18446744073709551617 → ...616): read such a line exactly instead.
+            # (orjson refuses a number past a double's range: never more than 309 digits.)
+            exact = json.loads(line)
+            values = [exact.get(column) for column in columns]
         # A repeated key parses to its last value, silently: only lines that may repeat a
         # mapped key pay for the exact check. Every member has a colon; with no more
         # colons than keys, no key repeats. Else, no key can repeat whose spelling occurs
