@@ -18,7 +18,6 @@ from syncd.errors import SourceInvalid
 from syncd.sources.base import BadRow, Row, Stopping, never
 from syncd.sources.lines import MAX_LINE_BYTES, LineTooLong, byte_lines, too_long
 
-
 BEYOND_ORJSON_INTEGERS = float(2**63)
 """Below it orjson reads every integer exactly (to 2^64 - 1 and from -2^63)."""
 
