@@ -89,6 +89,15 @@ BAD_FILES = (
             "hour day month weekday)",
         ),
     ),
+    BadFile(
+        "loose-types.yaml",
+        (
+            "12:30: spec.consent.dataPrivacyAcknowledged: should be a valid boolean",
+            "20:18: spec.limits.maxProfiles: should be a valid integer",
+            "21:25: spec.limits.maxRemovalFraction: should be a valid number",
+            "22:12: spec.suspend: should be a valid boolean",
+        ),
+    ),
     BadFile("deep.yaml", ("35:65: nested deeper than 32 levels",)),
     BadFile(
         "latin1.yaml",

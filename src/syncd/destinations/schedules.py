@@ -91,16 +91,19 @@ class Audit(StrictModel):
         description="When to audit: every `interval`, or on a `cron` expression.",
     )
     heal: bool = Field(
+        strict=True,
         default=False,
         description="true sends missing and stale contacts again, through the normal outbox.",
     )
     prune: bool = Field(
+        strict=True,
         default=False,
         description="true takes contacts that are on the list but in no segment off the list "
         "(never out of the account, whatever onLeave says), under maxRemovalFraction of the "
         "list's size.",
     )
     on_count_mismatch: bool = Field(
+        strict=True,
         default=True,
         description="true starts an audit early when the list's contact count strays from "
         "what the ledger expects beyond SYNCD_AUDIT_COUNT_TOLERANCE past the settle window.",

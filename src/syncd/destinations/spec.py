@@ -36,6 +36,7 @@ class SendGrid(StrictModel):
 
 class Consent(StrictModel):
     data_privacy_acknowledged: bool = Field(
+        strict=True,  # `true` only: "yes" or 1 would acknowledge consent for someone
         description="Must be true: the data owner agreed to export these profiles to SendGrid."
     )
 
@@ -69,11 +70,12 @@ class Mapping(StrictModel):
 
 
 class Limits(StrictModel):
-    max_profiles: Annotated[int, Field(ge=1)] = Field(
+    # Strict: `true` read as 1, `"0.5"` as a number, would pass for what was not written.
+    max_profiles: Annotated[int, Field(ge=1, strict=True)] = Field(
         default=100_000,
         description="More distinct profiles than this fails the run before anything is sent.",
     )
-    max_removal_fraction: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
+    max_removal_fraction: Annotated[float, Field(ge=0.0, le=1.0, strict=True)] = Field(
         default=0.2,
         description="A run that would remove more than this share of the list is held back "
         "until confirmed with --allow-removals; an empty segment never removes.",
@@ -89,7 +91,9 @@ OnLeave = Literal["removeFromList", "keep", "deleteContact"]
 
 class Spec(StrictModel):
     display_name: str | None = Field(default=None, description="A human name for dashboards.")
-    suspend: bool = Field(default=False, description="true pauses every run of the destination.")
+    suspend: bool = Field(
+        default=False, strict=True, description="true pauses every run of the destination."
+    )
     sendgrid: SendGrid
     consent: Consent
     segments: Annotated[list[Segment], Field(min_length=1, max_length=50)] = Field(
