@@ -35,9 +35,10 @@ class SendGrid(StrictModel):
 
 
 class Consent(StrictModel):
+    # `true` only: "yes" or 1 would acknowledge consent for someone who did not write true.
     data_privacy_acknowledged: bool = Field(
-        strict=True,  # `true` only: "yes" or 1 would acknowledge consent for someone
-        description="Must be true: the data owner agreed to export these profiles to SendGrid."
+        strict=True,
+        description="Must be true: the data owner agreed to export these profiles to SendGrid.",
     )
 
 
