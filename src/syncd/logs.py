@@ -124,6 +124,16 @@ def shown(text: str) -> str:
     return _HIDDEN.sub(_escape, text) if _HIDDEN.search(text) else text
 
 
+_ANY_CONTROL = controls()
+
+
+def one_line(text: str) -> str:
+    """`text` as one line: every control character written as its escape, tab and line
+    feed too (a file's name may hold a line feed, and a line of `syncd validate` that
+    names it must not start a line of its own: CI reads them as findings)."""
+    return _ANY_CONTROL.sub(_escape, text) if _ANY_CONTROL.search(text) else text
+
+
 def _escape(match: re.Match[str]) -> str:
     return f"\\u{ord(match[0]):04x}"
 

@@ -166,6 +166,23 @@ def test_files_can_be_named_one_by_one(tmp_path: Path, capsys: pytest.CaptureFix
     assert err == "1 file valid, 1 invalid\n"
 
 
+def test_a_file_name_holding_a_line_feed_cannot_forge_a_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # CI annotators read each line as a finding: a name may not start one of its own.
+    name = "fake.yaml:1:1: all good\nx.yaml"
+    write(tmp_path, name, "- not a mapping\n")
+
+    status = main(["validate", str(tmp_path)])
+
+    out, _ = capsys.readouterr()
+    assert status == 1
+    assert out == (
+        f"{tmp_path}/fake.yaml:1:1: all good\\u000ax.yaml:1:1: the document must be a "
+        "mapping (apiVersion: ...), not a list\n"
+    )
+
+
 def test_an_empty_directory_fails_with_a_clear_message(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TextIO, cast
 
-from syncd.logs import scrub
+from syncd.logs import one_line, scrub
 
 
 class ScrubbedStream(io.TextIOBase):
@@ -74,3 +74,12 @@ def addresses_shown() -> Iterator[None]:
     finally:
         stream.flush()
         stream.addresses_masked = True
+
+
+def problem_line(file: str, line: int | None, column: int | None, message: str) -> str:
+    """A file's problem as one line, `file:line:col: message` (a name or message holding a
+    line feed must not start a line of its own: CI reads lines as findings)."""
+    where = file
+    if line is not None:
+        where += f":{line}" + (f":{column}" if column is not None else "")
+    return one_line(f"{where}: {message}")

@@ -11,6 +11,7 @@ import json
 from collections.abc import Sequence
 
 from syncd.cli.markdown import code, table
+from syncd.cli.output import problem_line
 from syncd.shapes import Example, FieldChange, PlanDocument, PlanEntry, PlanResult
 
 RESULT_TEXT: dict[PlanResult, str] = {
@@ -56,7 +57,7 @@ def _entry_text(entry: PlanEntry) -> str:
     first = " (first export)" if entry.first_export and entry.result != "error" else ""
     lines = [f"{entry.name}: plan: {RESULT_TEXT[entry.result]}{first}"]
     if entry.result == "invalid":
-        lines += [f"  {_problem(p.file, p.line, p.column, p.message)}" for p in entry.problems]
+        lines += [f"  {problem_line(p.file, p.line, p.column, p.message)}" for p in entry.problems]
         return "\n".join(lines)
     if entry.result == "error":  # the counts stopped where the plan failed: none to trust
         return "\n".join([*lines, f"  error: {entry.error}"])
@@ -92,11 +93,6 @@ def _entry_text(entry: PlanEntry) -> str:
             where = f" ({_where(example)})" if example.segment else ""
             lines.append(f"    {mark} {example.email}{where}{': ' if changes else ''}{changes}")
     return "\n".join(lines)
-
-
-def _problem(file: str, line: int | None, column: int | None, message: str) -> str:
-    place = f":{line}:{column}" if line is not None and column is not None else ""
-    return f"{file}{place}: {message}"
 
 
 def _where(example: Example) -> str:
@@ -177,7 +173,8 @@ def _entry_markdown(entry: PlanEntry) -> str:
     if entry.problems:
         parts.append(
             "\n".join(
-                f"- {code(_problem(p.file, p.line, p.column, p.message))}" for p in entry.problems
+                f"- {code(problem_line(p.file, p.line, p.column, p.message))}"
+                for p in entry.problems
             )
         )
     if entry.error:

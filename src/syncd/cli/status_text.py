@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from syncd.cli.following import bar, describe, duration
+from syncd.cli.output import problem_line
+from syncd.logs import one_line
 from syncd.shapes import DestinationStatus, Run, RunHistory, StatusDocument
 
 FILE_INVALID = "file invalid"
@@ -32,7 +34,8 @@ def status_table(document: StatusDocument) -> str:
         )
         if status.file_problems:
             lines += [
-                f"  {_problem(p.file, p.line, p.column, p.message)}" for p in status.file_problems
+                f"  {problem_line(p.file, p.line, p.column, p.message)}"
+                for p in status.file_problems
             ]
             lines.append(f"  its last good version runs (state: {status.state})")
         if status.progress is not None:
@@ -41,12 +44,12 @@ def status_table(document: StatusDocument) -> str:
             lines.append(f"  {last.outcome}: {last.error}")
     for invalid in document.invalid_files:
         if not any(s.file == invalid.file for s in document.destinations):
-            lines.append(f"invalid file {invalid.file} (not running):")
+            lines.append(f"invalid file {one_line(invalid.file)} (not running):")
             lines += [
-                f"  {_problem(p.file, p.line, p.column, p.message)}" for p in invalid.problems
+                f"  {problem_line(p.file, p.line, p.column, p.message)}" for p in invalid.problems
             ]
     for p in document.problems:
-        lines.append(_problem(p.file, p.line, p.column, p.message))
+        lines.append(problem_line(p.file, p.line, p.column, p.message))
     if not document.destinations and not document.invalid_files:
         lines.append("no destinations")
     return "\n".join(lines)
@@ -73,9 +76,9 @@ def run_line(run: Run) -> str:
 def status_detail(status: DestinationStatus) -> str:
     title = status.name + (f" ({status.display_name})" if status.display_name else "")
     lines = [f"{title}: {shown_state(status)}"]
-    lines.append(f"  file           {status.file} (sha256 {status.digest[:12]})")
+    lines.append(f"  file           {one_line(status.file)} (sha256 {status.digest[:12]})")
     for p in status.file_problems:
-        lines.append(f"    {_problem(p.file, p.line, p.column, p.message)}")
+        lines.append(f"    {problem_line(p.file, p.line, p.column, p.message)}")
     if status.file_problems:
         lines.append(f"    its last good version runs (state: {status.state})")
     for c in status.conditions:

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from syncd import shapes
+from syncd.logs import one_line
 
 _SENDGRID_KEY = re.compile(r"SG\.[\w-]+(?:\.[\w-]+)?")
 _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -38,7 +39,7 @@ class Problem:
             where += f":{self.line}"
             if self.column is not None:
                 where += f":{self.column}"
-        return f"{where}: {self.message}"
+        return one_line(f"{where}: {self.message}")
 
     def shape(self, file: str | None = None) -> shapes.Problem:
         """As the JSON shapes have it; `file` names the file otherwise (as its sender did)."""
