@@ -27,6 +27,7 @@ import xxhash
 
 from syncd.errors import SourceInvalid, SourceUnavailable
 from syncd.sources.base import Stopping, stopped
+from syncd.sources.opened import opened_as
 
 MAX_LINE_BYTES = 1 << 20
 """The longest line a file source may have, its line ending excluded."""
@@ -53,8 +54,15 @@ class Undecodable(Exception):
         self.offset = offset
 
 
+SWAPPED = (
+    "{what}: {path} was not the file opened (a link swapped in after it was checked?); "
+    "nothing was read, it is tried again later"
+)
+
+
 def open_regular(path: Path, what: str) -> io.FileIO:
-    """The file, unbuffered; a FIFO or device swapped in is refused, never waited on."""
+    """The file at `path` (a real path, checked), unbuffered; a FIFO or device swapped in
+    is refused, never waited on, and so is any other file a link swapped in led to."""
     try:
         # Non-blocking, then checked: opening a FIFO must not hang the run.
         descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
@@ -65,6 +73,9 @@ def open_regular(path: Path, what: str) -> io.FileIO:
     if not stat.S_ISREG(os.fstat(descriptor).st_mode):
         os.close(descriptor)
         raise SourceUnavailable(f"{what}: {path} is not a regular file")
+    if not opened_as(descriptor, path):
+        os.close(descriptor)
+        raise SourceUnavailable(SWAPPED.format(what=what, path=path))
     os.set_blocking(descriptor, True)
     return io.FileIO(descriptor, "rb", closefd=True)
 
@@ -252,7 +263,7 @@ def line_number(path: Path, offset: int) -> int:
     count = 0
     position = 0
     after_cr = False
-    with path.open("rb") as handle:
+    with open_regular(path, "source file") as handle:  # a FIFO swapped in: never waited on
         while position < offset and (chunk := handle.read(min(CHUNK_BYTES, offset - position))):
             count += chunk.count(b"\n") + chunk.count(b"\r") - chunk.count(b"\r\n")
             if after_cr and chunk.startswith(b"\n"):

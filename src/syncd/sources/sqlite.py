@@ -31,6 +31,8 @@ from syncd.sources.base import (
     stopped,
     values_hidden,
 )
+from syncd.sources.lines import SWAPPED
+from syncd.sources.opened import any_opened_as
 from syncd.sources.sqlite_rules import ReadOnly
 
 READS = ("SELECT", "WITH", "VALUES")
@@ -127,6 +129,9 @@ class SqliteQuery:
             connection.execute("PRAGMA query_only = ON")
         except sqlite3.Error as error:
             raise SourceUnavailable(f"{self.description}: cannot open: {error}") from None
+        if not any_opened_as(self.path):
+            connection.close()
+            raise SourceUnavailable(SWAPPED.format(what=self.description, path=self.path))
         connection.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)  # VACUUM INTO attaches too
         connection.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
         connection.set_authorizer(rules.decide)
