@@ -174,6 +174,15 @@ def test_a_query_that_would_write_is_permanent_and_changes_nothing(
     assert count_people(people) == 1
 
 
+def test_a_connection_error_names_the_database_it_could_not_open(postgres_dsn: str) -> None:
+    # No row was read before connecting: the names quoted are the DSN's, and fixing it
+    # needs them.
+    dsn = postgres_dsn.rsplit("/", 1)[0] + "/no_such_warehouse"
+    with pytest.raises(SyncdError) as caught:
+        list(query(dsn, "SELECT 1 AS email").rows(["email"]))
+    assert 'database "no_such_warehouse" does not exist' in caught.value.message
+
+
 @pytest.mark.parametrize("password", ["p%ss", "Sekr%et w0rd", "%zz%"])
 def test_a_malformed_connection_string_is_permanent_and_never_shows_the_password(
     password: str,
@@ -204,9 +213,19 @@ def test_a_value_the_query_cannot_convert_is_permanent_and_not_quoted(people: st
             "SELECT current_setting(name) AS email FROM people",
             'unrecognized configuration parameter "…"',
         ),
-        ("SELECT name::regclass::text AS email FROM people", 'relation "…" does not exist'),
-        ("SELECT name::regrole::text AS email FROM people", 'role "…" does not exist'),
+        ("SELECT name::regclass::text AS email FROM people", 'relation "…"'),
+        ("SELECT name::regrole::text AS email FROM people", 'role "…"'),
         ('SELECT "emial" FROM people', 'column "emial" does not exist'),  # the query's own
+        ("SELECT emial FROM people", 'column "emial" does not exist'),
+        # A value that carries quotes of its own: `"x"` looked spelled, the rest followed.
+        (
+            "SELECT current_setting('x\"' || name) AS email, 1 AS x FROM people",
+            'unrecognized configuration parameter "…"',
+        ),
+        (
+            "SELECT current_setting('x\" ' || name || ' \"y') AS email, 1 AS x, 2 AS y FROM people",
+            'unrecognized configuration parameter "…"',
+        ),
     ],
 )
 def test_an_error_never_quotes_a_value_of_the_rows(people: str, sql: str, said: str) -> None:

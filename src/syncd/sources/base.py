@@ -6,7 +6,6 @@ broken, never the data itself (a secret read as a CSV file must not reach the st
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -95,24 +94,3 @@ def _missing(missing: list[str], available: Sequence[str]) -> str:
         f"{count} (names must match exactly{'; ' if hints else ''}{' '.join(hints)}); "
         "fix spec.mapping or the source"
     )
-
-
-_QUOTED = re.compile(r"\"[^\"]*\"|'[^']*'")
-
-
-def values_hidden(message: str, query: str) -> str:
-    """A database's error message without the values it quotes: a span in quotes that the
-    query does not spell (case aside) came from the rows (`current_setting(password)`
-    answers `unrecognized configuration parameter "the password"`), and the message goes
-    to plans in CI, the status and the ledger. Names the query wrote stay, to help."""
-    written = query.casefold()
-
-    def hidden(match: re.Match[str]) -> str:
-        inside = match.group()[1:-1]
-        return (
-            match.group()
-            if inside.casefold() in written
-            else f"{match.group()[0]}…{match.group()[0]}"
-        )
-
-    return _QUOTED.sub(hidden, message)

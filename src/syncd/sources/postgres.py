@@ -23,8 +23,8 @@ from syncd.sources.base import (
     never,
     project,
     stopped,
-    values_hidden,
 )
+from syncd.sources.error_values import POSTGRES_MESSAGES, values_hidden
 from syncd.sources.passwords import without_password
 
 # Errors that say "the query, the schema or the connection string is wrong", not "try
@@ -66,11 +66,11 @@ class PostgresQuery:
             connection = psycopg.connect(self._dsn, connect_timeout=10, application_name="syncd")
         except _PERMANENT as error:
             raise SourceInvalid(
-                f"{self.description}: cannot connect: {self._said(error)}"
+                f"{self.description}: cannot connect: {self._said(error, ran=False)}"
             ) from None
         except psycopg.Error as error:
             raise SourceUnavailable(
-                f"{self.description}: cannot connect: {self._said(error)}"
+                f"{self.description}: cannot connect: {self._said(error, ran=False)}"
             ) from None
         try:
             with _cancelled_on_stop(connection, self._stopping) as cancelled:
@@ -113,12 +113,16 @@ class PostgresQuery:
         except psycopg.Error as error:
             raise SourceUnavailable(f"{self.description}: {self._said(error)}") from None
 
-    def _said(self, error: BaseException) -> str:
+    def _said(self, error: BaseException, *, ran: bool = True) -> str:
         """The error's first line, with no secret, address or spelling of the password,
-        and no value from the rows (`invalid input syntax for type integer: "…"`)."""
+        and once the query `ran`, no value from the rows (`invalid input syntax for type
+        integer: "…"`). Before it, the names quoted (host, database, role) are the DSN's,
+        and what fixing it needs."""
         lines = str(error).strip().splitlines()
         text = lines[0] if lines else type(error).__name__
-        return without_password(values_hidden(text, self.query), self._dsn)
+        if ran:
+            text = values_hidden(text, self.query, POSTGRES_MESSAGES)
+        return without_password(text, self._dsn)
 
 
 @contextmanager

@@ -29,8 +29,8 @@ from syncd.sources.base import (
     never,
     project,
     stopped,
-    values_hidden,
 )
+from syncd.sources.error_values import SQLITE_MESSAGES, values_hidden
 from syncd.sources.lines import SWAPPED
 from syncd.sources.opened import any_opened_as
 from syncd.sources.sqlite_rules import ReadOnly
@@ -169,7 +169,7 @@ class SqliteQuery:
                 f"of {MAX_VALUE_BYTES >> 20} MiB; select only the mapped columns, or cut the "
                 "value short (substr)"
             )
-        said = values_hidden(str(error), self.query)
+        said = values_hidden(str(error), self.query, SQLITE_MESSAGES)
         if "locked" in said or "busy" in said:
             return SourceUnavailable(f"{self.description}: {said}")
         return SourceInvalid(f"{self.description}: the query failed: {said}")
