@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -78,6 +79,43 @@ def test_a_sqlite_database_swapped_for_a_link_after_its_check_is_not_read(
 
     with pytest.raises(SourceUnavailable, match="was not the file opened"):
         list(source.rows(["Email"]))
+
+
+def test_a_descriptor_another_read_holds_on_the_checked_database_proves_nothing(
+    allowed: Path, outside: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Another destination reading the same database holds it open, and the directory is
+    # a link to elsewhere only while SQLite opens it: the check took any descriptor of the
+    # process on the checked path for the one SQLite had just opened.
+    with sqlite3.connect(outside / "crm.db") as db:
+        db.execute("CREATE TABLE people (Email TEXT)")
+        db.execute("INSERT INTO people VALUES ('someone@elsewhere.com')")
+    db.close()
+    data = allowed / "data"
+    data.mkdir()
+    checked = data / "crm.db"
+    with sqlite3.connect(checked) as db:
+        db.execute("CREATE TABLE people (Email TEXT)")
+    db.close()
+    holder = checked.open("rb")
+    connect = sqlite3.connect
+
+    def swapped_while_connecting(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        data.rename(allowed / "data-real")
+        data.symlink_to(outside)
+        try:
+            opened: sqlite3.Connection = connect(*args, **kwargs)
+            return opened
+        finally:
+            data.unlink()
+            (allowed / "data-real").rename(data)
+
+    monkeypatch.setattr(sqlite3, "connect", swapped_while_connecting)
+    try:
+        with pytest.raises(SourceUnavailable, match="was not the file opened"):
+            list(SqliteQuery(checked, "SELECT Email FROM people").rows(["Email"]))
+    finally:
+        holder.close()
 
 
 def test_the_file_checked_is_read(allowed: Path) -> None:

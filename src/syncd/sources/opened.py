@@ -23,17 +23,28 @@ def opened_as(descriptor: int, expected: Path) -> bool:
         return not _DESCRIPTORS.is_dir()  # no /proc: nothing to ask
 
 
-def any_opened_as(expected: Path) -> bool:
-    """Whether some descriptor of this process is the file at `expected`: for a file a
-    library opens itself (SQLite), right after it did."""
+def descriptors() -> dict[str, Path] | None:
+    """The files behind this process's descriptors now (number → path); None without
+    `/proc`."""
     try:
-        descriptors = list(_DESCRIPTORS.iterdir())
+        entries = list(_DESCRIPTORS.iterdir())
     except FileNotFoundError:
-        return True  # no /proc: nothing to ask
-    for descriptor in descriptors:
+        return None
+    found: dict[str, Path] = {}
+    for entry in entries:
         try:
-            if descriptor.readlink() == expected:
-                return True
+            found[entry.name] = entry.readlink()
         except OSError:  # closed meanwhile, or not a link
             continue
-    return False
+    return found
+
+
+def newly_opened_as(before: dict[str, Path] | None, expected: Path) -> bool:
+    """Whether a descriptor opened since `before` (`descriptors()`) is the file at
+    `expected`: for a file a library opens itself (SQLite), right after it did. Only new
+    ones count: a descriptor another read holds on the same file proves nothing about
+    what the library opened."""
+    if before is None:
+        return True  # no /proc: nothing to ask
+    now = descriptors() or {}
+    return any(path == expected and before.get(number) != path for number, path in now.items())

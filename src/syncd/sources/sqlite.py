@@ -32,7 +32,7 @@ from syncd.sources.base import (
 )
 from syncd.sources.error_values import SQLITE_MESSAGES, values_hidden
 from syncd.sources.lines import SWAPPED
-from syncd.sources.opened import any_opened_as
+from syncd.sources.opened import descriptors, newly_opened_as
 from syncd.sources.sqlite_rules import ReadOnly
 
 READS = ("SELECT", "WITH", "VALUES")
@@ -119,6 +119,7 @@ class SqliteQuery:
             connection.close()
 
     def _connect(self, rules: ReadOnly, budget: _Budget) -> sqlite3.Connection:
+        before = descriptors()
         try:
             connection = sqlite3.connect(
                 f"file:{quote(str(self.path))}?mode=ro",
@@ -129,7 +130,7 @@ class SqliteQuery:
             connection.execute("PRAGMA query_only = ON")
         except sqlite3.Error as error:
             raise SourceUnavailable(f"{self.description}: cannot open: {error}") from None
-        if not any_opened_as(self.path):
+        if not newly_opened_as(before, self.path):
             connection.close()
             raise SourceUnavailable(SWAPPED.format(what=self.description, path=self.path))
         connection.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)  # VACUUM INTO attaches too
