@@ -101,6 +101,11 @@ async def test_the_rejected_rows_stay_listed_after_an_audit(cli_world: AuditWorl
     assert code == 0, err
     assert out.startswith("vip row 5: email is not a valid address"), out
     assert "1 rejected row(s) in run #1 (manual)" in err, err
+    await w.hand_edits(unlist("person.0@example.com"))  # a heal: a run, trigger `audit`
+    assert (await syncd(w, "audit", "members", "--heal"))[0] == 2
+    code, out, err = await syncd(w, "status", "members", "--rejections")
+    assert out.startswith("vip row 5: email is not a valid address"), out
+    assert "1 rejected row(s) in run #4 (audit)" in err, err
 
 
 async def test_an_unknown_destination_or_bad_option_exits_1(cli_world: AuditWorld) -> None:

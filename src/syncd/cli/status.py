@@ -107,8 +107,13 @@ def _rejections(settings: Settings, name: str | None, output: str, *, show: bool
         return 1
     ledger = open_ledger(settings.state, writer=False)
     try:
-        # An audit is kept among the runs but rejects no row: the rows are the last sync's.
-        runs = [r for r in ledger.runs(name, limit=MAX_RUNS_LOOKED_AT) if r.trigger != "audit"]
+        # An audit's own record (no read) is kept among the runs but rejects no row; the
+        # run that heals after it (trigger `audit` too) reads the segment and may.
+        runs = [
+            r
+            for r in ledger.runs(name, limit=MAX_RUNS_LOOKED_AT)
+            if not (r.trigger == "audit" and r.read is None)
+        ]
         rejections = ledger.rejections(runs[0].id, limit=10_000) if runs else []
     finally:
         ledger.close()
