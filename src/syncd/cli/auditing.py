@@ -160,11 +160,8 @@ def audit_text(report: AuditReport) -> str:
         lines.append(f"  {kind:<15}{counts[kind]:>8,}  {listed}".rstrip())
     if not report.drifted and report.excluded:
         # Right after a sync every contact is within the window: "equal" would claim a
-        # comparison that was not made.
-        lines.append(
-            f"no drift among the contacts compared; {report.excluded:,} left out (above): "
-            "audit again once SYNCD_AUDIT_SETTLE_WINDOW has passed to compare them"
-        )
+        # comparison that was not made. (Those refused for good are never compared.)
+        lines.append(f"no drift among the contacts compared ({report.excluded:,} left out, above)")
     elif not report.drifted:
         lines.append("no drift: the list equals the segment")
     healing = report.healing
