@@ -86,7 +86,7 @@ BAD_FILES = (
             "19:20: spec.schedule.cron: this cron expression never fires (a day that no month "
             "has, such as 30 2): name a day that comes",
             "21:22: spec.audit.schedule.cron: not a valid cron expression (five fields: minute "
-            "hour day month weekday)",
+            "hour day month weekday, or @hourly, @daily, @weekly, @monthly, @yearly)",
         ),
     ),
     BadFile(

@@ -53,3 +53,11 @@ def test_backoff_grows_is_capped_and_honours_the_servers_reset() -> None:
 def test_the_period_of_a_weekday_cron_is_its_weekend_gap() -> None:
     weekdays = Schedule.model_validate({"cron": "0 9 * * 1-5"})
     assert period(weekdays, now=epoch("2026-11-25T10:00:00")) == 3 * 86400
+
+
+def test_croniters_shorthands_stay_accepted() -> None:
+    # Five fields only, but the @-names croniter took before that rule stay valid.
+    daily = Schedule.model_validate({"cron": "@daily"})
+    assert next_run(daily, last_start=None, now=epoch("2026-11-29T07:30:00"), rng=RNG) == epoch(
+        "2026-11-30T00:00:00"
+    )

@@ -18,6 +18,9 @@ from syncd.destinations.base import StrictModel
 from syncd.durations import Duration
 
 CRON_FIELDS = 5
+CRON_SHORTHANDS = frozenset(
+    ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
+)
 NEVER_BEFORE = datetime(2000, 1, 1, tzinfo=UTC)
 
 
@@ -25,8 +28,13 @@ def _valid_cron(expression: str) -> str:
     # croniter also takes seconds and years (six or seven fields: "* * * * * *" would run
     # every second), and an expression for a day that never comes ("0 0 30 2 *") is valid
     # to it until asked for a next run, which raises: in the daemon, for every destination.
-    if len(expression.split()) != CRON_FIELDS or not croniter.is_valid(expression):
-        raise ValueError("not a valid cron expression (five fields: minute hour day month weekday)")
+    fields = len(expression.split())
+    shorthand = expression.strip() in CRON_SHORTHANDS
+    if (fields != CRON_FIELDS and not shorthand) or not croniter.is_valid(expression):
+        raise ValueError(
+            "not a valid cron expression (five fields: minute hour day month weekday, or "
+            "@hourly, @daily, @weekly, @monthly, @yearly)"
+        )
     try:
         croniter(expression, NEVER_BEFORE).get_next(datetime)
     except CroniterBadDateError:
