@@ -234,8 +234,8 @@ class Settings(BaseSettings):
         ge=0,
         description="How long SendGrid's search may lag behind a job: a removal it accepted "
         "is sent again only if search still shows it this long after, and the contacts of a "
-        "job that ended with errors it did not name are looked up for this long after their "
-        "batch went out before not being shown counts as a refusal.",
+        "job that ended with errors it did not name are looked up only this long after their "
+        "batch went out (the batch stays open meanwhile).",
     )
     stall_recheck: float = Field(
         default=900.0,

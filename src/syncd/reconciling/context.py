@@ -40,8 +40,7 @@ class Limits:
     """How long SendGrid's search may lag behind a job: a removal SendGrid accepted may take
     this long to show before it is sent again (SendGrid has answered 202 to removals it did
     not apply), and the contacts of a job that ended with errors it did not name are looked
-    up again on later runs for this long after their batch went out before search not
-    showing them counts as a refusal."""
+    up only this long after their batch went out (the batch stays open meanwhile)."""
 
 
 @dataclass

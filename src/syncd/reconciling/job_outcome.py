@@ -8,11 +8,11 @@ documented: a layout syncd cannot read, a link it does not fetch or that has bee
 too long, or a job without counts), the others are looked up rather than trusted:
 acknowledged when SendGrid shows them on the list with the values sent, else rejected too
 (they spend a retry, and are reported once out of retries). Search lags behind jobs
-(minutes): until `search_lag_grace` has passed since the batch went out, a contact search
-does not show applied leaves the batch open (`LATER`), looked up again on a later run,
-rather than charging contacts SendGrid may well have applied. `failed` with no errors file,
-or an empty one (the account's contact limit, say): nothing was applied and nobody is to
-blame.
+(minutes): they are looked up once `search_lag_grace` has passed since the batch went
+out; until then the batch stays open (`LATER`) and a later run looks at it again, rather
+than charging contacts SendGrid may well have applied but search does not show yet.
+`failed` with no errors file, or an empty one (the account's contact limit, say): nothing
+was applied and nobody is to blame.
 """
 
 from __future__ import annotations
@@ -56,13 +56,14 @@ async def rejected_in_job(
     # Some contact unaccounted for: the count says more failed than the file names, or
     # nobody is named. Search tells who was applied; nobody is acknowledged on trust.
     if job.errored_count > len(rejected) or not rejected:
+        if _search_may_lag(outbox, batch):
+            # Looked up once, when search has had its time: looking now would rarely find
+            # them all, and a batch of 30,000 is 300 searches a look.
+            log.info("reconcile.job_unconfirmed", batch=batch.id, contacts=batch.size)
+            return LATER
         rest = [(email, body) for email, body in members if email not in rejected]
         why = _unaccounted(job, len(rejected), gone)
-        unconfirmed = await _verify(outbox, batch, rest, why, fields)
-        if unconfirmed and _search_may_lag(outbox, batch):
-            log.info("reconcile.job_unconfirmed", batch=batch.id, contacts=len(unconfirmed))
-            return LATER
-        rejected |= unconfirmed
+        rejected |= await _verify(outbox, batch, rest, why, fields)
     return rejected
 
 
