@@ -232,6 +232,12 @@ async def leave_once_searchable(w: World, rows: list[Row], *, stay: int) -> RunR
 OTHER_LIST = "2e9f5c1a-4d6b-4e0a-9c74-5a8b2d3e4f63"
 
 
+def move_to_the_other_list(w: World, rows: list[Row]) -> None:
+    """The destination's file now names OTHER_LIST, its segment `rows`."""
+    key = {"env": "SENDGRID_API_KEY"}
+    w.destination({"vip": w.csv("vip", rows)}, sendgrid={"apiKey": key, "listId": OTHER_LIST})
+
+
 class TestADestinationMovedToAListThatHoldsContactsAlready:
     @pytest.fixture
     def emulator_config(self) -> EmulatorConfig:
@@ -252,10 +258,7 @@ class TestADestinationMovedToAListThatHoldsContactsAlready:
             http.post(f"{w.emulator.url}/_emulator/hand-edits", json=[edit]) as reply,
         ):
             assert reply.status == 200, await reply.text()
-        key = {"env": "SENDGRID_API_KEY"}  # two leave the segment as it moves lists
-        w.destination(
-            {"vip": w.csv("vip", rows[:18])}, sendgrid={"apiKey": key, "listId": OTHER_LIST}
-        )
+        move_to_the_other_list(w, rows[:18])  # two leave the segment as it moves lists
 
         moved = await w.sync()
 
@@ -283,10 +286,7 @@ class TestADestinationMovedToAListThatHoldsContactsAlready:
         rows = people(0, 20)
         w.destination({"vip": w.csv("vip", rows)})
         assert (await w.sync()).outcome == "success"
-        key = {"env": "SENDGRID_API_KEY"}
-        w.destination(
-            {"vip": w.csv("vip", rows[:10])}, sendgrid={"apiKey": key, "listId": OTHER_LIST}
-        )
+        move_to_the_other_list(w, rows[:10])
 
         moved = await w.sync()
 

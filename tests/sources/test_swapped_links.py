@@ -29,6 +29,14 @@ def outside(tmp_path: Path) -> Path:
     return (tmp_path / "outside").resolve()
 
 
+def database(path: Path, *emails: str) -> Path:
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE people (Email TEXT)")
+        db.executemany("INSERT INTO people VALUES (?)", [(email,) for email in emails])
+    db.close()
+    return path
+
+
 def swap_in_a_link(checked: Path, target: Path) -> None:
     """What an attacker with write access to the directory does after the check."""
     checked.unlink()
@@ -66,14 +74,8 @@ def test_a_directory_swapped_for_a_link_after_the_check_is_not_followed(
 def test_a_sqlite_database_swapped_for_a_link_after_its_check_is_not_read(
     allowed: Path, outside: Path
 ) -> None:
-    with sqlite3.connect(outside / "ledger.db") as db:
-        db.execute("CREATE TABLE people (Email TEXT)")
-        db.execute("INSERT INTO people VALUES ('someone@elsewhere.com')")
-    db.close()
-    checked = allowed / "crm.db"
-    with sqlite3.connect(checked) as db:
-        db.execute("CREATE TABLE people (Email TEXT)")
-    db.close()
+    database(outside / "ledger.db", "someone@elsewhere.com")
+    checked = database(allowed / "crm.db")
     source = SqliteQuery(checked, "SELECT Email FROM people")
     swap_in_a_link(checked, outside / "ledger.db")
 
@@ -87,16 +89,10 @@ def test_a_descriptor_another_read_holds_on_the_checked_database_proves_nothing(
     # Another destination reading the same database holds it open, and the directory is
     # a link to elsewhere only while SQLite opens it: the check took any descriptor of the
     # process on the checked path for the one SQLite had just opened.
-    with sqlite3.connect(outside / "crm.db") as db:
-        db.execute("CREATE TABLE people (Email TEXT)")
-        db.execute("INSERT INTO people VALUES ('someone@elsewhere.com')")
-    db.close()
+    database(outside / "crm.db", "someone@elsewhere.com")
     data = allowed / "data"
     data.mkdir()
-    checked = data / "crm.db"
-    with sqlite3.connect(checked) as db:
-        db.execute("CREATE TABLE people (Email TEXT)")
-    db.close()
+    checked = database(data / "crm.db")
     holder = checked.open("rb")
     connect = sqlite3.connect
 
