@@ -46,6 +46,15 @@ class DiffCounts:
     moved_away: int = 0
     """Acknowledged on the destination's former list (`listId` changed), no longer
     desired: forgotten, neither removed from that list nor from this one."""
+    removing_already: int = 0
+    """Of `gone`, the leavers an earlier run began to remove (looked up or sent, waiting on
+    SendGrid's search): that run's guard passed them, or a person confirmed them with
+    --allow-removals; the guard does not weigh them again."""
+
+    @property
+    def leaving_now(self) -> int:
+        """The leavers no run has begun to remove: what the removal guard weighs."""
+        return self.gone - self.removing_already
 
     @property
     def to_send(self) -> int:
@@ -157,23 +166,26 @@ def decide(
 
 
 def _removal_guard(diff: DiffCounts, max_fraction: float, destination: str) -> GuardStop | None:
-    if diff.gone == 0:
+    """Held back: leavers no run has begun to remove, too many of them (those a run began
+    with were passed then, or confirmed: a confirmation holds until they are gone)."""
+    leaving = diff.leaving_now
+    if leaving == 0:
         return None
     allow = f"run `syncd sync {destination} --allow-removals`"
     if diff.desired == 0:
         return GuardStop(
             "emptySegment",
-            f"the segments came back empty: removing all {diff.gone:,} contacts from the list "
+            f"the segments came back empty: removing all {leaving:,} contacts from the list "
             "is blocked",
             f"check the sources, and if this is intended, {allow} (no maxRemovalFraction "
             "lets an empty segment through)",
         )
     confirm = f"if this is intended, {allow} or raise spec.limits.maxRemovalFraction"
-    share = diff.gone / diff.acked if diff.acked else 1.0
+    share = leaving / diff.acked if diff.acked else 1.0
     if share > max_fraction:
         return GuardStop(
             "removalFraction",
-            f"{diff.gone:,} of {diff.acked:,} contacts ({share:.0%}) would leave the list, more "
+            f"{leaving:,} of {diff.acked:,} contacts ({share:.0%}) would leave the list, more "
             f"than spec.limits.maxRemovalFraction ({max_fraction:.0%}); removals are blocked",
             confirm,
         )

@@ -54,6 +54,34 @@ class TestASearchThirtySecondsBehind:
         assert (confirmed.applied.pending_removals, confirmed.applied.removed) == (0, 2)
         assert confirmed.counts()["gone"] == 2
 
+    @pytest.mark.looptime(idle_step=0.01)
+    async def test_removals_confirmed_once_are_not_held_back_again_while_search_lags(
+        self, sync_world: World
+    ) -> None:
+        # A person confirmed the removals; they were sent, and wait for search to show
+        # them gone: the next ordinary run weighed them again and was blocked again.
+        w = sync_world
+        rows = people(0, 10)
+        w.destination({"vip": w.csv("vip", rows)})
+        assert (await w.sync()).outcome == "success"
+        await asyncio.sleep(31)
+        w.csv("vip", rows[:5])
+        assert (await w.sync()).outcome == "guard"
+        confirmed = await w.sync(allow_removals=True)
+        assert (confirmed.outcome, confirmed.applied.pending_removals) == ("success", 5)
+
+        after = await w.sync()
+
+        assert after.outcome == "success", after.error
+        assert after.plan is not None
+        assert after.plan.removal_guard is None
+        await asyncio.sleep(31)
+        done = await w.sync()
+        assert (done.outcome, done.applied.pending_removals) == ("success", 0)
+        assert w.members() == emails(rows[:5])
+        w.csv("vip", rows[:1])  # new leavers are weighed as ever
+        assert (await w.sync()).outcome == "guard"
+
 
 async def status(w: World) -> str:
     process = await asyncio.create_subprocess_exec(

@@ -263,7 +263,13 @@ class SqlSession(OutboxState, LeaverState, ForgettingState, AuditState, DigestSt
             held=held_new + held_known,
             exhausted=spent_new + spent_known,
             moved_away=len(moved),
+            removing_already=self._removing_already(),
         )
+
+    def _removing_already(self) -> int:
+        sql = self._absent(self.sql.removing_already, self.sql.removing_already_scoped)
+        count: int = self._rows(sql, (self.destination,))[0][0]
+        return count
 
     def to_send(self, retry_budget: int, after: str, limit: int) -> list[StagedContact]:
         """Built contacts that differ from SendGrid, in email order after `after`, not held

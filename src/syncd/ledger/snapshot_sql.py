@@ -210,5 +210,16 @@ class SnapshotSql(Statements):
     # the buckets that differ, not every row.
     doubt_acked: str = UNSETTLE
     forget_removal: str = "DELETE FROM removals WHERE destination = ? AND email = ?"
+    # Leavers an earlier run already began to remove (looked up, or sent): driven by the
+    # removals (a few), each absent from the segment (scoped: in the scope, not staged).
+    removing_already: str = (
+        "SELECT count(*) FROM removals r WHERE r.destination = ?"
+        " AND NOT EXISTS (SELECT 1 FROM {snapshot} s WHERE s.email = r.email)"
+        " AND EXISTS (SELECT 1 FROM acked a WHERE a.destination = r.destination"
+        "   AND a.email = r.email)"
+    )
+    removing_already_scoped: str = (
+        removing_already + " AND EXISTS (SELECT 1 FROM {snapshot}_scope x WHERE x.email = r.email)"
+    )
     pending_removals: str = _asked(_PENDING_REMOVALS, scoped=False)
     pending_removals_scoped: str = _asked(_PENDING_REMOVALS, scoped=True)
