@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import sys
@@ -131,8 +132,17 @@ async def test_sync_command_asks_the_running_daemon(running: Daemon, daemon_worl
     )
     out, err = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 0, out.decode() + err.decode()
-    assert "asking it to sync now" in out.decode()
+    assert "asking it to sync now" in err.decode()
     assert "members: success" in out.decode()
+    process = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "syncd", "sync", "members", "--output", "json"),
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 0, out.decode() + err.decode()
+    assert json.loads(out)["lastRun"]["outcome"] == "success"  # stdout: the status alone
 
 
 async def test_run_once_exits_by_outcome(daemon_world: World) -> None:

@@ -124,7 +124,10 @@ def _through_daemon(settings: Settings, args: argparse.Namespace) -> int:
             f"another process holds the ledger {settings.state}, but no syncd daemon holding "
             f"it answers at {tried}; is SYNCD_LISTEN right?"
         )
-    print(f"{args.name}: the daemon at {base} holds {settings.state}; asking it to sync now…")
+    print(
+        f"{args.name}: the daemon at {base} holds {settings.state}; asking it to sync now…",
+        file=sys.stderr,  # stdout carries the report only (`--output json` parses it)
+    )
     follower = Follower(args.name)
 
     def follow(status: dict[str, Any]) -> None:
