@@ -80,6 +80,34 @@ async def test_a_custom_field_recreated_in_sendgrid_fails_verification(sync_worl
     assert w.sent_contacts() - sent == 10
 
 
+async def test_a_field_recreated_with_another_type_judges_its_refused_rows_again(
+    sync_world: World,
+) -> None:
+    # Refused for a Number field, a row was held back for good (out of retries at once):
+    # the field recreated as Text, the same row was still refused for the Number field.
+    w = sync_world
+    state = w.emulator.state
+    state.custom_fields.pop(state.field_id("loyalty_tier"))
+    state.add_custom_field("loyalty_tier", "Number")
+    rows = people(0, 5, tier="7")
+    rows[2]["Tier"] = "gold"
+    w.destination({"vip": w.csv("vip", rows)})
+    first = await w.sync()
+    assert [r.row for r in first.rejections] == [4]
+    assert "(Number): the value is not a number" in first.rejections[0].reason
+    assert (await w.sync()).rejections[0].row == 4  # not tried again: the same refusal
+    state.custom_fields.pop(state.field_id("loyalty_tier"))
+    state.add_custom_field("loyalty_tier", "Text")
+
+    retyped = await w.sync()
+
+    assert retyped.outcome == "success", retyped.error
+    assert retyped.rejections == []
+    held = state.contact(rows[2]["EmailAddress"])
+    assert held is not None
+    assert held["custom_fields"] == {state.field_id("loyalty_tier"): "gold"}
+
+
 async def test_files_known_in_sync_are_not_even_parsed(
     sync_world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:

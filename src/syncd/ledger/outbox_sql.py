@@ -107,6 +107,9 @@ class OutboxSql(Statements):
         "DELETE FROM attempts WHERE destination = ? AND email IN"
         " (SELECT email FROM outbox_items WHERE batch_id = ? AND rejected IS NULL)"
     )
+    # The custom fields changed (recreated with another id or type): every refusal was
+    # judged against the former ones (a date refused for a Date field is fine for Text).
+    forget_attempts: str = "DELETE FROM attempts WHERE destination = ?"
     count_attempts: str = (
         "INSERT INTO attempts"
         " (destination, email, fingerprint, count, segment, row, reason, sent_in)"

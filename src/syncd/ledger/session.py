@@ -50,12 +50,15 @@ class SqlSession(OutboxState, LeaverState, ForgettingState, AuditState, DigestSt
         wanted = {name.lower(): [id_, type_] for name, (id_, type_) in fields.items()}
         if any(known.get(name, value) != value for name, value in wanted.items()):
             generation += 1
-        if record and (generation != (row[0][1] if row else 0) or wanted.keys() - known.keys()):
+        changed = generation != (row[0][1] if row else 0)
+        if record and (changed or wanted.keys() - known.keys()):
             with self._write() as tx:
                 tx.run(
                     self.sql.set_fields,
                     (json.dumps(known | wanted, sort_keys=True), generation, self.destination),
                 )
+                if changed:  # every refusal is judged again against the fields as they are
+                    tx.run(self.sql.forget_attempts, (self.destination,))
         return generation
 
     def in_sync(self) -> str | None:
