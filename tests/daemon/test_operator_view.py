@@ -167,6 +167,34 @@ async def test_after_a_restart_the_status_and_gauges_are_as_before_any_run(
 
 
 @pytest.mark.slow
+async def test_a_sync_asked_of_the_daemon_reports_its_own_run_not_the_next(
+    daemon_world: World,
+) -> None:
+    # The file changed while the asked run was in flight: a run of the new file started
+    # as soon as it ended, and the CLI printed that one (still running: outcome None).
+    w = daemon_world
+    rows = people(0, 5)
+    w.destination({"vip": w.csv("vip", rows)}, name="members")
+    daemon = Daemon(env_for(w, SYNCD_ADMIN_TOKEN=TOKEN))
+    await daemon.start()
+    try:
+        await daemon.until("/v1/destinations/members", lambda s: s["state"] == "ready", 60)
+        w.csv("vip", people(0, 8))  # the asked run has a job to wait for (2 s)
+        asked = asyncio.create_task(cli(daemon, "sync", "members", SYNCD_ADMIN_TOKEN=TOKEN))
+        await daemon.until("/v1/destinations/members", lambda s: s["progress"] is not None, 30)
+        w.destination({"vip": w.csv("vip", people(0, 9))}, name="members", displayName="VIP")
+        code, out, err = await asked
+        history = await daemon.until(
+            "/v1/destinations/members/runs", lambda h: len(h["runs"]) >= 3, 30
+        )
+    finally:
+        await daemon.stop()
+    assert code == 0, out + err
+    manual = next(run for run in history["runs"] if run["trigger"] == "manual")
+    assert out.startswith(f"members: success · upserted {manual['counts']['upserted']}"), out
+
+
+@pytest.mark.slow
 async def test_the_cli_finds_its_daemon_through_the_lock_file(daemon_world: World) -> None:
     w = daemon_world
     w.destination({"vip": w.csv("vip", people(0, 5))}, name="members")

@@ -90,6 +90,10 @@ async def get_json(base: str, path: str) -> tuple[int, Any]:
         ) from None
 
 
+HANDLED_RUN_WITHIN = 20
+"""How many of the latest runs hold the one that handled a request (it ended moments ago)."""
+
+
 async def sync_through_daemon(
     settings: Settings,
     base: str,
@@ -117,7 +121,7 @@ async def sync_through_daemon(
                     async with http.get(f"{base}/v1/destinations/{name}") as reply:
                         status: dict[str, Any] = await reply.json(content_type=None)
                     if int(status.get("lastHandledRequest", 0)) >= request:
-                        return status
+                        return await _as_handled(http, f"{base}/v1/destinations/{name}", status)
                     follow(status)
                     await asyncio.sleep(POLL)
     except (aiohttp.ClientError, OSError) as error:
@@ -130,6 +134,20 @@ async def sync_through_daemon(
             f"the daemon accepted the request but did not finish within {patience:.0f}s; "
             f"follow it with `syncd status {name}` or GET {base}/v1/destinations/{name}"
         ) from None
+
+
+async def _as_handled(
+    http: aiohttp.ClientSession, url: str, status: dict[str, Any]
+) -> dict[str, Any]:
+    """The status with `lastRun` the run that handled the request: a later run (a file
+    changed meanwhile) may have started since, whose outcome is not this request's."""
+    handled = status.get("lastHandledRun")
+    if handled is None or (status.get("lastRun") or {}).get("id") == handled:
+        return status
+    async with http.get(f"{url}/runs", params={"limit": str(HANDLED_RUN_WITHIN)}) as reply:
+        history: dict[str, Any] = await reply.json(content_type=None)
+    runs = [run for run in history.get("runs", []) if run.get("id") == handled]
+    return {**status, "lastRun": runs[0]} if runs else status
 
 
 async def forget_through_daemon(

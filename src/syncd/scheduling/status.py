@@ -123,6 +123,7 @@ class DestinationStatus:
     last_success_at: float | None = None
     consecutive_failures: int = 0
     last_handled_request: int = 0
+    last_handled_run: int | None = None
     file_problems: list[Problem] = field(default_factory=list)
     conditions: dict[str, _Condition] = field(default_factory=dict)
     live: RunProgress | None = None
@@ -273,6 +274,7 @@ class DestinationStatus:
             last_success_at=iso(self.last_success_at),
             consecutive_failures=self.consecutive_failures,
             last_handled_request=self.last_handled_request,
+            last_handled_run=self.last_handled_run,
             file_problems=self.file_problems,
             progress=live.shape() if live is not None else None,
             pending_removals=self.pending_removals,

@@ -240,6 +240,7 @@ class Worker:
         )
         if requests:
             self.status.last_handled_request = max(r.id for r in requests)
+            self.status.last_handled_run = report.run_id
         self._after(report, now)
         self.audits.check_count(self.loaded.definition.spec.audit, report, now)
         self.on_change()

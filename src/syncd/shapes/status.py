@@ -49,6 +49,9 @@ class DestinationStatus(Shape):
     last_success_at: str | None = None
     consecutive_failures: int = 0
     last_handled_request: int = 0
+    last_handled_run: int | None = None
+    """The run that carried out the last handled request (`lastRun` may be a later one
+    already: a file changed meanwhile starts one at once)."""
     file_problems: list[Problem] = Field(default_factory=list)
     progress: Progress | None = None
     pending_removals: int = 0
