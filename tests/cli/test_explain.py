@@ -185,6 +185,21 @@ async def test_an_erased_address_is_told_as_erased_not_as_to_be_added(history: W
     assert others["state"] == "inSync"  # nobody else is touched
 
 
+async def test_a_destination_whose_file_is_invalid_is_not_told_as_left(history: World) -> None:
+    # The daemon runs the last good version; explain said "in no segment now, its removal
+    # is pending" for a contact the segment holds.
+    w = history
+    file = w.destinations / "members.yaml"
+    file.write_text(file.read_text().replace("onLeave", "onLeaves", 1) + "oops: 1\n")
+
+    told = await story(w, "person.0@example.com")
+
+    assert told["state"] == "segmentsNotRead", told
+    assert told["file"] is None
+    assert "its segments were not read" in told["summary"]
+    assert "SendGrid acknowledged it on" in told["summary"]
+
+
 async def test_values_from_sendgrid_and_from_the_source_never_reach_the_terminal_raw(
     history: World,
 ) -> None:

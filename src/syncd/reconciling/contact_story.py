@@ -16,7 +16,7 @@ import orjson
 
 from syncd.comparing import changes_from_held
 from syncd.contacts import Built
-from syncd.ledger import RETRY_BUDGET, EndedBatch, InFlight
+from syncd.ledger import RETRY_BUDGET, ContactRecord, EndedBatch, InFlight
 from syncd.reconciling.explaining import Facts, LiveFacts, decoded
 from syncd.shapes import (
     Acknowledgement,
@@ -133,6 +133,8 @@ def _state(
     flight = record.in_flight
     if facts.erased:
         return "erased"
+    if facts.loaded is None:  # no valid file: in or out of the segment, nobody can say
+        return "segmentsNotRead"
     if facts.rows:
         tried = record.attempted
         built = facts.built if isinstance(facts.built, Built) else None
@@ -211,7 +213,22 @@ def _summary(
             "counted) and the ledger keeps only a salted hash of it; `syncd forget --undo` "
             "lifts that"
         )
+    if state == "segmentsNotRead":
+        return (
+            "the destination's file is invalid or gone, so its segments were not read "
+            "(a daemon may still run its last good version); the ledger: " + _ledger_says(record)
+        )
     return "in no segment, and syncd has no record of it"
+
+
+def _ledger_says(record: ContactRecord) -> str:
+    if record.acknowledged is not None:
+        return f"SendGrid acknowledged it on {iso(record.acknowledged.acked_at)}"
+    if record.in_flight is not None:
+        return _batch_text(_open(record.in_flight))
+    if record.departed is not None:
+        return f"it left the list ({record.departed.how}) on {iso(record.departed.at)}"
+    return "no record of it"
 
 
 def _batch_text(batch: BatchRecord | None) -> str:

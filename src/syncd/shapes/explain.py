@@ -89,7 +89,7 @@ class LiveContact(Shape):
 
 ContactState = Literal[
     "inSync", "toAdd", "toUpdate", "sending", "rejected", "pendingRemoval", "removing",
-    "removed", "kept", "erased", "unknown",
+    "removed", "kept", "erased", "unknown", "segmentsNotRead",
 ]  # fmt: skip
 
 
