@@ -221,6 +221,8 @@ async def test_a_plan_that_failed_shows_its_error_and_no_counts(plan_world: Worl
         (("--file", "x.yaml"), "--file and --removed go with --remote"),
         (("members", "--removed", "x.yaml"), "--file and --removed go with --remote"),
         (("--bogus",), "unrecognized arguments"),
+        (("--remote", "ftp://x", "--file", "x.yaml"), "give the daemon's http:// or https://"),
+        (("--remote", "http://x", "--file", "x.yaml", "--timeout", "-3"), "positive number"),
     ],
 )
 def test_a_plan_that_cannot_start_exits_1_never_2(

@@ -18,7 +18,7 @@ import json
 import sys
 from contextlib import nullcontext
 
-from syncd.cli.common import add_common, add_output, settings_from
+from syncd.cli.common import add_common, add_output, seconds, settings_from
 from syncd.cli.local import find_destination, local_reconciler
 from syncd.cli.output import addresses_shown
 from syncd.cli.remote import audit_through_daemon, candidates, find_daemon
@@ -59,7 +59,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--timeout",
-        type=float,
+        type=seconds,
         default=3600.0,
         metavar="SECONDS",
         help="with a running daemon: how long to wait for its audit (default 3600)",

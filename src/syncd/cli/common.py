@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -58,6 +59,18 @@ BAD_USAGE_OR_SETTINGS = (
     "the command line or a SYNCD_* setting is wrong (one line naming it, on stderr)"
 )
 """What exit status 2 means for most commands (`plan`: 1)."""
+
+
+def seconds(text: str) -> float:
+    """An argparse type: a positive, finite number of seconds (`--timeout -3` waited no
+    time and then said the daemon did not answer within -3s)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text} seconds: give a positive number")
+    return value
 
 
 def error_json(error: SyncdError) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 
 import aiohttp
 
-from syncd.cli.common import BAD_USAGE_OR_SETTINGS, add_common, settings_from
+from syncd.cli.common import BAD_USAGE_OR_SETTINGS, add_common, seconds, settings_from
 from syncd.cli.output import addresses_shown
 from syncd.cli.remote import forget_through_daemon
 from syncd.errors import LedgerConflict
@@ -59,7 +59,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--timeout",
-        type=float,
+        type=seconds,
         default=3600.0,
         metavar="SECONDS",
         help="with a running daemon: how long to wait for its answer (default 3600)",

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from yarl import URL
 
-from syncd.cli.common import UsageError, add_common, add_output, settings_from
+from syncd.cli.common import UsageError, add_common, add_output, seconds, settings_from
 from syncd.cli.local import find_destination, local_reconciler
 from syncd.cli.output import addresses_shown
 from syncd.cli.plan_output import plan_json, plan_markdown, plan_text
@@ -79,7 +79,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--timeout",
-        type=float,
+        type=seconds,
         default=600.0,
         metavar="SECONDS",
         help="with --remote: how long to wait for the daemon's answer (default 600)",
@@ -144,6 +144,8 @@ def check_options(args: argparse.Namespace) -> None:
             raise UsageError("--remote plans the --file(s) given, not NAME or --all")
         if not args.files:
             raise UsageError("--remote needs at least one --file PATH")
+        if not args.remote.startswith(("http://", "https://")):
+            raise UsageError(f"--remote {args.remote}: give the daemon's http:// or https:// URL")
         return
     if args.files or args.removed:
         raise UsageError(

@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from syncd.cli.common import BAD_USAGE_OR_SETTINGS, add_output
+from syncd.cli.common import BAD_USAGE_OR_SETTINGS, add_output, seconds
 from syncd.contacts.addresses import refusal
 from syncd.reconciling.connecting import DEFAULT_BASE_URL
 from syncd.reconciling.probing import (
@@ -83,7 +83,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-wait",
         metavar="SECONDS",
-        type=float,
+        type=seconds,
         default=600.0,
         help="longest wait for a job or for search to catch up (default 600)",
     )

@@ -20,6 +20,7 @@ from syncd.cli.common import (
     BAD_USAGE_OR_SETTINGS,
     add_common,
     add_output,
+    seconds,
     settings_from,
 )
 from syncd.cli.following import Follower
@@ -52,7 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--timeout",
-        type=float,
+        type=seconds,
         default=3600.0,
         metavar="SECONDS",
         help="with a running daemon: how long to follow its run (default 3600)",
