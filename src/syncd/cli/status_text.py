@@ -7,18 +7,10 @@ from syncd.cli.output import problem_line
 from syncd.logs import one_line
 from syncd.shapes import DestinationStatus, Run, RunHistory, StatusDocument
 
-FILE_INVALID = "file invalid"
-
 
 def when(timestamp: str | None) -> str:
     """`2026-11-29T22:15:03Z` → `2026-11-29 22:15:03Z`; `-` for none."""
     return timestamp.replace("T", " ") if timestamp else "-"
-
-
-def shown_state(status: DestinationStatus) -> str:
-    """The state, unless the file is invalid: then that comes first (its last good version
-    runs, which is not the file in the directory)."""
-    return FILE_INVALID if status.file_problems else status.state
 
 
 def status_table(document: StatusDocument) -> str:
@@ -28,7 +20,7 @@ def status_table(document: StatusDocument) -> str:
     for status in document.destinations:
         last = status.last_run
         lines.append(
-            f"{status.name:<28} {shown_state(status):<13} "
+            f"{status.name:<28} {status.shown_state:<13} "
             f"{when(last.ended_at or last.started_at if last else None):<21} "
             f"{when(status.last_success_at):<21} {when(status.next_run_at)}"
         )
@@ -75,7 +67,7 @@ def run_line(run: Run) -> str:
 
 def status_detail(status: DestinationStatus) -> str:
     title = status.name + (f" ({status.display_name})" if status.display_name else "")
-    lines = [f"{title}: {shown_state(status)}"]
+    lines = [f"{title}: {status.shown_state}"]
     lines.append(f"  file           {one_line(status.file)} (sha256 {status.digest[:12]})")
     for p in status.file_problems:
         lines.append(f"    {problem_line(p.file, p.line, p.column, p.message)}")

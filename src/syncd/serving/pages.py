@@ -131,8 +131,10 @@ def card(status: DestinationStatus, *, link: bool) -> str:
 def index_body(document: StatusDocument) -> str:
     counts: dict[str, int] = {}
     for status in document.destinations:
-        counts[status.state] = counts.get(status.state, 0) + 1
+        counts[status.shown_state] = counts.get(status.shown_state, 0) + 1
     summary = ", ".join(f"{n} {state}" for state, n in sorted(counts.items())) or "none"
+    if document.invalid_files:
+        summary += f"; {len(document.invalid_files)} invalid file(s) not running"
     parts = [
         f"<p>{len(document.destinations)} destinations: {escape(summary)}.</p>",
         '<ul class="cards" aria-label="destinations">',

@@ -35,6 +35,9 @@ State = Literal[
 ]
 
 
+FILE_INVALID = "file invalid"
+
+
 class DestinationStatus(Shape):
     name: str
     display_name: str | None = None
@@ -56,6 +59,12 @@ class DestinationStatus(Shape):
     progress: Progress | None = None
     pending_removals: int = 0
     drift: Drift | None = None
+
+    @property
+    def shown_state(self) -> str:
+        """The state, unless the file is invalid: then that comes first (its last good
+        version runs, which is not the file in the directory). Not on the wire."""
+        return FILE_INVALID if self.file_problems else self.state
 
 
 class InvalidFile(Shape):
