@@ -31,6 +31,7 @@ EXPECTED_ALERTS = {
     "SyncdAbsent",
     "SyncdListDrifted",
     "SyncdAuditStale",
+    "SyncdAuditNeverSucceeded",
 }
 
 
