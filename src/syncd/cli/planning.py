@@ -90,6 +90,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     check_options(args)
+    if args.remote and not args.remote.startswith(("http://", "https://")):
+        raise UsageError(f"--remote {args.remote}: give the daemon's http:// or https:// URL")
     settings = settings_from(args)
     if args.remote:
         document = asyncio.run(_remote(settings, args))
@@ -144,8 +146,6 @@ def check_options(args: argparse.Namespace) -> None:
             raise UsageError("--remote plans the --file(s) given, not NAME or --all")
         if not args.files:
             raise UsageError("--remote needs at least one --file PATH")
-        if not args.remote.startswith(("http://", "https://")):
-            raise UsageError(f"--remote {args.remote}: give the daemon's http:// or https:// URL")
         return
     if args.files or args.removed:
         raise UsageError(

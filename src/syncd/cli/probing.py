@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from syncd.cli.common import BAD_USAGE_OR_SETTINGS, add_output, seconds
+from syncd.cli.common import BAD_USAGE_OR_SETTINGS, add_output
 from syncd.contacts.addresses import refusal
 from syncd.reconciling.connecting import DEFAULT_BASE_URL
 from syncd.reconciling.probing import (
@@ -83,7 +83,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-wait",
         metavar="SECONDS",
-        type=seconds,
+        type=float,  # checked with the other options: its own message, exit 2
         default=600.0,
         help="longest wait for a job or for search to catch up (default 600)",
     )
