@@ -185,6 +185,18 @@ async def test_an_erased_address_is_told_as_erased_not_as_to_be_added(history: W
     assert others["state"] == "inSync"  # nobody else is touched
 
 
+async def test_an_unknown_destination_is_named_as_status_and_history_name_it(
+    history: World,
+) -> None:
+    code, out, _ = await explain(
+        history, "person.0@example.com", "--destination", "nosuch", "--output", "json"
+    )
+    assert code == 1
+    error = json.loads(out)["error"]
+    assert error["code"] == "unknownDestination"
+    assert "no destination named 'nosuch'" in error["message"]
+
+
 async def test_a_destination_whose_file_is_invalid_is_not_told_as_left(history: World) -> None:
     # The daemon runs the last good version; explain said "in no segment now, its removal
     # is pending" for a contact the segment holds.

@@ -25,6 +25,7 @@ from syncd.cli.common import (
 from syncd.cli.explain_output import explain_text
 from syncd.cli.local import local_reconciler
 from syncd.cli.output import addresses_shown
+from syncd.cli.remote import UnknownDestination
 from syncd.errors import DefinitionError
 from syncd.ledger import open_ledger
 from syncd.loading import LoadedDestination, load_directory
@@ -81,7 +82,7 @@ async def _explain(settings: Settings, email: str, args: argparse.Namespace) -> 
         if args.destination is not None:
             if args.destination not in destinations:
                 known = ", ".join(sorted(destinations)) or "none"
-                raise DefinitionError(
+                raise UnknownDestination(  # `unknownDestination`, as status and history say
                     f"no destination named {args.destination!r} in {settings.destinations} or "
                     f"the ledger (known: {known})"
                 )
