@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from syncd.ledger import Rejection
 from syncd.reconciling import RunReport
@@ -27,17 +27,25 @@ def run_text(report: RunReport) -> str:
         f"{counts['rejected']:,}"
         + (f" · forgotten {counts['forgotten']:,}" if counts["forgotten"] else ""),
     ]
-    if counts["pending_removals"]:
-        lines.append(
-            f"  {counts['pending_removals']:,} removals wait on SendGrid's search to show them; "
-            "the next run looks again"
-        )
-    if counts["awaiting_search"]:
-        lines.append(
-            f"  {counts['awaiting_search']:,} sent in jobs that ended with errors SendGrid did "
-            "not name wait on its search to show them applied; the next run looks again"
-        )
+    lines += waiting_lines(counts)
     _rejections(lines, [*report.staged.rejections, *report.rejections], report.rejected)
     if report.error:
         lines.append(f"  {report.error}")
     return "\n".join(lines)
+
+
+def waiting_lines(counts: Mapping[str, int]) -> list[str]:
+    """What a run left waiting on SendGrid's search, as `syncd sync` prints it (locally or
+    through a daemon)."""
+    lines = []
+    if counts.get("pending_removals"):
+        lines.append(
+            f"  {counts['pending_removals']:,} removals wait on SendGrid's search to show them; "
+            "the next run looks again"
+        )
+    if counts.get("awaiting_search"):
+        lines.append(
+            f"  {counts['awaiting_search']:,} sent in jobs that ended with errors SendGrid did "
+            "not name wait on its search to show them applied; the next run looks again"
+        )
+    return lines

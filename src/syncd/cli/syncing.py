@@ -26,7 +26,7 @@ from syncd.cli.common import (
 from syncd.cli.following import Follower
 from syncd.cli.local import find_destination, reconcile_once
 from syncd.cli.remote import candidates, find_daemon, sync_through_daemon
-from syncd.cli.reports import run_text
+from syncd.cli.reports import run_text, waiting_lines
 from syncd.clock import SYSTEM_CLOCK
 from syncd.errors import LedgerConflict, TemporaryError
 from syncd.ledger import Ledger, open_ledger
@@ -166,6 +166,8 @@ def _through_daemon(settings: Settings, args: argparse.Namespace) -> int:
             f"· rejected {counts.get('rejected', 0):,}"
             + (f" · forgotten {counts['forgotten']:,}" if counts.get("forgotten") else "")
         )
+        for line in waiting_lines(counts):
+            print(line)
         if last.get("error"):
             print(f"  {last['error']}")
     return 0 if last.get("outcome") == "success" else 1
