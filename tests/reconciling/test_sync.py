@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from syncd.emulator import FaultRule
-from tests.fixtures_emulator import TEST_LIST_ID
+from syncd.emulator import EmulatorConfig, FaultRule, ListSeed
+from tests.fixtures_emulator import TEST_LIST_ID, strict_emulator_config
 from tests.reconciling.world import World, emails, people
 
 UPSERT = "PUT /v3/marketing/contacts"
@@ -134,6 +134,39 @@ async def test_delete_contact_deletes_leavers_from_the_account(sync_world: World
     report = await w.sync()
     assert report.outcome == "success", report.error
     assert w.emulator.state.contact(gone["EmailAddress"]) is None
+
+
+OTHER_LIST = "3f0a6d2b-5e7c-4f1b-8d85-6b9c3e4f5a74"
+
+
+class TestDeleteContactBesideAnotherDestination:
+    @pytest.fixture
+    def emulator_config(self) -> EmulatorConfig:
+        lists = [ListSeed(id=TEST_LIST_ID, name="members"), ListSeed(id=OTHER_LIST, name="other")]
+        return strict_emulator_config(lists=lists)
+
+    async def test_a_leaver_another_destination_holds_is_only_taken_off_this_list(
+        self, sync_world: World
+    ) -> None:
+        # Deleting it from the account would take it off the other destination's list too.
+        w = sync_world
+        rows = people(0, 10)
+        key = {"env": "SENDGRID_API_KEY"}
+        w.destination({"other": w.csv("other", rows[8:])}, name="other",
+                      sendgrid={"apiKey": key, "listId": OTHER_LIST})  # fmt: skip
+        w.destination({"vip": w.csv("vip", rows)}, onLeave="deleteContact")
+        assert (await w.sync("other")).outcome == "success"
+        assert (await w.sync()).outcome == "success"
+        w.csv("vip", rows[:7])  # person 7 only here; persons 8 and 9 the other's too
+
+        report = await w.sync(allow_removals=True)
+
+        assert report.outcome == "success", report.error
+        state = w.emulator.state
+        assert state.contact("person.7@example.com") is None  # deleted: nobody else holds it
+        assert w.members() == emails(rows[:7])
+        assert state.list_members(OTHER_LIST) == emails(rows[8:])  # still there, on its list
+        assert (await w.sync()).applied.pending_removals == 0  # confirmed, not sent again
 
 
 async def test_keep_leaves_leavers_on_the_list(sync_world: World) -> None:

@@ -15,6 +15,7 @@ from syncd.ledger.forget_sql import forget_sql
 from syncd.ledger.records import Leaver
 
 MOVED_PAGE = 10_000
+HELD_PAGE = 500
 
 
 class LeaverState(SessionCore):
@@ -48,6 +49,19 @@ class LeaverState(SessionCore):
         with self._write() as tx:
             tx.many(self.sql.forget, keys)
             tx.many(self.sql.forget_removal, keys)
+
+    def held_elsewhere(self, emails: Sequence[str]) -> set[str]:
+        """Of `emails`, those another destination of this ledger holds acknowledged: a
+        contact deleted from the account would leave its lists too."""
+        held: set[str] = set()
+        for start in range(0, len(emails), HELD_PAGE):
+            part = emails[start : start + HELD_PAGE]
+            sql = self.sql.adapt(
+                "SELECT DISTINCT email FROM acked WHERE destination <> ?"
+                f" AND email IN ({', '.join('?' * len(part))})"
+            )
+            held.update(row[0] for row in self._rows(sql, (self.destination, *part)))
+        return held
 
     def clear_returned(self) -> None:
         """Leavers back in the segment: their removal state is stale."""

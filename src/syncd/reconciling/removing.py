@@ -23,7 +23,7 @@ match belongs to somebody else.
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 
 from syncd.errors import SendGridRejected
@@ -86,10 +86,12 @@ async def send_removals(
     its removals sent, while the pages after it are looked up; after each page, `between`
     (`SettleAhead.between_batches`: the removal jobs of the pages before, recorded as they
     end)."""
-    kind: BatchKind = "remove" if action == "remove" else "delete"
     try:
         while (looked := await ahead.next()) is not None:
             page, found = looked
+            held: set[str] = set()
+            if action == "delete":  # never out of the account while another destination holds it
+                held = await in_thread(outbox.session.held_elsewhere, [lv.email for lv in page])
             sorted_ = sort_leavers(
                 page,
                 found,
@@ -97,9 +99,17 @@ async def send_removals(
                 list_id=outbox.list_id,
                 limits=outbox.limits,
                 now=outbox.clock.now(),
+                held_elsewhere=held,
             )
             await _settle_page(outbox, sorted_)
-            await send_new_removals(outbox, kind, sorted_.remove)
+            deleted = {
+                e: i for e, i in sorted_.remove.items() if action == "delete" and e not in held
+            }
+            removed = {e: i for e, i in sorted_.remove.items() if e not in deleted}
+            if held & sorted_.remove.keys():
+                log.warning("reconcile.delete_held_elsewhere", count=len(removed))
+            await send_new_removals(outbox, "delete", deleted)
+            await send_new_removals(outbox, "remove", removed)
             await between()
     finally:  # the loop ended (or this page failed): the lookups under way are not needed
         await ahead.close()
@@ -113,13 +123,16 @@ def sort_leavers(
     list_id: str,
     limits: Limits,
     now: float,
+    held_elsewhere: Collection[str] = (),
 ) -> Sorted:
     """What to do with each leaver of a page, given what search found (pure). The leavers
-    of a former list are not among them (`forget_moved_away`)."""
+    of a former list are not among them (`forget_moved_away`). With `deleteContact`, a
+    leaver another destination holds is only taken off this list (`held_elsewhere`)."""
     result = Sorted()
     for leaver in page:
         email = leaver.email
         contact = lookup.found.get(email)
+        action_here: RemovalAction = "remove" if email in held_elsewhere else action
         if email in lookup.unsearchable:
             result.given_up[email] = (
                 f"left the segment but stays on the list: {lookup.unsearchable[email]}"
@@ -137,7 +150,7 @@ def sort_leavers(
                 )
             else:
                 result.missed.append(email)
-        elif leaver.sent_at is not None and not _needs_removal(contact, list_id, action):
+        elif leaver.sent_at is not None and not _needs_removal(contact, list_id, action_here):
             result.done.append(email)  # off the list since syncd's removal
         elif leaver.sent_at is not None and now - leaver.sent_at < limits.search_lag_grace:
             continue  # sent: waiting for search to show it
