@@ -12,6 +12,7 @@ import aiohttp
 import pytest
 from structlog.testing import capture_logs
 
+from syncd.cli.reports import run_text
 from syncd.emulator import ALL_SCOPES, Emulator, EmulatorConfig, ListSeed
 from syncd.reconciling.report import RunReport
 from tests.fixtures_emulator import TEST_API_KEY, TEST_LIST_ID, strict_emulator_config
@@ -298,6 +299,7 @@ class TestADestinationMovedToAListThatHoldsContactsAlready:
         assert set(reasons) == set(kept_by_others)
         assert all("former list" in reason for reason in reasons.values())
         assert (moved.counts()["gone"], moved.counts()["moved_away"]) == (0, 2)
+        assert "    leaving the list: left the segment, but syncd put it" in run_text(moved)
         for email in kept_by_others:  # nothing was done to them: no departure to tell
             record = w.ledger.contact("members", email)
             assert (record.acknowledged, record.departed) == (None, None)

@@ -13,7 +13,7 @@ SHOWN_REJECTIONS = 10
 def _rejections(lines: list[str], rejections: Iterable[Rejection], total: int) -> None:
     listed = list(rejections)[:SHOWN_REJECTIONS]
     for r in listed:
-        lines.append(f"    {r.segment} row {r.row}: {r.reason}")
+        lines.append(f"    {r.place}: {r.reason}")
     if total > len(listed):
         lines.append(f"    … and {total - len(listed)} more (syncd status NAME --rejections)")
 

@@ -139,5 +139,5 @@ def _rejections(settings: Settings, name: str | None, output: str, *, show: bool
     # The operator asked for the rows: a reason may name its address (SendGrid's do).
     with addresses_shown():
         for rejection in rejections:
-            print(f"{rejection.segment} row {rejection.row}: {rejection.reason}")
+            print(f"{rejection.place}: {rejection.reason}")
     return 0

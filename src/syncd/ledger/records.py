@@ -91,6 +91,11 @@ class Rejection:
     email: str = ""
     """The address, when known: shown only to those allowed to see personal data."""
 
+    @property
+    def place(self) -> str:
+        """Where, in words: `vip row 12`, or `leaving the list` for a leaver."""
+        return f"{self.segment} row {self.row}" if self.segment else "leaving the list"
+
 
 @dataclass(frozen=True)
 class Leaver:
