@@ -61,15 +61,11 @@ class AuditState(SessionCore):
 
     def acked_prints(self, emails: Sequence[str]) -> dict[str, int]:
         """email → acknowledged fingerprint, for those of `emails` the ledger holds."""
-        found: dict[str, int] = {}
-        for start in range(0, len(emails), 500):
-            part = emails[start : start + 500]
-            sql = self._audit_sql.adapt(
-                "SELECT email, fingerprint FROM acked WHERE destination = ?"
-                f" AND email IN ({', '.join('?' * len(part))})"
-            )
-            found.update((r[0], int(r[1])) for r in self._rows(sql, (self.destination, *part)))
-        return found
+        rows = self._rows_for_emails(
+            "SELECT email, fingerprint FROM acked WHERE destination = ? AND email IN ({emails})",
+            emails,
+        )
+        return {row[0]: int(row[1]) for row in rows}
 
     def acknowledge_found(self, found: Sequence[tuple[str, int, int, int]]) -> None:
         """(email, fingerprint, binding, raw) of contacts the list holds exactly as syncd

@@ -15,6 +15,8 @@ from syncd.errors import LedgerConflict
 from syncd.ledger.sql_text import SqlText
 
 Params = Sequence[Any]
+EMAILS_A_STATEMENT = 500
+"""Addresses asked in one statement's IN list (`_rows_for_emails`)."""
 
 
 class Tx(Protocol):
@@ -59,6 +61,16 @@ class SessionCore:
         """Of a question about absent contacts, the statement for this snapshot: `scoped`
         starts from the scope's contacts when the snapshot is scoped."""
         return whole if self._outside is None else scoped
+
+    def _rows_for_emails(self, template: str, emails: Sequence[str]) -> list[tuple[Any, ...]]:
+        """`template` (`?` for the destination, `{emails}` for an IN list) asked for
+        `emails` a page at a time: no statement takes an unbounded list of parameters."""
+        rows: list[tuple[Any, ...]] = []
+        for start in range(0, len(emails), EMAILS_A_STATEMENT):
+            part = emails[start : start + EMAILS_A_STATEMENT]
+            sql = self.sql.adapt(template.replace("{emails}", ", ".join("?" * len(part))))
+            rows += self._rows(sql, (self.destination, *part))
+        return rows
 
     # -- primitives a backend provides -------------------------------------------------
     def _rows(self, sql: str, params: Params) -> list[tuple[Any, ...]]:

@@ -15,7 +15,6 @@ from syncd.ledger.forget_sql import forget_sql
 from syncd.ledger.records import Leaver
 
 MOVED_PAGE = 10_000
-HELD_PAGE = 500
 
 
 class LeaverState(SessionCore):
@@ -53,15 +52,14 @@ class LeaverState(SessionCore):
     def held_elsewhere(self, emails: Sequence[str]) -> set[str]:
         """Of `emails`, those another destination of this ledger holds acknowledged: a
         contact deleted from the account would leave its lists too."""
-        held: set[str] = set()
-        for start in range(0, len(emails), HELD_PAGE):
-            part = emails[start : start + HELD_PAGE]
-            sql = self.sql.adapt(
-                "SELECT DISTINCT email FROM acked WHERE destination <> ?"
-                f" AND email IN ({', '.join('?' * len(part))})"
-            )
-            held.update(row[0] for row in self._rows(sql, (self.destination, *part)))
-        return held
+        # Driven by the destinations (a few): each lookup by acked's key, where a filter on
+        # `destination <> ?` alone scanned every acknowledged contact of the ledger.
+        rows = self._rows_for_emails(
+            "SELECT DISTINCT a.email FROM destinations d CROSS JOIN acked a"
+            " WHERE d.name <> ? AND a.destination = d.name AND a.email IN ({emails})",
+            emails,
+        )
+        return {row[0] for row in rows}
 
     def clear_returned(self) -> None:
         """Leavers back in the segment: their removal state is stale."""
