@@ -64,7 +64,7 @@ async def _erase(outbox: Outbox, erasures: list[Leaver]) -> None:
     outbox.result.erasures_given_up |= given_up
     if given_up:
         log.warning("forget.erasure_given_up", count=len(given_up))
-    await send_new_removals(outbox, "delete", sorted_.remove)
+    await send_new_removals(outbox, "delete", sorted_.delete)
 
 
 def _why_given_up(outbox: Outbox, erasure: Leaver, found: Lookup) -> str:

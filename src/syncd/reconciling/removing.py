@@ -56,7 +56,8 @@ REMOVALS_AT_ONCE = 4
 class Sorted:
     """One page of leavers, by what to do with each."""
 
-    remove: dict[str, str] = field(default_factory=dict)  # email → contact id
+    remove: dict[str, str] = field(default_factory=dict)  # email → contact id: off the list
+    delete: dict[str, str] = field(default_factory=dict)  # email → contact id: out of the account
     done: list[str] = field(default_factory=list)
     missed: list[str] = field(default_factory=list)
     given_up: dict[str, str] = field(default_factory=dict)  # email → why
@@ -102,14 +103,10 @@ async def send_removals(
                 held_elsewhere=held,
             )
             await _settle_page(outbox, sorted_)
-            deleted = {
-                e: i for e, i in sorted_.remove.items() if action == "delete" and e not in held
-            }
-            removed = {e: i for e, i in sorted_.remove.items() if e not in deleted}
-            if held & sorted_.remove.keys():
-                log.warning("reconcile.delete_held_elsewhere", count=len(removed))
-            await send_new_removals(outbox, "delete", deleted)
-            await send_new_removals(outbox, "remove", removed)
+            if action == "delete" and sorted_.remove:
+                log.warning("reconcile.delete_held_elsewhere", count=len(sorted_.remove))
+            await send_new_removals(outbox, "delete", sorted_.delete)
+            await send_new_removals(outbox, "remove", sorted_.remove)
             await between()
     finally:  # the loop ended (or this page failed): the lookups under way are not needed
         await ahead.close()
@@ -160,7 +157,7 @@ def sort_leavers(
                 "still shows it on the list: remove it by hand and check SendGrid's status"
             )
         else:
-            result.remove[email] = contact.id
+            (result.delete if action_here == "delete" else result.remove)[email] = contact.id
     return result
 
 
