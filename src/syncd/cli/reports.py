@@ -25,10 +25,12 @@ def run_text(report: RunReport) -> str:
         f"  profiles {counts['profiles']:,} · upserted {counts['upserted']:,} · removed "
         f"{counts['removed']:,} · unchanged {counts['unchanged']:,} · rejected "
         f"{counts['rejected']:,}"
-        + (f" · forgotten {counts['forgotten']:,}" if counts["forgotten"] else ""),
+        + (f" · forgotten {counts['forgotten']:,}" if counts["forgotten"] else "")
+        + (f" · moved away {counts['moved_away']:,}" if counts["moved_away"] else ""),
     ]
     lines += waiting_lines(counts)
     _rejections(lines, [*report.staged.rejections, *report.rejections], report.rejected)
+    _rejections(lines, report.moved_away, len(report.moved_away))
     if report.error:
         lines.append(f"  {report.error}")
     return "\n".join(lines)

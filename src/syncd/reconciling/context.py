@@ -51,6 +51,9 @@ class Applied:
     batches_done: int = 0
     """Batches acknowledged (applied) in this run, resumed ones included."""
     rejections: list[Rejection] = field(default_factory=list)
+    moved_away: list[Rejection] = field(default_factory=list)
+    """Leavers of the destination's former list, forgotten (`forget_moved_away`): told
+    like rejections, counted apart (`movedAway`), not as rejected."""
     refused: int = 0
     """Contacts SendGrid refused up front (in a 4xx answer), isolated from their batch."""
     pending_removals: int = 0

@@ -199,6 +199,7 @@ class OneRun:
                 r for r in applier.result.rejections if (r.segment, r.row, r.email) not in seen
             ]
             report.rejections = [*given_up, *retried]
+            report.moved_away = applier.result.moved_away
         if _open_work(applier.result):
             report.requeue_after = REMOVAL_RECHECK
         if applier.result.failed_jobs:

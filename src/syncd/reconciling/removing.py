@@ -73,7 +73,7 @@ async def forget_moved_away(outbox: Outbox) -> None:
     if not moved:
         return
     await in_thread(outbox.session.drop_moved_away, moved)
-    outbox.result.rejections.extend(Rejection("", 0, ELSEWHERE, email) for email in moved)
+    outbox.result.moved_away.extend(Rejection("", 0, ELSEWHERE, email) for email in moved)
     log.warning("reconcile.leavers_of_another_list", count=len(moved))
 
 

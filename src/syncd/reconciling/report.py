@@ -41,6 +41,9 @@ class RunReport:
     staged: Staged = field(default_factory=Staged)
     applied: Applied = field(default_factory=Applied)
     rejections: list[Rejection] = field(default_factory=list)
+    moved_away: list[Rejection] = field(default_factory=list)
+    """Leavers of the former list (`listId` changed), forgotten: recorded and listed with
+    the rejections, counted as `moved_away` (as a plan counts them), not as rejected."""
     preview: Preview | None = None
     examples: Examples = field(default_factory=Examples)
     """A dry run's first contacts of each kind (addresses whole: mask them to show them)."""
@@ -62,6 +65,11 @@ class RunReport:
     expected_contacts: int | None = None
     """The contacts the ledger holds acknowledged at the preflight: what the list should
     count. Compared with `list_contacts` to start an audit early (spec.audit)."""
+
+    @property
+    def not_carried_out(self) -> list[Rejection]:
+        """Every row and leaver the run did not carry out, with why: what is recorded."""
+        return [*self.staged.rejections, *self.rejections, *self.moved_away]
 
     @property
     def rejected(self) -> int:

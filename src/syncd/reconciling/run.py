@@ -156,9 +156,7 @@ class Reconciler:
         return await Auditor(self).audit(loaded, request, stopping=stopping, live=live)
 
     async def _finish(self, session: LedgerSession, run_id: int, report: RunReport) -> None:
-        await in_thread(
-            session.record_rejections, run_id, [*report.staged.rejections, *report.rejections]
-        )
+        await in_thread(session.record_rejections, run_id, report.not_carried_out)
         await in_thread(
             session.finish_run,
             run_id,
