@@ -151,6 +151,30 @@ async def test_plan_all_in_markdown_has_a_section_per_destination_with_masked_ex
     assert "`person.1@example.com`" in out
 
 
+async def test_a_destination_moved_to_another_list_shows_the_list_as_the_change(
+    plan_world: World,
+) -> None:
+    # Every contact is sent again to be put on the new list: an update whose only change
+    # is the list, which the example must show (it showed none).
+    w = plan_world
+    destination(w, "members", people(0, 3))
+    assert (await w.sync("members")).outcome == "success"
+    sendgrid = {"apiKey": {"env": "SENDGRID_API_KEY"}, "listId": LISTS["vip"]}
+    w.destination({"members": w.csv("members", people(0, 3))}, name="members", sendgrid=sendgrid)
+
+    code, out, _ = await syncd(w, "plan", "members", "--output", "json")
+
+    assert code == 2, out
+    (entry,) = json.loads(out)["destinations"]
+    updates = entry["examples"]["update"]
+    assert len(updates) == 3, entry
+    assert all(
+        u["changes"] == [{"field": "listId", "from": None, "to": LISTS["vip"]}] for u in updates
+    )
+    code, out, _ = await syncd(w, "plan", "members")
+    assert f"listId: → {LISTS['vip']}" in out, out
+
+
 async def test_no_changes_exit_0_and_the_json_follows_its_published_schema(
     plan_world: World,
 ) -> None:

@@ -92,11 +92,12 @@ async def _updates(
     for contact, body in updates:
         sent = orjson.loads(body)
         held = found.get(contact.email)
-        changes = (
-            changes_from_held(sent, held.fields, fields)
-            if held is not None
-            else field_changes(None, sent, names)  # not searchable yet: its values, from null
-        )
+        if held is None:  # not searchable yet: its values, from null
+            changes = field_changes(None, sent, names)
+        else:
+            changes = changes_from_held(sent, held.fields, fields)
+            if binding.list_id not in held.list_ids:  # a listId change, or taken off by hand
+                changes.insert(0, FieldChange(field="listId", after=binding.list_id))
         examples.append(_example(contact, segments, changes))
     return examples
 
