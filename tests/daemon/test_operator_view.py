@@ -195,6 +195,35 @@ async def test_a_sync_asked_of_the_daemon_reports_its_own_run_not_the_next(
 
 
 @pytest.mark.slow
+async def test_a_sync_asked_while_another_run_is_under_way_says_it_waits_for_it(
+    daemon_world: World,
+) -> None:
+    # The daemon's first run (schedule) holds a job for 2 s when the sync is asked: its
+    # progress showed as if it were the asked run, whose report (nothing to send) then
+    # contradicted what was shown.
+    w = daemon_world
+    w.destination({"vip": w.csv("vip", people(0, 5))}, name="members")
+    daemon = Daemon(env_for(w, SYNCD_ADMIN_TOKEN=TOKEN))
+    await daemon.start()
+    try:
+        first = await daemon.until(
+            "/v1/destinations/members", lambda s: (s["progress"] or {}).get("runId"), 30
+        )
+        code, answer = await daemon.post("/v1/destinations/members/sync", token=TOKEN)
+        assert (code, answer["inFlight"]) == (202, {"trigger": "schedule", "runId": 1}), first
+        asked = await cli(daemon, "sync", "members", SYNCD_ADMIN_TOKEN=TOKEN)
+        idle = await daemon.post("/v1/destinations/members/sync", token=TOKEN)
+    finally:
+        await daemon.stop()
+    code, out, err = asked
+    assert code == 0, out + err
+    # run #1, or the run the test's own request queued (#2) if #1 ended meanwhile
+    told = r"members: a (schedule run \(#1\)|manual run \(#2\)) is under way; the sync asked"
+    assert re.search(told + " for starts once it ends", err), err
+    assert idle[1]["inFlight"] is None or idle[1]["inFlight"]["trigger"] == "manual"
+
+
+@pytest.mark.slow
 async def test_the_cli_finds_its_daemon_through_the_lock_file(daemon_world: World) -> None:
     w = daemon_world
     w.destination({"vip": w.csv("vip", people(0, 5))}, name="members")

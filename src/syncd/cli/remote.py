@@ -102,9 +102,10 @@ async def sync_through_daemon(
     allow_removals: bool,
     patience: float,
     follow: Callable[[dict[str, Any]], None] = lambda status: None,
+    accepted: Callable[[dict[str, Any]], None] = lambda answer: None,
 ) -> dict[str, Any]:
-    """Trigger a run in the daemon, show each status as it goes (`follow`), and return the
-    destination's status once the run is done."""
+    """Trigger a run in the daemon, show its answer (`accepted`) and each status as it goes
+    (`follow`), and return the destination's status once the run is done."""
     headers = bearer(token(settings))
     params = {"allowRemovals": "true" if allow_removals else "false"}
     try:
@@ -116,6 +117,7 @@ async def sync_through_daemon(
                 if reply.status != 202:
                     raise _refused(reply.status, body)
             request = int(body["request"])
+            accepted(body)
             async with asyncio.timeout(patience):
                 while True:
                     async with http.get(f"{base}/v1/destinations/{name}") as reply:

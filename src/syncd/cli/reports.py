@@ -36,6 +36,15 @@ def run_text(report: RunReport) -> str:
     return "\n".join(lines)
 
 
+def in_flight_line(name: str, flight: Mapping[str, object]) -> str:
+    """What a sync asked of a daemon waits for: the run (or audit) under way, whose
+    progress shows until the requested run starts."""
+    trigger, run_id = flight.get("trigger"), flight.get("runId")
+    what = "an audit" if trigger == "audit" else f"a {trigger} run"
+    number = f" (#{run_id})" if isinstance(run_id, int) else ""
+    return f"{name}: {what}{number} is under way; the sync asked for starts once it ends"
+
+
 def waiting_lines(counts: Mapping[str, int]) -> list[str]:
     """What a run left waiting on SendGrid's search, as `syncd sync` prints it (locally or
     through a daemon)."""

@@ -26,7 +26,7 @@ from syncd.cli.common import (
 from syncd.cli.following import Follower
 from syncd.cli.local import find_destination, reconcile_once
 from syncd.cli.remote import candidates, find_daemon, sync_through_daemon
-from syncd.cli.reports import run_text, waiting_lines
+from syncd.cli.reports import in_flight_line, run_text, waiting_lines
 from syncd.clock import SYSTEM_CLOCK
 from syncd.errors import LedgerConflict, TemporaryError
 from syncd.ledger import Ledger, open_ledger
@@ -134,6 +134,11 @@ def _through_daemon(settings: Settings, args: argparse.Namespace) -> int:
     def follow(status: dict[str, Any]) -> None:
         follower(status.get("progress"))
 
+    def accepted(answer: dict[str, Any]) -> None:
+        flight = answer.get("inFlight")
+        if isinstance(flight, dict):
+            print(in_flight_line(args.name, flight), file=sys.stderr)
+
     try:
         status = asyncio.run(
             sync_through_daemon(
@@ -143,6 +148,7 @@ def _through_daemon(settings: Settings, args: argparse.Namespace) -> int:
                 allow_removals=args.allow_removals,
                 patience=args.timeout,
                 follow=follow,
+                accepted=accepted,
             )
         )
     except KeyboardInterrupt:

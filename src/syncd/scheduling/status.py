@@ -128,6 +128,9 @@ class DestinationStatus:
     conditions: dict[str, _Condition] = field(default_factory=dict)
     live: RunProgress | None = None
     """The run in flight, followed as it goes."""
+    in_flight: Trigger | None = None
+    """What set the run (or audit) in flight going: a sync asked for meanwhile is
+    handled by a run after it (`InFlight`)."""
     drift: Drift | None = None
     """What the last audit found."""
 
@@ -167,7 +170,7 @@ class DestinationStatus:
 
     def started(self, trigger: Trigger, now: float, live: RunProgress | None = None) -> None:
         self.running = True
-        self.live = live
+        self.live, self.in_flight = live, trigger
         self.last_run = LastRun(now, None, None, trigger)
         self.set("Reconciling", True, "Progressing", f"{trigger} run in progress", now)
 
@@ -191,7 +194,7 @@ class DestinationStatus:
         self.last_run.id = run_id if run_id is not None else self.last_run.id
         self.last_run.read = read
         self.running = False
-        self.live = None
+        self.live = self.in_flight = None
         self.set("Reconciling", False, "Idle", "no run in progress", now)
         self.outcome_state = _OUTCOME_STATES.get(outcome, "retrying")
         if outcome == "success":
@@ -220,12 +223,12 @@ class DestinationStatus:
 
     def audit_started(self, now: float, live: RunProgress) -> None:
         self.running = True
-        self.live = live
+        self.live, self.in_flight = live, "audit"
         self.set("Reconciling", True, "Auditing", "audit in progress", now)
 
     def audit_finished(self, report: AuditReport, now: float) -> None:
         self.running = False
-        self.live = None
+        self.live = self.in_flight = None
         self.set("Reconciling", False, "Idle", "no run in progress", now)
         found = drift_from_report(report)
         if found is not None:

@@ -120,6 +120,14 @@ async def trigger(request: web.Request) -> web.Response:
         )
     log.info("sync.requested", destination=name, request=request_id, allow_removals=allow)
     body: dict[str, Any] = {"destination": name, "request": request_id, "allowRemovals": allow}
+    # A run (or audit) under way ends first: the requested run comes after it.
+    status = request.app[SCHEDULER].workers[name].status
+    live = status.live
+    body["inFlight"] = (
+        None
+        if status.in_flight is None
+        else {"trigger": status.in_flight, "runId": live.run_id if live else None}
+    )
     return answer(body, status=202)
 
 
