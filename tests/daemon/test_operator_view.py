@@ -224,6 +224,26 @@ async def test_a_sync_asked_while_another_run_is_under_way_says_it_waits_for_it(
 
 
 @pytest.mark.slow
+async def test_a_sync_of_a_destination_whose_file_never_loaded_names_the_file(
+    daemon_world: World,
+) -> None:
+    # A file invalid since it was added: the daemon knows no destination by its name, and
+    # the CLI said only that, where `syncd status` lists the file and its problems.
+    w = daemon_world
+    w.destination({"vip": w.csv("vip", people(0, 5))}, name="members")
+    (w.destinations / "big.yaml").write_text("spec: [broken\n")
+    daemon = Daemon(env_for(w, SYNCD_ADMIN_TOKEN=TOKEN))
+    await daemon.start()
+    try:
+        await daemon.until("/v1/destinations", lambda d: d["invalidFiles"], 30)
+        code, out, err = await cli(daemon, "sync", "big", SYNCD_ADMIN_TOKEN=TOKEN)
+    finally:
+        await daemon.stop()
+    assert code == 1, out + err
+    assert "the daemon knows no destination named 'big'; it could not load big.yaml" in err
+
+
+@pytest.mark.slow
 async def test_the_cli_finds_its_daemon_through_the_lock_file(daemon_world: World) -> None:
     w = daemon_world
     w.destination({"vip": w.csv("vip", people(0, 5))}, name="members")

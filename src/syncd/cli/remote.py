@@ -113,7 +113,7 @@ async def sync_through_daemon(
             async with http.post(f"{base}/v1/destinations/{name}/sync", params=params) as reply:
                 body = await reply.json(content_type=None)
                 if reply.status == 404:
-                    raise UnknownDestination(f"the daemon knows no destination named {name!r}")
+                    raise await _unknown(http, base, name)
                 if reply.status != 202:
                     raise _refused(reply.status, body)
             request = int(body["request"])
@@ -136,6 +136,21 @@ async def sync_through_daemon(
             f"the daemon accepted the request but did not finish within {patience:.0f}s; "
             f"follow it with `syncd status {name}` or GET {base}/v1/destinations/{name}"
         ) from None
+
+
+async def _unknown(http: aiohttp.ClientSession, base: str, name: str) -> UnknownDestination:
+    """The daemon knows no such destination: name the files it could not load, since a
+    destination whose file has never been valid is not known by its name."""
+    message = f"the daemon knows no destination named {name!r}"
+    try:
+        async with http.get(f"{base}/v1/destinations") as reply:
+            document = await reply.json(content_type=None)
+        files = [str(f["file"]) for f in document.get("invalidFiles", [])]
+    except (aiohttp.ClientError, OSError, ValueError, TypeError, KeyError, AttributeError):
+        files = []
+    if files:
+        message += f"; it could not load {', '.join(files)} (`syncd status` says why)"
+    return UnknownDestination(message)
 
 
 async def _as_handled(
@@ -233,7 +248,7 @@ async def audit_through_daemon(
             except ValueError:
                 body = None
             if reply.status == 404:
-                raise UnknownDestination(f"the daemon knows no destination named {name!r}")
+                raise await _unknown(http, base, name)
             if reply.status != 200 or not isinstance(body, dict):
                 raise _refused(reply.status, body)
             return body
