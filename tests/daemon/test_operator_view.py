@@ -243,6 +243,31 @@ async def test_a_sync_of_a_destination_whose_file_never_loaded_names_the_file(
     assert "the daemon knows no destination named 'big'; it could not load big.yaml" in err
 
 
+class TestRemovalsWaitingOnSearch:
+    @pytest.fixture
+    def emulator_config(self) -> EmulatorConfig:
+        return strict_emulator_config(search_lag=600.0)  # search shows nobody yet
+
+    @pytest.mark.slow
+    async def test_a_sync_asked_of_the_daemon_says_what_waits_on_search(
+        self, daemon_world: World
+    ) -> None:
+        # The daemon's counts are camelCase: the CLI looked them up snake_case and printed
+        # nothing of the removals left pending.
+        w = daemon_world
+        w.destination({"vip": w.csv("vip", people(0, 20))}, name="members")
+        daemon = Daemon(env_for(w, SYNCD_ADMIN_TOKEN=TOKEN))
+        await daemon.start()
+        try:
+            await daemon.until("/v1/destinations/members", lambda s: s["state"] == "ready", 60)
+            w.csv("vip", people(0, 18))
+            code, out, err = await cli(daemon, "sync", "members", SYNCD_ADMIN_TOKEN=TOKEN)
+        finally:
+            await daemon.stop()
+        assert code == 0, out + err
+        assert "  2 removals wait on SendGrid's search to show them; the next run looks" in out
+
+
 @pytest.mark.slow
 async def test_the_cli_finds_its_daemon_through_the_lock_file(daemon_world: World) -> None:
     w = daemon_world

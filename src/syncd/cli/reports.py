@@ -28,7 +28,9 @@ def run_text(report: RunReport) -> str:
         + (f" · forgotten {counts['forgotten']:,}" if counts["forgotten"] else "")
         + (f" · moved away {counts['moved_away']:,}" if counts["moved_away"] else ""),
     ]
-    lines += waiting_lines(counts)
+    lines += waiting_lines(
+        pending_removals=counts["pending_removals"], awaiting_search=counts["awaiting_search"]
+    )
     _rejections(lines, [*report.staged.rejections, *report.rejections], report.rejected)
     _rejections(lines, report.moved_away, len(report.moved_away))
     if report.error:
@@ -45,18 +47,18 @@ def in_flight_line(name: str, flight: Mapping[str, object]) -> str:
     return f"{name}: {what}{number} is under way; the sync asked for starts once it ends"
 
 
-def waiting_lines(counts: Mapping[str, int]) -> list[str]:
+def waiting_lines(*, pending_removals: int, awaiting_search: int) -> list[str]:
     """What a run left waiting on SendGrid's search, as `syncd sync` prints it (locally or
-    through a daemon)."""
+    through a daemon, whose counts are spelled `pendingRemovals`, `awaitingSearch`)."""
     lines = []
-    if counts.get("pending_removals"):
+    if pending_removals:
         lines.append(
-            f"  {counts['pending_removals']:,} removals wait on SendGrid's search to show them; "
+            f"  {pending_removals:,} removals wait on SendGrid's search to show them; "
             "the next run looks again"
         )
-    if counts.get("awaiting_search"):
+    if awaiting_search:
         lines.append(
-            f"  {counts['awaiting_search']:,} sent in jobs that ended with errors SendGrid did "
+            f"  {awaiting_search:,} sent in jobs that ended with errors SendGrid did "
             "not name wait on its search to show them applied; the next run looks again"
         )
     return lines

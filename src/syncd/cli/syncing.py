@@ -171,8 +171,13 @@ def _through_daemon(settings: Settings, args: argparse.Namespace) -> int:
             f"removed {counts.get('removed', 0):,} · unchanged {counts.get('unchanged', 0):,} "
             f"· rejected {counts.get('rejected', 0):,}"
             + (f" · forgotten {counts['forgotten']:,}" if counts.get("forgotten") else "")
+            + (f" · moved away {counts['movedAway']:,}" if counts.get("movedAway") else "")
         )
-        for line in waiting_lines(counts):
+        waiting = waiting_lines(
+            pending_removals=int(counts.get("pendingRemovals", 0)),
+            awaiting_search=int(counts.get("awaitingSearch", 0)),
+        )
+        for line in waiting:
             print(line)
         if last.get("error"):
             print(f"  {last['error']}")
