@@ -33,7 +33,9 @@ def describe(progress: Mapping[str, Any]) -> str:
     phase = progress.get("phase")
     jobs = int(progress.get("jobsOpen", 0))
     if phase == "reading":
-        text = f"reading the segments: {int(progress.get('rowsRead', 0)):,} rows"
+        rows = int(progress.get("rowsRead", 0))
+        # A read that scans the file's bytes (nothing staged) counts no rows as it goes.
+        text = f"reading the segments: {rows:,} rows" if rows else "reading the segments"
     elif phase == "diffing":
         text = f"comparing {int(progress.get('rowsRead', 0)):,} rows with SendGrid"
     elif phase == "sending":
