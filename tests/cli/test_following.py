@@ -30,3 +30,12 @@ def test_a_log_gets_a_line_per_new_phase_and_one_every_few_seconds_within_one() 
         "vip: 50% sending 5 of 10 contacts · 1 job open (1s)",
         "vip: 100% sending 10 of 10 contacts · 2 jobs open (7s)",
     ]
+
+
+def test_a_wait_for_sendgrids_rate_limit_is_said_with_its_end() -> None:
+    progress = {"phase": "sending", "sent": 0, "toSend": 5, "jobsOpen": 0}
+    held = {**progress, "rateLimitedUntil": "2026-12-01T17:40:05Z"}
+    assert describe(progress) == "sending 0 of 5 contacts"
+    assert describe(held) == (
+        "sending 0 of 5 contacts · waiting for SendGrid's rate limit until 17:40:05 UTC"
+    )

@@ -103,6 +103,25 @@ async def test_a_window_known_to_be_exhausted_holds_requests_until_it_resets(
     assert gets[2].time - gets[0].time >= 1  # the third waited for the next window
 
 
+async def test_a_wait_for_a_window_is_told_while_it_lasts(
+    emulator: Emulator, http: aiohttp.ClientSession, clock: LoopClock
+) -> None:
+    # What a run's progress shows while its requests wait (nothing did: the run looked
+    # stuck for as long as the window).
+    client = client_for(emulator, http, clock)
+    gate = client.http.gate
+    for _ in range(2):
+        await client.get_list(TEST_LIST_ID)
+    assert gate.held_until() is None
+    third = asyncio.create_task(client.get_list(TEST_LIST_ID))
+    await asyncio.sleep(0.5)
+    held = gate.held_until()
+    assert held is not None
+    assert clock.now() < held <= clock.now() + 31, held
+    await third
+    assert gate.held_until() is None
+
+
 async def test_server_errors_are_retried_then_reported_as_temporary(
     emulator: Emulator, http: aiohttp.ClientSession, clock: LoopClock
 ) -> None:

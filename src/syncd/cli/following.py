@@ -50,6 +50,9 @@ def describe(progress: Mapping[str, Any]) -> str:
         text = str(phase)
     if jobs:
         text += f" · {jobs:,} job{'s' if jobs != 1 else ''} open"
+    held = progress.get("rateLimitedUntil")
+    if isinstance(held, str):
+        text += f" · waiting for SendGrid's rate limit until {held[11:19]} UTC"
     eta = progress.get("etaSeconds")
     if isinstance(eta, int | float):
         text += f" · about {duration(eta)} left"

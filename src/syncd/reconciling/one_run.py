@@ -108,6 +108,7 @@ class OneRun:
         with the generation of the fields' ids the ledger knows them by."""
         spec = self.loaded.definition.spec
         client, key_id = await self.reconciler.client_for(self.loaded)
+        self.live.held_until = client.http.gate.held_until  # the preflight may wait too
         hint = spec.sendgrid.api_key.describe()
         checked = await self.reconciler.preflight.check(client, spec, key_id=key_id, hint=hint)
         binding = checked.binding

@@ -58,6 +58,9 @@ class RunProgress:
     """Batches recorded in the outbox whose request has not been accepted yet."""
     work_started_at: float | None = None
     """When sending began: the estimate extrapolates from there."""
+    held_until: Callable[[], float | None] = field(default=lambda: None, repr=False)
+    """When the wait for SendGrid's rate limit under way ends, if any (`RateGate.held_until`
+    of the run's key, set once the run has its client)."""
     on_jobs: JobsHook = field(default=lambda open_jobs, oldest: None, repr=False)
     """Told of the open jobs as they change (the metrics: `RunObserver.jobs_hook`)."""
     _rows: RowCounter = field(default_factory=_Nothing)
@@ -132,4 +135,5 @@ class RunProgress:
             jobs_open=self.jobs_open,
             ratio=None if ratio is None else round(ratio, 4),
             eta_seconds=self.eta_seconds(now),
+            rate_limited_until=iso(self.held_until()),
         )

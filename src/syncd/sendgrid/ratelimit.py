@@ -42,6 +42,13 @@ class RateGate:
         self._next_slot = 0.0
         self._jitter = jitter
         self._lock = asyncio.Lock()
+        self._waits = 0
+        self._waits_end: float | None = None
+
+    def held_until(self) -> float | None:
+        """While requests of this key wait for a window's reset: when the last of those
+        waits ends (the runs' progress says so); otherwise None."""
+        return self._waits_end if self._waits else None
 
     async def acquire(self, endpoint: str) -> float:
         """Wait until a request to `endpoint` may go; returns the seconds spent waiting."""
@@ -56,7 +63,14 @@ class RateGate:
                 window.remaining = None if window.remaining is None else window.remaining - 1
                 break
             pause = window.reset_at - now + RESET_SLACK + random.uniform(0, self._jitter)
-            await asyncio.sleep(pause)
+            self._waits += 1
+            self._waits_end = max(self._waits_end or 0.0, now + pause)
+            try:
+                await asyncio.sleep(pause)
+            finally:
+                self._waits -= 1
+                if not self._waits:
+                    self._waits_end = None
             waited += pause
         if self._interval:
             waited += await self._pace()

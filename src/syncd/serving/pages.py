@@ -58,6 +58,8 @@ def _progress(status: DestinationStatus) -> str:
     label += f", {p.rows_read:,} rows read, {p.jobs_open} jobs open"
     if p.eta_seconds is not None:
         label += f", about {p.eta_seconds:.0f} s left"
+    if p.rate_limited_until is not None:
+        label += f", waiting for SendGrid's rate limit until {p.rate_limited_until}"
     meter = (
         f'<progress max="1" value="{p.ratio}" aria-label="run progress"></progress> '
         if p.ratio is not None

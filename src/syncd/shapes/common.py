@@ -121,3 +121,6 @@ class Progress(Shape):
     ratio: float | None = None
     """0..1 when it can be told (sending, removing), else null."""
     eta_seconds: float | None = None
+    rate_limited_until: str | None = None
+    """While its requests wait for SendGrid's rate limit (a 429, or a window spent): when
+    that wait ends."""
