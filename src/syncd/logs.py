@@ -36,8 +36,11 @@ _SENDGRID_KEY = re.compile(r"SG\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}")
 # Each pattern starts where a run of the characters it begins with starts (a lookbehind):
 # tried at every position of a long run (200,000 `x` in an error body), the search was
 # quadratic and held the event loop for seconds, minutes for megabytes.
+# A URL's password holds no `/` (RFC 3986 userinfo; libpq ends the authority there too):
+# `[^@\s]+` ran on to the end of a long run at every `scheme://user:` in it, quadratic
+# ("a://" 60,000 times in a displayName held the loop for 70 s).
 _DSN_PASSWORD = re.compile(
-    r"(?<![a-z0-9+.\-])(?P<head>[a-z][a-z0-9+.\-]*://[^:/@\s]+:)(?P<pw>[^@\s]+)(?=@)", re.I
+    r"(?<![a-z0-9+.\-])(?P<head>[a-z][a-z0-9+.\-]*://[^:/@\s]+:)(?P<pw>[^@/\s]+)(?=@)", re.I
 )
 _PASSWORD_PARAM = re.compile(r"(?P<head>\bpassword\s*=\s*)(?P<pw>'[^']*'|\"[^\"]*\"|\S+)", re.I)
 _LOCAL = r"A-Za-z0-9.!#$%&'*+/=?^_`{|}~\-"

@@ -100,6 +100,11 @@ BAD_FILES = (
     ),
     BadFile("deep.yaml", ("35:65: nested deeper than 32 levels",)),
     BadFile(
+        "long-display-name.yaml",
+        ("19:16: spec.displayName: should have at most 200 characters",),
+        never=("a://a://",),
+    ),
+    BadFile(
         "latin1.yaml",
         ("6:20: not valid UTF-8 text (invalid trailing UTF-8 octet)",),
         never=("Caf",),
@@ -216,6 +221,10 @@ def destination_corpus(directory: Path) -> Path:
         ],
     )
     (directory / "references.yaml").write_text(references)
+    # Shown on every status page and scrubbed there: 240 KB of URL beginnings once held
+    # the event loop 70 s at each request.
+    long_name = destination_text("long-display-name", displayName="a://" * 60_000)
+    (directory / "long-display-name.yaml").write_text(long_name)
     return directory
 
 

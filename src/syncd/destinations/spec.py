@@ -91,7 +91,9 @@ OnLeave = Literal["removeFromList", "keep", "deleteContact"]
 
 
 class Spec(StrictModel):
-    display_name: str | None = Field(default=None, description="A human name for dashboards.")
+    display_name: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(
+        default=None, description="A human name for dashboards (200 characters at most)."
+    )
     suspend: bool = Field(
         default=False, strict=True, description="true pauses every run of the destination."
     )
