@@ -133,6 +133,17 @@ def test_a_quoted_field_over_the_field_limit_is_refused_even_with_short_lines(
     assert message.startswith("csv people.csv: the row starting on line 2 has a field longer than")
 
 
+def test_a_record_over_many_lines_is_bounded_as_a_whole_and_a_short_one_is_read(
+    tmp_path: Path,
+) -> None:
+    field = "\n".join(["x" * 1000] * 900)  # 900 KB: under the field limit; three: over 2 MiB
+    content = f'Email,A,B,C\nfirst@example.com,"{field}","{field}","{field}"\nnext@example.com\n'
+    message = refused(tmp_path, content, ("Email", "A"))
+    assert message.startswith("csv people.csv: the row starting on line 2 spans lines adding")
+    rows = read(tmp_path, 'Email,A\na@example.com,"two\nlines"\nb@example.com,x\n', ("Email", "A"))
+    assert rows == [(2, ["a@example.com", "two\nlines"]), (4, ["b@example.com", "x"])]
+
+
 def test_bytes_that_do_not_decode_name_their_line_even_far_into_the_file(tmp_path: Path) -> None:
     lines = [b"Email"] + [b"person.%d@example.com" % n for n in range(10_000)]
     lines[9_000] = b"caf\xe9@example.com"

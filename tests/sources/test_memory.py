@@ -67,3 +67,26 @@ def test_a_400_mb_line_is_refused_with_flat_memory(
     print(f"{name}: peak RSS {peak} MiB, {base} MiB for a one-line file")
     assert peak - base < 16, f"reading grew memory by {peak - base} MiB"
     assert peak < 200
+
+
+@pytest.mark.slow
+def test_a_record_of_many_short_lines_is_refused_with_flat_memory(tmp_path: Path) -> None:
+    # Each line (1 KB) and each field (1 MB) under its limit: 200 fields held whole in one
+    # record took 870 MB.
+    small = tmp_path / "small.csv"
+    small.write_bytes(b"Email\n")
+    field = b'"' + b"\n".join([b"x" * 1023] * 1000) + b'"'
+    many = tmp_path / "many.csv"
+    with many.open("wb") as handle:
+        handle.write(b"Email" + b"".join(b",N%d" % n for n in range(200)) + b"\n")
+        handle.write(b"a@example.com")
+        for _ in range(200):
+            handle.write(b"," + field)
+        handle.write(b"\n")
+    base, _ = peak_mib(small)
+    peak, outcome = peak_mib(many)
+    assert outcome == (
+        "csv many.csv: the row starting on line 2 spans lines adding up to more than the "
+        "limit of 2 MiB (a quoted field left open?); is it the right file?"
+    )
+    assert peak - base < 16, f"reading grew memory by {peak - base} MiB"
