@@ -57,6 +57,27 @@ def test_lines_that_are_not_usable_objects_are_rejected_one_by_one(tmp_path: Pat
     ]
 
 
+def test_a_file_of_which_no_line_reads_is_refused_whole(tmp_path: Path) -> None:
+    # Re-exported in UTF-16 without its mark (valid UTF-8, with NULs): every line was a
+    # rejected row, and every contact of the segment was removed.
+    lines = "".join(json.dumps({"Email": f"p{n}@example.com"}) + "\n" for n in range(3))
+    path = tmp_path / "people.jsonl"
+    path.write_bytes(lines.encode("utf-16-le"))
+    with pytest.raises(SourceInvalid) as caught:
+        list(JsonLinesFile(path).rows(["Email"]))
+    assert caught.value.message == (
+        "jsonl people.jsonl: no line is a usable JSON object (line 1: not valid JSON: it "
+        "holds NUL bytes (UTF-16 or UTF-32?)); is the file JSON Lines in UTF-8?"
+    )
+    with pytest.raises(SourceInvalid, match="no line is a usable JSON object"):
+        read(tmp_path, "[1]\nnot json\n")
+    assert read(tmp_path, "") == []  # no line at all: an empty segment (the guards judge)
+    assert read(tmp_path, "[1]\n" + '{"Email": "a@example.com"}\n') == [
+        (1, BadRow("not a JSON object")),
+        (2, ["a@example.com"]),
+    ]
+
+
 def test_integers_past_64_bits_are_read_exactly(tmp_path: Path) -> None:
     # orjson reads them as the nearest double: 18446744073709551617 became ...616.
     lines = [

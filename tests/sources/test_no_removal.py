@@ -39,6 +39,28 @@ async def test_a_stray_quote_fails_the_run_naming_its_line_and_removes_nobody(
     assert len(w.emulator.write_requests()) == writes  # not even an upsert
 
 
+async def test_a_segment_re_encoded_so_that_no_line_reads_removes_nobody(
+    sync_world: World,
+) -> None:
+    # A JSON Lines segment re-exported in UTF-16 (no mark): every line a rejected row, its
+    # ten contacts removed under the guard's 20 %, and the run a success.
+    w = sync_world
+    main, extra = people(0, 90), people(90, 10)
+    w.destination({"main": w.csv("main", main), "extra": w.jsonl("extra", extra)})
+    assert (await w.sync()).outcome == "success"
+    writes = len(w.emulator.write_requests())
+    path = w.data / "extra.jsonl"
+    path.write_bytes(path.read_text().encode("utf-16-le"))
+
+    report = await w.sync()
+
+    assert report.outcome == "permanent"
+    assert report.error is not None
+    assert report.error.startswith("jsonl extra.jsonl: no line is a usable JSON object")
+    assert w.members() == emails(main + extra)
+    assert len(w.emulator.write_requests()) == writes
+
+
 def writer_midway(path: Path, rewrite: bytes, *, after_calls: int) -> Callable[[], bool]:
     """A `stopping` signal (asked once a chunk as a file is read) that never stops, but
     writes `rewrite` over the file in place at its `after_calls`-th call: a writer that

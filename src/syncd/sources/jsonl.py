@@ -38,6 +38,8 @@ class JsonLinesFile:
             self.path, self.description, limit=self._max_line, stopping=self._stopping
         )
         number = 0
+        usable = 0
+        first_bad: tuple[int, BadRow] | None = None
         try:
             for lines in chunks:
                 if number == 0:
@@ -45,7 +47,20 @@ class JsonLinesFile:
                 for line in lines:
                     number += 1
                     if line.strip():
-                        yield number, self._values(line, number, columns, spellings)
+                        values = self._values(line, number, columns, spellings)
+                        if isinstance(values, BadRow):
+                            first_bad = first_bad or (number, values)
+                        else:
+                            usable += 1
+                        yield number, values
+            if first_bad is not None and not usable:
+                # A file of which no line reads is another format or encoding (UTF-16
+                # without its mark is valid UTF-8 with NULs): not a segment of nobody.
+                at, bad = first_bad
+                raise SourceInvalid(
+                    f"{self.description}: no line is a usable JSON object (line {at}: "
+                    f"{bad.reason}); is the file JSON Lines in UTF-8?"
+                )
         except LineTooLong:
             # Every line before it came in earlier chunks, and was counted.
             raise too_long(self.description, number + 1, self._max_line) from None
@@ -64,6 +79,8 @@ class JsonLinesFile:
                 raise SourceInvalid(
                     f"{self.description}: line {number} is not valid UTF-8"
                 ) from None
+            if b"\x00" in line:
+                return BadRow("not valid JSON: it holds NUL bytes (UTF-16 or UTF-32?)")
             return BadRow("not valid JSON")
         if not isinstance(obj, dict):
             return BadRow("not a JSON object")
