@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from syncd.contacts import Built, ContactBuilder, Outgoing, bind_fields
-from syncd.contacts.addresses import LOWERS_INTO_ASCII
+from syncd.contacts.addresses import LOWERS_INTO_ASCII, refusal
 from syncd.destinations import Mapping
 
 MAPPING = Mapping.model_validate({"email": "Email", "first_name": "First"})
@@ -134,6 +134,21 @@ def test_an_invalid_internationalised_address_is_refused_when_keyed(
     address: str, reason: str
 ) -> None:
     assert keyed(address).startswith(f"email is not a valid address: {reason}")
+
+
+@pytest.mark.parametrize(
+    "address", ["a@\u00fc\u2014hunter2-secret.com", "a@xn--hunter2secret-x5b.com"]
+)
+def test_the_reason_for_an_invalid_address_does_not_quote_it(address: str) -> None:
+    # The validator quotes a whole label of an IDNA error; the row's address is blank
+    # (there is no key), so the reason carried the value past every mask to plans and the
+    # status page. (An ASCII address is keyed as it is, and refused when built.)
+    reason = keyed(address) if not address.isascii() else refusal(address)
+    assert reason is not None
+    assert reason.startswith("email is not a valid address: "), reason
+    assert "hunter2" not in reason, reason
+    assert "'…'" in reason, reason
+    assert keyed("a@s\u00e9cret_x.com").endswith("contains invalid characters: '_'.")
 
 
 def test_a_blank_address_in_unicode_spaces_is_empty() -> None:

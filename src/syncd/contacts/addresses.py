@@ -71,7 +71,7 @@ def address_key(written: str) -> str:
     try:
         checked = validate_email(address, **CHECKS)
     except EmailNotValidError as error:
-        raise Refused(f"email is not a valid address: {error}") from None
+        raise Refused(f"email is not a valid address: {_said(error)}") from None
     # IDNA maps some characters to others (the long s to s, full-width letters to ASCII,
     # U+3002 to a dot): such a domain is refused rather than read as another.
     given = unicodedata.normalize("NFC", domain.lower()).split(".")
@@ -93,5 +93,15 @@ def refusal(email: str) -> str | None:
     try:
         validate_email(email, **CHECKS)
     except EmailNotValidError as error:
-        return f"email is not a valid address: {error}"
+        return f"email is not a valid address: {_said(error)}"
     return None
+
+
+_QUOTED = re.compile(r"'([^']{2,})'")
+
+
+def _said(error: EmailNotValidError) -> str:
+    """The validator's reason without the part of the address it quotes (an IDNA error
+    quotes a whole label: `… at position 2 of 'ü—hunter2' not allowed`), which would
+    reach plans and the status page unmasked; a single character it names stays."""
+    return _QUOTED.sub("'…'", str(error))
