@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -204,3 +206,22 @@ def test_a_value_over_the_limit_is_refused_before_it_is_held(database: Path, que
 def test_a_value_at_the_limit_is_read(database: Path) -> None:
     rows = read(database, "SELECT Email, zeroblob(1048576) AS Blob FROM people LIMIT 1")
     assert rows == [(1, ["person.0@example.com"])]
+
+
+@pytest.mark.parametrize("suffix", ["-journal", "-wal", "-shm"])
+def test_a_fifo_beside_the_database_is_refused_before_sqlite_opens_it(
+    database: Path, suffix: str
+) -> None:
+    # SQLite looks for a hot journal at every open, blocking on a FIFO there: the read hung
+    # for ever, past its time limit and past SIGTERM.
+    fifo = database.with_name(database.name + suffix)
+    os.mkfifo(fifo)
+    try:
+        error = outcome_within(10, lambda: read(database, "SELECT Email FROM people"))
+    finally:  # a read blocked on the FIFO (the fault) is let go, so the suite can end
+        with contextlib.suppress(OSError):
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+    assert isinstance(error, SourceUnavailable)
+    assert error.message == (
+        f"sqlite people.db: people.db{suffix} beside the database is not a regular file; remove it"
+    )

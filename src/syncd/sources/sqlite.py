@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import stat
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -36,6 +37,8 @@ from syncd.sources.opened import descriptors, newly_opened_as
 from syncd.sources.sqlite_rules import ReadOnly
 
 READS = ("SELECT", "WITH", "VALUES")
+COMPANIONS = ("-journal", "-wal", "-shm")
+"""What SQLite may open beside a database file (its rollback journal, WAL and index)."""
 _FIRST_WORD = re.compile(r"(?:\s+|--[^\n]*(?:\n|\Z)|/\*.*?(?:\*/|\Z))*([A-Za-z]*)", re.S)
 CHECK_EVERY = 1000
 """Virtual-machine steps between two looks at the clock and the stop signal."""
@@ -93,6 +96,7 @@ class SqliteQuery:
         if not self.path.is_file():
             state = "does not exist" if not self.path.exists() else "is not a regular file"
             raise SourceUnavailable(f"{self.description}: {self.path} {state}")
+        self._check_companions()
         budget = _Budget(self.statement_timeout, self._stopping)
         rules = ReadOnly()
         connection = self._connect(rules, budget)
@@ -117,6 +121,26 @@ class SqliteQuery:
                     raise stopped(self.description)
         finally:
             connection.close()
+
+    def _check_companions(self) -> None:
+        """The files SQLite opens beside the database (a hot journal is looked for at
+        every open) must be regular files or absent: a FIFO there blocks the open in a
+        thread nothing can interrupt, and no time limit or stop reaches it."""
+        for suffix in COMPANIONS:
+            companion = self.path.with_name(self.path.name + suffix)
+            try:
+                mode = companion.stat().st_mode
+            except FileNotFoundError:
+                continue
+            except OSError as error:
+                raise SourceUnavailable(
+                    f"{self.description}: cannot look at {companion.name}: {error.strerror}"
+                ) from None
+            if not stat.S_ISREG(mode):
+                raise SourceUnavailable(
+                    f"{self.description}: {companion.name} beside the database is not a "
+                    "regular file; remove it"
+                )
 
     def _connect(self, rules: ReadOnly, budget: _Budget) -> sqlite3.Connection:
         before = descriptors()
