@@ -78,6 +78,62 @@ def test_a_million_rows_stream_with_flat_memory(warehouse: str) -> None:
     assert growth_mib < 15, f"memory grew {growth_mib:.0f} MiB between 10k and 1M rows"
 
 
+WIDE = """
+import resource, sys
+from datetime import timedelta
+from syncd.sources.postgres import PostgresQuery
+dsn = sys.argv[1]
+source = PostgresQuery(dsn, sys.argv[2], statement_timeout=timedelta(minutes=5), name="s")
+rows = list(source.rows(["email", "first_name"]))
+bad = sum(1 for _, values in rows if not isinstance(values, list))
+print(len(rows), bad, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "sql",
+    [
+        # an unmapped column of a megabyte: fetched 5,000 rows at a time, 1.6 GB
+        "SELECT email, first_name, repeat('x', 1000000) AS pad FROM profiles WHERE id <= 800",
+        # a mapped value of a megabyte: never useful (SendGrid takes a kilobyte)
+        "SELECT email, repeat('x', 1000000) AS first_name FROM profiles WHERE id <= 800",
+    ],
+)
+def test_only_the_mapped_values_come_over_each_capped(warehouse: str, sql: str) -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", WIDE, warehouse, sql],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    ).stdout.split()
+    rows, bad, peak_kib = int(out[0]), int(out[1]), int(out[2])
+    assert rows == 800
+    assert bad == (800 if "AS first_name" in sql else 0)
+    _, small_peak = peak_rss_kib(warehouse, 10)
+    growth_mib = (peak_kib - small_peak) / 1024
+    assert growth_mib < 32, f"memory grew {growth_mib:.0f} MiB for 800 rows"
+
+
+def test_a_long_mapped_value_is_a_bad_row_and_the_others_are_read_as_they_are(
+    warehouse: str,
+) -> None:
+    sql = (
+        "SELECT email, CASE WHEN id = 2 THEN repeat('y', 5000) ELSE first_name END AS "
+        "first_name, id AS n, repeat('z', 9000) AS unmapped FROM profiles WHERE id <= 3 "
+        "ORDER BY id DESC;  "
+    )
+    rows = list(query(warehouse, sql).rows(["email", "first_name", "n"]))
+    assert rows == [
+        (1, ["person.3@example.com", "First3", 3]),
+        (2, BadRow("a mapped value is longer than 4,096 bytes as text")),
+        (3, ["person.1@example.com", "First1", 1]),
+    ]
+    ending = "SELECT email FROM profiles WHERE id = 1 -- the last line, a comment"
+    assert list(query(warehouse, ending).rows(["email"])) == [(1, ["person.1@example.com"])]
+
+
 def test_bad_sql_is_a_permanent_error_naming_the_problem(warehouse: str) -> None:
     with pytest.raises(SourceInvalid, match="syntax error"):
         list(query(warehouse, "SELEC email FROM profiles").rows(["email"]))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from datetime import timedelta
@@ -225,3 +227,33 @@ def test_a_fifo_beside_the_database_is_refused_before_sqlite_opens_it(
     assert error.message == (
         f"sqlite people.db: people.db{suffix} beside the database is not a regular file; remove it"
     )
+
+
+WIDE = """
+import re, sys
+from pathlib import Path
+from syncd.sources.sqlite import SqliteQuery
+rows = sum(1 for _ in SqliteQuery(Path(sys.argv[1]), sys.argv[2]).rows(["Email"]))
+status = Path("/proc/self/status").read_text()
+print(rows, int(re.search(r"VmHWM:\\s+(\\d+) kB", status).group(1)) // 1024)
+"""
+
+
+def peak_mib(database: Path, query: str) -> tuple[int, int]:
+    out = subprocess.run(
+        [sys.executable, "-c", WIDE, str(database), query],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    ).stdout.split()
+    return int(out[0]), int(out[1])
+
+
+@pytest.mark.slow
+def test_rows_of_values_at_the_length_limit_are_fetched_a_few_at_a_time(database: Path) -> None:
+    # 5,000 rows a fetch, each with a value of a MiB (the limit): 850 MB for 800 rows.
+    rows, small = peak_mib(database, "SELECT Email FROM people LIMIT 800")
+    wide, peak = peak_mib(database, "SELECT Email, zeroblob(1048576) AS pad FROM people LIMIT 800")
+    assert (rows, wide) == (800, 800)
+    assert peak - small < 100, f"memory grew {peak - small} MiB"

@@ -12,9 +12,6 @@ from typing import Any, Protocol
 
 from syncd.errors import SourceInvalid, SourceUnavailable
 
-# How many rows a reader fetches at a time: large enough to amortise calls,
-# small enough that memory stays flat whatever the segment's size.
-FETCH_ROWS = 5000
 MAX_VALUE_BYTES = 1 << 20
 """The longest value a database source may give (SQLite enforces it as its length
 limit): SendGrid takes values of a kilobyte at most, and a query's one huge value once

@@ -2,6 +2,12 @@
 
 The transaction is always rolled back, after a full read too: whatever the query's
 functions did is undone. A stop of the run cancels the running statement.
+
+Only the mapped columns come over, each value at most `MAPPED_VALUE_BYTES`: the query is
+read as a subquery (`SELECT <mapped, capped> FROM (<query>)`), so that an unmapped
+column of megabytes, or a mapped value of a gigabyte, is never sent to syncd (a fetch
+of 5,000 such rows once took it past a gigabyte). A row with a longer mapped value is
+a bad row, told as such; the rest of the segment goes on.
 """
 
 from __future__ import annotations
@@ -14,10 +20,11 @@ from datetime import timedelta
 
 import psycopg
 from psycopg import errors as pg_errors
+from psycopg import sql
 
 from syncd.errors import SourceInvalid, SourceUnavailable
 from syncd.sources.base import (
-    FETCH_ROWS,
+    BadRow,
     Row,
     Stopping,
     never,
@@ -42,6 +49,11 @@ _PERMANENT = (
 )
 STOP_POLL = 0.25
 """Seconds between two looks at the stop signal while a statement runs on the server."""
+MAPPED_VALUE_BYTES = 4096
+"""The longest mapped value fetched, as text: SendGrid takes a kilobyte at most."""
+FETCH_MAPPED_ROWS = 1000
+"""Rows a fetch brings: at most this many times the mapped columns' capped bytes."""
+TOO_LONG = BadRow(f"a mapped value is longer than {MAPPED_VALUE_BYTES:,} bytes as text")
 
 
 class PostgresQuery:
@@ -88,17 +100,20 @@ class PostgresQuery:
                     "SELECT set_config('statement_timeout', %s, true)",
                     (str(self.statement_timeout_ms),),
                 )
-                with connection.cursor(name="syncd_segment") as cursor:
-                    cursor.execute(self.query)
-                    if cursor.description is None:
+                # Declared, not run: what columns the query has, nothing fetched.
+                with connection.cursor(name="syncd_columns") as probe:
+                    probe.execute(self.query)
+                    if probe.description is None:
                         raise SourceInvalid(f"{self.description}: the query returns no rows")
-                    names = [d.name for d in cursor.description]
-                    positions = project(names, columns, self.description)
+                    names = [d.name for d in probe.description]
+                project(names, columns, self.description)  # missing or repeated: refused
+                with connection.cursor(name="syncd_segment") as cursor:
+                    cursor.execute(capped(self.query, columns, connection))
                     number = 0
-                    while batch := cursor.fetchmany(FETCH_ROWS):
-                        for record in batch:
+                    while batch := cursor.fetchmany(FETCH_MAPPED_ROWS):
+                        for *values, over in batch:
                             number += 1
-                            yield number, [record[i] for i in positions]
+                            yield number, TOO_LONG if over else values
                         if self._stopping():
                             raise stopped(self.description)
         except _PERMANENT as error:
@@ -123,6 +138,24 @@ class PostgresQuery:
         if ran:
             text = values_hidden(text, self.query, POSTGRES_MESSAGES)
         return without_password(text, self._dsn)
+
+
+def capped(query: str, columns: Sequence[str], connection: psycopg.Connection) -> str:
+    """The query as a subquery, only its mapped columns out of it, each null past
+    `MAPPED_VALUE_BYTES` as text, and last whether any was (`over`). A trailing `;` is
+    left out (a subquery takes none); a trailing comment ends at the line break."""
+    body = query.rstrip().rstrip(";")
+    cap = str(MAPPED_VALUE_BYTES)
+    values, overs = [], []
+    for column in columns:
+        name = sql.Identifier(column).as_string(connection)
+        size = f"octet_length(syncd_q.{name}::text)"
+        values.append(f"CASE WHEN {size} > {cap} THEN NULL ELSE syncd_q.{name} END")
+        overs.append(f"coalesce({size} > {cap}, false)")
+    return (
+        f"SELECT {', '.join(values)}, ({' OR '.join(overs)}) AS syncd_over "
+        f"FROM (\n{body}\n) AS syncd_q"
+    )
 
 
 @contextmanager
