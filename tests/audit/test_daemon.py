@@ -109,3 +109,25 @@ async def test_audits_asked_of_the_daemon_follow_the_token_rules(daemon_world: A
         assert code == 0, out + err
     finally:
         assert await daemon.stop() == 0, daemon.output()
+
+
+async def test_an_audit_answered_without_the_token_is_scrubbed_as_every_answer_is(
+    daemon_world: AuditWorld,
+) -> None:
+    # The audit's answer was the one JSON answer not scrubbed: an error quoting an address
+    # (here the segment's file name) came back whole to a caller without the token.
+    w = daemon_world
+    w.csv("ann@example.com", people(0, 5))
+    source = {"csv": {"path": "../data/ann@example.com.csv"}}
+    w.destination({"vip": source}, schedule={"interval": "1h"})
+    daemon = Daemon(env_for(w, SYNCD_AUDIT_SETTLE_WINDOW="0"))
+    await daemon.start()
+    try:
+        await daemon.until("/v1/destinations/members", lambda s: s["lastRun"]["outcome"])
+        (w.data / "ann@example.com.csv").unlink()
+        status, report = await daemon.post("/v1/destinations/members/audit")
+    finally:
+        assert await daemon.stop() == 0, daemon.output()
+    assert status == 200
+    assert report["error"], report
+    assert "ann@example.com" not in report["error"], report["error"]

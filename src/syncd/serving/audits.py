@@ -13,7 +13,7 @@ import asyncio
 
 from aiohttp import web
 
-from syncd.logs import get_logger
+from syncd.logs import get_logger, scrub_data
 from syncd.reconciling.auditing import AuditRequest
 from syncd.scheduling import Scheduler, Suspended, UnknownDestination
 from syncd.serving.auth import AdminGate, problem
@@ -61,4 +61,5 @@ async def post_audit(request: web.Request, scheduler: Scheduler, gate: AdminGate
     shown = "Authorization" in request.headers and await gate.personal_data(request) is None
     if not shown:
         report = report.masked()
-    return web.json_response(report.wire())
+    # Scrubbed as every answer is: an error may quote a secret or an address.
+    return web.json_response(scrub_data(report.wire(), addresses=not shown))
