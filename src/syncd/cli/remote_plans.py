@@ -12,6 +12,9 @@ problems point into the checkout.
 from __future__ import annotations
 
 import asyncio
+import errno
+import os
+import stat
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -33,11 +36,18 @@ class DaemonRefused(PermanentError):
 
 def candidate(path: Path) -> dict[str, str]:
     """One file as sent: its base name and its text, refused here if the daemon would."""
+    # Not followed if a link: a file of a pull request linked to a file of the CI runner
+    # (a key, say) would send that file to the daemon. Nor a FIFO, which blocks the job.
     try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise UsageError(f"{path}: is a symbolic link; give the file itself") from None
         raise UsageError(f"{path}: cannot be read: {(error.strerror or '').lower()}") from None
+    with os.fdopen(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise UsageError(f"{path}: not a regular file")
+        data = handle.read(MAX_FILE_BYTES + 1)
     if len(data) > MAX_FILE_BYTES:
         raise UsageError(f"{path}: more than {MAX_FILE_BYTES // 1024} KiB, the limit of a file")
     try:
