@@ -81,8 +81,9 @@ def test_the_index_shows_each_destination_with_its_state_in_words(page: Any, sit
     response = page.goto(site.url + "/")
     assert response.status == 200
     # The summary counts the invalid file's destination as such, not as "ready".
+    # Its file is counted there, not again as "not running" (its last good version runs).
     assert (
-        "3 destinations: 1 file invalid, 1 ready, 1 stalled"
+        "3 destinations: 1 file invalid, 1 ready, 1 stalled.\n"
         in page.get_by_role("main").inner_text()
     )
     assert card(page, "vip-newsletter").locator(".badge").all_inner_texts() == ["ready"]

@@ -135,16 +135,17 @@ def index_body(document: StatusDocument) -> str:
     for status in document.destinations:
         counts[status.shown_state] = counts.get(status.shown_state, 0) + 1
     summary = ", ".join(f"{n} {state}" for state, n in sorted(counts.items())) or "none"
-    if document.invalid_files:
-        summary += f"; {len(document.invalid_files)} invalid file(s) not running"
+    # An invalid file whose destination runs its last good version is counted above.
+    running = {s.file for s in document.destinations}
+    idle = [f for f in document.invalid_files if f.file not in running]
+    if idle:
+        summary += f"; {len(idle)} invalid file(s) not running"
     parts = [
         f"<p>{len(document.destinations)} destinations: {escape(summary)}.</p>",
         '<ul class="cards" aria-label="destinations">',
         *(f"<li>{card(s, link=True)}</li>" for s in document.destinations),
         "</ul>",
     ]
-    running = {s.file for s in document.destinations}
-    idle = [f for f in document.invalid_files if f.file not in running]
     if idle:
         parts.append("<h2>Invalid files (not running)</h2><ul class='problems'>")
         for invalid in idle:
