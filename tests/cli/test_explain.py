@@ -244,3 +244,40 @@ async def test_values_from_sendgrid_and_from_the_source_never_reach_the_terminal
     assert code == 0, out + err
     assert not any(ch in out + err for ch in "\x1b\x07\u202e"), repr(out)
     assert "first_name contains a control character U+001B" in out
+
+
+async def hand_edit(w: World, email: str, first_name: str) -> None:
+    edit = {"op": "set_fields", "emails": [email], "fields": {"first_name": first_name}}
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"{w.emulator.url}/_emulator/hand-edits", json=[edit]) as reply,
+    ):
+        assert reply.status == 200, await reply.text()
+
+
+async def test_a_hand_edit_in_sendgrid_is_told_as_drift_an_audit_heals(history: World) -> None:
+    # In sync with what SendGrid acknowledged, yet edited there since: --live said "what
+    # syncd sends", though a sync sends nothing until the segment's values change.
+    w = history
+    await hand_edit(w, "person.0@example.com", "Handy")
+
+    code, out, err = await explain(w, "person.0@example.com", "--live")
+
+    assert code == 0, out + err
+    assert ": inSync" in out
+    assert "    first_name: Handy → First0 (what SendGrid acknowledged)" in out
+    assert "a sync sends nothing while the segment's values are unchanged" in out
+    assert "`syncd audit members --heal` sends them again" in out
+
+
+async def test_a_leaver_held_back_by_the_removal_guard_is_told_so(history: World) -> None:
+    # "its removal is pending" alone, while only --allow-removals would let it go.
+    w = history
+    w.csv("vip", people(0, 1))  # three of the four acknowledged leave: over the 50 %
+    assert (await w.sync()).outcome == "guard"
+
+    code, out, err = await explain(w, "person.4@example.com")
+
+    assert code == 0, out + err
+    assert "its removal is pending; the removal guard held it back at the last run (" in out
+    assert "`syncd sync members --allow-removals` lets it go" in out

@@ -54,10 +54,12 @@ def _destination(d: ContactInDestination) -> str:
         else:
             where = "on the list" if live.on_list else "in the account, not on the list"
             lines.append(f"  SendGrid now  {where} · {_values(live.values) or 'no mapped values'}")
+            # In sync, syncd sends nothing: the value on the right is what it acknowledged.
+            ours = "what SendGrid acknowledged" if d.state == "inSync" else "what syncd sends"
             for change in live.changes:
                 before = change.before if change.before is not None else "(blank)"
                 after = change.after if change.after is not None else "(blank)"
-                lines.append(f"    {change.field}: {before} → {after} (what syncd sends)")
+                lines.append(f"    {change.field}: {before} → {after} ({ours})")
             lines.append(f"    ({live.note})")
     return "\n".join(lines)
 

@@ -16,7 +16,8 @@ import orjson
 
 from syncd.comparing import changes_from_held
 from syncd.contacts import Built
-from syncd.ledger import RETRY_BUDGET, ContactRecord, EndedBatch, InFlight
+from syncd.ledger import RETRY_BUDGET, EndedBatch
+from syncd.reconciling.contact_summary import drift_note, open_batch, summary
 from syncd.reconciling.explaining import Facts, LiveFacts, decoded
 from syncd.shapes import (
     Acknowledgement,
@@ -67,7 +68,7 @@ def story(facts: Facts) -> ContactInDestination:
         destination=facts.name,
         file=str(facts.loaded.path) if facts.loaded else None,
         state=state,
-        summary=_summary(state, facts, acknowledgement, rejection),
+        summary=summary(state, facts, acknowledgement, rejection),
         rows=[
             SourceRow(
                 segment=r.segment, row=r.row, used=i == 0, problem=refused if i == 0 else None
@@ -76,7 +77,7 @@ def story(facts: Facts) -> ContactInDestination:
         ],
         values=_values(orjson.loads(built.payload)) if built else [],
         acknowledged=acknowledgement,
-        in_flight=_open(record.in_flight),
+        in_flight=open_batch(record.in_flight),
         rejection=rejection,
         pending_removal=PendingRemoval(
             first_missed_at=iso(record.removal.first_missed_at),
@@ -88,7 +89,7 @@ def story(facts: Facts) -> ContactInDestination:
         departure=Departure(at=iso(record.departed.at) or "", how=record.departed.how)
         if record.departed is not None
         else None,
-        live=_live(facts),
+        live=_live(facts, state),
     )
 
 
@@ -160,97 +161,6 @@ def _state(
     return "unknown"
 
 
-def _summary(
-    state: ContactState,
-    facts: Facts,
-    acknowledgement: Acknowledgement | None,
-    rejection: RejectionRecord | None,
-) -> str:
-    where = f"in segment {facts.rows[0].segment} (row {facts.rows[0].row})" if facts.rows else ""
-    since = f" on {acknowledgement.at}" if acknowledgement else ""
-    record = facts.record
-    keep = facts.loaded is not None and facts.loaded.definition.spec.on_leave == "keep"
-    if state == "inSync":
-        return f"{where}; SendGrid acknowledged these very values{since}"
-    if state == "toUpdate":
-        return (
-            f"{where}; its values differ from those SendGrid acknowledged{since}: the next "
-            "sync updates it"
-        )
-    if state == "toAdd":
-        retry = (
-            f"; SendGrid refused it {rejection.attempts} time(s) ({rejection.reason}), "
-            f"{rejection.retries_left} retry(ies) left"
-            if rejection and rejection.attempts
-            else ""
-        )
-        return f"{where}; not on the list yet: the next sync adds it{retry}"
-    if state == "sending":
-        return f"{where}; on its way to SendGrid: {_batch_text(_open(record.in_flight))}"
-    if state == "rejected":
-        reason = rejection.reason if rejection else "refused"
-        again = "; it is sent again when its values change"
-        return f"{where}, but not sent: {reason}{again}"
-    if state == "removing":
-        return f"in no segment now; {_batch_text(_open(record.in_flight))} takes it off the list"
-    if state == "pendingRemoval":
-        if keep:
-            return "in no segment now; it stays on the list (onLeave: keep) and is forgotten"
-        return (
-            "in no segment now, still on the list as far as syncd knows: its removal is pending"
-            + (f" ({rejection.reason})" if rejection else "")
-        )
-    departed = record.departed
-    when = f" on {iso(departed.at)}" if departed else ""
-    if state == "removed":
-        return f"in no segment; taken off the list{when}"
-    if state == "kept":
-        return f"in no segment; left on the list and forgotten{when} (onLeave: keep)"
-    if state == "erased":
-        held = f"{where}, but " if where else ""
-        return (
-            f"{held}erased by syncd forget: no run sends it (its rows are skipped and "
-            "counted) and the ledger keeps only a salted hash of it; `syncd forget --undo` "
-            "lifts that"
-        )
-    if state == "segmentsNotRead":
-        return (
-            "the destination's file is invalid or gone, so its segments were not read "
-            "(a daemon may still run its last good version); the ledger: " + _ledger_says(record)
-        )
-    return "in no segment, and syncd has no record of it"
-
-
-def _ledger_says(record: ContactRecord) -> str:
-    if record.acknowledged is not None:
-        return f"SendGrid acknowledged it on {iso(record.acknowledged.acked_at)}"
-    if record.in_flight is not None:
-        return _batch_text(_open(record.in_flight))
-    if record.departed is not None:
-        return f"it left the list ({record.departed.how}) on {iso(record.departed.at)}"
-    return "no record of it"
-
-
-def _batch_text(batch: BatchRecord | None) -> str:
-    if batch is None:
-        return "a batch"
-    job = f", job {batch.job_id}" if batch.job_id else ""
-    return f"batch {batch.batch} ({batch.kind}{job}) is {batch.state}"
-
-
-def _open(flight: InFlight | None) -> BatchRecord | None:
-    if flight is None:
-        return None
-    return BatchRecord(
-        batch=flight.batch_id,
-        run=flight.run_id,
-        kind=flight.kind,
-        job_id=flight.job_id,
-        state=flight.state,
-        submitted_at=iso(flight.submitted_at),
-    )
-
-
 def _ended(batch: EndedBatch | None) -> BatchRecord | None:
     if batch is None:
         return None
@@ -278,7 +188,7 @@ def _values(contact: Mapping[str, Any], only: Iterable[str] | None = None) -> li
     ]
 
 
-def _live(facts: Facts) -> LiveContact | None:
+def _live(facts: Facts, state: ContactState) -> LiveContact | None:
     if facts.live_error is not None:
         return LiveContact(found=False, note=f"SendGrid could not be asked: {facts.live_error}")
     live: LiveFacts | None = facts.live
@@ -295,10 +205,11 @@ def _live(facts: Facts) -> LiveContact | None:
         mapping = facts.loaded.definition.spec.mapping
         mapped = [*mapping.reserved(), *mapping.custom_fields]
     sent = decoded(facts.body)
+    changes = changes_from_held(sent, found.fields, live.fields) if sent else []
     return LiveContact(
         found=True,
         on_list=live.list_id in found.list_ids,
         values=_values(found.fields, mapped),
-        changes=changes_from_held(sent, found.fields, live.fields) if sent else [],
-        note=lag,
+        changes=changes,
+        note=drift_note(state, facts.name, bool(changes), lag),
     )

@@ -58,6 +58,8 @@ class Facts:
     live_error: str | None = None
     erased: bool = False
     """`syncd forget` erased the address for this destination: no run sends it."""
+    guard: str | None = None
+    """What the removal guard said, when it stopped the destination's last run."""
 
 
 def email_key(written: str) -> str:
@@ -86,6 +88,9 @@ async def gather(
     for name, loaded in sorted(destinations.items()):
         record = await asyncio.to_thread(ledger.contact, name, email)
         facts = Facts(name, loaded, record, erased=bool(erased & {"", name}))
+        last = await asyncio.to_thread(ledger.runs, name, 1)
+        if last and last[0].outcome == "guard":
+            facts.guard = last[0].error
         if loaded is not None:
             await _from_sources(facts, loaded, email, stopping)
             if live:
