@@ -115,6 +115,9 @@ async def test_status_of_an_unknown_destination_exits_1_and_says_so(cli_world: W
         code, _, err = await syncd(w, "history", "members", "--limit", wrong)
         assert code == 2, err  # a bad command line, refused before anything is read
         assert "--limit" in err
+    for output in ("text", "json"):  # a bad command line too: exit 2, one line, no document
+        code, out, err = await syncd(w, "status", "--rejections", "--output", output)
+        assert (code, out, err) == (2, "", "syncd status: --rejections needs a destination NAME\n")
 
 
 @pytest.mark.slow

@@ -18,6 +18,7 @@ import sys
 
 from syncd.cli.common import (
     BAD_USAGE_OR_SETTINGS,
+    UsageError,
     add_common,
     add_output,
     settings_from,
@@ -103,8 +104,7 @@ MAX_RUNS_LOOKED_AT = 50
 
 def _rejections(settings: Settings, name: str | None, output: str, *, show: bool) -> int:
     if not name:
-        print("syncd status: --rejections needs a destination NAME", file=sys.stderr)
-        return 1
+        raise UsageError("--rejections needs a destination NAME")
     ledger = open_ledger(settings.state, writer=False)
     try:
         # An audit's own record (no read) is kept among the runs but rejects no row; the
