@@ -163,3 +163,27 @@ async def test_no_key_and_no_address_reaches_the_output(cli_world: World) -> Non
     assert shown
     assert all(local.endswith("p***") for local in shown), shown
     assert "someone@example" not in everything
+
+
+@pytest.mark.slow
+async def test_status_without_a_daemon_drops_a_destination_whose_file_is_gone(
+    cli_world: World,
+) -> None:
+    # As a daemon has it: it was shown "file invalid, its last good version runs" though
+    # nothing runs it. Its runs stay in the history.
+    w = cli_world
+    w.destination({"vip": w.csv("vip", people(0, 2))})
+    code, out, err = await syncd(w, "sync", "members")
+    assert code == 0, out + err
+    (w.destinations / "members.yaml").unlink()
+    code, out, err = await syncd(w, "status", "--output", "json")
+    assert code == 0, out + err
+    assert json.loads(out)["destinations"] == []
+    (w.destinations / "broken.yaml").write_text("spec: [\n")  # maybe it: still shown
+    code, out, _ = await syncd(w, "status", "--output", "json")
+    (shown,) = json.loads(out)["destinations"]
+    assert shown["name"] == "members"
+    assert "(invalid: broken.yaml)" in shown["fileProblems"][0]["message"]
+    code, out, _ = await syncd(w, "history", "members")
+    assert code == 0
+    assert "manual" in out

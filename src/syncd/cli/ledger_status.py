@@ -41,12 +41,14 @@ def status_from_ledger(settings: Settings) -> StatusDocument:
         statuses.append(status)
     invalid = sorted(key for key, result in catalog.files.items() if not result.valid)
     for name in sorted(summaries.keys() - catalog.destinations.keys()):
-        # Its file is gone or invalid now: a running daemon would keep a last good version.
+        if not invalid:
+            continue  # its file is gone: not a destination now, as the daemon has it
+        # Its file may be one of the invalid ones: a daemon that loaded it runs it on.
         status = DestinationStatus(name, NO_FILE, "", owned=True)
         message = (
-            f"no valid file in {settings.destinations} defines {name!r} now"
-            + (f" (invalid: {', '.join(invalid)})" if invalid else "")
-            + "; a running daemon keeps running its last good version"
+            f"no valid file in {settings.destinations} defines {name!r} now (invalid: "
+            f"{', '.join(invalid)}); a running daemon that loaded it before keeps running "
+            "its last good version"
         )
         status.file_checked([problem_shape(Problem(NO_FILE, None, None, message))], now)
         statuses.append(status)
