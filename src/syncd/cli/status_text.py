@@ -22,7 +22,7 @@ def status_table(document: StatusDocument) -> str:
         lines.append(
             f"{status.name:<28} {status.shown_state:<13} "
             f"{when(last.ended_at or last.started_at if last else None):<21} "
-            f"{when(status.last_success_at):<21} {when(status.next_run_at)}"
+            f"{when(status.last_success_at):<21} {status.next_run_shown(when)}"
         )
         if status.file_problems:
             lines += [
@@ -86,7 +86,7 @@ def status_detail(status: DestinationStatus) -> str:
         if last.error:
             lines.append(f"                 {last.error}")
     lines.append(f"  last success   {when(status.last_success_at)}")
-    lines.append(f"  next run       {when(status.next_run_at)}")
+    lines.append(f"  next run       {status.next_run_shown(when)}")
     if status.pending_removals:
         lines.append(f"  removals       {status.pending_removals:,} waiting on SendGrid's search")
     if status.drift is not None:

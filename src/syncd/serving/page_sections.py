@@ -73,7 +73,7 @@ def batches_section(batches: list[Batch]) -> str:
         [
             str(b.id),
             text(b.kind),
-            "job open at SendGrid" if b.state == "submitted" else "recorded, not sent yet",
+            _batch_state(b),
             f"{b.size:,}",
             text(b.job_id or "-"),
             when(iso(b.created_at)),
@@ -83,6 +83,15 @@ def batches_section(batches: list[Batch]) -> str:
     ]
     head = ["Batch#", "Kind", "State", "Contacts#", "Job", "Recorded", "Sends#"]
     return "<h2>Open batches and jobs</h2>" + _table("Batches not yet finished", head, rows)
+
+
+def _batch_state(batch: Batch) -> str:
+    """A batch's state in words: its sends are counted as its request goes out."""
+    if batch.state == "submitted":
+        return "job open at SendGrid"
+    if batch.sends:
+        return "sent, no answer yet (or sent again soon)"
+    return "recorded, not sent yet"
 
 
 def rejections_section(

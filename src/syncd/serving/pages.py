@@ -124,7 +124,7 @@ def card(status: DestinationStatus, *, link: bool) -> str:
         f"<dl>{_progress(status)}{_problems(status)}"
         f"<dt>Last run</dt><dd>{last}</dd>"
         f"<dt>Last success</dt><dd>{when(status.last_success_at)}</dd>"
-        f"<dt>Next run</dt><dd>{when(status.next_run_at)}</dd>"
+        f"<dt>Next run</dt><dd>{status.next_run_shown(when)}</dd>"
         f"<dt>Drift</dt><dd>{drift_text}</dd>"
         f"{_conditions(status, open_=not link)}</dl></article>"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 from pydantic import Field
@@ -65,6 +66,13 @@ class DestinationStatus(Shape):
         """The state, unless the file is invalid: then that comes first (its last good
         version runs, which is not the file in the directory). Not on the wire."""
         return FILE_INVALID if self.file_problems else self.state
+
+    def next_run_shown(self, when: Callable[[str | None], str]) -> str:
+        """`nextRunAt` as `when` writes a time; while a run is under way it is null (the
+        run sets it as it ends), which reads "after the run under way", not "never"."""
+        if self.next_run_at is None and self.state == "reconciling":
+            return "after the run under way"
+        return when(self.next_run_at)
 
 
 class InvalidFile(Shape):
