@@ -6,6 +6,7 @@ Against the strict emulator over real HTTP; the search lag on fake loop time.
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 
 import aiohttp
@@ -93,6 +94,7 @@ async def status(w: World) -> str:
         "members",
         "--state",
         w.settings.state,
+        env={**os.environ, "SYNCD_DESTINATIONS": str(w.destinations)},
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
