@@ -281,7 +281,7 @@ class SegmentReader:
         if staged is None:
             return False
         self.staged, self.how = staged, "staged"
-        log.info(
+        log.debug(
             "reading.differing",
             destination=self.loaded.definition.name,
             buckets=len(differing),
