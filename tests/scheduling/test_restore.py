@@ -69,6 +69,8 @@ async def test_states_conditions_and_gauges_come_back_without_running(tmp_path: 
 
     assert runner.calls == []
     assert status.state == "ready"
+    # In the order a running daemon shows them (restoring set the runs' ones first).
+    assert [c.type for c in status.conditions] == ["FileValid", "Reconciling", "Ready", "Stalled"]
     ready = {c.type: c for c in status.conditions}["Ready"]
     assert (ready.status, ready.last_transition_time) == ("True", "2027-01-15T07:56:40Z")
     assert status.last_success_at == "2027-01-15T07:58:20Z"

@@ -271,7 +271,7 @@ class DestinationStatus:
             state=self.state,
             suspended=self.suspended,
             owned=self.owned,
-            conditions=[c.shape() for c in self.conditions.values()],
+            conditions=[c.shape() for c in sorted(self.conditions.values(), key=_in_order)],
             next_run_at=iso(self.next_run_at),
             last_run=self.last_run.shape() if self.last_run else None,
             last_success_at=iso(self.last_success_at),
@@ -283,3 +283,13 @@ class DestinationStatus:
             pending_removals=self.pending_removals,
             drift=self.drift,
         )
+
+
+CONDITION_ORDER = ("FileValid", "Reconciling", "Ready", "Stalled", "Drifted")
+"""The order conditions are shown in, whichever was set first (a restart restores the
+runs' before the file's)."""
+
+
+def _in_order(condition: _Condition) -> int:
+    kind = condition.type
+    return CONDITION_ORDER.index(kind) if kind in CONDITION_ORDER else len(CONDITION_ORDER)
