@@ -11,6 +11,7 @@ import pytest
 
 from syncd.emulator import Emulator
 from syncd.emulator.faults import FaultRule
+from syncd.shapes import json_schema
 from tests.audit.conftest import AuditWorld, add_to_list, set_first_name, unlist
 from tests.commands import syncd as run_syncd
 from tests.fixtures_emulator import TEST_API_KEY
@@ -106,6 +107,12 @@ async def test_the_rejected_rows_stay_listed_after_an_audit(cli_world: AuditWorl
     code, out, err = await syncd(w, "status", "members", "--rejections")
     assert out.startswith("vip row 5: email is not a valid address"), out
     assert "1 rejected row(s) in run #4 (audit)" in err, err
+    code, out, err = await syncd(w, "status", "members", "--rejections", "--output", "json")
+    assert code == 0, err
+    document = json.loads(out)  # the published schema (it had none)
+    jsonschema = pytest.importorskip("jsonschema")
+    jsonschema.Draft202012Validator(json_schema("rejections")).validate(document)
+    assert (document["run"], len(document["rejections"])) == (4, 1)
 
 
 async def test_an_unknown_destination_or_bad_option_exits_1(cli_world: AuditWorld) -> None:

@@ -29,7 +29,14 @@ from syncd.cli.remote import find_daemon, get_json
 from syncd.cli.status_text import status_detail, status_table
 from syncd.ledger import open_ledger
 from syncd.settings import Settings
-from syncd.shapes import ErrorBody, ErrorDocument, StatusDocument, mask_email
+from syncd.shapes import (
+    ErrorBody,
+    ErrorDocument,
+    RejectedRow,
+    RejectedRows,
+    StatusDocument,
+    mask_email,
+)
 
 EXIT_CODES = {
     0: "shown",
@@ -124,17 +131,17 @@ def _rejections(settings: Settings, name: str | None, output: str, *, show: bool
         )
     if output == "json":
         rows = [
-            {
-                "segment": r.segment,
-                "row": r.row,
-                "reason": r.reason,
-                "email": r.email if show else mask_email(r.email) if r.email else "",
-            }
+            RejectedRow(
+                segment=r.segment,
+                row=r.row,
+                reason=r.reason,
+                email=r.email if show else mask_email(r.email) if r.email else "",
+            )
             for r in rejections
         ]
-        document = {"schemaVersion": "syncd/v1", "destination": name, "rejections": rows}
+        document = RejectedRows(destination=name, run=runs[0].id if runs else None, rejections=rows)
         with addresses_shown() if show else contextlib.nullcontext():
-            print(json.dumps(document, indent=2))
+            print(json.dumps(document.wire(), indent=2))
         return 0
     # The operator asked for the rows: a reason may name its address (SendGrid's do).
     with addresses_shown():

@@ -91,3 +91,23 @@ class RunHistory(Shape):
     schema_version: SchemaVersion = SCHEMA_VERSION
     destination: str
     runs: list[Run]
+
+
+class RejectedRow(Shape):
+    """A row (or a leaver: segment "", row 0) the run did not carry out, and why."""
+
+    segment: str
+    row: int
+    reason: str
+    email: str
+    """Masked unless the caller asked for personal data; "" when the row had none."""
+
+
+class RejectedRows(Shape):
+    """`syncd status NAME --rejections --output json`: the rejected rows of the
+    destination's last run (an audit's own record aside), `run` its id (null: no run)."""
+
+    schema_version: SchemaVersion = SCHEMA_VERSION
+    destination: str
+    run: int | None = None
+    rejections: list[RejectedRow]
