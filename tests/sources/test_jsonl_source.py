@@ -71,7 +71,13 @@ def test_a_file_of_which_no_line_reads_is_refused_whole(tmp_path: Path) -> None:
     )
     with pytest.raises(SourceInvalid, match="no line is a usable JSON object"):
         read(tmp_path, "[1]\nnot json\n")
-    assert read(tmp_path, "") == []  # no line at all: an empty segment (the guards judge)
+    assert read(tmp_path, "\n") == []  # one blank line: an empty segment (the guards judge)
+    with pytest.raises(SourceInvalid) as caught:  # zero bytes: an export cut short?
+        read(tmp_path, "")
+    assert caught.value.message == (
+        "jsonl people.jsonl: the file is empty (0 bytes): an export cut short? A segment "
+        "with nobody in it is a file holding one blank line"
+    )
     assert read(tmp_path, "[1]\n" + '{"Email": "a@example.com"}\n') == [
         (1, BadRow("not a JSON object")),
         (2, ["a@example.com"]),

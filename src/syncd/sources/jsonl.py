@@ -53,6 +53,15 @@ class JsonLinesFile:
                         else:
                             usable += 1
                         yield number, values
+            if number == 0:
+                # Zero bytes: an export cut short (or truncated to be rewritten) reads as
+                # a segment of nobody, whose contacts would leave the list. As a CSV file
+                # needs its header, a JSON Lines file needs a line: an empty segment is
+                # written as one blank line.
+                raise SourceInvalid(
+                    f"{self.description}: the file is empty (0 bytes): an export cut "
+                    "short? A segment with nobody in it is a file holding one blank line"
+                )
             if first_bad is not None and not usable:
                 # A file of which no line reads is another format or encoding (UTF-16
                 # without its mark is valid UTF-8 with NULs): not a segment of nobody.
