@@ -281,3 +281,25 @@ async def test_a_leaver_held_back_by_the_removal_guard_is_told_so(history: World
     assert code == 0, out + err
     assert "its removal is pending; the removal guard held it back at the last run (" in out
     assert "`syncd sync members --allow-removals` lets it go" in out
+
+
+async def test_a_leaver_syncd_cannot_search_is_told_as_not_removed(history: World) -> None:
+    # SendGrid's search takes addresses of 100 characters at most: the leaver stays on the
+    # list, reported once; explain then said "taken off the list".
+    w = history
+    long = "a" * 60 + "@" + "b" * 50 + ".example.com"
+    rows = [*people(0, 5), {**people(5, 1)[0], "EmailAddress": long}]
+    w.csv("vip", rows)
+    assert (await w.sync()).outcome == "success"
+    w.csv("vip", rows[:5])
+    left = await w.sync()
+    assert left.outcome == "success", left.error
+    assert long in w.members()  # still on the list
+
+    told = await story(w, long)
+
+    assert told["state"] == "notRemoved"
+    assert told["departure"]["how"] == "notRemoved"
+    assert "syncd gave up taking it off the list on" in told["summary"]
+    assert "at most 100 characters" in told["summary"]
+    assert "take it off in SendGrid if it is" in told["summary"]

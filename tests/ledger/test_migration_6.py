@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from syncd.ledger import Ledger, open_ledger
+from syncd.ledger import Ledger, open_ledger, postgres_schema, sqlite_schema
 from tests.ledger.migrations import postgres_at, postgres_version, sqlite_at, sqlite_version
 
 ROWS = (
@@ -38,7 +38,7 @@ def test_sqlite_ledger_at_schema_5_migrates_to_6(tmp_path: Path) -> None:
         _migrated(ledger)
     finally:
         ledger.close()
-    assert sqlite_version(path) == 6
+    assert sqlite_version(path) == sqlite_schema.SCHEMA_VERSION
 
 
 @pytest.mark.postgres
@@ -49,4 +49,4 @@ def test_postgres_ledger_at_schema_5_migrates_to_6(postgres_dsn: str) -> None:
         _migrated(ledger)
     finally:
         ledger.close()
-    assert postgres_version(postgres_dsn) == 6
+    assert postgres_version(postgres_dsn) == postgres_schema.SCHEMA_VERSION

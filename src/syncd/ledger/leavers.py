@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from syncd.ledger.core import SessionCore
 from syncd.ledger.forget_sql import forget_sql
-from syncd.ledger.records import Leaver
+from syncd.ledger.records import Departure, Leaver
 
 MOVED_PAGE = 10_000
 
@@ -73,10 +73,11 @@ class LeaverState(SessionCore):
         with self._write() as tx:
             tx.many(self.sql.missed, [(self.destination, e, now) for e in emails])
 
-    def removed(self, emails: Sequence[str]) -> int:
-        """Confirmed off the list (or out of the account): no longer acknowledged, nor
-        waiting to be erased; a leaver's departure is remembered (for `syncd explain`), an
-        erasure's is not (nothing of it may stay). Returns how many were erasures."""
+    def removed(self, emails: Sequence[str], *, how: Departure = "removed") -> int:
+        """Confirmed off the list (or out of the account), or given up on (`notRemoved`):
+        no longer acknowledged, nor waiting to be erased; a leaver's departure is remembered
+        (for `syncd explain`), an erasure's is not (nothing of it may stay). Returns how
+        many were erasures."""
         now = self.clock.now()
         keys = [(self.destination, e) for e in emails]
         erasures = forget_sql(self.sql.param)
@@ -87,13 +88,13 @@ class LeaverState(SessionCore):
             # Erasures are rare: without any, every key is a departure, written in one
             # batch instead of a statement (a round trip on PostgreSQL) or two a key.
             if not tx.rows(erasures.count_erasures, (self.destination,))[0][0]:
-                tx.many(self.sql.depart, [(*key, now, "removed") for key in keys])
+                tx.many(self.sql.depart, [(*key, now, how) for key in keys])
                 return 0
             for key in keys:
                 if tx.run(erasures.erasure_done, key):
                     erased += 1
                 else:
-                    tx.run(self.sql.depart, (*key, now, "removed"))
+                    tx.run(self.sql.depart, (*key, now, how))
         return erased
 
     def pending_removals(self) -> int:

@@ -12,7 +12,9 @@ BatchState = Literal["prepared", "submitted"]
 BatchOutcome = Literal["applied", "partlyRejected", "notApplied", "accepted", "failed"]
 """How a batch ended: an upsert job applied (some contacts rejected, or none applied), a
 removal accepted by SendGrid (confirmed by search later) or failed."""
-Departure = Literal["removed", "kept"]
+Departure = Literal["removed", "kept", "notRemoved"]
+"""How a contact left the ledger: taken off the list, left on it (onLeave: keep), or
+given up on (syncd could not take it off: `notRemoved`, with its rejection saying why)."""
 """How a contact left the ledger: taken off the list (or found gone), or forgotten
 (onLeave: keep)."""
 

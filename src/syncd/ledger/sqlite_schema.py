@@ -178,6 +178,22 @@ CREATE TABLE drift (
     6: """
 ALTER TABLE runs ADD COLUMN read_path TEXT;
 """,
+    # 7: a leaver syncd gave up taking off the list departs as `notRemoved` (it departed
+    # as `removed`, and `syncd explain` said it was taken off). SQLite cannot change a
+    # CHECK constraint: the table is rebuilt.
+    7: """
+CREATE TABLE departures_7 (
+    destination TEXT NOT NULL,
+    email       TEXT NOT NULL,
+    departed_at REAL NOT NULL,
+    how         TEXT NOT NULL CHECK (how IN ('removed', 'kept', 'notRemoved')),
+    PRIMARY KEY (destination, email)
+) WITHOUT ROWID;
+INSERT INTO departures_7 SELECT destination, email, departed_at, how FROM departures;
+DROP TABLE departures;
+ALTER TABLE departures_7 RENAME TO departures;
+CREATE INDEX departures_by_time ON departures (destination, departed_at);
+""",
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 

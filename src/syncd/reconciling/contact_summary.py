@@ -68,6 +68,12 @@ def summary(
     when = f" on {iso(departed.at)}" if departed else ""
     if state == "removed":
         return f"in no segment; taken off the list{when}"
+    if state == "notRemoved":
+        why = f": {rejection.reason}" if rejection else ""
+        return (
+            f"in no segment; syncd gave up taking it off the list{when}{why}. It may still "
+            "be on the list: take it off in SendGrid if it is"
+        )
     if state == "kept":
         return f"in no segment; left on the list and forgotten{when} (onLeave: keep)"
     if state == "erased":

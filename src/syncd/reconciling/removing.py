@@ -167,9 +167,12 @@ def _needs_removal(contact: Found, list_id: str, action: RemovalAction) -> bool:
 
 async def _settle_page(outbox: Outbox, sorted_: Sorted) -> None:
     session = outbox.session
-    gone = [*sorted_.done, *sorted_.given_up]
-    if gone:
-        await in_thread(session.removed, gone)
+    if sorted_.done:
+        await in_thread(session.removed, sorted_.done)
+    if sorted_.given_up:  # left to the user, who is told once; `syncd explain` says so
+        await in_thread(
+            functools.partial(session.removed, list(sorted_.given_up), how="notRemoved")
+        )
     if sorted_.missed:
         await in_thread(session.missed, sorted_.missed)
     outbox.result.removed += len(sorted_.done)

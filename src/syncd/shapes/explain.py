@@ -73,7 +73,7 @@ class PendingRemoval(Shape):
 
 class Departure(Shape):
     at: str
-    how: Literal["removed", "kept"]
+    how: Literal["removed", "kept", "notRemoved"]
 
 
 class LiveContact(Shape):
@@ -89,7 +89,7 @@ class LiveContact(Shape):
 
 ContactState = Literal[
     "inSync", "toAdd", "toUpdate", "sending", "rejected", "pendingRemoval", "removing",
-    "removed", "kept", "erased", "unknown", "segmentsNotRead",
+    "removed", "kept", "notRemoved", "erased", "unknown", "segmentsNotRead",
 ]  # fmt: skip
 
 
