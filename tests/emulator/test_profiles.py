@@ -28,6 +28,7 @@ STRICT_KNOBS = {
     "errors_file_omits": 0,
     "errors_file_expired": False,
     "contact_limit": None,
+    "contact_limit_per_contact": False,
     "rate_limit_header_case": "sendgrid",
     "legacy_account": False,
     "export_gzip": True,

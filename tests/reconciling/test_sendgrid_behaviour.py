@@ -15,6 +15,7 @@ from structlog.testing import capture_logs
 
 from syncd.cli.reports import run_text
 from syncd.emulator import ALL_SCOPES, Emulator, EmulatorConfig, ListSeed
+from syncd.ledger import RETRY_BUDGET
 from syncd.reconciling.report import RunReport
 from tests.fixtures_emulator import TEST_API_KEY, TEST_LIST_ID, strict_emulator_config
 from tests.reconciling.world import Row, World, emails, people
@@ -124,6 +125,35 @@ class TestTheAccountsContactLimit:
         emulator.services.behaviour = emulator.services.behaviour.changed({"contact_limit": None})
         landed = await w.sync()
         assert landed.outcome == "success"
+        assert w.members() == emails(rows)
+
+
+class TestAFullAccountThatRefusesEachContactPastItsLimit:
+    @pytest.fixture
+    def emulator_config(self) -> EmulatorConfig:
+        return strict_emulator_config(contact_limit=5, contact_limit_per_contact=True)
+
+    async def test_the_contacts_past_the_limit_are_never_charged_and_land_once_it_is_raised(
+        self, sync_world: World, emulator: Emulator
+    ) -> None:
+        # The limit's message on each row of the errors file: each contact was charged a
+        # retry a run, and given up for good after three, plan raised or not.
+        w = sync_world
+        rows = people(0, 10)
+        w.destination({"vip": w.csv("vip", rows)})
+
+        for _ in range(RETRY_BUDGET + 1):
+            full = await w.sync()
+            assert (full.outcome, full.recheck) == ("permanent", True), full.error
+            assert "SendGrid had no room for 5 contact(s): you have hit your contact limit" in (
+                full.error or ""
+            )
+            assert full.rejected == 0  # nothing charged to the contacts
+        assert len(w.members()) == 5  # what fitted is on the list, and acknowledged
+        emulator.services.behaviour = emulator.services.behaviour.changed({"contact_limit": None})
+        landed = await w.sync()
+        assert landed.outcome == "success", landed.error
+        assert landed.applied.upserted == 5
         assert w.members() == emails(rows)
 
 

@@ -65,7 +65,12 @@ def _apply_upsert(job: Job, work: UpsertWork, store: Store, behaviour: Behaviour
             job.rejections.append((email, f"{rules.MSG_IDENTIFIERS_MISSING}: {missing}"))
         else:
             accepted.append(checked)
-    if _over_the_contact_limit(accepted, store, behaviour.contact_limit):
+    limit = behaviour.contact_limit
+    if behaviour.contact_limit_per_contact and _over_the_contact_limit(accepted, store, limit):
+        # The other reading of sendgrid-go#413: what fits is applied, each new contact past
+        # the limit is refused in the errors file with the same message.
+        accepted = _within_the_limit(job, accepted, store, limit)
+    elif _over_the_contact_limit(accepted, store, limit):
         # The whole job fails and nothing is applied (sendgrid-go#413); no contact is blamed.
         job.rejections.clear()
         job.failure = rules.MSG_CONTACT_LIMIT
@@ -97,6 +102,24 @@ def _over_the_contact_limit(
         return False
     new = {changes.email for changes in accepted if changes.email not in store.contacts}
     return len(store.contacts) + len(new) > limit
+
+
+def _within_the_limit(
+    job: Job, accepted: list[ContactChanges], store: Store, limit: int | None
+) -> list[ContactChanges]:
+    """The changes that fit under the limit (updates always do); the new contacts past it
+    refused in the job, each with the contact limit's message."""
+    room = (limit or 0) - len(store.contacts)
+    kept: list[ContactChanges] = []
+    for changes in accepted:
+        if changes.email in store.contacts:
+            kept.append(changes)
+        elif room > 0:
+            room -= 1
+            kept.append(changes)
+        else:
+            job.rejections.append((changes.email, rules.MSG_CONTACT_LIMIT))
+    return kept
 
 
 def _reject_victims(job: Job, contact_ids: list[str], store: Store) -> list[str]:

@@ -56,6 +56,9 @@ class Behaviour(BaseModel):
       contacts it leaves out (while `errored_count` still counts them); with
       `errors_file_expired`, its link answers 403 as an expired signed link does.
     - `contact_limit`: the most contacts the account may hold; None is unlimited.
+      `contact_limit_per_contact`: instead of failing the whole job without an errors file,
+      apply what fits and refuse each new contact past the limit in the errors file, with
+      the same message (where SendGrid puts it is not documented).
     - `rate_limit_header_case`: `X-RateLimit-*` (canonical) or `X-Ratelimit-*` (sendgrid).
     - `legacy_account`: every Marketing endpoint answers 403; `GET /v3/scopes` still works.
     - `export_*`: gzip'd export files, at most this many contacts a file, header case.
@@ -76,6 +79,7 @@ class Behaviour(BaseModel):
     errors_file_omits: int = Field(default=0, ge=0)
     errors_file_expired: bool = False
     contact_limit: int | None = Field(default=None, ge=0)
+    contact_limit_per_contact: bool = False
     rate_limit_header_case: HeaderCase = "canonical"
     legacy_account: bool = False
     export_gzip: bool = False

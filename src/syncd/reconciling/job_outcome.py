@@ -12,12 +12,15 @@ acknowledged when SendGrid shows them on the list with the values sent, else rej
 out; until then the batch stays open (`LATER`) and a later run looks at it again, rather
 than charging contacts SendGrid may well have applied but search does not show yet.
 `failed` with no errors file, or an empty one (the account's contact limit, say): nothing
-was applied and nobody is to blame.
+was applied and nobody is to blame (`FailedWhole`). A contact the errors file refuses for
+the account's contact limit (`account_full`) is not to blame either: the caller sets it
+aside, uncharged, to go again once the account has room.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Final, Literal
 
 import orjson
@@ -38,12 +41,21 @@ Later = Literal["later"]
 LATER: Final[Later] = "later"
 
 
+@dataclass(frozen=True)
+class FailedWhole:
+    """The job failed as a whole, blaming nobody: the caller stalls the destination and
+    charges nobody; `reason` is the one its errors file gave every contact, if any."""
+
+    reason: str | None = None
+
+
 async def rejected_in_job(
     outbox: Outbox, batch: Batch, job: Job, fields: FieldTypes
-) -> dict[str, str] | Later | None:
-    """The batch's contacts the job did not apply (email → why); None when it failed as a
-    whole, blaming nobody (the caller stalls the destination: nothing is charged); `LATER`
-    when search does not show some contact applied yet but may still be behind."""
+) -> dict[str, str] | Later | FailedWhole:
+    """The batch's contacts the job did not apply (email → why); `FailedWhole` when it
+    failed as a whole, blaming nobody (the caller stalls the destination: nothing is
+    charged); `LATER` when search does not show some contact applied yet but may still
+    be behind."""
     listed = await _errors_listed(outbox, batch, job)
     gone = job.errors_url is not None and listed is None
     if gone:
@@ -52,7 +64,7 @@ async def rejected_in_job(
     named = listed.rejected if listed else {}
     rejected = {email: named[email] for email, _ in members if email in named}
     if job.status == "failed" and not rejected and not gone and not (listed and listed.rows):
-        return None
+        return FailedWhole()
     # Some contact unaccounted for: the count says more failed than the file names, or
     # nobody is named. Search tells who was applied; nobody is acknowledged on trust.
     if job.errored_count > len(rejected) or not rejected:
@@ -65,6 +77,18 @@ async def rejected_in_job(
         why = _unaccounted(job, len(rejected), gone)
         rejected |= await _verify(outbox, batch, rest, why, fields)
     return rejected
+
+
+ACCOUNT_FULL = "contact limit"
+"""How SendGrid words a refusal for the account's size ("you have hit your contact limit",
+sendgrid-go#413); where it puts it (the job's message, or each row of its errors file) is
+not documented, so both are met."""
+
+
+def account_full(reason: str) -> bool:
+    """A contact refused because the account is full: its own values are not at fault
+    (charged a retry each run, it would be given up for good before the plan is raised)."""
+    return ACCOUNT_FULL in reason.lower()
 
 
 def _search_may_lag(outbox: Outbox, batch: Batch) -> bool:

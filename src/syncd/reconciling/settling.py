@@ -30,7 +30,7 @@ from syncd.ledger import Batch
 from syncd.logs import get_logger
 from syncd.reconciling.confirming import Closed, Confirmations
 from syncd.reconciling.context import STOPPING, Outbox
-from syncd.reconciling.job_outcome import LATER, rejected_in_job
+from syncd.reconciling.job_outcome import LATER, FailedWhole, account_full, rejected_in_job
 from syncd.reconciling.threads import in_thread
 from syncd.sendgrid import Job
 
@@ -222,19 +222,37 @@ async def _record_upsert(
     # docs do not say it happens).
     if job.status != "completed" or job.errored_count or job.errors_unclear:
         found = await rejected_in_job(outbox, batch, job, fields)
-        if found is None:
-            await _stall(outbox, batch, job)
+        if isinstance(found, FailedWhole):
+            await _stall(outbox, batch, job, found.reason)
             return
         if found == LATER:  # the batch stays open: the next run looks again
             outbox.result.awaiting_search += batch.size
             return
         rejected = found
+        full = [email for email, why in rejected.items() if account_full(why)]
+        if full:
+            batch = await _set_aside(outbox, batch, full, rejected[full[0]])
+            rejected = {email: why for email, why in rejected.items() if email not in full}
+            if not batch.size:  # closed with its last item
+                return
     failpoints.hit("after-completed-before-ack")
     reported = await in_thread(session.complete, batch, rejected)
     failpoints.hit("after-ack-commit")
     outbox.result.rejections.extend(reported)
     outbox.result.upserted += batch.size - len(rejected)
     outbox.result.batches_done += 1
+
+
+async def _set_aside(outbox: Outbox, batch: Batch, emails: list[str], reason: str) -> Batch:
+    """Contacts the account had no room for: neither acknowledged nor charged, they go
+    again once it has (the destination stalls, re-checked as for a job that failed)."""
+    left = await in_thread(outbox.session.drop_items, batch, emails)
+    outbox.result.stalled = (
+        f"SendGrid had no room for {len(emails):,} contact(s): {reason}. Nothing was charged "
+        "to them; they are sent again when the destination is re-checked or synced on demand"
+    )
+    log.warning("reconcile.account_full", batch=batch.id, contacts=len(emails))
+    return replace(batch, size=left)
 
 
 async def _drop_forgotten(outbox: Outbox, batch: Batch) -> Batch:
@@ -250,13 +268,14 @@ async def _drop_forgotten(outbox: Outbox, batch: Batch) -> Batch:
     return replace(batch, size=left)
 
 
-async def _stall(outbox: Outbox, batch: Batch, job: Job) -> None:
+async def _stall(outbox: Outbox, batch: Batch, job: Job, reason: str | None) -> None:
     """A job failed as a whole, with no contact blamed: nothing was applied."""
     await in_thread(outbox.session.abandon, batch.id)
     outbox.result.failed_jobs += 1
     outbox.result.stalled = (
         f"SendGrid failed a job of {batch.size:,} contact(s) as a whole: "
-        f"{job.message or 'it gave no reason'}. Nothing was charged to the contacts; they "
-        "are sent again when the destination is re-checked or synced on demand"
+        f"{reason or job.message or 'it gave no reason'}. Nothing was charged to the "
+        "contacts; they are sent again when the destination is re-checked or synced on "
+        "demand"
     )
     log.warning("reconcile.job_failed", batch=batch.id, kind=batch.kind, job=job.id)
