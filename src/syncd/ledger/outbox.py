@@ -107,6 +107,14 @@ class OutboxState(SessionCore):
                 tx.run(self.sql.delete_batch, (batch.id,))
         return [Rejection(*row) for row in reported], left
 
+    def still_charged(self, emails: Sequence[str]) -> set[str]:
+        """Of `emails`, those whose last refusal stands: acknowledging a contact clears
+        its attempts (a contact charged, then sent again and applied in the same run)."""
+        rows = self._rows_for_emails(
+            "SELECT email FROM attempts WHERE destination = ? AND email IN ({emails})", emails
+        )
+        return {row[0] for row in rows}
+
     def drop_items(self, batch: Batch, emails: Sequence[str]) -> int:
         """Take items out of a batch (a removal found unnecessary); returns how many remain,
         closing the batch when none do."""

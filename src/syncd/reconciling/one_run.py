@@ -199,6 +199,11 @@ class OneRun:
             retried = [
                 r for r in applier.result.rejections if (r.segment, r.row, r.email) not in seen
             ]
+            # A contact charged while an earlier batch was settled, then sent again and
+            # applied in this run, was counted rejected by a run that landed it.
+            charged = [r.email for r in retried if r.segment and r.email]
+            standing = await in_thread(self.session.still_charged, charged) if charged else set()
+            retried = [r for r in retried if not (r.segment and r.email) or r.email in standing]
             report.rejections = [*given_up, *retried]
             report.moved_away = applier.result.moved_away
         if _open_work(applier.result):
