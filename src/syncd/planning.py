@@ -8,6 +8,7 @@ so a plan can name it as `syncd.shapes.Guard` and a run can fail with it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -154,18 +155,29 @@ def decide(
     max_removal_fraction: float,
     allow_removals: bool,
     destination: str,
+    emptied: Mapping[str, int] | None = None,
 ) -> Plan:
+    """`emptied`: segments read empty that held rows (how many) when last read whole."""
     action = ON_LEAVE_ACTION[on_leave]
     return Plan(
         diff=diff,
         removal_action=action,
         removal_guard=None
         if allow_removals or action == "forget"
-        else _removal_guard(diff, max_removal_fraction, destination),
+        else _removal_guard(diff, max_removal_fraction, destination, emptied or {}),
     )
 
 
-def _removal_guard(diff: DiffCounts, max_fraction: float, destination: str) -> GuardStop | None:
+def emptied_segments(now: Mapping[str, int] | None, before: Mapping[str, int]) -> dict[str, int]:
+    """The segments read empty now that held rows when last read whole, with how many."""
+    if now is None:
+        return {}
+    return {name: before[name] for name, rows in now.items() if not rows and before.get(name)}
+
+
+def _removal_guard(
+    diff: DiffCounts, max_fraction: float, destination: str, emptied: Mapping[str, int]
+) -> GuardStop | None:
     """Held back: leavers no run has begun to remove, too many of them (those a run began
     with were passed then, or confirmed: a confirmation holds until they are gone)."""
     leaving = diff.leaving_now
@@ -179,6 +191,18 @@ def _removal_guard(diff: DiffCounts, max_fraction: float, destination: str) -> G
             "is blocked",
             f"check the sources, and if this is intended, {allow} (no maxRemovalFraction "
             "lets an empty segment through)",
+        )
+    if emptied:
+        # One segment of several emptied (an export cut short after its header, a table
+        # reloaded): its leavers may be a small share of the list, and no fraction lets
+        # them through.
+        told = ", ".join(f"{name} ({rows:,} rows before)" for name, rows in emptied.items())
+        return GuardStop(
+            "emptySegment",
+            f"segment(s) came back empty: {told}; removing the {leaving:,} contacts "
+            "leaving the list is blocked",
+            f"check the sources, and if this is intended, {allow} (no maxRemovalFraction "
+            "lets an emptied segment through)",
         )
     confirm = f"if this is intended, {allow} or raise spec.limits.maxRemovalFraction"
     share = leaving / diff.acked if diff.acked else 1.0

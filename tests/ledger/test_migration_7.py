@@ -1,5 +1,6 @@
-"""Migration 7 (a leaver given up on departs as `notRemoved`): a ledger written by the
-previous schema keeps its departures, and takes the new kind."""
+"""Migration 7 (a leaver given up on departs as `notRemoved`; each segment's rows at its
+last whole read): a ledger written by the previous schema keeps its departures, and takes
+the new kind and the counts."""
 
 from __future__ import annotations
 
@@ -25,6 +26,10 @@ def _migrated(ledger: Ledger) -> None:
     assert (old.at, old.how) == (1.0, "removed")
     with ledger.session("members") as session:
         session.removed(["stuck@example.com"], how="notRemoved")
+    with ledger.session("members") as session:
+        assert session.segment_rows() == {}  # none recorded before the migration
+        session.record_segment_rows({"vip": 3, "extra": 0})
+        assert session.segment_rows() == {"vip": 3, "extra": 0}
     stuck = ledger.contact("members", "stuck@example.com")
     assert stuck.acknowledged is None
     assert stuck.departed is not None

@@ -136,3 +136,33 @@ async def test_a_run_that_meets_a_file_being_written_removes_nobody(sync_world: 
     path.write_bytes(changed)  # the writer done
     assert (await w.sync()).outcome == "success"
     assert w.members() == emails(rows)
+
+
+@pytest.mark.parametrize("kind", ["csv", "jsonl", "sqlite"])
+async def test_one_segment_of_several_come_back_empty_holds_its_leavers_back(
+    sync_world: World, kind: str
+) -> None:
+    # An export cut short after its header (or a blank line, or a table reloaded): its
+    # ten contacts are 10 % of the list, under maxRemovalFraction, and were removed.
+    w = sync_world
+    main, extra = people(0, 90), people(90, 10)
+    write = {"csv": w.csv, "jsonl": w.jsonl, "sqlite": w.sqlite}[kind]
+    w.destination({"main": w.csv("main", main), "extra": write("extra", extra)})
+    assert (await w.sync()).outcome == "success"
+    if kind == "jsonl":
+        (w.data / "extra.jsonl").write_text("\n")  # a segment of nobody, as it is written
+    else:
+        write("extra", [])
+
+    held = await w.sync()
+
+    assert held.outcome == "guard", held.error
+    assert held.guard is not None
+    assert held.guard.guard == "emptySegment"
+    assert "segment(s) came back empty: extra (10 rows before)" in held.guard.message
+    assert w.members() == emails(main + extra)  # nobody removed
+    assert (await w.sync()).outcome == "guard"  # held until confirmed
+    allowed = await w.sync(allow_removals=True)
+    assert allowed.outcome == "success", allowed.error
+    assert allowed.counts()["gone"] == 10
+    assert (await w.sync()).outcome == "success"  # empty now, as confirmed: no guard

@@ -26,6 +26,8 @@ class OutboxSql(Statements):
     set_fields: str = "UPDATE destinations SET fields = ?, field_generation = ? WHERE name = ?"
     get_in_sync: str = "SELECT in_sync FROM destinations WHERE name = ?"
     set_in_sync: str = "UPDATE destinations SET in_sync = ? WHERE name = ?"
+    get_segment_rows: str = "SELECT segment_rows FROM destinations WHERE name = ?"
+    set_segment_rows: str = "UPDATE destinations SET segment_rows = ? WHERE name = ?"
     # An UPDATE, not a SELECT: it locks the row, so a newer claim waits for this commit.
     fence: str = "UPDATE destinations SET epoch = epoch WHERE name = ? AND epoch = ?"
 

@@ -169,6 +169,7 @@ ALTER TABLE runs ADD COLUMN read_path text;
 """,
     # 7: see sqlite_schema.py (here the constraint is replaced in place).
     7: """
+ALTER TABLE destinations ADD COLUMN segment_rows text;
 ALTER TABLE departures DROP CONSTRAINT departures_how_check;
 ALTER TABLE departures ADD CONSTRAINT departures_how_check
     CHECK (how IN ('removed', 'kept', 'notRemoved'));

@@ -71,6 +71,16 @@ class SqlSession(OutboxState, LeaverState, ForgettingState, AuditState, DigestSt
         with self._write() as tx:
             tx.run(self.sql.set_in_sync, (value, self.destination))
 
+    def segment_rows(self) -> dict[str, int]:
+        """How many rows each segment had when last read whole (none yet: empty)."""
+        rows = self._rows(self.sql.get_segment_rows, (self.destination,))
+        stored = rows[0][0] if rows else None
+        return {str(k): int(v) for k, v in json.loads(stored).items()} if stored else {}
+
+    def record_segment_rows(self, counts: Mapping[str, int]) -> None:
+        with self._write() as tx:
+            tx.run(self.sql.set_segment_rows, (json.dumps(dict(counts)), self.destination))
+
     # -- runs ---------------------------------------------------------------------
     def begin_run(self, trigger: str, digest: str, *, started_at: float | None = None) -> int:
         started_at = started_at or self.clock.now()

@@ -180,8 +180,11 @@ ALTER TABLE runs ADD COLUMN read_path TEXT;
 """,
     # 7: a leaver syncd gave up taking off the list departs as `notRemoved` (it departed
     # as `removed`, and `syncd explain` said it was taken off). SQLite cannot change a
-    # CHECK constraint: the table is rebuilt.
+    # CHECK constraint: the table is rebuilt. And how many rows each segment had when it
+    # was last read whole (JSON, name -> rows), so that a segment coming back empty holds
+    # its leavers' removal back whatever share of the list they are.
     7: """
+ALTER TABLE destinations ADD COLUMN segment_rows TEXT;
 CREATE TABLE departures_7 (
     destination TEXT NOT NULL,
     email       TEXT NOT NULL,

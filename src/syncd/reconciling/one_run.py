@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from syncd.contacts import ContactBuilder, FieldBinding, Outgoing
 from syncd.errors import SendGridUnavailable
 from syncd.ledger import RETRY_BUDGET, LedgerSession
 from syncd.loading import LoadedDestination
-from syncd.planning import DiffCounts, GuardStopped, Plan, decide, unchanged
+from syncd.planning import DiffCounts, GuardStopped, Plan, decide, emptied_segments, unchanged
 from syncd.reconciling.applying import Applied, Applier
 from syncd.reconciling.leavers_ahead import LeaversAhead
 from syncd.reconciling.previewing import preview
@@ -58,6 +58,8 @@ class OneRun:
     run_id: int | None = None
     first_export: bool = False
     """Nothing acknowledged, nothing open: built as it is sent (reconciling/first_export.py)."""
+    emptied: dict[str, int] = field(default_factory=dict)
+    """Segments read empty that held rows when last read whole (`planning.decide`)."""
 
     async def carry_out(self) -> None:
         spec = self.loaded.definition.spec
@@ -78,13 +80,17 @@ class OneRun:
         client, binding = await self._bind()
         read = await reader.against(binding.digest)
         self.report.staged, self.report.read = read.staged, read.how
+        before = await in_thread(self.session.segment_rows)
+        self.emptied = emptied_segments(read.staged.segment_rows, before)
         if read.in_sync:
             self.report.verified = True
             self.report.plan = self._decide(unchanged(read.staged.profiles))
             if self.options.dry_run:
                 self.report.preview = Preview()
-            elif self.report.rejected == 0:
-                await self._record_in_sync(reader, binding.digest)
+            else:
+                await self._record_segment_rows()
+                if self.report.rejected == 0:
+                    await self._record_in_sync(reader, binding.digest)
             return
         if not self.options.dry_run:  # from here SendGrid may change: forget it was equal
             await in_thread(self.session.mark_in_sync, None)
@@ -100,6 +106,7 @@ class OneRun:
             await preview(self.session, outgoing, segment_names, self.report, client)
             return
         await self._apply(applier, plan, outgoing, builder)
+        await self._record_segment_rows()  # past the guards: what the next run compares with
         if self.report.rejected == 0 and not plan.diff.held and not _open_work(applier.result):
             await self._record_in_sync(reader, binding.digest)
 
@@ -163,7 +170,13 @@ class OneRun:
             max_removal_fraction=spec.limits.max_removal_fraction,
             allow_removals=self.options.allow_removals,
             destination=self.loaded.definition.name,
+            emptied=self.emptied,
         )
+
+    async def _record_segment_rows(self) -> None:
+        counted = self.report.staged.segment_rows
+        if counted is not None:
+            await in_thread(self.session.record_segment_rows, counted)
 
     async def _apply(
         self, applier: Applier, plan: Plan, outgoing: Outgoing, builder: ContactBuilder

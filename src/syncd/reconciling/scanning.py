@@ -53,13 +53,16 @@ def scan_segments(sources: SegmentSources, *, staged: Staged) -> Digest | None:
     buckets = [0] * BUCKETS
     rows = 0
     kept = KeptPrints()
+    counted: dict[str, int] = {}
     try:
-        for scan in scans:
+        for segment, scan in zip(sources.spec.segments, scans, strict=True):
+            before = rows
             for prints in scan.prints(kept.new()):
                 rows += len(prints)
                 staged.rows = rows
                 for printed in prints:
                     buckets[printed & BUCKET_MASK] += COUNTED + printed
+            counted[segment.name] = rows - before
     except NotPlain:
         kept.close()
         staged.rows = 0
@@ -68,6 +71,7 @@ def scan_segments(sources: SegmentSources, *, staged: Staged) -> Digest | None:
         kept.close()
         raise
     digest = Digest.of(buckets, kept)
+    staged.segment_rows = counted
     staged.profiles = digest.count  # an upper bound: rows to refuse and duplicates are in it
     return digest
 

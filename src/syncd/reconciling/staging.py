@@ -56,6 +56,9 @@ class Staged:
     restaged: int = 0
     """Rows staged after a verify read: those that matched no acknowledged row."""
     rejections: list[Rejection] = field(default_factory=list)
+    segment_rows: dict[str, int] | None = None
+    """Rows each segment had, once every segment was read whole this run (None: not, as
+    when the files were known unchanged by their bytes)."""
 
     def reject(self, segment: str, row: int, reason: str, email: str = "") -> None:
         self.rejected += 1
@@ -141,7 +144,9 @@ def keyed_rows(
     builder, forgotten = sources.builder, sources.forgotten
     holds = forgotten.holds if forgotten else None
     raw_print = builder.raw_print
+    counted: dict[str, int] = {}
     for index, segment, source in sources.opened():
+        before = staged.rows
         for number, values, printed in printed_rows(source, builder.columns, builder.seed):
             if only is None:
                 staged.rows += 1
@@ -161,6 +166,9 @@ def keyed_rows(
                     staged.forgotten += 1
                 continue
             yield keyed[0], keyed[1], keyed[2], index, number
+        counted[segment.name] = staged.rows - before
+    if only is None:
+        staged.segment_rows = counted
 
 
 def _within(raw: int | None, buckets: set[int]) -> bool:
@@ -186,7 +194,9 @@ def verify_segments(
     raw_print, raw_encoded = builder.raw_print, builder.raw_encoded
     dropped = builder.forgotten_check(sources.forgotten)
     encoded: bytes | None = None
+    counted: dict[str, int] = {}
     for index, segment, source in sources.opened():
+        before = rows
         for number, values, printed in printed_rows(source, builder.columns, builder.seed):
             rows += 1
             if not rows & 0xFFF:  # a local counter is cheaper; share it now and then
@@ -209,7 +219,9 @@ def verify_segments(
             buckets[raw & BUCKET_MASK] += COUNTED + raw
             if spill is not None:
                 spill.add(raw, index, number, encoded)
+        counted[segment.name] = rows - before
     staged.rows = rows
+    staged.segment_rows = counted
     if spill is not None:
         spill.finish()
     digest = Digest.of(buckets)
