@@ -3,11 +3,9 @@
 The transaction is always rolled back, after a full read too: whatever the query's
 functions did is undone. A stop of the run cancels the running statement.
 
-Only the mapped columns come over, each value at most `MAPPED_VALUE_BYTES`: the query is
-read as a subquery (`SELECT <mapped, capped> FROM (<query>)`), so that an unmapped
-column of megabytes, or a mapped value of a gigabyte, is never sent to syncd (a fetch
-of 5,000 such rows once took it past a gigabyte). A row with a longer mapped value is
-a bad row, told as such; the rest of the segment goes on.
+Only the mapped columns come over, each value capped (`postgres_capped`): an unmapped
+column of megabytes, or a mapped value of a gigabyte, is never sent to syncd (a fetch of
+5,000 such rows once took it past a gigabyte).
 """
 
 from __future__ import annotations
@@ -20,11 +18,9 @@ from datetime import timedelta
 
 import psycopg
 from psycopg import errors as pg_errors
-from psycopg import sql
 
 from syncd.errors import SourceInvalid, SourceUnavailable
 from syncd.sources.base import (
-    BadRow,
     Row,
     Stopping,
     never,
@@ -33,6 +29,7 @@ from syncd.sources.base import (
 )
 from syncd.sources.error_values import POSTGRES_MESSAGES, values_hidden
 from syncd.sources.passwords import without_password
+from syncd.sources.postgres_capped import capped, uncapped
 
 # Errors that say "the query, the schema or the connection string is wrong", not "try
 # again later". ProgrammingError is SQLSTATE class 42 (syntax, undefined names,
@@ -49,11 +46,8 @@ _PERMANENT = (
 )
 STOP_POLL = 0.25
 """Seconds between two looks at the stop signal while a statement runs on the server."""
-MAPPED_VALUE_BYTES = 4096
-"""The longest mapped value fetched, as text: SendGrid takes a kilobyte at most."""
 FETCH_MAPPED_ROWS = 1000
 """Rows a fetch brings: at most this many times the mapped columns' capped bytes."""
-TOO_LONG = BadRow(f"a mapped value is longer than {MAPPED_VALUE_BYTES:,} bytes as text")
 
 
 class PostgresQuery:
@@ -111,9 +105,9 @@ class PostgresQuery:
                     cursor.execute(capped(self.query, columns, connection))
                     number = 0
                     while batch := cursor.fetchmany(FETCH_MAPPED_ROWS):
-                        for *values, over in batch:
+                        for record in batch:
                             number += 1
-                            yield number, TOO_LONG if over else values
+                            yield number, uncapped(record, len(columns))
                         if self._stopping():
                             raise stopped(self.description)
         except _PERMANENT as error:
@@ -138,24 +132,6 @@ class PostgresQuery:
         if ran:
             text = values_hidden(text, self.query, POSTGRES_MESSAGES)
         return without_password(text, self._dsn)
-
-
-def capped(query: str, columns: Sequence[str], connection: psycopg.Connection) -> str:
-    """The query as a subquery, only its mapped columns out of it, each null past
-    `MAPPED_VALUE_BYTES` as text, and last whether any was (`over`). A trailing `;` is
-    left out (a subquery takes none); a trailing comment ends at the line break."""
-    body = query.rstrip().rstrip(";")
-    cap = str(MAPPED_VALUE_BYTES)
-    values, overs = [], []
-    for column in columns:
-        name = sql.Identifier(column).as_string(connection)
-        size = f"octet_length(syncd_q.{name}::text)"
-        values.append(f"CASE WHEN {size} > {cap} THEN NULL ELSE syncd_q.{name} END")
-        overs.append(f"coalesce({size} > {cap}, false)")
-    return (
-        f"SELECT {', '.join(values)}, ({' OR '.join(overs)}) AS syncd_over "
-        f"FROM (\n{body}\n) AS syncd_q"
-    )
 
 
 @contextmanager
