@@ -149,6 +149,10 @@ def test_the_reason_for_an_invalid_address_does_not_quote_it(address: str) -> No
     assert "hunter2" not in reason, reason
     assert "'…'" in reason, reason
     assert keyed("a@s\u00e9cret_x.com").endswith("contains invalid characters: '_'.")
+    # In double quotes when the span holds a quote itself (Python's repr).
+    quoted = refusal("x@[IPv6:ab'cd'hunter2secret::1]")
+    assert quoted is not None
+    assert "hunter2" not in quoted, quoted
 
 
 def test_a_blank_address_in_unicode_spaces_is_empty() -> None:

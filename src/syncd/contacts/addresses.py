@@ -97,7 +97,8 @@ def refusal(email: str) -> str | None:
     return None
 
 
-_QUOTED = re.compile(r"'([^']{2,})'")
+_QUOTED = re.compile(r"'[^']{2,}'|\"[^\"]{2,}\"")
+"""A span the validator quotes (Python's repr: in double quotes when it holds a `'`)."""
 
 
 def _said(error: EmailNotValidError) -> str:
