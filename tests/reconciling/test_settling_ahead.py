@@ -182,6 +182,34 @@ class TestAnAccountThatFillsUpDuringTheSend:
         assert landed.counts()["upserted"] == 80  # the two applied batches are not sent again
 
 
+class TestAnAccountThatRefusesEachContactPastItsLimitDuringTheSend:
+    @pytest.fixture
+    def emulator_config(self) -> EmulatorConfig:
+        return strict_emulator_config(contact_limit=25, contact_limit_per_contact=True)
+
+    async def test_every_contact_set_aside_is_counted_and_lands_later(
+        self, sync_world: World, emulator: Emulator
+    ) -> None:
+        # The stall's count was the last batch's alone.
+        w = sync_world
+        rows = people(0, 100)
+        w.destination({"vip": w.csv("vip", rows)})
+
+        full = await w.sync()
+
+        assert (full.outcome, full.recheck) == ("permanent", True), full.error
+        assert full.rejected == 0
+        assert len(w.members()) == 25  # what fitted
+        sent = sum(r.contact_count or 0 for r in emulator.requests if r.template == UPSERT)
+        assert sent > 30  # set aside in more than one batch
+        assert f"SendGrid had no room for {sent - 25} contact(s)" in (full.error or "")
+        emulator.services.behaviour = emulator.services.behaviour.changed({"contact_limit": None})
+        landed = await w.sync()
+        assert landed.outcome == "success", landed.error
+        assert w.members() == emails(rows)
+        assert landed.counts()["upserted"] == 75
+
+
 class TestJobsSlowerThanTheSend:
     @pytest.fixture
     def emulator_config(self) -> EmulatorConfig:

@@ -54,6 +54,8 @@ class Applied:
     moved_away: list[Rejection] = field(default_factory=list)
     """Leavers of the destination's former list, forgotten (`forget_moved_away`): told
     like rejections, counted apart (`movedAway`), not as rejected."""
+    set_aside: int = 0
+    """Contacts refused for the account's contact limit, set aside uncharged (`settling`)."""
     refused: int = 0
     """Contacts SendGrid refused up front (in a 4xx answer), isolated from their batch."""
     pending_removals: int = 0

@@ -44,9 +44,7 @@ LATER: Final[Later] = "later"
 @dataclass(frozen=True)
 class FailedWhole:
     """The job failed as a whole, blaming nobody: the caller stalls the destination and
-    charges nobody; `reason` is the one its errors file gave every contact, if any."""
-
-    reason: str | None = None
+    charges nobody."""
 
 
 async def rejected_in_job(

@@ -223,7 +223,7 @@ async def _record_upsert(
     if job.status != "completed" or job.errored_count or job.errors_unclear:
         found = await rejected_in_job(outbox, batch, job, fields)
         if isinstance(found, FailedWhole):
-            await _stall(outbox, batch, job, found.reason)
+            await _stall(outbox, batch, job)
             return
         if found == LATER:  # the batch stays open: the next run looks again
             outbox.result.awaiting_search += batch.size
@@ -247,9 +247,11 @@ async def _set_aside(outbox: Outbox, batch: Batch, emails: list[str], reason: st
     """Contacts the account had no room for: neither acknowledged nor charged, they go
     again once it has (the destination stalls, re-checked as for a job that failed)."""
     left = await in_thread(outbox.session.drop_items, batch, emails)
+    outbox.result.set_aside += len(emails)  # over the run's batches
     outbox.result.stalled = (
-        f"SendGrid had no room for {len(emails):,} contact(s): {reason}. Nothing was charged "
-        "to them; they are sent again when the destination is re-checked or synced on demand"
+        f"SendGrid had no room for {outbox.result.set_aside:,} contact(s): {reason}. Nothing "
+        "was charged to them; they are sent again when the destination is re-checked or "
+        "synced on demand"
     )
     log.warning("reconcile.account_full", batch=batch.id, contacts=len(emails))
     return replace(batch, size=left)
@@ -268,13 +270,13 @@ async def _drop_forgotten(outbox: Outbox, batch: Batch) -> Batch:
     return replace(batch, size=left)
 
 
-async def _stall(outbox: Outbox, batch: Batch, job: Job, reason: str | None) -> None:
+async def _stall(outbox: Outbox, batch: Batch, job: Job) -> None:
     """A job failed as a whole, with no contact blamed: nothing was applied."""
     await in_thread(outbox.session.abandon, batch.id)
     outbox.result.failed_jobs += 1
     outbox.result.stalled = (
         f"SendGrid failed a job of {batch.size:,} contact(s) as a whole: "
-        f"{reason or job.message or 'it gave no reason'}. Nothing was charged to the "
+        f"{job.message or 'it gave no reason'}. Nothing was charged to the "
         "contacts; they are sent again when the destination is re-checked or synced on "
         "demand"
     )
