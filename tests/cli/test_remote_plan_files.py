@@ -35,3 +35,22 @@ def test_a_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
     with pytest.raises(UsageError) as caught:
         candidate(fifo)
     assert str(caught.value) == f"{fifo}: not a regular file"
+
+
+def test_a_folder_of_the_path_that_is_a_link_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # O_NOFOLLOW looks at the last part only: a pull request's folder linked to the
+    # runner's home read the file there.
+    elsewhere = tmp_path / "runner"
+    elsewhere.mkdir()
+    (elsewhere / "key.yaml").write_text("secret\n")
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    (checkout / "destinations.d").symlink_to(elsewhere)
+    monkeypatch.chdir(checkout)
+    with pytest.raises(UsageError) as caught:
+        candidate(Path("destinations.d/key.yaml"))
+    assert str(caught.value) == (
+        "destinations.d/key.yaml: destinations.d is a symbolic link; give the file itself"
+    )

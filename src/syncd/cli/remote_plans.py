@@ -38,6 +38,7 @@ def candidate(path: Path) -> dict[str, str]:
     """One file as sent: its base name and its text, refused here if the daemon would."""
     # Not followed if a link: a file of a pull request linked to a file of the CI runner
     # (a key, say) would send that file to the daemon. Nor a FIFO, which blocks the job.
+    _no_linked_folder(path)
     try:
         descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError as error:
@@ -55,6 +56,18 @@ def candidate(path: Path) -> dict[str, str]:
     except UnicodeDecodeError:
         raise UsageError(f"{path}: not UTF-8 text") from None
     return {"name": path.name, "content": text}
+
+
+def _no_linked_folder(path: Path) -> None:
+    """A relative path (a checkout's file, as CI names it) through no symbolic link: a
+    pull request's folder linked elsewhere would lead the read out of the checkout."""
+    if path.is_absolute():
+        return
+    folder = Path()
+    for part in path.parts[:-1]:
+        folder /= part
+        if folder.is_symlink():
+            raise UsageError(f"{path}: {folder} is a symbolic link; give the file itself")
 
 
 async def remote_plan(
