@@ -390,3 +390,67 @@ async def test_a_job_completed_while_counting_errors_is_read_as_errored(
     assert set(rejected(report)) == set(victims)
     again = await w.sync()  # not acknowledged: each has a retry left, and is sent again
     assert again.applied.upserted == 2
+
+
+class TestAnEarlierRunsJobFinishedByTheNext:
+    @pytest.fixture
+    def emulator_config(self) -> EmulatorConfig:
+        return strict_emulator_config(
+            job_delay=1.0, contact_limit=4, contact_limit_per_contact=True
+        )
+
+    async def test_its_refusals_are_reported_though_the_account_full_stalls_the_run(
+        self, sync_world: World, emulator: Emulator
+    ) -> None:
+        # Settled while the next run finished the earlier run's work, the job's refusals
+        # were charged, then the stall ended that run before it reported them.
+        w = sync_world
+        w.settings = w.settings.model_copy(update={"job_timeout": 0.2})
+        rows = people(0, 8)
+        w.destination({"vip": w.csv("vip", rows)})
+        victims = ["person.1@example.com", "person.6@example.com"]
+        refuse_in_the_next_job(emulator, victims)
+        left_open = await w.sync()
+        assert left_open.outcome == "temporary", left_open.error  # the job outlived the run
+        await asyncio.sleep(1.5)
+        w.settings = w.settings.model_copy(update={"job_timeout": 30.0})
+
+        finished = await w.sync()
+
+        assert (finished.outcome, finished.recheck) == ("permanent", True), finished.error
+        assert "SendGrid had no room for 2 contact(s)" in (finished.error or "")
+        assert set(rejected(finished)) == set(victims)  # charged: told, once each
+        assert len(finished.rejections) == 2
+
+
+class TestAContactChargedTwiceInOneRun:
+    @pytest.fixture
+    def emulator_config(self) -> EmulatorConfig:
+        return strict_emulator_config(job_delay=1.0)
+
+    async def test_it_is_told_once_with_the_refusal_that_stands(
+        self, sync_world: World, emulator: Emulator
+    ) -> None:
+        # Charged when the earlier run's job was settled, sent again and refused again in
+        # the same run: two lines, and `rejected` counted it twice.
+        w = sync_world
+        w.settings = w.settings.model_copy(update={"job_timeout": 0.2})
+        w.destination({"vip": w.csv("vip", people(0, 5))})
+        victim = "person.2@example.com"
+        emulator.faults.add(
+            FaultRule(kind="job_errored", template=UPSERT, emails=[victim], reason="first", times=1)
+        )
+        assert (await w.sync()).outcome == "temporary"  # the job outlived the run
+        await asyncio.sleep(1.5)
+        w.settings = w.settings.model_copy(update={"job_timeout": 30.0})
+        emulator.faults.add(
+            FaultRule(
+                kind="job_errored", template=UPSERT, emails=[victim], reason="second", times=1
+            )
+        )
+
+        report = await w.sync()
+
+        assert report.outcome == "success", report.error
+        assert rejected(report) == {victim: "second"}
+        assert len(report.rejections) == report.rejected == 1

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from syncd.contacts import ContactBuilder, FieldBinding, Outgoing
 from syncd.errors import SendGridUnavailable
-from syncd.ledger import RETRY_BUDGET, LedgerSession
+from syncd.ledger import RETRY_BUDGET, LedgerSession, Rejection
 from syncd.loading import LoadedDestination
 from syncd.planning import DiffCounts, GuardStopped, Plan, decide, emptied_segments, unchanged
 from syncd.reconciling.applying import Applied, Applier
@@ -96,7 +96,12 @@ class OneRun:
             await in_thread(self.session.mark_in_sync, None)
         applier = self._applier(client, binding)
         self.report.applied = applier.result
-        diff = await self._diff(applier, builder, read, binding)
+        try:
+            diff = await self._diff(applier, builder, read, binding)
+        except Exception:  # finishing an earlier run's batches may charge, then stall
+            if not self.options.dry_run:
+                await self._tell_rejections(applier)
+            raise
         plan = self.report.plan = self._decide(diff)
         self.report.planned_after = asyncio.get_running_loop().time() - self.report.started
         self.live.planned(to_send=plan.upserts, to_remove=plan.removals, confirmed=applier.result)
@@ -206,19 +211,7 @@ class OneRun:
         finally:
             if ahead is not None:
                 await ahead.close()
-            names = [s.name for s in self.loaded.definition.spec.segments]
-            given_up = await in_thread(self.session.exhausted, RETRY_BUDGET, names)
-            seen = {(r.segment, r.row, r.email) for r in given_up}
-            retried = [
-                r for r in applier.result.rejections if (r.segment, r.row, r.email) not in seen
-            ]
-            # A contact charged while an earlier batch was settled, then sent again and
-            # applied in this run, was counted rejected by a run that landed it.
-            charged = [r.email for r in retried if r.segment and r.email]
-            standing = await in_thread(self.session.still_charged, charged) if charged else set()
-            retried = [r for r in retried if not (r.segment and r.email) or r.email in standing]
-            report.rejections = [*given_up, *retried]
-            report.moved_away = applier.result.moved_away
+            await self._tell_rejections(applier)
         if _open_work(applier.result):
             report.requeue_after = REMOVAL_RECHECK
         if applier.result.failed_jobs:
@@ -228,6 +221,29 @@ class OneRun:
             )
         if plan.removal_guard:
             raise GuardStopped(plan.removal_guard)
+
+    async def _tell_rejections(self, applier: Applier) -> None:
+        """What the run reports as not carried out: the contacts given up on, then those
+        charged a retry whose refusal still stands (one line each, the last reason)."""
+        report = self.report
+        names = [s.name for s in self.loaded.definition.spec.segments]
+        given_up = await in_thread(self.session.exhausted, RETRY_BUDGET, names)
+        seen = {(r.segment, r.row, r.email) for r in given_up}
+        given_emails = {r.email for r in given_up if r.email}
+        retried: dict[object, Rejection] = {}
+        for r in applier.result.rejections:
+            if (r.segment, r.row, r.email) in seen or (r.segment and r.email in given_emails):
+                continue
+            retried[r.email if r.segment and r.email else id(r)] = r  # charged twice: once
+        # A contact charged while an earlier batch was settled, then sent again and applied
+        # in this run, was counted rejected by a run that landed it.
+        charged = [r.email for r in retried.values() if r.segment and r.email]
+        standing = await in_thread(self.session.still_charged, charged) if charged else set()
+        report.rejections = [
+            *given_up,
+            *(r for r in retried.values() if not (r.segment and r.email) or r.email in standing),
+        ]
+        report.moved_away = applier.result.moved_away
 
     async def _forget_gone(self) -> None:
         """`onLeave: keep`: leavers stay on the list and leave the ledger."""
