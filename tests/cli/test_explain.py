@@ -303,3 +303,23 @@ async def test_a_leaver_syncd_cannot_search_is_told_as_not_removed(history: Worl
     assert "syncd gave up taking it off the list on" in told["summary"]
     assert "at most 100 characters" in told["summary"]
     assert "take it off in SendGrid if it is" in told["summary"]
+
+
+async def test_a_refusal_before_a_contact_was_taken_off_is_not_told_beside_it(
+    history: World,
+) -> None:
+    # Refused (its new name), then out of the segment and taken off: the story showed the
+    # old refusal next to "taken off the list", as if it still stood.
+    w = history
+    rows = [row for n, row in enumerate(people(0, 5)) if n != 1]
+    rows[0]["FirstName"] = "Bad\x07Name"  # person 0: refused by syncd, still on the list
+    w.csv("vip", rows)
+    assert (await w.sync()).rejected >= 1
+    w.csv("vip", rows[1:])  # person 0 leaves
+    assert (await w.sync()).outcome == "success"
+    await w.sync()  # search confirms the removal
+
+    told = await story(w, "person.0@example.com")
+
+    assert told["state"] == "removed", told
+    assert told["rejection"] is None

@@ -117,6 +117,9 @@ def _rejection(facts: Facts, refused: str | None) -> RejectionRecord | None:
             batch=_ended(tried.batch),
         )
     last = record.rejection
+    departed = record.departed
+    if not facts.rows and departed is not None and departed.how != "notRemoved":
+        return None  # taken off (or kept) since: a refusal before it is of another episode
     if last is not None and not (facts.rows and record.acknowledged):
         return RejectionRecord(
             reason=last.reason,
