@@ -166,3 +166,26 @@ async def test_one_segment_of_several_come_back_empty_holds_its_leavers_back(
     assert allowed.outcome == "success", allowed.error
     assert allowed.counts()["gone"] == 10
     assert (await w.sync()).outcome == "success"  # empty now, as confirmed: no guard
+
+
+async def test_a_segment_none_of_whose_rows_has_an_address_removes_nobody(
+    sync_world: World,
+) -> None:
+    # JSON Lines re-exported with the key spelled otherwise (`email`, the mapping says
+    # `EmailAddress`): every line "email is empty", and its contacts removed under the
+    # guard's fraction, while a CSV file without the column is refused.
+    w = sync_world
+    main, extra = people(0, 90), people(90, 10)
+    w.destination({"main": w.csv("main", main), "extra": w.jsonl("extra", extra)})
+    assert (await w.sync()).outcome == "success"
+    renamed = [{"email" if k == "EmailAddress" else k: v for k, v in r.items()} for r in extra]
+    w.jsonl("extra", renamed)
+
+    report = await w.sync()
+
+    assert report.outcome == "permanent"
+    assert report.error == (
+        "segment extra: none of its 10 rows has an address in 'EmailAddress' (names are "
+        "matched exactly); is it the mapping's column?"
+    )
+    assert w.members() == emails(main + extra)

@@ -25,7 +25,7 @@ SendGrid too; a blank Number or Date is left out (SendGrid refuses `""` there, o
 """
 
 from syncd.contacts.addresses import address_key, plainly_valid
-from syncd.contacts.building import FIELD_LIMITS, Built, ContactBuilder
+from syncd.contacts.building import FIELD_LIMITS, NO_EMAIL, Built, ContactBuilder
 from syncd.contacts.fingerprints import fingerprint, to_signed64
 from syncd.contacts.forgotten import NOTHING_FORGOTTEN, Forgotten, new_salt
 from syncd.contacts.forgotten import digest as forgotten_digest
@@ -41,6 +41,7 @@ from syncd.contacts.values import Refused
 __all__ = [
     "FIELD_LIMITS",
     "NOTHING_FORGOTTEN",
+    "NO_EMAIL",
     "Built",
     "ContactBuilder",
     "CustomField",

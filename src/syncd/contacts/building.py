@@ -55,6 +55,10 @@ class Built:
     bytes decoded: left out of comparisons)."""
 
 
+NO_EMAIL = "email is empty"
+"""Why a row without an address is refused."""
+
+
 class ContactBuilder(HeldPrints):
     """Compiled once per run from the mapping; `build` is called per row."""
 
@@ -67,6 +71,7 @@ class ContactBuilder(HeldPrints):
         self.columns: tuple[str, ...] = tuple(columns)
         index = {column: i for i, column in enumerate(columns)}
         self._email = index[reserved["email"]]
+        self.email_column = reserved["email"]
         self._reserved = tuple(
             (field, index[column], FIELD_LIMITS[field])
             for field, column in reserved.items()
@@ -103,7 +108,7 @@ class ContactBuilder(HeldPrints):
             except Refused as refused:
                 return str(refused)
         if not email:
-            return "email is empty"
+            return NO_EMAIL
         try:
             encoded = compact(orjson.dumps(values, default=str))
         except TypeError:  # orjson.JSONEncodeError: rare values; see `_writable`
@@ -188,7 +193,7 @@ class ContactBuilder(HeldPrints):
             except Refused as refused:
                 return str(refused)
         if not email:
-            return "email is empty"
+            return NO_EMAIL
         if len(email) > 254:
             return "email is longer than 254 characters"
         if "@" not in email:

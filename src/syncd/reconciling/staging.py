@@ -25,10 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from syncd.allowlists import Allowlists
-from syncd.contacts import NOTHING_FORGOTTEN, ContactBuilder, Forgotten
+from syncd.contacts import NO_EMAIL, NOTHING_FORGOTTEN, ContactBuilder, Forgotten
 from syncd.destinations import Segment, Spec
 from syncd.ledger import BUCKET_MASK, BUCKETS, COUNTED, BucketTotals, LedgerSession, Rejection
 from syncd.planning import profile_limit_exceeded
+from syncd.reconciling.segment_checks import no_address_anywhere
 from syncd.reconciling.spill import KeptPrints, Spill
 from syncd.sources import (
     BadRow,
@@ -146,7 +147,7 @@ def keyed_rows(
     raw_print = builder.raw_print
     counted: dict[str, int] = {}
     for index, segment, source in sources.opened():
-        before = staged.rows
+        before, blank = staged.rows, 0
         for number, values, printed in printed_rows(source, builder.columns, builder.seed):
             if only is None:
                 staged.rows += 1
@@ -159,6 +160,7 @@ def keyed_rows(
                 continue
             keyed = builder.key(_listed(values), printed)
             if isinstance(keyed, str):
+                blank += keyed == NO_EMAIL
                 staged.reject(segment.name, number, keyed)
                 continue
             if holds is not None and holds(keyed[0]):
@@ -167,6 +169,8 @@ def keyed_rows(
                 continue
             yield keyed[0], keyed[1], keyed[2], index, number
         counted[segment.name] = staged.rows - before
+        if only is None:
+            no_address_anywhere(segment.name, counted[segment.name], blank, builder)
     if only is None:
         staged.segment_rows = counted
 
@@ -196,7 +200,7 @@ def verify_segments(
     encoded: bytes | None = None
     counted: dict[str, int] = {}
     for index, segment, source in sources.opened():
-        before = rows
+        before, blank = rows, 0
         for number, values, printed in printed_rows(source, builder.columns, builder.seed):
             rows += 1
             if not rows & 0xFFF:  # a local counter is cheaper; share it now and then
@@ -211,7 +215,8 @@ def verify_segments(
                 keyed = raw_encoded(row, printed)
                 raw, encoded = (None, None) if keyed is None else keyed
             if raw is None:
-                staged.reject(segment.name, number, "email is empty")
+                blank += 1
+                staged.reject(segment.name, number, NO_EMAIL)
                 continue
             if dropped is not None and dropped(row):
                 staged.forgotten += 1
@@ -220,6 +225,7 @@ def verify_segments(
             if spill is not None:
                 spill.add(raw, index, number, encoded)
         counted[segment.name] = rows - before
+        no_address_anywhere(segment.name, counted[segment.name], blank, builder)
     staged.rows = rows
     staged.segment_rows = counted
     if spill is not None:
