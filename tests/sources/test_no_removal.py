@@ -39,15 +39,24 @@ async def test_a_stray_quote_fails_the_run_naming_its_line_and_removes_nobody(
     assert len(w.emulator.write_requests()) == writes  # not even an upsert
 
 
+MAIN, EXTRA = people(0, 90), people(90, 10)
+"""A destination of two segments: the second a tenth of the list, under the guard's 20 %."""
+
+
+async def synced_with_extra(w: World, kind: str = "jsonl") -> None:
+    """MAIN from a CSV file and EXTRA from a `kind` source, synced."""
+    write = {"csv": w.csv, "jsonl": w.jsonl, "sqlite": w.sqlite}[kind]
+    w.destination({"main": w.csv("main", MAIN), "extra": write("extra", EXTRA)})
+    assert (await w.sync()).outcome == "success"
+
+
 async def test_a_segment_re_encoded_so_that_no_line_reads_removes_nobody(
     sync_world: World,
 ) -> None:
     # A JSON Lines segment re-exported in UTF-16 (no mark): every line a rejected row, its
     # ten contacts removed under the guard's 20 %, and the run a success.
     w = sync_world
-    main, extra = people(0, 90), people(90, 10)
-    w.destination({"main": w.csv("main", main), "extra": w.jsonl("extra", extra)})
-    assert (await w.sync()).outcome == "success"
+    await synced_with_extra(w)
     writes = len(w.emulator.write_requests())
     path = w.data / "extra.jsonl"
     path.write_bytes(path.read_text().encode("utf-16-le"))
@@ -57,7 +66,7 @@ async def test_a_segment_re_encoded_so_that_no_line_reads_removes_nobody(
     assert report.outcome == "permanent"
     assert report.error is not None
     assert report.error.startswith("jsonl extra.jsonl: no line is a usable JSON object")
-    assert w.members() == emails(main + extra)
+    assert w.members() == emails(MAIN + EXTRA)
     assert len(w.emulator.write_requests()) == writes
 
 
@@ -145,14 +154,11 @@ async def test_one_segment_of_several_come_back_empty_holds_its_leavers_back(
     # An export cut short after its header (or a blank line, or a table reloaded): its
     # ten contacts are 10 % of the list, under maxRemovalFraction, and were removed.
     w = sync_world
-    main, extra = people(0, 90), people(90, 10)
-    write = {"csv": w.csv, "jsonl": w.jsonl, "sqlite": w.sqlite}[kind]
-    w.destination({"main": w.csv("main", main), "extra": write("extra", extra)})
-    assert (await w.sync()).outcome == "success"
+    await synced_with_extra(w, kind)
     if kind == "jsonl":
         (w.data / "extra.jsonl").write_text("\n")  # a segment of nobody, as it is written
     else:
-        write("extra", [])
+        {"csv": w.csv, "sqlite": w.sqlite}[kind]("extra", [])
 
     held = await w.sync()
 
@@ -160,7 +166,7 @@ async def test_one_segment_of_several_come_back_empty_holds_its_leavers_back(
     assert held.guard is not None
     assert held.guard.guard == "emptySegment"
     assert "segment(s) came back empty: extra (10 rows before)" in held.guard.message
-    assert w.members() == emails(main + extra)  # nobody removed
+    assert w.members() == emails(MAIN + EXTRA)  # nobody removed
     assert (await w.sync()).outcome == "guard"  # held until confirmed
     allowed = await w.sync(allow_removals=True)
     assert allowed.outcome == "success", allowed.error
@@ -175,10 +181,8 @@ async def test_a_segment_none_of_whose_rows_has_an_address_removes_nobody(
     # `EmailAddress`): every line "email is empty", and its contacts removed under the
     # guard's fraction, while a CSV file without the column is refused.
     w = sync_world
-    main, extra = people(0, 90), people(90, 10)
-    w.destination({"main": w.csv("main", main), "extra": w.jsonl("extra", extra)})
-    assert (await w.sync()).outcome == "success"
-    renamed = [{"email" if k == "EmailAddress" else k: v for k, v in r.items()} for r in extra]
+    await synced_with_extra(w)
+    renamed = [{"email" if k == "EmailAddress" else k: v for k, v in r.items()} for r in EXTRA]
     w.jsonl("extra", renamed)
 
     report = await w.sync()
@@ -188,4 +192,4 @@ async def test_a_segment_none_of_whose_rows_has_an_address_removes_nobody(
         "segment extra: none of its 10 rows has an address in 'EmailAddress' (names are "
         "matched exactly); is it the mapping's column?"
     )
-    assert w.members() == emails(main + extra)
+    assert w.members() == emails(MAIN + EXTRA)
