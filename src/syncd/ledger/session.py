@@ -18,27 +18,16 @@ from syncd.ledger.forgetting import ForgettingState
 from syncd.ledger.leavers import LeaverState
 from syncd.ledger.outbox import OutboxState
 from syncd.ledger.records import RETRY_BUDGET, Rejection, StagedContact, StaleRow
-from syncd.logs import scrub
+from syncd.ledger.run_state import KEEP_RUNS, RunState
 from syncd.planning import DiffCounts
-from syncd.shapes import ReadPath
 
-INTERRUPTED = "interrupted: syncd stopped before this run ended; the next run took over"
-KEEP_RUNS = 500
-KEEP_REJECTION_RUNS = 20
-MAX_REJECTIONS_PER_RUN = 10_000
-KEEP_SENT_BATCHES = 1_000
-"""Ended batches kept per destination (`syncd explain` names the one that carried a contact)."""
-KEEP_DEPARTURES = 90 * 86_400.0
-"""Seconds a contact that left the list is remembered (`syncd explain`: "removed on ...")."""
-
-__all__ = ["Params", "SqlSession", "Tx"]
+__all__ = ["KEEP_RUNS", "Params", "SqlSession", "Tx"]
 
 
-class SqlSession(OutboxState, LeaverState, ForgettingState, AuditState, DigestState, SessionCore):
+class SqlSession(
+    RunState, OutboxState, LeaverState, ForgettingState, AuditState, DigestState, SessionCore
+):
     """Session logic over backend primitives; see the module docstring."""
-
-    keep_runs: int = KEEP_RUNS
-    """Runs kept per destination (SYNCD_KEEP_RUNS); older ones are pruned as runs end."""
 
     def field_generation(self, fields: Mapping[str, tuple[str, str]], *, record: bool) -> int:
         """A number that changes when a custom field used before got another id or type
@@ -80,74 +69,6 @@ class SqlSession(OutboxState, LeaverState, ForgettingState, AuditState, DigestSt
     def record_segment_rows(self, counts: Mapping[str, int]) -> None:
         with self._write() as tx:
             tx.run(self.sql.set_segment_rows, (json.dumps(dict(counts)), self.destination))
-
-    # -- runs ---------------------------------------------------------------------
-    def begin_run(self, trigger: str, digest: str, *, started_at: float | None = None) -> int:
-        started_at = started_at or self.clock.now()
-        with self._write() as tx:
-            ended = (started_at, started_at, INTERRUPTED, self.destination)
-            tx.run(self.sql.close_interrupted, ended)
-            rows = tx.rows(self.sql.begin_run, (self.destination, trigger, digest, started_at))
-        run_id: int = rows[0][0]
-        return run_id
-
-    def finish_run(
-        self,
-        run_id: int,
-        outcome: str,
-        counts: Mapping[str, int],
-        error: str | None,
-        *,
-        ended_at: float | None = None,
-        read: ReadPath | None = None,
-    ) -> None:
-        if error is not None:  # a libpq or SendGrid text may carry a secret
-            error = scrub(error, addresses=False)  # every address is in the ledger anyway
-        with self._write() as tx:
-            tx.run(
-                self.sql.finish_run,
-                (
-                    ended_at or self.clock.now(),
-                    outcome,
-                    json.dumps(dict(counts)),
-                    error,
-                    read,
-                    run_id,
-                ),
-            )
-            tx.run(self.sql.prune_runs, (self.destination, self.destination, self.keep_runs))
-            tx.run(
-                self.sql.prune_rejections,
-                (self.destination, self.destination, KEEP_REJECTION_RUNS),
-            )
-            tx.run(
-                self.sql.prune_sent_batches,
-                (self.destination, self.destination, KEEP_SENT_BATCHES),
-            )
-            tx.run(
-                self.sql.prune_departures, (self.destination, self.clock.now() - KEEP_DEPARTURES)
-            )
-
-    def record_rejections(self, run_id: int, rejections: Sequence[Rejection]) -> None:
-        if not rejections:
-            return
-        with self._write() as tx:
-            already = tx.rows(self.sql.count_rejections, (run_id,))[0][0]
-            room = max(0, MAX_REJECTIONS_PER_RUN - already)
-            tx.many(
-                self.sql.insert_rejection,
-                [
-                    (
-                        run_id,
-                        self.destination,
-                        r.segment,
-                        r.row,
-                        scrub(r.reason, addresses=False),
-                        r.email,
-                    )
-                    for r in rejections[:room]
-                ],
-            )
 
     # -- the snapshot of this run's segment ------------------------------------------
     def reset_snapshot(self) -> None:
