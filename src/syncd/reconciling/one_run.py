@@ -8,6 +8,7 @@ ends in a preview instead of the apply: it records nothing and sends nothing.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
@@ -100,7 +101,8 @@ class OneRun:
             diff = await self._diff(applier, builder, read, binding)
         except Exception:  # finishing an earlier run's batches may charge, then stall
             if not self.options.dry_run:
-                await self._tell_rejections(applier)
+                with contextlib.suppress(Exception):  # the first error is the one to tell
+                    await self._tell_rejections(applier)
             raise
         plan = self.report.plan = self._decide(diff)
         self.report.planned_after = asyncio.get_running_loop().time() - self.report.started
