@@ -193,3 +193,22 @@ async def test_a_segment_none_of_whose_rows_has_an_address_removes_nobody(
         "matched exactly); is it the mapping's column?"
     )
     assert w.members() == emails(MAIN + EXTRA)
+
+
+async def test_a_csv_segment_whose_address_column_is_blank_removes_nobody(
+    sync_world: World,
+) -> None:
+    # Every segment a plain CSV file: read from the files' bytes, the rows without an
+    # address were refused one by one, and the segment's contacts removed.
+    w = sync_world
+    await synced_with_extra(w, "csv")
+    w.csv("extra", [{**row, "EmailAddress": ""} for row in EXTRA])
+
+    report = await w.sync()
+
+    assert report.outcome == "permanent", report.error
+    assert report.error == (
+        "segment extra: none of its 10 rows has an address in 'EmailAddress' (names are "
+        "matched exactly); is it the mapping's column?"
+    )
+    assert w.members() == emails(MAIN + EXTRA)

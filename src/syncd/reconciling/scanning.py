@@ -16,8 +16,10 @@ from __future__ import annotations
 from array import array
 from collections.abc import Collection, Iterator
 
+from syncd.contacts import NO_EMAIL
 from syncd.ledger import BUCKET_MASK, BUCKETS, COUNTED
 from syncd.reconciling.matching import by_group
+from syncd.reconciling.segment_checks import no_address_anywhere
 from syncd.reconciling.spill import KeptPrints, Spill
 from syncd.reconciling.staging import (
     Digest,
@@ -109,7 +111,9 @@ def scanned_rows(
         return
     builder, forgotten = sources.builder, sources.forgotten
     holds = forgotten.holds if forgotten else None
+    counted = staged.segment_rows or {}
     for index, (segment, scan) in enumerate(zip(sources.spec.segments, scans, strict=True)):
+        blank = 0
         for number, values, printed in scan.lines_in(picks, kept.files[index]):
             if isinstance(values, BadRow):
                 staged.reject(segment.name, number, values.reason)
@@ -117,9 +121,12 @@ def scanned_rows(
             row = values if type(values) is list else list(values)
             keyed = builder.key(row, printed)
             if isinstance(keyed, str):
+                blank += keyed == NO_EMAIL
                 staged.reject(segment.name, number, keyed)
                 continue
             if holds is not None and holds(keyed[0]):
                 staged.forgotten += 1
                 continue
             yield keyed[0], keyed[1], keyed[2], index, number
+        # Rows without an address match nothing acknowledged: all of them are picked here.
+        no_address_anywhere(segment.name, counted.get(segment.name, 0), blank, builder)

@@ -82,8 +82,7 @@ def _token_end(query: str, i: int) -> int:
     one character."""
     c = query[i]
     if c in "'\"":
-        # E'...' (backslash escapes): an E standing alone before the quote, not LIKE'...'.
-        escapes = c == "'" and query[max(0, i - 2) : i].lower() in ("e", " e", "(e", ",e")
+        escapes = c == "'" and _escape_prefix(query, i)
         j = i + 1
         while j < len(query):
             if escapes and query[j] == "\\":
@@ -103,3 +102,13 @@ def _token_end(query: str, i: int) -> int:
             body_end = query.find(tag, close + 1)
             return len(query) if body_end < 0 else body_end + len(tag)
     return i + 1
+
+
+def _escape_prefix(query: str, quote: int) -> bool:
+    """Whether the string opened at `quote` is E'...' (backslash escapes): an E right
+    before it that is a word of its own (`<>E'`, a line then `E'`), not a word's last
+    letter (`LIKE'...'`)."""
+    if quote < 1 or query[quote - 1] not in "eE":
+        return False
+    before = query[quote - 2] if quote >= 2 else " "
+    return not (before.isalnum() or before in "_$")
