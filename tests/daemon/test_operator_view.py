@@ -181,7 +181,12 @@ async def test_a_sync_asked_of_the_daemon_reports_its_own_run_not_the_next(
         await daemon.until("/v1/destinations/members", lambda s: s["state"] == "ready", 60)
         w.csv("vip", people(0, 8))  # the asked run has a job to wait for (2 s)
         asked = asyncio.create_task(cli(daemon, "sync", "members", SYNCD_ADMIN_TOKEN=TOKEN))
-        await daemon.until("/v1/destinations/members", lambda s: s["progress"] is not None, 30)
+        # Past its read (a file rewritten in place while read fails the run): at its job.
+        await daemon.until(
+            "/v1/destinations/members",
+            lambda s: (s["progress"] or {}).get("phase") in ("sending", "waitingForJobs"),
+            30,
+        )
         w.destination({"vip": w.csv("vip", people(0, 9))}, name="members", displayName="VIP")
         code, out, err = await asked
         history = await daemon.until(
