@@ -25,6 +25,13 @@ SEARCH = "POST /v3/marketing/contacts/search/emails"
 JOB = "GET /v3/marketing/contacts/imports/{id}"
 
 
+async def synced(w: World, rows: list[Row]) -> list[Row]:
+    """The destination's one segment holding `rows`, synced; the rows."""
+    w.destination({"vip": w.csv("vip", rows)})
+    assert (await w.sync()).outcome == "success"
+    return rows
+
+
 class TestASearchThirtySecondsBehind:
     @pytest.fixture
     def emulator_config(self) -> EmulatorConfig:
@@ -35,9 +42,7 @@ class TestASearchThirtySecondsBehind:
         self, sync_world: World
     ) -> None:
         w = sync_world
-        rows = people(0, 10)
-        w.destination({"vip": w.csv("vip", rows)})
-        assert (await w.sync()).outcome == "success"
+        rows = await synced(w, people(0, 10))
         w.csv("vip", rows[:8])  # two leave before search shows them at all
 
         early = await w.sync()
@@ -64,9 +69,7 @@ class TestASearchThirtySecondsBehind:
         # A person confirmed the removals; they were sent, and wait for search to show
         # them gone: the next ordinary run weighed them again and was blocked again.
         w = sync_world
-        rows = people(0, 10)
-        w.destination({"vip": w.csv("vip", rows)})
-        assert (await w.sync()).outcome == "success"
+        rows = await synced(w, people(0, 10))
         await asyncio.sleep(31)
         w.csv("vip", rows[:5])
         assert (await w.sync()).outcome == "guard"
@@ -309,9 +312,7 @@ class TestADestinationMovedToAListThatHoldsContactsAlready:
         self, sync_world: World
     ) -> None:
         w = sync_world
-        rows = people(0, 20)
-        w.destination({"vip": w.csv("vip", rows)})
-        assert (await w.sync()).outcome == "success"
+        rows = await synced(w, people(0, 20))
         kept_by_others = ["person.18@example.com", "person.19@example.com"]
         edit = {"op": "list", "list_id": OTHER_LIST, "emails": kept_by_others}
         async with (
@@ -347,9 +348,7 @@ class TestADestinationMovedToAListThatHoldsContactsAlready:
         # Half the segment leaves as the destination moves lists: none of it is a removal
         # from the new list, so nothing is held back (the guard counted them as leaving).
         w = sync_world
-        rows = people(0, 20)
-        w.destination({"vip": w.csv("vip", rows)})
-        assert (await w.sync()).outcome == "success"
+        rows = await synced(w, people(0, 20))
         move_to_the_other_list(w, rows[:10])
 
         moved = await w.sync()
