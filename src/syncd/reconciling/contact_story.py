@@ -16,12 +16,12 @@ import orjson
 
 from syncd.comparing import changes_from_held
 from syncd.contacts import Built
-from syncd.ledger import RETRY_BUDGET, EndedBatch
-from syncd.reconciling.contact_summary import drift_note, open_batch, summary
+from syncd.ledger import RETRY_BUDGET
+from syncd.reconciling.batch_records import ended_batch, open_batch
+from syncd.reconciling.contact_summary import drift_note, summary
 from syncd.reconciling.explaining import Facts, LiveFacts, decoded
 from syncd.shapes import (
     Acknowledgement,
-    BatchRecord,
     ContactInDestination,
     ContactState,
     Departure,
@@ -61,7 +61,7 @@ def story(facts: Facts) -> ContactInDestination:
         acknowledgement = Acknowledgement(
             at=iso(acked.acked_at) or "",
             same_values=built.fingerprint == acked.fingerprint if built else None,
-            batch=_ended(acked.batch),
+            batch=ended_batch(acked.batch),
         )
     state = _state(facts, refused, acknowledgement)
     return ContactInDestination(
@@ -114,7 +114,7 @@ def _rejection(facts: Facts, refused: str | None) -> RejectionRecord | None:
             row=tried.row or None,
             attempts=tried.count,
             retries_left=max(0, RETRY_BUDGET - tried.count),
-            batch=_ended(tried.batch),
+            batch=ended_batch(tried.batch),
         )
     last = record.rejection
     departed = record.departed
@@ -162,20 +162,6 @@ def _state(
     if record.departed is not None:
         return record.departed.how
     return "unknown"
-
-
-def _ended(batch: EndedBatch | None) -> BatchRecord | None:
-    if batch is None:
-        return None
-    return BatchRecord(
-        batch=batch.batch_id,
-        run=batch.run_id,
-        kind=batch.kind,
-        job_id=batch.job_id,
-        state=batch.outcome,
-        submitted_at=iso(batch.submitted_at),
-        ended_at=iso(batch.ended_at),
-    )
 
 
 def _values(contact: Mapping[str, Any], only: Iterable[str] | None = None) -> list[FieldValue]:

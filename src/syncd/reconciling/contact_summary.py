@@ -6,7 +6,8 @@ under way, a retry budget, the removal guard, `syncd forget`.
 
 from __future__ import annotations
 
-from syncd.ledger import ContactRecord, InFlight
+from syncd.ledger import ContactRecord
+from syncd.reconciling.batch_records import open_batch
 from syncd.reconciling.explaining import Facts
 from syncd.shapes import (
     Acknowledgement,
@@ -106,19 +107,6 @@ def batch_text(batch: BatchRecord | None) -> str:
         return "a batch"
     job = f", job {batch.job_id}" if batch.job_id else ""
     return f"batch {batch.batch} ({batch.kind}{job}) is {batch.state}"
-
-
-def open_batch(flight: InFlight | None) -> BatchRecord | None:
-    if flight is None:
-        return None
-    return BatchRecord(
-        batch=flight.batch_id,
-        run=flight.run_id,
-        kind=flight.kind,
-        job_id=flight.job_id,
-        state=flight.state,
-        submitted_at=iso(flight.submitted_at),
-    )
 
 
 DRIFT = (
