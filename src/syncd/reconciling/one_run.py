@@ -230,11 +230,10 @@ class OneRun:
         report = self.report
         names = [s.name for s in self.loaded.definition.spec.segments]
         given_up = await in_thread(self.session.exhausted, RETRY_BUDGET, names)
-        seen = {(r.segment, r.row, r.email) for r in given_up}
-        given_emails = {r.email for r in given_up if r.email}
+        given_emails = {r.email for r in given_up}
         retried: dict[object, Rejection] = {}
         for r in applier.result.rejections:
-            if (r.segment, r.row, r.email) in seen or (r.segment and r.email in given_emails):
+            if r.segment and r.email in given_emails:  # told among those given up on
                 continue
             retried[r.email if r.segment and r.email else id(r)] = r  # charged twice: once
         # A contact charged while an earlier batch was settled, then sent again and applied
