@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
+from collections.abc import Generator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
 from syncd.errors import SourceUnavailable
+from syncd.sources import opened
+from syncd.sources import sqlite as sqlite_source
 from syncd.sources.csvfile import CsvFile
 from syncd.sources.jsonl import JsonLinesFile
 from syncd.sources.sqlite import SqliteQuery
@@ -119,3 +123,34 @@ def test_the_file_checked_is_read(allowed: Path) -> None:
     checked.write_text("Email\nperson@example.com\n")
     assert list(CsvFile(checked).rows(["Email"])) == [(2, ["person@example.com"])]
     assert os.path.realpath(checked) == str(checked)
+
+
+def test_another_read_of_the_database_ending_while_one_opens_it_is_no_swap(
+    allowed: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two destinations reading one database at once (as `make run`'s did at start-up): the
+    # other read closed its connection between this open's look at the descriptors and
+    # SQLite's open, which took the freed number, and the check read that as no new
+    # descriptor on the database: "a link swapped in", a failed run.
+    checked = database(allowed / "crm.db", "person@example.com")
+    other_read = cast(
+        Generator[Any], SqliteQuery(checked, "SELECT Email FROM people").rows(["Email"])
+    )
+    assert next(other_read) == (1, ["person@example.com"])  # holds the database open
+    looked = opened.descriptors
+
+    def then_the_other_read_ends() -> dict[str, Path] | None:
+        seen = looked()
+        closer = threading.Thread(target=other_read.close)
+        closer.start()
+        closer.join(timeout=0.5)  # at once, unless closing waits for this open
+        closers.append(closer)
+        return seen
+
+    closers: list[threading.Thread] = []
+    monkeypatch.setattr(sqlite_source, "descriptors", then_the_other_read_ends)
+    read = list(SqliteQuery(checked, "SELECT Email FROM people").rows(["Email"]))
+
+    assert read == [(1, ["person@example.com"])]
+    for closer in closers:
+        closer.join()

@@ -10,9 +10,16 @@ and the path checked is trusted.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 _DESCRIPTORS = Path("/proc/self/fd")
+_OPENING = threading.Lock()
+OPENING_WAIT = 30.0
+"""Seconds an open or a close waits for another source's open to be checked. Past it, it
+goes on: a hung open (a FIFO swapped in) must not stop every other SQLite source."""
 
 
 def opened_as(descriptor: int, expected: Path) -> bool:
@@ -37,6 +44,20 @@ def descriptors() -> dict[str, Path] | None:
         except OSError:  # closed meanwhile, or not a link
             continue
     return found
+
+
+@contextmanager
+def one_at_a_time() -> Iterator[None]:
+    """Held around a library's open and its check (`newly_opened_as`), and around the close
+    of what it opened. Two reads of one database in two threads: one closing while the
+    other opens would hand SQLite the number just freed, and the check, seeing no new
+    descriptor on the path, would call the open a swap."""
+    got = _OPENING.acquire(timeout=OPENING_WAIT)
+    try:
+        yield
+    finally:
+        if got:
+            _OPENING.release()
 
 
 def newly_opened_as(before: dict[str, Path] | None, expected: Path) -> bool:

@@ -32,7 +32,7 @@ from syncd.sources.base import (
 )
 from syncd.sources.error_values import SQLITE_MESSAGES, values_hidden
 from syncd.sources.lines import SWAPPED
-from syncd.sources.opened import descriptors, newly_opened_as
+from syncd.sources.opened import descriptors, newly_opened_as, one_at_a_time
 from syncd.sources.sqlite_rules import ReadOnly
 
 READS = ("SELECT", "WITH", "VALUES")
@@ -125,7 +125,8 @@ class SqliteQuery:
                 if self._stopping():
                     raise stopped(self.description)
         finally:
-            connection.close()
+            with one_at_a_time():
+                connection.close()
 
     def _check_companions(self) -> None:
         """The files SQLite opens beside the database (a hot journal is looked for at
@@ -148,20 +149,21 @@ class SqliteQuery:
                 )
 
     def _connect(self, rules: ReadOnly, budget: _Budget) -> sqlite3.Connection:
-        before = descriptors()
-        try:
-            connection = sqlite3.connect(
-                f"file:{quote(str(self.path))}?mode=ro",
-                uri=True,
-                check_same_thread=False,
-                isolation_level=None,  # never an implicit BEGIN
-            )
-            connection.execute("PRAGMA query_only = ON")
-        except sqlite3.Error as error:
-            raise SourceUnavailable(f"{self.description}: cannot open: {error}") from None
-        if not newly_opened_as(before, self.path):
-            connection.close()
-            raise SourceUnavailable(SWAPPED.format(what=self.description, path=self.path))
+        with one_at_a_time():
+            before = descriptors()
+            try:
+                connection = sqlite3.connect(
+                    f"file:{quote(str(self.path))}?mode=ro",
+                    uri=True,
+                    check_same_thread=False,
+                    isolation_level=None,  # never an implicit BEGIN
+                )
+                connection.execute("PRAGMA query_only = ON")
+            except sqlite3.Error as error:
+                raise SourceUnavailable(f"{self.description}: cannot open: {error}") from None
+            if not newly_opened_as(before, self.path):
+                connection.close()
+                raise SourceUnavailable(SWAPPED.format(what=self.description, path=self.path))
         connection.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)  # VACUUM INTO attaches too
         connection.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
         connection.set_authorizer(rules.decide)
