@@ -200,7 +200,7 @@ class DestinationStatus:
         if outcome == "success":
             self.last_success_at = now
             self.consecutive_failures = 0
-            self.set("Ready", True, "Succeeded", "the list equals the segments", now)
+            self.set("Ready", True, "Succeeded", self._ready_message(counts), now)
             self.set("Stalled", False, "Succeeded", "", now)
             return
         self.consecutive_failures += 1
@@ -220,6 +220,21 @@ class DestinationStatus:
         else:
             self.set("Ready", False, "RetryingAfterFailure", message, now)
             self.set("Stalled", False, "RetryingAfterFailure", "retried with backoff", now)
+
+    def _ready_message(self, counts: Mapping[str, int]) -> str:
+        """A success may leave refused rows and contacts out, and leavers on the list until
+        SendGrid's search finds them: said, not hidden behind "equals"."""
+        refused, waiting = counts.get("rejected", 0), counts.get("pending_removals", 0)
+        but = []
+        if refused:
+            what = "rows or contacts" if refused > 1 else "row or contact"
+            but.append(
+                f"{refused:,} {what} not carried out "
+                f"(syncd status {self.name} --rejections says why)"
+            )
+        if waiting:
+            but.append(f"{waiting:,} leavers still to be taken off")
+        return "the list equals the segments" + (" but for " + " and ".join(but) if but else "")
 
     def audit_started(self, now: float, live: RunProgress) -> None:
         self.running = True
