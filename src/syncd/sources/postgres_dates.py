@@ -1,0 +1,47 @@
+"""Dates and times PostgreSQL holds and Python cannot: `infinity` and `-infinity`, years
+before 1 (BC) or after 9999, `24:00`, intervals past `timedelta`'s range.
+
+psycopg raises for such a value, and a raise in a fetch fails the whole segment: one
+`infinity` among a million rows stalled the destination. Such a value comes as the text
+PostgreSQL wrote instead, so a Date field refuses that row alone (not a date), and a Text
+field takes it as written. Every other value is loaded by psycopg's own loader.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+from psycopg import pq
+from psycopg.abc import AdaptContext, Buffer, Loader
+from psycopg.adapt import Loader as LoaderBase
+
+TYPES = ("date", "time", "timetz", "timestamp", "timestamptz", "interval")
+
+
+def as_written_when_out_of_range(connection: psycopg.Connection[Any]) -> None:
+    """Each of `TYPES` loaded by psycopg's text loader, or as its text when that raises."""
+    adapters = connection.adapters
+    for name in TYPES:
+        info = adapters.types.get(name)
+        if info is None:
+            continue
+        loader = adapters.get_loader(info.oid, pq.Format.TEXT)
+        if loader is not None:
+            adapters.register_loader(name, _as_written_when_refused(loader))
+
+
+def _as_written_when_refused(loader: type[Loader]) -> type[LoaderBase]:
+    # psycopg's compiled loaders cannot be subclassed: each is wrapped instead.
+    class AsWrittenWhenRefused(LoaderBase):
+        def __init__(self, oid: int, context: AdaptContext | None = None) -> None:
+            super().__init__(oid, context)
+            self._loader = loader(oid, context)
+
+        def load(self, data: Buffer) -> Any:
+            try:
+                return self._loader.load(data)
+            except psycopg.DataError:
+                return bytes(data).decode("utf-8", "replace")
+
+    return AsWrittenWhenRefused
