@@ -194,3 +194,38 @@ def test_ordinary_addresses_take_the_shortcut() -> None:
     assert plainly_valid("jane.doe+news@mail.example.com")
     assert not plainly_valid("jane@host.test")  # reserved: the full check refuses it
     assert not plainly_valid("jane@xn--bcher-kva.ch")  # IDN: the full check decides
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "field"),
+    [
+        ("First", ["Ann", "Anna"], "first_name"),  # a key written twice (JSON Lines)
+        ("City", {"name": "Oslo"}, "city"),  # a JSON object
+        ("Tier", ["gold"], "custom field loyalty_tier"),  # a PostgreSQL array
+    ],
+)
+def test_a_field_given_more_than_one_value_refuses_the_row_keeping_its_address(
+    column: str, value: object, field: str
+) -> None:
+    # Its text was Python's spelling ("['Ann', 'Anna']"), sent as the first name; and
+    # the JSON Lines reader refused the line without its address, taking a listed
+    # contact for a leaver.
+    builder = ContactBuilder(MAPPING)
+    row: dict[str, object] = {"Email": "a@example.com", "First": "Ann", "City": "Oslo"}
+    row |= {"Tier": "gold", "Orders": "3", "Joined": "2024-01-31", column: value}
+    values = [row[c] for c in builder.columns]
+    keyed = builder.key(values)
+    assert not isinstance(keyed, str)
+    assert keyed[0] == "a@example.com"
+    assert builder.build_encoded(keyed[2]) == (
+        f"{field} holds more than one value (a list, an object, or its key written twice)"
+    )
+
+
+def test_an_address_given_more_than_one_value_is_refused_as_no_one_address() -> None:
+    builder = ContactBuilder(MAPPING)
+    values = [["a@example.com", "b@example.com"], "Ann", "Oslo", "gold", "3", "2024-01-31"]
+    assert builder.key(values) == (
+        "email holds more than one value (a list, an object, or its key written twice)"
+    )
+    assert builder.email_key(values) is None

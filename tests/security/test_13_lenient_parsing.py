@@ -53,7 +53,7 @@ REFUSED = [
     ("csv", 8, f"first_name contains a control character U+001B; {NOT_SENT}"),
     ("csv", 9, f"first_name contains a control character U+202E; {NOT_SENT}"),
     ("csv", 10, f"first_name contains a control character U+2028; {NOT_SENT}"),
-    ("jsonl", 1, "key 'Email' appears more than once; which value is meant is ambiguous"),
+    ("jsonl", 1, "email holds more than one value (a list, an object, or its key written twice)"),
 ]
 
 

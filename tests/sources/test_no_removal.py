@@ -4,6 +4,7 @@ the diff: nobody is removed."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -212,3 +213,38 @@ async def test_a_csv_segment_whose_address_column_is_blank_removes_nobody(
         "matched exactly); is it the mapping's column?"
     )
     assert w.members() == emails(MAIN + EXTRA)
+
+
+SPOILED: dict[str, tuple[Callable[[str], str], str | None]] = {
+    # An unmapped column as Python's json.dumps writes a float NaN: read as it is.
+    "nan-unmapped": (lambda line: line[:-1] + ', "score": NaN}', None),
+    # A mapped value an array, or its key written twice: the field refuses the row.
+    "array": (
+        lambda line: re.sub(r'"FirstName": "[^"]*"', '"FirstName": ["A", "B"]', line),
+        "first_name holds more than one value",
+    ),
+    "key-twice": (lambda line: line[:-1] + ', "FirstName": "Again"}', "first_name holds more"),
+}
+
+
+@pytest.mark.parametrize("spoiled", SPOILED)
+async def test_a_json_lines_value_that_is_not_one_value_keeps_its_contact_listed(
+    sync_world: World, spoiled: str
+) -> None:
+    # Each made the line "not valid JSON" or "not a scalar", its address unknown: its
+    # contact, listed, was taken for a leaver and removed (under the guard's 20 %).
+    spoil, reason = SPOILED[spoiled]
+    w = sync_world
+    await synced_with_extra(w)
+    path = w.data / "extra.jsonl"
+    lines = path.read_text().splitlines()
+    lines[3] = spoil(lines[3])
+    path.write_text("\n".join(lines) + "\n")
+
+    report = await w.sync()
+
+    assert report.outcome == "success"
+    assert w.members() == emails(MAIN + EXTRA)
+    assert report.applied.removed == 0
+    refused = [(r.segment, r.row, r.reason[: len(reason or "")]) for r in report.not_carried_out]
+    assert refused == ([] if reason is None else [("extra", 4, reason)])

@@ -99,7 +99,10 @@ class ContactBuilder(HeldPrints):
         and `Outgoing.encode` check the rest. Never raises."""
         email = values[self._email]
         if type(email) is not str:
-            email = _text(email)
+            try:
+                email = _text(email)
+            except NotOneValue:
+                return _one_value_refusal("email")
         if email.isascii():
             email = email.strip().lower()
         else:
@@ -125,7 +128,10 @@ class ContactBuilder(HeldPrints):
         address (such a row is never sent)."""
         email = values[self._email]
         if type(email) is not str:
-            email = _text(email)
+            try:
+                email = _text(email)
+            except NotOneValue:
+                return None
         if email.isascii():
             return email.strip().lower()
         try:
@@ -184,6 +190,20 @@ class ContactBuilder(HeldPrints):
 
     def build(self, values: Sequence[Any]) -> Built | str:
         """The contact for one row, or the reason the row is rejected. Never raises."""
+        try:
+            return self._build(values)
+        except NotOneValue:
+            return _one_value_refusal(self._not_one_value(values))
+
+    def _not_one_value(self, values: Sequence[Any]) -> str:
+        """The first field whose value is not one value (`_text` refused it)."""
+        fields = [("email", self._email), *((f, i) for f, i, _ in self._reserved)]
+        for field, i in [*fields, *((f"custom field {n}", i) for n, i in self._custom)]:
+            if isinstance(values[i], list | tuple | dict):
+                return field
+        return "a field"
+
+    def _build(self, values: Sequence[Any]) -> Built | str:
         email = _text(values[self._email])
         if email.isascii():
             email = email.lower()
@@ -223,6 +243,8 @@ class ContactBuilder(HeldPrints):
 
 def _blank(email: Any) -> bool:
     """No address at all: the row is refused before anything is encoded."""
+    if isinstance(email, list | tuple | dict):
+        return False  # `key` refuses it, saying why
     return email is None or not (email if type(email) is str else _text(email)).strip()
 
 
@@ -269,6 +291,11 @@ def _writable(values: list[Any], columns: Sequence[str]) -> list[Any]:
     return writable
 
 
+class NotOneValue(Exception):
+    """A list or an object where a field takes one value (a JSON array, a key written
+    twice, a PostgreSQL array): its text would be Python's spelling of it."""
+
+
 def _text(value: Any) -> str:
     if value is None:
         return ""
@@ -278,4 +305,10 @@ def _text(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if isinstance(value, list | tuple | dict):
+        raise NotOneValue
     return str(value).strip()
+
+
+def _one_value_refusal(field: str) -> str:
+    return f"{field} holds more than one value (a list, an object, or its key written twice)"

@@ -1,7 +1,9 @@
 """JSON Lines files, streamed: one object a line, lines end at `\\n`, UTF-8.
 
-A line that is not a usable object is a `BadRow`; a line over the limit or bytes that
-are not UTF-8 make the segment unreadable (`SourceInvalid`), as for CSV.
+A line that is not a JSON object is a `BadRow`; a line over the limit or bytes that are
+not UTF-8 make the segment unreadable (`SourceInvalid`), as for CSV. A mapped value that
+is not one value (an array, an object, a key written twice) comes as it is, for its
+field to refuse: the row keeps its address, so its contact is not taken for a leaver.
 """
 
 from __future__ import annotations
@@ -90,17 +92,17 @@ class JsonLinesFile:
                 ) from None
             if b"\x00" in line:
                 return BadRow("not valid JSON: it holds NUL bytes (UTF-16 or UTF-32?)")
-            return BadRow("not valid JSON")
+            obj = _leniently(line)
+            if obj is None:
+                return BadRow("not valid JSON")
         if not isinstance(obj, dict):
             return BadRow("not a JSON object")
         values = [obj.get(column) for column in columns]
-        if any(isinstance(v, dict | list) for v in values):
-            return BadRow("a mapped value is an object or array, not a scalar")
         if any(isinstance(v, float) and abs(v) >= BEYOND_ORJSON_INTEGERS for v in values):
             # orjson reads an integer past 64 bits as the nearest double, silently another
             # number (18446744073709551617 → ...616): read such a line exactly instead.
             # (orjson refuses a number past a double's range: never more than 309 digits.)
-            exact = json.loads(line)
+            exact = json.loads(line, parse_constant=str)
             values = [exact.get(column) for column in columns]
         # A repeated key parses to its last value, silently: only lines that may repeat a
         # mapped key pay for the exact check. Every member has a colon; with no more
@@ -110,19 +112,38 @@ class JsonLinesFile:
             b"\\" in line or any(line.count(spelling) > 1 for spelling in spellings)
         ):
             try:
-                repeated = _repeated_key(line, columns)
+                repeated = _repeated_keys(line, columns)
             except RecursionError:  # deeper than the standard parser goes
                 return BadRow("nested too deeply to check for repeated keys")
-            if repeated is not None:
-                return BadRow(
-                    f"key {repeated!r} appears more than once; which value is meant is ambiguous"
-                )
+            for column, written in repeated.items():
+                # Every value it was given: the field refuses the row ("more than one
+                # value") and the contact stays on the list as SendGrid has it (for the
+                # address itself, which of them is meant is unknown: refused, no contact).
+                values[columns.index(column)] = written
+        # A list or an object among the mapped values comes as it is: the field refuses
+        # it, the row keeps its address (as a refused value does), and its contact is
+        # not taken for a leaver.
         return values
 
 
-def _repeated_key(line: bytes, columns: Sequence[str]) -> str | None:
-    """The first mapped key the line's object has more than once."""
+def _leniently(line: bytes) -> Any:
+    """The line as Python's own parser reads it, or None. It takes what JSON does not
+    but writers do (`NaN`, `Infinity`: Python's `json.dumps` of a float), each as its
+    text, so a Number field refuses it and a Text field takes it."""
+    try:
+        return json.loads(line, parse_constant=str)
+    except (ValueError, RecursionError):
+        return None
+
+
+def _repeated_keys(line: bytes, columns: Sequence[str]) -> dict[str, list[Any]]:
+    """The mapped keys the line's object has more than once, each with all its values."""
     objects: list[list[tuple[str, Any]]] = []
-    json.loads(line, object_pairs_hook=objects.append)  # the outermost object comes last
-    keys = [key for key, _ in objects[-1]]
-    return next((column for column in columns if keys.count(column) > 1), None)
+    json.loads(line, object_pairs_hook=objects.append, parse_constant=str)
+    members = objects[-1]  # the outermost object comes last
+    found: dict[str, list[Any]] = {}
+    for column in columns:
+        written = [value for key, value in members if key == column]
+        if len(written) > 1:
+            found[column] = written
+    return found
