@@ -280,6 +280,38 @@ async def test_a_refused_upsert_is_split_never_sent_twice_and_everyone_lands(
     assert len(set(bodies)) == 3
 
 
+@pytest.mark.parametrize("template", ["PUT /v3/marketing/contacts", SEARCH])
+async def test_a_proxys_400_page_is_a_temporary_failure_charging_nobody(
+    sync_world: World, template: str
+) -> None:
+    # Read as SendGrid refusing the body while naming nobody, it split the upsert down to
+    # single contacts and charged each ("HTTP 400"), and gave a leaver's removal up: the
+    # five changed contacts were never sent again, the leaver stayed listed for good.
+    w = sync_world
+    rows = people(0, 40)
+    w.destination({"vip": w.csv("vip", rows)})
+    assert (await w.sync()).outcome == "success"
+    changed = [{**row, "FirstName": "Changed"} if i < 5 else row for i, row in enumerate(rows)]
+    w.csv("vip", changed[:-1])
+    w.emulator.faults.add(FaultRule(kind="status", template=template, status=400, page=True))
+
+    failed = await w.sync()
+
+    assert failed.outcome == "temporary"
+    assert failed.error is not None
+    assert "answered 400 without its error body" in failed.error
+    assert failed.not_carried_out == []
+    w.emulator.faults.clear()
+    healed = await w.sync()
+    assert healed.outcome == "success"
+    assert healed.not_carried_out == []
+    assert w.members() == emails(changed[:-1])
+    assert {
+        w.emulator.state.contacts[row["EmailAddress"].lower()].fields["first_name"]
+        for row in changed[:5]
+    } == {"Changed"}
+
+
 def replace_window(w: World, seconds: float) -> Settings:
     return w.settings.model_copy(update={"removal_window": seconds})
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from syncd.errors import SendGridUnavailable
 from syncd.sendgrid.refusals import refusal
 
 
@@ -40,12 +41,22 @@ def test_indexes_beyond_the_body_are_ignored() -> None:
         errors(("contacts", "too many contacts")),
         {"errors": []},
         {"message": "not SendGrid's shape"},
-        "not even JSON",
-        None,
     ],
 )
 def test_a_refusal_naming_nothing_concerns_the_whole_body(body: object) -> None:
     assert refusal(400, body).target("contacts") == "whole"
+
+
+@pytest.mark.parametrize("status", [400, 422])
+@pytest.mark.parametrize("body", ["<html>400 Bad Request</html>", None, {}, {"error": "x"}])
+def test_an_answer_without_sendgrids_error_body_is_no_refusal_of_the_body(
+    status: int, body: object
+) -> None:
+    # A proxy's page: read as a refusal naming nobody, the body was split down to single
+    # contacts and each was charged, then given up on, though SendGrid never saw them.
+    with pytest.raises(SendGridUnavailable, match=f"answered {status} without its error body"):
+        refusal(status, body)
+    assert refusal(413, body).target("contacts") == "whole"  # the size, whoever says it
 
 
 def test_a_body_too_large_concerns_the_whole_body() -> None:
@@ -75,7 +86,7 @@ def test_the_summary_keeps_sendgrids_words_without_the_index() -> None:
     refused = refusal(400, errors(("contacts[0].custom_fields.e2_N", "x" * 1000)))
     assert refused.summary().startswith("custom_fields.e2_N: x")
     assert len(refused.summary()) <= 300
-    assert refusal(400, {}).summary() == "HTTP 400"
+    assert refusal(400, {"errors": []}).summary() == "HTTP 400"
 
 
 def test_a_single_error_object_as_some_operations_specify_it_keeps_sendgrids_words() -> None:

@@ -36,7 +36,8 @@ _DEFAULT_SECONDS: dict[str, float] = {"delay": 1.0, "rate_limit_storm": 60.0, "o
 class FaultRule(BaseModel):
     """One way to misbehave. Fields that do not concern a kind are ignored for it.
 
-    - `status`: answer `status` (default 500) with a SendGrid error body; nothing applied.
+    - `status`: answer `status` (default 500) with a SendGrid error body, or with `page`
+      an HTML page (what a proxy or load balancer in front of it answers); nothing applied.
     - `rate_limit_storm`: answer 429 with `X-RateLimit-Remaining: 0`, the reset `seconds`
       ahead (or at the end of `duration`), shifted by `reset_offset` seconds (negative: a
       reset in the past, as a skewed clock gives); nothing applied.
@@ -66,6 +67,7 @@ class FaultRule(BaseModel):
     reason: str = rules.MSG_INJECTED
     reset_offset: float = 0.0
     unnamed: bool = False
+    page: bool = False
 
     @field_validator("template")
     @classmethod

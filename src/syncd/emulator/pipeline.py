@@ -18,7 +18,7 @@ from syncd.emulator import rules
 from syncd.emulator.auth import bearer_key, refusal
 from syncd.emulator.ratelimit import RateDecision
 from syncd.emulator.recording import Exchange, RequestRecord
-from syncd.emulator.responses import error_response, errors_response
+from syncd.emulator.responses import error_response, errors_response, proxy_page
 from syncd.emulator.services import CONTACT_COUNT, JOB_ID, SERVICES, Services
 from syncd.emulator.validation import InvalidRequestError
 
@@ -70,7 +70,11 @@ async def _answer(
     elif (status_fault := faults.take("status", known, loop.time())) is not None:
         fault_kind = "status"
         status = status_fault.rule.status
-        response = error_response(status, f"{rules.MSG_INJECTED}: {status}")
+        response = (
+            proxy_page(status)
+            if status_fault.rule.page
+            else error_response(status, f"{rules.MSG_INJECTED}: {status}")
+        )
     elif refused := refusal(request.headers.get("Authorization"), template, services.api_keys):
         response = error_response(*refused)
     elif services.behaviour.legacy_account and request.path.startswith(rules.MARKETING_PATH_PREFIX):

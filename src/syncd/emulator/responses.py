@@ -28,3 +28,9 @@ def errors_response(status: int, errors: Iterable[tuple[str | None, str]]) -> we
     """SendGrid's error body with one entry per (field, message)."""
     entries = [{"field": field, "message": message} for field, message in errors]
     return json_response({"errors": entries}, status=status)
+
+
+def proxy_page(status: int) -> web.Response:
+    """What a proxy or load balancer in front of SendGrid answers: HTML, no error body."""
+    page = f"<html><body><h1>{status}</h1><p>The request could not be handled.</p></body></html>"
+    return web.Response(status=status, text=page, content_type="text/html")

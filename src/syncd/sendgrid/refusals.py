@@ -15,6 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from syncd.errors import SendGridUnavailable
+
 # Statuses that refuse a body for what it holds; 401/403/404 are about the key or the list.
 BODY_REFUSALS = (400, 413, 422)
 # `contacts[3].email`, or `contacts.3.email` (the spec does not fix the path's syntax).
@@ -72,10 +74,20 @@ class Refusal:
 def refusal(status: int, data: Any) -> Refusal:
     """Read SendGrid's error body (`{"errors": [{"field", "message"}]}`) tolerantly; some
     operations' specs give one error object instead (`{"field", "message"}`: a list
-    removal's 400)."""
+    removal's 400).
+
+    A 400 or 422 without either is not SendGrid's validation: a proxy's page, say. It says
+    nothing of the body, and read as a refusal of it, every contact of the body would be
+    split out and charged: it is a temporary failure instead, nothing charged. (A 413 is
+    the body's size, whoever answers it.)"""
     entries = data.get("errors") if isinstance(data, Mapping) else None
     if entries is None and isinstance(data, Mapping) and "message" in data:
         entries = [data]
+    if entries is None and status != 413:
+        raise SendGridUnavailable(
+            f"SendGrid answered {status} without its error body (a proxy's page?): nothing "
+            "is charged to the contacts; tried again later"
+        )
     errors: list[FieldError] = []
     for entry in entries if isinstance(entries, Sequence) and not isinstance(entries, str) else ():
         if not isinstance(entry, Mapping):
