@@ -351,3 +351,24 @@ async def test_a_removal_job_sendgrid_will_not_look_up_is_checked_by_search(
     assert (report.applied.removed, report.applied.pending_removals) == (2, 0)
     assert w.members() == emails(rows[:8])
     assert [r.status for r in w.emulator.requests if r.template == job][-1] == 400
+
+
+def test_an_answer_that_cannot_be_read_keeps_the_leaver_pending_until_the_window_ends() -> None:
+    # One odd answer (a match without its primary email, say) gave the leaver up at once,
+    # for good, though the next search would have answered plainly.
+    limits = Limits(removal_window=3600.0)
+    odd = Lookup(
+        unclear={"a@x.io": "SendGrid's search answered with a contact but not its primary email"}
+    )
+
+    def sort(first_missed_at: float | None) -> Sorted:
+        leaver = Leaver("a@x.io", first_missed_at=first_missed_at, sent_at=None, sends=0)
+        return sort_leavers([leaver], odd, "remove", list_id="L", limits=limits, now=5000.0)
+
+    assert sort(first_missed_at=None) == Sorted(missed=["a@x.io"])  # asked again later
+    assert sort(first_missed_at=4000.0) == Sorted(missed=["a@x.io"])
+    given_up = sort(first_missed_at=1000.0).given_up["a@x.io"]
+    assert given_up == (
+        "left the segment but stays on the list: SendGrid's search answered with a contact "
+        "but not its primary email, for 60 min"
+    )

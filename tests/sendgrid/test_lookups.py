@@ -75,7 +75,7 @@ def test_a_match_without_its_primary_email_is_neither_found_nor_absent() -> None
     # Not found (it may be somebody else's contact), and not absent either: a removal is
     # not confirmed by an answer that cannot say whose contact it is.
     assert result.found == {}
-    assert "not its primary email" in result.unsearchable["ann@example.com"]
+    assert "not its primary email" in result.unclear["ann@example.com"]
 
 
 @pytest.mark.parametrize("given", ["c1,c-victim", "../c1", 7, None])
@@ -90,7 +90,7 @@ def test_a_match_whose_contact_id_cannot_be_sent_back_is_neither_found_nor_absen
     read_answer({"ann@example.com": {"contact": contact}}, ["ann@example.com"], result)
 
     assert result.found == {}
-    assert "no usable contact id" in result.unsearchable["ann@example.com"]
+    assert "no usable contact id" in result.unclear["ann@example.com"]
 
 
 @pytest.mark.parametrize("lists", [None, "l1", {"l1": True}])
@@ -106,7 +106,7 @@ def test_a_match_without_the_list_of_its_lists_is_neither_found_nor_absent(
     read_answer({"ann@example.com": {"contact": contact}}, ["ann@example.com"], result)
 
     assert result.found == {}
-    assert "not the lists it is on" in result.unsearchable["ann@example.com"]
+    assert "not the lists it is on" in result.unclear["ann@example.com"]
 
 
 def test_an_answer_about_more_addresses_than_asked_is_not_acted_on() -> None:
@@ -118,7 +118,7 @@ def test_an_answer_about_more_addresses_than_asked_is_not_acted_on() -> None:
 
     # Neither found (to remove) nor absent (to confirm a removal): reported.
     assert result.found == {}
-    assert set(result.unsearchable) == {"ann@example.com", "bob@example.com"}
+    assert set(result.unclear) == {"ann@example.com", "bob@example.com"}
 
 
 async def test_addresses_search_cannot_take_are_never_sent_and_say_why(

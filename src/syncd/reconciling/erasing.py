@@ -70,6 +70,8 @@ async def _erase(outbox: Outbox, erasures: list[Leaver]) -> None:
 def _why_given_up(outbox: Outbox, erasure: Leaver, found: Lookup) -> str:
     if erasure.email in found.unsearchable:
         return found.unsearchable[erasure.email]
+    if erasure.email in found.unclear:
+        return found.unclear[erasure.email]
     if erasure.email not in found.found:
         minutes = outbox.limits.removal_window / 60
         return (

@@ -157,7 +157,7 @@ async def _live(
         found=lookup.found.get(email),
         list_id=spec.sendgrid.list_id,
         fields={f.id: (name, f.type) for name, f in binding.custom_fields.items()},
-        unsearchable=lookup.unsearchable.get(email),
+        unsearchable=lookup.unsearchable.get(email) or lookup.unclear.get(email),
     )
 
 

@@ -134,12 +134,18 @@ def sort_leavers(
             result.given_up[email] = (
                 f"left the segment but stays on the list: {lookup.unsearchable[email]}"
             )
+        elif email in lookup.unclear:  # asked again, until the removal window ends
+            if _window_over(leaver, limits, now):
+                result.given_up[email] = (
+                    f"left the segment but stays on the list: {lookup.unclear[email]}, "
+                    f"for {limits.removal_window / 60:.0f} min"
+                )
+            else:
+                result.missed.append(email)
         elif contact is None:
             if leaver.sent_at is not None:
                 result.done.append(email)  # removed, or deleted from the account meanwhile
-            elif leaver.first_missed_at is not None and (
-                now - leaver.first_missed_at >= limits.removal_window
-            ):
+            elif _window_over(leaver, limits, now):
                 result.given_up[email] = (
                     "left the segment, but SendGrid's search has not found it for "
                     f"{limits.removal_window / 60:.0f} min: it is not in SendGrid (or not "
@@ -159,6 +165,12 @@ def sort_leavers(
         else:
             (result.delete if action_here == "delete" else result.remove)[email] = contact.id
     return result
+
+
+def _window_over(leaver: Leaver, limits: Limits, now: float) -> bool:
+    """Searched for since longer than the removal window without an answer to act on."""
+    missed = leaver.first_missed_at
+    return missed is not None and now - missed >= limits.removal_window
 
 
 def _needs_removal(contact: Found, list_id: str, action: RemovalAction) -> bool:
@@ -282,6 +294,7 @@ async def record_confirmed(
         email
         for email in emails
         if email not in found.unsearchable
+        and email not in found.unclear
         and (email not in found.found or not _needs_removal(found.found[email], list_id, action))
     ]
     if done:

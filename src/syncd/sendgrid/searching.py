@@ -52,7 +52,12 @@ class Lookup:
     found: dict[str, Found] = field(default_factory=dict)
     """Searched address → the contact whose primary email it is."""
     unsearchable: dict[str, str] = field(default_factory=dict)
-    """Address → why SendGrid's search cannot look it up."""
+    """Address → why SendGrid's search cannot look it up (it refused it, or it is too long
+    for it): asking again will not help."""
+    unclear: dict[str, str] = field(default_factory=dict)
+    """Address → why this answer about it could not be read (a contact without its id,
+    primary email or lists; an answer about more addresses than asked): neither found nor
+    absent, and asked again later."""
     alternates: int = 0
     """Addresses that matched only another contact's alternate email (left alone)."""
 
@@ -86,6 +91,7 @@ async def lookup(http: SendGridHttp, emails: Sequence[str], gate: asyncio.Semaph
     result.unsearchable = {
         email: result.unsearchable[email] for email in asked if email in result.unsearchable
     }
+    result.unclear = {email: result.unclear[email] for email in asked if email in result.unclear}
     return result
 
 
@@ -151,7 +157,7 @@ def read_answer(answer: dict[str, Any], chunk: list[str], result: Lookup) -> Non
         # An answer about more addresses than were asked is not one to act on (and one of
         # millions would hold the event loop while read).
         for email in chunk:
-            result.unsearchable[email] = (
+            result.unclear[email] = (
                 "SendGrid's search answered about more addresses than it was asked"
             )
         return
@@ -165,14 +171,14 @@ def read_answer(answer: dict[str, Any], chunk: list[str], result: Lookup) -> Non
         if identifier is None:
             # Sent back, `a,b` would remove a second contact: the contact cannot be removed
             # by this answer, nor taken for absent (which would confirm a removal).
-            result.unsearchable[email] = (
+            result.unclear[email] = (
                 "SendGrid's search answered with a contact but no usable contact id"
             )
             continue
         if not isinstance(contact.get("email"), str):
             # Whose contact this is cannot be told (an alternate-email match is somebody
             # else's): neither found nor taken for absent, which would confirm a removal.
-            result.unsearchable[email] = (
+            result.unclear[email] = (
                 "SendGrid's search answered with a contact but not its primary email"
             )
             continue
@@ -184,7 +190,7 @@ def read_answer(answer: dict[str, Any], chunk: list[str], result: Lookup) -> Non
         if not isinstance(list_ids, list):
             # The spec requires them: read as "on no list", a malformed answer would
             # confirm a removal that never happened.
-            result.unsearchable[email] = (
+            result.unclear[email] = (
                 "SendGrid's search answered with a contact but not the lists it is on"
             )
             continue
