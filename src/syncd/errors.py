@@ -6,13 +6,14 @@ SyncdError
 ├── TemporaryError(retry_after)  retry with backoff or at the server's reset time
 │   ├── SourceUnavailable        a source could not be read right now
 │   ├── LedgerUnavailable        the state store could not be reached
+│   ├── ClaimLost                another run claimed the destination since this one did
 │   └── SendGridUnavailable      connection errors, timeouts, 5xx, 429
 └── PermanentError               no retry until the definition changes or a person acts
     ├── SourceInvalid            the source is readable but wrong (bad SQL, missing column)
     ├── SendGridRejected         401/403/404/400 ... with what to fix (re-checked slowly)
     ├── SendGridStalled          SendGrid keeps failing work it should take (contact limit)
     ├── GuardTripped             max profiles, removal guard, consent missing
-    ├── LedgerConflict           another process owns the ledger or the destination
+    ├── LedgerConflict           another process owns the ledger
     └── LedgerCorrupt            the ledger file is damaged: restore it or start afresh
 ```
 
@@ -63,6 +64,13 @@ class LedgerUnavailable(TemporaryError):
     """The ledger could not be reached or was busy."""
 
 
+class ClaimLost(TemporaryError):
+    """Another run claimed the destination since this one did (a `syncd sync` beside the
+    daemon, a replica that took it over): this run stops without committing. Nothing is
+    wrong with the destination, so it is tried again later (an owner that lost it for
+    good, a replica, no longer schedules it), never stalled."""
+
+
 class SendGridUnavailable(TemporaryError):
     """SendGrid did not answer usefully: connection error, timeout, 5xx or 429."""
 
@@ -104,7 +112,7 @@ class GuardTripped(PermanentError):
 
 
 class LedgerConflict(PermanentError):
-    """Another process owns the ledger, or this process lost its claim on a destination."""
+    """Another process owns the ledger (its file's lock), or a newer syncd wrote it."""
 
 
 class LedgerCorrupt(PermanentError):

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from syncd.contacts import ContactBuilder
 from syncd.destinations import Mapping
-from syncd.errors import LedgerConflict
+from syncd.errors import ClaimLost, LedgerConflict
 from syncd.ledger import (
     BUCKET_MASK,
     GROUP_SHIFT,
@@ -170,8 +170,9 @@ def test_runs_are_recorded_with_counts_rejections_and_a_summary(ledger: Ledger) 
 def test_a_newer_claim_on_a_destination_fences_off_the_older_session(ledger: Ledger) -> None:
     with ledger.session("d") as old, ledger.session("d") as new:
         assert new.epoch > old.epoch
-        with pytest.raises(LedgerConflict, match="claimed by another run"):
+        with pytest.raises(ClaimLost, match="claimed by another run") as lost:
             old.begin_run("schedule", "x")
+        assert lost.value.outcome == "temporary"  # tried again later, never a stall
         new.begin_run("schedule", "x")
 
 

@@ -21,9 +21,9 @@ from contextlib import nullcontext
 from syncd.cli.common import add_common, add_output, seconds, settings_from
 from syncd.cli.local import find_destination, local_reconciler
 from syncd.cli.output import addresses_shown
-from syncd.cli.remote import audit_through_daemon, candidates, find_daemon
-from syncd.errors import LedgerConflict, TemporaryError
-from syncd.ledger import Ledger, open_ledger
+from syncd.cli.remote import audit_through_daemon, candidates, find_daemon, local_ledger
+from syncd.errors import TemporaryError
+from syncd.ledger import Ledger
 from syncd.loading import LoadedDestination
 from syncd.reconciling.auditing import Auditor, AuditRequest
 from syncd.settings import Settings
@@ -73,9 +73,8 @@ def run(args: argparse.Namespace) -> int:
     request = AuditRequest(
         heal=args.heal, prune=args.prune, allow_removals=args.allow_removals, reason="manual"
     )
-    try:
-        ledger = open_ledger(settings.state, keep_runs=settings.keep_runs)
-    except LedgerConflict:  # a daemon owns the ledger: ask it to audit
+    ledger = local_ledger(settings, keep_runs=settings.keep_runs)
+    if ledger is None:  # a daemon holds the ledger: ask it to audit
         report = _through_daemon(settings, args, request)
     else:
         try:

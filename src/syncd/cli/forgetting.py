@@ -16,9 +16,8 @@ import aiohttp
 
 from syncd.cli.common import BAD_USAGE_OR_SETTINGS, add_common, seconds, settings_from
 from syncd.cli.output import addresses_shown
-from syncd.cli.remote import forget_through_daemon
-from syncd.errors import LedgerConflict
-from syncd.ledger import Ledger, open_ledger
+from syncd.cli.remote import forget_through_daemon, local_ledger
+from syncd.ledger import Ledger
 from syncd.loading import load_directory
 from syncd.metrics import Metrics
 from syncd.reconciling import Reconciler
@@ -71,9 +70,8 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     address = keyed(args.email)  # refuses a malformed address before anything is touched
     request = ForgetRequest(address, args.destination, args.delete_in_sendgrid, args.undo)
-    try:
-        ledger = open_ledger(settings.state)
-    except LedgerConflict:  # a daemon owns the ledger: it carries the request out
+    ledger = local_ledger(settings)
+    if ledger is None:  # a daemon holds the ledger: it carries the request out
         print(f"a running daemon owns {settings.state}; asking it…")
         answer = asyncio.run(forget_through_daemon(settings, request, patience=args.timeout))
     else:

@@ -15,8 +15,8 @@ from typing import Any
 
 import aiohttp
 
-from syncd.errors import PermanentError, TemporaryError
-from syncd.ledger import ledger_identity, read_announcement
+from syncd.errors import LedgerConflict, PermanentError, TemporaryError
+from syncd.ledger import Ledger, ledger_identity, open_ledger, read_announcement
 from syncd.reconciling.forgetting import ForgetRequest
 from syncd.settings import Settings
 
@@ -63,6 +63,22 @@ async def find_daemon(settings: Settings) -> str | None:
             if isinstance(body, dict) and body.get("ledger") == wanted:
                 return base
     return None
+
+
+def local_ledger(settings: Settings, *, keep_runs: int | None = None) -> Ledger | None:
+    """The ledger for a command to work on itself, or None when a running daemon holds it
+    and is to be asked instead. A ledger file's lock says whether a daemon holds it. A
+    shared ledger (PostgreSQL) has no such lock, and a run here would take the claim on
+    its destination from the daemon's run under way: a daemon on the same ledger that
+    answers (the address SYNCD_LISTEN gives) is asked."""
+    if settings.ledger_file is None and asyncio.run(find_daemon(settings)) is not None:
+        return None
+    try:
+        if keep_runs is None:
+            return open_ledger(settings.state)
+        return open_ledger(settings.state, keep_runs=keep_runs)
+    except LedgerConflict:
+        return None
 
 
 def token(settings: Settings) -> str | None:

@@ -25,11 +25,11 @@ from syncd.cli.common import (
 )
 from syncd.cli.following import Follower
 from syncd.cli.local import find_destination, reconcile_once
-from syncd.cli.remote import candidates, find_daemon, sync_through_daemon
+from syncd.cli.remote import candidates, find_daemon, local_ledger, sync_through_daemon
 from syncd.cli.reports import in_flight_line, run_text, waiting_lines
 from syncd.clock import SYSTEM_CLOCK
-from syncd.errors import LedgerConflict, TemporaryError
-from syncd.ledger import Ledger, open_ledger
+from syncd.errors import TemporaryError
+from syncd.ledger import Ledger
 from syncd.loading import LoadedDestination
 from syncd.reconciling import RunProgress, RunReport
 from syncd.settings import Settings
@@ -64,9 +64,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = settings_from(args)
-    try:
-        ledger = open_ledger(settings.state, keep_runs=settings.keep_runs)
-    except LedgerConflict:  # a daemon owns the ledger: ask it to run
+    ledger = local_ledger(settings, keep_runs=settings.keep_runs)
+    if ledger is None:  # a daemon holds the ledger: ask it to run
         return _through_daemon(settings, args)
     loaded = find_destination(settings, args.name)
     live = RunProgress(SYSTEM_CLOCK)

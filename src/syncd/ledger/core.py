@@ -11,7 +11,7 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Protocol
 
 from syncd.clock import Clock
-from syncd.errors import LedgerConflict
+from syncd.errors import ClaimLost
 from syncd.ledger.sql_text import SqlText
 
 Params = Sequence[Any]
@@ -93,8 +93,8 @@ class SessionCore:
         the fence is an UPDATE, so it also locks out a newer claim until this commits."""
         with self._transaction() as tx:
             if tx.run(self.sql.fence, (self.destination, self.epoch)) != 1:
-                raise LedgerConflict(
+                raise ClaimLost(
                     f"destination {self.destination} was claimed by another run; "
-                    "this run stops without committing"
+                    "this run stops without committing, and is tried again later"
                 )
             yield tx
