@@ -194,6 +194,25 @@ def test_a_slow_query_hits_the_statement_timeout_and_is_retried_later(warehouse:
         list(query(warehouse, "SELECT pg_sleep(5) AS email", timeout=0.2).rows(["email"]))
 
 
+@pytest.mark.parametrize(
+    "endless",
+    [
+        # Rows that never stop coming, each fetch of 1,000 quick: statement_timeout limits
+        # each fetch, so the read went on for ever (one address: no maxProfiles either).
+        "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) "
+        "SELECT 'a@example.com'::text AS email FROM r WHERE pg_sleep(0.0005)::text = ''",
+        # The query lifting its own limit for what follows.
+        "SELECT 'a@example.com'::text AS email FROM set_config('statement_timeout', '0', true),"
+        " generate_series(1, 100000000) AS n WHERE pg_sleep(0.0005)::text = ''",
+    ],
+)
+def test_the_time_limit_bounds_the_whole_read_not_each_fetch(warehouse: str, endless: str) -> None:
+    read = query(warehouse, endless, timeout=1.5).rows(["email"])
+    with pytest.raises(SourceUnavailable, match=r"longer than statementTimeout \(1.5s\)"):
+        for _ in read:
+            pass
+
+
 def test_an_unreachable_server_is_temporary_and_never_shows_the_password() -> None:
     dsn = "postgresql://reader:CanaryPassword123@127.0.0.1:1/warehouse"
     with pytest.raises(SourceUnavailable) as caught:

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import timedelta
+from typing import Literal
 
 import psycopg
 from psycopg import errors as pg_errors
@@ -79,15 +81,16 @@ class PostgresQuery:
             raise SourceUnavailable(
                 f"{self.description}: cannot connect: {self._said(error, ran=False)}"
             ) from None
+        watch = _Watch(connection, self.statement_timeout_ms / 1000, self._stopping)
         try:
             as_written_when_out_of_range(connection)
-            with _cancelled_on_stop(connection, self._stopping) as cancelled:
-                yield from self._stream(connection, columns, cancelled)
+            with watch.watching():
+                yield from self._stream(connection, columns, watch)
         finally:
             connection.close()
 
     def _stream(
-        self, connection: psycopg.Connection, columns: Sequence[str], cancelled: threading.Event
+        self, connection: psycopg.Connection, columns: Sequence[str], watch: _Watch
     ) -> Iterator[Row]:
         try:
             with connection.transaction(force_rollback=True):
@@ -97,16 +100,21 @@ class PostgresQuery:
                     (str(self.statement_timeout_ms),),
                 )
                 # Declared, not run: what columns the query has, nothing fetched.
-                with connection.cursor(name="syncd_columns") as probe:
+                with connection.cursor(name="syncd_columns") as probe, watch.calling():
                     probe.execute(self.query)
                     if probe.description is None:
                         raise SourceInvalid(f"{self.description}: the query returns no rows")
                     names = [d.name for d in probe.description]
                 project(names, columns, self.description)  # missing or repeated: refused
                 with connection.cursor(name="syncd_segment") as cursor:
-                    cursor.execute(capped(self.query, columns, connection))
+                    with watch.calling():
+                        cursor.execute(capped(self.query, columns, connection))
                     number = 0
-                    while batch := cursor.fetchmany(FETCH_MAPPED_ROWS):
+                    while True:
+                        with watch.calling():
+                            batch = cursor.fetchmany(FETCH_MAPPED_ROWS)
+                        if not batch:
+                            break
                         for record in batch:
                             number += 1
                             yield number, uncapped(record, len(columns))
@@ -115,7 +123,7 @@ class PostgresQuery:
         except _PERMANENT as error:
             raise SourceInvalid(f"{self.description}: {self._said(error)}") from None
         except pg_errors.QueryCanceled:
-            if cancelled.is_set():
+            if watch.ended_by == "stopping":
                 raise stopped(self.description) from None
             raise SourceUnavailable(
                 f"{self.description}: the query ran longer than statementTimeout "
@@ -136,31 +144,59 @@ class PostgresQuery:
         return without_password(text, self._dsn)
 
 
-@contextmanager
-def _cancelled_on_stop(
-    connection: psycopg.Connection, stopping: Stopping
-) -> Iterator[threading.Event]:
-    """While the body runs, a stop of the run cancels the statement on the server
-    (a worker thread blocked in libpq sees no signal); the event says it did."""
-    cancelled = threading.Event()
-    if stopping is never:
-        yield cancelled
-        return
-    done = threading.Event()
+class _Watch:
+    """The query's time in PostgreSQL, summed over its calls (its start and each fetch: the
+    time between fetches is syncd's), and the run's stop. A thread cancels the statement
+    on the server when either ends the read: `statement_timeout` alone limits each fetch,
+    so a query whose rows kept coming (a recursive `WITH` without end) never ended, and a
+    worker thread blocked in libpq sees no signal."""
 
-    def watch() -> None:
-        while not done.wait(STOP_POLL):
-            if stopping():
-                cancelled.set()
-                # Nothing running, or the connection gone: the read ends anyway.
-                with suppress(psycopg.Error):
-                    connection.cancel_safe()
-                return
+    def __init__(self, connection: psycopg.Connection, limit_s: float, stopping: Stopping):
+        self._connection = connection
+        self._limit = limit_s
+        self._stopping = stopping
+        self._spent = 0.0
+        self._since: float | None = None
+        self._lock = threading.Lock()
+        self.ended_by: Literal["stopping", "timeout"] | None = None
 
-    watcher = threading.Thread(target=watch, name="syncd-postgres-stop", daemon=True)
-    watcher.start()
-    try:
-        yield cancelled
-    finally:
-        done.set()
-        watcher.join()
+    @contextmanager
+    def calling(self) -> Iterator[None]:
+        """One call into PostgreSQL, timed."""
+        with self._lock:
+            self._since = time.monotonic()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._spent += time.monotonic() - (self._since or 0.0)
+                self._since = None
+
+    def _over(self) -> Literal["stopping", "timeout"] | None:
+        if self._stopping():
+            return "stopping"
+        with self._lock:
+            running = 0.0 if self._since is None else time.monotonic() - self._since
+            spent = self._spent + running
+        return "timeout" if running and spent > self._limit else None
+
+    @contextmanager
+    def watching(self) -> Iterator[None]:
+        done = threading.Event()
+
+        def watch() -> None:
+            while not done.wait(STOP_POLL):
+                if (why := self._over()) is not None:
+                    self.ended_by = why
+                    # Nothing running, or the connection gone: the read ends anyway.
+                    with suppress(psycopg.Error):
+                        self._connection.cancel_safe()
+                    return
+
+        watcher = threading.Thread(target=watch, name="syncd-postgres-watch", daemon=True)
+        watcher.start()
+        try:
+            yield
+        finally:
+            done.set()
+            watcher.join()
