@@ -178,8 +178,38 @@ async def test_without_a_token_runs_start_only_from_loopback_never_from_another_
 
     assert got == status, body
     if status == 403:
-        assert body["error"]["message"].startswith("without SYNCD_ADMIN_TOKEN, runs are started")
+        assert body["error"]["message"].startswith("without SYNCD_ADMIN_TOKEN, ")
         assert metrics.admin_auth_failures.labels(reason="cross_site")._value.get() == 1
+
+
+@pytest.mark.parametrize("path", ["/v1/destinations", "/", "/metrics", "/v1/info"])
+@pytest.mark.parametrize(
+    ("host", "token", "status"),
+    [
+        ("rebound.example:9108", None, 403),  # a site's name rebound to 127.0.0.1
+        ("127.0.0.1:9108", None, 200),
+        ("localhost:9108", None, 200),
+        ("syncd.internal:9108", "a-token", 200),  # with a token, reads stay open
+    ],
+)
+async def test_without_a_token_reads_answer_only_requests_to_a_loopback_name(
+    scheduler: Scheduler, metrics: Metrics, path: str, host: str, token: str | None, status: int
+) -> None:
+    # Only changes were checked: a page on a rebound name read the whole status (names,
+    # files, digests, errors) from the operator's browser.
+    listener = await serve(scheduler, metrics, token=token)
+    try:
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(url(listener, path), headers={"Host": host}) as reply,
+        ):
+            got, body = reply.status, await reply.text()
+    finally:
+        await listener.stop()
+
+    assert got == status, body
+    if status == 403:
+        assert "DNS rebinding" in body
 
 
 async def closed_by_server(reader: asyncio.StreamReader) -> float:

@@ -25,7 +25,7 @@ from syncd.metrics import Metrics
 from syncd.reconciling.forgetting import ForgetRefused, ForgetReport, ForgetRequest
 from syncd.scheduling import Scheduler, Suspended, UnknownDestination, history_shape
 from syncd.serving.audits import post_audit
-from syncd.serving.auth import FORGET_REFUSED, AdminGate, problem
+from syncd.serving.auth import FORGET_REFUSED, AdminGate, problem, rebinding_guard
 from syncd.serving.contacts import Explainer, get_contact
 from syncd.serving.listening import MAX_BODY_BYTES
 from syncd.serving.pages import add_pages
@@ -222,6 +222,7 @@ def build_app(
     plans and contacts (with a planner, an explainer) only for who holds it, whatever the
     configuration."""
     app = build_metrics_app(registry, ready)
+    app.middlewares.append(rebinding_guard(gate))
     app[SCHEDULER] = scheduler
     app[GATE] = gate
     app[LEDGER] = ledger

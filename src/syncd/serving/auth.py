@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 
 import yarl
 from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
 
 from syncd.allowlists import is_loopback
 from syncd.metrics import Metrics
@@ -62,6 +63,11 @@ CROSS_SITE_REFUSED = (
     "without SYNCD_ADMIN_TOKEN, runs are started only from this host by loopback: not from "
     "a page on another site, nor through a name that is not loopback; use the status page "
     "at 127.0.0.1 or the CLI, or set SYNCD_ADMIN_TOKEN"
+)
+REBOUND_REFUSED = (
+    "without SYNCD_ADMIN_TOKEN, this server answers only requests addressed to a loopback "
+    "host (127.0.0.1, ::1, localhost): a name that is not loopback leading here is a page "
+    "on another site reading it (DNS rebinding); use 127.0.0.1, or set SYNCD_ADMIN_TOKEN"
 )
 PERSONAL_DATA_REFUSED = (
     "this route shows contacts (personal data) and needs a valid token: set "
@@ -121,6 +127,22 @@ class _Penalties:
         until = max(now, self.until.get(address, 0.0)) + self.delay
         self.until[address] = until
         await asyncio.sleep(until - now)
+
+
+def rebinding_guard(gate: AdminGate) -> Middleware:
+    """Without SYNCD_ADMIN_TOKEN (loopback only), every request must name a loopback host:
+    a site whose name an attacker rebinds to 127.0.0.1 would otherwise read the status
+    (names, files, errors) from the operator's own browser. With a token, reads stay open
+    to whoever reaches the port, as documented."""
+
+    @web.middleware
+    async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if gate.token is None and not _loopback_url(f"http://{request.host}"):
+            gate.metrics.admin_auth_failures.labels(reason="cross_site").inc()
+            return problem(403, REBOUND_REFUSED)
+        return await handler(request)
+
+    return guard
 
 
 class AdminGate:
