@@ -3,9 +3,12 @@ do: the same checks `syncd validate --online` makes."""
 
 from __future__ import annotations
 
+import aiohttp
 import pytest
 
 from syncd.emulator import ALL_SCOPES, EmulatorConfig
+from syncd.loading import load_directory
+from syncd.reconciling import Reconciler
 from syncd.sendgrid import missing_scopes
 from tests.fixtures_emulator import TEST_API_KEY, strict_emulator_config
 from tests.reconciling.world import World, people
@@ -95,3 +98,23 @@ def test_a_key_lacking_both_read_scopes_is_told_either_would_do() -> None:
         "marketing_campaigns.update",
     ]
     assert missing_scopes(CAMPAIGNS_SCOPES, removes=True) == {}
+
+
+async def test_a_scope_granted_after_a_refusal_is_seen_at_the_next_run(
+    sync_world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The scopes were remembered for an hour, the missing one too: the destination kept
+    # failing "lacks the scope" after the operator granted it, on demand or not.
+    w = sync_world
+    monkeypatch.setenv("SENDGRID_API_KEY", NO_DELETE_KEY)
+    w.destination({"vip": w.csv("vip", people(0, 3))}, onLeave="removeFromList")
+    loaded = load_directory(w.destinations, w.settings.allowlists()).destinations["members"]
+    async with aiohttp.ClientSession() as http:
+        daemons = Reconciler(w.ledger, http, w.settings, w.metrics, clock=w.clock)
+        refused = await daemons.run(loaded)
+        w.emulator.services.api_keys[NO_DELETE_KEY] = ALL_SCOPES  # the operator grants it
+        granted = await daemons.run(loaded)
+
+    assert refused.outcome == "permanent"
+    assert granted.outcome == "success", granted.error
+    assert len(w.members()) == 3

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from syncd.contacts import ContactBuilder, FieldBinding, Outgoing
-from syncd.errors import SendGridUnavailable
+from syncd.errors import SendGridRejected, SendGridUnavailable
 from syncd.ledger import RETRY_BUDGET, LedgerSession, Rejection
 from syncd.loading import LoadedDestination
 from syncd.planning import DiffCounts, GuardStopped, Plan, decide, emptied_segments, unchanged
@@ -61,6 +61,8 @@ class OneRun:
     """Nothing acknowledged, nothing open: built as it is sent (reconciling/first_export.py)."""
     emptied: dict[str, int] = field(default_factory=dict)
     """Segments read empty that held rows when last read whole (`planning.decide`)."""
+    key_id: str | None = None
+    """The API key's id (a hash), once known: its scopes are forgotten after a 403."""
 
     async def carry_out(self) -> None:
         spec = self.loaded.definition.spec
@@ -70,6 +72,10 @@ class OneRun:
         )
         try:
             await self._carry_out(reader, builder)
+        except SendGridRejected as refused:
+            if refused.status == 403 and self.key_id is not None:
+                self.reconciler.preflight.forget(self.key_id)  # a scope taken away since
+            raise
         finally:
             reader.release()  # whatever ended the run: no temporary file outlives it
 
@@ -122,6 +128,7 @@ class OneRun:
         with the generation of the fields' ids the ledger knows them by."""
         spec = self.loaded.definition.spec
         client, key_id = await self.reconciler.client_for(self.loaded)
+        self.key_id = key_id
         self.live.held_until = client.http.gate.held_until  # the preflight may wait too
         hint = spec.sendgrid.api_key.describe()
         checked = await self.reconciler.preflight.check(client, spec, key_id=key_id, hint=hint)

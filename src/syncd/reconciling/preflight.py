@@ -2,7 +2,9 @@
 
 `GET /v3/scopes` is asked once per key (again after `SCOPES_TTL`, in case the key was
 changed): a missing scope fails the run before anything is written, naming each scope
-and what it is for, instead of a bare 403 at the first removal. A 403 on the list
+and what it is for, instead of a bare 403 at the first removal. Scopes found wanting, or
+followed by a 403 (`forget`), are asked again at the next run: the operator fixing the
+key is seen at once, not an hour later. A 403 on the list
 although the key has the read scope is the mark of an account without the new Marketing
 Campaigns (a "legacy" account), and says so.
 """
@@ -40,6 +42,7 @@ class Preflight:
     ) -> Checked:
         problem = scope_problem(await self.scopes(client, key_id), spec, hint, erases=erases)
         if problem is not None:
+            self.forget(key_id)  # the operator may grant the scope before the next run
             raise SendGridRejected(problem, status=403)
         found = await fetch_list(client, spec, hint)
         return Checked(found, await self.binding(client, spec))
@@ -53,7 +56,7 @@ class Preflight:
         return cached[1]
 
     def forget(self, key_id: str) -> None:
-        """Ask again next time (after SendGrid refused something for lack of a scope)."""
+        """Ask again next time (scopes found wanting, or a 403 since: the key changed)."""
         self._scopes.pop(key_id, None)
 
     @staticmethod
