@@ -3,6 +3,7 @@ rows and contacts it did not carry out, and leavers still to be taken off, are n
 
 from __future__ import annotations
 
+from syncd.ledger import RunRecord
 from syncd.scheduling.status import DestinationStatus
 
 
@@ -30,3 +31,16 @@ def test_leavers_still_waiting_to_be_taken_off_are_counted() -> None:
         "the list equals the segments but for 1 row or contact not carried out "
         "(syncd status vip --rejections says why) and 1,200 leavers still to be taken off"
     )
+
+
+def test_a_run_without_an_end_takes_back_the_ready_of_the_run_before_it() -> None:
+    # `syncd status` read from the ledger after a crash said "the list equals the
+    # segments" (the run before's) while the crashed run's removal batch was never sent.
+    status = DestinationStatus(name="vip", file="vip.yaml", digest="d", owned=True)
+    ended = RunRecord(3, "vip", "schedule", "d", 100.0, 110.0, "success", {"profiles": 9})
+    crashed = RunRecord(4, "vip", "schedule", "d", 200.0, None, None)
+    status.restore([ended, crashed], last_success_at=110.0)
+
+    (condition,) = [c for c in status.shape().conditions if c.type == "Ready"]
+    assert (condition.status, condition.reason) == ("False", "RunNotEnded")
+    assert condition.message.startswith("run #4 has not ended")

@@ -269,6 +269,17 @@ class DestinationStatus:
                 )
                 self.last_run = LastRun.from_record(run)
         self.last_success_at = last_success_at
+        if self.last_run is not None and self.last_run.ended_at is None:
+            # The Ready of the run before it no longer holds: what this one began (a batch
+            # recorded, leavers to take off) may be left undone.
+            self.set(
+                "Ready",
+                False,
+                "RunNotEnded",
+                f"run #{self.last_run.id} has not ended: under way in another process, or "
+                "stopped before it ended (its open work is carried on by the next run)",
+                self.last_run.started_at,
+            )
 
     def file_changed(self, file: str, digest: str, display_name: str | None) -> None:
         """A new version of the destination's file was taken."""
