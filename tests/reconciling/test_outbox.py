@@ -7,9 +7,11 @@ import pytest
 from syncd import failpoints
 from syncd.emulator import FaultRule
 from syncd.ledger import RETRY_BUDGET
+from syncd.reconciling.removing import REMOVALS_AT_ONCE
 from tests.reconciling.world import World, emails, people
 
 UPSERT = "PUT /v3/marketing/contacts"
+REMOVE = "DELETE /v3/marketing/lists/{id}/contacts"
 
 
 def arm(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
@@ -172,3 +174,26 @@ async def test_a_lost_ledger_costs_one_full_idempotent_resend(sync_world: World)
     assert report.counts()["upserted"] == 40
     assert w.members() == emails(rows)
     assert (await w.sync()).counts()["upserted"] == 0
+
+
+async def test_a_crash_while_a_page_of_removals_is_answered_repeats_only_those_in_flight(
+    sync_world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every batch of the page was sent before any job id was recorded: a crash at the
+    # first record sent all ten batches again (the docs promise at most the ones in doubt).
+    w = sync_world
+    rows = people(0, 6000)
+    w.destination({"vip": w.csv("vip", rows)})
+    assert (await w.sync()).outcome == "success"
+    w.csv("vip", rows[1000:])  # 1,000 leavers: ten removal batches of 100
+    arm(monkeypatch, "after-202-before-job-commit")
+
+    broken = await w.sync()
+    assert broken.outcome == "unexpected"
+    monkeypatch.setattr(failpoints, "_ARMED", {})
+    healed = await w.sync()
+
+    assert healed.outcome == "success", healed.error
+    assert w.members() == emails(rows[1000:])
+    removals = w.emulator.count_requests(template=REMOVE)
+    assert removals <= 10 + REMOVALS_AT_ONCE

@@ -22,6 +22,7 @@ match belongs to somebody else.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
@@ -199,8 +200,8 @@ async def send_new_removals(outbox: Outbox, kind: BatchKind, ids: dict[str, str]
     """Contacts (email → contact id) taken off the list or deleted, `REMOVE_LIMIT` a
     batch: every batch recorded and its send counted before any request goes, then the
     requests `REMOVALS_AT_ONCE` in flight (each waits on a round trip), and each job id
-    recorded as its batch's, in order. A refused batch is then resolved as
-    `send_removal_batch` resolves it."""
+    recorded as its batch's as soon as it is answered. A refused batch is then resolved
+    as `send_removal_batch` resolves it."""
     pairs = list(ids.items())
     batches: list[tuple[Batch, list[str]]] = []
     for start in range(0, len(pairs), REMOVE_LIMIT):
@@ -209,11 +210,19 @@ async def send_new_removals(outbox: Outbox, kind: BatchKind, ids: dict[str, str]
         batch = await outbox.open_batch(kind, items)
         await outbox.count_send(batch)
         batches.append((batch, [contact_id for _, contact_id in chunk]))
-    calls = [functools.partial(_remove, outbox.client, batch, sent) for batch, sent in batches]
-    answers = await at_most(REMOVALS_AT_ONCE, calls)
-    for (batch, _), answer in zip(batches, answers, strict=True):
+    recording = asyncio.Lock()  # one ledger write at a time
+
+    async def send(batch: Batch, sent: list[str]) -> str | Refusal:
+        answer = await _remove(outbox.client, batch, sent)
         if isinstance(answer, str):
-            await outbox.submitted(batch, answer)
+            # Recorded as soon as it is known: a crash then repeats only the requests in
+            # flight, not every batch of the page answered before it.
+            async with recording:
+                await outbox.submitted(batch, answer)
+        return answer
+
+    calls = [functools.partial(send, batch, sent) for batch, sent in batches]
+    answers = await at_most(REMOVALS_AT_ONCE, calls)
     for (batch, _), answer in zip(batches, answers, strict=True):
         if not isinstance(answer, str):
             recorded = await in_thread(outbox.session.items, batch.id)
