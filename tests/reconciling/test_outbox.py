@@ -7,6 +7,7 @@ import pytest
 from syncd import failpoints
 from syncd.emulator import FaultRule
 from syncd.ledger import RETRY_BUDGET
+from syncd.reconciling.plans import plan_entry
 from syncd.reconciling.removing import REMOVALS_AT_ONCE
 from tests.reconciling.world import World, emails, people
 
@@ -197,3 +198,24 @@ async def test_a_crash_while_a_page_of_removals_is_answered_repeats_only_those_i
     assert w.members() == emails(rows[1000:])
     removals = w.emulator.count_requests(template=REMOVE)
     assert removals <= 10 + REMOVALS_AT_ONCE
+
+
+async def test_a_plan_after_a_crash_counts_the_batch_left_open_as_a_change(
+    sync_world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The batch was recorded, never sent: the plan said `noChanges` (exit 0) with 120
+    # contacts in no category, and the next sync sent them.
+    w = sync_world
+    rows = people(0, 1020)
+    w.destination({"vip": w.csv("vip", rows[:900])})
+    assert (await w.sync()).outcome == "success"
+    w.csv("vip", rows)
+    arm(monkeypatch, "after-outbox-commit")
+    assert (await w.sync()).outcome == "unexpected"
+    monkeypatch.setattr(failpoints, "_ARMED", {})
+
+    entry = plan_entry(await w.sync(dry_run=True), file="vip.yaml", first_export=False)
+
+    assert entry.result == "changes"
+    assert entry.counts is not None
+    assert (entry.counts.unchanged, entry.counts.held) == (900, 120)

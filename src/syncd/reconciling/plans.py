@@ -100,6 +100,7 @@ def plan_counts(report: RunReport) -> Counts:
         forgotten=counts["forgotten"],
         kept=counts["kept"],
         moved_away=counts["moved_away"],
+        held=counts["held"],
     )
 
 
@@ -110,7 +111,8 @@ def _changes(report: RunReport) -> bool:
         return False
     preview = report.preview
     sends = preview.adds + preview.updates if preview else plan.upserts
-    return sends > 0 or plan.removals > 0
+    # A batch an earlier run began is sent (or its job polled) by the next sync.
+    return sends > 0 or plan.removals > 0 or plan.diff.held > 0
 
 
 def _masked(examples: Examples) -> Examples:

@@ -87,6 +87,7 @@ class RunReport:
             # `onLeave: keep`: the leavers stay on the list, dropped from the ledger.
             "kept": diff.gone if diff and self.plan and self.plan.removal_action == "forget" else 0,
             "moved_away": diff.moved_away if diff else 0,
+            "held": diff.held if diff else 0,
             "upserted": self.applied.upserted,
             "removed": self.applied.removed,
             "rejected": self.rejected,

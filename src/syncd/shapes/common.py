@@ -74,6 +74,9 @@ class Counts(Shape):
     moved_away: int = 0
     """Leavers syncd had put on the destination's former list (`listId` changed): dropped
     from the ledger, taken off neither list; not counted in `gone`."""
+    held: int = 0
+    """Differing contacts waiting on a batch an earlier run began (a crash, say): the next
+    sync sends it, or polls its job; neither new, changed nor unchanged."""
 
     @classmethod
     def from_ledger(cls, counts: dict[str, int]) -> Counts:
