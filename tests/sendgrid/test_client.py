@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable
 
 import aiohttp
 import pytest
+from multidict import CIMultiDict, CIMultiDictProxy
 
 from syncd.clock import LoopClock
 from syncd.emulator import Emulator, EmulatorConfig, FaultRule, RateBudget
@@ -21,6 +22,7 @@ from syncd.sendgrid import (
     SendGridHttp,
     upsert_body,
 )
+from syncd.sendgrid.http import come_back_at
 from tests.fixtures_emulator import TEST_API_KEY, TEST_LIST_ID, strict_emulator_config
 
 UPSERT = "PUT /v3/marketing/contacts"
@@ -293,3 +295,22 @@ async def test_a_large_body_cut_off_after_being_applied_arrives_whole(
     assert emulator.state.list_members(TEST_LIST_ID) == set(everyone)
     puts = [r for r in emulator.requests if r.template == UPSERT]
     assert [r.contact_count for r in puts] == [30_000] * len(puts)
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({"X-RateLimit-Reset": "1800000060"}, 1_800_000_060.0),  # SendGrid's own
+        ({"Retry-After": "20"}, 1_800_000_020.0),  # a proxy's, in seconds
+        ({"Retry-After": "Fri, 15 Jan 2027 08:00:20 GMT"}, 1_800_000_020.0),
+        ({"Retry-After": "soon"}, None),
+        ({"Retry-After": "99999999999999999999"}, None),
+        ({}, None),
+    ],
+)
+def test_a_429_says_when_to_come_back_by_sendgrids_header_or_a_proxys(
+    headers: dict[str, str], expected: float | None
+) -> None:
+    # A 429 with only Retry-After: 20 was tried again after 1, 2, 4 and 8 s.
+    now = 1_800_000_000.0
+    assert come_back_at(CIMultiDictProxy(CIMultiDict(headers)), now) == expected

@@ -9,6 +9,7 @@ with a message naming the fix.
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import io
 import math
 import random
@@ -133,7 +134,7 @@ class SendGridHttp:
                 return reply
             if status == 429:
                 rate_limited += 1
-                announced = _reset_at(reply.headers)
+                announced = come_back_at(reply.headers, self.gate.clock.now())
                 floor = min(RATE_LIMITED_FLOOR_CAP, RATE_LIMITED_FLOOR * 2 ** (rate_limited - 1))
                 wanted = max(announced or 0.0, self.gate.clock.now() + floor)
                 reset_at = self.gate.exhausted(endpoint, wanted)
@@ -237,9 +238,24 @@ class SendGridHttp:
         return SendGridRejected(message, status=status, excerpt=detail)
 
 
-def _reset_at(headers: CIMultiDictProxy[str]) -> float | None:
+def come_back_at(headers: CIMultiDictProxy[str], now: float) -> float | None:
+    """When a 429 says to come back: SendGrid's `X-RateLimit-Reset` (epoch seconds), else
+    a `Retry-After` (seconds, or an HTTP date), which proxies in front of it send."""
     try:
         reset = float(headers["X-RateLimit-Reset"])
     except (KeyError, ValueError):
-        return None
+        return _retry_after(headers.get("Retry-After"), now)
     return reset if math.isfinite(reset) else None
+
+
+def _retry_after(value: str | None, now: float) -> float | None:
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit() and len(value) <= 9:
+        return now + int(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return when.timestamp() if when.tzinfo is not None else None
