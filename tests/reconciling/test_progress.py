@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass, field
 
 import pytest
 
@@ -44,3 +45,45 @@ async def test_a_wait_for_sendgrids_rate_limit_is_shown_while_it_lasts(
     assert len(held) >= 10, seen  # about a minute, looked at every 5 s
     assert {phase for phase, until in seen if until is not None} == {"sending"}
     assert live.shape().rate_limited_until is None
+
+
+@dataclass
+class ManualClock:
+    now_value: float
+
+    def now(self) -> float:
+        return self.now_value
+
+
+@dataclass
+class Confirmed:
+    removed: int = 0
+    rejections: list[object] = field(default_factory=list)
+
+
+def test_contacts_refused_at_sending_count_as_done_not_as_still_to_send() -> None:
+    # 2 new contacts and 1 refused: the bar stopped at 67 % though everything that could
+    # be sent was.
+    live = RunProgress(ManualClock(100.0))
+    confirmed = Confirmed()
+    live.planned(to_send=3, to_remove=0, confirmed=confirmed)
+    live.enter("sending")
+    live.batch_submitted(2, upsert=True)
+    confirmed.rejections.append(object())
+    assert live.ratio == 1.0
+
+
+def test_no_time_left_is_guessed_while_the_run_only_waits_for_sendgrids_jobs() -> None:
+    # Extrapolated from the sending, the estimate grew as the job ran (1 s, 5 s, 9 s
+    # left...), and said "about 0 s left" with the job still 40 s from done.
+    clock = ManualClock(100.0)
+    live = RunProgress(clock)
+    live.planned(to_send=10, to_remove=10, confirmed=Confirmed())
+    live.enter("sending")
+    clock.now_value = 110.0
+    live.batch_submitted(10, upsert=True)
+    assert live.eta_seconds(clock.now()) == 10.0  # half done in 10 s
+    live.enter("waitingForJobs")
+    clock.now_value = 140.0
+    assert live.eta_seconds(clock.now()) is None
+    assert live.shape().eta_seconds is None

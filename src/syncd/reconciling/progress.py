@@ -6,14 +6,17 @@ status API, the status page and the `syncd_run_progress_ratio` gauge turn it int
 `shapes.Progress` when someone looks.
 
 The ratio is what is done of what the plan said to do: contacts sent (upserts
-submitted to SendGrid) and removals confirmed, over contacts to send and to remove.
+submitted to SendGrid), removals confirmed, and contacts or leavers refused (never to
+be sent: otherwise the bar stopped short of them), over contacts to send and to remove.
 It is null until the plan is known (reading, diffing). The estimate of the time left
-extrapolates the rate since sending began; it is null while nothing can be told.
+extrapolates the rate since sending began; it is null while nothing can be told, and
+while the run only waits for SendGrid's jobs (their time is SendGrid's: extrapolated,
+it grew as they ran).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sized
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -30,13 +33,18 @@ class RowCounter(Protocol):
 class ConfirmedCounter(Protocol):
     """What the outbox confirms as it goes (`Applied`)."""
 
-    removed: int
+    @property
+    def removed(self) -> int: ...
+
+    @property
+    def rejections(self) -> Sized: ...
 
 
 @dataclass
 class _Nothing:
     rows: int = 0
     removed: int = 0
+    rejections: Sized = ()
 
 
 JobsHook = Callable[[int, float | None], None]
@@ -109,11 +117,14 @@ class RunProgress:
         total = self.to_send + self.to_remove
         if total == 0:
             return 1.0
-        return min(1.0, (min(self.sent, self.to_send) + min(self.removed, self.to_remove)) / total)
+        done = self.sent + self.removed + len(self._confirmed.rejections)
+        return min(1.0, done / total)
 
     def eta_seconds(self, now: float) -> float | None:
         ratio = self.ratio
-        if ratio is None or ratio <= 0 or ratio >= 1 or self.work_started_at is None:
+        if self.phase == "waitingForJobs" or self.work_started_at is None:
+            return None
+        if ratio is None or ratio <= 0 or ratio >= 1:
             return None
         elapsed = max(0.0, now - self.work_started_at)
         return round(elapsed * (1 - ratio) / ratio, 1)
