@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -12,7 +13,7 @@ from pydantic import ValidationError
 
 from syncd.emulator import Emulator, EmulatorConfig, FaultRule
 from tests.emulator.helpers import FakeWallClock, call, errors_file, job, settled_job, upsert
-from tests.fixtures_emulator import default_emulator_config
+from tests.fixtures_emulator import TEST_LIST_ID, default_emulator_config
 
 Inject = Callable[[dict[str, Any]], Awaitable[None]]
 UPSERT = "PUT /v3/marketing/contacts"
@@ -170,6 +171,53 @@ async def test_a_job_failed_fault_fails_the_job_and_applies_nothing(
     assert finished["status"] == "failed"
     assert "errors_url" not in finished["results"]
     assert emulator.state.contacts == {}
+
+
+EXPORTS = "/v3/marketing/contacts/exports"
+
+
+async def export_now(client: aiohttp.ClientSession) -> dict[str, Any]:
+    """A new export of the test list, as its status answers after a minute (no delay)."""
+    status, created = await call(client, "POST", EXPORTS, json={"list_ids": [TEST_LIST_ID]})
+    assert status == 202, created
+    await asyncio.sleep(60)
+    status, export = await call(client, "GET", f"{EXPORTS}/{created['id']}")
+    assert status == 200, export
+    assert isinstance(export, dict)
+    return export
+
+
+@pytest.mark.looptime
+async def test_an_export_stuck_fault_leaves_the_export_pending_for_good(
+    client: aiohttp.ClientSession, inject: Inject
+) -> None:
+    await inject({"kind": "export_stuck", "times": 1})
+    stuck = await export_now(client)
+    await asyncio.sleep(7 * 24 * 3600)
+    status, polled = await call(client, "GET", f"{EXPORTS}/{stuck['id']}")
+    assert (status, polled["status"]) == (200, "pending")
+    assert "urls" not in polled
+    assert (await export_now(client))["status"] == "ready"
+
+
+@pytest.mark.looptime
+async def test_an_export_cut_short_fault_serves_each_file_without_its_second_half(
+    client: aiohttp.ClientSession, emulator: Emulator, inject: Inject
+) -> None:
+    contacts = [{"email": f"c{n}@example.com", "first_name": f"C{n}"} for n in range(50)]
+    await upsert(client, contacts, list_ids=[TEST_LIST_ID])
+    await emulator.settle()
+    emulator.services.behaviour = emulator.services.behaviour.changed({"export_gzip": True})
+    await inject({"kind": "export_cut_short", "times": 1})
+    cut = await export_now(client)
+    assert (cut["status"], cut["contact_count"]) == ("ready", 50)  # counted whole
+    async with aiohttp.ClientSession() as anonymous, anonymous.get(cut["urls"][0]) as got:
+        data = await got.read()
+    with pytest.raises(EOFError, match="end-of-stream marker"):
+        gzip.decompress(data)
+    whole = await export_now(client)
+    async with aiohttp.ClientSession() as anonymous, anonymous.get(whole["urls"][0]) as got:
+        assert gzip.decompress(await got.read()).count(b"@example.com") == 50
 
 
 async def test_an_out_of_order_fault_applies_later_jobs_first(

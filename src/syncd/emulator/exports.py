@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from syncd.emulator.export_files import ExportFile, FileLayout, write_files
@@ -36,6 +36,8 @@ class Export:
     created_at: str
     expires_at: str
     failure: str | None = None  # set by an injected job_failed fault
+    stuck: bool = False  # an injected export_stuck fault: never leaves `pending`
+    cut_short: bool = False  # an injected export_cut_short fault: each file's bytes halved
     status: ExportStatus = "pending"
     completed_at: str | None = None
     files: list[ExportFile] = field(default_factory=list)
@@ -56,6 +58,8 @@ class ExportRunner:
 
     def submit(self, export: Export) -> None:
         self.exports[export.id] = export
+        if export.stuck:
+            return  # pollable, pending for good
         task = asyncio.create_task(self._make(export), name=f"syncd-emulator-export-{export.id}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -75,11 +79,18 @@ class ExportRunner:
                 export.files = await write_files(
                     self._store, export.list_ids, export.layout, export.base_url
                 )
+                if export.cut_short:
+                    export.files = [cut_short(written) for written in export.files]
             except Exception:
                 logger.exception("emulator export %s could not be written", export.id)
                 export.failure = "internal error"
         export.status = "ready" if export.failure is None else "failure"
         export.completed_at = iso_timestamp(self._wall_clock())
+
+
+def cut_short(written: ExportFile) -> ExportFile:
+    """The file with the second half of its stored bytes lost, its row count unchanged."""
+    return replace(written, gzipped=written.gzipped[: len(written.gzipped) // 2])
 
 
 def expiry(created: float) -> str:

@@ -26,6 +26,8 @@ FaultKind = Literal[
     "job_failed",
     "out_of_order",
     "refuse_contacts",
+    "export_stuck",
+    "export_cut_short",
 ]
 
 # What `seconds` means when it is not given: the delay before answering, how far ahead
@@ -51,6 +53,10 @@ class FaultRule(BaseModel):
       400, naming each such contact (`contacts[i].email`, `reason`) or, with `unnamed`, with
       one error of `field: null` (as SendGrid's "invalid custom field ids" names nobody): the
       values SendGrid refuses that a client cannot know in advance.
+    - `export_stuck`: the exports created by matching requests stay `pending` for good.
+    - `export_cut_short`: the exports created by matching requests turn ready with every
+      file's stored (gzip'd) bytes cut off halfway: gzip'd, a file ends before its
+      end-of-stream marker; plain, it ends mid-file. `contact_count` still counts them whole.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")

@@ -51,7 +51,8 @@ async def create_export(request: web.Request) -> web.Response:
         return error_response(404, f"list ids not found: {','.join(unknown)}", field="list_ids")
     behaviour, base_url = services.behaviour, services.base_url(request)
     now = asyncio.get_running_loop().time()
-    failed = services.faults.take("job_failed", "POST /v3/marketing/contacts/exports", now)
+    template = "POST /v3/marketing/contacts/exports"
+    failed = services.faults.take("job_failed", template, now)
     created = services.config.wall_clock()
     export = Export(
         id=str(uuid.uuid4()),
@@ -68,6 +69,8 @@ async def create_export(request: web.Request) -> web.Response:
         created_at=iso_timestamp(created),
         expires_at=expiry(created),
         failure=failed.rule.reason if failed else None,
+        stuck=services.faults.take("export_stuck", template, now) is not None,
+        cut_short=services.faults.take("export_cut_short", template, now) is not None,
     )
     services.exports.submit(export)
     self_url = f"{base_url}/v3/marketing/contacts/exports/{export.id}"
