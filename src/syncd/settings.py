@@ -289,6 +289,14 @@ class Settings(BaseSettings):
         description="How many contacts a list's contact_count may differ from what the ledger "
         "expects before an audit starts early (spec.audit.onCountMismatch).",
     )
+    audit_export_timeout: float = Field(
+        default=3600.0,
+        gt=0,
+        description="Seconds an audit waits for SendGrid's export of the list to be ready, "
+        "counted from when the export was started (a restart resumes the count, not a new "
+        "one); then the export is given up, the audit fails as temporary and the next "
+        "starts another: the destination's runs wait behind an export no longer than this.",
+    )
     audit_max_download_bytes: int = Field(
         default=10_000_000_000,
         ge=1,

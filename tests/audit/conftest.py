@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +25,20 @@ class AuditWorld(World):
         super().__init__(root, emulator)
         self.settings = self.settings.model_copy(update={"audit_settle_window": 0.0, **settings})
 
-    async def audit(self, name: str = "members", **request: Any) -> AuditReport:
+    async def audit(
+        self,
+        name: str = "members",
+        *,
+        stopping: Callable[[], bool] = lambda: False,
+        **request: Any,
+    ) -> AuditReport:
         catalog = load_directory(self.destinations, self.settings.allowlists())
         async with aiohttp.ClientSession() as http:
-            reconciler = Reconciler(self.ledger, http, self.settings, self.metrics)
+            reconciler = Reconciler(
+                self.ledger, http, self.settings, self.metrics, clock=self.clock
+            )
             return await Auditor(reconciler).audit(
-                catalog.destinations[name], AuditRequest(**request)
+                catalog.destinations[name], AuditRequest(**request), stopping=stopping
             )
 
     async def hand_edits(self, *edits: dict[str, Any]) -> None:

@@ -11,7 +11,7 @@ import pytest
 from aiohttp import web
 
 from syncd.errors import SendGridUnavailable
-from syncd.sendgrid.exporting import Exports
+from syncd.sendgrid.exporting import ExportGone, Exports
 from tests.sendgrid.link_server import LinkServer, link_server, sendgrid_http
 
 BODY = b"EMAIL\nann@example.com\n" * 1000
@@ -108,3 +108,35 @@ async def test_a_file_that_trickles_in_is_given_up_once_slower_than_the_floor() 
                 f"{serving.base}/drip", io.BytesIO(), budget=10**9
             )
         assert loop.time() - started < 2 * 60 + 5  # the request timeout's grace, then given up
+
+
+async def test_an_unreadable_answer_to_an_export_poll_is_a_temporary_failure_saying_so() -> None:
+    # It was taken for SendGrid no longer knowing the export ("expired"): a misleading
+    # reason, and another export started for a proxy's error page.
+    async def proxy_page(_: web.Request) -> web.Response:
+        return web.Response(text="<html>upstream hiccup</html>", content_type="text/html")
+
+    routes = {"/v3/marketing/contacts/exports/{id}": proxy_page}
+    async with link_server(routes) as serving, aiohttp.ClientSession() as session:
+        with pytest.raises(SendGridUnavailable) as failed:
+            await exports(session, serving.base).state("e1")
+    assert not isinstance(failed.value, ExportGone)
+    assert "answer about the audit's export was unreadable" in failed.value.message
+
+
+@pytest.mark.looptime
+async def test_the_wait_for_an_export_ends_pending_once_its_time_is_up() -> None:
+    async def pending(_: web.Request) -> web.Response:
+        return web.json_response({"status": "pending"})
+
+    routes = {"/v3/marketing/contacts/exports/{id}": pending}
+    async with link_server(routes) as serving, aiohttp.ClientSession() as session:
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        async with asyncio.timeout(3600):  # before the wait had a bound: for ever
+            state = await exports(session, serving.base).wait(
+                "e1", max_interval=30, within=600, stopping=lambda: False
+            )
+        assert state.status == "pending"
+        assert 600 <= loop.time() - began < 601
+        assert 20 < len(serving.asked) < 40  # every 30 s at most, and once at the end

@@ -1,7 +1,8 @@
 """Contact exports: start one for a list, poll it, download its files (for the audit).
 
 SendGrid builds an export in the background (`POST /v3/marketing/contacts/exports`, then
-`GET .../exports/{id}` until `ready` or `failure`) and hands out `urls`, one per file. The
+`GET .../exports/{id}` until `ready` or `failure`, for a bounded time: the spec names no
+other status and says nothing of how long `pending` lasts) and hands out `urls`, one per file. The
 URLs are SendGrid's answer, so untrusted input: only https ones are fetched (plain http
 only to a loopback host, and only when the API itself is on one: the emulator), and the
 API key is never sent with them (SendGrid's are pre-signed storage URLs; a key sent there
@@ -26,6 +27,7 @@ from syncd.allowlists import is_loopback
 from syncd.errors import SendGridUnavailable
 from syncd.sendgrid import answers
 from syncd.sendgrid.http import SendGridHttp
+from syncd.sendgrid.replies import excerpt
 
 EXPORTS = "/v3/marketing/contacts/exports"
 EP_EXPORT = "POST /v3/marketing/contacts/exports"
@@ -81,9 +83,16 @@ class Exports:
         reply = await self.http.call(
             "GET", EP_EXPORT_STATUS, f"{EXPORTS}/{export_id}", tolerated=(404,)
         )
-        if reply.status == 404 or not isinstance(reply.data, dict):
+        if reply.status == 404:
             return None
         data = reply.data
+        if not isinstance(data, dict):
+            # Not SendGrid forgetting the export: an answer syncd cannot read (a proxy's
+            # page, a body cut off). The export may be fine, so its id is kept.
+            raise SendGridUnavailable(
+                f"{EP_EXPORT_STATUS}: SendGrid's answer about the audit's export was "
+                "unreadable (not a JSON object); the next audit asks again"
+            )
         status = data.get("status")
         if status == "ready":
             urls = data.get("urls")
@@ -98,25 +107,38 @@ class Exports:
         if status == "failure":
             message = data.get("message")
             return ExportState(export_id, "failure", message=str(message or "")[:300])
-        return ExportState(export_id, "pending")
+        if status == "pending":
+            return ExportState(export_id, "pending")
+        # The spec allows pending, ready and failure only. Another status (`failed`, none)
+        # is not waited on: were it final, the audit, and the destination's runs behind
+        # it, would wait for nothing; were it a new kind of pending, failing names it.
+        shown = excerpt(None, repr(status))[:60]
+        why = f"its status was {shown}, which SendGrid does not document"
+        return ExportState(export_id, "failure", message=why)
 
     async def wait(
-        self, export_id: str, *, max_interval: float, stopping: Callable[[], bool]
+        self,
+        export_id: str,
+        *,
+        max_interval: float,
+        within: float,
+        stopping: Callable[[], bool],
     ) -> ExportState:
         """Poll until the export is ready or failed, pausing longer each time (up to
-        `max_interval`); a stop ends the wait at once (`ExportStopped`)."""
+        `max_interval`), for `within` seconds at most: then its last state, still pending
+        (the caller decides what giving up means). It is polled at least once, and once
+        more when the time is up; a stop ends the wait at once (`ExportStopped`)."""
+        loop = asyncio.get_running_loop()
+        give_up_at = loop.time() + within
         pause = FIRST_PAUSE
         while True:
             state = await self.state(export_id)
             if state is None:
                 raise ExportGone("SendGrid no longer knows the audit's export")
-            if state.status != "pending":
+            left = give_up_at - loop.time()
+            if state.status != "pending" or left <= 0:
                 return state
-            slices = max(1, math.ceil(pause / STOP_CHECK))
-            for _ in range(slices):
-                if stopping():
-                    raise ExportStopped("stopping: the export is polled again after the restart")
-                await asyncio.sleep(pause / slices)
+            await _pause(min(pause, left), stopping)
             pause = min(max_interval, pause * 2)
 
     async def download(self, url: str, sink: BinaryIO, *, budget: int) -> int:
@@ -160,6 +182,15 @@ class Exports:
                 f"{EP_EXPORT_FILE}: the download of an export file failed ({type(error).__name__})"
             ) from None
         return size
+
+
+async def _pause(seconds: float, stopping: Callable[[], bool]) -> None:
+    """Sleep `seconds`, looking at `stopping` every `STOP_CHECK` or so."""
+    slices = max(1, math.ceil(seconds / STOP_CHECK))
+    for _ in range(slices):
+        if stopping():
+            raise ExportStopped("stopping: the export is polled again after the restart")
+        await asyncio.sleep(seconds / slices)
 
 
 def download_problem(url: str, base_url: str) -> str | None:

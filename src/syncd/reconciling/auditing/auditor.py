@@ -180,6 +180,7 @@ class Auditor:
             spec.sendgrid.list_id,
             clock=self.clock,
             poll_max_interval=self.settings.job_poll_max_interval,
+            export_timeout=self.settings.audit_export_timeout,
             stopping=stopping,
         )
         lap = found.lap("export", lap)

@@ -3,18 +3,23 @@
 The export id goes to the ledger (`destinations.audit_export`, with when it was started)
 before the first poll, so a restart polls the same export instead of starting another;
 an export older than `RESUME_WITHIN` shows the list as it was, so another is started
-then. A failed export, a download that fails (links expire), or files holding fewer
-contacts than the export counted forget the id: the next audit starts afresh.
+then. An export is waited for `SYNCD_AUDIT_EXPORT_TIMEOUT` at most, counted from when it
+was started (a restart does not start the count again), and one audit waits no longer in
+all: the destination's runs wait behind it. A failed export, one still pending then, a
+download that fails (links expire), or files holding fewer contacts than the export
+counted forget the id: the next audit starts afresh.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import NoReturn
 
 from syncd import failpoints
 from syncd.clock import Clock
+from syncd.durations import duration_text
 from syncd.errors import SendGridUnavailable
 from syncd.ledger import LedgerSession
 from syncd.logs import get_logger
@@ -39,28 +44,43 @@ async def ready_export(
     *,
     clock: Clock,
     poll_max_interval: float,
+    export_timeout: float,
     stopping: Callable[[], bool],
 ) -> tuple[ExportState, float]:
     """The list's export, ready, and when it was started: the one an interrupted audit
     kept, or a new one."""
+    began = clock.now()
     export_id, started = _parse_kept(await in_thread(session.audit_export))
-    if export_id is None or clock.now() - started > RESUME_WITHIN:
+    if export_id is None or began - started > RESUME_WITHIN:
         export_id, started = await _start(session, client, list_id, clock)
     failpoints.hit("audit-polling")
-    try:
-        state = await client.exports.wait(
-            export_id, max_interval=poll_max_interval, stopping=stopping
+
+    async def polled(export_id: str, started: float) -> ExportState:
+        # The earlier of the export's start and this audit's: a resumed export is given
+        # up on its own time, one started again after `ExportGone` on the audit's.
+        give_up_at = min(started, began) + export_timeout
+        within = max(0.0, give_up_at - clock.now())
+        return await client.exports.wait(
+            export_id, max_interval=poll_max_interval, within=within, stopping=stopping
         )
+
+    try:
+        state = await polled(export_id, started)
     except ExportGone:  # expired while syncd was down: start again
         export_id, started = await _start(session, client, list_id, clock)
-        state = await client.exports.wait(
-            export_id, max_interval=poll_max_interval, stopping=stopping
-        )
+        state = await polled(export_id, started)
     if state.status == "failure":
         await in_thread(session.keep_audit_export, None)
         raise SendGridUnavailable(
             f"SendGrid's export of the list failed ({state.message or 'no reason given'}); "
             "the next audit starts another"
+        )
+    if state.status == "pending":
+        await in_thread(session.keep_audit_export, None)
+        waited = duration_text(timedelta(seconds=max(0.0, clock.now() - started)))
+        raise SendGridUnavailable(
+            f"SendGrid's export of the list was still pending {waited} after it was started "
+            "(SYNCD_AUDIT_EXPORT_TIMEOUT); given up, the next audit starts another"
         )
     return state, started
 
