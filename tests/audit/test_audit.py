@@ -190,6 +190,30 @@ async def test_a_failed_export_fails_the_audit_and_the_next_starts_another(
     assert [r.template for r in w.emulator.requests].count(EXPORT) == 2
 
 
+@pytest.mark.parametrize("way", ["quick", "full"])
+async def test_an_export_file_cut_short_fails_the_audit_and_the_next_starts_another(
+    audit_world: AuditWorld, way: str
+) -> None:
+    # The gzip error (EOFError) failed the audit as `unexpected`, and the export id was
+    # kept: every audit for a day downloaded the same broken file again.
+    w = audit_world
+    await synced(w, 20)
+    if way == "full":  # the segment's file changed since it was synced: read, compared
+        w.csv("vip", people(0, 21))
+    w.knobs(export_gzip=True)
+    w.emulator.services.faults.add(FaultRule(kind="export_cut_short", template=EXPORT, times=1))
+    failed = await w.audit()
+    assert failed.outcome == "temporary"
+    assert failed.error == (
+        "the export file SendGrid gave was cut short or corrupt (it ends before gzip's "
+        "end-of-stream marker); a new export is asked for at the next audit"
+    )
+    assert failed.audited_at is None
+    again = await w.audit()
+    assert again.outcome == "success", again.error
+    assert [r.template for r in w.emulator.requests].count(EXPORT) == 2
+
+
 Reshape = Callable[[Export, dict[str, object]], None]
 
 

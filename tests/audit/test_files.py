@@ -6,13 +6,17 @@ import csv
 import gzip
 import json
 import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from syncd.contacts import ContactBuilder
+from syncd.destinations import Mapping
 from syncd.errors import SendGridUnavailable
 from syncd.reconciling.auditing.export_rows import FileCounts
-from syncd.reconciling.auditing.files import read_export_file
+from syncd.reconciling.auditing.files import export_prints, read_export_file
+from syncd.sendgrid import ExportUnusable
 from syncd.sendgrid.exporting import download_problem
 from syncd.sources.csvfile import MAX_FIELD_CHARS
 from syncd.sources.lines import MAX_LINE_BYTES
@@ -228,3 +232,55 @@ def test_the_line_limit_holds_whatever_the_line_ending_and_across_blocks(
             list(read_export_file(path, FileCounts()))
     else:
         assert len(list(read_export_file(path, FileCounts()))) == 5002
+
+
+def _cut_short(data: bytes) -> bytes:
+    return gzip.compress(data)[: len(gzip.compress(data)) // 2]
+
+
+def _damaged(data: bytes) -> bytes:
+    packed = bytearray(gzip.compress(data))
+    packed[12:40] = b"\xff" * 28  # the deflate stream's first blocks
+    return bytes(packed)
+
+
+def _wrong_checksum(data: bytes) -> bytes:
+    packed = bytearray(gzip.compress(data))
+    packed[-8] ^= 0xFF  # the CRC-32 in gzip's trailer
+    return bytes(packed)
+
+
+LINES = "".join(f"p{n}@example.com,Person {n}\n" for n in range(2000))
+
+
+BUILDER = ContactBuilder(Mapping.model_validate({"email": "Email", "first_name": "First"}))
+READERS: dict[str, Callable[[Path, FileCounts], Iterator[object]]] = {
+    "contacts": read_export_file,  # the full comparison
+    "prints": lambda path, counts: export_prints(path, counts, BUILDER),  # the quick way
+}
+
+
+@pytest.mark.parametrize(
+    ("broken", "why"),
+    [
+        (_cut_short(("EMAIL,FIRST_NAME\n" + LINES).encode()), "gzip's end-of-stream marker"),
+        (_damaged(("EMAIL,FIRST_NAME\n" + LINES).encode()), "compressed data is damaged"),
+        (_wrong_checksum(("EMAIL,FIRST_NAME\n" + LINES).encode()), "header or checksum"),
+        (("EMAIL,FIRST_NAME\n" + LINES).encode() + b"z@example.com,Z\xc3", "not UTF-8"),
+        (_cut_short(b"EMAIL\na@example.com\n")[:6], "gzip's end-of-stream marker"),
+    ],
+    ids=["cut-short", "damaged", "checksum", "cut-mid-character", "cut-in-its-first-bytes"],
+)
+@pytest.mark.parametrize("reader", sorted(READERS))
+def test_a_file_cut_short_or_corrupt_makes_the_export_unusable_saying_so(
+    tmp_path: Path, broken: bytes, why: str, reader: str
+) -> None:
+    # It failed the audit as `unexpected` with Python's own error (EOFError, zlib.error),
+    # and the export was kept: the next audit downloaded the same broken file.
+    path = tmp_path / "export.csv"
+    path.write_bytes(broken)
+    with pytest.raises(ExportUnusable) as failed:
+        list(READERS[reader](path, FileCounts()))
+    assert failed.value.message.startswith("the export file SendGrid gave was cut short or")
+    assert why in failed.value.message
+    assert "a new export is asked for at the next audit" in failed.value.message

@@ -8,7 +8,7 @@ from syncd.sendgrid.client import (
     ListInfo,
     SendGridClient,
 )
-from syncd.sendgrid.exporting import ExportGone, ExportState, ExportStopped
+from syncd.sendgrid.exporting import ExportGone, ExportState, ExportStopped, ExportUnusable
 from syncd.sendgrid.http import SendGridHttp
 from syncd.sendgrid.ratelimit import RateGate, RateGates
 from syncd.sendgrid.refusals import Refusal
@@ -25,6 +25,7 @@ __all__ = [
     "ExportGone",
     "ExportState",
     "ExportStopped",
+    "ExportUnusable",
     "Found",
     "Job",
     "ListInfo",

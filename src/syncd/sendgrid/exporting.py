@@ -46,6 +46,11 @@ class ExportStopped(SendGridUnavailable):
     """A stop ended the wait; the export id is kept and polled again after the restart."""
 
 
+class ExportUnusable(SendGridUnavailable):
+    """The export cannot be used as it is (a file cut short or corrupt, say): asked again it
+    would be the same, so the audit forgets its id and the next one starts another."""
+
+
 class ExportGone(SendGridUnavailable):
     """SendGrid no longer knows the export (expired): a new one must be started."""
 

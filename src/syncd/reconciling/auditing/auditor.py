@@ -48,6 +48,7 @@ from syncd.reconciling.progress import RunProgress
 from syncd.reconciling.run import Reconciler
 from syncd.reconciling.staging import SegmentSources, Staged, keyed_rows
 from syncd.reconciling.threads import in_thread, session_of
+from syncd.sendgrid import ExportUnusable
 from syncd.shapes import AuditReport
 
 log = get_logger("syncd.audit")
@@ -120,6 +121,9 @@ class Auditor:
                     await self._compare(loaded, session, workspace, request, found, stopping)
                     await self._repair(loaded, session, workspace, request, found, run_id, live)
                     await in_thread(session.keep_audit_export, None)  # done with it
+                except ExportUnusable as failure:
+                    await in_thread(session.keep_audit_export, None)  # the next starts another
+                    outcome, error = failure.outcome, failure.message
                 except SyncdError as failure:
                     outcome, error = failure.outcome, failure.message
                 except asyncio.CancelledError:

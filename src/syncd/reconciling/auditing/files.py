@@ -9,6 +9,10 @@ nothing of the files themselves. So each file is looked at, not trusted by its n
   (`EMAIL`, `FIRST_NAME`, `CONTACT_ID` or `email`, ...), every column that is not one of
   SendGrid's own fields being a custom field, by its name.
 
+A file that cannot be read to its end (gzip cut short or corrupt, text that is not UTF-8)
+fails the audit as `ExportUnusable`: read again it would fail the same, so the next audit
+asks for a new export rather than download this one again.
+
 Each contact comes out as its keyed email (the same `address_key` a run uses), its contact
 id, and its fields as SendGrid shows them (reserved fields by name, `custom_fields` by
 name): what `syncd.comparing` compares with what syncd sends. Rows without a usable email
@@ -21,6 +25,7 @@ import contextlib
 import csv
 import gzip
 import io
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,10 +42,18 @@ from syncd.reconciling.auditing.export_rows import (
     csv_rows,
     json_rows,
 )
-from syncd.sendgrid import answers
+from syncd.sendgrid import ExportUnusable, answers
 from syncd.sources.lines import MAX_LINE_BYTES
 
 GZIP_MAGIC = b"\x1f\x8b"
+BROKEN: tuple[tuple[type[Exception], str], ...] = (
+    (EOFError, "it ends before gzip's end-of-stream marker"),
+    (gzip.BadGzipFile, "its gzip header or checksum is wrong"),
+    (zlib.error, "its compressed data is damaged"),
+    (UnicodeDecodeError, "its text is not UTF-8"),
+)
+"""What reading a file cut short or corrupt raises, and what that says of the file (not
+the error's own text: it may quote the file's bytes)."""
 
 
 @dataclass(frozen=True)
@@ -108,11 +121,25 @@ def export_prints(
 def _export_text(path: Path, counts: FileCounts) -> Iterator[tuple[str, io.TextIOWrapper]]:
     """The file's first character that is not white space, and its text, its lines bounded."""
     counts.files += 1
-    first = _first_character(path)
-    with _opened(path) as binary:
-        bounded = io.BufferedReader(BoundedLines(binary, MAX_LINE_BYTES), buffer_size=1 << 16)
-        with io.TextIOWrapper(bounded, encoding="utf-8-sig", newline="") as text:
-            yield first, text
+    with _intact():
+        first = _first_character(path)
+        with _opened(path) as binary:
+            bounded = io.BufferedReader(BoundedLines(binary, MAX_LINE_BYTES), buffer_size=1 << 16)
+            with io.TextIOWrapper(bounded, encoding="utf-8-sig", newline="") as text:
+                yield first, text
+
+
+@contextlib.contextmanager
+def _intact() -> Iterator[None]:
+    """Reading a file cut short or corrupt fails as `ExportUnusable`, saying so."""
+    try:
+        yield
+    except tuple(kind for kind, _ in BROKEN) as error:
+        why = next(what for kind, what in BROKEN if isinstance(error, kind))
+        raise ExportUnusable(
+            f"the export file SendGrid gave was cut short or corrupt ({why}); a new export "
+            "is asked for at the next audit"
+        ) from None
 
 
 def _keyed(email: Any, counts: FileCounts) -> str | None:
