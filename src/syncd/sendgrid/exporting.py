@@ -47,8 +47,9 @@ class ExportStopped(SendGridUnavailable):
 
 
 class ExportUnusable(SendGridUnavailable):
-    """The export cannot be used as it is (a file cut short or corrupt, say): asked again it
-    would be the same, so the audit forgets its id and the next one starts another."""
+    """The export is not to be read again: failed, never ready, incomplete, a download
+    broken off (its links expire), a file cut short or corrupt or with an endless line.
+    The audit forgets its id, so that the next one starts another."""
 
 
 class ExportGone(SendGridUnavailable):

@@ -189,7 +189,7 @@ class Auditor:
         )
         lap = found.lap("export", lap)
         budget = self.settings.audit_max_download_bytes
-        paths = await download_export(session, client, workspace, export, budget=budget)
+        paths = await download_export(client, workspace, export, budget=budget)
         lap = found.lap("download", lap)
         outgoing = Outgoing(found.binding, spec.mapping)
         window = self.settings.audit_settle_window

@@ -11,13 +11,13 @@ from __future__ import annotations
 import io
 from typing import IO
 
-from syncd.errors import SendGridUnavailable
+from syncd.sendgrid import ExportUnusable
 
 BLOCK = 1 << 16
 
 
 class BoundedLines(io.RawIOBase):
-    """`inner`'s bytes, refused (`SendGridUnavailable`) once a line passes `limit` bytes,
+    """`inner`'s bytes, refused (`ExportUnusable`) once a line passes `limit` bytes,
     line endings (`\\n`, `\\r`) not counted."""
 
     def __init__(self, inner: IO[bytes], limit: int) -> None:
@@ -49,7 +49,7 @@ class BoundedLines(io.RawIOBase):
             self._refuse()
 
     def _refuse(self) -> None:
-        raise SendGridUnavailable(
+        raise ExportUnusable(
             f"SendGrid's export has a line over {self._limit:,} bytes; it is not read (the "
             "next audit asks for a new export)"
         )

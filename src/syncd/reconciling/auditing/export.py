@@ -6,8 +6,9 @@ an export older than `RESUME_WITHIN` shows the list as it was, so another is sta
 then. An export is waited for `SYNCD_AUDIT_EXPORT_TIMEOUT` at most, counted from when it
 was started (a restart does not start the count again), and one audit waits no longer in
 all: the destination's runs wait behind it. A failed export, one still pending then, a
-download that fails (links expire), or files holding fewer contacts than the export
-counted forget the id: the next audit starts afresh.
+download that fails (links expire), files holding fewer contacts than the export counted,
+or a file cut short or corrupt (`files`) raise `ExportUnusable`, on which the auditor
+forgets the id: the next audit starts afresh.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from syncd.reconciling.auditing.export_rows import FileCounts, Wanted
 from syncd.reconciling.auditing.files import read_export_file
 from syncd.reconciling.auditing.workspace import Workspace
 from syncd.reconciling.threads import in_thread
-from syncd.sendgrid import ExportGone, ExportState, SendGridClient
+from syncd.sendgrid import ExportGone, ExportState, ExportUnusable, SendGridClient
 
 log = get_logger("syncd.audit")
 CHUNK = 10_000
@@ -70,15 +71,13 @@ async def ready_export(
         export_id, started = await _start(session, client, list_id, clock)
         state = await polled(export_id, started)
     if state.status == "failure":
-        await in_thread(session.keep_audit_export, None)
-        raise SendGridUnavailable(
+        raise ExportUnusable(
             f"SendGrid's export of the list failed ({state.message or 'no reason given'}); "
             "the next audit starts another"
         )
     if state.status == "pending":
-        await in_thread(session.keep_audit_export, None)
         waited = duration_text(timedelta(seconds=max(0.0, clock.now() - started)))
-        raise SendGridUnavailable(
+        raise ExportUnusable(
             f"SendGrid's export of the list was still pending {waited} after it was started "
             "(SYNCD_AUDIT_EXPORT_TIMEOUT); given up, the next audit starts another"
         )
@@ -105,7 +104,6 @@ def _parse_kept(kept: str | None) -> tuple[str | None, float]:
 
 
 async def download_export(
-    session: LedgerSession,
     client: SendGridClient,
     workspace: Workspace,
     export: ExportState,
@@ -121,43 +119,38 @@ async def download_export(
                 failpoints.hit("audit-downloading")
                 budget -= await client.exports.download(url, sink, budget=budget)
             paths.append(path)
-    except SendGridUnavailable:
+    except SendGridUnavailable as failure:
         # Links expire: the next audit starts a new export rather than retry dead ones.
-        await in_thread(session.keep_audit_export, None)
-        raise
+        raise ExportUnusable(failure.message, retry_after=failure.retry_after) from None
     return paths
 
 
 async def require_complete(session: LedgerSession, export: ExportState, counts: FileCounts) -> None:
     """Fails the audit when the files hold fewer rows than SendGrid said it exported (a file
     missing or cut short): compared, every contact left out would count as missing and
-    healing would send it again. The id is forgotten, so the next audit starts another
-    export. More rows than said pass (extras are only removed on request, and by the ids
-    the files name); so does a shortfall of at most `SHORTFALL_TOLERATED` of the count
+    healing would send it again. The export is unusable: the next audit starts another.
+    More rows than said pass (extras are only removed on request, and by the ids the
+    files name); so does a shortfall of at most `SHORTFALL_TOLERATED` of the count
     (how SendGrid counts is not documented beyond its description), logged. Without a
     count, an export that names no file at all fails the same way while the ledger holds
     contacts on the list: read as an empty list, it would send every one of them again."""
     promised = export.contact_count
     if promised is None:
         if not export.urls and (acked := await in_thread(session.acked_count)):
-            await _forget_incomplete(
-                session, f"named no file and no count, while {acked:,} contacts are acknowledged"
-            )
+            _incomplete(f"named no file and no count, while {acked:,} contacts are acknowledged")
         return
     if counts.rows >= promised:
         return
     if promised - counts.rows <= promised * SHORTFALL_TOLERATED:
         log.warning("audit.export_short", counted=promised, held=counts.rows)
         return
-    await _forget_incomplete(
-        session,
-        f"counted {promised:,} contacts but its {counts.files:,} file(s) held {counts.rows:,}",
+    _incomplete(
+        f"counted {promised:,} contacts but its {counts.files:,} file(s) held {counts.rows:,}"
     )
 
 
-async def _forget_incomplete(session: LedgerSession, what: str) -> NoReturn:
-    await in_thread(session.keep_audit_export, None)
-    raise SendGridUnavailable(
+def _incomplete(what: str) -> NoReturn:
+    raise ExportUnusable(
         f"SendGrid's export of the list {what}: incomplete, so nothing was compared or "
         "healed; the next audit starts another export"
     )
