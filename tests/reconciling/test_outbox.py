@@ -197,7 +197,9 @@ async def test_a_crash_while_a_page_of_removals_is_answered_repeats_only_those_i
     assert healed.outcome == "success", healed.error
     assert w.members() == emails(rows[1000:])
     removals = w.emulator.count_requests(template=REMOVE)
-    assert removals <= 10 + REMOVALS_AT_ONCE
+    # Ten batches, repeated: those in flight, and one aiohttp may re-send by itself on a
+    # dropped kept-alive connection (docs/guarantees.md). Before, all ten: 20.
+    assert removals <= 10 + REMOVALS_AT_ONCE + 1
 
 
 async def test_a_plan_after_a_crash_counts_the_batch_left_open_as_a_change(
