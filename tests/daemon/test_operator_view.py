@@ -199,33 +199,66 @@ async def test_a_sync_asked_of_the_daemon_reports_its_own_run_not_the_next(
     assert out.startswith(f"members: success · upserted {manual['counts']['upserted']}"), out
 
 
-@pytest.mark.slow
-async def test_a_sync_asked_while_another_run_is_under_way_says_it_waits_for_it(
-    daemon_world: World,
-) -> None:
-    # The daemon's first run (schedule) holds a job for 2 s when the sync is asked: its
-    # progress showed as if it were the asked run, whose report (nothing to send) then
-    # contradicted what was shown.
-    w = daemon_world
-    w.destination({"vip": w.csv("vip", people(0, 5))}, name="members")
-    daemon = Daemon(env_for(w, SYNCD_ADMIN_TOKEN=TOKEN))
-    await daemon.start()
-    try:
-        first = await daemon.until(
-            "/v1/destinations/members", lambda s: (s["progress"] or {}).get("runId"), 30
-        )
-        code, answer = await daemon.post("/v1/destinations/members/sync", token=TOKEN)
-        assert (code, answer["inFlight"]) == (202, {"trigger": "schedule", "runId": 1}), first
-        asked = await cli(daemon, "sync", "members", SYNCD_ADMIN_TOKEN=TOKEN)
-        idle = await daemon.post("/v1/destinations/members/sync", token=TOKEN)
-    finally:
-        await daemon.stop()
-    code, out, err = asked
-    assert code == 0, out + err
-    # run #1, or the run the test's own request queued (#2) if #1 ended meanwhile
-    told = r"members: a (schedule run \(#1\)|manual run \(#2\)) is under way; the sync asked"
-    assert re.search(told + " for starts once it ends", err), err
-    assert idle[1]["inFlight"] is None or idle[1]["inFlight"]["trigger"] == "manual"
+class TestASyncAskedWhileARunIsUnderWay:
+    @pytest.fixture
+    def emulator_config(self) -> EmulatorConfig:
+        # The first run's job stays pending until the test settles it: the run is under way
+        # for as long as the test needs, however slowly the CLI starts on a loaded machine
+        # (a 2 s delay let that run, and the one queued after it, end first).
+        return strict_emulator_config(job_delay=3600.0)
+
+    @pytest.mark.slow
+    async def test_it_says_it_waits_for_it(self, daemon_world: World) -> None:
+        # The daemon's first run (schedule) holds a job when the sync is asked: its progress
+        # showed as if it were the asked run, whose report (nothing to send) then
+        # contradicted what was shown.
+        w = daemon_world
+        w.destination({"vip": w.csv("vip", people(0, 5))}, name="members")
+        daemon = Daemon(env_for(w, SYNCD_ADMIN_TOKEN=TOKEN))
+        await daemon.start()
+        try:
+            first = await daemon.until(
+                "/v1/destinations/members", lambda s: (s["progress"] or {}).get("runId"), 30
+            )
+            code, answer = await daemon.post("/v1/destinations/members/sync", token=TOKEN)
+            assert (code, answer["inFlight"]) == (202, {"trigger": "schedule", "runId": 1}), first
+            asking = await spawn_cli(daemon, "sync", "members", SYNCD_ADMIN_TOKEN=TOKEN)
+            assert asking.stderr is not None
+            told = ""
+            async with asyncio.timeout(60):  # once the CLI's answer is in, run #1 may end
+                while "under way" not in told and (line := await asking.stderr.readline()):
+                    told += line.decode()
+            settling = asyncio.create_task(settle_until_done(w.emulator, asking))
+            out, err = await asyncio.wait_for(asking.communicate(), 60)
+            await settling
+            idle = await daemon.post("/v1/destinations/members/sync", token=TOKEN)
+        finally:
+            await daemon.stop()
+        assert asking.returncode == 0, out.decode() + told + err.decode()
+        assert told.endswith(
+            "members: a schedule run (#1) is under way; the sync asked for starts once it ends\n"
+        ), told
+        assert idle[1]["inFlight"] is None or idle[1]["inFlight"]["trigger"] == "manual"
+
+
+async def spawn_cli(daemon: Daemon, *args: str, **env: str) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "syncd",
+        *args,
+        env={**daemon.env, **env},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def settle_until_done(emulator: Emulator, process: asyncio.subprocess.Process) -> None:
+    """Applies the emulator's jobs as they come (their delay is the test's hold) until the
+    process ends."""
+    while process.returncode is None:
+        await emulator.settle()
+        await asyncio.sleep(0.05)
 
 
 @pytest.mark.slow

@@ -1,4 +1,4 @@
-"""`syncd emulator` on the command line: the seed file, its flags, start-up time, signals."""
+"""`syncd emulator` on the command line: the seed file, its flags, serving, signals."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import signal
 import sys
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,7 +94,6 @@ def test_bad_arguments_exit_with_2(argv: list[str], capsys: pytest.CaptureFixtur
 @dataclass(frozen=True)
 class Served:
     url: str
-    startup: float  # seconds from spawning the process to its "listening" line
     process: asyncio.subprocess.Process
 
 
@@ -104,7 +102,6 @@ async def served(tmp_path: Path) -> AsyncIterator[Served]:
     """`python -m syncd emulator` on a free port; stopped with SIGTERM unless a test stops it."""
     seed = tmp_path / "seed.yaml"
     seed.write_text(SEED)
-    started = time.monotonic()
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "syncd", "emulator", "--port", "0", "--seed", str(seed),
         stdout=asyncio.subprocess.PIPE,
@@ -112,10 +109,12 @@ async def served(tmp_path: Path) -> AsyncIterator[Served]:
     )  # fmt: skip
     assert process.stdout is not None
     try:
-        async with asyncio.timeout(10):
+        # A deadline only so that a command that never listens fails the test instead of
+        # hanging it; how fast it starts is not a pass/fail matter on a loaded machine.
+        async with asyncio.timeout(30):
             line = (await process.stdout.readline()).decode()
         assert line.startswith("syncd emulator listening on http://127.0.0.1:"), line
-        yield Served(url=line.split()[-1], startup=time.monotonic() - started, process=process)
+        yield Served(url=line.split()[-1], process=process)
     finally:
         if process.returncode is None:
             process.send_signal(signal.SIGTERM)
@@ -124,10 +123,7 @@ async def served(tmp_path: Path) -> AsyncIterator[Served]:
         assert process.returncode == 0, errors.decode()
 
 
-async def test_the_command_serves_within_two_seconds_with_its_seed_and_faults(
-    served: Served,
-) -> None:
-    assert served.startup < 2.0
+async def test_the_command_serves_with_its_seed_and_faults(served: Served) -> None:
     async with aiohttp.ClientSession(base_url=served.url) as session:
         headers = {"Authorization": "Bearer SG.from-the-seed"}
         async with session.get("/v3/scopes", headers=headers) as response:
