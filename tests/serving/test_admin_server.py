@@ -23,6 +23,7 @@ pytestmark = pytest.mark.looptime
 
 TOKEN = "admin-token-for-tests"
 SYNC = "/v1/destinations/members/sync"
+SHOWN = "/destinations/members?showEmails=true"
 
 
 async def ready() -> None:
@@ -329,3 +330,20 @@ async def timed_get(
     async with http.get(url(listener, path), headers={"Authorization": authorization}) as reply:
         await reply.read()
         return reply.status, round(loop.time() - started, 1)
+
+
+async def test_only_the_status_pages_reload_themselves_never_an_error_page(
+    admin: Listener,
+) -> None:
+    # The 401 page reloaded every 15 s, bringing the browser's password prompt back.
+    async with aiohttp.ClientSession() as http:
+        reloads = {}
+        for path in ("/", "/destinations/members", "/destinations/nope", SHOWN):
+            async with http.get(url(admin, path)) as reply:
+                reloads[path, reply.status] = "location.reload" in await reply.text()
+    assert reloads == {
+        ("/", 200): True,
+        ("/destinations/members", 200): True,
+        ("/destinations/nope", 404): False,
+        (SHOWN, 401): False,
+    }

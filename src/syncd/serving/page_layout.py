@@ -5,6 +5,7 @@ their hashes in the Content-Security-Policy, which allows nothing else (no other
 script, no frame, no form target, no connection). The pages read the same without
 the script: it only reloads them every REFRESH seconds, behind a checkbox the person
 can untick (remembered by the browser), and that checkbox only appears when scripts run.
+An error page has neither.
 Colours meet WCAG AA contrast (4.5:1, tested); state is always written out in words,
 never told by colour alone; the layout is a single column that fits a phone.
 """
@@ -118,6 +119,15 @@ POLICY = (
 
 def page(title: str, body: str, *, status: int = 200) -> web.Response:
     """A complete page: `body` is trusted HTML (every value in it already escaped)."""
+    # Only a status page reloads itself: an error page reloaded asks again what was refused
+    # (a 401 brings the browser's password prompt back every REFRESH seconds).
+    refreshes = status < 400
+    toggle = (
+        f'<label hidden><input type="checkbox" id="refresh"> refresh every {REFRESH} s</label>\n'
+        if refreshes
+        else ""
+    )
+    script = f"<script>{SCRIPT}</script>\n" if refreshes else ""
     text = f"""<!doctype html>
 <html lang="en">
 <head>
@@ -132,15 +142,13 @@ def page(title: str, body: str, *, status: int = 200) -> web.Response:
 <a class="skip" href="#main">Skip to content</a>
 <header>
 <h1><a href="/">syncd</a> · {escape(title)}</h1>
-<label hidden><input type="checkbox" id="refresh"> refresh every {REFRESH} s</label>
-</header>
+{toggle}</header>
 <main id="main">
 {body}
 </main>
 <footer class="muted">Read-only view of this daemon.
 JSON: <a href="/v1/destinations">/v1/destinations</a>.</footer>
-<script>{SCRIPT}</script>
-</body>
+{script}</body>
 </html>
 """
     response = web.Response(text=text, status=status, content_type="text/html", charset="utf-8")
