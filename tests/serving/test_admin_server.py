@@ -347,3 +347,35 @@ async def test_only_the_status_pages_reload_themselves_never_an_error_page(
         ("/destinations/nope", 404): False,
         (SHOWN, 401): False,
     }
+
+
+async def test_an_api_path_without_its_route_or_method_answers_the_json_error_document(
+    admin: Listener,
+) -> None:
+    # `GET .../sync` answered aiohttp's plain text `405: Method Not Allowed`.
+    async with aiohttp.ClientSession() as http:
+        async with http.get(url(admin, SYNC)) as wrong_method:
+            method = (wrong_method.status, wrong_method.headers["Allow"], await wrong_method.json())
+        async with http.get(url(admin, "/v1/nowhere")) as no_route:
+            route = (no_route.status, await no_route.json())
+        async with http.get(url(admin, "/nowhere")) as no_page:
+            page = (no_page.status, no_page.content_type)
+    assert method == (
+        405,
+        "POST",
+        {
+            "schemaVersion": "syncd/v1",
+            "error": {
+                "code": "methodNotAllowed",
+                "message": f"GET is not allowed on {SYNC}; use POST",
+            },
+        },
+    )
+    assert route == (
+        404,
+        {
+            "schemaVersion": "syncd/v1",
+            "error": {"code": "notFound", "message": "no API route /v1/nowhere"},
+        },
+    )
+    assert page == (404, "text/plain")  # not the API: aiohttp's answer stays

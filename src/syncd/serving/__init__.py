@@ -2,6 +2,7 @@
 
 ```
 app          the routes; every JSON answer scrubbed
+unrouted     an API path without its route or method: the JSON error document, not text
 pages        the status pages (HTML), from the same shapes; `chart` draws the run history
              as SVG, `page_layout` is their frame (inline style and script, strict CSP)
 auth         who may change something: the token, constant-time, slowed after failures

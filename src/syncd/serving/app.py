@@ -30,6 +30,7 @@ from syncd.serving.contacts import Explainer, get_contact
 from syncd.serving.listening import MAX_BODY_BYTES
 from syncd.serving.pages import add_pages
 from syncd.serving.plans import Planner, post_plans
+from syncd.serving.unrouted import api_route_errors
 from syncd.shapes import SCHEMA_VERSION, RunHistory
 
 log = get_logger("syncd.serving")
@@ -223,6 +224,7 @@ def build_app(
     configuration."""
     app = build_metrics_app(registry, ready)
     app.middlewares.append(rebinding_guard(gate))
+    app.middlewares.append(api_route_errors)
     app[SCHEDULER] = scheduler
     app[GATE] = gate
     app[LEDGER] = ledger
