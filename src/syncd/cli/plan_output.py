@@ -71,14 +71,15 @@ def _entry_text(entry: PlanEntry) -> str:
         f"  unchanged   {c.unchanged:>9,}",
         f"  rejected    {c.rejected:>9,}",
     ]
-    if c.forgotten:
-        lines.append(f"  forgotten   {c.forgotten:>9,}  (syncd forget: never sent)")
-    if c.moved_away:
-        lines.append(f"  moved away  {c.moved_away:>9,}  {MOVED_AWAY}")
+    # The reasons right under their count: below a later count they read as its reasons.
     rejected = entry.examples.rejected
     lines += [f"    {_where(e)}: {e.reason}" for e in rejected]
     if c.rejected > len(rejected):
         lines.append(f"    … and {c.rejected - len(rejected):,} more")
+    if c.forgotten:
+        lines.append(f"  forgotten   {c.forgotten:>9,}  (syncd forget: never sent)")
+    if c.moved_away:
+        lines.append(f"  moved away  {c.moved_away:>9,}  {MOVED_AWAY}")
     for guard in entry.guards:
         lines += [f"  guard {guard.guard}: {guard.message}", f"    to pass: {guard.how_to_pass}"]
     if not entry.guards:
