@@ -323,3 +323,25 @@ async def test_a_refusal_before_a_contact_was_taken_off_is_not_told_beside_it(
 
     assert told["state"] == "removed", told
     assert told["rejection"] is None
+
+
+async def test_an_address_refused_as_invalid_is_to_be_fixed_at_the_source(
+    tmp_path: Path, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The advice was "it is sent again when its values change": no change of its other
+    # values gets an invalid address sent.
+    monkeypatch.setenv("SENDGRID_API_KEY", TEST_API_KEY)
+    async with world(tmp_path, emulator) as w:
+        rows = people(0, 2)
+        rows[1]["EmailAddress"] = "someone@example"
+        w.destination({"vip": w.csv("vip", rows)})
+        assert (await w.sync()).rejected == 1
+        told = await story(w, "someone@example")
+        renamed = await story(w, "person.0@example.com")
+
+    assert told["state"] == "rejected", told
+    assert told["summary"].startswith("in segment vip (row 3), but not sent: email is not a")
+    assert told["summary"].endswith(
+        "; no change of its other values gets it sent: correct the address in the source"
+    ), told["summary"]
+    assert renamed["state"] == "inSync"

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from syncd.contacts import Built, ContactBuilder, Outgoing, bind_fields
+from syncd.contacts import Built, ContactBuilder, Outgoing, bind_fields, refuses_the_address
 from syncd.contacts.addresses import LOWERS_INTO_ASCII, refusal
 from syncd.destinations import Mapping
 
@@ -174,3 +174,25 @@ def test_key_and_build_agree_on_every_address(address: str) -> None:
         assert built.email == key[0]
         assert built.email.isascii()
         assert built.email == built.email.lower()
+
+
+@pytest.mark.parametrize(
+    ("row", "of_the_address"),
+    [
+        (["someone@example", "Ann"], True),  # refused when encoded
+        (["no-at-sign", "Ann"], True),
+        ([f"{KELVIN}ate@example.com", "Ann"], True),
+        (["a" * 250 + "@example.com", "Ann"], True),
+        (["ann@example.com", "Ann\x07"], False),
+        (["ann@example.com", "A" * 60], False),
+    ],
+)
+def test_a_refusal_of_the_address_itself_is_told_from_one_of_another_value(
+    row: list[str], of_the_address: bool
+) -> None:
+    # `syncd explain` told to wait for the values to change when the address was refused.
+    keyed = BUILDER.key(row)
+    built = keyed if isinstance(keyed, str) else BUILDER.build_encoded(keyed[2])
+    reason = OUTGOING.encode(built.payload) if isinstance(built, Built) else built
+    assert isinstance(reason, str), reason
+    assert refuses_the_address(reason) is of_the_address, reason

@@ -25,7 +25,13 @@ SendGrid too; a blank Number or Date is left out (SendGrid refuses `""` there, o
 """
 
 from syncd.contacts.addresses import address_key, plainly_valid
-from syncd.contacts.building import FIELD_LIMITS, NO_EMAIL, Built, ContactBuilder
+from syncd.contacts.building import (
+    FIELD_LIMITS,
+    NO_EMAIL,
+    Built,
+    ContactBuilder,
+    refuses_the_address,
+)
 from syncd.contacts.fingerprints import fingerprint, to_signed64
 from syncd.contacts.forgotten import NOTHING_FORGOTTEN, Forgotten, new_salt
 from syncd.contacts.forgotten import digest as forgotten_digest
@@ -56,5 +62,6 @@ __all__ = [
     "forgotten_digest",
     "new_salt",
     "plainly_valid",
+    "refuses_the_address",
     "to_signed64",
 ]

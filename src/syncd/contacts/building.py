@@ -59,6 +59,13 @@ NO_EMAIL = "email is empty"
 """Why a row without an address is refused."""
 
 
+def refuses_the_address(reason: str) -> bool:
+    """Whether a refusal is of the address itself, which only a corrected address gets
+    sent (as another contact), whatever the row's other values become. Every such reason,
+    here and in `addresses`, names the field `email` first; no other reason does."""
+    return reason.startswith("email ")
+
+
 class ContactBuilder(HeldPrints):
     """Compiled once per run from the mapping; `build` is called per row."""
 

@@ -6,6 +6,7 @@ under way, a retry budget, the removal guard, `syncd forget`.
 
 from __future__ import annotations
 
+from syncd.contacts import refuses_the_address
 from syncd.ledger import ContactRecord
 from syncd.reconciling.batch_records import open_batch
 from syncd.reconciling.explaining import Facts
@@ -47,7 +48,11 @@ def summary(
         return f"{where}; on its way to SendGrid: {batch_text(open_batch(record.in_flight))}"
     if state == "rejected":
         reason = rejection.reason if rejection else "refused"
-        again = "; it is sent again when its values change"
+        again = (
+            "; no change of its other values gets it sent: correct the address in the source"
+            if refuses_the_address(reason)
+            else "; it is sent again when its values change"
+        )
         return f"{where}, but not sent: {reason}{again}"
     if state == "removing":
         batch = batch_text(open_batch(record.in_flight))
