@@ -209,8 +209,24 @@ def _removal_guard(
     if share > max_fraction:
         return GuardStop(
             "removalFraction",
-            f"{leaving:,} of {diff.acked:,} contacts ({share:.0%}) would leave the list, more "
-            f"than spec.limits.maxRemovalFraction ({max_fraction:.0%}); removals are blocked",
+            f"{leaving:,} of {diff.acked:,} contacts ({share_over(share, max_fraction)}) would "
+            f"leave the list, more than spec.limits.maxRemovalFraction "
+            f"({percent(max_fraction)}); removals are blocked",
             confirm,
         )
     return None
+
+
+def percent(fraction: float) -> str:
+    """A limit as a percentage, as precise as it was written: 0.0001 reads 0.01%, not 0%."""
+    return f"{fraction * 100:g}%"
+
+
+def share_over(share: float, limit: float) -> str:
+    """A share over `limit` as a percentage, with the fewest decimals that still read over
+    it (a share of 20.4% over a limit of 20% is not "20%")."""
+    for decimals in range(7):
+        shown = f"{share * 100:.{decimals}f}"
+        if float(shown) > limit * 100:
+            return f"{shown}%"
+    return f"{share * 100:g}%"

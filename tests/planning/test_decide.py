@@ -113,6 +113,34 @@ def test_the_removal_guard(
     assert result.removal_action == ("forget" if on_leave == "keep" else "remove")
 
 
+@pytest.mark.parametrize(
+    ("gone", "acked", "max_removal_fraction", "says"),
+    [
+        (1908, 4745, 0.0001, "1,908 of 4,745 contacts (40%) would leave the list, more than "
+         "spec.limits.maxRemovalFraction (0.01%)"),
+        (1, 4745, 0.0, "1 of 4,745 contacts (0.02%) would leave the list, more than "
+         "spec.limits.maxRemovalFraction (0%)"),
+        (1004, 10000, 0.1, "1,004 of 10,000 contacts (10.04%) would leave the list, more than "
+         "spec.limits.maxRemovalFraction (10%)"),
+        (34, 100, 0.333, "34 of 100 contacts (34%) would leave the list, more than "
+         "spec.limits.maxRemovalFraction (33.3%)"),
+    ],
+)  # fmt: skip
+def test_the_removal_guard_shows_the_limit_as_written_and_the_share_over_it(
+    gone: int, acked: int, max_removal_fraction: float, says: str
+) -> None:
+    # A limit of 0.0001 read "(0%)", and a share just over a limit read as equal to it.
+    result = decide(
+        diff(acked=acked, desired=acked - gone, unchanged=acked - gone, gone=gone),
+        on_leave="removeFromList",
+        max_removal_fraction=max_removal_fraction,
+        allow_removals=False,
+        destination="vip",
+    )
+    assert result.removals_blocked is not None
+    assert result.removals_blocked.startswith(says), result.removals_blocked
+
+
 def test_contacts_held_by_open_batches_or_out_of_retries_are_not_sent() -> None:
     result = decide(
         diff(new=7, changed=3, unchanged=85, held=3, exhausted=2),
