@@ -132,7 +132,7 @@ async def test_sync_command_asks_the_running_daemon(running: Daemon, daemon_worl
     )
     out, err = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 0, out.decode() + err.decode()
-    assert "asking it to sync now" in err.decode()
+    assert "asked it to sync now" in err.decode()
     assert "members: success" in out.decode()
     process = await asyncio.create_subprocess_exec(
         *(sys.executable, "-m", "syncd", "sync", "members", "--output", "json"),

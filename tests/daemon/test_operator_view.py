@@ -275,10 +275,15 @@ async def test_a_sync_of_a_destination_whose_file_never_loaded_names_the_file(
     try:
         await daemon.until("/v1/destinations", lambda d: d["invalidFiles"], 30)
         code, out, err = await cli(daemon, "sync", "big", SYNCD_ADMIN_TOKEN=TOKEN)
+        unknown = await cli(daemon, "sync", "nope", SYNCD_ADMIN_TOKEN=TOKEN)
     finally:
         await daemon.stop()
     assert code == 1, out + err
     assert "the daemon knows no destination named 'big'; it could not load big.yaml" in err
+    # The error comes first: `nope: the daemon ... asking it to sync now…` preceded it.
+    code, out, err = unknown
+    assert code == 1, out + err
+    assert err.startswith("syncd sync: the daemon knows no destination named 'nope'"), err
 
 
 class TestRemovalsWaitingOnSearch:

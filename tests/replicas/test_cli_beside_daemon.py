@@ -42,6 +42,6 @@ async def test_sync_asks_the_daemon_on_the_same_postgresql_ledger(
     _, err = await asyncio.wait_for(command.communicate(), timeout=60)
 
     assert command.returncode == 0, err.decode()
-    assert "asking it to sync now" in err.decode()
+    assert "asked it to sync now" in err.decode()
     status = await daemon.until("/v1/destinations/alpha", lambda s: s["state"] != "reconciling")
     assert status["state"] == "ready"

@@ -124,16 +124,17 @@ def _through_daemon(settings: Settings, args: argparse.Namespace) -> int:
             f"another process holds the ledger {settings.state}, but no syncd daemon holding "
             f"it answers at {tried}; is SYNCD_LISTEN right?"
         )
-    print(
-        f"{args.name}: the daemon at {base} holds {settings.state}; asking it to sync now…",
-        file=sys.stderr,  # stdout carries the report only (`--output json` parses it)
-    )
     follower = Follower(args.name)
 
     def follow(status: dict[str, Any]) -> None:
         follower(status.get("progress"))
 
     def accepted(answer: dict[str, Any]) -> None:
+        # Said once the daemon took the request: a name it does not know is told first.
+        print(
+            f"{args.name}: the daemon at {base} holds {settings.state}; asked it to sync now…",
+            file=sys.stderr,  # stdout carries the report only (`--output json` parses it)
+        )
         flight = answer.get("inFlight")
         if isinstance(flight, dict):
             print(in_flight_line(args.name, flight), file=sys.stderr)
