@@ -268,3 +268,27 @@ def test_an_unknown_destination_with_json_output_prints_an_error_document(
     assert error["code"] == "definitionError"
     assert "no valid destination named 'nope'" in error["message"]
     assert "no valid destination named 'nope'" in err
+
+
+async def test_a_plan_stopped_by_max_profiles_shows_what_was_read_not_zeros(
+    plan_world: World,
+) -> None:
+    # It showed `profiles 0 from 0 rows` and zero contacts to add, update or remove, though
+    # the guard had read the rows and no diff was made.
+    w = plan_world
+    destination(w, "members", people(0, 5), limits={"maxProfiles": 2})
+    destination(w, "vip", people(0, 12_000), limits={"maxProfiles": 5_000})
+
+    code, out, _ = await syncd(w, "plan", "members")
+    assert code == 1, out
+    assert out.splitlines()[1:3] == [
+        "  profiles            5  from 5 rows read",
+        "  rejected            0",
+    ], out
+    code, out, _ = await syncd(w, "plan", "vip", "--output", "json")
+    assert code == 1, out
+    (entry,) = json.loads(out)["destinations"]
+    # stopped as soon as a chunk of rows passed the limit: the rows read until then
+    assert (entry["counts"]["profiles"], entry["counts"]["rows"]) == (10_000, 10_000)
+    code, out, _ = await syncd(w, "plan", "--all", "--output", "markdown")
+    assert "| `members` | ⛔ blocked | — | — | — | — | — |" in out, out

@@ -12,7 +12,14 @@ from collections.abc import Sequence
 
 from syncd.cli.markdown import code, table
 from syncd.cli.output import problem_line
-from syncd.shapes import Example, FieldChange, PlanDocument, PlanEntry, PlanResult
+from syncd.shapes import (
+    STOPS_BEFORE_THE_DIFF,
+    Example,
+    FieldChange,
+    PlanDocument,
+    PlanEntry,
+    PlanResult,
+)
 
 RESULT_TEXT: dict[PlanResult, str] = {
     "noChanges": "no changes",
@@ -63,14 +70,17 @@ def _entry_text(entry: PlanEntry) -> str:
         return "\n".join([*lines, f"  error: {entry.error}"])
     c = entry.counts
     removals = "0 (onLeave: keep)" if c.kept else f"{c.gone:,}"
-    lines += [
-        f"  profiles    {c.profiles:>9,}  from {c.rows:,} rows",
-        f"  to add      {c.new:>9,}",
-        f"  to update   {c.changed:>9,}",
-        f"  to remove   {removals:>9}",
-        f"  unchanged   {c.unchanged:>9,}",
-        f"  rejected    {c.rejected:>9,}",
-    ]
+    if _diffed(entry):
+        lines += [
+            f"  profiles    {c.profiles:>9,}  from {c.rows:,} rows",
+            f"  to add      {c.new:>9,}",
+            f"  to update   {c.changed:>9,}",
+            f"  to remove   {removals:>9}",
+            f"  unchanged   {c.unchanged:>9,}",
+        ]
+    elif c.rows:  # a guard stopped it before the diff: what was read, nothing to change
+        lines.append(f"  profiles    {c.profiles:>9,}  from {c.rows:,} rows read")
+    lines.append(f"  rejected    {c.rejected:>9,}")
     # The reasons right under their count: below a later count they read as its reasons.
     rejected = entry.examples.rejected
     lines += [f"    {_where(e)}: {e.reason}" for e in rejected]
@@ -94,6 +104,12 @@ def _entry_text(entry: PlanEntry) -> str:
             where = f" ({_where(example)})" if example.segment else ""
             lines.append(f"    {mark} {example.email}{where}{': ' if changes else ''}{changes}")
     return "\n".join(lines)
+
+
+def _diffed(entry: PlanEntry) -> bool:
+    """Whether the plan came to compare the segments with SendGrid (its counts of contacts
+    to add, update and remove mean something)."""
+    return not any(guard.guard in STOPS_BEFORE_THE_DIFF for guard in entry.guards)
 
 
 def _where(example: Example) -> str:
@@ -133,7 +149,7 @@ def plan_markdown(document: PlanDocument) -> str:
                     code(e.name),
                     RESULT_MARK[e.result],
                     *(
-                        "—" if e.result in ("error", "invalid") else f"{n:,}"
+                        "—" if e.result in ("error", "invalid") or not _diffed(e) else f"{n:,}"
                         for n in (
                             e.counts.new,
                             e.counts.changed,
@@ -156,7 +172,7 @@ def _entry_markdown(entry: PlanEntry) -> str:
     c = entry.counts
     facts = [f"file {code(entry.file)}"]
     failed = entry.result in ("invalid", "error")
-    if not failed:
+    if not failed and (c.rows or _diffed(entry)):
         facts.append(f"{c.profiles:,} profiles from {c.rows:,} rows")
     if entry.first_export and not failed:
         facts.append("first export: every contact is new to SendGrid")

@@ -82,7 +82,11 @@ class OneRun:
     async def _carry_out(self, reader: SegmentReader, builder: ContactBuilder) -> None:
         spec = self.loaded.definition.spec
         # Everything local first: a segment over its limits fails before any request.
-        self.report.staged = await reader.read()
+        try:
+            self.report.staged = await reader.read()
+        except GuardStopped:
+            self.report.staged = reader.staged  # what the read counted until it stopped
+            raise
         self.live.enter("diffing")
         client, binding = await self._bind()
         read = await reader.against(binding.digest)

@@ -174,8 +174,9 @@ class SegmentReader:
         return self.staged
 
     def _followed(self) -> Staged:
-        """A fresh count of rows for this read, followed by whoever watches the run."""
-        staged = Staged()
+        """A fresh count of rows for this read, followed by whoever watches the run (and
+        `staged` from now on: a read a guard stops still tells what it counted)."""
+        staged = self.staged = Staged()
         if self.live is not None:
             self.live.reading(staged)
         return staged

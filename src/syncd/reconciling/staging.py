@@ -258,7 +258,8 @@ def stage_segments(
             # Duplicates make the row count an upper bound: count distinct emails only
             # once it passes the limit, and again each time it doubles.
             if staged.rows > next_check:
-                check_limit(session.staged_distinct(), limit)
+                staged.profiles = session.staged_distinct()
+                check_limit(staged.profiles, limit)
                 next_check *= 2
     session.stage(chunk)
     staged.profiles = session.finalize_snapshot()

@@ -58,6 +58,7 @@ from syncd.shapes.explain import (
     SourceRow,
 )
 from syncd.shapes.plans import (
+    STOPS_BEFORE_THE_DIFF,
     Example,
     Examples,
     FieldChange,
@@ -82,6 +83,7 @@ from syncd.shapes.status import (
 __all__ = [
     "DOCUMENTS",
     "SCHEMA_VERSION",
+    "STOPS_BEFORE_THE_DIFF",
     "Acknowledgement",
     "AuditReport",
     "BatchRecord",

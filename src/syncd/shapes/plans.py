@@ -34,6 +34,10 @@ class Examples(Shape):
 
 
 GuardName = Literal["removalFraction", "emptySegment", "maxProfiles", "consent"]
+STOPS_BEFORE_THE_DIFF: frozenset[GuardName] = frozenset({"maxProfiles", "consent"})
+"""Guards that stop a run before its segments are compared with SendGrid: a plan they
+stop counts what was read (`rows`, `profiles`, `rejected`), nothing to add, update, leave
+or keep unchanged."""
 
 
 class Guard(Shape):
