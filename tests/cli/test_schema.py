@@ -85,3 +85,14 @@ def test_each_documents_committed_schema_equals_the_command_output(
 def test_the_schemas_directory_holds_no_document_syncd_does_not_print() -> None:
     committed = {p.name for p in (COMMITTED.parent / "schemas").glob("*.schema.json")}
     assert committed == {f"{name}.schema.json" for name in DOCUMENTS}
+
+
+def test_the_commands_doc_names_every_document_a_schema_is_printed_for() -> None:
+    # The command table's `syncd schema` line left out `--rejections`.
+    commands = (COMMITTED.parent / "commands.md").read_text(encoding="utf-8")
+    (line,) = [row for row in commands.splitlines() if row.startswith("| `syncd schema [")]
+    (section,) = commands.split("## `syncd schema`\n")[1:]
+    section = section.split("\n## ")[0]
+    for name in DOCUMENTS:
+        assert f"--{name}\\|" in line or f"--{name}]" in line, name
+        assert f"`--{name}`" in section, name
