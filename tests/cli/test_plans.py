@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 
 from syncd.cli import main
+from syncd.cli.plan_output import plan_text
 from syncd.emulator import Emulator, EmulatorConfig, ListSeed
-from syncd.shapes import json_schema
+from syncd.shapes import Counts, PlanDocument, PlanEntry, json_schema
 from tests.commands import syncd as run_syncd
 from tests.fixtures_emulator import TEST_API_KEY, TEST_LIST_ID, strict_emulator_config
 from tests.reconciling.world import World, people, world
@@ -292,3 +293,14 @@ async def test_a_plan_stopped_by_max_profiles_shows_what_was_read_not_zeros(
     assert (entry["counts"]["profiles"], entry["counts"]["rows"]) == (10_000, 10_000)
     code, out, _ = await syncd(w, "plan", "--all", "--output", "markdown")
     assert "| `members` | ⛔ blocked | — | — | — | — | — |" in out, out
+
+
+def test_a_plans_text_tells_the_contacts_held_in_an_open_batch() -> None:
+    entry = PlanEntry(
+        name="vip",
+        file="vip.yaml",
+        result="changes",
+        counts=Counts(rows=1020, profiles=1020, unchanged=900, held=120),
+    )
+    text = plan_text(PlanDocument(destinations=[entry]))
+    assert "  held              120  (in a batch an earlier run began" in text

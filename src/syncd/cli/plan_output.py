@@ -45,6 +45,7 @@ ORDER: dict[PlanResult, int] = {
 }
 KINDS = (("add", "Add", "+"), ("update", "Update", "~"), ("remove", "Remove", "-"))
 MOVED_AWAY = "(on the former list, listId changed: forgotten, taken off neither list)"
+HELD = "(in a batch an earlier run began: the sync sends it, or polls its job)"
 
 
 def plan_json(document: PlanDocument) -> str:
@@ -78,6 +79,8 @@ def _entry_text(entry: PlanEntry) -> str:
             f"  to remove   {removals:>9}",
             f"  unchanged   {c.unchanged:>9,}",
         ]
+        if c.held:
+            lines.append(f"  held        {c.held:>9,}  {HELD}")
     elif c.rows:  # a guard stopped it before the diff: what was read, nothing to change
         lines.append(f"  profiles    {c.profiles:>9,}  from {c.rows:,} rows read")
     lines.append(f"  rejected    {c.rejected:>9,}")
@@ -182,6 +185,8 @@ def _entry_markdown(entry: PlanEntry) -> str:
         facts.append(f"{c.forgotten:,} rows of erased addresses left out (syncd forget)")
     if c.moved_away:
         facts.append(f"{c.moved_away:,} leaving {MOVED_AWAY}")
+    if c.held:
+        facts.append(f"{c.held:,} {HELD}")
     parts = [f"### {code(entry.name)}: {RESULT_MARK[entry.result]}", " · ".join(facts)]
     parts += [
         f"**Guard {code(g.guard)}**: {g.message}. **To pass:** {g.how_to_pass}."

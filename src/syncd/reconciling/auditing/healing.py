@@ -18,6 +18,7 @@ from syncd.clock import Clock
 from syncd.ledger import DriftRecord, LedgerSession, OutboxItem
 from syncd.loading import LoadedDestination
 from syncd.logs import get_logger
+from syncd.planning import percent
 from syncd.reconciling.applying import Applier, Limits
 from syncd.reconciling.auditing.findings import AuditRequest, Findings
 from syncd.reconciling.auditing.workspace import DriftKind, Workspace
@@ -80,7 +81,7 @@ def prune_guard(loaded: LoadedDestination, request: AuditRequest, found: Finding
     if extra > fraction * max(found.list_contacts, 1):
         return (
             f"pruning would take {extra:,} of the list's {found.list_contacts:,} contacts off "
-            f"it, more than maxRemovalFraction ({fraction:.0%}); confirm with --allow-removals"
+            f"it, more than maxRemovalFraction ({percent(fraction)}); confirm with --allow-removals"
         )
     return None
 
