@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -151,11 +152,57 @@ def test_the_stop_signal_interrupts_a_running_query(database: Path) -> None:
     def stopping() -> bool:
         nonlocal looks
         looks += 1
-        return looks > 3  # the progress handler's fourth look
+        return looks > 3  # the watcher's fourth look
 
     error = outcome_within(30, lambda: read(database, ENDLESS, stopping=stopping))
     assert isinstance(error, SyncdError)
     assert error.message == "stopping: sqlite people.db was not read to the end"
+
+
+SLOW_STEPS = (
+    # Twelve rows, each one call of trim() that takes about half a second (60,000
+    # characters against a set of 3,001): a few hundred virtual-machine steps in all, so
+    # a progress handler looked at every thousand steps never saw the clock.
+    "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 12) "
+    "SELECT x || trim(printf('%.*c', 60000 + x % 2, 'a'), printf('%.*c', 3000, 'b') || 'a')"
+    " || '@example.com' AS Email FROM n"
+)
+
+
+def test_a_query_of_few_slow_steps_ends_at_its_time_limit(database: Path) -> None:
+    error = outcome_within(
+        60, lambda: read(database, SLOW_STEPS, statement_timeout=timedelta(seconds=0.2))
+    )
+    assert isinstance(error, SourceUnavailable)
+    assert "longer than statementTimeout (0.2s)" in error.message
+
+
+def test_the_stop_signal_interrupts_a_slow_step_before_any_row_is_read(database: Path) -> None:
+    looks = 0
+
+    def stopping() -> bool:
+        nonlocal looks
+        looks += 1
+        return looks > 1  # turns true once the query has begun
+
+    read_rows: list[Row] = []
+
+    def work() -> None:
+        read_rows.extend(SqliteQuery(database, SLOW_STEPS, stopping=stopping).rows(["Email"]))
+
+    error = outcome_within(60, work)
+    assert isinstance(error, SyncdError)
+    assert error.message == "stopping: sqlite people.db was not read to the end"
+    assert read_rows == []  # ended inside the first fetch, not after it
+
+
+def test_the_time_between_two_fetches_is_not_the_querys(database: Path) -> None:
+    rows = SqliteQuery(
+        database, "SELECT Email FROM people", statement_timeout=timedelta(seconds=0.3)
+    ).rows(["Email"])
+    assert next(rows) == (1, ["person.0@example.com"])
+    time.sleep(0.6)  # syncd's time: the budget is SQLite's
+    assert sum(1 for _ in rows) == 11_999
 
 
 def test_the_stop_signal_ends_a_read_between_two_fetches(database: Path) -> None:

@@ -3,10 +3,10 @@
 `mode=ro` and `query_only` stop writes to the database, not side effects elsewhere:
 `ATTACH` and `VACUUM INTO` create files at any writable path. So the query must start
 as a read does (SELECT, WITH or VALUES), an authorizer refuses every action but reading,
-and no database may be attached. A progress handler ends the query once it has run
-longer than its time limit, or as soon as the run is stopping. No value may be longer
-than `MAX_VALUE_BYTES`: a query's one huge value would otherwise be held, and encoded,
-whole.
+and no database may be attached. A watcher thread interrupts the query once it has
+run longer than its time limit, or as soon as the run is stopping (`sqlite_watch`). No
+value may be longer than `MAX_VALUE_BYTES`: a query's one huge value would otherwise be
+held, and encoded, whole.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 import sqlite3
 import stat
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
@@ -34,6 +33,7 @@ from syncd.sources.error_values import SQLITE_MESSAGES, values_hidden
 from syncd.sources.lines import SWAPPED
 from syncd.sources.opened import descriptors, newly_opened_as, one_at_a_time
 from syncd.sources.sqlite_rules import ReadOnly
+from syncd.sources.sqlite_watch import Watch
 
 READS = ("SELECT", "WITH", "VALUES")
 FETCH_BYTES = 64 * MAX_VALUE_BYTES
@@ -41,34 +41,6 @@ FETCH_BYTES = 64 * MAX_VALUE_BYTES
 COMPANIONS = ("-journal", "-wal", "-shm")
 """What SQLite may open beside a database file (its rollback journal, WAL and index)."""
 _FIRST_WORD = re.compile(r"(?:\s+|--[^\n]*(?:\n|\Z)|/\*.*?(?:\*/|\Z))*([A-Za-z]*)", re.S)
-CHECK_EVERY = 1000
-"""Virtual-machine steps between two looks at the clock and the stop signal."""
-
-
-class _Budget:
-    """The time the query has run, summed over its calls into SQLite (the time between
-    fetches is syncd's, not the query's), and the run's stop signal."""
-
-    def __init__(self, limit: timedelta, stopping: Stopping) -> None:
-        self.limit = limit.total_seconds() or float("inf")  # 0: no limit, as in PostgreSQL
-        self.stopping = stopping
-        self.spent = 0.0
-        self.since = time.monotonic()
-        self.ended_by: str | None = None
-
-    def start(self) -> None:
-        self.since = time.monotonic()
-
-    def stop(self) -> None:
-        self.spent += time.monotonic() - self.since
-
-    def over(self) -> bool:
-        """The progress handler: True ends the query."""
-        if self.stopping():
-            self.ended_by = "stopping"
-        elif self.spent + time.monotonic() - self.since > self.limit:
-            self.ended_by = "timeout"
-        return self.ended_by is not None
 
 
 class SqliteQuery:
@@ -98,12 +70,12 @@ class SqliteQuery:
             state = "does not exist" if not self.path.exists() else "is not a regular file"
             raise SourceUnavailable(f"{self.description}: {self.path} {state}")
         self._check_companions()
-        budget = _Budget(self.statement_timeout, self._stopping)
         rules = ReadOnly()
-        connection = self._connect(rules, budget)
+        connection = self._connect(rules)
+        watch = Watch(connection.interrupt, self.statement_timeout, self._stopping)
         try:
             cursor = connection.cursor()
-            with self._running(rules, budget):
+            with self._running(rules, watch):
                 cursor.execute(self.query)
             if cursor.description is None:
                 raise SourceInvalid(f"{self.description}: the query returns no rows (not a SELECT)")
@@ -115,7 +87,7 @@ class SqliteQuery:
             fetch = max(1, FETCH_BYTES // (MAX_VALUE_BYTES * len(names)))
             number = 0
             while True:
-                with self._running(rules, budget):
+                with self._running(rules, watch):
                     batch = cursor.fetchmany(fetch)
                 if not batch:
                     break
@@ -125,6 +97,7 @@ class SqliteQuery:
                 if self._stopping():
                     raise stopped(self.description)
         finally:
+            watch.close()
             with one_at_a_time():
                 connection.close()
 
@@ -148,7 +121,7 @@ class SqliteQuery:
                     "regular file; remove it"
                 )
 
-    def _connect(self, rules: ReadOnly, budget: _Budget) -> sqlite3.Connection:
+    def _connect(self, rules: ReadOnly) -> sqlite3.Connection:
         with one_at_a_time():
             before = descriptors()
             try:
@@ -167,30 +140,31 @@ class SqliteQuery:
         connection.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)  # VACUUM INTO attaches too
         connection.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
         connection.set_authorizer(rules.decide)
-        connection.set_progress_handler(budget.over, CHECK_EVERY)
         return connection
 
     @contextmanager
-    def _running(self, rules: ReadOnly, budget: _Budget) -> Iterator[None]:
+    def _running(self, rules: ReadOnly, watch: Watch) -> Iterator[None]:
         """One call into SQLite: timed, and its errors said as what to do."""
-        budget.start()
         try:
-            yield
+            with watch.running():
+                yield
         except sqlite3.Error as error:
-            raise self._failure(error, rules, budget) from None
-        finally:
-            budget.stop()
+            raise self._ended(watch) or self._failure(error, rules) from None
+        # The watcher may interrupt as a call returns: the budget ran out all the same.
+        if ended := self._ended(watch):
+            raise ended
 
-    def _failure(
-        self, error: sqlite3.Error, rules: ReadOnly, budget: _Budget
-    ) -> SourceInvalid | SourceUnavailable:
-        if budget.ended_by == "stopping":
+    def _ended(self, watch: Watch) -> SourceUnavailable | None:
+        if watch.ended_by == "stopping":
             return stopped(self.description)
-        if budget.ended_by == "timeout":
+        if watch.ended_by == "timeout":
             return SourceUnavailable(
                 f"{self.description}: the query ran longer than statementTimeout "
-                f"({budget.limit:g}s); it is tried again later"
+                f"({watch.limit:g}s); it is tried again later"
             )
+        return None
+
+    def _failure(self, error: sqlite3.Error, rules: ReadOnly) -> SourceInvalid | SourceUnavailable:
         if rules.refused:
             return SourceInvalid(
                 f"{self.description}: the query may only read: {rules.refused} is refused"
