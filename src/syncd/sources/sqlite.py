@@ -36,8 +36,10 @@ from syncd.sources.sqlite_rules import ReadOnly
 from syncd.sources.sqlite_watch import Watch
 
 READS = ("SELECT", "WITH", "VALUES")
-FETCH_BYTES = 64 * MAX_VALUE_BYTES
+FETCH_BYTES = 64 << 20
 """The most a fetch of rows may hold, were every value of its rows at the length limit."""
+LIKE_PATTERN_BYTES = 1000
+"""The longest pattern of a LIKE or GLOB (a segment's are a few words long)."""
 COMPANIONS = ("-journal", "-wal", "-shm")
 """What SQLite may open beside a database file (its rollback journal, WAL and index)."""
 _FIRST_WORD = re.compile(r"(?:\s+|--[^\n]*(?:\n|\Z)|/\*.*?(?:\*/|\Z))*([A-Za-z]*)", re.S)
@@ -81,7 +83,7 @@ class SqliteQuery:
                 raise SourceInvalid(f"{self.description}: the query returns no rows (not a SELECT)")
             names = [d[0] for d in cursor.description]
             positions = project(names, columns, self.description)
-            # Each value may be a MiB (the length limit): a fetch holds at most about
+            # Each value may be at the length limit: a fetch holds at most about
             # FETCH_BYTES of them, whatever the query selects (5,000 rows of a padding
             # column once took 850 MB). Fetching 64 rows at a time costs no more than 5,000.
             fetch = max(1, FETCH_BYTES // (MAX_VALUE_BYTES * len(names)))
@@ -139,6 +141,9 @@ class SqliteQuery:
                 raise SourceUnavailable(SWAPPED.format(what=self.description, path=self.path))
         connection.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)  # VACUUM INTO attaches too
         connection.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
+        # A LIKE or GLOB costs the value's length times the pattern's in one operation:
+        # SQLite's 50,000 made one comparison take seconds.
+        connection.setlimit(sqlite3.SQLITE_LIMIT_LIKE_PATTERN_LENGTH, LIKE_PATTERN_BYTES)
         connection.set_authorizer(rules.decide)
         return connection
 
@@ -171,9 +176,9 @@ class SqliteQuery:
             )
         if getattr(error, "sqlite_errorname", "") == "SQLITE_TOOBIG":
             return SourceInvalid(
-                f"{self.description}: a value of the query's rows is longer than the limit "
-                f"of {MAX_VALUE_BYTES >> 20} MiB; select only the mapped columns, or cut the "
-                "value short (substr)"
+                f"{self.description}: a value the query reads or makes is longer than the "
+                f"limit of {MAX_VALUE_BYTES >> 10} KiB; select only the mapped columns, or cut "
+                "the value short (substr)"
             )
         said = values_hidden(str(error), self.query, SQLITE_MESSAGES)
         if "locked" in said or "busy" in said:
