@@ -7,7 +7,12 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-pytest_plugins = ["tests.fixtures_emulator", "tests.fixtures_postgres", "tests.fixtures_world"]
+pytest_plugins = [
+    "tests.fixtures_emulator",
+    "tests.fixtures_postgres",
+    "tests.fixtures_world",
+    "tests.serving.plan_server",
+]
 
 
 @pytest.fixture(autouse=True)

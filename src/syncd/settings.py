@@ -247,7 +247,9 @@ class Settings(BaseSettings):
         default=300.0,
         gt=0,
         description="Seconds a plan asked of the daemon (POST /v1/plans) may take before it "
-        "is stopped and answered 504.",
+        "is answered 504 and its dry runs are told to stop. Until they have, its destinations "
+        "answer 409 to other plans, and it counts among the 4 plans that may run at once "
+        "(429 beyond).",
     )
     requests_per_second: float | None = Field(
         default=None,

@@ -5,26 +5,17 @@ applied; every limit answered) and `GET /v1/destinations/{name}/contacts/{email}
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 import yaml
 
-from syncd.clock import LoopClock
-from syncd.emulator import Emulator, EmulatorConfig, FaultRule, ListSeed
-from syncd.ledger import open_ledger
-from syncd.metrics import Metrics
-from syncd.reconciling import Reconciler
-from syncd.scheduling import Scheduler
-from syncd.serving import AdminGate, Explainer, Listener, Planner, build_app
-from tests.fixtures_emulator import TEST_API_KEY, TEST_LIST_ID, strict_emulator_config
-from tests.reconciling.world import World, people, world
-from tests.scheduling.fakes import FakeRunner
+from syncd.emulator import EmulatorConfig, FaultRule, ListSeed
+from tests.fixtures_emulator import TEST_LIST_ID, strict_emulator_config
+from tests.reconciling.world import World, people
+from tests.serving.plan_server import TOKEN, Serve, get, member_file, post, post_when_free
 
-TOKEN = "admin-token-for-plans"
 OTHER_LIST = "2e9f5c1a-4d6b-4e0a-9c74-5a8b2d3e4f63"
 
 
@@ -33,91 +24,6 @@ def emulator_config() -> EmulatorConfig:
     return strict_emulator_config(
         lists=[ListSeed(id=TEST_LIST_ID, name="members"), ListSeed(id=OTHER_LIST, name="other")]
     )
-
-
-@pytest.fixture
-async def synced(
-    tmp_path: Path, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[World]:
-    monkeypatch.setenv("SENDGRID_API_KEY", TEST_API_KEY)
-    async with world(tmp_path, emulator) as w:
-        w.destination({"vip": w.csv("vip", people(0, 10))})
-        assert (await w.sync()).outcome == "success"
-        yield w
-
-
-Serve = Callable[..., Any]
-
-
-@pytest.fixture
-async def serve(synced: World) -> AsyncIterator[Serve]:
-    """Starts the admin server with a planner over the world's ledger, read-only."""
-    started: list[tuple[Listener, Any, Scheduler]] = []
-
-    async def start(*, token: str | None = TOKEN, plan_timeout: float = 60) -> str:
-        metrics = Metrics()
-        settings = synced.settings.model_copy(update={"plan_timeout": plan_timeout})
-        reader = open_ledger(settings.state, writer=False)
-        http = aiohttp.ClientSession()
-        reconciler = Reconciler(reader, http, settings, metrics)
-        planner = Planner(reconciler, settings)
-        explainer = Explainer(reconciler, settings)
-        scheduler = Scheduler(
-            FakeRunner(), metrics, LoopClock(), max_concurrent_runs=1, backoff_max=60
-        )
-        gate = AdminGate(metrics, token=token, host_token=None if token else "host-token")
-        app = build_app(
-            scheduler,
-            metrics,
-            _ready,
-            gate=gate,
-            ledger=reader,
-            planner=planner,
-            explainer=explainer,
-        )
-        listener = Listener(app, "127.0.0.1", 0, name="admin", refused=metrics.connections_refused)
-        await listener.start()
-        started.append((listener, http, scheduler))
-        return f"http://127.0.0.1:{listener.port}/v1/plans"
-
-    yield start
-    for listener, http, scheduler in started:
-        await listener.stop()
-        await http.close()
-        await scheduler.shutdown(grace=1)
-
-
-async def _ready() -> None:
-    return None
-
-
-def member_file(w: World, **spec: Any) -> str:
-    """The world's destination file, changed by `spec` (as its pull request would)."""
-    document = yaml.safe_load((w.destinations / "members.yaml").read_text())
-    document["spec"].update(spec)
-    return yaml.safe_dump(document)
-
-
-async def post(
-    url: str,
-    files: dict[str, str] | None = None,
-    *,
-    token: str | None = TOKEN,
-    query: str = "",
-    body: Any = None,
-    removed: list[str] | None = None,
-    **request: Any,
-) -> tuple[int, Any]:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    headers |= request.pop("headers", {})
-    if body is None:
-        body = {"files": [{"name": n, "content": c} for n, c in (files or {}).items()]}
-        if removed is not None:
-            body["removed"] = removed
-    async with aiohttp.ClientSession() as http:
-        options = {"data": body} if isinstance(body, bytes | str) else {"json": body}
-        async with http.post(url + query, headers=headers, **options, **request) as reply:
-            return reply.status, await reply.json(content_type=None)
 
 
 async def test_a_changed_file_is_planned_on_the_ledger_and_nothing_is_applied(
@@ -296,14 +202,8 @@ async def test_a_plan_over_its_time_limit_answers_504_and_is_stopped(
     status, answer = await post(url, {"members.yaml": member_file(synced)})
     assert (status, answer["error"]["code"]) == (504, "planTimeout")
     assert "SYNCD_PLAN_TIMEOUT" in answer["error"]["message"]
-    await asyncio.sleep(1.0)  # the emulator finishes its delayed answer
-    assert (await post(url, {"members.yaml": member_file(synced)}))[0] == 200
-
-
-async def get(url: str, *, token: str | None = TOKEN) -> tuple[int, Any]:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    async with aiohttp.ClientSession() as http, http.get(url, headers=headers) as reply:
-        return reply.status, await reply.json(content_type=None)
+    # Its dry run waits on SendGrid until the delayed answer comes, then stops.
+    assert (await post_when_free(url, {"members.yaml": member_file(synced)}))[0] == 200
 
 
 async def test_a_contact_is_explained_by_the_daemon_to_whoever_holds_the_token(

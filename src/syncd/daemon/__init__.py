@@ -155,7 +155,7 @@ async def run_daemon(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> int:
             planning = Reconciler(
                 reader, http, settings, metrics, gates=reconciler.gates, clock=clock
             )
-            planner = serving.Planner(planning, settings)
+            planner = serving.Planner(planning, settings, stopping=stop.is_set)
             explainer = serving.Explainer(planning, settings)
             host, port = settings.listen_address
             async with host_token(settings, token) as on_this_host:

@@ -14,13 +14,21 @@ Limits, each answered at once with an error document (`{"error": {"code", "messa
 a valid token in every configuration (plans show contacts: 401/403); at most
 `PLAN_MAX_FILES` files of at most 256 KiB each, and a body of at most `PLAN_MAX_BODY`
 (413); the body sent within `BODY_TIMEOUT` (408); one plan at a time per destination (a
-second answers 409); the whole plan within SYNCD_PLAN_TIMEOUT (504, the dry runs stopped).
+second answers 409); at most `PLAN_MAX_RUNNING` plans at once (429); the whole plan
+within SYNCD_PLAN_TIMEOUT (504, the dry runs told to stop).
+
+A plan reads sources a pull request names, so its blocking work runs in threads of its
+own (`own_threads`), never in the loop's executor that the daemon's runs, metrics and
+health checks share: six plans of a read that outlived its answer once took every one
+of those threads. A plan answered 504 keeps its destinations busy and its slot held
+until its dry run has really ended (its threads returned), however long that takes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
+import threading
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -29,9 +37,11 @@ from syncd.loading import MAX_FILE_BYTES, load_with
 from syncd.logs import get_logger, scrub_data
 from syncd.reconciling import Reconciler
 from syncd.reconciling.plans import invalid_entry, plan_destination
+from syncd.reconciling.threads import in_thread, own_threads
 from syncd.serving.auth import AdminGate, problem
 from syncd.settings import Settings
 from syncd.shapes import PlanDocument, PlanEntry
+from syncd.sources import Stopping, never
 
 log = get_logger("syncd.serving")
 
@@ -41,6 +51,9 @@ PLAN_MAX_REMOVED = 100
 PLAN_MAX_BODY = 4 * 1024 * 1024
 """JSON escaping can make a 256 KiB file's text longer; ten of them fit with room to spare."""
 BODY_TIMEOUT = 30.0
+PLAN_MAX_RUNNING = 4
+"""Plans whose dry runs may hold threads at once, answered or not (CI asks one a pull
+request at a time)."""
 _FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,250}\.ya?ml")
 
 
@@ -48,6 +61,10 @@ class PlanBusy(Exception):
     def __init__(self, names: list[str]) -> None:
         super().__init__(", ".join(names))
         self.names = names
+
+
+class PlansFull(Exception):
+    """As many plans as `Planner.max_running` hold threads, some maybe past their answer."""
 
 
 class CandidateFile(BaseModel):
@@ -67,10 +84,20 @@ class PlanRequest(BaseModel):
 class Planner:
     """Dry runs of candidate files on a reconciler over the daemon's ledger, read-only."""
 
-    def __init__(self, reconciler: Reconciler, settings: Settings) -> None:
+    def __init__(
+        self,
+        reconciler: Reconciler,
+        settings: Settings,
+        *,
+        stopping: Stopping = never,
+        max_running: int = PLAN_MAX_RUNNING,
+    ) -> None:
         self.reconciler = reconciler
         self.settings = settings
+        self.max_running = max_running
+        self._stopping = stopping  # the daemon's: a plan ends with it
         self._busy: set[str] = set()
+        self._running: set[asyncio.Task[PlanDocument]] = set()
 
     async def plan(
         self,
@@ -80,22 +107,57 @@ class Planner:
         show_emails: bool,
         removed: frozenset[str] = frozenset(),
     ) -> PlanDocument:
-        """Raises PlanBusy when a plan for one of their destinations is running, and
-        TimeoutError after SYNCD_PLAN_TIMEOUT (the dry runs are told to stop)."""
-        settings = self.settings
-        catalog = await asyncio.to_thread(
-            load_with, settings.destinations, files, settings.allowlists(), removed
+        """Raises PlansFull when `max_running` plans still run, PlanBusy when a plan for
+        one of their destinations does, and TimeoutError after SYNCD_PLAN_TIMEOUT (the
+        dry runs are told to stop, and go on in the background until they have)."""
+        if len(self._running) >= self.max_running:
+            raise PlansFull()
+        halt = threading.Event()
+        task = asyncio.create_task(
+            self._plan(
+                files,
+                allow_removals=allow_removals,
+                show_emails=show_emails,
+                removed=removed,
+                stopping=lambda: halt.is_set() or self._stopping(),
+            ),
+            name="plan",
         )
-        results = [(name, catalog.files[name]) for name in files]
-        names = {r.destination.name for _, r in results if r.destination is not None}
-        if busy := names & self._busy:
-            raise PlanBusy(sorted(busy))
-        self._busy |= names
-        stopped = False
-        entries: list[PlanEntry] = []
+        self._running.add(task)
+        task.add_done_callback(self._ended)
         try:
-            async with asyncio.timeout(settings.plan_timeout):
+            async with asyncio.timeout(self.settings.plan_timeout):
+                # Shielded: cancelling the task would only stop waiting for its threads,
+                # which run on; it ends (freeing its names and slot) once they return.
+                return await asyncio.shield(task)
+        except BaseException:  # past its time, or the request went away
+            halt.set()
+            raise
+
+    async def _plan(
+        self,
+        files: dict[str, bytes],
+        *,
+        allow_removals: bool,
+        show_emails: bool,
+        removed: frozenset[str],
+        stopping: Stopping,
+    ) -> PlanDocument:
+        settings = self.settings
+        with own_threads():
+            catalog = await in_thread(
+                load_with, settings.destinations, files, settings.allowlists(), removed
+            )
+            results = [(name, catalog.files[name]) for name in files]
+            names = {r.destination.name for _, r in results if r.destination is not None}
+            if busy := names & self._busy:
+                raise PlanBusy(sorted(busy))
+            self._busy |= names
+            entries: list[PlanEntry] = []
+            try:
                 for name, result in results:
+                    if stopping():
+                        break
                     if result.destination is None:
                         shown = [p.shape(file=name) for p in result.problems]
                         entries.append(invalid_entry(name, name, shown))
@@ -106,15 +168,20 @@ class Planner:
                         allow_removals=allow_removals,
                         show_emails=show_emails,
                         file=name,
-                        stopping=lambda: stopped,
+                        stopping=stopping,
                     )
                     entries.append(entry)
-        except TimeoutError:
-            stopped = True
-            raise
-        finally:
-            self._busy -= names
+            finally:
+                self._busy -= names
         return PlanDocument(destinations=entries)
+
+    def _ended(self, task: asyncio.Task[PlanDocument]) -> None:
+        self._running.discard(task)
+        if task.cancelled():
+            return
+        error = task.exception()  # retrieved: a plan answered 504 has nobody awaiting it
+        if error is not None and not isinstance(error, PlanBusy):
+            log.warning("plan.failed", error=f"{type(error).__name__}: {error}")
 
 
 async def post_plans(request: web.Request, gate: AdminGate, planner: Planner) -> web.Response:
@@ -152,6 +219,12 @@ async def post_plans(request: web.Request, gate: AdminGate, planner: Planner) ->
     except PlanBusy as busy:
         message = f"a plan for {', '.join(busy.names)} is running; ask again when it ends"
         return problem(409, message, "planInProgress")
+    except PlansFull:
+        message = (
+            f"{planner.max_running} plans are running (some may be ending after their "
+            "time limit); ask again when one ends"
+        )
+        return problem(429, message, "tooManyPlans")
     except TimeoutError:
         timeout = planner.settings.plan_timeout
         message = (
