@@ -1,0 +1,73 @@
+"""PostgreSQL values Python cannot hold, and a read whose rows never stop: each fails
+only what it must (real server)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, cast
+
+import pytest
+
+from syncd.contacts.values import Refused, calendar_date
+from syncd.errors import SourceUnavailable
+from syncd.sources.base import BadRow
+from tests.sources.test_postgres_source import query, warehouse
+
+pytestmark = pytest.mark.postgres
+__all__ = ["warehouse"]
+
+
+def test_dates_and_times_python_cannot_hold_come_as_written_and_fail_only_their_row(
+    warehouse: str,
+) -> None:
+    # One `infinity` among a million dates failed the whole segment: psycopg raised for
+    # the fetch, and the destination stalled. They come as PostgreSQL writes them now, so
+    # a Date field refuses that row alone ("not a date") and a Text field takes the text.
+    sql = (
+        "SELECT * FROM (VALUES "
+        "('a@example.com', DATE '2020-02-03', TIMESTAMPTZ '2020-01-01 10:00+00', "
+        "TIME '10:30', INTERVAL '2 days'), "
+        "('b@example.com', DATE 'infinity', TIMESTAMPTZ '-infinity', TIME '24:00', "
+        "INTERVAL '100000000 years'), "
+        "('c@example.com', DATE '0044-03-15 BC', TIMESTAMPTZ '10000-01-01 00:00+00', "
+        "TIME '23:59', INTERVAL '1 hour'), "
+        "('d@example.com', DATE '2021-01-01', TIMESTAMP 'infinity', NULL, NULL)"
+        ") AS t(email, born, seen, at, spent)"
+    )
+    columns = ["email", "born", "seen", "at", "spent"]
+    read = [values for _, values in query(warehouse, sql).rows(columns)]
+    assert not any(isinstance(row, BadRow) for row in read)
+    rows = cast(list[list[Any]], read)
+    assert [row[0] for row in rows] == [f"{c}@example.com" for c in "abcd"]
+    assert rows[0][1:] == [
+        date(2020, 2, 3),
+        datetime(2020, 1, 1, 10, 0, tzinfo=UTC),
+        time(10, 30),
+        timedelta(days=2),
+    ]
+    assert rows[1][1:] == ["infinity", "-infinity", "24:00:00", "100000000 years"]
+    assert rows[2][1] == "0044-03-15 BC"
+    assert rows[2][2].startswith("10000-01-01 00:00:00")
+    assert rows[3][2] == "infinity"
+    for written in ("infinity", "0044-03-15 BC", rows[2][2]):
+        with pytest.raises(Refused, match="not a date"):
+            calendar_date(written)
+
+
+@pytest.mark.parametrize(
+    "endless",
+    [
+        # Rows that never stop coming, each fetch of 1,000 quick: statement_timeout limits
+        # each fetch, so the read went on for ever (one address: no maxProfiles either).
+        "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) "
+        "SELECT 'a@example.com'::text AS email FROM r WHERE pg_sleep(0.0005)::text = ''",
+        # The query lifting its own limit for what follows.
+        "SELECT 'a@example.com'::text AS email FROM set_config('statement_timeout', '0', true),"
+        " generate_series(1, 100000000) AS n WHERE pg_sleep(0.0005)::text = ''",
+    ],
+)
+def test_the_time_limit_bounds_the_whole_read_not_each_fetch(warehouse: str, endless: str) -> None:
+    read = query(warehouse, endless, timeout=1.5).rows(["email"])
+    with pytest.raises(SourceUnavailable, match=r"longer than statementTimeout \(1.5s\)"):
+        for _ in read:
+            pass
