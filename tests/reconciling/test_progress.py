@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pytest
 
@@ -58,19 +58,33 @@ class ManualClock:
 @dataclass
 class Confirmed:
     removed: int = 0
-    rejections: list[object] = field(default_factory=list)
 
 
 def test_contacts_refused_at_sending_count_as_done_not_as_still_to_send() -> None:
     # 2 new contacts and 1 refused: the bar stopped at 67 % though everything that could
     # be sent was.
     live = RunProgress(ManualClock(100.0))
-    confirmed = Confirmed()
-    live.planned(to_send=3, to_remove=0, confirmed=confirmed)
+    live.planned(to_send=3, to_remove=2, confirmed=Confirmed())
     live.enter("sending")
     live.batch_submitted(2, upsert=True)
-    confirmed.rejections.append(object())
+    live.gave_up(1)
+    assert live.ratio == 0.6  # 3 of 5: the leavers are still to go
+    live.gave_up(2, leavers=True)
     assert live.ratio == 1.0
+
+
+def test_work_finished_for_an_earlier_run_is_not_counted_in_this_plans_bar() -> None:
+    # A resumed batch of 10 sent before the plan made the bar read 100 % before removals
+    # began; a contact refused in a job, counted as sent already, was counted twice.
+    confirmed = Confirmed(removed=4)  # removals an earlier run's batches confirmed
+    live = RunProgress(ManualClock(100.0))
+    live.batch_submitted(10, upsert=True)  # the earlier run's batch, resumed
+    live.planned(to_send=10, to_remove=10, confirmed=confirmed)
+    live.enter("sending")
+    live.batch_submitted(10, upsert=True)
+    assert live.ratio == 0.5
+    confirmed.removed += 5
+    assert live.ratio == 0.75
 
 
 def test_no_time_left_is_guessed_while_the_run_only_waits_for_sendgrids_jobs() -> None:

@@ -51,6 +51,7 @@ async def send_first_export(
         staged.built += len(page) - len(refused_rows)
         if refused_rows:
             dropped += len(refused_rows)
+            outbox.live.gave_up(len(refused_rows))
             await in_thread(session.record_builds, [], [], refused_rows, [])
     await batcher.flush()
     if refused:
@@ -59,5 +60,6 @@ async def send_first_export(
         built_refused = [(c.fingerprint, c.payload, c.email) for c, _, _ in refused]
         await in_thread(session.record_builds, built_refused, [], [], [])
         await in_thread(session.give_up, refused)
+        outbox.live.gave_up(len(refused))
     await in_thread(session.release_staged)
     return dropped

@@ -16,7 +16,7 @@ it grew as they ran).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sized
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -33,18 +33,13 @@ class RowCounter(Protocol):
 class ConfirmedCounter(Protocol):
     """What the outbox confirms as it goes (`Applied`)."""
 
-    @property
-    def removed(self) -> int: ...
-
-    @property
-    def rejections(self) -> Sized: ...
+    removed: int
 
 
 @dataclass
 class _Nothing:
     rows: int = 0
     removed: int = 0
-    rejections: Sized = ()
 
 
 JobsHook = Callable[[int, float | None], None]
@@ -61,6 +56,10 @@ class RunProgress:
     to_send: int = 0
     sent: int = 0
     to_remove: int = 0
+    unsent: int = 0
+    """Contacts of the plan refused before their request: never sent, done for the bar."""
+    unremoved: int = 0
+    """Leavers of the plan given up on (`notRemoved`): done for the bar."""
     jobs_open: int = 0
     preparing: int = 0
     """Batches recorded in the outbox whose request has not been accepted yet."""
@@ -71,6 +70,7 @@ class RunProgress:
     of the run's key, set once the run has its client)."""
     on_jobs: JobsHook = field(default=lambda open_jobs, oldest: None, repr=False)
     """Told of the open jobs as they change (the metrics: `RunObserver.jobs_hook`)."""
+    _removed_before: int = 0
     _rows: RowCounter = field(default_factory=_Nothing)
     _confirmed: ConfirmedCounter = field(default_factory=_Nothing)
 
@@ -90,7 +90,17 @@ class RunProgress:
 
     def planned(self, *, to_send: int, to_remove: int, confirmed: ConfirmedCounter) -> None:
         self.to_send, self.to_remove, self._confirmed = to_send, to_remove, confirmed
+        # What finishing an earlier run's batches did before the plan is not the plan's.
+        self.sent = self.unsent = self.unremoved = 0
+        self._removed_before = confirmed.removed
         self.updated_at = self.clock.now()
+
+    def gave_up(self, contacts: int, *, leavers: bool = False) -> None:
+        """Contacts of the plan refused before their request, or leavers given up on."""
+        if leavers:
+            self.unremoved += contacts
+        else:
+            self.unsent += contacts
 
     def batch_prepared(self) -> None:
         self.preparing += 1
@@ -108,7 +118,7 @@ class RunProgress:
 
     @property
     def removed(self) -> int:
-        return self._confirmed.removed
+        return self._confirmed.removed - self._removed_before
 
     @property
     def ratio(self) -> float | None:
@@ -117,7 +127,8 @@ class RunProgress:
         total = self.to_send + self.to_remove
         if total == 0:
             return 1.0
-        done = self.sent + self.removed + len(self._confirmed.rejections)
+        sent = min(self.sent + self.unsent, self.to_send)
+        done = sent + min(self.removed + self.unremoved, self.to_remove)
         return min(1.0, done / total)
 
     def eta_seconds(self, now: float) -> float | None:

@@ -193,6 +193,7 @@ async def _settle_page(outbox: Outbox, sorted_: Sorted) -> None:
         Rejection("", 0, reason, email) for email, reason in sorted_.given_up.items()
     )
     if sorted_.given_up:
+        outbox.live.gave_up(len(sorted_.given_up), leavers=True)
         log.warning("reconcile.removal_given_up", count=len(sorted_.given_up))
 
 

@@ -86,6 +86,7 @@ async def send_upserts(outbox: Outbox, outgoing: Outgoing, between: Between) -> 
                 batcher.add(contact, segment, encoded)
     await batcher.flush()
     await in_thread(session.give_up, refused)
+    outbox.live.gave_up(len(refused))
 
 
 async def send_upsert_batch(
@@ -132,6 +133,7 @@ async def _isolate(
         rejections, left = await in_thread(outbox.session.refuse, batch, reasons)
         outbox.result.rejections.extend(rejections)
         outbox.result.refused += len(rejections)
+        outbox.live.gave_up(len(rejections))
         log.info("reconcile.refused", batch=batch.id, refused=len(rejections), left=left)
         return [batch.again(left)] if left else []
     # The split point in the ledger's own order of the batch (its collation), whatever
