@@ -57,6 +57,8 @@ def test_an_answer_without_sendgrids_error_body_is_no_refusal_of_the_body(
     with pytest.raises(SendGridUnavailable, match=f"answered {status} without its error body"):
         refusal(status, body)
     assert refusal(413, body).target("contacts") == "whole"  # the size, whoever says it
+    # A removal's 404 without a body still means "an id does not exist": looked up again.
+    assert refusal(404, body).target("contacts") == "whole"
 
 
 def test_a_body_too_large_concerns_the_whole_body() -> None:

@@ -7,10 +7,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, cast
 
 import pytest
+from psycopg.errors import QueryCanceled
 
 from syncd.contacts.values import Refused, calendar_date
 from syncd.errors import SourceUnavailable
 from syncd.sources.base import BadRow
+from syncd.sources.postgres import ReadWatch
 from tests.sources.test_postgres_source import query, warehouse
 
 pytestmark = pytest.mark.postgres
@@ -71,3 +73,14 @@ def test_the_time_limit_bounds_the_whole_read_not_each_fetch(warehouse: str, end
     with pytest.raises(SourceUnavailable, match=r"longer than statementTimeout \(1.5s\)"):
         for _ in read:
             pass
+
+
+def test_a_read_over_its_limit_makes_no_further_call_even_if_no_cancel_landed() -> None:
+    # The watcher cancelled once and stopped watching: a cancel that reached the server
+    # between two fetches cancelled nothing, and the endless read went on.
+    watch = ReadWatch(cast(Any, None), limit_s=0.0, stopping=lambda: False)
+    with watch.calling():
+        pass  # a fetch that took longer than the limit, answered before any cancel
+    with pytest.raises(QueryCanceled), watch.calling():
+        pytest.fail("a call made past the limit")
+    assert watch.ended_by == "timeout"

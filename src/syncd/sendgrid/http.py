@@ -252,7 +252,7 @@ def _retry_after(value: str | None, now: float) -> float | None:
     if value is None:
         return None
     value = value.strip()
-    if value.isdigit() and len(value) <= 9:
+    if value.isascii() and value.isdigit() and len(value) <= 9:
         return now + int(value)
     try:
         when = email.utils.parsedate_to_datetime(value)

@@ -83,7 +83,7 @@ def refusal(status: int, data: Any) -> Refusal:
     entries = data.get("errors") if isinstance(data, Mapping) else None
     if entries is None and isinstance(data, Mapping) and "message" in data:
         entries = [data]
-    if entries is None and status != 413:
+    if entries is None and status in (400, 422):
         raise SendGridUnavailable(
             f"SendGrid answered {status} without its error body (a proxy's page?): nothing "
             "is charged to the contacts; tried again later"

@@ -81,7 +81,7 @@ class PostgresQuery:
             raise SourceUnavailable(
                 f"{self.description}: cannot connect: {self._said(error, ran=False)}"
             ) from None
-        watch = _Watch(connection, self.statement_timeout_ms / 1000, self._stopping)
+        watch = ReadWatch(connection, self.statement_timeout_ms / 1000, self._stopping)
         try:
             as_written_when_out_of_range(connection)
             with watch.watching():
@@ -90,7 +90,7 @@ class PostgresQuery:
             connection.close()
 
     def _stream(
-        self, connection: psycopg.Connection, columns: Sequence[str], watch: _Watch
+        self, connection: psycopg.Connection, columns: Sequence[str], watch: ReadWatch
     ) -> Iterator[Row]:
         try:
             with connection.transaction(force_rollback=True):
@@ -144,7 +144,7 @@ class PostgresQuery:
         return without_password(text, self._dsn)
 
 
-class _Watch:
+class ReadWatch:
     """The query's time in PostgreSQL, summed over its calls (its start and each fetch: the
     time between fetches is syncd's), and the run's stop. A thread cancels the statement
     on the server when either ends the read: `statement_timeout` alone limits each fetch,
@@ -162,7 +162,14 @@ class _Watch:
 
     @contextmanager
     def calling(self) -> Iterator[None]:
-        """One call into PostgreSQL, timed."""
+        """One call into PostgreSQL, timed; none once the read is over its limit or
+        stopping (a cancel that reached the server between two calls cancelled nothing)."""
+        if self.ended_by is None and self._stopping():
+            self.ended_by = "stopping"
+        elif self.ended_by is None and self._spent > self._limit:
+            self.ended_by = "timeout"
+        if self.ended_by is not None:
+            raise pg_errors.QueryCanceled("ended by syncd before the call")
         with self._lock:
             self._since = time.monotonic()
         try:
@@ -173,12 +180,15 @@ class _Watch:
                 self._since = None
 
     def _over(self) -> Literal["stopping", "timeout"] | None:
-        if self._stopping():
-            return "stopping"
+        """Why the call running now must end, if one runs and must."""
         with self._lock:
             running = 0.0 if self._since is None else time.monotonic() - self._since
             spent = self._spent + running
-        return "timeout" if running and spent > self._limit else None
+        if not running:
+            return None
+        if self._stopping():
+            return "stopping"
+        return "timeout" if spent > self._limit else None
 
     @contextmanager
     def watching(self) -> Iterator[None]:
@@ -187,11 +197,11 @@ class _Watch:
         def watch() -> None:
             while not done.wait(STOP_POLL):
                 if (why := self._over()) is not None:
-                    self.ended_by = why
-                    # Nothing running, or the connection gone: the read ends anyway.
+                    self.ended_by = self.ended_by or why
+                    # Again at each look while a call runs: one that reached the server
+                    # between two calls cancelled nothing (`calling` refuses the next).
                     with suppress(psycopg.Error):
                         self._connection.cancel_safe()
-                    return
 
         watcher = threading.Thread(target=watch, name="syncd-postgres-watch", daemon=True)
         watcher.start()
