@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+from typing import cast
+
 import pytest
 
 from syncd.emulator import EmulatorConfig, FaultRule
-from syncd.ledger import Leaver
+from syncd.errors import SendGridRejected
+from syncd.ledger import Batch, Leaver, OutboxItem
 from syncd.reconciling import leavers_ahead, settling
-from syncd.reconciling.context import Limits
-from syncd.reconciling.removing import MAX_REMOVAL_SENDS, Sorted, sort_leavers
+from syncd.reconciling.context import Limits, Outbox
+from syncd.reconciling.removing import MAX_REMOVAL_SENDS, Sorted, send_new_removals, sort_leavers
 from syncd.sendgrid import Found, Lookup
 from syncd.settings import Settings
 from tests.fixtures_emulator import strict_emulator_config
@@ -372,3 +377,39 @@ def test_an_answer_that_cannot_be_read_keeps_the_leaver_pending_until_the_window
         "left the segment but stays on the list: SendGrid's search answered with a contact "
         "but not its primary email, for 60 min"
     )
+
+
+async def test_a_removal_failing_never_leaves_another_ones_ledger_write_running() -> None:
+    # The write of a job id ran in a thread that cancelling its task did not stop, while
+    # the run went on to use the same ledger session from another thread.
+    writes: list[str] = []
+
+    class Client:
+        async def remove_from_list(self, list_id: str, ids: list[str]) -> str:
+            if ids[0] == "id-b":
+                await asyncio.sleep(0.05)
+                raise SendGridRejected("the key was revoked", status=401)
+            return "job-a"
+
+    class FakeOutbox:
+        client = Client()
+
+        async def open_batch(self, kind: str, items: list[OutboxItem]) -> Batch:
+            first = items[0].email
+            return Batch(ord(first[0]), "remove", "prepared", "L", None, 0.0, None, len(items))
+
+        async def count_send(self, batch: Batch) -> None:
+            return None
+
+        async def submitted(self, batch: Batch, job_id: str) -> None:
+            def write() -> None:
+                writes.append("started")
+                time.sleep(0.3)
+                writes.append("finished")
+
+            await asyncio.to_thread(write)
+
+    ids = {f"a{n:03}@x.io": "id-a" for n in range(100)} | {"b@x.io": "id-b"}
+    with pytest.raises(SendGridRejected):
+        await send_new_removals(cast(Outbox, FakeOutbox()), "remove", ids)
+    assert writes == ["started", "finished"]

@@ -217,9 +217,17 @@ async def send_new_removals(outbox: Outbox, kind: BatchKind, ids: dict[str, str]
         answer = await _remove(outbox.client, batch, sent)
         if isinstance(answer, str):
             # Recorded as soon as it is known: a crash then repeats only the requests in
-            # flight, not every batch of the page answered before it.
+            # flight, not every batch of the page answered before it. Never abandoned
+            # half-way when another request fails and this one is cancelled: the write
+            # runs in a thread the cancel cannot stop, and the run goes on to use the
+            # same session.
             async with recording:
-                await outbox.submitted(batch, answer)
+                write = asyncio.ensure_future(outbox.submitted(batch, answer))
+                try:
+                    await asyncio.shield(write)
+                except asyncio.CancelledError:
+                    await asyncio.wait([write])
+                    raise
         return answer
 
     calls = [functools.partial(send, batch, sent) for batch, sent in batches]
