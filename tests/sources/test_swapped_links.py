@@ -154,3 +154,16 @@ def test_another_read_of_the_database_ending_while_one_opens_it_is_no_swap(
     assert read == [(1, ["person@example.com"])]
     for closer in closers:
         closer.join()
+
+
+def test_a_descriptor_sqlite_takes_back_for_the_same_database_is_no_swap(allowed: Path) -> None:
+    # A closing connection keeps its descriptor while another of the process holds a lock
+    # on the file, and the next open takes it back: no new descriptor appeared, and the
+    # check called the open a swap.
+    checked = database(allowed / "crm.db", *(f"p{n}@example.com" for n in range(5000)))
+    query = "SELECT Email FROM people"
+    under_way = SqliteQuery(checked, query).rows(["Email"])
+    next(under_way)  # a read under way holds its lock
+    assert len(list(SqliteQuery(checked, query).rows(["Email"]))) == 5000  # parks its fd
+    assert len(list(SqliteQuery(checked, query).rows(["Email"]))) == 5000  # takes it back
+    assert len(list(under_way)) == 4999

@@ -61,11 +61,22 @@ def one_at_a_time() -> Iterator[None]:
 
 
 def newly_opened_as(before: dict[str, Path] | None, expected: Path) -> bool:
-    """Whether a descriptor opened since `before` (`descriptors()`) is the file at
-    `expected`: for a file a library opens itself (SQLite), right after it did. Only new
-    ones count: a descriptor another read holds on the same file proves nothing about
-    what the library opened."""
+    """Whether what a library opened since `before` (`descriptors()`), right after it did,
+    is the file at `expected` (SQLite opens its files itself).
+
+    A new descriptor on `expected` says so. A descriptor another read holds on the file
+    proves nothing about what the library opened, so only new ones count, with one
+    exception: SQLite keeps a closing connection's descriptor while another connection of
+    the process holds a lock on the file, and takes it back at the next open of that same
+    file (it matches by device and inode, so the file is the one opened and checked
+    before). Then nothing new appears: with no new descriptor at all and one on
+    `expected`, the open took one back. A library that followed a swapped link instead
+    opened a new descriptor on another path, which refuses it (so does any other
+    descriptor a thread opened meanwhile: a refusal is only tried again later)."""
     if before is None:
         return True  # no /proc: nothing to ask
     now = descriptors() or {}
-    return any(path == expected and before.get(number) != path for number, path in now.items())
+    changed = [path for number, path in now.items() if before.get(number) != path]
+    if expected in changed:
+        return True
+    return not changed and expected in now.values()
