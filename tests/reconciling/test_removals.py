@@ -366,12 +366,14 @@ def test_an_answer_that_cannot_be_read_keeps_the_leaver_pending_until_the_window
         unclear={"a@x.io": "SendGrid's search answered with a contact but not its primary email"}
     )
 
-    def sort(first_missed_at: float | None) -> Sorted:
-        leaver = Leaver("a@x.io", first_missed_at=first_missed_at, sent_at=None, sends=0)
+    def sort(first_missed_at: float | None, sent_at: float | None = None) -> Sorted:
+        leaver = Leaver("a@x.io", first_missed_at=first_missed_at, sent_at=sent_at, sends=1)
         return sort_leavers([leaver], odd, "remove", list_id="L", limits=limits, now=5000.0)
 
     assert sort(first_missed_at=None) == Sorted(missed=["a@x.io"])  # asked again later
     assert sort(first_missed_at=4000.0) == Sorted(missed=["a@x.io"])
+    # Missed long ago, then found and its removal sent: the window counts from the send.
+    assert sort(first_missed_at=1000.0, sent_at=4900.0) == Sorted(missed=["a@x.io"])
     given_up = sort(first_missed_at=1000.0).given_up["a@x.io"]
     assert given_up == (
         "left the segment but stays on the list: SendGrid's search answered with a contact "

@@ -305,6 +305,7 @@ async def test_a_large_body_cut_off_after_being_applied_arrives_whole(
         ({"Retry-After": "Fri, 15 Jan 2027 08:00:20 GMT"}, 1_800_000_020.0),
         ({"Retry-After": "soon"}, None),
         ({"Retry-After": "²"}, None),  # a digit to str.isdigit, not to int()
+        ({"X-RateLimit-Reset": "inf", "Retry-After": "20"}, 1_800_000_020.0),
         ({"Retry-After": "99999999999999999999"}, None),
         ({}, None),
     ],

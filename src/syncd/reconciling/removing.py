@@ -136,7 +136,7 @@ def sort_leavers(
                 f"left the segment but stays on the list: {lookup.unsearchable[email]}"
             )
         elif email in lookup.unclear:  # asked again, until the removal window ends
-            if _window_over(leaver, limits, now):
+            if _window_over(leaver, limits, now, since_sent=True):
                 result.given_up[email] = (
                     f"left the segment but stays on the list: {lookup.unclear[email]}, "
                     f"for {limits.removal_window / 60:.0f} min"
@@ -168,10 +168,13 @@ def sort_leavers(
     return result
 
 
-def _window_over(leaver: Leaver, limits: Limits, now: float) -> bool:
-    """Searched for since longer than the removal window without an answer to act on."""
-    missed = leaver.first_missed_at
-    return missed is not None and now - missed >= limits.removal_window
+def _window_over(leaver: Leaver, limits: Limits, now: float, *, since_sent: bool = False) -> bool:
+    """Searched for since longer than the removal window without an answer to act on;
+    `since_sent`: counted from its removal's send, when later (it was found then)."""
+    since = leaver.first_missed_at
+    if since_sent and since is not None and leaver.sent_at is not None:
+        since = max(since, leaver.sent_at)
+    return since is not None and now - since >= limits.removal_window
 
 
 def _needs_removal(contact: Found, list_id: str, action: RemovalAction) -> bool:

@@ -244,8 +244,8 @@ def come_back_at(headers: CIMultiDictProxy[str], now: float) -> float | None:
     try:
         reset = float(headers["X-RateLimit-Reset"])
     except (KeyError, ValueError):
-        return _retry_after(headers.get("Retry-After"), now)
-    return reset if math.isfinite(reset) else None
+        reset = math.inf
+    return reset if math.isfinite(reset) else _retry_after(headers.get("Retry-After"), now)
 
 
 def _retry_after(value: str | None, now: float) -> float | None:

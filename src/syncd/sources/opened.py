@@ -15,6 +15,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from syncd.logs import get_logger
+
+log = get_logger(__name__)
 _DESCRIPTORS = Path("/proc/self/fd")
 _OPENING = threading.Lock()
 OPENING_WAIT = 30.0
@@ -53,6 +56,8 @@ def one_at_a_time() -> Iterator[None]:
     other opens would hand SQLite the number just freed, and the check, seeing no new
     descriptor on the path, would call the open a swap."""
     got = _OPENING.acquire(timeout=OPENING_WAIT)
+    if not got:
+        log.warning("source.open_waited", seconds=OPENING_WAIT, why="another open still hangs")
     try:
         yield
     finally:
