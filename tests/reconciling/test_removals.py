@@ -13,7 +13,8 @@ from syncd.errors import SendGridRejected
 from syncd.ledger import Batch, Leaver, OutboxItem
 from syncd.reconciling import leavers_ahead, settling
 from syncd.reconciling.context import Limits, Outbox
-from syncd.reconciling.removing import MAX_REMOVAL_SENDS, Sorted, send_new_removals, sort_leavers
+from syncd.reconciling.leaver_sorting import MAX_REMOVAL_SENDS, Sorted, sort_leavers
+from syncd.reconciling.removing import send_new_removals
 from syncd.sendgrid import Found, Lookup
 from syncd.settings import Settings
 from tests.fixtures_emulator import strict_emulator_config

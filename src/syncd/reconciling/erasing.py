@@ -17,7 +17,8 @@ from __future__ import annotations
 from syncd.ledger import Leaver
 from syncd.logs import get_logger
 from syncd.reconciling.context import Outbox
-from syncd.reconciling.removing import send_new_removals, sort_leavers
+from syncd.reconciling.leaver_sorting import sort_leavers
+from syncd.reconciling.removing import send_new_removals
 from syncd.reconciling.threads import in_thread
 from syncd.sendgrid import Lookup
 

@@ -4,17 +4,11 @@ A leaver stays acknowledged until a search shows it off the list (or gone); sync
 trusts a 202 alone (SendGrid has accepted removals it did not apply) and never forgets a
 leaver because search does not show it yet (search lags minutes behind jobs):
 
-- found, primary email equal, on the list → removed through the outbox by contact id;
-- found off the list, or not found, after a removal was sent → done;
-- found off the list before any removal was sent → removed all the same: search lags
-  behind jobs, and may show the contact as it was before the upsert that put it back
-  on the list (a leaver who came back and left again); removing a contact that is not
-  on the list changes nothing;
-- not found, never sent → looked for again on later runs for `removal_window`, then
-  reported as not in SendGrid;
-- an address search cannot take (over 100 characters, refused) → reported at once;
-- a removal sent but still showing after `search_lag_grace` → sent again, at most
-  `MAX_REMOVAL_SENDS` times, then reported.
+What to do with each leaver of a page, given what search found, is `leaver_sorting`'s
+(found off the list before any removal was sent → removed all the same: search lags
+behind jobs, and may show the contact as it was before the upsert that put it back on
+the list; removing a contact that is not on the list changes nothing). This module
+sends the removals through the outbox by contact id, records them, and confirms them.
 
 Ids are taken only from contacts whose primary email is the leaver's: an alternate-email
 match belongs to somebody else.
@@ -24,19 +18,18 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Awaitable, Callable, Collection
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
 
 from syncd.errors import SendGridRejected
-from syncd.ledger import Batch, BatchKind, Leaver, OutboxItem, Rejection
+from syncd.ledger import Batch, BatchKind, OutboxItem, Rejection
 from syncd.logs import get_logger
 from syncd.planning import RemovalAction
-from syncd.reconciling.context import Limits, Outbox
+from syncd.reconciling.context import Outbox
+from syncd.reconciling.leaver_sorting import Sorted, needs_removal, sort_leavers
 from syncd.reconciling.leavers_ahead import LeaversAhead
 from syncd.reconciling.threads import in_thread
 from syncd.sendgrid import (
     REMOVE_LIMIT,
-    Found,
     Lookup,
     Refusal,
     SendGridClient,
@@ -44,24 +37,12 @@ from syncd.sendgrid import (
 )
 
 log = get_logger("syncd.reconciling")
-MAX_REMOVAL_SENDS = 3
 ELSEWHERE = (
     "left the segment, but syncd put it on the destination's former list (listId changed), "
     "not on this one: it is not taken off this list (nor off the former one)"
 )
 REMOVALS_AT_ONCE = 4
 """Removal requests of a page in flight at once: each waits on a round trip."""
-
-
-@dataclass
-class Sorted:
-    """One page of leavers, by what to do with each."""
-
-    remove: dict[str, str] = field(default_factory=dict)  # email → contact id: off the list
-    delete: dict[str, str] = field(default_factory=dict)  # email → contact id: out of the account
-    done: list[str] = field(default_factory=list)
-    missed: list[str] = field(default_factory=list)
-    given_up: dict[str, str] = field(default_factory=dict)  # email → why
 
 
 async def forget_moved_away(outbox: Outbox) -> None:
@@ -111,74 +92,6 @@ async def send_removals(
             await between()
     finally:  # the loop ended (or this page failed): the lookups under way are not needed
         await ahead.close()
-
-
-def sort_leavers(
-    page: list[Leaver],
-    lookup: Lookup,
-    action: RemovalAction,
-    *,
-    list_id: str,
-    limits: Limits,
-    now: float,
-    held_elsewhere: Collection[str] = (),
-) -> Sorted:
-    """What to do with each leaver of a page, given what search found (pure). The leavers
-    of a former list are not among them (`forget_moved_away`). With `deleteContact`, a
-    leaver another destination holds is only taken off this list (`held_elsewhere`)."""
-    result = Sorted()
-    for leaver in page:
-        email = leaver.email
-        contact = lookup.found.get(email)
-        action_here: RemovalAction = "remove" if email in held_elsewhere else action
-        if email in lookup.unsearchable:
-            result.given_up[email] = (
-                f"left the segment but stays on the list: {lookup.unsearchable[email]}"
-            )
-        elif email in lookup.unclear:  # asked again, until the removal window ends
-            if _window_over(leaver, limits, now, since_sent=True):
-                result.given_up[email] = (
-                    f"left the segment but stays on the list: {lookup.unclear[email]}, "
-                    f"for {limits.removal_window / 60:.0f} min"
-                )
-            else:
-                result.missed.append(email)
-        elif contact is None:
-            if leaver.sent_at is not None:
-                result.done.append(email)  # removed, or deleted from the account meanwhile
-            elif _window_over(leaver, limits, now):
-                result.given_up[email] = (
-                    "left the segment, but SendGrid's search has not found it for "
-                    f"{limits.removal_window / 60:.0f} min: it is not in SendGrid (or not "
-                    "searchable), so nothing was removed"
-                )
-            else:
-                result.missed.append(email)
-        elif leaver.sent_at is not None and not _needs_removal(contact, list_id, action_here):
-            result.done.append(email)  # off the list since syncd's removal
-        elif leaver.sent_at is not None and now - leaver.sent_at < limits.search_lag_grace:
-            continue  # sent: waiting for search to show it
-        elif leaver.sends >= MAX_REMOVAL_SENDS:
-            result.given_up[email] = (
-                f"left the segment; SendGrid accepted its removal {leaver.sends} times but "
-                "still shows it on the list: remove it by hand and check SendGrid's status"
-            )
-        else:
-            (result.delete if action_here == "delete" else result.remove)[email] = contact.id
-    return result
-
-
-def _window_over(leaver: Leaver, limits: Limits, now: float, *, since_sent: bool = False) -> bool:
-    """Searched for since longer than the removal window without an answer to act on;
-    `since_sent`: counted from its removal's send, when later (it was found then)."""
-    since = leaver.first_missed_at
-    if since_sent and since is not None and leaver.sent_at is not None:
-        since = max(since, leaver.sent_at)
-    return since is not None and now - since >= limits.removal_window
-
-
-def _needs_removal(contact: Found, list_id: str, action: RemovalAction) -> bool:
-    return action == "delete" or list_id in contact.list_ids
 
 
 async def _settle_page(outbox: Outbox, sorted_: Sorted) -> None:
@@ -281,7 +194,7 @@ async def _resolve_again(
     done = [
         email
         for email, _ in items
-        if email not in found.found or not _needs_removal(found.found[email], batch.list_id, action)
+        if email not in found.found or not needs_removal(found.found[email], batch.list_id, action)
     ]
     fresh = {
         email: found.found[email].id.encode()
@@ -316,7 +229,7 @@ async def record_confirmed(
         for email in emails
         if email not in found.unsearchable
         and email not in found.unclear
-        and (email not in found.found or not _needs_removal(found.found[email], list_id, action))
+        and (email not in found.found or not needs_removal(found.found[email], list_id, action))
     ]
     if done:
         _count_done(outbox, len(done), await in_thread(outbox.session.removed, done))

@@ -1,0 +1,102 @@
+"""What to do with each leaver of a page, given what SendGrid's search found (pure).
+
+- found, primary email equal, on the list → to remove (or delete) by contact id;
+- found off the list, or not found, after a removal was sent → done;
+- not found, never sent → missed: looked for again for `removal_window`, then given up;
+- an address search cannot take (over 100 characters, refused) → given up at once;
+- an answer that cannot be read (no id, primary email or lists) → asked again, given up
+  only once `removal_window` has passed since it was last found or sent;
+- a removal sent but still showing after `search_lag_grace` → sent again, at most
+  `MAX_REMOVAL_SENDS` times, then given up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+
+from syncd.ledger import Leaver
+from syncd.planning import RemovalAction
+from syncd.reconciling.context import Limits
+from syncd.sendgrid import Found, Lookup
+
+MAX_REMOVAL_SENDS = 3
+
+
+@dataclass
+class Sorted:
+    """One page of leavers, by what to do with each."""
+
+    remove: dict[str, str] = field(default_factory=dict)  # email → contact id: off the list
+    delete: dict[str, str] = field(default_factory=dict)  # email → contact id: out of the account
+    done: list[str] = field(default_factory=list)
+    missed: list[str] = field(default_factory=list)
+    given_up: dict[str, str] = field(default_factory=dict)  # email → why
+
+
+def sort_leavers(
+    page: list[Leaver],
+    lookup: Lookup,
+    action: RemovalAction,
+    *,
+    list_id: str,
+    limits: Limits,
+    now: float,
+    held_elsewhere: Collection[str] = (),
+) -> Sorted:
+    """What to do with each leaver of a page, given what search found (pure). The leavers
+    of a former list are not among them (`forget_moved_away`). With `deleteContact`, a
+    leaver another destination holds is only taken off this list (`held_elsewhere`)."""
+    result = Sorted()
+    for leaver in page:
+        email = leaver.email
+        contact = lookup.found.get(email)
+        action_here: RemovalAction = "remove" if email in held_elsewhere else action
+        if email in lookup.unsearchable:
+            result.given_up[email] = (
+                f"left the segment but stays on the list: {lookup.unsearchable[email]}"
+            )
+        elif email in lookup.unclear:  # asked again, until the removal window ends
+            if _window_over(leaver, limits, now, since_sent=True):
+                result.given_up[email] = (
+                    f"left the segment but stays on the list: {lookup.unclear[email]}, "
+                    f"for {limits.removal_window / 60:.0f} min"
+                )
+            else:
+                result.missed.append(email)
+        elif contact is None:
+            if leaver.sent_at is not None:
+                result.done.append(email)  # removed, or deleted from the account meanwhile
+            elif _window_over(leaver, limits, now):
+                result.given_up[email] = (
+                    "left the segment, but SendGrid's search has not found it for "
+                    f"{limits.removal_window / 60:.0f} min: it is not in SendGrid (or not "
+                    "searchable), so nothing was removed"
+                )
+            else:
+                result.missed.append(email)
+        elif leaver.sent_at is not None and not needs_removal(contact, list_id, action_here):
+            result.done.append(email)  # off the list since syncd's removal
+        elif leaver.sent_at is not None and now - leaver.sent_at < limits.search_lag_grace:
+            continue  # sent: waiting for search to show it
+        elif leaver.sends >= MAX_REMOVAL_SENDS:
+            result.given_up[email] = (
+                f"left the segment; SendGrid accepted its removal {leaver.sends} times but "
+                "still shows it on the list: remove it by hand and check SendGrid's status"
+            )
+        else:
+            (result.delete if action_here == "delete" else result.remove)[email] = contact.id
+    return result
+
+
+def _window_over(leaver: Leaver, limits: Limits, now: float, *, since_sent: bool = False) -> bool:
+    """Searched for since longer than the removal window without an answer to act on;
+    `since_sent`: counted from its removal's send, when later (it was found then)."""
+    since = leaver.first_missed_at
+    if since_sent and since is not None and leaver.sent_at is not None:
+        since = max(since, leaver.sent_at)
+    return since is not None and now - since >= limits.removal_window
+
+
+def needs_removal(contact: Found, list_id: str, action: RemovalAction) -> bool:
+    return action == "delete" or list_id in contact.list_ids
