@@ -11,10 +11,12 @@ from typing import Any
 import orjson
 import xxhash
 
+from syncd.contacts import one_value
 from syncd.contacts.addresses import address_key
 from syncd.contacts.fingerprints import SIGN, WRAP, fingerprint
 from syncd.contacts.forgotten import HASH, Forgotten
 from syncd.contacts.held import HeldPrints
+from syncd.contacts.one_value import NotOneValue
 from syncd.contacts.values import Refused, control_character
 from syncd.destinations import Mapping as FieldMapping
 
@@ -109,7 +111,7 @@ class ContactBuilder(HeldPrints):
             try:
                 email = _text(email)
             except NotOneValue:
-                return _one_value_refusal("email")
+                return one_value.refusal("email")
         if email.isascii():
             email = email.strip().lower()
         else:
@@ -200,13 +202,13 @@ class ContactBuilder(HeldPrints):
         try:
             return self._build(values)
         except NotOneValue:
-            return _one_value_refusal(self._not_one_value(values))
+            return one_value.refusal(self._not_one_value(values))
 
     def _not_one_value(self, values: Sequence[Any]) -> str:
         """The first field whose value is not one value (`_text` refused it)."""
         fields = [("email", self._email), *((f, i) for f, i, _ in self._reserved)]
         for field, i in [*fields, *((f"custom field {n}", i) for n, i in self._custom)]:
-            if isinstance(values[i], list | tuple | dict):
+            if one_value.is_many(values[i]):
                 return field
         return "a field"
 
@@ -250,7 +252,7 @@ class ContactBuilder(HeldPrints):
 
 def _blank(email: Any) -> bool:
     """No address at all: the row is refused before anything is encoded."""
-    if isinstance(email, list | tuple | dict):
+    if one_value.is_many(email):
         return False  # `key` refuses it, saying why
     return email is None or not (email if type(email) is str else _text(email)).strip()
 
@@ -298,11 +300,6 @@ def _writable(values: list[Any], columns: Sequence[str]) -> list[Any]:
     return writable
 
 
-class NotOneValue(Exception):
-    """A list or an object where a field takes one value (a JSON array, a key written
-    twice, a PostgreSQL array): its text would be Python's spelling of it."""
-
-
 def _text(value: Any) -> str:
     if value is None:
         return ""
@@ -312,10 +309,6 @@ def _text(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    if isinstance(value, list | tuple | dict):
+    if one_value.is_many(value):
         raise NotOneValue
     return str(value).strip()
-
-
-def _one_value_refusal(field: str) -> str:
-    return f"{field} holds more than one value (a list, an object, or its key written twice)"

@@ -9,6 +9,7 @@ field to refuse: the row keeps its address, so its contact is not taken for a le
 from __future__ import annotations
 
 import codecs
+import functools
 import json
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -20,6 +21,9 @@ from syncd.errors import SourceInvalid
 from syncd.sources.base import BadRow, Row, Stopping, never
 from syncd.sources.lines import MAX_LINE_BYTES, LineTooLong, byte_lines, too_long
 
+_python_json = functools.partial(json.loads, parse_constant=str)
+"""Python's own parser, `NaN` and `Infinity` read as their text: for the lines orjson
+refuses or reads inexactly."""
 BEYOND_ORJSON_INTEGERS = float(2**63)
 """Below it orjson reads every integer exactly (to 2^64 - 1 and from -2^63)."""
 
@@ -102,7 +106,7 @@ class JsonLinesFile:
             # orjson reads an integer past 64 bits as the nearest double, silently another
             # number (18446744073709551617 → ...616): read such a line exactly instead.
             # (orjson refuses a number past a double's range: never more than 309 digits.)
-            exact = json.loads(line, parse_constant=str)
+            exact = _python_json(line)
             values = [exact.get(column) for column in columns]
         # A repeated key parses to its last value, silently: only lines that may repeat a
         # mapped key pay for the exact check. Every member has a colon; with no more
@@ -131,7 +135,7 @@ def _leniently(line: bytes) -> Any:
     but writers do (`NaN`, `Infinity`: Python's `json.dumps` of a float), each as its
     text, so a Number field refuses it and a Text field takes it."""
     try:
-        return json.loads(line, parse_constant=str)
+        return _python_json(line)
     except (ValueError, RecursionError):
         return None
 
@@ -139,7 +143,7 @@ def _leniently(line: bytes) -> Any:
 def _repeated_keys(line: bytes, columns: Sequence[str]) -> dict[str, list[Any]]:
     """The mapped keys the line's object has more than once, each with all its values."""
     objects: list[list[tuple[str, Any]]] = []
-    json.loads(line, object_pairs_hook=objects.append, parse_constant=str)
+    _python_json(line, object_pairs_hook=objects.append)
     members = objects[-1]  # the outermost object comes last
     found: dict[str, list[Any]] = {}
     for column in columns:
