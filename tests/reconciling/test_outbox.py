@@ -221,3 +221,21 @@ async def test_a_plan_after_a_crash_counts_the_batch_left_open_as_a_change(
     assert entry.result == "changes"
     assert entry.counts is not None
     assert (entry.counts.unchanged, entry.counts.held) == (900, 120)
+
+
+async def test_contacts_an_earlier_runs_batch_lands_with_are_counted_as_resumed(
+    sync_world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The run that finished a crashed run's batch counted its contacts as upserted and
+    # as unchanged (its diff came after they landed), with nothing saying why.
+    w = sync_world
+    rows = people(0, 25)
+    w.destination({"vip": w.csv("vip", rows)})
+    arm(monkeypatch, "after-outbox-commit")
+    assert (await w.sync()).outcome == "unexpected"
+    monkeypatch.setattr(failpoints, "_ARMED", {})
+
+    healed = (await w.sync()).counts()
+
+    assert (healed["upserted"], healed["resumed"], healed["unchanged"]) == (25, 25, 25)
+    assert (await w.sync()).counts()["resumed"] == 0

@@ -22,7 +22,9 @@ def run_text(report: RunReport) -> str:
     counts = report.counts()
     lines = [
         f"{report.destination}: {report.outcome} in {report.duration:.1f}s",
-        f"  profiles {counts['profiles']:,} · upserted {counts['upserted']:,} · removed "
+        f"  profiles {counts['profiles']:,} · upserted {counts['upserted']:,}"
+        + (f" ({counts['resumed']:,} of an earlier run's batches)" if counts["resumed"] else "")
+        + " · removed "
         f"{counts['removed']:,} · unchanged {counts['unchanged']:,} · rejected "
         f"{counts['rejected']:,}"
         + (f" · forgotten {counts['forgotten']:,}" if counts["forgotten"] else "")

@@ -167,7 +167,13 @@ def _through_daemon(settings: Settings, args: argparse.Namespace) -> int:
     else:
         counts = last.get("counts", {})
         print(
-            f"{args.name}: {last.get('outcome')} · upserted {counts.get('upserted', 0):,} · "
+            f"{args.name}: {last.get('outcome')} · upserted {counts.get('upserted', 0):,}"
+            + (
+                f" ({counts['resumed']:,} of an earlier run's batches)"
+                if counts.get("resumed")
+                else ""
+            )
+            + " · "
             f"removed {counts.get('removed', 0):,} · unchanged {counts.get('unchanged', 0):,} "
             f"· rejected {counts.get('rejected', 0):,}"
             + (f" · forgotten {counts['forgotten']:,}" if counts.get("forgotten") else "")

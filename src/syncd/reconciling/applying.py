@@ -74,6 +74,7 @@ class Applier:
         then the erasures `syncd forget` asked of this destination's account."""
         outbox = self.outbox
         outbox.forgotten = await in_thread(outbox.session.forgotten)
+        upserted_before = outbox.result.upserted
         phase = outbox.live.phase
         for batch in await in_thread(outbox.session.open_batches):
             outbox.live.enter("waitingForJobs")
@@ -83,6 +84,7 @@ class Applier:
             else:
                 await self._send(batch)
         await self.settle()
+        outbox.result.resumed = outbox.result.upserted - upserted_before
         await send_erasures(outbox)
         await self.settle()
         outbox.result.pending_erasures = await in_thread(outbox.session.pending_erasures)

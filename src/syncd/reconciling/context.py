@@ -46,6 +46,10 @@ class Limits:
 @dataclass
 class Applied:
     upserted: int = 0
+    resumed: int = 0
+    """Of `upserted`, the contacts of batches earlier runs left open (a crash, a job that
+    outlived its run), acknowledged by this run before its diff: that diff then counts
+    them among the unchanged, as they are on the list by then."""
     removed: int = 0
     failed_jobs: int = 0
     batches_done: int = 0

@@ -89,6 +89,7 @@ class RunReport:
             "moved_away": diff.moved_away if diff else 0,
             "held": diff.held if diff else 0,
             "upserted": self.applied.upserted,
+            "resumed": self.applied.resumed,
             "removed": self.applied.removed,
             "rejected": self.rejected,
             "forgotten": self.staged.forgotten,

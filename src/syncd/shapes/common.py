@@ -60,6 +60,10 @@ class Counts(Shape):
     unchanged: int = 0
     gone: int = 0
     upserted: int = 0
+    resumed: int = 0
+    """Of `upserted`, contacts of batches an earlier run left open (a crash, a job that
+    outlived its run), acknowledged by this run before its diff, which then counts them
+    among the `unchanged`: the one run they landed in, not a second send."""
     removed: int = 0
     rejected: int = 0
     refused: int = 0
