@@ -16,6 +16,7 @@ from syncd.ledger import RunRecord
 from syncd.loading import Problem as FileProblem
 from syncd.reconciling import RunProgress
 from syncd.scheduling.drift import drift_from_report, drifted
+from syncd.scheduling.readiness import not_ended, ready_message
 from syncd.shapes import (
     AuditReport,
     Condition,
@@ -200,7 +201,7 @@ class DestinationStatus:
         if outcome == "success":
             self.last_success_at = now
             self.consecutive_failures = 0
-            self.set("Ready", True, "Succeeded", self._ready_message(counts), now)
+            self.set("Ready", True, "Succeeded", ready_message(self.name, counts), now)
             self.set("Stalled", False, "Succeeded", "", now)
             return
         self.consecutive_failures += 1
@@ -220,21 +221,6 @@ class DestinationStatus:
         else:
             self.set("Ready", False, "RetryingAfterFailure", message, now)
             self.set("Stalled", False, "RetryingAfterFailure", "retried with backoff", now)
-
-    def _ready_message(self, counts: Mapping[str, int]) -> str:
-        """A success may leave refused rows and contacts out, and leavers on the list until
-        SendGrid's search finds them: said, not hidden behind "equals"."""
-        refused, waiting = counts.get("rejected", 0), counts.get("pending_removals", 0)
-        but = []
-        if refused:
-            what = "rows or contacts" if refused > 1 else "row or contact"
-            but.append(
-                f"{refused:,} {what} not carried out "
-                f"(syncd status {self.name} --rejections says why)"
-            )
-        if waiting:
-            but.append(f"{waiting:,} leavers still to be taken off")
-        return "the list equals the segments" + (" but for " + " and ".join(but) if but else "")
 
     def audit_started(self, now: float, live: RunProgress) -> None:
         self.running = True
@@ -273,12 +259,7 @@ class DestinationStatus:
             # The Ready of the run before it no longer holds: what this one began (a batch
             # recorded, leavers to take off) may be left undone.
             self.set(
-                "Ready",
-                False,
-                "RunNotEnded",
-                f"run #{self.last_run.id} has not ended: under way in another process, or "
-                "stopped before it ended (its open work is carried on by the next run)",
-                self.last_run.started_at,
+                "Ready", False, "RunNotEnded", not_ended(self.last_run.id), self.last_run.started_at
             )
 
     def file_changed(self, file: str, digest: str, display_name: str | None) -> None:

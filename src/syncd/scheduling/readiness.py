@@ -1,0 +1,29 @@
+"""What the `Ready` condition says: a success names what it left undone, and a run that
+never ended takes back the Ready of the run before it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+
+def ready_message(name: str, counts: Mapping[str, int]) -> str:
+    """A success may leave refused rows and contacts out, and leavers on the list until
+    SendGrid's search finds them: said, not hidden behind "equals"."""
+    refused, waiting = counts.get("rejected", 0), counts.get("pending_removals", 0)
+    but = []
+    if refused:
+        what = "rows or contacts" if refused > 1 else "row or contact"
+        but.append(
+            f"{refused:,} {what} not carried out (syncd status {name} --rejections says why)"
+        )
+    if waiting:
+        but.append(f"{waiting:,} leavers still to be taken off")
+    return "the list equals the segments" + (" but for " + " and ".join(but) if but else "")
+
+
+def not_ended(run_id: int | None) -> str:
+    """What this run began (a batch recorded, leavers to take off) may be left undone."""
+    return (
+        f"run #{run_id} has not ended: under way in another process, or stopped before it "
+        "ended (its open work is carried on by the next run)"
+    )
