@@ -66,13 +66,12 @@ async def find_daemon(settings: Settings) -> str | None:
 
 
 def local_ledger(settings: Settings, *, keep_runs: int | None = None) -> Ledger | None:
-    """The ledger for a command to work on itself, or None when a running daemon holds it
-    and is to be asked instead. A ledger file's lock says whether a daemon holds it. A
-    shared ledger (PostgreSQL) has no such lock, and a run here would take the claim on
-    its destination from the daemon's run under way: a daemon on the same ledger that
-    answers (the address SYNCD_LISTEN gives) is asked."""
-    if settings.ledger_file is None and asyncio.run(find_daemon(settings)) is not None:
-        return None
+    """The ledger for a command to work on itself, or None when a daemon holds its file's
+    lock and is to be asked instead. A shared ledger (PostgreSQL) has no such lock, and a
+    process answering at SYNCD_LISTEN proves nothing (any local user may listen there and
+    would be sent the admin token): the command works on it itself, and a daemon's run of
+    the same destination under way stops without committing and is tried again later
+    (`ClaimLost`)."""
     try:
         if keep_runs is None:
             return open_ledger(settings.state)

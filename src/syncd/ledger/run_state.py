@@ -12,7 +12,10 @@ from syncd.ledger.records import Rejection
 from syncd.logs import scrub
 from syncd.shapes import ReadPath
 
-INTERRUPTED = "interrupted: syncd stopped before this run ended; the next run took over"
+INTERRUPTED = (
+    "interrupted: this run had not ended when the next began (syncd stopped, or another "
+    "process ran the destination meanwhile); the next run took over"
+)
 KEEP_RUNS = 500
 KEEP_REJECTION_RUNS = 20
 MAX_REJECTIONS_PER_RUN = 10_000
