@@ -39,8 +39,6 @@ def test_indexes_beyond_the_body_are_ignored() -> None:
         errors((None, "invalid custom field ids supplied - e9_T")),
         errors(("null", "invalid custom field ids supplied - e9_T")),
         errors(("contacts", "too many contacts")),
-        {"errors": []},
-        {"message": "not SendGrid's shape"},
     ],
 )
 def test_a_refusal_naming_nothing_concerns_the_whole_body(body: object) -> None:
@@ -48,7 +46,18 @@ def test_a_refusal_naming_nothing_concerns_the_whole_body(body: object) -> None:
 
 
 @pytest.mark.parametrize("status", [400, 422])
-@pytest.mark.parametrize("body", ["<html>400 Bad Request</html>", None, {}, {"error": "x"}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "<html>400 Bad Request</html>",
+        None,
+        {},
+        {"error": "x"},
+        {"errors": []},  # names no error at all
+        {"message": "Bad Request"},  # a gateway's, not SendGrid's single {field, message}
+        {"errors": "Bad Request"},
+    ],
+)
 def test_an_answer_without_sendgrids_error_body_is_no_refusal_of_the_body(
     status: int, body: object
 ) -> None:
@@ -88,7 +97,7 @@ def test_the_summary_keeps_sendgrids_words_without_the_index() -> None:
     refused = refusal(400, errors(("contacts[0].custom_fields.e2_N", "x" * 1000)))
     assert refused.summary().startswith("custom_fields.e2_N: x")
     assert len(refused.summary()) <= 300
-    assert refusal(400, {"errors": []}).summary() == "HTTP 400"
+    assert refusal(413, {"errors": []}).summary() == "HTTP 413"
 
 
 def test_a_single_error_object_as_some_operations_specify_it_keeps_sendgrids_words() -> None:

@@ -76,14 +76,16 @@ def refusal(status: int, data: Any) -> Refusal:
     operations' specs give one error object instead (`{"field", "message"}`: a list
     removal's 400).
 
-    A 400 or 422 without either is not SendGrid's validation: a proxy's page, say. It says
-    nothing of the body, and read as a refusal of it, every contact of the body would be
+    A 400 or 422 without either, or with no error in them (`{"errors": []}`, a gateway's
+    `{"message": "Bad Request"}`), is not SendGrid's validation: a proxy's page, say. It
+    says nothing of the body, and read as a refusal of it, every contact of the body would be
     split out and charged: it is a temporary failure instead, nothing charged. (A 413 is
     the body's size, whoever answers it.)"""
     entries = data.get("errors") if isinstance(data, Mapping) else None
-    if entries is None and isinstance(data, Mapping) and "message" in data:
+    if entries is None and isinstance(data, Mapping) and {"field", "message"} <= data.keys():
         entries = [data]
-    if entries is None and status in (400, 422):
+    named = isinstance(entries, list) and any(isinstance(e, Mapping) for e in entries)
+    if not named and status in (400, 422):
         raise SendGridUnavailable(
             f"SendGrid answered {status} without its error body (a proxy's page?): nothing "
             "is charged to the contacts; tried again later"
