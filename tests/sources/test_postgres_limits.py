@@ -84,3 +84,13 @@ def test_a_read_over_its_limit_makes_no_further_call_even_if_no_cancel_landed() 
     with pytest.raises(QueryCanceled), watch.calling():
         pytest.fail("a call made past the limit")
     assert watch.ended_by == "timeout"
+
+
+def test_json_nested_deeper_than_python_goes_comes_as_its_text(warehouse: str) -> None:
+    # RecursionError in psycopg's loader failed the whole segment as unexpected, every run.
+    sql = (
+        "SELECT 'a@example.com' AS email, (repeat('[', 2000) || repeat(']', 2000))::jsonb AS j"
+        " UNION ALL SELECT 'b@example.com', '{\"x\": 1}'::jsonb"
+    )
+    rows = [values for _, values in query(warehouse, sql).rows(["email", "j"])]
+    assert rows == [["a@example.com", "[" * 2000 + "]" * 2000], ["b@example.com", {"x": 1}]]

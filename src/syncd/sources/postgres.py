@@ -32,7 +32,7 @@ from syncd.sources.base import (
 from syncd.sources.error_values import POSTGRES_MESSAGES, values_hidden
 from syncd.sources.passwords import without_password
 from syncd.sources.postgres_capped import capped, uncapped
-from syncd.sources.postgres_dates import as_written_when_out_of_range
+from syncd.sources.postgres_loaders import as_written_when_out_of_range
 
 # Errors that say "the query, the schema or the connection string is wrong", not "try
 # again later". ProgrammingError is SQLSTATE class 42 (syntax, undefined names,

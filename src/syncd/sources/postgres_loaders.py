@@ -1,5 +1,6 @@
-"""Dates and times PostgreSQL holds and Python cannot: `infinity` and `-infinity`, years
-before 1 (BC) or after 9999, `24:00`, intervals past `timedelta`'s range.
+"""Values PostgreSQL holds and Python cannot: dates and times `infinity` and `-infinity`,
+years before 1 (BC) or after 9999, `24:00`, intervals past `timedelta`'s range; JSON
+nested deeper than Python's parser goes.
 
 psycopg raises for such a value, and a raise in a fetch fails the whole segment: one
 `infinity` among a million rows stalled the destination. Such a value comes as the text
@@ -16,7 +17,9 @@ from psycopg import pq
 from psycopg.abc import AdaptContext, Buffer, Loader
 from psycopg.adapt import Loader as LoaderBase
 
-TYPES = ("date", "time", "timetz", "timestamp", "timestamptz", "interval")
+TYPES = ("date", "time", "timetz", "timestamp", "timestamptz", "interval", "json", "jsonb")
+"""Also JSON: Python's parser gives up on a document nested some thousand deep
+(`RecursionError`), which failed the whole segment; such a value comes as its text."""
 
 
 def as_written_when_out_of_range(connection: psycopg.Connection[Any]) -> None:
@@ -41,7 +44,7 @@ def _as_written_when_refused(loader: type[Loader]) -> type[LoaderBase]:
         def load(self, data: Buffer) -> Any:
             try:
                 return self._loader.load(data)
-            except psycopg.DataError:
+            except (psycopg.DataError, RecursionError):
                 return bytes(data).decode("utf-8", "replace")
 
     return AsWrittenWhenRefused
