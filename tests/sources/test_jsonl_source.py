@@ -142,3 +142,27 @@ def test_bytes_that_are_not_utf8_refuse_the_file_naming_the_line_not_the_bytes(
     with pytest.raises(SourceInvalid) as caught:
         read(tmp_path, content)
     assert caught.value.message == "jsonl people.jsonl: line 2 is not valid UTF-8"
+
+
+def test_a_key_written_twice_with_the_same_value_is_that_value(tmp_path: Path) -> None:
+    # Refused as "email holds more than one value": the contact, listed, was removed.
+    content = '{"Email": "a@example.com", "n": 1, "Email": "a@example.com"}\n'
+    assert read(tmp_path, content) == [(1, ["a@example.com"])]
+
+
+@pytest.mark.parametrize("depth", [1000, 1100, 5000])
+def test_a_line_nested_deeper_than_the_parsers_go_keeps_its_address(
+    tmp_path: Path, depth: int
+) -> None:
+    # An unmapped value nested past Python's recursion (with an escape, which asks for the
+    # repeated-key check) or past orjson's 1,024 levels made the line unreadable, and its
+    # contact, listed, a leaver.
+    deep = "[" * depth + "]" * depth
+    content = f'{{"Email": "a@example.com", "x": "\\\\", "more": {{"y": {deep}}}}}\n'
+    assert read(tmp_path, content) == [(1, ["a@example.com"])]
+
+
+def test_a_mapped_value_too_deep_to_read_is_not_one_value(tmp_path: Path) -> None:
+    deep = "[" * 5000 + "]" * 5000
+    [(_, values)] = read(tmp_path, f'{{"Email": {deep}}}\n')
+    assert values == [[deep]]  # refused by the builder: "email holds more than one value"

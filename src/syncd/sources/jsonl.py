@@ -9,8 +9,6 @@ field to refuse: the row keeps its address, so its contact is not taken for a le
 from __future__ import annotations
 
 import codecs
-import functools
-import json
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,12 +16,10 @@ from typing import Any
 import orjson
 
 from syncd.errors import SourceInvalid
+from syncd.sources import json_members
 from syncd.sources.base import BadRow, Row, Stopping, never
 from syncd.sources.lines import MAX_LINE_BYTES, LineTooLong, byte_lines, too_long
 
-_python_json = functools.partial(json.loads, parse_constant=str)
-"""Python's own parser, `NaN` and `Infinity` read as their text: for the lines orjson
-refuses or reads inexactly."""
 BEYOND_ORJSON_INTEGERS = float(2**63)
 """Below it orjson reads every integer exactly (to 2^64 - 1 and from -2^63)."""
 
@@ -89,65 +85,40 @@ class JsonLinesFile:
             obj = orjson.loads(line)
         except orjson.JSONDecodeError:
             try:
-                line.decode("utf-8")
+                text = line.decode("utf-8")
             except UnicodeDecodeError:
                 raise SourceInvalid(
                     f"{self.description}: line {number} is not valid UTF-8"
                 ) from None
             if b"\x00" in line:
                 return BadRow("not valid JSON: it holds NUL bytes (UTF-16 or UTF-32?)")
-            obj = _leniently(line)
-            if obj is None:
+            # `NaN`, `Infinity`, nesting past orjson's 1,024 levels: read member by member.
+            picked = json_members.mapped(text, columns)
+            if picked is None:
                 return BadRow("not valid JSON")
+            return [picked.get(column) for column in columns]
         if not isinstance(obj, dict):
             return BadRow("not a JSON object")
         values = [obj.get(column) for column in columns]
-        if any(isinstance(v, float) and abs(v) >= BEYOND_ORJSON_INTEGERS for v in values):
-            # orjson reads an integer past 64 bits as the nearest double, silently another
-            # number (18446744073709551617 → ...616): read such a line exactly instead.
-            # (orjson refuses a number past a double's range: never more than 309 digits.)
-            exact = _python_json(line)
-            values = [exact.get(column) for column in columns]
-        # A repeated key parses to its last value, silently: only lines that may repeat a
-        # mapped key pay for the exact check. Every member has a colon; with no more
-        # colons than keys, no key repeats. Else, no key can repeat whose spelling occurs
-        # once, unless an escape spells it another way.
-        if line.count(b":") != len(obj) and (
-            b"\\" in line or any(line.count(spelling) > 1 for spelling in spellings)
+        # orjson reads an integer past 64 bits as the nearest double, silently another
+        # number (18446744073709551617 → ...616), and a repeated key as its last value,
+        # silently: such lines are read member by member instead. Only lines that may
+        # repeat a mapped key pay for it: every member has a colon, so with no more colons
+        # than keys no key repeats; else no key can repeat whose spelling occurs once,
+        # unless an escape spells it another way.
+        inexact = any(isinstance(v, float) and abs(v) >= BEYOND_ORJSON_INTEGERS for v in values)
+        if inexact or (
+            line.count(b":") != len(obj)
+            and (b"\\" in line or any(line.count(spelling) > 1 for spelling in spellings))
         ):
-            try:
-                repeated = _repeated_keys(line, columns)
-            except RecursionError:  # deeper than the standard parser goes
-                return BadRow("nested too deeply to check for repeated keys")
-            for column, written in repeated.items():
-                # Every value it was given: the field refuses the row ("more than one
-                # value") and the contact stays on the list as SendGrid has it (for the
-                # address itself, which of them is meant is unknown: refused, no contact).
-                values[columns.index(column)] = written
+            picked = json_members.mapped(line.decode("utf-8"), columns)
+            if picked is not None:
+                # A key written twice with different values comes with all of them: the
+                # field refuses the row ("more than one value") and the contact stays on
+                # the list as SendGrid has it (for the address itself, which of them is
+                # meant is unknown: refused, no contact).
+                values = [picked.get(column) for column in columns]
         # A list or an object among the mapped values comes as it is: the field refuses
         # it, the row keeps its address (as a refused value does), and its contact is
         # not taken for a leaver.
         return values
-
-
-def _leniently(line: bytes) -> Any:
-    """The line as Python's own parser reads it, or None. It takes what JSON does not
-    but writers do (`NaN`, `Infinity`: Python's `json.dumps` of a float), each as its
-    text, so a Number field refuses it and a Text field takes it."""
-    try:
-        return _python_json(line)
-    except (ValueError, RecursionError):
-        return None
-
-
-def _repeated_keys(line: bytes, columns: Sequence[str]) -> dict[str, list[Any]]:
-    """The mapped keys the line's object has more than once, each with all its values."""
-    objects: list[list[tuple[str, Any]]] = []
-    _python_json(line, object_pairs_hook=objects.append)
-    members = objects[-1]  # the outermost object comes last
-    found: dict[str, list[Any]] = {}
-    for column in columns:
-        written = [value for key, value in members if key == column]
-        if len(written) > 1:
-            found[column] = written
-    return found
