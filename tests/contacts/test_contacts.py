@@ -229,3 +229,18 @@ def test_an_address_given_more_than_one_value_is_refused_as_no_one_address() -> 
         "email holds more than one value (a list, an object, or its key written twice)"
     )
     assert builder.email_key(values) is None
+
+
+def test_a_list_nested_past_what_orjson_writes_is_still_not_one_value() -> None:
+    # Turned into its text ("[[[…]]]") to be encodable, it was sent to a Text field.
+    builder = ContactBuilder(MAPPING)
+    deep: object = []
+    for _ in range(300):
+        deep = [deep]
+    values = ["a@example.com", "Ann", "Oslo", deep, "3", "2024-01-31"]
+    keyed = builder.key(values)
+    assert not isinstance(keyed, str)
+    assert builder.build_encoded(keyed[2]) == (
+        "custom field loyalty_tier holds more than one value (a list, an object, or its key "
+        "written twice)"
+    )

@@ -295,7 +295,9 @@ def _writable(values: list[Any], columns: Sequence[str]) -> list[Any]:
                 raise Refused(
                     f"column {column}: text that is not valid Unicode (a lone surrogate)"
                 ) from None
-            value = str(value)
+            # A list or object orjson cannot write (nested past its depth) stays one: its
+            # field refuses it rather than sending Python's spelling of it.
+            value = [str(value)] if one_value.is_many(value) else str(value)
         writable.append(value)
     return writable
 
