@@ -15,6 +15,7 @@ from syncd.reconciling import leavers_ahead, settling
 from syncd.reconciling.context import Limits, Outbox
 from syncd.reconciling.leaver_sorting import MAX_REMOVAL_SENDS, Sorted, sort_leavers
 from syncd.reconciling.removing import send_new_removals
+from syncd.scheduling.readiness import ready_message
 from syncd.sendgrid import Found, Lookup
 from syncd.settings import Settings
 from tests.fixtures_emulator import strict_emulator_config
@@ -227,6 +228,10 @@ async def test_a_leaver_whose_address_search_cannot_take_is_reported_once(
     again = await w.sync()
     assert again.rejections == []
     assert w.emulator.count_requests(template=SEARCH) == searches
+    # Still on the list: every later run counts it (and the status says so), where only
+    # the run that gave up told it and the next said "the list equals the segments".
+    assert again.counts()["not_removed"] == 1
+    assert "1 leaver syncd could not take off the list" in ready_message("vip", again.counts())
 
 
 async def test_a_removal_refused_because_an_id_no_longer_exists_is_resolved_again(

@@ -67,6 +67,16 @@ class LeaverState(SessionCore):
             sql = self._absent(self.sql.clear_returned, self.sql.clear_returned_scoped)
             tx.run(sql, (self.destination,))
 
+    def not_removed(self) -> int:
+        """Leavers syncd gave up taking off the list (`notRemoved`) whose departure it still
+        remembers: on the list as far as it knows, told at every run, not only the one that
+        gave up."""
+        rows = self._rows(
+            "SELECT count(*) FROM departures WHERE destination = ? AND how = 'notRemoved'",
+            (self.destination,),
+        )
+        return int(rows[0][0])
+
     def missed(self, emails: Sequence[str]) -> None:
         """Search did not find these leavers (maybe not yet): remember since when."""
         now = self.clock.now()

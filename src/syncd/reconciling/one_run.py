@@ -192,9 +192,12 @@ class OneRun:
         )
 
     async def _record_segment_rows(self) -> None:
+        """What the next run compares with, once past the guards; and the leavers given up
+        on that are still on the list, told by every run."""
         counted = self.report.staged.segment_rows
         if counted is not None:
             await in_thread(self.session.record_segment_rows, counted)
+        self.report.not_removed = await in_thread(self.session.not_removed)
 
     async def _apply(
         self, applier: Applier, plan: Plan, outgoing: Outgoing, builder: ContactBuilder

@@ -44,6 +44,8 @@ class RunReport:
     moved_away: list[Rejection] = field(default_factory=list)
     """Leavers of the former list (`listId` changed), forgotten: recorded and listed with
     the rejections, counted as `moved_away` (as a plan counts them), not as rejected."""
+    not_removed: int = 0
+    """Leavers syncd gave up taking off the list, still remembered (`notRemoved`)."""
     preview: Preview | None = None
     examples: Examples = field(default_factory=Examples)
     """A dry run's first contacts of each kind (addresses whole: mask them to show them)."""
@@ -96,4 +98,5 @@ class RunReport:
             "refused": self.applied.refused,
             "pending_removals": self.applied.pending_removals,
             "awaiting_search": self.applied.awaiting_search,
+            "not_removed": self.not_removed,
         }

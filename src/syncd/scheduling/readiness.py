@@ -17,7 +17,11 @@ def ready_message(name: str, counts: Mapping[str, int]) -> str:
             f"{refused:,} {what} not carried out (syncd status {name} --rejections says why)"
         )
     if waiting:
-        but.append(f"{waiting:,} leavers still to be taken off")
+        but.append(f"{_leavers(waiting)} still to be taken off")
+    if given_up := counts.get("not_removed", 0):
+        but.append(
+            f"{_leavers(given_up)} syncd could not take off the list (syncd explain EMAIL says why)"
+        )
     return "the list equals the segments" + (" but for " + " and ".join(but) if but else "")
 
 
@@ -27,3 +31,7 @@ def not_ended(run_id: int | None) -> str:
         f"run #{run_id} has not ended: under way in another process, or stopped before it "
         "ended (its open work is carried on by the next run)"
     )
+
+
+def _leavers(count: int) -> str:
+    return f"{count:,} leaver" + ("s" if count != 1 else "")

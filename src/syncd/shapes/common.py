@@ -78,6 +78,9 @@ class Counts(Shape):
     moved_away: int = 0
     """Leavers syncd had put on the destination's former list (`listId` changed): dropped
     from the ledger, taken off neither list; not counted in `gone`."""
+    not_removed: int = 0
+    """Leavers syncd gave up taking off the list (`syncd explain` says why), still on it as
+    far as syncd knows: counted by every run, not only the one that gave up."""
     held: int = 0
     """Differing contacts waiting on a batch an earlier run began (a crash, say): the next
     sync sends it, or polls its job; neither new, changed nor unchanged."""
