@@ -322,3 +322,16 @@ def test_the_acknowledged_prints_of_the_buckets_that_differ_and_nothing_else(
         email: print_ for email, print_ in printed.items() if print_ & BUCKET_MASK in picked
     }
     assert 80 <= len(in_buckets) < 400
+
+
+def test_the_leavers_given_up_on_are_counted_until_their_departure_is_forgotten(
+    ledger: Ledger,
+) -> None:
+    # Counted on every run: the run that gave up told them, the next ones said nothing.
+    with ledger.session("d") as s:
+        assert s.not_removed() == 0
+        s.removed(["stuck@example.com", "long@example.com"], how="notRemoved")
+        s.removed(["gone@example.com"])
+        assert s.not_removed() == 2
+    with ledger.session("other") as s:
+        assert s.not_removed() == 0

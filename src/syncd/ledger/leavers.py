@@ -71,10 +71,7 @@ class LeaverState(SessionCore):
         """Leavers syncd gave up taking off the list (`notRemoved`) whose departure it still
         remembers: on the list as far as it knows, told at every run, not only the one that
         gave up."""
-        rows = self._rows(
-            "SELECT count(*) FROM departures WHERE destination = ? AND how = 'notRemoved'",
-            (self.destination,),
-        )
+        rows = self._rows(self.sql.count_not_removed, (self.destination,))
         return int(rows[0][0])
 
     def missed(self, emails: Sequence[str]) -> None:

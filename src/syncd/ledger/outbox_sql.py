@@ -89,6 +89,9 @@ class OutboxSql(Statements):
         " ON CONFLICT (destination, email) DO UPDATE SET"
         " departed_at = excluded.departed_at, how = excluded.how"
     )
+    count_not_removed: str = (
+        "SELECT count(*) FROM departures WHERE destination = ? AND how = 'notRemoved'"
+    )
     clear_departures: str = (
         "DELETE FROM departures WHERE destination = ? AND email IN"
         " (SELECT email FROM outbox_items WHERE batch_id = ? AND rejected IS NULL)"
