@@ -92,11 +92,15 @@ class JsonLinesFile:
                 ) from None
             if b"\x00" in line:
                 return BadRow("not valid JSON: it holds NUL bytes (UTF-16 or UTF-32?)")
-            # `NaN`, `Infinity`, nesting past orjson's 1,024 levels: read member by member.
-            picked = json_members.mapped(text, columns)
-            if picked is None:
-                return BadRow("not valid JSON")
-            return [picked.get(column) for column in columns]
+            try:  # `NaN`, `Infinity`: Python's own parser (in C, as fast as it gets)
+                obj = json_members.python_json(text)
+            except (ValueError, RecursionError):
+                # Nested past what the parsers take: read member by member (in Python, so
+                # only for such lines).
+                picked = json_members.mapped(text, columns)
+                if picked is None:
+                    return BadRow("not valid JSON")
+                return [picked.get(column) for column in columns]
         if not isinstance(obj, dict):
             return BadRow("not a JSON object")
         values = [obj.get(column) for column in columns]
