@@ -10,24 +10,14 @@ import sys
 
 import pytest
 
-from syncd.emulator import EmulatorConfig, ListSeed
-from tests.fixtures_emulator import strict_emulator_config
 from tests.reconciling.world import World
-from tests.replicas.test_replicas import LISTS, NAMES, Replica, replica_env, replicas, world
+from tests.replicas.test_fencing import emulator_config
+from tests.replicas.test_replicas import NAMES, Replica, replica_env, replicas, world
 
 pytestmark = pytest.mark.postgres
-__all__ = ["replicas", "world"]
+__all__ = ["emulator_config", "replicas", "world"]
 
 UPSERT = "PUT /v3/marketing/contacts"
-
-
-@pytest.fixture
-def emulator_config() -> EmulatorConfig:
-    """Jobs stay pending for 3 s: the daemon's run is under way when the command runs."""
-    return strict_emulator_config(
-        lists=[ListSeed(id=list_id, name=name) for list_id, name in zip(LISTS, NAMES, strict=True)],
-        job_delay=3.0,
-    )
 
 
 @pytest.mark.slow
