@@ -209,7 +209,7 @@ class TestALeaverWhoComesBackWhileSearchLags:
         return strict_emulator_config(search_lag=30.0)
 
     @pytest.mark.looptime(idle_step=0.01)
-    async def test_before_the_removal_is_confirmed_is_sent_again_not_taken_for_still_on_the_list(
+    async def test_before_the_removal_is_confirmed_is_re_added_once_search_shows_it_applied(
         self, sync_world: World
     ) -> None:
         w = sync_world
@@ -221,10 +221,15 @@ class TestALeaverWhoComesBackWhileSearchLags:
 
         back = await w.sync()
 
+        # Never taken for still on the list, nor re-added while the removal may still land
+        # after the re-add: held until search shows the removal applied.
         assert back.outcome == "success"
-        assert back.applied.upserted == 2  # sent again: the removal may have been applied
-        assert w.members() == emails(rows)
+        assert (back.applied.upserted, back.counts()["held"]) == (0, 2)
         assert back.applied.pending_removals == 0
+        await asyncio.sleep(31)  # search catches up
+        again = await w.sync()
+        assert (again.applied.upserted, again.counts()["held"]) == (2, 0)
+        assert w.members() == emails(rows)
         assert (await w.sync()).applied.upserted == 0  # acknowledged again: nothing more
 
     @pytest.mark.looptime(idle_step=0.01)
@@ -256,8 +261,15 @@ class TestALeaverWhoComesBackWhileSearchLags:
         assert [e["event"] for e in logs if e["event"] == "reading.differing"] == [
             "reading.differing"
         ]
-        assert back.applied.upserted == 3  # sent again: their removal may have been applied
+        assert (back.applied.upserted, back.counts()["held"]) == (0, 3)  # removals in flight
         assert back.applied.pending_removals == 0
+        await asyncio.sleep(31)  # search shows the removals applied: re-added
+        with capture_logs() as logs:
+            again = await w.sync()
+        assert [e["event"] for e in logs if e["event"] == "reading.differing"] == [
+            "reading.differing"
+        ]
+        assert again.applied.upserted == 3
 
     @pytest.mark.looptime(idle_step=0.01)
     async def test_and_leaves_again_is_removed_though_search_still_shows_it_off_the_list(

@@ -45,7 +45,10 @@ ORDER: dict[PlanResult, int] = {
 }
 KINDS = (("add", "Add", "+"), ("update", "Update", "~"), ("remove", "Remove", "-"))
 MOVED_AWAY = "(on the former list, listId changed: forgotten, taken off neither list)"
-HELD = "(in a batch an earlier run began: the sync sends it, or polls its job)"
+HELD = (
+    "(in a batch an earlier run began, or back while its removal may still land: "
+    "the next runs send them)"
+)
 
 
 def plan_json(document: PlanDocument) -> str:

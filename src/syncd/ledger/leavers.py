@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from syncd.ledger.core import SessionCore
 from syncd.ledger.forget_sql import forget_sql
-from syncd.ledger.records import Departure, Leaver
+from syncd.ledger.records import Departure, Leaver, Returning
 
 MOVED_PAGE = 10_000
 
@@ -62,10 +62,25 @@ class LeaverState(SessionCore):
         return {row[0] for row in rows}
 
     def clear_returned(self) -> None:
-        """Leavers back in the segment: their removal state is stale."""
+        """Leavers back in the segment before any removal was sent: their removal state is
+        stale. Those whose removal was sent are `returning`."""
         with self._write() as tx:
             sql = self._absent(self.sql.clear_returned, self.sql.clear_returned_scoped)
             tx.run(sql, (self.destination,))
+
+    def returning(self, after: str, limit: int) -> list[Returning]:
+        """Leavers back in the segment after their removal was sent, in email order: SendGrid
+        may still apply that removal, after any re-add, so `to_send` leaves them out (the
+        diff counts them held) until `released`."""
+        sql = self._absent(self.sql.returning, self.sql.returning_scoped)
+        rows = self._rows(sql, (self.destination, after, limit))
+        return [Returning(r[0], float(r[1])) for r in rows]
+
+    def released(self, emails: Sequence[str]) -> None:
+        """Returning leavers whose removal settled (or whose grace passed): sent again like
+        any contact whose values differ from those acknowledged."""
+        with self._write() as tx:
+            tx.many(self.sql.forget_removal, [(self.destination, e) for e in emails])
 
     def not_removed(self) -> int:
         """Leavers syncd gave up taking off the list (`notRemoved`) whose departure it still

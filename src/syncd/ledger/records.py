@@ -100,6 +100,16 @@ class Rejection:
 
 
 @dataclass(frozen=True)
+class Returning:
+    """A leaver back in the segment after its removal was sent: SendGrid may still apply
+    that removal, so its re-add waits until search shows the removal landed."""
+
+    email: str
+    sent_at: float
+    """When its removal was last accepted by SendGrid."""
+
+
+@dataclass(frozen=True)
 class Leaver:
     """Where the removal of a contact that left the segment stands."""
 

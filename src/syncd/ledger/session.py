@@ -183,6 +183,9 @@ class SqlSession(
         desired, not_known, stale_new, stale_known = self._snapshot_counts()
         held_new, held_known = self._rows(self.sql.count_held, (d,))[0]
         spent_new, spent_known = self._rows(self.sql.count_exhausted, (d, retry_budget))[0]
+        # Returning leavers (`returning`) wait for their removal to settle: held too.
+        back_new, back_known = self._rows(self.sql.count_returning, (d, retry_budget))[0]
+        held_new, held_known = held_new + back_new, held_known + back_known
         moved = self.moved_away(on_this_list) if on_this_list else []
         acked = self._scoped_acked
         if acked is None:
@@ -207,9 +210,9 @@ class SqlSession(
 
     def to_send(self, retry_budget: int, after: str, limit: int) -> list[StagedContact]:
         """Built contacts that differ from SendGrid, in email order after `after`, not held
-        by an open batch nor out of retries."""
+        by an open batch nor out of retries, nor waiting for its removal to settle."""
         d = self.destination
-        rows = self._rows(self.sql.to_send, (after, d, d, retry_budget, limit))
+        rows = self._rows(self.sql.to_send, (after, d, d, d, retry_budget, limit))
         return [
             StagedContact(row[0], row[1], bytes(row[2]), row[3], row[4], bool(row[5]), row[6])
             for row in rows

@@ -162,12 +162,24 @@ class SnapshotSql(Statements):
     )
     gone: str = _asked(_GONE, scoped=False)
     gone_scoped: str = _asked(_GONE, scoped=True)
+    # Returning leavers wait (`returning`): their removal may still land after a re-add.
+    count_returning: str = (
+        "SELECT count(*) FILTER (WHERE NOT s.known), count(*) FILTER (WHERE s.known)"
+        " FROM removals r CROSS JOIN {snapshot} s"
+        " WHERE r.destination = ? AND r.sent_at IS NOT NULL AND s.email = r.email AND s.stale"
+        "   AND NOT EXISTS (SELECT 1 FROM outbox_items o"
+        "     WHERE o.destination = r.destination AND o.email = r.email)"
+        "   AND NOT EXISTS (SELECT 1 FROM attempts t WHERE t.destination = r.destination"
+        "     AND t.email = r.email AND t.fingerprint = s.fingerprint AND t.count >= ?)"
+    )
     to_send: str = (
         "SELECT s.email, s.fingerprint, s.payload, s.segment, s.row, NOT s.known, s.raw"
         " FROM {snapshot} s"
         " WHERE s.stale AND s.fingerprint IS NOT NULL AND s.email > ?"
         "   AND NOT EXISTS (SELECT 1 FROM outbox_items o"
         "     WHERE o.destination = ? AND o.email = s.email)"
+        "   AND NOT EXISTS (SELECT 1 FROM removals r"
+        "     WHERE r.destination = ? AND r.email = s.email AND r.sent_at IS NOT NULL)"
         "   AND NOT EXISTS (SELECT 1 FROM attempts t WHERE t.destination = ?"
         "     AND t.email = s.email AND t.fingerprint = s.fingerprint AND t.count >= ?)"
         " ORDER BY s.email LIMIT ?"
@@ -179,16 +191,37 @@ class SnapshotSql(Statements):
     # -- leavers: where each removal stands ------------------------------------------------
     leavers: str = _asked(_LEAVERS, scoped=False, removals=True)
     leavers_scoped: str = _asked(_LEAVERS, scoped=True, removals=True)
-    # A leaver back in the segment starts afresh if it leaves again. In a scoped snapshot,
+    # A leaver back in the segment starts afresh if it leaves again, unless its removal
+    # was sent: SendGrid may still apply it, after any re-add, so the record stays until
+    # search shows it applied or its grace has passed (`returning`). In a scoped snapshot,
     # an acknowledged contact outside the scope is in the segment too (a row left out).
     clear_returned: str = (
-        "DELETE FROM removals WHERE destination = ? AND email IN (SELECT email FROM {snapshot})"
+        "DELETE FROM removals WHERE destination = ? AND sent_at IS NULL"
+        " AND email IN (SELECT email FROM {snapshot})"
     )
     clear_returned_scoped: str = (
-        "DELETE FROM removals WHERE destination = ? AND (email IN (SELECT email FROM {snapshot})"
+        "DELETE FROM removals WHERE destination = ? AND sent_at IS NULL"
+        " AND (email IN (SELECT email FROM {snapshot})"
         " OR (email NOT IN (SELECT email FROM {snapshot}_scope)"
         "   AND EXISTS (SELECT 1 FROM acked a WHERE a.destination = removals.destination"
         "     AND a.email = removals.email)))"
+    )
+    # Returning leavers: back in the segment after their removal was sent (driven by the
+    # removals, a few), a page at a time in email order.
+    returning: str = (
+        "SELECT r.email, r.sent_at FROM removals r WHERE r.destination = ?"
+        " AND r.sent_at IS NOT NULL AND r.email > ?"
+        " AND EXISTS (SELECT 1 FROM {snapshot} s WHERE s.email = r.email)"
+        " ORDER BY r.email LIMIT ?"
+    )
+    returning_scoped: str = (
+        "SELECT r.email, r.sent_at FROM removals r WHERE r.destination = ?"
+        " AND r.sent_at IS NOT NULL AND r.email > ?"
+        " AND (EXISTS (SELECT 1 FROM {snapshot} s WHERE s.email = r.email)"
+        "   OR (NOT EXISTS (SELECT 1 FROM {snapshot}_scope x WHERE x.email = r.email)"
+        "     AND EXISTS (SELECT 1 FROM acked a WHERE a.destination = r.destination"
+        "       AND a.email = r.email)))"
+        " ORDER BY r.email LIMIT ?"
     )
     missed: str = (
         "INSERT INTO removals (destination, email, first_missed_at) VALUES (?, ?, ?)"

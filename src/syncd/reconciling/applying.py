@@ -23,6 +23,7 @@ from syncd.reconciling.first_export import send_first_export
 from syncd.reconciling.leavers_ahead import LeaversAhead
 from syncd.reconciling.progress import RunProgress
 from syncd.reconciling.removing import forget_moved_away, send_removal_batch, send_removals
+from syncd.reconciling.returning import release_returning
 from syncd.reconciling.settling import settle
 from syncd.reconciling.settling_ahead import SettleAhead
 from syncd.reconciling.staging import Staged
@@ -100,6 +101,10 @@ class Applier:
         return await self._sending(
             lambda between: send_first_export(self.outbox, builder, outgoing, staged, between)
         )
+
+    async def release_returning(self) -> None:
+        """Leavers back in the segment whose removal settled: sent again by this run."""
+        self.outbox.result.returning = await release_returning(self.outbox)
 
     async def forget_moved_away(self) -> None:
         """The leavers of the destination's former list: reported and forgotten."""

@@ -84,7 +84,7 @@ def story(facts: Facts) -> ContactInDestination:
             sent_at=iso(record.removal.sent_at),
             sends=record.removal.sends,
         )
-        if record.removal is not None and not facts.rows
+        if record.removal is not None and (not facts.rows or record.removal.sent_at)
         else None,
         departure=Departure(at=iso(record.departed.at) or "", how=record.departed.how)
         if record.departed is not None

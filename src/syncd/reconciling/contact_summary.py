@@ -31,6 +31,13 @@ def summary(
     keep = facts.loaded is not None and facts.loaded.definition.spec.on_leave == "keep"
     if state == "inSync":
         return f"{where}; SendGrid acknowledged these very values{since}"
+    if state == "toUpdate" and record.removal is not None and record.removal.sent_at:
+        return (
+            f"{where}; back in the segment after syncd sent its removal (on "
+            f"{iso(record.removal.sent_at)}), which SendGrid may still apply: the sync "
+            "re-adds it once search shows the removal applied, or SYNCD_SEARCH_LAG_GRACE "
+            "after it was sent"
+        )
     if state == "toUpdate":
         return (
             f"{where}; its values differ from those SendGrid acknowledged{since}: the next "

@@ -74,6 +74,9 @@ class Applied:
     awaiting_search: int = 0
     """Contacts of jobs that ended with errors SendGrid did not name, which its search
     does not show applied yet: their batches stay open, looked up again on a later run."""
+    returning: int = 0
+    """Leavers back in the segment whose removal SendGrid may still apply: their re-add
+    waits (`returning`), looked at again soon."""
     erasures_given_up: dict[str, str] = field(default_factory=dict)
     """Address → why its erasure was given up (kept in memory only: `syncd forget`
     prints it for the one address it was asked about)."""

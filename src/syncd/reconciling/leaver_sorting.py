@@ -8,6 +8,9 @@
   only once `removal_window` has passed since it was last found or sent;
 - a removal sent but still showing after `search_lag_grace` → sent again, at most
   `MAX_REMOVAL_SENDS` times, then given up.
+
+And what to do with each leaver back in the segment after its removal was sent
+(`sort_returning`): held until search shows the removal landed, or its grace passed.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
-from syncd.ledger import Leaver
+from syncd.ledger import Leaver, Returning
 from syncd.planning import RemovalAction
 from syncd.reconciling.context import Limits
 from syncd.sendgrid import Found, Lookup
@@ -96,6 +99,32 @@ def _window_over(leaver: Leaver, limits: Limits, now: float, *, since_sent: bool
     if since_sent and since is not None and leaver.sent_at is not None:
         since = max(since, leaver.sent_at)
     return since is not None and now - since >= limits.removal_window
+
+
+def sort_returning(
+    back: list[Returning], lookup: Lookup, *, list_id: str, limits: Limits, now: float
+) -> tuple[list[str], list[str]]:
+    """Leavers back in the segment after their removal was sent, as (released, held): a
+    re-add before SendGrid applies that removal would be undone by it. Released once search
+    shows the contact off the list or out of the account (the removal landed), or once
+    `search_lag_grace` has passed since the removal went (it was not applied, or the audit
+    must tell: a re-add of a contact still on the list changes nothing); held otherwise,
+    an answer that cannot be read included. Addresses search cannot take are released
+    (no removal by id was ever sent for one)."""
+    released: list[str] = []
+    held: list[str] = []
+    for leaver in back:
+        email = leaver.email
+        contact = lookup.found.get(email)
+        if now - leaver.sent_at >= limits.search_lag_grace or email in lookup.unsearchable:
+            released.append(email)
+        elif email in lookup.unclear:
+            held.append(email)
+        elif contact is None or not needs_removal(contact, list_id, "remove"):
+            released.append(email)
+        else:
+            held.append(email)
+    return released, held
 
 
 def needs_removal(contact: Found, list_id: str, action: RemovalAction) -> bool:

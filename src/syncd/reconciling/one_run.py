@@ -178,6 +178,8 @@ class OneRun:
                 remember=not self.options.dry_run,
                 rebind=not read.one_binding,
             )
+            if not self.options.dry_run:  # a plan counts them held, searching nothing
+                await applier.release_returning()
         return await in_thread(self.session.diff, RETRY_BUDGET, binding.on_this_list)
 
     def _decide(self, diff: DiffCounts) -> Plan:
@@ -273,6 +275,11 @@ class OneRun:
 
 
 def _open_work(applied: Applied) -> bool:
-    """Removals, erasures or acknowledgements that wait on SendGrid's search: checked again
-    soon."""
-    return bool(applied.pending_removals or applied.pending_erasures or applied.awaiting_search)
+    """Removals, erasures, acknowledgements or re-adds that wait on SendGrid's search:
+    checked again soon."""
+    return bool(
+        applied.pending_removals
+        or applied.pending_erasures
+        or applied.awaiting_search
+        or applied.returning
+    )

@@ -18,6 +18,12 @@ def ready_message(name: str, counts: Mapping[str, int]) -> str:
         )
     if waiting:
         but.append(f"{_leavers(waiting)} still to be taken off")
+    if held := counts.get("held", 0):
+        what = "contacts" if held > 1 else "contact"
+        but.append(
+            f"{held:,} {what} held until SendGrid settles an earlier batch or removal "
+            "(the next runs send them)"
+        )
     if given_up := counts.get("not_removed", 0):
         but.append(
             f"{_leavers(given_up)} syncd could not take off the list (syncd explain EMAIL says why)"

@@ -82,8 +82,10 @@ class Counts(Shape):
     """Leavers syncd gave up taking off the list (`syncd explain` says why), still on it as
     far as syncd knows: counted by every run, not only the one that gave up."""
     held: int = 0
-    """Differing contacts waiting on a batch an earlier run began (a crash, say): the next
-    sync sends it, or polls its job; neither new, changed nor unchanged."""
+    """Differing contacts waiting on a batch an earlier run began (a crash, say: the next
+    sync sends it, or polls its job), or back in the segment while SendGrid may still apply
+    their removal (re-added once search shows it applied, or after the removal's grace);
+    neither new, changed nor unchanged."""
 
     @classmethod
     def from_ledger(cls, counts: dict[str, int]) -> Counts:
