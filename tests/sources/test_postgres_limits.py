@@ -3,7 +3,7 @@ only what it must (real server)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from typing import Any, cast
 
 import pytest
@@ -45,7 +45,7 @@ def test_dates_and_times_python_cannot_hold_come_as_written_and_fail_only_their_
         date(2020, 2, 3),
         datetime(2020, 1, 1, 10, 0, tzinfo=UTC),
         time(10, 30),
-        timedelta(days=2),
+        "2 days",
     ]
     assert rows[1][1:] == ["infinity", "-infinity", "24:00:00", "100000000 years"]
     assert rows[2][1] == "0044-03-15 BC"
@@ -94,3 +94,24 @@ def test_json_nested_deeper_than_python_goes_comes_as_its_text(warehouse: str) -
     )
     rows = [values for _, values in query(warehouse, sql).rows(["email", "j"])]
     assert rows == [["a@example.com", "[" * 2000 + "]" * 2000], ["b@example.com", {"x": 1}]]
+
+
+def test_bytes_intervals_and_ranges_come_as_postgresql_writes_them(warehouse: str) -> None:
+    # A Text field was sent Python's spelling of them (`b'\\xde\\xad'`, `2 days, 3:00:00`,
+    # `[1, 5)`), not what anybody reading the table sees.
+    sql = (
+        "SELECT 'a@example.com' AS email, '\\xdead'::bytea AS b,"
+        " interval '2 days 3 hours' AS i, int4range(1, 5) AS r,"
+        " daterange('2020-01-01', 'infinity') AS d, '{[1,3)}'::int4multirange AS m"
+    )
+    (row,) = [
+        values for _, values in query(warehouse, sql).rows(["email", "b", "i", "r", "d", "m"])
+    ]
+    assert row == [
+        "a@example.com",
+        "\\xdead",
+        "2 days 03:00:00",
+        "[1,5)",
+        "[2020-01-01,infinity)",
+        "{[1,3)}",
+    ]
