@@ -21,8 +21,7 @@ from contextlib import nullcontext
 from syncd.cli.common import add_common, add_output, seconds, settings_from
 from syncd.cli.local import find_destination, local_reconciler
 from syncd.cli.output import addresses_shown
-from syncd.cli.remote import audit_through_daemon, candidates, find_daemon, local_ledger
-from syncd.errors import TemporaryError
+from syncd.cli.remote import audit_through_daemon, find_daemon, local_ledger, no_daemon
 from syncd.ledger import Ledger
 from syncd.loading import LoadedDestination
 from syncd.reconciling.auditing import Auditor, AuditRequest
@@ -112,11 +111,7 @@ def _through_daemon(
 ) -> AuditReport:
     base = asyncio.run(find_daemon(settings))
     if base is None:
-        tried = " or ".join(candidates(settings))
-        raise TemporaryError(
-            f"another process holds the ledger {settings.state}, but no syncd daemon holding "
-            f"it answers at {tried}; is SYNCD_LISTEN right?"
-        )
+        raise no_daemon(settings)
     print(
         f"{args.name}: the daemon at {base} holds {settings.state}; asking it to audit…",
         file=sys.stderr,

@@ -2,9 +2,10 @@
 (`syncd sync`, `syncd forget` when a daemon owns the ledger).
 
 The daemon that holds a SQLite ledger writes its admin address in the ledger's lock
-file; the CLI tries that address first, then `SYNCD_LISTEN`, and talks to whichever
-answers `GET /v1/info` with the identity of the CLI's own ledger (`SYNCD_STATE`), so it
-never shows or triggers another daemon's destinations.
+file; the CLI asks that address only (`candidates`: SYNCD_LISTEN only for a PostgreSQL
+ledger's reads), and talks to it when it answers `GET /v1/info` with the identity of the
+CLI's own ledger (`SYNCD_STATE`), so it never shows or triggers another daemon's
+destinations.
 """
 
 from __future__ import annotations
@@ -40,14 +41,25 @@ def _listen_url(settings: Settings) -> str:
 
 
 def candidates(settings: Settings) -> list[str]:
-    """Where a daemon may answer: the address its lock file announces, then SYNCD_LISTEN."""
-    found = []
+    """Where a daemon may answer. A SQLite ledger: only the address its lock file announces,
+    written by the daemon holding the lock (a command may send it the admin token, and the
+    identity `/v1/info` answers is a hash anybody can compute: any local process listening
+    at SYNCD_LISTEN could pass for the daemon). A PostgreSQL ledger has no lock file:
+    SYNCD_LISTEN, asked for reads only (`syncd status`, `history`), never sent a token."""
     if (ledger := settings.ledger_file) is not None:
         announced = read_announcement(ledger)
-        if announced is not None:
-            found.append(_url(announced["admin"]))
-    found.append(_listen_url(settings))
-    return list(dict.fromkeys(found))
+        return [_url(announced["admin"])] if announced is not None else []
+    return [_listen_url(settings)]
+
+
+def no_daemon(settings: Settings) -> TemporaryError:
+    """The ledger's lock is held, and no daemon of it answers where its lock file says."""
+    where = " at " + " or ".join(tried) if (tried := candidates(settings)) else ""
+    return TemporaryError(
+        f"another process holds the ledger {settings.state}, but no syncd daemon holding it "
+        f"answers{where} (a syncd sync of this ledger, or a daemon starting or stopping?): "
+        "try again once it has ended"
+    )
 
 
 async def find_daemon(settings: Settings) -> str | None:
@@ -203,10 +215,7 @@ async def forget_through_daemon(
         body["destination"] = request.destination
     base = await find_daemon(settings)
     if base is None:
-        raise TemporaryError(
-            "another process holds the ledger, but no daemon of that ledger answers at the "
-            "address its lock file announces or at SYNCD_LISTEN; is it starting or stopping?"
-        )
+        raise no_daemon(settings)
     timeout = aiohttp.ClientTimeout(total=patience)
     headers = bearer(secret)
     try:
@@ -224,7 +233,7 @@ async def forget_through_daemon(
     except (aiohttp.ClientError, OSError) as error:
         raise TemporaryError(
             f"another process holds the ledger, but no daemon answers on {base} "
-            f"({type(error).__name__}); is SYNCD_LISTEN right?"
+            f"({type(error).__name__}): is it stopping?"
         ) from None
     except TimeoutError:
         raise TemporaryError(

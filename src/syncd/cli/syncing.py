@@ -25,10 +25,9 @@ from syncd.cli.common import (
 )
 from syncd.cli.following import Follower
 from syncd.cli.local import find_destination, reconcile_once
-from syncd.cli.remote import candidates, find_daemon, local_ledger, sync_through_daemon
+from syncd.cli.remote import find_daemon, local_ledger, no_daemon, sync_through_daemon
 from syncd.cli.reports import in_flight_line, run_text, waiting_lines
 from syncd.clock import SYSTEM_CLOCK
-from syncd.errors import TemporaryError
 from syncd.ledger import Ledger
 from syncd.loading import LoadedDestination
 from syncd.reconciling import RunProgress, RunReport
@@ -119,11 +118,7 @@ async def _drawing(live: RunProgress, follower: Follower) -> AsyncIterator[None]
 def _through_daemon(settings: Settings, args: argparse.Namespace) -> int:
     base = asyncio.run(find_daemon(settings))
     if base is None:
-        tried = " or ".join(candidates(settings))
-        raise TemporaryError(
-            f"another process holds the ledger {settings.state}, but no syncd daemon holding "
-            f"it answers at {tried}; is SYNCD_LISTEN right?"
-        )
+        raise no_daemon(settings)
     follower = Follower(args.name)
 
     def follow(status: dict[str, Any]) -> None:
