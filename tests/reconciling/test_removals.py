@@ -305,6 +305,21 @@ def test_a_removal_sendgrid_accepted_but_did_not_apply_is_sent_again_then_report
     assert "still shows it on the list" in given_up
 
 
+def test_a_leaver_search_shows_off_the_list_before_any_removal_waits_out_the_grace() -> None:
+    # Search may show it as before a re-add: no removal (that view would confirm it), not
+    # done yet; done once search has shown it off for the grace it may lag.
+    limits = Limits(search_lag_grace=600.0)
+    off = Lookup(found={"a@x.io": Found("id-a", "a@x.io", frozenset({"M"}), {})})
+
+    def sort(first_missed_at: float | None) -> Sorted:
+        leaver = Leaver("a@x.io", first_missed_at=first_missed_at, sent_at=None)
+        return sort_leavers([leaver], off, "remove", list_id="L", limits=limits, now=1000.0)
+
+    assert sort(None) == Sorted(missed=["a@x.io"])
+    assert sort(900.0) == Sorted(missed=["a@x.io"])
+    assert sort(400.0) == Sorted(done=["a@x.io"])
+
+
 async def test_a_removal_job_sendgrid_will_not_look_up_is_checked_by_search(
     sync_world: World,
 ) -> None:

@@ -11,12 +11,10 @@ import sys
 
 import aiohttp
 import pytest
-from structlog.testing import capture_logs
 
 from syncd.cli.reports import run_text
 from syncd.emulator import ALL_SCOPES, Emulator, EmulatorConfig, ListSeed
 from syncd.ledger import RETRY_BUDGET
-from syncd.reconciling.report import RunReport
 from tests.fixtures_emulator import TEST_API_KEY, TEST_LIST_ID, strict_emulator_config
 from tests.reconciling.world import Row, World, emails, people
 
@@ -201,108 +199,6 @@ class TestALegacyAccount:
         assert report.outcome == "permanent"
         assert "legacy Marketing Campaigns" in (report.error or "")
         assert emulator.write_requests() == []
-
-
-class TestALeaverWhoComesBackWhileSearchLags:
-    @pytest.fixture
-    def emulator_config(self) -> EmulatorConfig:
-        return strict_emulator_config(search_lag=30.0)
-
-    @pytest.mark.looptime(idle_step=0.01)
-    async def test_before_the_removal_is_confirmed_is_re_added_once_search_shows_it_applied(
-        self, sync_world: World
-    ) -> None:
-        w = sync_world
-        rows = people(0, 10)
-        left = await leave_once_searchable(w, rows, stay=8)
-        assert (left.applied.pending_removals, left.applied.removed) == (2, 0)  # not confirmed
-        assert w.members() == emails(rows[:8])  # SendGrid applied the removal job
-        w.csv("vip", rows)  # back before search showed them gone (a churning segment)
-
-        back = await w.sync()
-
-        # Never taken for still on the list, nor re-added while the removal may still land
-        # after the re-add: held until search shows the removal applied.
-        assert back.outcome == "success"
-        assert (back.applied.upserted, back.counts()["held"]) == (0, 2)
-        assert back.applied.pending_removals == 0
-        await asyncio.sleep(31)  # search catches up
-        again = await w.sync()
-        assert (again.applied.upserted, again.counts()["held"]) == (2, 0)
-        assert w.members() == emails(rows)
-        assert (await w.sync()).applied.upserted == 0  # acknowledged again: nothing more
-
-    @pytest.mark.looptime(idle_step=0.01)
-    async def test_removals_in_doubt_do_not_make_the_next_runs_read_every_row(
-        self, sync_world: World
-    ) -> None:
-        w = sync_world
-        rows = people(0, 60)
-        left = await leave_once_searchable(w, rows, stay=57)
-        assert (left.applied.pending_removals, left.applied.removed) == (3, 0)
-        changed = [dict(row) for row in rows[:57]]
-        changed[10]["FirstName"] = "Changed"
-        w.csv("vip", changed)
-
-        with capture_logs() as logs:
-            one = await w.sync()
-
-        # Only the buckets that differ are staged (the changed row's, and the three in
-        # doubt's), not the 57 rows; the change goes out, the removals stay pending.
-        assert [e["event"] for e in logs if e["event"] == "reading.differing"] == [
-            "reading.differing"
-        ]
-        assert 1 <= one.staged.restaged < 10
-        assert (one.applied.upserted, one.applied.pending_removals) == (1, 3)
-
-        w.csv("vip", [*changed, *rows[57:]])  # the three come back, still in doubt
-        with capture_logs() as logs:
-            back = await w.sync()
-        assert [e["event"] for e in logs if e["event"] == "reading.differing"] == [
-            "reading.differing"
-        ]
-        assert (back.applied.upserted, back.counts()["held"]) == (0, 3)  # removals in flight
-        assert back.applied.pending_removals == 0
-        await asyncio.sleep(31)  # search shows the removals applied: re-added
-        with capture_logs() as logs:
-            again = await w.sync()
-        assert [e["event"] for e in logs if e["event"] == "reading.differing"] == [
-            "reading.differing"
-        ]
-        assert again.applied.upserted == 3
-
-    @pytest.mark.looptime(idle_step=0.01)
-    async def test_and_leaves_again_is_removed_though_search_still_shows_it_off_the_list(
-        self, sync_world: World
-    ) -> None:
-        w = sync_world
-        rows = people(0, 10)
-        assert (await leave_once_searchable(w, rows, stay=8)).applied.pending_removals == 2
-        await asyncio.sleep(31)
-        assert (await w.sync()).applied.removed == 2  # search shows them off the list
-        w.csv("vip", rows)
-        assert (await w.sync()).applied.upserted == 2  # back on the list, acknowledged
-        await asyncio.sleep(1)  # search still shows them off it, as 30 s ago
-        w.csv("vip", rows[:8])
-
-        again = await w.sync()
-
-        assert again.outcome == "success"
-        assert w.members() == emails(rows[:8])  # not taken for removed already
-        assert again.applied.removed + again.applied.pending_removals == 2
-        await asyncio.sleep(31)
-        assert (await w.sync()).applied.pending_removals == 0
-        assert w.members() == emails(rows[:8])
-
-
-async def leave_once_searchable(w: World, rows: list[Row], *, stay: int) -> RunReport:
-    """Every row sent and shown by search, then all but the first `stay` leave: the run
-    that sends their removals."""
-    w.destination({"vip": w.csv("vip", rows)})
-    assert (await w.sync()).outcome == "success"
-    await asyncio.sleep(31)  # the search lag: search shows them all
-    w.csv("vip", rows[:stay])
-    return await w.sync()
 
 
 OTHER_LIST = "2e9f5c1a-4d6b-4e0a-9c74-5a8b2d3e4f63"

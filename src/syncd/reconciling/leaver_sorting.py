@@ -2,6 +2,9 @@
 
 - found, primary email equal, on the list → to remove (or delete) by contact id;
 - found off the list, or not found, after a removal was sent → done;
+- found off the list before any removal was sent → done once search has shown it off
+  for `search_lag_grace` (it may show the contact as it was before a re-add; a removal
+  sent then would be confirmed by that same stale view), looked at again meanwhile;
 - not found, never sent → missed: looked for again for `removal_window`, then given up;
 - an address search cannot take (over 100 characters, refused) → given up at once;
 - an answer that cannot be read (no id, primary email or lists) → asked again, given up
@@ -80,6 +83,14 @@ def sort_leavers(
                 result.missed.append(email)
         elif leaver.sent_at is not None and not needs_removal(contact, list_id, action_here):
             result.done.append(email)  # off the list since syncd's removal
+        elif not needs_removal(contact, list_id, action_here):
+            # Off the list before any removal went: search may show it as it was before a
+            # re-add (it lags behind jobs), and a removal sent now would be confirmed by the
+            # same stale view. Done once search has shown it off for the grace it may lag.
+            if _off_for_the_grace(leaver, limits, now):
+                result.done.append(email)
+            else:
+                result.missed.append(email)
         elif leaver.sent_at is not None and now - leaver.sent_at < limits.search_lag_grace:
             continue  # sent: waiting for search to show it
         elif leaver.sends >= MAX_REMOVAL_SENDS:
@@ -90,6 +101,13 @@ def sort_leavers(
         else:
             (result.delete if action_here == "delete" else result.remove)[email] = contact.id
     return result
+
+
+def _off_for_the_grace(leaver: Leaver, limits: Limits, now: float) -> bool:
+    """Search has not shown it on the list since `search_lag_grace` ago or longer: no
+    re-add of syncd's can be missing from its view (a leaver is not sent)."""
+    since = leaver.first_missed_at
+    return since is not None and now - since >= limits.search_lag_grace
 
 
 def _window_over(leaver: Leaver, limits: Limits, now: float, *, since_sent: bool = False) -> bool:

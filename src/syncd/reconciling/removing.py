@@ -5,9 +5,10 @@ trusts a 202 alone (SendGrid has accepted removals it did not apply) and never f
 leaver because search does not show it yet (search lags minutes behind jobs):
 
 What to do with each leaver of a page, given what search found, is `leaver_sorting`'s
-(found off the list before any removal was sent → removed all the same: search lags
-behind jobs, and may show the contact as it was before the upsert that put it back on
-the list; removing a contact that is not on the list changes nothing). This module
+(found off the list before any removal was sent → done only once search has shown it
+off for the grace it may lag: it may show the contact as it was before the upsert that
+put it back on the list). A removal goes only to a contact search showed on the list, so
+a later view showing it off proves the removal landed. This module
 sends the removals through the outbox by contact id, records them, and confirms them.
 
 Ids are taken only from contacts whose primary email is the leaver's: an alternate-email
