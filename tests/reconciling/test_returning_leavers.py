@@ -90,6 +90,57 @@ async def test_a_returning_leaver_is_re_added_once_its_removals_grace_has_passed
     assert (back.counts()["held"], back.counts()["upserted"]) == (0, 1)
 
 
+@pytest.mark.looptime(idle_step=0.01)
+async def test_a_search_outage_holds_returning_leavers_and_nobody_else(
+    sync_world: World,
+) -> None:
+    # Their re-add waits on search; the other contacts' changes do not: without a returning
+    # leaver a search outage never held back the upserts (leavers are looked up after them).
+    w = sync_world
+    rows = await left_with_its_removal_in_flight(w)
+    rows[0] = dict(rows[0], FirstName="Changed")
+    w.csv("vip", rows)  # person.9 back, person.0 changed
+    w.emulator.faults.add(FaultRule(kind="status", template=SEARCH, status=503))
+
+    back = await w.sync()
+
+    assert back.outcome == "success", back.error
+    assert (back.counts()["held"], back.counts()["upserted"]) == (1, 1)
+    assert back.requeue_after is not None
+    changed = w.emulator.state.contact("person.0@example.com")
+    assert changed is not None
+    assert changed["first_name"] == "Changed"
+    w.emulator.faults.clear()
+    await w.emulator.settle()  # the removal lands; search answers again
+    again = await w.sync()
+    assert (again.counts()["held"], again.counts()["upserted"]) == (0, 1)
+    await w.emulator.settle()
+    assert w.members() == emails(rows)
+
+
+async def test_a_leaver_kept_while_its_removal_was_in_flight_waits_for_it_if_it_comes_back(
+    sync_world: World,
+) -> None:
+    # onLeave turned to keep while the removal was on its way: the leaver leaves the ledger,
+    # but the removal may still land; if it comes back, it waits for it like any other.
+    w = sync_world
+    rows = await left_with_its_removal_in_flight(w)
+    w.destination({"vip": w.csv("vip", rows[:9])}, onLeave="keep")
+    assert (await w.sync()).outcome == "success"
+    w.csv("vip", rows)
+
+    back = await w.sync()
+
+    assert back.outcome == "success", back.error
+    assert (back.counts()["held"], back.counts()["upserted"]) == (1, 0)
+    assert "back in the segment after syncd sent its removal" in (await story(w, LEAVER))["summary"]
+    await w.emulator.settle()  # the removal lands, late
+    again = await w.sync()
+    assert (again.counts()["held"], again.counts()["upserted"]) == (0, 1)
+    await w.emulator.settle()
+    assert w.members() == emails(rows)
+
+
 async def test_a_plan_counts_a_returning_leaver_held_and_searches_nothing(
     sync_world: World,
 ) -> None:

@@ -244,9 +244,11 @@ class SqlSession(
         return [row[0] for row in rows]
 
     def forget(self, emails: Sequence[str]) -> None:
-        """Drop contacts from the acked state without touching SendGrid (onLeave: keep)."""
+        """Drop contacts from the acked state without touching SendGrid (onLeave: keep). A
+        removal already sent (onLeave changed while it was in flight) may still land: its
+        record stays, and holds the contact's re-add if it comes back (`returning`)."""
         now = self.clock.now()
         with self._write() as tx:
             tx.many(self.sql.forget, [(self.destination, e) for e in emails])
-            tx.many(self.sql.forget_removal, [(self.destination, e) for e in emails])
+            tx.many(self.sql.forget_unsent_removal, [(self.destination, e) for e in emails])
             tx.many(self.sql.depart, [(self.destination, e, now, "kept") for e in emails])

@@ -243,6 +243,12 @@ class SnapshotSql(Statements):
     # the buckets that differ, not every row.
     doubt_acked: str = UNSETTLE
     forget_removal: str = "DELETE FROM removals WHERE destination = ? AND email = ?"
+    # A leaver kept (`onLeave: keep`, set while its removal was in flight) leaves the ledger,
+    # but a removal already sent may still land: its record stays, so that if it comes back
+    # its re-add waits for that removal like any returning leaver's (`returning`).
+    forget_unsent_removal: str = (
+        "DELETE FROM removals WHERE destination = ? AND email = ? AND sent_at IS NULL"
+    )
     # Leavers an earlier run already began to remove (looked up, or sent): driven by the
     # removals (a few), each absent from the segment (scoped: in the scope, not staged).
     removing_already: str = (

@@ -31,10 +31,12 @@ def summary(
     keep = facts.loaded is not None and facts.loaded.definition.spec.on_leave == "keep"
     if state == "inSync":
         return f"{where}; SendGrid acknowledged these very values{since}"
-    if state == "toUpdate" and record.removal is not None and record.removal.sent_at:
+    removal = record.removal
+    # toAdd: forgotten since (onLeave: keep) with its removal already sent.
+    if state in ("toUpdate", "toAdd") and removal is not None and removal.sent_at:
         return (
             f"{where}; back in the segment after syncd sent its removal (on "
-            f"{iso(record.removal.sent_at)}), which SendGrid may still apply: the sync "
+            f"{iso(removal.sent_at)}), which SendGrid may still apply: the sync "
             "re-adds it once search shows the removal applied, or SYNCD_SEARCH_LAG_GRACE "
             "after it was sent"
         )

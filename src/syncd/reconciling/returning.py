@@ -7,10 +7,15 @@ returning leaver's re-add waits (`to_send` leaves it out, the diff counts it `he
 search shows it off the list or out of the account, or `search_lag_grace` has passed
 since the removal went; `leaver_sorting.sort_returning` decides which. Looked at before
 the diff of each run (not in a dry run: a plan counts them held and searches nothing).
+A search SendGrid cannot answer (5xx, timeouts, after the client's retries) holds the
+contacts it was for, and no other search is tried for them in this run: the rest of the
+run (the upserts of every other contact) goes on, as it would without returning leavers;
+whose grace has passed are released all the same (no search needed).
 """
 
 from __future__ import annotations
 
+from syncd.errors import SendGridUnavailable
 from syncd.logs import get_logger
 from syncd.reconciling.context import Outbox
 from syncd.reconciling.leaver_sorting import sort_returning
@@ -26,11 +31,20 @@ async def release_returning(outbox: Outbox) -> int:
     that differs); returns how many still wait."""
     waiting = 0
     after = ""
+    unanswered: str | None = None  # why search could not be asked, once it failed
     while page := await in_thread(outbox.session.returning, after, PAGE):
         after = page[-1].email
         now = outbox.clock.now()
         in_grace = [r.email for r in page if now - r.sent_at < outbox.limits.search_lag_grace]
-        found = await outbox.client.lookup(in_grace) if in_grace else Lookup()
+        found = Lookup()
+        if in_grace and unanswered is None:
+            try:
+                found = await outbox.client.lookup(in_grace)
+            except SendGridUnavailable as error:
+                unanswered = str(error)
+                log.warning("reconcile.returning_unsearched", error=unanswered)
+        if in_grace and unanswered is not None:
+            found = Lookup(unclear=dict.fromkeys(in_grace, unanswered))
         released, held = sort_returning(
             page,
             found,
