@@ -141,6 +141,27 @@ async def test_a_leaver_kept_while_its_removal_was_in_flight_waits_for_it_if_it_
     assert w.members() == emails(rows)
 
 
+async def test_kept_leavers_back_to_a_destination_that_holds_nobody_wait_for_their_removal(
+    sync_world: World,
+) -> None:
+    # Nothing acknowledged any more (everyone left, kept), but removals went that may still
+    # land: not a first export (which sends every row as it is built), a run that holds them.
+    w = sync_world
+    rows = await left_with_its_removal_in_flight(w)
+    w.destination({"vip": w.csv("vip", [])}, onLeave="keep")
+    assert (await w.sync(allow_removals=True)).outcome == "success"
+    w.destination({"vip": w.csv("vip", rows)}, onLeave="keep")
+
+    back = await w.sync()
+
+    assert back.outcome == "success", back.error
+    assert (back.counts()["held"], back.counts()["upserted"]) == (1, 9)
+    await w.emulator.settle()  # the removal lands, late
+    assert (await w.sync()).counts()["upserted"] == 1
+    await w.emulator.settle()
+    assert w.members() == emails(rows)
+
+
 async def test_a_plan_counts_a_returning_leaver_held_and_searches_nothing(
     sync_world: World,
 ) -> None:

@@ -157,9 +157,10 @@ class SqlSession(
                 )
 
     def nothing_recorded(self) -> bool:
-        """Nothing acknowledged, no batch open, no retry spent: a first export."""
+        """Nothing acknowledged, no batch open, no retry spent, no removal sent that may
+        still land: a first export."""
         d = self.destination
-        return bool(self._rows(self.sql.nothing_recorded, (d, d, d))[0][0])
+        return bool(self._rows(self.sql.nothing_recorded, (d, d, d, d))[0][0])
 
     def acked_count(self) -> int:
         count: int = self._rows(self.sql.count_acked, (self.destination,))[0][0]

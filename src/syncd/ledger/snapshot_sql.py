@@ -131,11 +131,14 @@ class SnapshotSql(Statements):
     count_acked: str = "SELECT count(*) FROM acked WHERE destination = ?"
     # Whether anything is: found at the first row, where counting reads them all.
     holds_acked: str = "SELECT EXISTS (SELECT 1 FROM acked WHERE destination = ?)"
-    # A first export: nothing acknowledged, no batch open, no retry spent.
+    # A first export: nothing acknowledged, no batch open, no retry spent, no removal sent
+    # that may still land (a leaver kept since: its return waits for it, `returning`).
     nothing_recorded: str = (
         "SELECT NOT EXISTS (SELECT 1 FROM acked WHERE destination = ?)"
         " AND NOT EXISTS (SELECT 1 FROM batches WHERE destination = ?)"
         " AND NOT EXISTS (SELECT 1 FROM attempts WHERE destination = ?)"
+        " AND NOT EXISTS (SELECT 1 FROM removals WHERE destination = ?"
+        "   AND sent_at IS NOT NULL)"
     )
     # Driven by the small tables (open batches, retry budgets): CROSS JOIN keeps SQLite
     # from scanning the snapshot instead.
