@@ -60,14 +60,19 @@ def environment(w: World) -> dict[str, str]:
     }
 
 
-async def explain(w: World, *args: str) -> tuple[int, str, str]:
+async def cli(w: World, *args: str) -> tuple[int, str, str]:
+    """`syncd ARGS` run as a process on `w`'s files and ledger: (exit code, out, err)."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "syncd", "explain", *args, env={**os.environ, **environment(w)},
+        sys.executable, "-m", "syncd", *args, env={**os.environ, **environment(w)},
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     out, err = await process.communicate()
     assert process.returncode is not None
     return process.returncode, out.decode(), err.decode()
+
+
+async def explain(w: World, *args: str) -> tuple[int, str, str]:
+    return await cli(w, "explain", *args)
 
 
 async def story(w: World, email: str, *options: str) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from syncd.reconciling.leaver_sorting import MAX_REMOVAL_SENDS, Sorted, sort_lea
 from syncd.scheduling.readiness import ready_message
 from syncd.sendgrid import Found, Lookup
 from syncd.settings import Settings
+from tests.cli.test_explain import cli
 from tests.fixtures_emulator import strict_emulator_config
 from tests.reconciling.world import Row, World, emails, people
 
@@ -226,6 +227,12 @@ async def test_a_leaver_whose_address_search_cannot_take_is_reported_once(
     # the run that gave up told it and the next said "the list equals the segments".
     assert again.counts()["not_removed"] == 1
     assert "1 leaver syncd could not take off the list" in ready_message("vip", again.counts())
+    # `syncd status NAME --rejections` lists it too, not only after the run that gave up.
+    code, out, err = await cli(w, "status", "members", "--rejections")
+    assert code == 0, out + err
+    assert address in out
+    assert "gave up taking it off the list" in out
+    assert "1 leaver(s) given up on before" in err
 
 
 async def test_a_removal_refused_because_an_id_no_longer_exists_is_resolved_again(

@@ -122,13 +122,19 @@ def _rejections(settings: Settings, name: str | None, output: str, *, show: bool
             if not (r.trigger == "audit" and r.read is None)
         ]
         rejections = ledger.rejections(runs[0].id, limit=10_000) if runs else []
+        # Told by the run that gave up on them only; on the list until someone acts.
+        told = {r.email for r in rejections if r.email}
+        given_up = [r for r in ledger.given_up_leavers(name, 10_000) if r.email not in told]
     finally:
         ledger.close()
     if runs and output != "json":
+        also = f", and {len(given_up):,} leaver(s) given up on before" if given_up else ""
         print(
-            f"{name}: {len(rejections):,} rejected row(s) in run #{runs[0].id} ({runs[0].trigger})",
+            f"{name}: {len(rejections):,} rejected row(s) in run #{runs[0].id} "
+            f"({runs[0].trigger}){also}",
             file=sys.stderr,
         )
+    rejections += given_up
     if output == "json":
         rows = [
             RejectedRow(

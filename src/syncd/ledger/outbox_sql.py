@@ -92,6 +92,10 @@ class OutboxSql(Statements):
     count_not_removed: str = (
         "SELECT count(*) FROM departures WHERE destination = ? AND how = 'notRemoved'"
     )
+    given_up_leavers: str = (
+        "SELECT email FROM departures WHERE destination = ? AND how = 'notRemoved'"
+        " ORDER BY email LIMIT ?"
+    )
     clear_departures: str = (
         "DELETE FROM departures WHERE destination = ? AND email IN"
         " (SELECT email FROM outbox_items WHERE batch_id = ? AND rejected IS NULL)"

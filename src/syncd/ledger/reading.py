@@ -10,6 +10,11 @@ from syncd.ledger.contacts import ContactReads
 from syncd.ledger.records import Batch, DestinationSummary, Rejection, RunRecord
 from syncd.ledger.sql_text import SqlText
 
+GIVEN_UP = (
+    "left the segment, but syncd gave up taking it off the list: it may still be on it "
+    "(syncd explain EMAIL says why)"
+)
+
 
 def run_record(row: Sequence[Any]) -> RunRecord:
     return RunRecord(
@@ -70,6 +75,12 @@ class LedgerReads(ContactReads):
 
     def rejections(self, run_id: int, limit: int = 100) -> list[Rejection]:
         return [Rejection(*row) for row in self._read(self.sql.rejections, (run_id, limit))]
+
+    def given_up_leavers(self, destination: str, limit: int = 100) -> list[Rejection]:
+        """Leavers syncd gave up taking off the list (`notRemoved`) whose departure it still
+        remembers, whichever run gave up: on the list as far as it knows."""
+        rows = self._read(self.sql.given_up_leavers, (destination, limit))
+        return [Rejection("", 0, GIVEN_UP, row[0]) for row in rows]
 
     def holds_acked(self, destination: str) -> bool:
         """Whether SendGrid acknowledged any contact for a destination (none: a first

@@ -95,8 +95,11 @@ class Rejection:
 
     @property
     def place(self) -> str:
-        """Where, in words: `vip row 12`, or `leaving the list` for a leaver."""
-        return f"{self.segment} row {self.row}" if self.segment else "leaving the list"
+        """Where, in words: `vip row 12`, or `ann@example.com leaving the list` for a leaver
+        (no row names it; a command's output masks the address unless asked to show it)."""
+        if self.segment:
+            return f"{self.segment} row {self.row}"
+        return f"{self.email} leaving the list" if self.email else "leaving the list"
 
 
 @dataclass(frozen=True)
