@@ -136,6 +136,11 @@ class OneRun:
         self.live.held_until = client.http.gate.held_until  # the preflight may wait too
         hint = spec.sendgrid.api_key.describe()
         checked = await self.reconciler.preflight.check(client, spec, key_id=key_id, hint=hint)
+        if spec.audit.on_count_mismatch and not self.options.dry_run:
+            # The daemon's count check (scheduling/audits.py): the backstop for what runs
+            # cannot see, a contact taken off the list behind the ledger's back.
+            self.report.list_contacts = checked.list.contact_count
+            self.report.expected_contacts = await in_thread(self.session.acked_count)
         binding = checked.binding
         generation = await in_thread(
             self.session.field_generation, binding.ids(), record=not self.options.dry_run
