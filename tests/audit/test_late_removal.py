@@ -22,7 +22,7 @@ from syncd.reconciling import Reconciler
 from syncd.reconciling.auditing import AuditRequest
 from syncd.scheduling import Scheduler
 from syncd.shapes import AuditReport
-from tests.audit.conftest import AuditWorld
+from tests.audit.conftest import AuditWorld, unlist
 from tests.fixtures_emulator import strict_emulator_config
 from tests.reconciling.test_returning_leavers import LEAVER, left_with_its_removal_in_flight
 from tests.reconciling.world import Row, emails
@@ -31,6 +31,7 @@ SETTLE = 600.0
 """SYNCD_AUDIT_SETTLE_WINDOW, as deployed."""
 EVERY = 300.0
 """The destination's run interval in the daemon tests."""
+OTHER = "person.3@example.com"
 
 
 @pytest.fixture
@@ -149,6 +150,20 @@ async def test_the_count_mismatch_starts_an_audit_that_heals_the_contact(
         assert w.members() == emails(rows)
         await asyncio.sleep(3 * SETTLE)  # the gap closed: no other audit
         assert len(audits.reports) == 1
+
+        # The same gap again later (by hand this time) is new drift, not the one healed.
+        await w.hand_edits(unlist(OTHER))
+        async with asyncio.timeout(SETTLE + 3 * EVERY):  # the next run sees it, then 600 s
+            while len(audits.reports) == 1:
+                await asyncio.sleep(10)
+        _, again = audits.reports[1]
+        assert (again.reason, again.examples.missing, again.healing.resent) == (
+            "countMismatch",
+            [OTHER],
+            1,
+        )
+        await w.emulator.settle()
+        assert w.members() == emails(rows)
 
 
 @pytest.mark.looptime(idle_step=0.01)

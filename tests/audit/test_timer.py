@@ -73,3 +73,21 @@ def test_a_failed_audit_is_tried_again_soon_not_a_period_later() -> None:
     assert t.schedule(HOURLY, 4610.0) == 4610.0 + AUDIT_RETRY
     t.done(5300.0, AuditReport(destination="members", outcome="success"), [], now=5310.0)
     assert t.schedule(HOURLY, 5310.0) == 5300.0 + 3600
+
+
+def test_a_gap_that_closed_since_the_audit_saw_it_is_new_drift_when_it_opens_again() -> None:
+    # An audit that heals sees the gap it puts right: the same gap again later (another
+    # contact taken off the list behind the ledger's back) is not drift already reported.
+    daily = Audit()
+    t = timer()
+    t.check_count(daily, run(9, 10), 1000.0)
+    t.check_count(daily, run(9, 10), 1600.0)
+    request, asks = t.take(daily)
+    assert request.reason == "countMismatch"
+    t.done(1600.0, AuditReport(destination="members", outcome="success"), asks, now=1610.0)
+    t.check_count(daily, run(9, 10), 1900.0)  # the heal not counted by SendGrid yet
+    assert t.mismatch_since is None  # the gap the audit saw
+    t.check_count(daily, run(10, 10), 2200.0)  # healed
+    t.check_count(daily, run(9, 10), 5000.0)
+    t.check_count(daily, run(9, 10), 5600.0)
+    assert t.due(daily, 5600.0)

@@ -7,7 +7,8 @@ period after the daemon took it on, not at once), when someone asks
 finds the list's `contact_count` off what the ledger expects by more than the tolerance,
 for longer than the settle window (SendGrid's count lags behind its jobs). A gap the last
 audit already saw (drift it reported and was not asked to heal, or leavers `onLeave: keep`
-leaves on the list) does not start another: only a gap that changed does. A failed audit
+leaves on the list) does not start another: only a gap that changed does, or one that
+closed since and opened again (a heal puts right the gap its audit saw). A failed audit
 is tried again after `AUDIT_RETRY`, not a whole period later.
 """
 
@@ -123,8 +124,11 @@ class AuditTimer:
         if not spec.on_count_mismatch or listed is None or expected is None:
             return
         self.gap = gap = listed - expected
-        known = self.seen_gap is not None and abs(gap - self.seen_gap) <= self.tolerance
-        if abs(gap) <= self.tolerance or known:
+        if abs(gap) <= self.tolerance:
+            # Closed (healed, or put right by hand): the same gap later is new drift.
+            self.mismatch_since = self.seen_gap = None
+            return
+        if self.seen_gap is not None and abs(gap - self.seen_gap) <= self.tolerance:
             self.mismatch_since = None
             return
         if self.mismatch_since is None:
