@@ -15,6 +15,7 @@ import pytest
 from syncd.cli.reports import run_text
 from syncd.emulator import ALL_SCOPES, Emulator, EmulatorConfig, ListSeed
 from syncd.ledger import RETRY_BUDGET
+from tests.cli.test_explain import story
 from tests.fixtures_emulator import TEST_API_KEY, TEST_LIST_ID, strict_emulator_config
 from tests.reconciling.world import Row, World, emails, people
 
@@ -249,6 +250,9 @@ class TestADestinationMovedToAListThatHoldsContactsAlready:
             assert record.rejection is not None
             assert "former list" in record.rejection.reason
         assert (await w.sync()).applied.pending_removals == 0
+        told = await story(w, kept_by_others[0])  # not "syncd has no record of it"
+        assert told["state"] == "unknown"
+        assert "destination's former list" in told["summary"]
 
     async def test_leavers_of_the_former_list_do_not_trip_the_removal_guard(
         self, sync_world: World

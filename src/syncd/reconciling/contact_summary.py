@@ -10,6 +10,7 @@ from syncd.contacts import refuses_the_address
 from syncd.ledger import ContactRecord
 from syncd.reconciling.batch_records import open_batch
 from syncd.reconciling.explaining import Facts
+from syncd.reconciling.removing import ELSEWHERE
 from syncd.shapes import (
     Acknowledgement,
     BatchRecord,
@@ -102,6 +103,11 @@ def summary(
         return (
             "the destination's file is invalid or gone, so its segments were not read "
             "(a daemon may still run its last good version); the ledger: " + ledger_says(record)
+        )
+    if rejection is not None and rejection.reason == ELSEWHERE:
+        return (
+            "in no segment; it left while syncd had put it on the destination's former list "
+            "(listId changed since): taken off neither list, and forgotten"
         )
     return "in no segment, and syncd has no record of it"
 
