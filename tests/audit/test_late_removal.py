@@ -193,3 +193,25 @@ async def test_a_count_mismatch_audit_reports_the_contact_and_an_asked_heal_send
         assert healed.healing.resent == 1
         await w.emulator.settle()
         assert w.members() == emails(rows)
+
+
+async def test_a_removal_on_its_way_is_not_drift_on_the_list_or_off_it(
+    audit_world: AuditWorld,
+) -> None:
+    # A strict stand-in's audit, while a removal SendGrid had accepted was yet to land,
+    # reported its leaver `extra` (and a count-mismatch audit during churn, eight such);
+    # the Drifted alarm then stayed until the next scheduled audit.
+    w = audit_world
+    rows = await left_with_its_removal_in_flight(w)
+    assert LEAVER in w.members()  # SendGrid holds the removal
+
+    leaving = await w.audit()
+
+    assert leaving.outcome == "success", leaving.error
+    assert not leaving.drifted, leaving.drift
+    assert leaving.excluded == 1
+    w.csv("vip", rows)  # back: its re-add waits for the removal
+    assert (await w.sync()).counts()["held"] == 1
+    await w.emulator.settle()  # the removal lands: off the list, its re-add still waiting
+    back = await w.audit()
+    assert not back.drifted, back.drift

@@ -24,13 +24,16 @@ class AuditSql(Statements):
         "SELECT email, fingerprint FROM acked WHERE destination = ? AND acked_at >= ? LIMIT ?"
     )
     # Contacts an audit leaves out: in an open batch (a job may still be applying them),
-    # taken off the list recently (an export may still show them), or refused for good
-    # (SendGrid keeps rejecting them: not "missing", they are reported as rejected).
+    # taken off the list recently (an export may still show them), refused for good
+    # (SendGrid keeps rejecting them: not "missing", they are reported as rejected), or
+    # whose removal is under way (a leaver, or one back whose re-add waits for it: until
+    # search shows the removal landed, on the list or off it, neither is drift).
     exclusions: str = (
         "SELECT email FROM outbox_items WHERE destination = ? AND email > ?"
         " UNION SELECT email FROM departures WHERE destination = ? AND departed_at >= ?"
         "   AND email > ?"
         " UNION SELECT email FROM attempts WHERE destination = ? AND count >= ? AND email > ?"
+        " UNION SELECT email FROM removals WHERE destination = ? AND email > ?"
         " ORDER BY 1 LIMIT ?"
     )
     acknowledge: str = (

@@ -44,9 +44,9 @@ class AuditState(SessionCore):
         self, departed_since: float, retry_budget: int, after: str, limit: int
     ) -> list[str]:
         """Contacts an audit leaves out, in email order after `after`: in an open batch,
-        taken off the list since `departed_since`, or out of retries."""
+        taken off the list since `departed_since`, out of retries, or being removed."""
         d = self.destination
-        params = (d, after, d, departed_since, after, d, retry_budget, after, limit)
+        params = (d, after, d, departed_since, after, d, retry_budget, after, d, after, limit)
         return [row[0] for row in self._rows(self._audit_sql.exclusions, params)]
 
     def acked_settling(self, since: float, limit: int) -> list[tuple[str, int]]:
