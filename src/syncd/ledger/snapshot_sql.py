@@ -50,6 +50,27 @@ _PENDING_REMOVALS = (
 )
 
 
+def _back(*, unsent: bool, scoped: bool) -> str:
+    """Removal records (`r`) of the destination (`?`) whose contact is in the segment again,
+    those of removals never sent (`unsent`) or of removals sent. In a scoped snapshot, an
+    acknowledged contact outside the scope is in the segment too (a row left out)."""
+    sent = "r.sent_at IS NULL" if unsent else "r.sent_at IS NOT NULL"
+    staged = "EXISTS (SELECT 1 FROM {snapshot} s WHERE s.email = r.email)"
+    if scoped:
+        staged = (
+            f"({staged} OR (NOT EXISTS (SELECT 1 FROM {{snapshot}}_scope x"
+            " WHERE x.email = r.email) AND EXISTS (SELECT 1 FROM acked a"
+            " WHERE a.destination = r.destination AND a.email = r.email)))"
+        )
+    return f"r.destination = ? AND {sent} AND {staged}"
+
+
+_RETURNING = (
+    "SELECT r.email, r.sent_at FROM removals r WHERE {back} AND r.email > ?"
+    " ORDER BY r.email LIMIT ?"
+)
+
+
 def _asked(question: str, *, scoped: bool, removals: bool = False) -> str:
     start = (_SCOPE if scoped else _ALL).replace("{removals}", _REMOVALS if removals else "")
     # A scoped page goes in the scope's order (the same emails): it then stops after its
@@ -196,36 +217,15 @@ class SnapshotSql(Statements):
     leavers_scoped: str = _asked(_LEAVERS, scoped=True, removals=True)
     # A leaver back in the segment starts afresh if it leaves again, unless its removal
     # was sent: SendGrid may still apply it, after any re-add, so the record stays until
-    # search shows it applied or its grace has passed (`returning`). In a scoped snapshot,
-    # an acknowledged contact outside the scope is in the segment too (a row left out).
-    clear_returned: str = (
-        "DELETE FROM removals WHERE destination = ? AND sent_at IS NULL"
-        " AND email IN (SELECT email FROM {snapshot})"
-    )
-    clear_returned_scoped: str = (
-        "DELETE FROM removals WHERE destination = ? AND sent_at IS NULL"
-        " AND (email IN (SELECT email FROM {snapshot})"
-        " OR (email NOT IN (SELECT email FROM {snapshot}_scope)"
-        "   AND EXISTS (SELECT 1 FROM acked a WHERE a.destination = removals.destination"
-        "     AND a.email = removals.email)))"
+    # search shows it applied or its grace has passed (`returning`).
+    clear_returned: str = "DELETE FROM removals AS r WHERE " + _back(unsent=True, scoped=False)
+    clear_returned_scoped: str = "DELETE FROM removals AS r WHERE " + _back(
+        unsent=True, scoped=True
     )
     # Returning leavers: back in the segment after their removal was sent (driven by the
     # removals, a few), a page at a time in email order.
-    returning: str = (
-        "SELECT r.email, r.sent_at FROM removals r WHERE r.destination = ?"
-        " AND r.sent_at IS NOT NULL AND r.email > ?"
-        " AND EXISTS (SELECT 1 FROM {snapshot} s WHERE s.email = r.email)"
-        " ORDER BY r.email LIMIT ?"
-    )
-    returning_scoped: str = (
-        "SELECT r.email, r.sent_at FROM removals r WHERE r.destination = ?"
-        " AND r.sent_at IS NOT NULL AND r.email > ?"
-        " AND (EXISTS (SELECT 1 FROM {snapshot} s WHERE s.email = r.email)"
-        "   OR (NOT EXISTS (SELECT 1 FROM {snapshot}_scope x WHERE x.email = r.email)"
-        "     AND EXISTS (SELECT 1 FROM acked a WHERE a.destination = r.destination"
-        "       AND a.email = r.email)))"
-        " ORDER BY r.email LIMIT ?"
-    )
+    returning: str = _RETURNING.format(back=_back(unsent=False, scoped=False))
+    returning_scoped: str = _RETURNING.format(back=_back(unsent=False, scoped=True))
     missed: str = (
         "INSERT INTO removals (destination, email, first_missed_at) VALUES (?, ?, ?)"
         " ON CONFLICT (destination, email) DO UPDATE SET"

@@ -91,7 +91,7 @@ def sort_leavers(
                 result.done.append(email)
             else:
                 result.missed.append(email)
-        elif leaver.sent_at is not None and now - leaver.sent_at < limits.search_lag_grace:
+        elif leaver.sent_at is not None and in_grace(leaver.sent_at, limits, now):
             continue  # sent: waiting for search to show it
         elif leaver.sends >= MAX_REMOVAL_SENDS:
             result.given_up[email] = (
@@ -101,6 +101,11 @@ def sort_leavers(
         else:
             (result.delete if action_here == "delete" else result.remove)[email] = contact.id
     return result
+
+
+def in_grace(sent_at: float, limits: Limits, now: float) -> bool:
+    """A removal sent at `sent_at` may not show in search yet (`search_lag_grace`)."""
+    return now - sent_at < limits.search_lag_grace
 
 
 def _off_for_the_grace(leaver: Leaver, limits: Limits, now: float) -> bool:
@@ -134,7 +139,7 @@ def sort_returning(
     for leaver in back:
         email = leaver.email
         contact = lookup.found.get(email)
-        if now - leaver.sent_at >= limits.search_lag_grace or email in lookup.unsearchable:
+        if not in_grace(leaver.sent_at, limits, now) or email in lookup.unsearchable:
             released.append(email)
         elif email in lookup.unclear:
             held.append(email)

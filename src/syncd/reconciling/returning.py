@@ -18,7 +18,7 @@ from __future__ import annotations
 from syncd.errors import SendGridUnavailable
 from syncd.logs import get_logger
 from syncd.reconciling.context import Outbox
-from syncd.reconciling.leaver_sorting import sort_returning
+from syncd.reconciling.leaver_sorting import in_grace, sort_returning
 from syncd.reconciling.threads import in_thread
 from syncd.sendgrid import Lookup
 
@@ -35,16 +35,16 @@ async def release_returning(outbox: Outbox) -> int:
     while page := await in_thread(outbox.session.returning, after, PAGE):
         after = page[-1].email
         now = outbox.clock.now()
-        in_grace = [r.email for r in page if now - r.sent_at < outbox.limits.search_lag_grace]
+        asked = [r.email for r in page if in_grace(r.sent_at, outbox.limits, now)]
         found = Lookup()
-        if in_grace and unanswered is None:
+        if asked and unanswered is None:
             try:
-                found = await outbox.client.lookup(in_grace)
+                found = await outbox.client.lookup(asked)
             except SendGridUnavailable as error:
                 unanswered = str(error)
                 log.warning("reconcile.returning_unsearched", error=unanswered)
-        if in_grace and unanswered is not None:
-            found = Lookup(unclear=dict.fromkeys(in_grace, unanswered))
+        if asked and unanswered is not None:
+            found = Lookup(unclear=dict.fromkeys(asked, unanswered))
         released, held = sort_returning(
             page,
             found,
