@@ -85,8 +85,10 @@ class Watch:
                         self.ended_by = "timeout"
                     if self.ended_by is not None:
                         # Under the lock: the call has not been counted as ended yet, so
-                        # its reader sees ended_by as soon as it returns.
+                        # its reader sees ended_by as soon as it returns. Again at every
+                        # look while the call runs: an interrupt that lands before SQLite
+                        # has begun the statement is a no-op, and the query ran on.
                         self._interrupt()
-                        return
-                    wait = min(left, LOOK_EVERY)
+                    else:
+                        wait = min(left, LOOK_EVERY)
                 self._changed.wait(wait)
